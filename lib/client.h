@@ -1,0 +1,34 @@
+/* Internal view of the client. */
+#ifndef CTR_LIB_CLIENT_H
+#define CTR_LIB_CLIENT_H
+
+#include <ctr/client.h>
+
+#include "opts.h"
+
+struct ctr_db;
+struct ctr_cs;
+
+struct ctr_client {
+	int refs;
+	char *root;  /* absolute */
+	char *state; /* absolute */
+	char *ns;
+	int root_fd;  /* O_PATH|O_DIRECTORY on root */
+	int state_fd; /* O_PATH|O_DIRECTORY on state */
+	struct ctr_db *db; /* metadata (lib/metadata) */
+	struct ctr_cs *cs; /* blob store (lib/content) */
+};
+
+/* The namespace a call runs in: the call option's, else the client's. */
+static inline const char *ctr_call_ns(const ctr_client *c, const struct ctr_call *call)
+{
+	return call && call->ns ? call->ns : c->ns;
+}
+
+/* Subsystems attach to the client here (lib/client-hooks.c): opened after
+ * the root and state directories exist, closed in reverse order. */
+int ctr_client_hooks_open(ctr_client *c, ctr_error **err);
+void ctr_client_hooks_close(ctr_client *c);
+
+#endif

@@ -1,0 +1,257 @@
+/* lib/util: identifiers, digests, in-root resolution, atomic writes, locks, JSON. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "util/digest.h"
+#include "util/fs.h"
+#include "util/ident.h"
+#include "util/json.h"
+#include "util/macro.h"
+
+static void test_ident(void **state)
+{
+	(void)state;
+	const char *good[] = {"a", "default", "k8s.io", "a_b-c.d", "A1", "0"};
+	for (size_t i = 0; i < CTR_ARRAY_SIZE(good); i++)
+		assert_true(ctr_ident_ok(good[i]));
+	char long77[78], long76[77];
+	memset(long77, 'a', 77);
+	long77[77] = 0;
+	memset(long76, 'a', 76);
+	long76[76] = 0;
+	assert_true(ctr_ident_ok(long76));
+	const char *bad[] = {"../x", "a/b", "", long77, "a--b", ".a", "a.", "-a", "a b", "..", ".", "a\n", "é"};
+	for (size_t i = 0; i < CTR_ARRAY_SIZE(bad); i++) {
+		ctr_error *err = NULL;
+		assert_false(ctr_ident_ok(bad[i]));
+		assert_int_equal(ctr_ident_validate(bad[i], "namespace", &err), CTR_EINVAL);
+		assert_non_null(err);
+		assert_non_null(strstr(ctr_error_message(err), "invalid namespace"));
+		ctr_error_free(err);
+	}
+	assert_int_equal(ctr_ident_validate(NULL, "x", NULL), CTR_EINVAL);
+}
+
+static void test_digest(void **state)
+{
+	(void)state;
+	char out[CTR_DIGEST_MAX];
+	assert_int_equal(ctr_digest_buf(CTR_DIGEST_SHA256, "abc", 3, out, NULL), 0);
+	assert_string_equal(out, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	assert_int_equal(ctr_digest_buf(CTR_DIGEST_SHA512, "abc", 3, out, NULL), 0);
+	assert_string_equal(out, "sha512:ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+				 "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f");
+	ctr_digest_alg alg;
+	const char *hex;
+	assert_int_equal(ctr_digest_parse("sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", &alg, &hex, NULL), 0);
+	assert_int_equal(alg, CTR_DIGEST_SHA256);
+	assert_int_equal(strlen(hex), 64);
+	assert_int_equal(ctr_digest_parse("sha256:BA7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", NULL, NULL, NULL), CTR_EINVAL);
+	assert_int_equal(ctr_digest_parse("sha256:abc", NULL, NULL, NULL), CTR_EINVAL);
+	assert_int_equal(ctr_digest_parse("sha256", NULL, NULL, NULL), CTR_EINVAL);
+	assert_int_equal(ctr_digest_parse("", NULL, NULL, NULL), CTR_EINVAL);
+	assert_int_equal(ctr_digest_parse("md5:d41d8cd98f00b204e9800998ecf8427e", NULL, NULL, NULL), CTR_ENOTSUP);
+	assert_int_equal(ctr_digest_parse("sha256:../../../../etc/passwd000000000000000000000000000000000000000", NULL, NULL, NULL), CTR_EINVAL);
+
+	/* Save and restore of hash state resumes the same digest. */
+	ctr_hasher *h1, *h2;
+	assert_int_equal(ctr_hasher_new(&h1, CTR_DIGEST_SHA256, NULL), 0);
+	assert_int_equal(ctr_hasher_new(&h2, CTR_DIGEST_SHA256, NULL), 0);
+	ctr_hasher_update(h1, "a", 1);
+	char st[512];
+	size_t n = ctr_hasher_save(h1, st, sizeof(st));
+	assert_true(n > 0);
+	assert_int_equal(ctr_hasher_restore(h2, st, n), 0);
+	ctr_hasher_update(h2, "bc", 2);
+	ctr_hasher_peek(h2, out);
+	assert_string_equal(out, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	ctr_hasher_free(h1);
+	ctr_hasher_free(h2);
+}
+
+static char tmpdir[256];
+
+static int setup_tmp(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ctr-util-XXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+	return 0;
+}
+
+static int teardown_tmp(void **state)
+{
+	(void)state;
+	ctr_rm_rf_at(AT_FDCWD, tmpdir, NULL);
+	return 0;
+}
+
+static void test_in_root(void **state)
+{
+	(void)state;
+	char p[512];
+	/* root/ with a victim file beside it outside. */
+	snprintf(p, sizeof(p), "%s/root", tmpdir);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/victim", tmpdir);
+	int vf = open(p, O_CREAT | O_WRONLY, 0644);
+	assert_true(vf >= 0);
+	close(vf);
+	snprintf(p, sizeof(p), "%s/root/up", tmpdir);
+	assert_int_equal(symlink("../..", p), 0);
+	snprintf(p, sizeof(p), "%s/root/abs", tmpdir);
+	assert_int_equal(symlink("/", p), 0);
+	snprintf(p, sizeof(p), "%s/root", tmpdir);
+	int root = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	assert_true(root >= 0);
+
+	const char *escapes[] = {"../victim", "/../victim", "up/victim", "abs/victim", "up/up/../victim"};
+	for (size_t i = 0; i < CTR_ARRAY_SIZE(escapes); i++) {
+		int fd = ctr_openat_in_root(root, escapes[i], O_WRONLY | O_CREAT | O_TRUNC, 0600, NULL);
+		assert_true(fd >= 0); /* created inside the root, never outside */
+		close(fd);
+		snprintf(p, sizeof(p), "%s/root/victim", tmpdir);
+		assert_int_equal(access(p, F_OK), 0);
+		unlink(p);
+	}
+	snprintf(p, sizeof(p), "%s/victim", tmpdir);
+	struct stat st;
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_size, 0);
+	/* No file appeared next to the root. */
+	DIR *d = opendir(tmpdir);
+	int n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		n++;
+	closedir(d);
+	assert_int_equal(n, 4); /* ., .., root, victim */
+
+	char *base = NULL;
+	int pfd = ctr_open_parent_in_root(root, "up/../x/..", &base, NULL);
+	assert_true(pfd < 0);
+	pfd = ctr_open_parent_in_root(root, "up/newfile", &base, NULL);
+	assert_true(pfd >= 0);
+	assert_string_equal(base, "newfile");
+	free(base);
+	close(pfd);
+	close(root);
+}
+
+static void test_atomic_and_read(void **state)
+{
+	(void)state;
+	int dfd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_int_equal(ctr_write_atomic(dfd, "f", "hello", 5, 0600, NULL), 0);
+	char *buf;
+	size_t len;
+	assert_int_equal(ctr_read_file(dfd, "f", 100, &buf, &len, NULL), 0);
+	assert_int_equal(len, 5);
+	assert_string_equal(buf, "hello");
+	free(buf);
+	ctr_error *err = NULL;
+	assert_int_equal(ctr_read_file(dfd, "f", 4, &buf, &len, &err), CTR_EINVAL);
+	ctr_error_free(err);
+	assert_int_equal(ctr_read_file(dfd, "missing", 4, &buf, &len, NULL), CTR_ENOTFOUND);
+	close(dfd);
+}
+
+static void test_lock(void **state)
+{
+	(void)state;
+	int dfd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int l1 = ctr_lock_path(dfd, "lock", true, 0, NULL);
+	assert_true(l1 >= 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int l2 = ctr_lock_path(dfd, "lock", true, 50, NULL);
+		_exit(l2 == CTR_EBUSY ? 0 : 1);
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(l1);
+	int l3 = ctr_lock_path(dfd, "lock", true, 0, NULL);
+	assert_true(l3 >= 0);
+	close(l3);
+	close(dfd);
+}
+
+static void test_json(void **state)
+{
+	(void)state;
+	json_t *v = NULL;
+	ctr_error *err = NULL;
+	assert_int_equal(ctr_json_parse("{\"a\":1}", 7, 100, 4, "doc", &v, NULL), 0);
+	json_decref(v);
+	assert_int_equal(ctr_json_parse("{\"a\":1}", 7, 6, 4, "doc", &v, &err), CTR_EINVAL);
+	ctr_error_free(err);
+	err = NULL;
+	char deep[200];
+	memset(deep, '[', 100);
+	memset(deep + 100, ']', 100);
+	assert_int_equal(ctr_json_parse(deep, 200, 1000, 64, "doc", &v, &err), CTR_EINVAL);
+	assert_non_null(strstr(ctr_error_message(err), "deeper"));
+	ctr_error_free(err);
+	/* Brackets inside strings do not count. */
+	const char *s = "{\"a\":\"[[[[[[[[[[\"}";
+	assert_int_equal(ctr_json_parse(s, strlen(s), 100, 2, "doc", &v, NULL), 0);
+	json_decref(v);
+	assert_int_equal(ctr_json_parse("{\"a\":1,\"a\":2}", 13, 100, 4, "doc", &v, NULL), CTR_EINVAL);
+	assert_int_equal(ctr_json_parse("{", 1, 100, 4, "doc", &v, NULL), CTR_EINVAL);
+
+	const char *labels[] = {"b=2", "a=1", NULL};
+	json_t *o = ctr_json_from_labels(labels, NULL);
+	char **back = ctr_json_to_labels(o);
+	assert_string_equal(back[0], "a=1");
+	assert_string_equal(back[1], "b=2");
+	assert_null(back[2]);
+	ctr_strv_free(back);
+	json_decref(o);
+	const char *badl[] = {"novalue", NULL};
+	assert_null(ctr_json_from_labels(badl, NULL));
+}
+
+static void test_errors(void **state)
+{
+	(void)state;
+	ctr_error *err = NULL;
+	assert_int_equal(ctr_err(&err, CTR_EIO, ENOENT, "open %s", "x"), CTR_EIO);
+	assert_string_equal(ctr_error_message(err), "open x: No such file or directory");
+	assert_int_equal(ctr_error_errno(err), ENOENT);
+	assert_int_equal(ctr_error_code_of(err), CTR_EIO);
+	/* First error wins; context is prefixed on the way up. */
+	ctr_err(&err, CTR_EINVAL, 0, "ignored");
+	ctr_err_prefix(&err, CTR_EIO, "pull %s", "ref");
+	assert_string_equal(ctr_error_message(err), "pull ref: open x: No such file or directory");
+	ctr_error_free(err);
+	assert_string_equal(ctr_strerror(CTR_EDIGEST), "digest mismatch");
+	ctr_error_free(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ident),
+		cmocka_unit_test(test_digest),
+		cmocka_unit_test_setup_teardown(test_in_root, setup_tmp, teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_atomic_and_read, setup_tmp, teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_lock, setup_tmp, teardown_tmp),
+		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
