@@ -1,0 +1,92 @@
+/* The raw blob store under <root>/content: immutable blobs named by digest
+ * and resumable, verified ingests. It knows nothing of namespaces or leases;
+ * lib/metadata records who owns what, and lib/content.c ties the two into
+ * the public content API.
+ *
+ * Layout (DESIGN.md, "State on disk"):
+ *   content/blobs/<alg>/<hex>     immutable, appears only by rename after its
+ *                                 size and digest check out
+ *   content/ingest/<sha256(ref)>/ data, ref, total, expected, startedat,
+ *                                 updatedat, lock (flock by the writer)
+ *   content/gc.lock               shared by committers, exclusive by GC
+ */
+#ifndef CTR_CONTENT_STORE_H
+#define CTR_CONTENT_STORE_H
+
+#include <ctr/common.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/digest.h"
+
+struct ctr_cs;
+struct ctr_cs_writer;
+
+/* Opens (creating) <root>/content below root_fd. */
+int ctr_cs_open(struct ctr_cs **out, int root_fd, ctr_error **err);
+void ctr_cs_close(struct ctr_cs *cs);
+
+/* Blobs. Digests are validated (ctr_digest_parse) before they touch a path:
+ * CTR_EINVAL for a bad one. */
+int ctr_cs_blob_stat(struct ctr_cs *cs, const char *digest, uint64_t *size, ctr_error **err);
+/* Read-only O_CLOEXEC fd on the blob, for pread. CTR_ENOTFOUND when absent. */
+int ctr_cs_blob_open(struct ctr_cs *cs, const char *digest, ctr_error **err);
+/* Missing is CTR_ENOTFOUND. */
+int ctr_cs_blob_delete(struct ctr_cs *cs, const char *digest, ctr_error **err);
+/* Calls fn for every blob on disk; a non-zero return from fn stops the walk
+ * and is returned. */
+int ctr_cs_blob_walk(struct ctr_cs *cs, int (*fn)(const char *digest, uint64_t size, void *ud),
+		     void *ud, ctr_error **err);
+
+/* The GC lock: committers hold it shared from the blob rename until the
+ * metadata record exists; the collector holds it exclusive. Returns the fd
+ * (close to release) or a negative code. */
+int ctr_cs_gc_lock(struct ctr_cs *cs, bool exclusive, ctr_error **err);
+
+/* Ingest. Opening a ref that has an ingest dir resumes it (offset = bytes
+ * already written and verified by rehashing). Another process holding the
+ * ref waits up to timeout_ms (<0: forever, 0: not at all) then CTR_EBUSY.
+ * total (0: unknown) and expected (NULL: unknown) are recorded; a resumed
+ * ingest whose recorded expected digest differs is restarted from 0. */
+int ctr_cs_writer_open(struct ctr_cs_writer **out, struct ctr_cs *cs, const char *ref,
+		       uint64_t total, const char *expected, int timeout_ms, ctr_error **err);
+uint64_t ctr_cs_writer_offset(const struct ctr_cs_writer *w);
+const char *ctr_cs_writer_ref(const struct ctr_cs_writer *w);
+int ctr_cs_writer_write(struct ctr_cs_writer *w, const void *buf, size_t len, ctr_error **err);
+/* Drops what was written and starts again at offset 0 (a server that ignored
+ * Range: never splice). */
+int ctr_cs_writer_reset(struct ctr_cs_writer *w, ctr_error **err);
+/* The digest of what was written so far ("alg:hex"). */
+void ctr_cs_writer_digest(const struct ctr_cs_writer *w, char out[CTR_DIGEST_MAX]);
+/* Verifies size (0: take what was written, unless total was given) and
+ * expected digest (NULL: the one given at open, or none), then renames the
+ * data into blobs/ and removes the ingest dir. On success *digest_out (may be
+ * NULL, else CTR_DIGEST_MAX bytes) gets the digest.
+ * Errors: CTR_EPRECONDITION on a size mismatch, CTR_EDIGEST on a digest
+ * mismatch (the ingest is removed in both cases: its bytes are wrong and
+ * resuming them cannot help), CTR_EEXISTS when the blob already exists (the
+ * ingest is removed; callers treat it as success).
+ * The caller should hold ctr_cs_gc_lock(shared) across commit and recording. */
+int ctr_cs_writer_commit(struct ctr_cs_writer *w, uint64_t size, const char *expected,
+			 char *digest_out, ctr_error **err);
+/* Releases the lock and frees; the ingest stays for a later resume. NULL ok. */
+void ctr_cs_writer_close(struct ctr_cs_writer *w);
+
+/* Removes an ingest that nobody holds. CTR_ENOTFOUND, CTR_EBUSY. */
+int ctr_cs_abort(struct ctr_cs *cs, const char *ref, ctr_error **err);
+
+struct ctr_cs_status {
+	char *ref;
+	char *expected; /* may be NULL */
+	uint64_t offset;
+	uint64_t total;
+	int64_t started_at; /* unix nanoseconds */
+	int64_t updated_at;
+};
+int ctr_cs_status(struct ctr_cs *cs, const char *ref, struct ctr_cs_status *out, ctr_error **err);
+/* All active ingests; free with ctr_cs_status_list_free. */
+int ctr_cs_status_list(struct ctr_cs *cs, struct ctr_cs_status **out, size_t *n, ctr_error **err);
+void ctr_cs_status_clear(struct ctr_cs_status *st);
+void ctr_cs_status_list_free(struct ctr_cs_status *v, size_t n);
+
+#endif
