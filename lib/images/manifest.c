@@ -19,24 +19,24 @@ enum ctr_mt_kind ctr_media_kind(const char *mt)
 		return CTR_MT_CONFIG;
 	if (!strcmp(mt, CTR_MT_DOCKER_SCHEMA1) || !strcmp(mt, CTR_MT_DOCKER_SCHEMA1_PLAIN))
 		return CTR_MT_SCHEMA1;
-	if (ctr_media_compression(mt) != CTR_COMP_UNKNOWN)
+	if (ctr_media_compression(mt) != CTR_MT_COMP_UNKNOWN)
 		return CTR_MT_LAYER;
 	return CTR_MT_UNKNOWN;
 }
 
-enum ctr_compression ctr_media_compression(const char *mt)
+enum ctr_mt_comp ctr_media_compression(const char *mt)
 {
 	if (!mt)
-		return CTR_COMP_UNKNOWN;
+		return CTR_MT_COMP_UNKNOWN;
 	if (!strcmp(mt, CTR_MT_OCI_LAYER) || !strcmp(mt, CTR_MT_OCI_LAYER_ND) ||
 	    !strcmp(mt, CTR_MT_DOCKER_LAYER))
-		return CTR_COMP_NONE;
+		return CTR_MT_COMP_NONE;
 	if (!strcmp(mt, CTR_MT_OCI_LAYER_GZIP) || !strcmp(mt, CTR_MT_OCI_LAYER_ND_GZIP) ||
 	    !strcmp(mt, CTR_MT_DOCKER_LAYER_GZIP) || !strcmp(mt, CTR_MT_DOCKER_LAYER_FOREIGN))
-		return CTR_COMP_GZIP;
+		return CTR_MT_COMP_GZIP;
 	if (!strcmp(mt, CTR_MT_OCI_LAYER_ZSTD) || !strcmp(mt, CTR_MT_OCI_LAYER_ND_ZSTD))
-		return CTR_COMP_ZSTD;
-	return CTR_COMP_UNKNOWN;
+		return CTR_MT_COMP_ZSTD;
+	return CTR_MT_COMP_UNKNOWN;
 }
 
 void ctr_desc_clear(struct ctr_desc *d)

@@ -41,11 +41,11 @@ enum ctr_mt_kind {
 	CTR_MT_SCHEMA1,
 };
 
-enum ctr_compression { CTR_COMP_NONE, CTR_COMP_GZIP, CTR_COMP_ZSTD, CTR_COMP_UNKNOWN };
+enum ctr_mt_comp { CTR_MT_COMP_NONE, CTR_MT_COMP_GZIP, CTR_MT_COMP_ZSTD, CTR_MT_COMP_UNKNOWN };
 
 enum ctr_mt_kind ctr_media_kind(const char *mt);
 /* For layers: the compression its media type names. */
-enum ctr_compression ctr_media_compression(const char *mt);
+enum ctr_mt_comp ctr_media_compression(const char *mt);
 
 struct ctr_desc {
 	char *media_type;

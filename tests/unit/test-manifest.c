@@ -45,8 +45,8 @@ static void test_manifest(void **state)
 	assert_int_equal(m.n_layers, 2);
 	assert_int_equal(m.layers[1].size, 30);
 	assert_string_equal(m.layers[1].urls[0], "https://x/y");
-	assert_int_equal(ctr_media_compression(m.layers[0].media_type), CTR_COMP_GZIP);
-	assert_int_equal(ctr_media_compression(m.layers[1].media_type), CTR_COMP_ZSTD);
+	assert_int_equal(ctr_media_compression(m.layers[0].media_type), CTR_MT_COMP_GZIP);
+	assert_int_equal(ctr_media_compression(m.layers[1].media_type), CTR_MT_COMP_ZSTD);
 	ctr_manifest_clear(&m);
 	/* Unknown media type from the descriptor side: inferred from the doc. */
 	assert_int_equal(parse(manifest, NULL, &m, NULL), 0);
