@@ -454,10 +454,11 @@ int ctr_cs_writer_commit(struct ctr_cs_writer *w, uint64_t size, const char *exp
 	ctr_digest_alg ealg = w->alg;
 	if (exp && (r = ctr_digest_parse(exp, &ealg, NULL, err)) < 0)
 		return ctr_err_prefix(err, r, "commit %.200s: expected digest", w->ref);
-	if ((size && size != w->offset) || (w->total && w->total != w->offset))
+	uint64_t want = size && size != w->offset ? size : w->total;
+	if (want && want != w->offset)
 		return commit_fail(w, ctr_err(err, CTR_EPRECONDITION, 0,
 					      "commit %.200s: unexpected size %" PRIu64 ", expected %" PRIu64,
-					      w->ref, w->offset, size ? size : w->total), err);
+					      w->ref, w->offset, want), err);
 	char got[CTR_DIGEST_MAX];
 	if (ealg != w->alg) {
 		/* Asked for another algorithm than we hashed with: reread. */
@@ -476,8 +477,6 @@ int ctr_cs_writer_commit(struct ctr_cs_writer *w, uint64_t size, const char *exp
 		return bdir;
 	if (fdatasync(w->data_fd) < 0)
 		return ctr_err(err, CTR_EIO, errno, "commit %.200s: sync", w->ref);
-	if (fchmod(w->data_fd, 0444) < 0)
-		return ctr_err_errno(err, errno, "commit %.200s: chmod", w->ref);
 	int rr = renameat2(w->dir_fd, "data", bdir, hex, RENAME_NOREPLACE);
 	if (rr < 0 && (errno == EINVAL || errno == ENOSYS)) {
 		/* No RENAME_NOREPLACE on this fs: a check then a rename. A
@@ -497,10 +496,12 @@ int ctr_cs_writer_commit(struct ctr_cs_writer *w, uint64_t size, const char *exp
 				memcpy(digest_out, got, strlen(got) + 1);
 			return ctr_err(err, CTR_EEXISTS, 0, "content %s already exists", got);
 		}
-		if (fchmod(w->data_fd, 0644) < 0) {
-			/* Best effort: only a non-root resume would mind. */
-		}
 		return ctr_err_errno(err, e, "commit %.200s: rename into blobs", w->ref);
+	}
+	/* Read-only once it has its name, not before: a data file left 0444
+	 * by a crash could not be resumed by a non-root owner. */
+	if (fchmod(w->data_fd, 0444) < 0) {
+		/* Best effort: 0644 is fine too. */
 	}
 	fsync(bdir);
 	ingest_remove(w->cs, w->key, NULL);
