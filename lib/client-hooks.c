@@ -1,16 +1,19 @@
 /* Where each subsystem opens and closes its part of a client. Kept apart
  * from client.c so adding a subsystem touches one small file. */
 #include "client.h"
+#include "content/store.h"
 #include "error.h"
 
 int ctr_client_hooks_open(ctr_client *c, ctr_error **err)
 {
-	(void)c;
-	(void)err;
+	int r = ctr_cs_open(&c->cs, c->root_fd, err);
+	if (r < 0)
+		return r;
 	return 0;
 }
 
 void ctr_client_hooks_close(ctr_client *c)
 {
-	(void)c;
+	ctr_cs_close(c->cs);
+	c->cs = NULL;
 }
