@@ -2,6 +2,7 @@
  * from client.c so adding a subsystem touches one small file. */
 #include "client.h"
 #include "error.h"
+#include "events/events.h"
 
 int ctr_client_hooks_open(ctr_client *c, ctr_error **err)
 {
@@ -12,5 +13,5 @@ int ctr_client_hooks_open(ctr_client *c, ctr_error **err)
 
 void ctr_client_hooks_close(ctr_client *c)
 {
-	(void)c;
+	ctr_events_close(c);
 }
