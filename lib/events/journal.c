@@ -200,9 +200,12 @@ static int journal_current(struct ctr_events *ev, ctr_error **err)
 		newest = 1; /* the very first append creates generation 1 */
 	char name[32];
 	ctr_events_journal_name(name, sizeof(name), newest);
-	int fd = openat(ev->dir_fd, name, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	/* O_NONBLOCK: something other than a file planted under the name
+	 * (a FIFO without a reader) fails here instead of hanging us. */
+	int fd = openat(ev->dir_fd, name, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+			0600);
 	if (fd < 0)
-		return ctr_err_errno(err, errno, "open %s", name);
+		return ctr_err(err, CTR_EIO, errno, "open events journal %s: %s", name, strerror(errno));
 	struct stat st;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
@@ -263,6 +266,7 @@ out:
 static int journal_append(struct ctr_events *ev, const char *ns, const char *topic,
 			  const char *payload, ctr_error **err)
 {
+	_cleanup_free_ char *line = NULL;
 	int r = ctr_lock_fd(ev->lock_fd, false, LOCK_TIMEOUT_MS, err);
 	if (r < 0)
 		return ctr_err_prefix(err, r, "lock events journal");
@@ -274,7 +278,6 @@ static int journal_append(struct ctr_events *ev, const char *ns, const char *top
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	int64_t ns_time = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-	_cleanup_free_ char *line = NULL;
 	int len = asprintf(&line, "{\"timestamp\":%" PRId64 ",\"namespace\":\"%s\",\"topic\":\"%s\","
 				  "\"payload\":%s}\n", ns_time, ns, topic, payload);
 	if (len < 0) {
@@ -339,6 +342,29 @@ int ctr_events_topic_validate(const char *topic, ctr_error **err)
 	return 0;
 }
 
+/* Whether v nests more than `left` arrays and objects deep: a payload
+ * built in memory gets the bound that readers apply to the journal. */
+static bool too_deep(json_t *v, int left)
+{
+	if (!json_is_object(v) && !json_is_array(v))
+		return false;
+	if (left <= 0)
+		return true;
+	if (json_is_array(v)) {
+		for (size_t i = 0; i < json_array_size(v); i++)
+			if (too_deep(json_array_get(v, i), left - 1))
+				return true;
+		return false;
+	}
+	const char *k;
+	json_t *m;
+	json_object_foreach(v, k, m) {
+		if (too_deep(m, left - 1))
+			return true;
+	}
+	return false;
+}
+
 /* Checks everything before a byte is written, so a refused event leaves the
  * journal as it was. Takes the payload reference. */
 static int prepare(const char *ns, const char *topic, json_t *payload, char **text, ctr_error **err)
@@ -348,6 +374,8 @@ static int prepare(const char *ns, const char *topic, json_t *payload, char **te
 		r = ctr_ident_validate(ns, "namespace", err);
 	if (r == 0 && payload && !json_is_object(payload))
 		r = ctr_err(err, CTR_EINVAL, 0, "event payload is not a JSON object");
+	if (r == 0 && payload && too_deep(payload, CTR_JSON_MAX_DEPTH))
+		r = ctr_err(err, CTR_EINVAL, 0, "event payload nests deeper than %d", CTR_JSON_MAX_DEPTH);
 	if (r < 0) {
 		json_decref(payload);
 		return r;

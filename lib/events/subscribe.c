@@ -204,6 +204,11 @@ static int open_gen(ctr_subscription *s, uint64_t gen, bool at_end, ctr_error **
 			return 0; /* pruned meanwhile: the next EOF looks further */
 		return ctr_err_errno(err, errno, "open events journal %s", name);
 	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd); /* not a journal: the next EOF looks past it */
+		return 0;
+	}
 	if (at_end && lseek(fd, 0, SEEK_END) < 0) {
 		int e = errno;
 		close(fd);

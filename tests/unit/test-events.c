@@ -71,6 +71,15 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* abort() is noreturn, so the compiler knows the buffer exists. */
+static void *xmalloc(size_t n)
+{
+	void *p = malloc(n);
+	if (!p)
+		abort();
+	return p;
+}
+
 static int64_t now_ns(void)
 {
 	struct timespec ts;
@@ -426,8 +435,7 @@ static void test_bad_input(void **state)
 	}
 	assert_int_equal(ctr_client_publish(f->c, NULL, "{}", CTR_NO_OPTS, NULL), CTR_EINVAL);
 
-	char *big = malloc(CTR_EVENT_PAYLOAD_MAX + 64);
-	assert_non_null(big);
+	char *big = xmalloc(CTR_EVENT_PAYLOAD_MAX + 64);
 	strcpy(big, "{\"a\":\"");
 	memset(big + 6, 'x', CTR_EVENT_PAYLOAD_MAX);
 	strcpy(big + 6 + CTR_EVENT_PAYLOAD_MAX, "\"}");
@@ -451,6 +459,13 @@ static void test_bad_input(void **state)
 	assert_non_null(bigj);
 	assert_int_equal(ctr_events_publish(f->c, NULL, "/x", bigj), CTR_EINVAL);
 	assert_int_equal(ctr_events_publish(f->c, "../x", "/x", json_object()), CTR_EINVAL);
+	json_t *deepj = json_object(), *cur = deepj;
+	for (int i = 0; i < 70; i++) {
+		json_t *in = json_array();
+		json_is_object(cur) ? json_object_set_new(cur, "a", in) : json_array_append_new(cur, in);
+		cur = in;
+	}
+	assert_int_equal(ctr_events_publish(f->c, NULL, "/x", deepj), CTR_EINVAL);
 	assert_int_equal(ctr_events_publish(NULL, NULL, "/x", json_object()), CTR_EINVAL);
 	free(big);
 
@@ -468,13 +483,28 @@ static void test_bad_input(void **state)
 
 	assert_journal_unchanged(f, files, bytes);
 
+	/* Nesting right at the limit (64 levels, the payload included) is
+	 * accepted and read back. */
+	char at_limit[200] = "{\"a\":";
+	for (int i = 0; i < 63; i++)
+		strcat(at_limit, "[");
+	for (int i = 0; i < 63; i++)
+		strcat(at_limit, "]");
+	strcat(at_limit, "}");
+	ctr_subscription *s0 = subscribe(f, NULL, 0, false);
+	publish_ok(f->c, NULL, "/deep", at_limit);
+	ctr_event *e0 = next_ok(s0, 1000);
+	assert_string_equal(ctr_event_payload(e0), at_limit);
+	ctr_event_free(e0);
+	ctr_subscription_free(s0);
+	journal_usage(f, &files, &bytes);
+
 	/* Topics containerd accepts (its identifier rule per component). */
 	const char *good[] = {"/x", "/images/create", "/tasks/exit", "/snapshot/prepare", "/a.b/c_d-e/F9"};
 	for (size_t i = 0; i < CTR_ARRAY_SIZE(good); i++)
 		assert_int_equal(ctr_events_topic_validate(good[i], NULL), 0);
 	/* A payload right at the limit is accepted. */
-	char *max = malloc(CTR_EVENT_PAYLOAD_MAX + 1);
-	assert_non_null(max);
+	char *max = xmalloc(CTR_EVENT_PAYLOAD_MAX + 1);
 	strcpy(max, "{\"a\":\"");
 	memset(max + 6, 'y', CTR_EVENT_PAYLOAD_MAX - 8);
 	strcpy(max + CTR_EVENT_PAYLOAD_MAX - 2, "\"}");
@@ -571,8 +601,7 @@ static void test_partial_and_garbage(void **state)
 		      "{\"timestamp\":\"1\",\"namespace\":\"a\",\"topic\":\"/a\",\"payload\":{}}\n");
 	/* An overlong line is dropped whole, even when it parses. */
 	size_t big = CTR_EVENTS_LINE_MAX + 100;
-	char *line = malloc(big + 100);
-	assert_non_null(line);
+	char *line = xmalloc(big + 100);
 	int k = sprintf(line, "{\"timestamp\":1,\"namespace\":\"a\",\"topic\":\"/long\",\"payload\":{\"a\":\"");
 	memset(line + k, 'z', big);
 	strcpy(line + k + big, "\"}}\n");
@@ -583,6 +612,35 @@ static void test_partial_and_garbage(void **state)
 	assert_string_equal(ctr_event_topic(e), "/after");
 	ctr_event_free(e);
 	assert_int_equal(ctr_subscription_next(&e, s, 0, NULL), CTR_ETIMEOUT);
+	ctr_subscription_free(s);
+}
+
+/* Something other than a file planted as the next generation: publishers
+ * fail instead of hanging, readers skip it. */
+static void test_planted_fifo(void **state)
+{
+	struct fx *f = *state;
+	publish_ok(f->c, NULL, "/one", NULL);
+	ctr_subscription *s = subscribe(f, NULL, 0, false);
+	char p[512];
+	snprintf(p, sizeof(p), "%s/journal.2", f->events);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	ctr_error *err = NULL;
+	assert_int_equal(ctr_client_publish(f->c, "/two", NULL, CTR_NO_OPTS, &err), CTR_EIO);
+	assert_non_null(strstr(ctr_error_message(err), "journal.2"));
+	ctr_error_free(err);
+	ctr_event *e = NULL;
+	assert_int_equal(ctr_subscription_next(&e, s, 50, NULL), CTR_ETIMEOUT);
+	/* A real next generation is followed past it. */
+	snprintf(p, sizeof(p), "%s/journal.3", f->events);
+	int fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	const char *line = "{\"timestamp\":7,\"namespace\":\"a\",\"topic\":\"/three\",\"payload\":{}}\n";
+	assert_int_equal(write(fd, line, strlen(line)), (ssize_t)strlen(line));
+	close(fd);
+	e = next_ok(s, 1000);
+	assert_string_equal(ctr_event_topic(e), "/three");
+	ctr_event_free(e);
 	ctr_subscription_free(s);
 }
 
@@ -633,6 +691,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout_and_fd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_partial_and_garbage, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_planted_fifo, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_publish_at, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
