@@ -43,7 +43,8 @@ struct ctr_events;
  *   ctr_events_publish(c, ns, "/images/create", json_pack("{s:s}", "name", n));
  * a NULL payload publishes {}. ns NULL means the client's namespace.
  * Best effort: it never prints, never aborts, and callers may ignore the
- * code it returns (0 or a negative CTR_E*). */
+ * code it returns (0 or a negative CTR_E*). Safe to call from several
+ * threads on one client. */
 int ctr_events_publish(struct ctr_client *c, const char *ns, const char *topic, json_t *payload);
 
 /* The same for a process without a client (the shim): state_fd is the state

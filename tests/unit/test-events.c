@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -615,6 +616,53 @@ static void test_partial_and_garbage(void **state)
 	ctr_subscription_free(s);
 }
 
+struct thr {
+	ctr_client *c;
+	int id;
+	int failed;
+};
+
+static void *thread_publisher(void *arg)
+{
+	struct thr *t = arg;
+	char ns[16];
+	snprintf(ns, sizeof(ns), "pub%d", t->id);
+	for (int i = 0; i < 200; i++)
+		if (ctr_events_publish(t->c, ns, "/test/seq", json_pack("{s:i,s:i}", "seq", i, "pub", t->id)) < 0)
+			t->failed++;
+	return NULL;
+}
+
+/* The internal hook from several threads on one client at once, its
+ * handles opened by whichever thread comes first. */
+static void test_threads(void **state)
+{
+	struct fx *f = *state;
+	ctr_events_set_rotate_bound(4096);
+	ctr_events_set_keep(100000);
+	struct seq_check sc = {.t0 = now_ns()};
+	ctr_subscription *s = subscribe(f, NULL, 0, false);
+	pthread_t th[4];
+	struct thr t[4];
+	for (int i = 0; i < 4; i++) {
+		t[i] = (struct thr){.c = f->c, .id = i};
+		assert_int_equal(pthread_create(&th[i], NULL, thread_publisher, &t[i]), 0);
+	}
+	for (int i = 0; i < 800; i++) {
+		ctr_event *e = next_ok(s, 20000);
+		check_seq_event(&sc, e);
+		ctr_event_free(e);
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(t[i].failed, 0);
+		assert_int_equal(sc.next[i], 200);
+	}
+	ctr_event *e = NULL;
+	assert_int_equal(ctr_subscription_next(&e, s, 0, NULL), CTR_ETIMEOUT);
+	ctr_subscription_free(s);
+}
+
 /* Something other than a file planted as the next generation: publishers
  * fail instead of hanging, readers skip it. */
 static void test_planted_fifo(void **state)
@@ -691,6 +739,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout_and_fd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_partial_and_garbage, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_planted_fifo, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_publish_at, setup, teardown),
 	};
