@@ -212,6 +212,9 @@ static int journal_current(struct ctr_events *ev, ctr_error **err)
 		close(fd);
 		return ctr_err(err, CTR_EIO, 0, "%s is not a regular file", name);
 	}
+	/* A regular file ignores O_NONBLOCK on local file systems; drop it
+	 * anyway, so no network file system can turn it into short writes. */
+	fcntl(fd, F_SETFL, O_WRONLY | O_APPEND);
 	ev->jfd = fd;
 	ev->gen = newest;
 	return 0;
