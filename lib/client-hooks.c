@@ -3,6 +3,7 @@
 #include "client.h"
 #include "content/store.h"
 #include "error.h"
+#include "events/events.h"
 
 int ctr_client_hooks_open(ctr_client *c, ctr_error **err)
 {
@@ -16,4 +17,5 @@ void ctr_client_hooks_close(ctr_client *c)
 {
 	ctr_cs_close(c->cs);
 	c->cs = NULL;
+	ctr_events_close(c);
 }

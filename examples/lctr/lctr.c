@@ -107,6 +107,7 @@ int lctr_dispatch(struct lctr *g, const char *group, const struct lctr_cmd *cmds
 static const struct lctr_cmd top_cmds[] = {
 	{"version", NULL, lctr_cmd_version, "print the library version"},
 	{"info", NULL, lctr_cmd_info, "print runtime, snapshotters, root and state"},
+	{"events", NULL, lctr_cmd_events, "stream events from every process using the same state"},
 };
 
 static void usage_globals(FILE *f)
