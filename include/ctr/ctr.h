@@ -5,5 +5,6 @@
 #include <ctr/common.h>
 #include <ctr/opts.h>
 #include <ctr/client.h>
+#include <ctr/spec.h>
 
 #endif
