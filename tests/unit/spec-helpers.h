@@ -11,7 +11,7 @@
 
 /* Generates the spec for namespace "default", id "c1"; asserts the return
  * code; frees the options. Returns the parsed spec, or NULL on failure. */
-static json_t *gen_v(const char *rootfs, int expect, ctr_opt **opts, size_t n)
+static inline json_t *gen_v(const char *rootfs, int expect, ctr_opt **opts, size_t n)
 {
 	char *j = NULL;
 	ctr_error *e = NULL;
@@ -39,7 +39,7 @@ static json_t *gen_v(const char *rootfs, int expect, ctr_opt **opts, size_t n)
 	      sizeof((ctr_opt *[]){__VA_ARGS__}) / sizeof(ctr_opt *))
 
 /* Object member at a dotted path ("process.user.uid"); NULL when missing. */
-static json_t *jp(json_t *v, const char *path)
+static inline json_t *jp(json_t *v, const char *path)
 {
 	char buf[256];
 	snprintf(buf, sizeof(buf), "%s", path);
@@ -49,21 +49,21 @@ static json_t *jp(json_t *v, const char *path)
 	return v;
 }
 
-static json_int_t jint(json_t *v, const char *path)
+static inline json_int_t jint(json_t *v, const char *path)
 {
 	json_t *x = jp(v, path);
 	assert_true(json_is_integer(x));
 	return json_integer_value(x);
 }
 
-static const char *jstr(json_t *v, const char *path)
+static inline const char *jstr(json_t *v, const char *path)
 {
 	json_t *x = jp(v, path);
 	return json_is_string(x) ? json_string_value(x) : NULL;
 }
 
 /* True when the array of strings at path holds s. */
-static bool has_str(json_t *v, const char *path, const char *s)
+static inline bool has_str(json_t *v, const char *path, const char *s)
 {
 	json_t *a = jp(v, path);
 	for (size_t i = 0; i < json_array_size(a); i++)
@@ -73,7 +73,7 @@ static bool has_str(json_t *v, const char *path, const char *s)
 }
 
 /* Asserts that the array at path is exactly the JSON text `expect`. */
-static void assert_json(json_t *v, const char *path, const char *expect)
+static inline void assert_json(json_t *v, const char *path, const char *expect)
 {
 	json_t *want = json_loads(expect, JSON_DECODE_ANY, NULL);
 	assert_non_null(want);
