@@ -99,9 +99,12 @@ static int apply_annotation(void *target, void *ud, ctr_error **err)
 	if (!*a->s[0])
 		return ctr_err(err, CTR_EINVAL, 0, "annotation with an empty key");
 	json_t *v = json_string(a->s[1]);
-	if (!v || !json_string(a->s[0]))
-		return ctr_err(err, CTR_EINVAL, 0, "annotation is not valid UTF-8");
-	return json_object_set_new(an, a->s[0], v) < 0 ? ctr_err(err, CTR_EINVAL, 0, "annotation key is not valid UTF-8") : 0;
+	if (!v)
+		return ctr_err(err, CTR_EINVAL, 0, "annotation %.100s: value is not valid UTF-8", a->s[0]);
+	/* set_new refuses a key that is not UTF-8 (and releases v). */
+	if (json_object_set_new(an, a->s[0], v) < 0)
+		return ctr_err(err, CTR_EINVAL, 0, "annotation key is not valid UTF-8");
+	return 0;
 }
 
 CTR_EXPORT ctr_opt *ctr_oci_with_annotation(const char *key, const char *value)

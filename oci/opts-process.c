@@ -94,12 +94,11 @@ static int apply_image_config(void *target, void *ud, ctr_error **err)
 {
 	struct ctr_spec *s = target;
 	struct ctr_oci_arg *a = ud;
-	json_t *doc = NULL;
+	_cleanup_(ctr_oci_json_decrefp) json_t *doc = NULL;
 	int r = ctr_json_parse(a->s[0], strlen(a->s[0]), MAX_IMAGE_CONFIG, CTR_JSON_MAX_DEPTH,
 			       "image config", &doc, err);
 	if (r < 0)
 		return r;
-	_cleanup_(ctr_oci_json_decrefp) json_t *owned = doc;
 	if (!json_is_object(doc))
 		return ctr_err(err, CTR_EINVAL, 0, "image config is not a JSON object");
 	json_t *cfg = json_object_get(doc, "config");

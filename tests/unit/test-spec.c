@@ -476,6 +476,9 @@ static void test_resources_and_userns(void **state)
 	assert_int_equal(jint(s, "linux.resources.cpu.period"), 200000);
 	json_decref(s);
 
+	assert_null(GEN(NULL, CTR_EINVAL, ctr_oci_with_annotation("", "x")));
+	assert_null(GEN(NULL, CTR_EINVAL, ctr_oci_with_annotation("k\xff", "x")));
+	assert_null(GEN(NULL, CTR_EINVAL, ctr_oci_with_annotation("k", "\xff")));
 	assert_null(GEN(NULL, CTR_EINVAL, ctr_oci_with_cpus(0)));
 	assert_null(GEN(NULL, CTR_EINVAL, ctr_oci_with_cpus(-1)));
 	assert_null(GEN(NULL, CTR_EINVAL, ctr_oci_with_memory_limit(UINT64_MAX)));
