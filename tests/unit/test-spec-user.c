@@ -259,6 +259,20 @@ static void test_hostile_user_files(void **state)
 	assert_int_equal(symlink(target, p), 0);
 	expect_fail(r3, "evil", CTR_ENOTFOUND);
 
+	/* /etc itself a link: to the host's /etc (resolves to itself inside
+	 * the root: a loop) and to a directory outside. */
+	char r9[300], r10[300];
+	snprintf(r9, sizeof(r9), "%s/etcloop", tmp);
+	assert_int_equal(mkdir(r9, 0755), 0);
+	snprintf(p, sizeof(p), "%s/etc", r9);
+	assert_int_equal(symlink("/etc", p), 0);
+	expect_fail(r9, "root", CTR_EINVAL);
+	snprintf(r10, sizeof(r10), "%s/etcout", tmp);
+	assert_int_equal(mkdir(r10, 0755), 0);
+	snprintf(p, sizeof(p), "%s/etc", r10);
+	assert_int_equal(symlink("../outside", p), 0);
+	expect_fail(r10, "evil", CTR_ENOTFOUND);
+
 	/* A link to ../../.. lands on the root directory itself. */
 	make_root("dotdot", r4, sizeof(r4));
 	snprintf(p, sizeof(p), "%s/etc/passwd", r4);

@@ -337,6 +337,18 @@ static void test_mounts_and_namespaces(void **state)
 	assert_null(jp(s, "process.env"));
 	json_decref(s);
 
+	/* Destinations compare after cleaning, as containerd's filepath.Clean. */
+	const char *without2[] = {"/run2", "/a/b", NULL};
+	s = GEN(NULL, 0, ctr_oci_with_mount("tmpfs", NULL, "/x/../run2/", NULL),
+		ctr_oci_with_mount("tmpfs", NULL, "//a/./b", NULL),
+		ctr_oci_with_mount("tmpfs", NULL, "/a/bc", NULL), ctr_oci_without_mounts(without2));
+	m = jp(s, "mounts");
+	assert_int_equal(json_array_size(m), 8);
+	assert_string_equal(jstr(json_array_get(m, 7), "destination"), "/a/bc");
+	assert_null(jp(json_array_get(m, 7), "source"));
+	assert_null(jp(json_array_get(m, 7), "options"));
+	json_decref(s);
+
 	assert_null(GEN(NULL, CTR_EINVAL, ctr_oci_with_mount("bind", "/a", "relative", NULL)));
 	assert_null(GEN(NULL, CTR_EINVAL, ctr_oci_with_mount("", "/a", "/b", NULL)));
 	assert_null(GEN(NULL, CTR_EINVAL, ctr_oci_with_host_namespace("bogus")));
@@ -393,6 +405,9 @@ static void test_caps_and_privileged(void **state)
 	assert_int_equal(ctr_oci_parse_cap_eff(status, &eff, NULL), 0);
 	free(status);
 	json_t *want = ctr_oci_caps_from_bitmap(eff);
+	s = GEN(NULL, 0, ctr_oci_with_apparmor_profile("my-profile"));
+	assert_string_equal(jstr(s, "process.apparmorProfile"), "my-profile");
+	json_decref(s);
 	s = GEN(NULL, 0, ctr_oci_with_seccomp_default(), ctr_oci_with_apparmor_profile("docker-default"),
 		ctr_oci_with_privileged(), ctr_oci_with_all_devices_allowed());
 	if (json_array_size(want)) {
@@ -619,6 +634,11 @@ static void test_seccomp_names_known(void **state)
 					    "lsm_list_modules", "lsm_set_self_attr", "mseal", "removexattrat",
 					    "setxattrat", "statmount", "uretprobe", "cachestat", "fchmodat2",
 					    "map_shadow_stack", "futex_wake", "futex_wait", "futex_requeue"};
+	/* The compile-time architecture agrees with libseccomp's native one. */
+	if (seccomp_arch_native() == SCMP_ARCH_X86_64)
+		assert_string_equal(ctr_oci_goarch(), "amd64");
+	else if (seccomp_arch_native() == SCMP_ARCH_AARCH64)
+		assert_string_equal(ctr_oci_goarch(), "arm64");
 	const uint32_t arches[] = {SCMP_ARCH_X86_64, SCMP_ARCH_X86, SCMP_ARCH_X32};
 	json_t *p = ctr_oci_seccomp_profile(NULL, "amd64", 6, 1);
 	json_t *calls = json_object_get(p, "syscalls");
