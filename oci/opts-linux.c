@@ -510,7 +510,8 @@ static int walk_devices(const char *dir, json_t *out, int depth, ctr_error **err
 				      "major", (json_int_t)major(st.st_rdev), "minor", (json_int_t)minor(st.st_rdev),
 				      "fileMode", (int)(st.st_mode & 07777), "uid", (json_int_t)st.st_uid,
 				      "gid", (json_int_t)st.st_gid);
-		if (!e || json_array_append_new(out, e) < 0)
+		/* json_pack fails only on a name that is not UTF-8: skip it. */
+		if (e && json_array_append_new(out, e) < 0)
 			r = ctr_err_nomem(err);
 	}
 	closedir(d);
