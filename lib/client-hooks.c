@@ -2,15 +2,18 @@
  * from client.c so adding a subsystem touches one small file. */
 #include "client.h"
 #include "error.h"
+#include "metadata/db.h"
 
 int ctr_client_hooks_open(ctr_client *c, ctr_error **err)
 {
-	(void)c;
-	(void)err;
+	int r = ctr_db_open(&c->db, c->root, err);
+	if (r < 0)
+		return r;
 	return 0;
 }
 
 void ctr_client_hooks_close(ctr_client *c)
 {
-	(void)c;
+	ctr_db_close(c->db);
+	c->db = NULL;
 }

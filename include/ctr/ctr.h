@@ -5,5 +5,8 @@
 #include <ctr/common.h>
 #include <ctr/opts.h>
 #include <ctr/client.h>
+#include <ctr/namespaces.h>
+#include <ctr/leases.h>
+#include <ctr/gc.h>
 
 #endif

@@ -1,0 +1,23 @@
+/* The collector's blob sweeper over the content store. */
+#include "content/store.h"
+#include "error.h"
+#include "gc.h"
+
+static int remove_blob(void *ud, const char *digest, ctr_error **err)
+{
+	return ctr_cs_blob_delete(ud, digest, err);
+}
+
+int ctr_gc_content_sweeper(ctr_client *c, struct ctr_gc_sweeper *sw, int *lock_fd, ctr_error **err)
+{
+	*lock_fd = -1;
+	if (!c->cs)
+		return 0;
+	int fd = ctr_cs_gc_lock(c->cs, true, err);
+	if (fd < 0)
+		return fd;
+	sw->remove_blob = remove_blob;
+	sw->ud = c->cs;
+	*lock_fd = fd;
+	return 0;
+}
