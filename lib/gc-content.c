@@ -8,6 +8,25 @@ static int remove_blob(void *ud, const char *digest, ctr_error **err)
 	return ctr_cs_blob_delete(ud, digest, err);
 }
 
+struct walk {
+	int (*fn)(const char *digest, void *ud);
+	void *ud;
+};
+
+static int walk_one(const char *digest, uint64_t size, void *ud)
+{
+	struct walk *w = ud;
+	(void)size;
+	return w->fn(digest, w->ud);
+}
+
+static int walk_blobs(void *ud, int (*fn)(const char *digest, void *fn_ud), void *fn_ud,
+		      ctr_error **err)
+{
+	struct walk w = {fn, fn_ud};
+	return ctr_cs_blob_walk(ud, walk_one, &w, err);
+}
+
 int ctr_gc_content_sweeper(ctr_client *c, struct ctr_gc_sweeper *sw, int *lock_fd, ctr_error **err)
 {
 	*lock_fd = -1;
@@ -17,6 +36,7 @@ int ctr_gc_content_sweeper(ctr_client *c, struct ctr_gc_sweeper *sw, int *lock_f
 	if (fd < 0)
 		return fd;
 	sw->remove_blob = remove_blob;
+	sw->walk_blobs = walk_blobs;
 	sw->ud = c->cs;
 	*lock_fd = fd;
 	return 0;

@@ -16,7 +16,9 @@
  *
  * Unmarked content, snapshot and ingest records and expired leases are
  * deleted. Bytes go only after the commit, through the sweeper, and a blob
- * only once no namespace records it. */
+ * only once no namespace records it: those whose records this run removed,
+ * and any other blob on disk without a record (its last record deleted
+ * directly, or a crash between the blob's rename and its record). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -458,6 +460,11 @@ static int delete_expired(struct gc *g, struct ctr_strv_buf *expired, struct ctr
 	return r;
 }
 
+static int collect_blob(const char *digest, void *ud)
+{
+	return ctr_strv_buf_take(ud, strdup(digest), NULL);
+}
+
 int ctr_md_gc(char ***removed_out, struct ctr_db *db, const struct ctr_gc_sweeper *sweeper,
 	      ctr_error **err)
 {
@@ -530,6 +537,31 @@ int ctr_md_gc(char ***removed_out, struct ctr_db *db, const struct ctr_gc_sweepe
 			first_err = TAKE_PTR(e);
 		}
 		ctr_error_free(e);
+	}
+	if (sweeper && sweeper->walk_blobs && sweeper->remove_blob) {
+		struct ctr_strv_buf disk = {0};
+		ctr_error *e = NULL;
+		int q = sweeper->walk_blobs(sweeper->ud, collect_blob, &disk, &e);
+		for (size_t i = 0; q == 0 && i < disk.n; i++) {
+			bool ref = true;
+			q = ctr_md_content_referenced(db, disk.v[i], &ref, &e);
+			if (q == 0 && !ref) {
+				q = sweeper->remove_blob(sweeper->ud, disk.v[i], &e);
+				if (q == 0)
+					q = ctr_strv_buf_addf(&removed, &e, "blob %s", disk.v[i]);
+				else if (q == CTR_ENOTFOUND) {
+					ctr_error_free(e);
+					e = NULL;
+					q = 0;
+				}
+			}
+		}
+		if (q < 0 && !first) {
+			first = q;
+			first_err = TAKE_PTR(e);
+		}
+		ctr_error_free(e);
+		ctr_strv_buf_clear(&disk);
 	}
 	if (first) {
 		if (err && !*err)

@@ -199,6 +199,12 @@ struct ctr_gc_sweeper {
 	/* For every snapshot record removed, children before parents. */
 	int (*remove_snapshot)(void *ud, const char *ns, const char *snapshotter, const char *key,
 			       ctr_error **err);
+	/* Lists every blob on disk, so blobs whose last record went by other
+	 * means (a content delete, a crash between rename and record) are
+	 * found too. The caller must keep new blobs from appearing without a
+	 * record meanwhile (the store's GC lock). */
+	int (*walk_blobs)(void *ud, int (*fn)(const char *digest, void *fn_ud), void *fn_ud,
+			  ctr_error **err);
 	void *ud;
 };
 
@@ -209,7 +215,8 @@ struct ctr_gc_sweeper {
  *   "content <ns>/<digest>"              a namespace's content record
  *   "ingest <ns>/<ref>"                  an ingest record
  *   "snapshot <ns>/<snapshotter>/<key>"  a snapshot record
- *   "blob <digest>"                      bytes the sweeper removed
+ *   "blob <digest>"                      bytes the sweeper removed (a blob
+ *                                        no namespace records)
  * Sweeper errors do not undo the metadata: the first is returned after all
  * were tried, and *removed is not written. */
 int ctr_md_gc(char ***removed, struct ctr_db *db, const struct ctr_gc_sweeper *sweeper,
