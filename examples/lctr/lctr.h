@@ -48,5 +48,8 @@ void lctr_opts_free(struct lctr_opts *o);
 /* Command groups (cmd-*.c). */
 int lctr_cmd_version(struct lctr *g, int argc, char **argv);
 int lctr_cmd_info(struct lctr *g, int argc, char **argv);
+int lctr_cmd_namespaces(struct lctr *g, int argc, char **argv);
+int lctr_cmd_leases(struct lctr *g, int argc, char **argv);
+int lctr_cmd_gc(struct lctr *g, int argc, char **argv);
 
 #endif
