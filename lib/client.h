@@ -8,6 +8,7 @@
 
 struct ctr_db;
 struct ctr_cs;
+struct ctr_events;
 
 struct ctr_client {
 	int refs;
@@ -18,6 +19,7 @@ struct ctr_client {
 	int state_fd; /* O_PATH|O_DIRECTORY on state */
 	struct ctr_db *db; /* metadata (lib/metadata) */
 	struct ctr_cs *cs; /* blob store (lib/content) */
+	struct ctr_events *events; /* event journal handles (lib/events), opened on first publish */
 };
 
 /* The namespace a call runs in: the call option's, else the client's. */

@@ -41,7 +41,7 @@ ninja -C "$builddir" -j "$jobs"
 echo "== unit suite"
 meson test -C "$builddir" --suite unit --print-errorlogs --num-processes "$jobs"
 
-if meson test -C "$builddir" --list 2>/dev/null | grep -q '^integration'; then
+if meson test -C "$builddir" --list 2>/dev/null | grep -q ':integration /'; then
 	echo "== integration suite"
 	if [ "$(id -u)" = 0 ]; then
 		meson test -C "$builddir" --suite integration --print-errorlogs --num-processes 1

@@ -83,25 +83,36 @@ static int leases_ls(struct lctr *g, int argc, char **argv)
 	if (ctr_lease_list(&ls, NULL, cl, (const char *const *)(argv + optind), (size_t)(argc - optind),
 			   NULL, 0, &err) < 0)
 		return lctr_fail("leases ls", err);
-	size_t w = strlen("ID");
-	for (size_t i = 0; ls[i]; i++)
-		if (strlen(ctr_lease_id(ls[i])) > w)
-			w = strlen(ctr_lease_id(ls[i]));
-	if (!quiet)
-		printf("%-*s %-25s LABELS\n", (int)w, "ID", "CREATED AT");
-	for (size_t i = 0; ls[i]; i++) {
-		if (quiet) {
+	if (quiet) {
+		for (size_t i = 0; ls[i]; i++)
 			puts(ctr_lease_id(ls[i]));
-			continue;
-		}
+		ctr_lease_list_free(ls);
+		return 0;
+	}
+	struct lctr_table t;
+	lctr_table_init(&t, 3);
+	lctr_table_add(&t, "ID");
+	lctr_table_add(&t, "CREATED AT");
+	lctr_table_add(&t, "LABELS");
+	for (size_t i = 0; ls[i]; i++) {
 		char when[64];
 		format_time(ctr_lease_created_at(ls[i]), when, sizeof(when));
-		printf("%-*s %-25s ", (int)w, ctr_lease_id(ls[i]), when);
 		const char *const *labels = ctr_lease_labels(ls[i]);
+		size_t n = 1;
 		for (size_t j = 0; labels && labels[j]; j++)
-			printf("%s%s", j ? "," : "", labels[j]);
-		putchar('\n');
+			n += strlen(labels[j]) + 1;
+		char *joined = calloc(1, n);
+		for (size_t j = 0; joined && labels && labels[j]; j++) {
+			if (j)
+				strcat(joined, ",");
+			strcat(joined, labels[j]);
+		}
+		lctr_table_add(&t, ctr_lease_id(ls[i]));
+		lctr_table_add(&t, when);
+		lctr_table_add(&t, joined);
+		free(joined);
 	}
+	lctr_table_print(&t, stdout);
 	ctr_lease_list_free(ls);
 	return 0;
 }

@@ -6,11 +6,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* "k=v,k2=v2" as ctr prints labels. */
-static void print_labels(FILE *f, char **labels)
+/* "k=v,k2=v2" as ctr prints labels (empty when none); caller frees. */
+static char *join_labels(const char *const *labels)
 {
+	size_t n = 1;
 	for (size_t i = 0; labels && labels[i]; i++)
-		fprintf(f, "%s%s", i ? "," : "", labels[i]);
+		n += strlen(labels[i]) + 1;
+	char *s = calloc(1, n);
+	for (size_t i = 0; s && labels && labels[i]; i++) {
+		if (i)
+			strcat(s, ",");
+		strcat(s, labels[i]);
+	}
+	return s;
 }
 
 static int ns_ls(struct lctr *g, int argc, char **argv)
@@ -38,12 +46,10 @@ static int ns_ls(struct lctr *g, int argc, char **argv)
 		ctr_strv_free(names);
 		return 0;
 	}
-	size_t w = strlen("NAME");
-	for (size_t i = 0; names[i]; i++)
-		if (strlen(names[i]) > w)
-			w = strlen(names[i]);
-	printf("%-*s LABELS\n", (int)w, "NAME");
-	int rc = 0;
+	struct lctr_table t;
+	lctr_table_init(&t, 2);
+	lctr_table_add(&t, "NAME");
+	lctr_table_add(&t, "LABELS");
 	for (size_t i = 0; names[i]; i++) {
 		char **labels = NULL;
 		if (ctr_namespace_labels(&labels, cl, names[i], &err) < 0) {
@@ -52,13 +58,15 @@ static int ns_ls(struct lctr *g, int argc, char **argv)
 			err = NULL;
 			continue;
 		}
-		printf("%-*s ", (int)w, names[i]);
-		print_labels(stdout, labels);
-		putchar('\n');
+		char *joined = join_labels((const char *const *)labels);
+		lctr_table_add(&t, names[i]);
+		lctr_table_add(&t, joined);
+		free(joined);
 		ctr_strv_free(labels);
 	}
+	lctr_table_print(&t, stdout);
 	ctr_strv_free(names);
-	return rc;
+	return 0;
 }
 
 static int ns_create(struct lctr *g, int argc, char **argv)

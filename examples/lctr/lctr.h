@@ -45,11 +45,29 @@ void lctr_opts_add(struct lctr_opts *o, ctr_opt *opt);
 void lctr_opts_free(struct lctr_opts *o);
 #define LCTR_OPTS(o) ((const ctr_opt *const *)(o)->v), (o)->n
 
+/* format.c */
+#include <stdint.h>
+#include <stdio.h>
+const char *lctr_human_size(double size, char *buf, size_t len);
+const char *lctr_human_age(int64_t since_ns, char *buf, size_t len);
+/* "k=v,k=v" or "-" when there are none. */
+void lctr_print_labels(FILE *f, const char *const *labels);
+
+struct lctr_table {
+	size_t cols, n, cap;
+	char **cells;
+};
+void lctr_table_init(struct lctr_table *t, size_t cols);
+void lctr_table_add(struct lctr_table *t, const char *cell);
+/* Prints and frees the table. */
+void lctr_table_print(struct lctr_table *t, FILE *f);
+
 /* Command groups (cmd-*.c). */
 int lctr_cmd_version(struct lctr *g, int argc, char **argv);
 int lctr_cmd_info(struct lctr *g, int argc, char **argv);
 int lctr_cmd_namespaces(struct lctr *g, int argc, char **argv);
 int lctr_cmd_leases(struct lctr *g, int argc, char **argv);
 int lctr_cmd_gc(struct lctr *g, int argc, char **argv);
+int lctr_cmd_events(struct lctr *g, int argc, char **argv);
 
 #endif

@@ -8,5 +8,6 @@
 #include <ctr/namespaces.h>
 #include <ctr/leases.h>
 #include <ctr/gc.h>
+#include <ctr/events.h>
 
 #endif

@@ -39,19 +39,39 @@ int ctr_cs_blob_walk(struct ctr_cs *cs, int (*fn)(const char *digest, uint64_t s
 		     void *ud, ctr_error **err);
 
 /* The GC lock: committers hold it shared from the blob rename until the
- * metadata record exists; the collector holds it exclusive. Returns the fd
- * (close to release) or a negative code. */
+ * metadata record exists; the collector holds it exclusive. Waits as long as
+ * it takes. Returns the fd (close to release) or a negative code. */
 int ctr_cs_gc_lock(struct ctr_cs *cs, bool exclusive, ctr_error **err);
 
+/* Longest ref accepted (refs are any non-empty string; they name a dir only
+ * through their sha256). */
+#define CTR_CS_REF_MAX 65536
+
 /* Ingest. Opening a ref that has an ingest dir resumes it (offset = bytes
- * already written and verified by rehashing). Another process holding the
- * ref waits up to timeout_ms (<0: forever, 0: not at all) then CTR_EBUSY.
- * total (0: unknown) and expected (NULL: unknown) are recorded; a resumed
- * ingest whose recorded expected digest differs is restarted from 0. */
+ * already written and verified by rehashing). Another writer of the ref (any
+ * process, or another writer in this one) makes this wait up to timeout_ms
+ * (<0: forever, 0: not at all) then CTR_EBUSY.
+ * total (0: unknown) and expected (NULL: unknown) are recorded. A resumed
+ * ingest restarts from 0 when its recorded expected digest or total differs
+ * from a non-zero/non-NULL one given here, or when it holds more than total.
+ * Given 0/NULL, a resumed ingest keeps what was recorded.
+ * Data is hashed with expected's algorithm (sha256 when none).
+ * Errors: CTR_EINVAL (empty or too long ref, bad expected), CTR_ENOTSUP
+ * (expected of an unknown algorithm), CTR_EBUSY, CTR_EEXISTS when a blob
+ * with the expected digest already exists (also when it appeared while we
+ * waited; the ingest is then removed). */
 int ctr_cs_writer_open(struct ctr_cs_writer **out, struct ctr_cs *cs, const char *ref,
 		       uint64_t total, const char *expected, int timeout_ms, ctr_error **err);
 uint64_t ctr_cs_writer_offset(const struct ctr_cs_writer *w);
+/* 0 when unknown. */
+uint64_t ctr_cs_writer_total(const struct ctr_cs_writer *w);
 const char *ctr_cs_writer_ref(const struct ctr_cs_writer *w);
+/* The expected digest given at open or recorded by an earlier writer; NULL
+ * when unknown. Borrowed from w. */
+const char *ctr_cs_writer_expected(const struct ctr_cs_writer *w);
+/* Appends at the offset. CTR_EPRECONDITION (nothing written) when it would
+ * go past a known total. After an I/O error the data is cut back to the
+ * offset, so the writer stays consistent. */
 int ctr_cs_writer_write(struct ctr_cs_writer *w, const void *buf, size_t len, ctr_error **err);
 /* Drops what was written and starts again at offset 0 (a server that ignored
  * Range: never splice). */
@@ -60,19 +80,24 @@ int ctr_cs_writer_reset(struct ctr_cs_writer *w, ctr_error **err);
 void ctr_cs_writer_digest(const struct ctr_cs_writer *w, char out[CTR_DIGEST_MAX]);
 /* Verifies size (0: take what was written, unless total was given) and
  * expected digest (NULL: the one given at open, or none), then renames the
- * data into blobs/ and removes the ingest dir. On success *digest_out (may be
- * NULL, else CTR_DIGEST_MAX bytes) gets the digest.
+ * data into blobs/ (fsync of data before, of the blob dir after) and removes
+ * the ingest dir. On success and on CTR_EEXISTS *digest_out (may be NULL,
+ * else CTR_DIGEST_MAX bytes) gets the digest. An expected digest of another
+ * algorithm than the one hashed with costs a reread of the data.
  * Errors: CTR_EPRECONDITION on a size mismatch, CTR_EDIGEST on a digest
  * mismatch (the ingest is removed in both cases: its bytes are wrong and
  * resuming them cannot help), CTR_EEXISTS when the blob already exists (the
  * ingest is removed; callers treat it as success).
+ * CTR_EINVAL/CTR_ENOTSUP for a bad expected digest (the ingest stays).
+ * After a commit that removed the ingest (success or the three codes above)
+ * the writer only accepts ctr_cs_writer_close.
  * The caller should hold ctr_cs_gc_lock(shared) across commit and recording. */
 int ctr_cs_writer_commit(struct ctr_cs_writer *w, uint64_t size, const char *expected,
 			 char *digest_out, ctr_error **err);
 /* Releases the lock and frees; the ingest stays for a later resume. NULL ok. */
 void ctr_cs_writer_close(struct ctr_cs_writer *w);
 
-/* Removes an ingest that nobody holds. CTR_ENOTFOUND, CTR_EBUSY. */
+/* Removes an ingest that nobody holds (never waits). CTR_ENOTFOUND, CTR_EBUSY. */
 int ctr_cs_abort(struct ctr_cs *cs, const char *ref, ctr_error **err);
 
 struct ctr_cs_status {
@@ -83,6 +108,9 @@ struct ctr_cs_status {
 	int64_t started_at; /* unix nanoseconds */
 	int64_t updated_at;
 };
+/* Read without the lock: offset is what the data file holds now and
+ * updated_at its last change. CTR_ENOTFOUND when no ingest of ref exists.
+ * Clear *out with ctr_cs_status_clear. */
 int ctr_cs_status(struct ctr_cs *cs, const char *ref, struct ctr_cs_status *out, ctr_error **err);
 /* All active ingests; free with ctr_cs_status_list_free. */
 int ctr_cs_status_list(struct ctr_cs *cs, struct ctr_cs_status **out, size_t *n, ctr_error **err);

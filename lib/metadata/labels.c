@@ -4,6 +4,7 @@
 
 #include "error.h"
 #include "metadata.h"
+#include "util/filters.h"
 #include "util/json.h"
 #include "util/macro.h"
 
@@ -120,14 +121,14 @@ int ctr_md_filter_parse(struct ctr_filter **out, const char *const *filters, siz
 	*out = NULL;
 	if (n == 0)
 		return 0;
-	/* The filter engine (lib/util/filters.c) is not on this branch yet. */
-	return ctr_err(err, CTR_ENOTSUP, 0, "filters are not supported yet");
+	if (!filters)
+		return ctr_err(err, CTR_EINVAL, 0, "filters: array is NULL with %zu filters", n);
+	return ctr_filter_parse(out, filters, n, err);
 }
 
 bool ctr_md_filter_match(const struct ctr_filter *f, struct ctr_md_filter_obj *o)
 {
-	(void)o;
-	return f == NULL;
+	return !f || ctr_filter_match(f, ctr_md_filter_field, o);
 }
 
-void ctr_md_filter_free(struct ctr_filter *f) { (void)f; }
+void ctr_md_filter_free(struct ctr_filter *f) { ctr_filter_free(f); }

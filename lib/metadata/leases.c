@@ -34,11 +34,11 @@ void ctr_md_lease_list_free(struct ctr_lease *v, size_t n)
 
 /* Ingest refs and snapshot keys never become paths here; bound them and
  * keep control characters out of records and messages. */
-static int check_ref(const char *s, const char *what, ctr_error **err)
+static int check_ref(const char *s, size_t max, const char *what, ctr_error **err)
 {
-	size_t n = s ? strlen(s) : 0;
-	if (n == 0 || n > 1024)
-		return ctr_err(err, CTR_EINVAL, 0, "%s must be 1..1024 bytes", what);
+	size_t n = s ? strnlen(s, max + 1) : 0;
+	if (n == 0 || n > max)
+		return ctr_err(err, CTR_EINVAL, 0, "%s must be 1..%zu bytes", what, max);
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
 			return ctr_err(err, CTR_EINVAL, 0, "%s contains a control character", what);
@@ -54,12 +54,12 @@ int ctr_md_resource_validate(const char *type, const char *id, ctr_error **err)
 		return r < 0 ? ctr_err_prefix(err, CTR_EINVAL, "lease resource content") : 0;
 	}
 	if (!strcmp(type, "ingests"))
-		return check_ref(id, "lease resource ingest ref", err);
+		return check_ref(id, CTR_MD_INGEST_REF_MAX, "lease resource ingest ref", err);
 	if (!strncmp(type, "snapshots/", 10)) {
 		int r = ctr_ident_validate(type + 10, "snapshotter", err);
 		if (r < 0)
 			return ctr_err_prefix(err, r, "lease resource");
-		return check_ref(id, "lease resource snapshot key", err);
+		return check_ref(id, CTR_MD_SNAPSHOT_KEY_MAX, "lease resource snapshot key", err);
 	}
 	return ctr_err(err, CTR_EINVAL, 0,
 		       "lease resource type \"%.80s\": want content, ingests or snapshots/<snapshotter>",

@@ -24,6 +24,10 @@
 #define CTR_LABEL_GC_EXPIRE "containerd.io/gc.expire"
 #define CTR_LABEL_GC_FLAT "containerd.io/gc.flat"
 
+/* Bounds on ingest refs (as the blob store's) and snapshot keys. */
+#define CTR_MD_INGEST_REF_MAX 65536
+#define CTR_MD_SNAPSHOT_KEY_MAX 4096
+
 /* containerd's bound on one label: key and value together. */
 #define CTR_LABEL_MAX 4096
 

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "content/store.h"
 #include "error.h"
 #include "md-fixture.h"
 
@@ -358,6 +359,50 @@ static void test_client_gc(void **state)
 	ctr_strv_free(removed);
 }
 
+/* Writes data as a blob into the client's store; out gets its digest. */
+static void put_blob(struct fx *f, const char *data, char out[CTR_DIGEST_MAX])
+{
+	struct ctr_cs_writer *w = NULL;
+	assert_int_equal(ctr_cs_writer_open(&w, f->c->cs, data, 0, NULL, 0, NULL), 0);
+	assert_int_equal(ctr_cs_writer_write(w, data, strlen(data), NULL), 0);
+	assert_int_equal(ctr_cs_writer_commit(w, strlen(data), NULL, out, NULL), 0);
+	ctr_cs_writer_close(w);
+}
+
+/* ctr_client_gc over the real blob store: bytes of unrecorded blobs go,
+ * recorded ones stay. */
+static void test_client_gc_store(void **state)
+{
+	struct fx *f = *state;
+	assert_non_null(f->c->cs);
+	char kept[CTR_DIGEST_MAX], dropped[CTR_DIGEST_MAX], orphan[CTR_DIGEST_MAX];
+	put_blob(f, "kept", kept);
+	put_blob(f, "dropped", dropped);
+	put_blob(f, "orphan", orphan); /* never recorded: a crash before its record */
+	add(f, "default", kept, L("containerd.io/gc.root=1"));
+	add(f, "default", dropped, NULL);
+	add(f, "other", dropped, NULL);
+
+	char **removed = NULL;
+	ctr_error *err = NULL;
+	int r = ctr_client_gc(&removed, f->c, NULL, 0, &err);
+	if (r < 0)
+		fprintf(stderr, "gc: %s\n", ctr_error_message(err));
+	assert_int_equal(r, 0);
+	char e1[160], e2[160], e3[160], e4[160];
+	snprintf(e1, sizeof(e1), "content default/%s", dropped);
+	snprintf(e2, sizeof(e2), "content other/%s", dropped);
+	snprintf(e3, sizeof(e3), "blob %s", dropped);
+	snprintf(e4, sizeof(e4), "blob %s", orphan);
+	expect_set(removed, (const char *const[]){e1, e2, e3, e4, NULL});
+	ctr_strv_free(removed);
+	uint64_t size = 0;
+	assert_int_equal(ctr_cs_blob_stat(f->c->cs, kept, &size, NULL), 0);
+	assert_int_equal(size, 4);
+	assert_int_equal(ctr_cs_blob_stat(f->c->cs, dropped, &size, NULL), CTR_ENOTFOUND);
+	assert_int_equal(ctr_cs_blob_stat(f->c->cs, orphan, &size, NULL), CTR_ENOTFOUND);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -369,6 +414,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_leased_snapshots_ingests_flat, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_sweeper_failure, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_client_gc, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_client_gc_store, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,6 +24,7 @@ out=$("$LCTR" namespace ls)
 grep -Eq '^alpha +team=a,tier=1$' <<<"$out" || fail "ns ls row: $out"
 grep -Eq '^beta *$' <<<"$out" || fail "ns ls row beta: $out"
 [ "$("$LCTR" ns ls -q)" = $'alpha\nbeta' ] || fail "ns ls -q"
+[ "$("$LCTR" ns ls -q labels.team==a)" = alpha ] || fail "ns ls with a filter"
 "$LCTR" ns label alpha tier= new=x
 grep -Eq '^alpha +new=x,team=a$' <<<"$("$LCTR" ns ls)" || fail "ns label"
 expect_fail 1 ns create alpha

@@ -635,6 +635,63 @@ static void test_migration(void **state)
 	assert_non_null(f->c);
 }
 
+/* Listing takes containerd filter strings. */
+static void test_filters(void **state)
+{
+	struct fx *f = *state;
+	ctr_client *c = f->c;
+	ctr_error *err = NULL;
+	char **v = NULL;
+	assert_int_equal(ctr_namespace_create(c, "prod-a", L("env=prod", "team=a"), NULL), 0);
+	assert_int_equal(ctr_namespace_create(c, "prod-b", L("env=prod"), NULL), 0);
+	assert_int_equal(ctr_namespace_create(c, "dev", L("env=dev"), NULL), 0);
+
+	assert_int_equal(ctr_namespace_list(&v, c, L("labels.env==prod"), 1, NULL), 0);
+	assert_int_equal(fx_strv_len(v), 2);
+	assert_string_equal(v[0], "prod-a");
+	ctr_strv_free(v);
+	assert_int_equal(ctr_namespace_list(&v, c, L("name~=^prod", "name==dev"), 2, NULL), 0);
+	assert_int_equal(fx_strv_len(v), 3);
+	ctr_strv_free(v);
+	assert_int_equal(ctr_namespace_list(&v, c, L("labels.env==prod,labels.team"), 1, NULL), 0);
+	assert_int_equal(fx_strv_len(v), 1);
+	assert_string_equal(v[0], "prod-a");
+	ctr_strv_free(v);
+	v = NULL;
+	expect_code(ctr_namespace_list(&v, c, L("name=="), 1, &err), CTR_EINVAL, &err);
+	assert_null(v);
+
+	ctr_opt *o1[] = {ctr_with_lease_id("a"), ctr_with_lease_labels(L("kind=pull"))};
+	ctr_opt *o2[] = {ctr_with_lease_id("b"), ctr_with_lease_labels(L("kind=build"))};
+	assert_int_equal(ctr_lease_create(NULL, c, (const ctr_opt *const *)o1, 2, NULL), 0);
+	assert_int_equal(ctr_lease_create(NULL, c, (const ctr_opt *const *)o2, 2, NULL), 0);
+	for (int i = 0; i < 2; i++) {
+		ctr_opt_free(o1[i]);
+		ctr_opt_free(o2[i]);
+	}
+	ctr_lease **ls = NULL;
+	size_t n = 0;
+	assert_int_equal(ctr_lease_list(&ls, &n, c, L("labels.kind==build"), 1, NULL, 0, NULL), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(ctr_lease_id(ls[0]), "b");
+	ctr_lease_list_free(ls);
+	assert_int_equal(ctr_lease_list(&ls, &n, c, L("id==a"), 1, NULL, 0, NULL), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(ctr_lease_id(ls[0]), "a");
+	ctr_lease_list_free(ls);
+
+	assert_int_equal(ctr_md_content_add(c->db, "default", D1, 10, L("a=1"), NULL, NULL, NULL), 0);
+	assert_int_equal(ctr_md_content_add(c->db, "default", D2, 20, NULL, NULL, NULL, NULL), 0);
+	struct ctr_md_content *cv = NULL;
+	assert_int_equal(ctr_md_content_list(&cv, &n, c->db, "default", L("size==20"), 1, NULL), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(cv[0].digest, D2);
+	ctr_md_content_list_free(cv, n);
+	assert_int_equal(ctr_md_content_list(&cv, &n, c->db, "default", L("labels.a==1", "digest==" D2), 2, NULL), 0);
+	assert_int_equal(n, 2);
+	ctr_md_content_list_free(cv, n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -649,6 +706,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_call_lease, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_content_records, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_migration, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_filters, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

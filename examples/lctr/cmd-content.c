@@ -1,0 +1,184 @@
+/* lctr content: ls, get, rm, label, active (ctr content ...). */
+#include "lctr.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int content_ls(struct lctr *g, int argc, char **argv)
+{
+	bool quiet = false;
+	static const struct option lo[] = {{"quiet", no_argument, NULL, 'q'}, {0}};
+	int ch;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "q", lo, NULL)) != -1) {
+		if (ch == 'q')
+			quiet = true;
+		else
+			return 2;
+	}
+	ctr_client *c = lctr_client(g);
+	if (!c)
+		return 1;
+	ctr_content_info **v = NULL;
+	size_t n = 0;
+	ctr_error *err = NULL;
+	if (ctr_content_list(&v, &n, c, (const char *const *)argv + optind, (size_t)(argc - optind),
+			     NULL, 0, &err) < 0)
+		return lctr_fail("content ls", err);
+	struct lctr_table t;
+	lctr_table_init(&t, 4);
+	if (!quiet) {
+		lctr_table_add(&t, "DIGEST");
+		lctr_table_add(&t, "SIZE");
+		lctr_table_add(&t, "AGE");
+		lctr_table_add(&t, "LABELS");
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (quiet) {
+			printf("%s\n", ctr_content_info_digest(v[i]));
+			continue;
+		}
+		char sz[32], age[64];
+		lctr_table_add(&t, ctr_content_info_digest(v[i]));
+		lctr_table_add(&t, lctr_human_size((double)ctr_content_info_size(v[i]), sz, sizeof(sz)));
+		lctr_table_add(&t, lctr_human_age(ctr_content_info_created_at(v[i]), age, sizeof(age)));
+		char *lbuf = NULL;
+		size_t lsz = 0;
+		FILE *mf = open_memstream(&lbuf, &lsz);
+		if (mf) {
+			lctr_print_labels(mf, ctr_content_info_labels(v[i]));
+			fclose(mf);
+		}
+		lctr_table_add(&t, lbuf ? lbuf : "-");
+		free(lbuf);
+	}
+	lctr_table_print(&t, stdout);
+	ctr_content_info_list_free(v, n);
+	return 0;
+}
+
+static int content_get(struct lctr *g, int argc, char **argv)
+{
+	if (argc != 2)
+		return lctr_failf("content get: usage: lctr content get DIGEST");
+	ctr_client *c = lctr_client(g);
+	if (!c)
+		return 1;
+	ctr_content_reader *r = NULL;
+	ctr_error *err = NULL;
+	if (ctr_content_reader_open(&r, c, argv[1], NULL, 0, &err) < 0)
+		return lctr_fail("content get", err);
+	char buf[1 << 16];
+	int64_t off = 0;
+	for (;;) {
+		int64_t n = ctr_content_reader_pread(r, buf, sizeof(buf), off, &err);
+		if (n < 0) {
+			ctr_content_reader_free(r);
+			return lctr_fail("content get", err);
+		}
+		if (n == 0)
+			break;
+		if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n) {
+			ctr_content_reader_free(r);
+			return lctr_failf("content get: write: short write");
+		}
+		off += n;
+	}
+	ctr_content_reader_free(r);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+static int content_rm(struct lctr *g, int argc, char **argv)
+{
+	if (argc < 2)
+		return lctr_failf("content rm: usage: lctr content rm DIGEST...");
+	ctr_client *c = lctr_client(g);
+	if (!c)
+		return 1;
+	int rc = 0;
+	for (int i = 1; i < argc; i++) {
+		ctr_error *err = NULL;
+		if (ctr_content_delete(c, argv[i], NULL, 0, &err) < 0) {
+			char what[300];
+			snprintf(what, sizeof(what), "content rm %s", argv[i]);
+			rc = lctr_fail(what, err);
+		} else {
+			printf("%s\n", argv[i]);
+		}
+	}
+	return rc;
+}
+
+static int content_label(struct lctr *g, int argc, char **argv)
+{
+	if (argc < 3)
+		return lctr_failf("content label: usage: lctr content label DIGEST K=V...");
+	ctr_client *c = lctr_client(g);
+	if (!c)
+		return 1;
+	ctr_error *err = NULL;
+	char **labels = calloc((size_t)argc, sizeof(char *));
+	if (!labels)
+		return lctr_failf("content label: out of memory");
+	for (int i = 2; i < argc; i++) {
+		/* ctr accepts "k" (no "=") to remove a label */
+		if (strchr(argv[i], '='))
+			labels[i - 2] = strdup(argv[i]);
+		else if (asprintf(&labels[i - 2], "%s=", argv[i]) < 0)
+			labels[i - 2] = NULL;
+	}
+	int r = ctr_content_update_labels(c, argv[1], (const char *const *)labels, NULL, 0, &err);
+	for (int i = 0; i < argc; i++)
+		free(labels[i]);
+	free(labels);
+	if (r < 0)
+		return lctr_fail("content label", err);
+	printf("updated %s\n", argv[1]);
+	return 0;
+}
+
+static int content_active(struct lctr *g, int argc, char **argv)
+{
+	ctr_client *c = lctr_client(g);
+	if (!c)
+		return 1;
+	ctr_content_status **v = NULL;
+	size_t n = 0;
+	ctr_error *err = NULL;
+	if (ctr_content_list_status(&v, &n, c, (const char *const *)argv + 1, (size_t)(argc - 1), NULL,
+				    0, &err) < 0)
+		return lctr_fail("content active", err);
+	struct lctr_table t;
+	lctr_table_init(&t, 3);
+	lctr_table_add(&t, "REF");
+	lctr_table_add(&t, "SIZE");
+	lctr_table_add(&t, "AGE");
+	for (size_t i = 0; i < n; i++) {
+		char sz[64], age[64], tot[32], off[32];
+		lctr_human_size((double)ctr_content_status_offset(v[i]), off, sizeof(off));
+		lctr_human_size((double)ctr_content_status_total(v[i]), tot, sizeof(tot));
+		snprintf(sz, sizeof(sz), "%s/%s", off, tot);
+		lctr_table_add(&t, ctr_content_status_ref(v[i]));
+		lctr_table_add(&t, sz);
+		lctr_table_add(&t, lctr_human_age(ctr_content_status_started_at(v[i]), age, sizeof(age)));
+	}
+	lctr_table_print(&t, stdout);
+	ctr_content_status_list_free(v, n);
+	return 0;
+}
+
+static const struct lctr_cmd content_cmds[] = {
+	{"ls", "list", content_ls, "list all blobs in the store [-q] [FILTER...]"},
+	{"get", NULL, content_get, "write the blob DIGEST to stdout"},
+	{"rm", "remove delete del", content_rm, "remove blobs from the namespace"},
+	{"label", NULL, content_label, "add, update (K=V) or remove (K) labels"},
+	{"active", NULL, content_active, "list active ingests"},
+};
+
+int lctr_cmd_content(struct lctr *g, int argc, char **argv)
+{
+	return lctr_dispatch(g, "content", content_cmds, sizeof(content_cmds) / sizeof(content_cmds[0]),
+			     argc, argv);
+}

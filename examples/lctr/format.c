@@ -1,0 +1,109 @@
+/* Output helpers shared by lctr's commands: sizes and ages as ctr prints
+ * them (docker's go-units HumanSize and HumanDuration). */
+#include "lctr.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+const char *lctr_human_size(double size, char *buf, size_t len)
+{
+	static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+	size_t i = 0;
+	while (size >= 1000 && i + 1 < sizeof(units) / sizeof(units[0])) {
+		size /= 1000;
+		i++;
+	}
+	/* go-units uses %.4g */
+	snprintf(buf, len, "%.4g %s", size, units[i]);
+	return buf;
+}
+
+const char *lctr_human_age(int64_t since_ns, char *buf, size_t len)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t now = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	double s = (double)(now - since_ns) / 1e9;
+	if (s < 1)
+		snprintf(buf, len, "Less than a second");
+	else if (s < 2)
+		snprintf(buf, len, "1 second");
+	else if (s < 60)
+		snprintf(buf, len, "%d seconds", (int)s);
+	else if (s / 60 < 2)
+		snprintf(buf, len, "About a minute");
+	else if (s / 60 < 60)
+		snprintf(buf, len, "%d minutes", (int)(s / 60));
+	else if (s / 3600 < 2)
+		snprintf(buf, len, "About an hour");
+	else if (s / 3600 < 48)
+		snprintf(buf, len, "%d hours", (int)(s / 3600));
+	else if (s / 86400 < 14)
+		snprintf(buf, len, "%d days", (int)(s / 86400));
+	else if (s / 86400 < 60)
+		snprintf(buf, len, "%d weeks", (int)(s / 86400 / 7));
+	else if (s / 86400 < 730)
+		snprintf(buf, len, "%d months", (int)(s / 86400 / 30));
+	else
+		snprintf(buf, len, "%d years", (int)(s / 86400 / 365));
+	return buf;
+}
+
+void lctr_print_labels(FILE *f, const char *const *labels)
+{
+	if (!labels || !labels[0]) {
+		fputs("-", f);
+		return;
+	}
+	for (size_t i = 0; labels[i]; i++)
+		fprintf(f, "%s%s", i ? "," : "", labels[i]);
+}
+
+/* A table printed like ctr's tabwriter (padding 1, spaces): cells are
+ * collected, then each column is padded to its widest cell. */
+#include <stdlib.h>
+
+void lctr_table_init(struct lctr_table *t, size_t cols)
+{
+	memset(t, 0, sizeof(*t));
+	t->cols = cols;
+}
+
+void lctr_table_add(struct lctr_table *t, const char *cell)
+{
+	if (t->n == t->cap) {
+		size_t nc = t->cap ? t->cap * 2 : 64;
+		char **nv = realloc(t->cells, nc * sizeof(char *));
+		if (!nv)
+			return;
+		t->cells = nv;
+		t->cap = nc;
+	}
+	t->cells[t->n++] = strdup(cell ? cell : "");
+}
+
+void lctr_table_print(struct lctr_table *t, FILE *f)
+{
+	size_t *w = calloc(t->cols, sizeof(size_t));
+	if (!w)
+		return;
+	for (size_t i = 0; i < t->n; i++) {
+		size_t l = t->cells[i] ? strlen(t->cells[i]) : 0;
+		if (l > w[i % t->cols])
+			w[i % t->cols] = l;
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		size_t c = i % t->cols;
+		const char *s = t->cells[i] ? t->cells[i] : "";
+		if (c + 1 == t->cols)
+			fprintf(f, "%s\n", s);
+		else
+			fprintf(f, "%-*s ", (int)w[c], s);
+	}
+	free(w);
+	for (size_t i = 0; i < t->n; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	memset(t, 0, sizeof(*t));
+}

@@ -1,0 +1,428 @@
+/* The built-in snapshotters, overlayfs and native. Both keep records in a
+ * ctr_snap_store and directories at <dir>/snapshots/<id>/fs (overlay adds
+ * <id>/work). A snapshot directory is built under a temporary name and
+ * renamed to its id inside the transaction that creates its record, so a
+ * crash never leaves a record without its directory. Removal renames to
+ * rm-<id> before the record goes, and deletes after the commit. Cleanup
+ * (under an exclusive lock that every prepare/remove holds shared) deletes
+ * directories that no record names. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "snapshot/copy.h"
+#include "snapshot/snapshotter.h"
+#include "snapshot/storage.h"
+#include "util/fs.h"
+#include "util/macro.h"
+
+struct local {
+	struct ctr_snap_store *st;
+	bool native;
+};
+
+static int dir_lock(struct local *l, bool exclusive, ctr_error **err)
+{
+	return ctr_lock_path(l->st->dir_fd, "cleanup.lock", exclusive, -1, err);
+}
+
+static char *fs_path(struct local *l, int64_t id, const char *sub)
+{
+	char *p = NULL;
+	if (asprintf(&p, "%s/snapshots/%lld/%s", l->st->dir, (long long)id, sub) < 0)
+		return NULL;
+	return p;
+}
+
+static int add_mount(struct ctr_mount **v, size_t *n, const char *type, const char *source,
+		     const char *const *opts, ctr_error **err)
+{
+	struct ctr_mount *nv = realloc(*v, (*n + 1) * sizeof(**v));
+	if (!nv)
+		return ctr_err_nomem(err);
+	*v = nv;
+	int r = ctr_mount_init(&nv[*n], type, source, opts, err);
+	if (r == 0)
+		(*n)++;
+	return r;
+}
+
+/* containerd's overlay mounts(): bind for no parents, overlay otherwise. */
+static int build_mounts(struct local *l, enum ctr_snap_kind kind, int64_t id, const int64_t *parents,
+			size_t n_parents, struct ctr_mount **out, size_t *n_out, ctr_error **err)
+{
+	struct ctr_mount *v = NULL;
+	size_t n = 0;
+	int r;
+	bool ro = kind == CTR_SNAP_VIEW;
+	if (l->native || n_parents == 0 || (ro && n_parents == 1)) {
+		/* native: the snapshot's own copy; overlay: its fs, or for a view of
+		 * one parent, that parent's fs read-only */
+		int64_t src = (!l->native && ro && n_parents == 1) ? parents[0] : id;
+		_cleanup_free_ char *p = fs_path(l, src, "fs");
+		const char *opts[] = {ro ? "ro" : "rw", "rbind", NULL};
+		r = p ? add_mount(&v, &n, "bind", p, opts, err) : ctr_err_nomem(err);
+	} else {
+		size_t cap = 64 + n_parents * (strlen(l->st->dir) + 48);
+		_cleanup_free_ char *lower = malloc(cap);
+		_cleanup_free_ char *upper = NULL, *work = NULL, *up = fs_path(l, id, "fs"), *wk = fs_path(l, id, "work");
+		if (!lower || !up || !wk)
+			return ctr_err_nomem(err);
+		size_t off = (size_t)snprintf(lower, cap, "lowerdir=");
+		for (size_t i = 0; i < n_parents; i++)
+			off += (size_t)snprintf(lower + off, cap - off, "%s%s/snapshots/%lld/fs", i ? ":" : "",
+						l->st->dir, (long long)parents[i]);
+		if (ro) {
+			const char *opts[] = {"index=off", lower, NULL};
+			r = add_mount(&v, &n, "overlay", "overlay", opts, err);
+		} else {
+			if (asprintf(&upper, "upperdir=%s", up) < 0 || asprintf(&work, "workdir=%s", wk) < 0)
+				return ctr_err_nomem(err);
+			const char *opts[] = {"index=off", work, upper, lower, NULL};
+			r = add_mount(&v, &n, "overlay", "overlay", opts, err);
+		}
+	}
+	if (r < 0) {
+		ctr_mounts_free(v, n);
+		return r;
+	}
+	*out = v;
+	*n_out = n;
+	return 0;
+}
+
+static int create(struct local *l, enum ctr_snap_kind kind, const char *key, const char *parent,
+		  const char *labels, struct ctr_mount **mounts, size_t *n_mounts, ctr_error **err)
+{
+	if (!key || !*key)
+		return ctr_err(err, CTR_EINVAL, 0, "snapshot: empty key");
+	_cleanup_close_ int lock = dir_lock(l, false, err);
+	if (lock < 0)
+		return lock;
+	/* The new directory, under a temporary name. */
+	char tmp[64];
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(tmp, sizeof(tmp), "new-%d-%ld", (int)getpid(), ts.tv_nsec);
+	if (mkdirat(l->st->snapshots_fd, tmp, 0700) < 0)
+		return ctr_err_errno(err, errno, "snapshot %s: mkdir", key);
+	_cleanup_close_ int tfd = openat(l->st->snapshots_fd, tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r = 0;
+	if (tfd < 0 || mkdirat(tfd, "fs", 0755) < 0 || (!l->native && mkdirat(tfd, "work", 0711) < 0))
+		r = ctr_err_errno(err, errno, "snapshot %s: mkdir", key);
+	if (r == 0 && l->native && parent && *parent) {
+		/* native: copy the parent's tree before taking the write lock */
+		int64_t pid;
+		enum ctr_snap_kind pk;
+		r = ctr_snap_store_get(l->st, parent, &pid, &pk, NULL, NULL, err);
+		if (r == 0) {
+			char src[64];
+			snprintf(src, sizeof(src), "%lld/fs", (long long)pid);
+			_cleanup_close_ int sfd = openat(l->st->snapshots_fd, src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			_cleanup_close_ int dfd = openat(tfd, "fs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			r = sfd < 0 || dfd < 0 ? ctr_err_errno(err, errno, "snapshot %s: open parent", key)
+					       : ctr_copy_tree(sfd, dfd, err);
+		}
+	}
+	int64_t id = 0, *parents = NULL;
+	size_t n_parents = 0;
+	if (r == 0)
+		r = ctr_snap_store_begin(l->st, err);
+	if (r == 0) {
+		r = ctr_snap_store_create(l->st, kind, key, parent, labels, &id, &parents, &n_parents, err);
+		char name[32];
+		snprintf(name, sizeof(name), "%lld", (long long)id);
+		if (r == 0 && renameat(l->st->snapshots_fd, tmp, l->st->snapshots_fd, name) < 0)
+			r = ctr_err_errno(err, errno, "snapshot %s: rename", key);
+		if (r == 0) {
+			r = ctr_snap_store_commit_tx(l->st, err);
+			if (r < 0)
+				renameat(l->st->snapshots_fd, name, l->st->snapshots_fd, tmp);
+		} else {
+			ctr_snap_store_rollback(l->st);
+		}
+	}
+	if (r == 0 && mounts)
+		r = build_mounts(l, kind, id, parents, n_parents, mounts, n_mounts, err);
+	free(parents);
+	if (r < 0)
+		ctr_rm_rf_at(l->st->snapshots_fd, tmp, NULL);
+	return r;
+}
+
+static int local_prepare(void *self, const char *key, const char *parent, const char *labels,
+			 struct ctr_mount **m, size_t *n, ctr_error **err)
+{
+	return create(self, CTR_SNAP_ACTIVE, key, parent, labels, m, n, err);
+}
+
+static int local_view(void *self, const char *key, const char *parent, const char *labels,
+		      struct ctr_mount **m, size_t *n, ctr_error **err)
+{
+	return create(self, CTR_SNAP_VIEW, key, parent, labels, m, n, err);
+}
+
+static int local_mounts(void *self, const char *key, struct ctr_mount **m, size_t *n, ctr_error **err)
+{
+	struct local *l = self;
+	int64_t id, *parents = NULL;
+	size_t np = 0;
+	enum ctr_snap_kind kind;
+	int r = ctr_snap_store_get(l->st, key, &id, &kind, &parents, &np, err);
+	if (r == 0 && kind == CTR_SNAP_COMMITTED)
+		r = ctr_err(err, CTR_EPRECONDITION, 0, "snapshot %s: committed snapshots have no mounts", key);
+	if (r == 0)
+		r = build_mounts(l, kind, id, parents, np, m, n, err);
+	free(parents);
+	return r;
+}
+
+static int local_commit(void *self, const char *name, const char *key, const char *labels, ctr_error **err)
+{
+	struct local *l = self;
+	int64_t id;
+	enum ctr_snap_kind kind;
+	int r = ctr_snap_store_get(l->st, key, &id, &kind, NULL, NULL, err);
+	if (r < 0)
+		return r;
+	struct ctr_snap_usage u = {0, 0};
+	char p[64];
+	snprintf(p, sizeof(p), "%lld/fs", (long long)id);
+	_cleanup_close_ int fd = openat(l->st->snapshots_fd, p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0 && (r = ctr_dir_usage(fd, &u, err)) < 0)
+		return r;
+	/* Durable before it gets its committed name: one syncfs, not an fsync
+	 * per file (DESIGN.md). */
+	if (fd >= 0)
+		syncfs(fd);
+	if ((r = ctr_snap_store_begin(l->st, err)) < 0)
+		return r;
+	r = ctr_snap_store_commit(l->st, name, key, labels, &u, &id, err);
+	if (r == 0)
+		return ctr_snap_store_commit_tx(l->st, err);
+	ctr_snap_store_rollback(l->st);
+	return r;
+}
+
+static int local_remove(void *self, const char *key, ctr_error **err)
+{
+	struct local *l = self;
+	_cleanup_close_ int lock = dir_lock(l, false, err);
+	if (lock < 0)
+		return lock;
+	int r = ctr_snap_store_begin(l->st, err);
+	if (r < 0)
+		return r;
+	int64_t id;
+	enum ctr_snap_kind kind;
+	r = ctr_snap_store_remove(l->st, key, &id, &kind, err);
+	char name[32], rm[40];
+	snprintf(name, sizeof(name), "%lld", (long long)id);
+	snprintf(rm, sizeof(rm), "rm-%lld", (long long)id);
+	if (r == 0 && renameat(l->st->snapshots_fd, name, l->st->snapshots_fd, rm) < 0 && errno != ENOENT)
+		r = ctr_err_errno(err, errno, "snapshot %s: rename for removal", key);
+	if (r < 0) {
+		ctr_snap_store_rollback(l->st);
+		return r;
+	}
+	if ((r = ctr_snap_store_commit_tx(l->st, err)) < 0) {
+		renameat(l->st->snapshots_fd, rm, l->st->snapshots_fd, name);
+		return r;
+	}
+	return ctr_rm_rf_at(l->st->snapshots_fd, rm, err);
+}
+
+static int local_stat(void *self, const char *key, struct ctr_snap_info *out, ctr_error **err)
+{
+	return ctr_snap_store_stat(((struct local *)self)->st, key, out, err);
+}
+
+static int local_update(void *self, const char *key, const char *labels, ctr_error **err)
+{
+	struct local *l = self;
+	int r = ctr_snap_store_begin(l->st, err);
+	if (r < 0)
+		return r;
+	r = ctr_snap_store_update(l->st, key, labels, err);
+	if (r == 0)
+		return ctr_snap_store_commit_tx(l->st, err);
+	ctr_snap_store_rollback(l->st);
+	return r;
+}
+
+static int local_usage(void *self, const char *key, struct ctr_snap_usage *out, ctr_error **err)
+{
+	struct local *l = self;
+	enum ctr_snap_kind kind;
+	int64_t id;
+	int r = ctr_snap_store_usage(l->st, key, out, &kind, &id, err);
+	if (r < 0 || kind == CTR_SNAP_COMMITTED)
+		return r;
+	char p[64];
+	snprintf(p, sizeof(p), "%lld/fs", (long long)id);
+	_cleanup_close_ int fd = openat(l->st->snapshots_fd, p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return ctr_err_errno(err, errno, "snapshot %s: usage", key);
+	return ctr_dir_usage(fd, out, err);
+}
+
+static int local_walk(void *self, ctr_snap_walk_fn fn, void *ud, ctr_error **err)
+{
+	return ctr_snap_store_walk(((struct local *)self)->st, fn, ud, err);
+}
+
+static int local_cleanup(void *self, ctr_error **err)
+{
+	struct local *l = self;
+	_cleanup_close_ int lock = dir_lock(l, true, err);
+	if (lock < 0)
+		return lock;
+	int fd = openat(l->st->snapshots_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return ctr_err_errno(err, errno, "snapshots cleanup: opendir");
+	}
+	struct dirent *de;
+	int r = 0;
+	while (r == 0 && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		bool orphan = !strncmp(de->d_name, "new-", 4) || !strncmp(de->d_name, "rm-", 3);
+		if (!orphan) {
+			char *end;
+			long long id = strtoll(de->d_name, &end, 10);
+			int ex = *end ? 0 : ctr_snap_store_id_exists(l->st, id, err);
+			if (ex < 0)
+				r = ex;
+			orphan = ex == 0;
+		}
+		if (r == 0 && orphan)
+			r = ctr_rm_rf_at(dirfd(d), de->d_name, err);
+	}
+	closedir(d);
+	return r;
+}
+
+static int local_apply_dir(void *self, const char *key, char **path, ctr_error **err)
+{
+	struct local *l = self;
+	int64_t id;
+	enum ctr_snap_kind kind;
+	int r = ctr_snap_store_get(l->st, key, &id, &kind, NULL, NULL, err);
+	if (r < 0)
+		return r;
+	if (kind != CTR_SNAP_ACTIVE)
+		return ctr_err(err, CTR_EPRECONDITION, 0, "snapshot %s: not active", key);
+	char *p = fs_path(l, id, "fs");
+	if (!p)
+		return ctr_err_nomem(err);
+	*path = p;
+	return 0;
+}
+
+static void local_close(void *self)
+{
+	struct local *l = self;
+	if (!l)
+		return;
+	ctr_snap_store_close(l->st);
+	free(l);
+}
+
+static const struct ctr_snapshotter_ops local_ops = {
+	.prepare = local_prepare,
+	.view = local_view,
+	.mounts = local_mounts,
+	.commit = local_commit,
+	.remove = local_remove,
+	.stat = local_stat,
+	.update = local_update,
+	.usage = local_usage,
+	.walk = local_walk,
+	.cleanup = local_cleanup,
+	.apply_dir = local_apply_dir,
+	.close = local_close,
+};
+
+static int local_open(struct ctr_snapshotter **out, const char *name, const char *dir, bool native,
+		      ctr_error **err)
+{
+	struct local *l = calloc(1, sizeof(*l));
+	struct ctr_snapshotter *s = calloc(1, sizeof(*s));
+	if (!l || !s || !(s->name = strdup(name))) {
+		free(l);
+		if (s)
+			free(s->name);
+		free(s);
+		return ctr_err_nomem(err);
+	}
+	l->native = native;
+	int r = ctr_snap_store_open(&l->st, dir, err);
+	if (r < 0) {
+		free(l);
+		free(s->name);
+		free(s);
+		return r;
+	}
+	s->ops = &local_ops;
+	s->self = l;
+	s->overlay_whiteouts = !native;
+	*out = s;
+	return 0;
+}
+
+int ctr_overlay_open(struct ctr_snapshotter **out, const char *dir, ctr_error **err)
+{
+	return local_open(out, "overlayfs", dir, false, err);
+}
+
+int ctr_native_open(struct ctr_snapshotter **out, const char *dir, ctr_error **err)
+{
+	return local_open(out, "native", dir, true, err);
+}
+
+void ctr_snapshotter_free(struct ctr_snapshotter *s)
+{
+	if (!s)
+		return;
+	if (s->ops && s->ops->close)
+		s->ops->close(s->self);
+	free(s->name);
+	free(s);
+}
+
+bool ctr_overlay_supported(const char *dir)
+{
+	_cleanup_free_ char *base = NULL;
+	if (asprintf(&base, "%s/overlay-check-XXXXXX", dir) < 0 || ctr_mkdir_p(dir, 0700, NULL) < 0 || !mkdtemp(base))
+		return false;
+	const char *subs[] = {"lower", "upper", "work", "merged"};
+	char p[4][4200];
+	bool ok = true;
+	for (int i = 0; i < 4; i++) {
+		snprintf(p[i], sizeof(p[i]), "%s/%s", base, subs[i]);
+		if (mkdir(p[i], 0700) < 0)
+			ok = false;
+	}
+	if (ok) {
+		_cleanup_free_ char *data = NULL;
+		if (asprintf(&data, "lowerdir=%s,upperdir=%s,workdir=%s", p[0], p[1], p[2]) < 0)
+			ok = false;
+		else if (mount("overlay", p[3], "overlay", 0, data) < 0)
+			ok = false;
+		else
+			umount2(p[3], MNT_DETACH);
+	}
+	ctr_rm_rf_at(AT_FDCWD, base, NULL);
+	return ok;
+}

@@ -1,0 +1,89 @@
+/* The snapshotter interface (containerd's snapshots.Snapshotter) and the
+ * built-in ones. A snapshotter knows nothing of namespaces, registries or
+ * images: keys are global to it, and lib/snapshots.c maps namespaced keys
+ * onto them, as containerd's metadata layer does. */
+#ifndef CTR_SNAPSHOT_SNAPSHOTTER_H
+#define CTR_SNAPSHOT_SNAPSHOTTER_H
+
+#include <ctr/common.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "snapshot/mount.h"
+
+enum ctr_snap_kind {
+	CTR_SNAP_UNKNOWN = 0,
+	CTR_SNAP_VIEW = 1,
+	CTR_SNAP_ACTIVE = 2,
+	CTR_SNAP_COMMITTED = 3,
+};
+
+const char *ctr_snap_kind_name(enum ctr_snap_kind k);
+enum ctr_snap_kind ctr_snap_kind_parse(const char *s);
+
+struct ctr_snap_info {
+	char *name;   /* the key (active/view) or the committed name */
+	char *parent; /* committed parent's name, or NULL */
+	enum ctr_snap_kind kind;
+	char *labels; /* JSON object text, never NULL */
+	int64_t created_at, updated_at; /* unix ns */
+};
+void ctr_snap_info_clear(struct ctr_snap_info *i);
+
+struct ctr_snap_usage {
+	int64_t size;   /* bytes */
+	int64_t inodes;
+};
+
+typedef int (*ctr_snap_walk_fn)(const struct ctr_snap_info *info, void *ud);
+
+struct ctr_snapshotter_ops {
+	/* Creates an active (writable) snapshot on parent (NULL: empty) and
+	 * returns its mounts. CTR_EEXISTS, CTR_ENOTFOUND (parent),
+	 * CTR_EPRECONDITION (parent not committed). */
+	int (*prepare)(void *self, const char *key, const char *parent, const char *labels_json,
+		       struct ctr_mount **mounts, size_t *n_mounts, ctr_error **err);
+	/* Same for a read-only view. */
+	int (*view)(void *self, const char *key, const char *parent, const char *labels_json,
+		    struct ctr_mount **mounts, size_t *n_mounts, ctr_error **err);
+	int (*mounts)(void *self, const char *key, struct ctr_mount **mounts, size_t *n_mounts,
+		      ctr_error **err);
+	/* Active `key` becomes committed `name` in one transaction.
+	 * CTR_EEXISTS (name), CTR_ENOTFOUND (key), CTR_EPRECONDITION (not active). */
+	int (*commit)(void *self, const char *name, const char *key, const char *labels_json,
+		      ctr_error **err);
+	/* CTR_ENOTFOUND, CTR_EPRECONDITION (it has children). */
+	int (*remove)(void *self, const char *key, ctr_error **err);
+	int (*stat)(void *self, const char *key, struct ctr_snap_info *out, ctr_error **err);
+	/* Replaces the labels. */
+	int (*update)(void *self, const char *key, const char *labels_json, ctr_error **err);
+	int (*usage)(void *self, const char *key, struct ctr_snap_usage *out, ctr_error **err);
+	int (*walk)(void *self, ctr_snap_walk_fn fn, void *ud, ctr_error **err);
+	/* Removes what no record names (interrupted prepares and removes). */
+	int (*cleanup)(void *self, ctr_error **err);
+	/* The directory a layer is applied into for an active key (the overlay
+	 * upper dir, or the native copy); NULL ops when the snapshotter only
+	 * gives mounts. Caller frees. */
+	int (*apply_dir)(void *self, const char *key, char **path, ctr_error **err);
+	void (*close)(void *self);
+};
+
+struct ctr_snapshotter {
+	char *name;
+	const struct ctr_snapshotter_ops *ops;
+	void *self;
+	/* How a layer is applied into apply_dir: true for overlay whiteouts
+	 * (0:0 devices, opaque xattrs), false for deletions (native). */
+	bool overlay_whiteouts;
+};
+
+/* Built-in snapshotters rooted at dir (created when missing). */
+int ctr_overlay_open(struct ctr_snapshotter **out, const char *dir, ctr_error **err);
+int ctr_native_open(struct ctr_snapshotter **out, const char *dir, ctr_error **err);
+/* True when overlayfs can be mounted here (checked once by mounting a
+ * tiny overlay in dir). */
+bool ctr_overlay_supported(const char *dir);
+
+void ctr_snapshotter_free(struct ctr_snapshotter *s);
+
+#endif

@@ -1,0 +1,59 @@
+/* Records of one snapshotter in its own SQLite file (<dir>/metadata.db,
+ * like containerd's per-snapshotter metadata.db): id, key, parent, kind,
+ * labels, times. Built-in snapshotters keep their directories under
+ * <dir>/snapshots/<id>. */
+#ifndef CTR_SNAPSHOT_STORAGE_H
+#define CTR_SNAPSHOT_STORAGE_H
+
+#include <ctr/common.h>
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "snapshot/snapshotter.h"
+
+struct ctr_snap_store {
+	sqlite3 *db;
+	char *dir;
+	int dir_fd;       /* <dir> */
+	int snapshots_fd; /* <dir>/snapshots */
+};
+
+int ctr_snap_store_open(struct ctr_snap_store **out, const char *dir, ctr_error **err);
+void ctr_snap_store_close(struct ctr_snap_store *st);
+
+int ctr_snap_store_begin(struct ctr_snap_store *st, ctr_error **err);
+int ctr_snap_store_commit_tx(struct ctr_snap_store *st, ctr_error **err);
+void ctr_snap_store_rollback(struct ctr_snap_store *st);
+
+/* In a transaction: inserts a new active or view snapshot. *id gets its id;
+ * parent_ids (may be NULL) gets the ids of the parent chain, nearest first,
+ * NULL-free array of *n_parents (caller frees). */
+int ctr_snap_store_create(struct ctr_snap_store *st, enum ctr_snap_kind kind, const char *key,
+			  const char *parent, const char *labels_json, int64_t *id,
+			  int64_t **parent_ids, size_t *n_parents, ctr_error **err);
+/* Id, kind and parent chain of key. */
+int ctr_snap_store_get(struct ctr_snap_store *st, const char *key, int64_t *id,
+		       enum ctr_snap_kind *kind, int64_t **parent_ids, size_t *n_parents,
+		       ctr_error **err);
+int ctr_snap_store_stat(struct ctr_snap_store *st, const char *key, struct ctr_snap_info *out,
+			ctr_error **err);
+/* In a transaction. */
+int ctr_snap_store_commit(struct ctr_snap_store *st, const char *name, const char *key,
+			  const char *labels_json, const struct ctr_snap_usage *usage, int64_t *id,
+			  ctr_error **err);
+/* In a transaction. *id and *kind get what was removed. */
+int ctr_snap_store_remove(struct ctr_snap_store *st, const char *key, int64_t *id,
+			  enum ctr_snap_kind *kind, ctr_error **err);
+int ctr_snap_store_update(struct ctr_snap_store *st, const char *key, const char *labels_json,
+			  ctr_error **err);
+int ctr_snap_store_usage(struct ctr_snap_store *st, const char *key, struct ctr_snap_usage *out,
+			 enum ctr_snap_kind *kind, int64_t *id, ctr_error **err);
+int ctr_snap_store_walk(struct ctr_snap_store *st, ctr_snap_walk_fn fn, void *ud, ctr_error **err);
+/* Whether an id has a record (for cleanup of orphan directories). */
+int ctr_snap_store_id_exists(struct ctr_snap_store *st, int64_t id, ctr_error **err);
+
+/* Size and inode count of a directory tree (du -s, not following links;
+ * hardlinked inodes counted once). */
+int ctr_dir_usage(int dirfd, struct ctr_snap_usage *out, ctr_error **err);
+
+#endif

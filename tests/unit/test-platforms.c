@@ -1,0 +1,120 @@
+/* Platform parsing, normalisation and matching as containerd's platforms package. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "error.h"
+#include "images/platforms.h"
+
+static const char *fmt(const char *spec)
+{
+	static char buf[128];
+	struct ctr_platform p;
+	ctr_error *err = NULL;
+	if (ctr_platform_parse(spec, &p, &err) < 0) {
+		snprintf(buf, sizeof(buf), "ERR");
+		ctr_error_free(err);
+		return buf;
+	}
+	return ctr_platform_format(&p, buf, sizeof(buf));
+}
+
+static void test_parse(void **state)
+{
+	(void)state;
+	assert_string_equal(fmt("linux/amd64"), "linux/amd64");
+	assert_string_equal(fmt("linux/x86_64"), "linux/amd64");
+	assert_string_equal(fmt("Linux/AMD64"), "linux/amd64");
+	assert_string_equal(fmt("linux/arm64"), "linux/arm64");
+	assert_string_equal(fmt("linux/arm64/v8"), "linux/arm64");
+	assert_string_equal(fmt("linux/aarch64"), "linux/arm64");
+	assert_string_equal(fmt("linux/arm"), "linux/arm/v7");
+	assert_string_equal(fmt("linux/armhf"), "linux/arm/v7");
+	assert_string_equal(fmt("linux/armel"), "linux/arm/v6");
+	assert_string_equal(fmt("linux/i386"), "linux/386");
+	assert_string_equal(fmt("arm64"), "linux/arm64");
+	assert_string_equal(fmt("macos/arm64"), "darwin/arm64");
+	struct ctr_platform host;
+	ctr_platform_host(&host);
+	char hb[128], want[160];
+	snprintf(want, sizeof(want), "%s", ctr_platform_format(&host, hb, sizeof(hb)));
+	assert_string_equal(fmt("linux"), want);
+	assert_string_equal(fmt(""), "ERR");
+	assert_string_equal(fmt("linux/*"), "ERR");
+	assert_string_equal(fmt("a/b/c/d"), "ERR");
+	assert_string_equal(fmt("linux//amd64"), "ERR");
+	assert_string_equal(fmt("nosuchthing"), "ERR");
+	assert_string_equal(fmt("linux/am d64"), "ERR");
+}
+
+static struct ctr_platform P(const char *s)
+{
+	struct ctr_platform p;
+	assert_int_equal(ctr_platform_parse(s, &p, NULL), 0);
+	return p;
+}
+
+static void test_match(void **state)
+{
+	(void)state;
+	struct ctr_platform_matcher m;
+	struct ctr_platform arm64 = P("linux/arm64");
+	ctr_platform_matcher_only(&m, &arm64);
+	struct ctr_platform v8 = {"linux", "arm64", "v8"};
+	assert_true(ctr_platform_match(&m, &v8)); /* unnormalised input still matches */
+	assert_true(ctr_platform_match(&m, &arm64));
+	struct ctr_platform armv7 = P("linux/arm/v7");
+	assert_true(ctr_platform_match(&m, &armv7));
+	assert_true(ctr_platform_rank(&m, &arm64) < ctr_platform_rank(&m, &armv7));
+	struct ctr_platform amd64 = P("linux/amd64");
+	assert_false(ctr_platform_match(&m, &amd64));
+
+	ctr_platform_matcher_only(&m, &amd64);
+	struct ctr_platform i386 = P("linux/386");
+	assert_true(ctr_platform_match(&m, &i386));
+	assert_int_equal(ctr_platform_rank(&m, &amd64), 0);
+	assert_false(ctr_platform_match(&m, &arm64));
+	struct ctr_platform win = P("windows/amd64");
+	assert_false(ctr_platform_match(&m, &win));
+
+	ctr_platform_matcher_strict(&m, &amd64);
+	assert_false(ctr_platform_match(&m, &i386));
+
+	struct ctr_platform v3 = P("linux/amd64/v3");
+	ctr_platform_matcher_only(&m, &v3);
+	struct ctr_platform v2 = P("linux/amd64/v2");
+	assert_true(ctr_platform_match(&m, &v2));
+	assert_true(ctr_platform_match(&m, &amd64));
+	assert_true(ctr_platform_rank(&m, &v2) < ctr_platform_rank(&m, &amd64));
+
+	struct ctr_platform list[] = {P("linux/arm64"), P("linux/amd64")};
+	ctr_platform_matcher_ordered(&m, list, 2);
+	assert_int_equal(ctr_platform_rank(&m, &arm64), 0);
+	assert_int_equal(ctr_platform_rank(&m, &amd64), 1);
+	assert_int_equal(ctr_platform_rank(&m, &i386), 2);
+
+	ctr_platform_matcher_all(&m);
+	assert_true(ctr_platform_match(&m, &win));
+
+	json_t *j = json_pack("{s:s,s:s,s:s}", "os", "linux", "architecture", "arm64", "variant", "v8");
+	struct ctr_platform fj;
+	assert_int_equal(ctr_platform_from_json(j, &fj, NULL), 0);
+	assert_true(ctr_platform_equal(&fj, &arm64));
+	json_decref(j);
+	j = json_pack("{s:s}", "os", "linux");
+	assert_int_equal(ctr_platform_from_json(j, &fj, NULL), CTR_EINVAL);
+	json_decref(j);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_match),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
