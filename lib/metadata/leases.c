@@ -188,9 +188,10 @@ int ctr_md_lease_create(struct ctr_lease *out, struct ctr_db *db, const char *ns
 	const char *lexp = ctr_json_str(lo, CTR_LABEL_GC_EXPIRE);
 	int64_t t = 0;
 	if (lexp && ctr_md_time_parse(lexp, &t) < 0) {
+		r = ctr_err(err, CTR_EINVAL, 0, "lease %s: label %s=\"%.60s\" is not an RFC 3339 time",
+			    id, CTR_LABEL_GC_EXPIRE, lexp);
 		json_decref(lo);
-		return ctr_err(err, CTR_EINVAL, 0, "lease %s: label %s=\"%.60s\" is not an RFC 3339 time",
-			       id, CTR_LABEL_GC_EXPIRE, lexp);
+		return r;
 	}
 	if (lexp && (!expires_at || t < expires_at))
 		expires_at = t;
