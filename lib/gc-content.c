@@ -8,6 +8,11 @@ static int remove_blob(void *ud, const char *digest, ctr_error **err)
 	return ctr_cs_blob_delete(ud, digest, err);
 }
 
+static int remove_ingest(void *ud, const char *ref, ctr_error **err)
+{
+	return ctr_cs_abort(ud, ref, err);
+}
+
 struct walk {
 	int (*fn)(const char *digest, void *ud);
 	void *ud;
@@ -37,6 +42,7 @@ int ctr_gc_content_sweeper(ctr_client *c, struct ctr_gc_sweeper *sw, int *lock_f
 		return fd;
 	sw->remove_blob = remove_blob;
 	sw->walk_blobs = walk_blobs;
+	sw->remove_ingest = remove_ingest;
 	sw->ud = c->cs;
 	*lock_fd = fd;
 	return 0;

@@ -319,7 +319,8 @@ static int sweep_content(struct gc *g, struct ctr_strv_buf *removed, struct ctr_
 	return r;
 }
 
-static int sweep_ingests(struct gc *g, struct ctr_strv_buf *removed, ctr_error **err)
+static int sweep_ingests(struct gc *g, struct ctr_strv_buf *removed, struct ctr_strv_buf *gone,
+			 ctr_error **err)
 {
 	struct ctr_db *db = g->db;
 	_cleanup_stmt_ sqlite3_stmt *st = NULL, *del = NULL;
@@ -342,6 +343,25 @@ static int sweep_ingests(struct gc *g, struct ctr_strv_buf *removed, ctr_error *
 		r = ctr_db_bind_texts(db, del, err, 2, ns.v[i], refs.v[i]);
 		if (r == 0)
 			r = ctr_db_step_done(db, del, err, "gc delete ingest");
+	}
+	/* The store's ingest goes only when no namespace records the ref. */
+	_cleanup_stmt_ sqlite3_stmt *any = NULL;
+	if (r == 0)
+		r = ctr_db_prepare(db, &any, "SELECT 1 FROM ingests WHERE ref = ?1 LIMIT 1", err);
+	for (size_t i = 0; r == 0 && i < refs.n; i++) {
+		bool dup = false;
+		for (size_t j = 0; j < gone->n && !dup; j++)
+			dup = !strcmp(gone->v[j], refs.v[i]);
+		if (dup)
+			continue;
+		sqlite3_reset(any);
+		r = ctr_db_bind_texts(db, any, err, 1, refs.v[i]);
+		if (r == 0)
+			r = ctr_db_step_row(db, any, err, "gc find ingest");
+		if (r == 0)
+			r = ctr_strv_buf_take(gone, strdup(refs.v[i]), err);
+		else if (r == 1)
+			r = 0;
 	}
 	ctr_strv_buf_clear(&ns);
 	ctr_strv_buf_clear(&refs);
@@ -469,7 +489,7 @@ int ctr_md_gc(char ***removed_out, struct ctr_db *db, const struct ctr_gc_sweepe
 	      ctr_error **err)
 {
 	struct gc g = {.db = db, .now = ctr_db_now()};
-	struct ctr_strv_buf removed = {0}, expired = {0}, blobs = {0};
+	struct ctr_strv_buf removed = {0}, expired = {0}, blobs = {0}, ingests = {0};
 	struct snap *snaps = NULL;
 	size_t n_snaps = 0;
 	_cleanup_(ctr_db_txp) struct ctr_db *tx = NULL;
@@ -492,7 +512,7 @@ int ctr_md_gc(char ***removed_out, struct ctr_db *db, const struct ctr_gc_sweepe
 	if (r == 0)
 		r = sweep_content(&g, &removed, &blobs, err);
 	if (r == 0)
-		r = sweep_ingests(&g, &removed, err);
+		r = sweep_ingests(&g, &removed, &ingests, err);
 	if (r == 0)
 		r = sweep_snapshots(&g, &removed, &snaps, &n_snaps, err);
 	if (g.mark)
@@ -509,6 +529,7 @@ int ctr_md_gc(char ***removed_out, struct ctr_db *db, const struct ctr_gc_sweepe
 		/* The rollback also drops the temp table. */
 		ctr_strv_buf_clear(&removed);
 		ctr_strv_buf_clear(&blobs);
+		ctr_strv_buf_clear(&ingests);
 		snaps_free(snaps, n_snaps);
 		return ctr_err_prefix(err, r, "gc");
 	}
@@ -527,6 +548,17 @@ int ctr_md_gc(char ***removed_out, struct ctr_db *db, const struct ctr_gc_sweepe
 		}
 		ctr_error_free(e);
 	}
+	/* An ingest somebody is still writing (CTR_EBUSY) stays on disk. */
+	for (size_t i = 0; sweeper && sweeper->remove_ingest && i < ingests.n; i++) {
+		ctr_error *e = NULL;
+		int q = sweeper->remove_ingest(sweeper->ud, ingests.v[i], &e);
+		if (q < 0 && q != CTR_ENOTFOUND && q != CTR_EBUSY && !first) {
+			first = q;
+			first_err = TAKE_PTR(e);
+		}
+		ctr_error_free(e);
+	}
+	ctr_strv_buf_clear(&ingests);
 	for (size_t i = 0; sweeper && sweeper->remove_blob && i < blobs.n; i++) {
 		ctr_error *e = NULL;
 		int q = sweeper->remove_blob(sweeper->ud, blobs.v[i], &e);

@@ -203,6 +203,9 @@ struct ctr_gc_sweeper {
 	/* For every snapshot record removed, children before parents. */
 	int (*remove_snapshot)(void *ud, const char *ns, const char *snapshotter, const char *key,
 			       ctr_error **err);
+	/* For ingest refs no namespace records any more. CTR_EBUSY (a writer
+	 * still holds it) is ignored. */
+	int (*remove_ingest)(void *ud, const char *ref, ctr_error **err);
 	/* Lists every blob on disk, so blobs whose last record went by other
 	 * means (a content delete, a crash between rename and record) are
 	 * found too. The caller must keep new blobs from appearing without a

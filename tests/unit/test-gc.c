@@ -34,6 +34,14 @@ static int rec_blob(void *ud, const char *digest, ctr_error **err)
 	return 0;
 }
 
+static int rec_ingest(void *ud, const char *ref, ctr_error **err)
+{
+	struct rec *r = ud;
+	(void)err;
+	ctr_strv_buf_addf(&r->calls, NULL, "ingest %s", ref);
+	return 0;
+}
+
 static int rec_walk(void *ud, int (*fn)(const char *digest, void *fn_ud), void *fn_ud,
 		    ctr_error **err)
 {
@@ -61,7 +69,7 @@ static int rec_snap(void *ud, const char *ns, const char *snapshotter, const cha
 static char **gc(struct fx *f, struct rec *rec)
 {
 	ctr_strv_buf_clear(&rec->calls);
-	struct ctr_gc_sweeper sw = {rec_blob, rec_snap, rec_walk, rec};
+	struct ctr_gc_sweeper sw = {.remove_blob = rec_blob, .remove_snapshot = rec_snap, .remove_ingest = rec_ingest, .walk_blobs = rec_walk, .ud = rec};
 	char **removed = NULL;
 	ctr_error *err = NULL;
 	int r = ctr_md_gc(&removed, f->c->db, &sw, &err);
@@ -305,8 +313,11 @@ static void test_leased_snapshots_ingests_flat(void **state)
 	assert_int_equal(ctr_md_ingest_put(db, "default", "past", 1, NULL, NULL), 0);
 	assert_int_equal(ctr_md_ingest_put(db, "default", "bare", 0, NULL, NULL), 0);
 
+	/* The same ref in another namespace keeps the store's ingest. */
+	assert_int_equal(ctr_md_ingest_put(db, "other", "bare", ctr_db_now() + 3600LL * 1000000000, NULL, NULL), 0);
 	char **removed = gc(f, &rec);
 	expect_set(removed, L("content default/" D2, "blob " D2, "ingest default/past", "ingest default/bare"));
+	expect_set(rec.calls.v, L("blob " D2, "ingest past"));
 	ctr_strv_free(removed);
 	assert_int_equal(fx_count(f->c, "SELECT count(*) FROM snapshots"), 2);
 	ctr_strv_buf_clear(&rec.calls);
@@ -318,7 +329,7 @@ static void test_sweeper_failure(void **state)
 	struct fx *f = *state;
 	struct rec rec = {.fail_blob = CTR_EIO};
 	add(f, "default", D1, NULL);
-	struct ctr_gc_sweeper sw = {rec_blob, rec_snap, rec_walk, &rec};
+	struct ctr_gc_sweeper sw = {.remove_blob = rec_blob, .remove_snapshot = rec_snap, .remove_ingest = rec_ingest, .walk_blobs = rec_walk, .ud = &rec};
 	char **removed = NULL;
 	ctr_error *err = NULL;
 	assert_int_equal(ctr_md_gc(&removed, f->c->db, &sw, &err), CTR_EIO);
@@ -382,6 +393,15 @@ static void test_client_gc_store(void **state)
 	add(f, "default", kept, L("containerd.io/gc.root=1"));
 	add(f, "default", dropped, NULL);
 	add(f, "other", dropped, NULL);
+	/* An interrupted ingest whose record nothing holds. */
+	struct ctr_cs_writer *w = NULL;
+	assert_int_equal(ctr_cs_writer_open(&w, f->c->cs, "leftover", 0, NULL, 0, NULL), 0);
+	assert_int_equal(ctr_cs_writer_write(w, "part", 4, NULL), 0);
+	ctr_cs_writer_close(w);
+	assert_int_equal(ctr_md_ingest_put(f->c->db, "default", "leftover", 0, NULL, NULL), 0);
+	struct ctr_cs_status st = {0};
+	assert_int_equal(ctr_cs_status(f->c->cs, "leftover", &st, NULL), 0);
+	ctr_cs_status_clear(&st);
 
 	char **removed = NULL;
 	ctr_error *err = NULL;
@@ -394,7 +414,8 @@ static void test_client_gc_store(void **state)
 	snprintf(e2, sizeof(e2), "content other/%s", dropped);
 	snprintf(e3, sizeof(e3), "blob %s", dropped);
 	snprintf(e4, sizeof(e4), "blob %s", orphan);
-	expect_set(removed, (const char *const[]){e1, e2, e3, e4, NULL});
+	expect_set(removed, (const char *const[]){e1, e2, e3, e4, "ingest default/leftover", NULL});
+	assert_int_equal(ctr_cs_status(f->c->cs, "leftover", &st, NULL), CTR_ENOTFOUND);
 	ctr_strv_free(removed);
 	uint64_t size = 0;
 	assert_int_equal(ctr_cs_blob_stat(f->c->cs, kept, &size, NULL), 0);
