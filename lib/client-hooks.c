@@ -4,10 +4,13 @@
 #include "content/store.h"
 #include "error.h"
 #include "events/events.h"
+#include "metadata/db.h"
 
 int ctr_client_hooks_open(ctr_client *c, ctr_error **err)
 {
-	int r = ctr_cs_open(&c->cs, c->root_fd, err);
+	int r = ctr_db_open(&c->db, c->root, err);
+	if (r == 0)
+		r = ctr_cs_open(&c->cs, c->root_fd, err);
 	if (r < 0)
 		return r;
 	return 0;
@@ -18,4 +21,6 @@ void ctr_client_hooks_close(ctr_client *c)
 	ctr_cs_close(c->cs);
 	c->cs = NULL;
 	ctr_events_close(c);
+	ctr_db_close(c->db);
+	c->db = NULL;
 }

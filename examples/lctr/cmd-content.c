@@ -169,7 +169,60 @@ static int content_active(struct lctr *g, int argc, char **argv)
 	return 0;
 }
 
+/* ctr content ingest [--expected-size N] [--expected-digest D] REF < data */
+static int content_ingest(struct lctr *g, int argc, char **argv)
+{
+	static const struct option lo[] = {{"expected-size", required_argument, NULL, 's'},
+					   {"expected-digest", required_argument, NULL, 'd'},
+					   {0}};
+	long long size = -1;
+	const char *digest = NULL;
+	int ch;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (ch == 's')
+			size = atoll(optarg);
+		else if (ch == 'd')
+			digest = optarg;
+		else
+			return 2;
+	}
+	if (optind + 1 != argc)
+		return lctr_failf("content ingest: usage: lctr content ingest [--expected-size N] [--expected-digest D] REF");
+	ctr_client *c = lctr_client(g);
+	if (!c)
+		return 1;
+	struct lctr_opts o = {0};
+	if (digest || size >= 0)
+		lctr_opts_add(&o, ctr_with_content_expected(digest, size));
+	ctr_content_writer *w = NULL;
+	ctr_error *err = NULL;
+	int r = ctr_content_writer_open(&w, c, argv[optind], LCTR_OPTS(&o), &err);
+	lctr_opts_free(&o);
+	if (r == CTR_EEXISTS) {
+		ctr_error_free(err);
+		return 0;
+	}
+	if (r < 0)
+		return lctr_fail("content ingest", err);
+	char buf[1 << 16];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0) {
+		if (ctr_content_writer_write(w, buf, n, &err) < 0) {
+			ctr_content_writer_free(w);
+			return lctr_fail("content ingest", err);
+		}
+	}
+	r = ctr_content_writer_commit(w, size, digest, NULL, &err);
+	ctr_content_writer_free(w);
+	if (r < 0 && r != CTR_EEXISTS)
+		return lctr_fail("content ingest", err);
+	ctr_error_free(err);
+	return 0;
+}
+
 static const struct lctr_cmd content_cmds[] = {
+	{"ingest", NULL, content_ingest, "write stdin into the store under REF"},
 	{"ls", "list", content_ls, "list all blobs in the store [-q] [FILTER...]"},
 	{"get", NULL, content_get, "write the blob DIGEST to stdout"},
 	{"rm", "remove delete del", content_rm, "remove blobs from the namespace"},

@@ -107,6 +107,10 @@ int lctr_dispatch(struct lctr *g, const char *group, const struct lctr_cmd *cmds
 static const struct lctr_cmd top_cmds[] = {
 	{"version", NULL, lctr_cmd_version, "print the library version"},
 	{"info", NULL, lctr_cmd_info, "print runtime, snapshotters, root and state"},
+	{"namespaces", "namespace ns", lctr_cmd_namespaces, "manage namespaces"},
+	{"leases", "lease", lctr_cmd_leases, "manage leases"},
+	{"content", NULL, lctr_cmd_content, "manage content"},
+	{"gc", NULL, lctr_cmd_gc, "collect garbage and print what was removed"},
 	{"events", NULL, lctr_cmd_events, "stream events from every process using the same state"},
 };
 

@@ -5,6 +5,10 @@
 #include <ctr/common.h>
 #include <ctr/opts.h>
 #include <ctr/client.h>
+#include <ctr/content.h>
+#include <ctr/namespaces.h>
+#include <ctr/leases.h>
+#include <ctr/gc.h>
 #include <ctr/events.h>
 #include <ctr/spec.h>
 

@@ -102,12 +102,17 @@ static int compress_out(struct dw *w, const void *buf, size_t len, bool finish)
 
 static la_ssize_t tar_write_cb(struct archive *a, void *ud, const void *buf, size_t len)
 {
+	/* A failing sink is remembered, not reported to libarchive: once a
+	 * write callback fails, libarchive 3.6 leaks its block buffer on free.
+	 * The walk stops at the next entry instead. */
+	(void)a;
 	struct dw *w = ud;
+	if (w->failed)
+		return (la_ssize_t)len;
 	ctr_hasher_update(w->h_tar, buf, len);
-	if (compress_out(w, buf, len, false) < 0) {
-		archive_set_error(a, EIO, "sink failed");
-		return -1;
-	}
+	int r = compress_out(w, buf, len, false);
+	if (r < 0 && !w->failed)
+		w->failed = r;
 	return (la_ssize_t)len;
 }
 
@@ -425,7 +430,7 @@ static int walk(struct dw *w, int ldfd, int udfd, const char *rel, int depth)
 		return r;
 	}
 	size_t i = 0, j = 0;
-	while (r == 0 && (i < nu || j < nl)) {
+	while (r == 0 && !w->failed && (i < nu || j < nl)) {
 		int c = i >= nu ? 1 : j >= nl ? -1 : strcmp(un[i], ln[j]);
 		if (c > 0) { /* only in lower: deleted */
 			r = write_whiteout(w, rel, ln[j]);
@@ -455,7 +460,7 @@ static int walk(struct dw *w, int ldfd, int udfd, const char *rel, int depth)
 			r = write_entry(w, udfd, name, path, &st);
 			if (r == 0 && S_ISDIR(st.st_mode)) {
 				if (is_opaque(udfd, name))
-					r = write_whiteout(w, path, WH_OPAQUE + strlen(WH_PREFIX));
+					r = write_whiteout(w, path, &WH_OPAQUE[sizeof(WH_PREFIX) - 1]);
 				if (r == 0)
 					r = descend(w, -1, udfd, name, path, depth);
 			}
@@ -471,7 +476,7 @@ static int walk(struct dw *w, int ldfd, int udfd, const char *rel, int depth)
 	}
 	free_names(un, nu);
 	free_names(ln, nl);
-	return r;
+	return r < 0 ? r : w->failed;
 }
 
 int ctr_diff_write(int lower_fd, int upper_fd, const struct ctr_diff_opts *opts,
