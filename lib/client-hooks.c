@@ -5,6 +5,7 @@
 #include "error.h"
 #include "events/events.h"
 #include "metadata/db.h"
+#include "snapshots.h"
 
 int ctr_client_hooks_open(ctr_client *c, ctr_error **err)
 {
@@ -18,6 +19,7 @@ int ctr_client_hooks_open(ctr_client *c, ctr_error **err)
 
 void ctr_client_hooks_close(ctr_client *c)
 {
+	ctr_client_snapshotters_close(c);
 	ctr_cs_close(c->cs);
 	c->cs = NULL;
 	ctr_events_close(c);

@@ -8,6 +8,7 @@
 
 struct ctr_db;
 struct ctr_cs;
+struct ctr_snapshotter;
 struct ctr_events;
 
 struct ctr_client {
@@ -19,6 +20,10 @@ struct ctr_client {
 	int state_fd; /* O_PATH|O_DIRECTORY on state */
 	struct ctr_db *db; /* metadata (lib/metadata) */
 	struct ctr_cs *cs; /* blob store (lib/content) */
+	/* Snapshotters by name: built-ins opened on first use, plus the
+	 * application's (lib/snapshots.c). */
+	struct ctr_snapshotter **snaps;
+	size_t n_snaps;
 	struct ctr_events *events; /* event journal handles (lib/events), opened on first publish */
 };
 

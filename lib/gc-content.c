@@ -2,15 +2,22 @@
 #include "content/store.h"
 #include "error.h"
 #include "gc.h"
+#include "snapshots.h"
 
 static int remove_blob(void *ud, const char *digest, ctr_error **err)
 {
-	return ctr_cs_blob_delete(ud, digest, err);
+	return ctr_cs_blob_delete(((ctr_client *)ud)->cs, digest, err);
 }
 
 static int remove_ingest(void *ud, const char *ref, ctr_error **err)
 {
-	return ctr_cs_abort(ud, ref, err);
+	return ctr_cs_abort(((ctr_client *)ud)->cs, ref, err);
+}
+
+static int remove_snapshot(void *ud, const char *ns, const char *snapshotter, const char *key,
+			   ctr_error **err)
+{
+	return ctr_snapshots_gc_remove(ud, ns, snapshotter, key, err);
 }
 
 struct walk {
@@ -29,7 +36,7 @@ static int walk_blobs(void *ud, int (*fn)(const char *digest, void *fn_ud), void
 		      ctr_error **err)
 {
 	struct walk w = {fn, fn_ud};
-	return ctr_cs_blob_walk(ud, walk_one, &w, err);
+	return ctr_cs_blob_walk(((ctr_client *)ud)->cs, walk_one, &w, err);
 }
 
 int ctr_gc_content_sweeper(ctr_client *c, struct ctr_gc_sweeper *sw, int *lock_fd, ctr_error **err)
@@ -43,7 +50,8 @@ int ctr_gc_content_sweeper(ctr_client *c, struct ctr_gc_sweeper *sw, int *lock_f
 	sw->remove_blob = remove_blob;
 	sw->walk_blobs = walk_blobs;
 	sw->remove_ingest = remove_ingest;
-	sw->ud = c->cs;
+	sw->remove_snapshot = remove_snapshot;
+	sw->ud = c;
 	*lock_fd = fd;
 	return 0;
 }

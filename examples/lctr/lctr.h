@@ -66,6 +66,7 @@ void lctr_table_print(struct lctr_table *t, FILE *f);
 int lctr_cmd_version(struct lctr *g, int argc, char **argv);
 int lctr_cmd_info(struct lctr *g, int argc, char **argv);
 int lctr_cmd_content(struct lctr *g, int argc, char **argv);
+int lctr_cmd_snapshots(struct lctr *g, int argc, char **argv);
 int lctr_cmd_namespaces(struct lctr *g, int argc, char **argv);
 int lctr_cmd_leases(struct lctr *g, int argc, char **argv);
 int lctr_cmd_gc(struct lctr *g, int argc, char **argv);

@@ -192,6 +192,33 @@ int ctr_md_snapshot_put(struct ctr_db *db, const char *ns, const char *snapshott
 int ctr_md_ingest_put(struct ctr_db *db, const char *ns, const char *ref, int64_t expires_at,
 		      const struct ctr_call *call, ctr_error **err);
 
+/* ---- snapshot records (snapshots.c) ---- */
+
+struct ctr_md_snapshot {
+	char *key;
+	char *parent; /* NULL: none */
+	char *kind;   /* "active", "view" or "committed" */
+	char **labels;
+	int64_t created_at, updated_at;
+};
+void ctr_md_snapshot_clear(struct ctr_md_snapshot *s);
+void ctr_md_snapshot_list_free(struct ctr_md_snapshot *v, size_t n);
+/* CTR_ENOTFOUND. out may be NULL (existence check). */
+int ctr_md_snapshot_get_tx(struct ctr_md_snapshot *out, struct ctr_db *db, const char *ns,
+			   const char *snapshotter, const char *key, ctr_error **err);
+int ctr_md_snapshot_get(struct ctr_md_snapshot *out, struct ctr_db *db, const char *ns,
+			const char *snapshotter, const char *key, ctr_error **err);
+/* Filter fields: name (the key), parent, kind, labels.<key>. By key. */
+int ctr_md_snapshot_list(struct ctr_md_snapshot **out, size_t *n, struct ctr_db *db,
+			 const char *ns, const char *snapshotter, const char *const *filters,
+			 size_t n_filters, ctr_error **err);
+/* CTR_ENOTFOUND, CTR_EPRECONDITION when a snapshot of the namespace has it
+ * as parent. Drops lease references to it. */
+int ctr_md_snapshot_delete_tx(struct ctr_db *db, const char *ns, const char *snapshotter,
+			      const char *key, ctr_error **err);
+int ctr_md_snapshot_update_labels_tx(struct ctr_db *db, const char *ns, const char *snapshotter,
+				     const char *key, const char *const *updates, ctr_error **err);
+
 /* ---- garbage collection (gc.c) ---- */
 
 /* Removes what the metadata no longer holds from the stores below. Called

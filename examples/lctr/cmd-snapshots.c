@@ -1,0 +1,325 @@
+/* lctr snapshots [--snapshotter S] ls|info|usage|rm|prepare|view|commit|mounts|tree|label */
+#include "lctr.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *snapshotter; /* --snapshotter, NULL: default */
+
+static const char *kind_name(ctr_snapshot_kind k)
+{
+	switch (k) {
+	case CTR_SNAPSHOT_VIEW: return "View";
+	case CTR_SNAPSHOT_ACTIVE: return "Active";
+	case CTR_SNAPSHOT_COMMITTED: return "Committed";
+	default: return "Unknown";
+	}
+}
+
+static int list(ctr_client *c, ctr_snapshot_info ***v, size_t *n, const char *const *f, size_t nf)
+{
+	ctr_error *err = NULL;
+	if (ctr_snapshot_list(v, n, c, snapshotter, f, nf, NULL, 0, &err) < 0)
+		return lctr_fail("snapshots", err);
+	return 0;
+}
+
+static int snap_ls(struct lctr *g, int argc, char **argv)
+{
+	ctr_client *c = lctr_client(g);
+	if (!c)
+		return 1;
+	ctr_snapshot_info **v = NULL;
+	size_t n = 0;
+	if (list(c, &v, &n, (const char *const *)argv + 1, (size_t)(argc - 1)))
+		return 1;
+	struct lctr_table t;
+	lctr_table_init(&t, 3);
+	lctr_table_add(&t, "KEY");
+	lctr_table_add(&t, "PARENT");
+	lctr_table_add(&t, "KIND");
+	for (size_t i = 0; i < n; i++) {
+		lctr_table_add(&t, ctr_snapshot_info_name(v[i]));
+		lctr_table_add(&t, ctr_snapshot_info_parent(v[i]) ? ctr_snapshot_info_parent(v[i]) : "");
+		lctr_table_add(&t, kind_name(ctr_snapshot_info_kind(v[i])));
+	}
+	lctr_table_print(&t, stdout);
+	ctr_snapshot_info_list_free(v, n);
+	return 0;
+}
+
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; s && *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch < 0x20)
+			printf("\\u%04x", ch);
+		else
+			putchar(ch);
+	}
+	putchar('"');
+}
+
+static void rfc3339(int64_t ns)
+{
+	time_t s = (time_t)(ns / 1000000000LL);
+	struct tm tm;
+	gmtime_r(&s, &tm);
+	char buf[64];
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	printf("\"%s.%09lldZ\"", buf, (long long)(ns % 1000000000LL));
+}
+
+static int snap_info(struct lctr *g, int argc, char **argv)
+{
+	if (argc != 2)
+		return lctr_failf("snapshots info: usage: lctr snapshots info KEY");
+	ctr_client *c = lctr_client(g);
+	if (!c)
+		return 1;
+	ctr_snapshot_info *i = NULL;
+	ctr_error *err = NULL;
+	if (ctr_snapshot_stat(&i, c, snapshotter, argv[1], NULL, 0, &err) < 0)
+		return lctr_fail("snapshots info", err);
+	/* ctr prints snapshots.Info with Go's field names. */
+	printf("{\n    \"Kind\": \"%s\",\n    \"Name\": ", kind_name(ctr_snapshot_info_kind(i)));
+	json_str(ctr_snapshot_info_name(i));
+	if (ctr_snapshot_info_parent(i)) {
+		printf(",\n    \"Parent\": ");
+		json_str(ctr_snapshot_info_parent(i));
+	}
+	const char *const *l = ctr_snapshot_info_labels(i);
+	if (l && l[0]) {
+		printf(",\n    \"Labels\": {");
+		for (size_t k = 0; l[k]; k++) {
+			const char *eq = strchr(l[k], '=');
+			char *key = strndup(l[k], (size_t)(eq - l[k]));
+			printf("%s\n        ", k ? "," : "");
+			json_str(key);
+			printf(": ");
+			json_str(eq + 1);
+			free(key);
+		}
+		printf("\n    }");
+	}
+	printf(",\n    \"Created\": ");
+	rfc3339(ctr_snapshot_info_created_at(i));
+	printf(",\n    \"Updated\": ");
+	rfc3339(ctr_snapshot_info_updated_at(i));
+	printf("\n}\n");
+	ctr_snapshot_info_free(i);
+	return 0;
+}
+
+static int snap_usage(struct lctr *g, int argc, char **argv)
+{
+	ctr_client *c = lctr_client(g);
+	if (!c)
+		return 1;
+	struct lctr_table t;
+	lctr_table_init(&t, 3);
+	lctr_table_add(&t, "KEY");
+	lctr_table_add(&t, "SIZE");
+	lctr_table_add(&t, "INODES");
+	ctr_snapshot_info **v = NULL;
+	size_t n = 0;
+	if (argc < 2 && list(c, &v, &n, NULL, 0))
+		return 1;
+	size_t count = argc < 2 ? n : (size_t)(argc - 1);
+	int rc = 0;
+	for (size_t i = 0; i < count; i++) {
+		const char *key = argc < 2 ? ctr_snapshot_info_name(v[i]) : argv[i + 1];
+		int64_t size = 0, inodes = 0;
+		ctr_error *err = NULL;
+		if (ctr_snapshot_usage(&size, &inodes, c, snapshotter, key, NULL, 0, &err) < 0) {
+			rc = lctr_fail("snapshots usage", err);
+			continue;
+		}
+		char sz[32], in[32];
+		snprintf(in, sizeof(in), "%lld", (long long)inodes);
+		lctr_table_add(&t, key);
+		lctr_table_add(&t, lctr_human_size((double)size, sz, sizeof(sz)));
+		lctr_table_add(&t, in);
+	}
+	lctr_table_print(&t, stdout);
+	ctr_snapshot_info_list_free(v, n);
+	return rc;
+}
+
+static int snap_rm(struct lctr *g, int argc, char **argv)
+{
+	if (argc < 2)
+		return lctr_failf("snapshots rm: usage: lctr snapshots rm KEY...");
+	ctr_client *c = lctr_client(g);
+	if (!c)
+		return 1;
+	int rc = 0;
+	for (int i = 1; i < argc; i++) {
+		ctr_error *err = NULL;
+		if (ctr_snapshot_remove(c, snapshotter, argv[i], NULL, 0, &err) < 0) {
+			char what[300];
+			snprintf(what, sizeof(what), "snapshots rm %s", argv[i]);
+			rc = lctr_fail(what, err);
+		}
+	}
+	return rc;
+}
+
+static void print_mounts(const ctr_mount_list *m, const char *target)
+{
+	for (size_t i = 0; i < ctr_mount_list_len(m); i++) {
+		printf("mount -t %s %s %s", ctr_mount_list_type(m, i), ctr_mount_list_source(m, i), target);
+		const char *const *o = ctr_mount_list_options(m, i);
+		for (size_t k = 0; o && o[k]; k++)
+			printf("%s%s", k ? "," : " -o ", o[k]);
+		printf("\n");
+	}
+}
+
+/* prepare|view [--target DIR] [--mounts] KEY [PARENT] */
+static int snap_create(struct lctr *g, int argc, char **argv, bool view)
+{
+	static const struct option lo[] = {{"target", required_argument, NULL, 't'},
+					   {"mounts", no_argument, NULL, 'm'},
+					   {0}};
+	const char *target = NULL;
+	bool show = false;
+	int ch;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (ch == 't')
+			target = optarg;
+		else if (ch == 'm')
+			show = true;
+		else
+			return 2;
+	}
+	int left = argc - optind;
+	if (left < 1 || left > 2 || (view && left != 2))
+		return lctr_failf("snapshots %s: usage: lctr snapshots %s KEY %s", view ? "view" : "prepare",
+				  view ? "view" : "prepare", view ? "PARENT" : "[PARENT]");
+	ctr_client *c = lctr_client(g);
+	if (!c)
+		return 1;
+	ctr_mount_list *m = NULL;
+	ctr_error *err = NULL;
+	const char *key = argv[optind], *parent = left == 2 ? argv[optind + 1] : NULL;
+	int r = (view ? ctr_snapshot_view : ctr_snapshot_prepare)(&m, c, snapshotter, key, parent, NULL, NULL, 0, &err);
+	if (r < 0)
+		return lctr_fail(view ? "snapshots view" : "snapshots prepare", err);
+	if (target && ctr_mount_list_mount(m, target, &err) < 0) {
+		ctr_mount_list_free(m);
+		return lctr_fail("snapshots mount", err);
+	}
+	if (show)
+		print_mounts(m, target ? target : "/tmp/mnt");
+	ctr_mount_list_free(m);
+	return 0;
+}
+
+static int snap_prepare(struct lctr *g, int argc, char **argv) { return snap_create(g, argc, argv, false); }
+static int snap_view(struct lctr *g, int argc, char **argv) { return snap_create(g, argc, argv, true); }
+
+static int snap_commit(struct lctr *g, int argc, char **argv)
+{
+	if (argc != 3)
+		return lctr_failf("snapshots commit: usage: lctr snapshots commit NAME KEY");
+	ctr_client *c = lctr_client(g);
+	if (!c)
+		return 1;
+	ctr_error *err = NULL;
+	if (ctr_snapshot_commit(c, snapshotter, argv[1], argv[2], NULL, NULL, 0, &err) < 0)
+		return lctr_fail("snapshots commit", err);
+	return 0;
+}
+
+static int snap_mounts(struct lctr *g, int argc, char **argv)
+{
+	if (argc != 3)
+		return lctr_failf("snapshots mounts: usage: lctr snapshots mounts TARGET KEY");
+	ctr_client *c = lctr_client(g);
+	if (!c)
+		return 1;
+	ctr_mount_list *m = NULL;
+	ctr_error *err = NULL;
+	if (ctr_snapshot_mounts(&m, c, snapshotter, argv[2], NULL, 0, &err) < 0)
+		return lctr_fail("snapshots mounts", err);
+	print_mounts(m, argv[1]);
+	ctr_mount_list_free(m);
+	return 0;
+}
+
+static void tree(ctr_snapshot_info **v, size_t n, const char *parent, int depth)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *p = ctr_snapshot_info_parent(v[i]);
+		if ((parent == NULL) != (p == NULL) || (parent && strcmp(parent, p)))
+			continue;
+		printf("%*s%s%s\n", depth * 2, "", depth ? "\\_ " : "", ctr_snapshot_info_name(v[i]));
+		tree(v, n, ctr_snapshot_info_name(v[i]), depth + 1);
+	}
+}
+
+static int snap_tree(struct lctr *g, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	ctr_client *c = lctr_client(g);
+	if (!c)
+		return 1;
+	ctr_snapshot_info **v = NULL;
+	size_t n = 0;
+	if (list(c, &v, &n, NULL, 0))
+		return 1;
+	tree(v, n, NULL, 0);
+	ctr_snapshot_info_list_free(v, n);
+	return 0;
+}
+
+static int snap_label(struct lctr *g, int argc, char **argv)
+{
+	if (argc < 3)
+		return lctr_failf("snapshots label: usage: lctr snapshots label KEY K=V...");
+	ctr_client *c = lctr_client(g);
+	if (!c)
+		return 1;
+	ctr_error *err = NULL;
+	if (ctr_snapshot_update_labels(c, snapshotter, argv[1], (const char *const *)argv + 2, NULL, 0, &err) < 0)
+		return lctr_fail("snapshots label", err);
+	return 0;
+}
+
+static const struct lctr_cmd snap_cmds[] = {
+	{"ls", "list", snap_ls, "list snapshots [FILTER...]"},
+	{"info", NULL, snap_info, "show a snapshot as JSON"},
+	{"usage", NULL, snap_usage, "disk usage of snapshots [KEY...]"},
+	{"rm", "remove delete del", snap_rm, "remove snapshots"},
+	{"prepare", NULL, snap_prepare, "create an active snapshot [--target DIR] [--mounts] KEY [PARENT]"},
+	{"view", NULL, snap_view, "create a read-only view [--target DIR] [--mounts] KEY PARENT"},
+	{"commit", NULL, snap_commit, "commit an active snapshot: NAME KEY"},
+	{"mounts", "m mount", snap_mounts, "print the mount commands: TARGET KEY"},
+	{"tree", NULL, snap_tree, "show the snapshots as a tree"},
+	{"label", NULL, snap_label, "set (K=V) or remove (K=) labels"},
+};
+
+int lctr_cmd_snapshots(struct lctr *g, int argc, char **argv)
+{
+	static const struct option lo[] = {{"snapshotter", required_argument, NULL, 's'}, {0}};
+	int ch;
+	optind = 1;
+	/* "+": flags of the group end at its sub-command */
+	while ((ch = getopt_long(argc, argv, "+", lo, NULL)) != -1) {
+		if (ch == 's')
+			snapshotter = optarg;
+		else
+			return 2;
+	}
+	return lctr_dispatch(g, "snapshots", snap_cmds, sizeof(snap_cmds) / sizeof(snap_cmds[0]),
+			     argc - optind + 1, argv + optind - 1);
+}
