@@ -331,8 +331,10 @@ static int load_creds(struct ctr_auth *a, struct host_state *h, ctr_error **err)
 		return 0;
 	char *u = NULL, *s = NULL;
 	int r = 0;
+	/* Docker Hub's API host answers for docker.io: ask for that name. */
+	const char *name = strcmp(h->host, "registry-1.docker.io") ? h->host : "docker.io";
 	if (a->fn) {
-		r = a->fn(h->host, &u, &s, a->ud);
+		r = a->fn(name, &u, &s, a->ud);
 		if (r < 0) {
 			zfree(u);
 			zfree(s);

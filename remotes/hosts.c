@@ -20,6 +20,7 @@ static void host_clear(struct ctr_registry_host *h)
 	free(h->host);
 	free(h->path);
 	ctr_strv_free(h->ca);
+	free(h->ca_pem);
 	for (size_t i = 0; i < h->n_client; i++) {
 		free(h->client_cert[i]);
 		free(h->client_key[i]);

@@ -35,6 +35,8 @@ struct ctr_registry_host {
 	char **client_key;  /* (key in the cert file) */
 	size_t n_client;
 	int skip_verify;   /* -1 unset, 0, 1 */
+	char *ca_pem;      /* system bundle + every "ca" file, once loaded */
+	size_t ca_pem_len;
 	struct ctr_host_header *headers;
 	size_t n_headers;
 };

@@ -1,6 +1,7 @@
 #include "http.h"
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <strings.h>
 
 #include "error.h"
+#include "util/fs.h"
 #include "util/json.h"
 #include "util/macro.h"
 
@@ -130,10 +132,11 @@ int ctr_http_setup(CURL *c, const struct ctr_registry_host *h, const char *user_
 			SET(CURLOPT_SSL_VERIFYPEER, 0L);
 			SET(CURLOPT_SSL_VERIFYHOST, 0L);
 		}
-		if (h->ca && h->ca[0]) {
-			/* curl takes one CA file; several are concatenated by
-			 * the caller's hosts.toml rarely, so use the first and
-			 * refuse silently dropping the rest. */
+		if (h->ca_pem) {
+			struct curl_blob b = {.data = h->ca_pem, .len = h->ca_pem_len, .flags = CURL_BLOB_COPY};
+			SET(CURLOPT_CAINFO_BLOB, &b);
+		} else if (h->ca && h->ca[0]) {
+			/* Not loaded with ctr_http_load_ca: curl takes one file. */
 			if (h->ca[1])
 				return ctr_err(err, CTR_ENOTSUP, 0, "host %s: more than one \"ca\" file is not supported",
 					       h->host);
@@ -150,6 +153,51 @@ int ctr_http_setup(CURL *c, const struct ctr_registry_host *h, const char *user_
 #undef SET
 	if (rc != CURLE_OK)
 		return ctr_err(err, CTR_EIO, 0, "curl setup: %s", curl_easy_strerror(rc));
+	return 0;
+}
+
+#define CA_FILE_MAX (4 * 1024 * 1024)
+
+static int append_file(char **buf, size_t *len, const char *path, bool missing_ok, ctr_error **err)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t n = 0;
+	int r = ctr_read_file(AT_FDCWD, path, CA_FILE_MAX, &data, &n, err);
+	if (r == CTR_ENOTFOUND && missing_ok)
+		return 0;
+	if (r < 0)
+		return ctr_err_prefix(err, r, "CA file %s", path);
+	char *nb = realloc(*buf, *len + n + 2);
+	if (!nb)
+		return ctr_err_nomem(err);
+	memcpy(nb + *len, data, n);
+	*len += n;
+	nb[(*len)++] = '\n';
+	nb[*len] = 0;
+	*buf = nb;
+	return 0;
+}
+
+int ctr_http_load_ca(struct ctr_registry_host *h, ctr_error **err)
+{
+	if (!h->ca || !h->ca[0] || h->ca_pem)
+		return 0;
+	char *buf = NULL;
+	size_t len = 0;
+	int r = 0;
+	CURL *c = curl_easy_init();
+	char *sys = NULL;
+	if (c && curl_easy_getinfo(c, CURLINFO_CAINFO, &sys) == CURLE_OK && sys)
+		r = append_file(&buf, &len, sys, true, err);
+	curl_easy_cleanup(c);
+	for (size_t i = 0; r == 0 && h->ca[i]; i++)
+		r = append_file(&buf, &len, h->ca[i], false, err);
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	h->ca_pem = buf;
+	h->ca_pem_len = len;
 	return 0;
 }
 

@@ -36,6 +36,11 @@ void ctr_http_resp_header(struct ctr_http_resp *r, const char *line, size_t len)
  * entry (CA files, client pair, skip_verify). */
 int ctr_http_setup(CURL *c, const struct ctr_registry_host *h, const char *user_agent, ctr_error **err);
 
+/* Loads h->ca_pem: the system CA bundle followed by every "ca" file, so a
+ * configured CA adds to the trusted roots as in containerd. No-op when h
+ * has no "ca". CTR_ENOTFOUND/CTR_EIO naming the file that cannot be read. */
+int ctr_http_load_ca(struct ctr_registry_host *h, ctr_error **err);
+
 /* The code for a curl failure: TLS/certificate -> CTR_EUNAVAILABLE,
  * timeouts -> CTR_ETIMEOUT, other transport errors -> CTR_EUNAVAILABLE. */
 int ctr_http_curl_error(CURLcode rc, const char *errbuf, const char *what, ctr_error **err);

@@ -1,4 +1,5 @@
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,8 +65,12 @@ void ctr_remote_source_mem(struct ctr_remote_source *s, struct ctr_remote_membuf
 	s->ud = m;
 }
 
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+
 int ctr_remote_open(struct ctr_remote **out, const char *ref, const struct ctr_remote_opts *o, ctr_error **err)
 {
+	pthread_once(&curl_once, curl_init_once);
 	static const struct ctr_remote_opts dflt;
 	struct ctr_remote *r = calloc(1, sizeof(*r));
 	int rc;
@@ -99,9 +104,12 @@ int ctr_remote_open(struct ctr_remote **out, const char *ref, const struct ctr_r
 	}
 	if ((rc = ctr_hosts_load(o ? o->hosts_dir : NULL, r->ref.domain, r->o.plain_http, &r->hosts, err)) < 0)
 		goto fail;
-	for (size_t i = 0; i < r->hosts.n; i++)
+	for (size_t i = 0; i < r->hosts.n; i++) {
 		if (r->hosts.v[i].skip_verify < 0 && r->o.skip_verify)
 			r->hosts.v[i].skip_verify = 1;
+		if ((rc = ctr_http_load_ca(&r->hosts.v[i], err)) < 0)
+			goto fail;
+	}
 	if ((rc = ctr_auth_new(&r->auth, r->o.creds, r->o.creds_ud, o ? o->docker_config : NULL, err)) < 0)
 		goto fail;
 	*out = r;

@@ -12,6 +12,8 @@ from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
 
 DIR, PORTFILE = sys.argv[1], sys.argv[2]
 USER, PASS, TOKEN = "alice", "s3cret", "good-token"
+REFRESH = "refresh-xyz"
+import time, urllib.parse
 LOG, COUNT, LOCK = [], {}, threading.Lock()
 
 
@@ -47,7 +49,8 @@ class H(BaseHTTPRequestHandler):
             LOG.append({"method": self.command, "path": self.path,
                         "host": self.headers.get("Host"),
                         "auth": self.headers.get("Authorization"),
-                        "range": self.headers.get("Range")})
+                        "range": self.headers.get("Range"),
+                        "xtest": self.headers.get("X-Test")})
 
     def serve_blob(self, hexd, allow_range=True):
         p = os.path.join(DIR, hexd)
@@ -67,6 +70,17 @@ class H(BaseHTTPRequestHandler):
         start = 0
         if rng and allow_range and "norange" not in f and rng.startswith("bytes="):
             start = int(rng[6:].split("-")[0])
+        if "stall" in f:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[:100])
+            self.wfile.flush()
+            time.sleep(4)
+            self.close_connection = True
+            return
+        if "hidden" in f and self.path.startswith("/v2/"):
+            return self.err(404, "blob unknown")
         if "cut" in f and n == 1:
             # full length announced, half sent, connection dropped
             self.send_response(200)
@@ -93,6 +107,17 @@ class H(BaseHTTPRequestHandler):
                  'Bearer realm="http://127.0.0.1:%d/token",service="fake",scope="repository:%s:pull"' % (port, repo))])
         return False
 
+    def do_POST(self):
+        self.record()
+        n = int(self.headers.get("Content-Length") or 0)
+        form = urllib.parse.parse_qs(self.rfile.read(n).decode())
+        if self.path.split("?")[0] != "/token":
+            return self.err(404, "no")
+        if form.get("grant_type") == ["refresh_token"] and form.get("refresh_token") == [REFRESH] \
+                and form.get("service") == ["fake"] and form.get("scope"):
+            return self.send(200, json.dumps({"access_token": TOKEN, "expires_in": 300}).encode())
+        return self.err(401, "bad refresh token")
+
     def do_HEAD(self):
         self.do_GET()
 
@@ -113,6 +138,46 @@ class H(BaseHTTPRequestHandler):
         if not self.authed():
             return
         parts = path.split("/")
+        if len(parts) >= 5 and parts[-2] == "manifests" and parts[-1] == "huge":
+            # 5 MiB announced by HEAD; GET streams it without a length
+            size = 5 * 1024 * 1024
+            if self.command == "HEAD":
+                self.send_response(200)
+                self.send_header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+                self.send_header("Docker-Content-Digest", "sha256:" + "0" * 64)
+                self.send_header("Content-Length", str(size))
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            try:
+                for _ in range(size // 65536):
+                    self.wfile.write(b" " * 65536)
+            except OSError:
+                pass
+            self.close_connection = True
+            return
+        if len(parts) >= 5 and parts[-2] == "manifests" and parts[-1] == "nolen":
+            # HEAD without a digest forces a GET, which has no length
+            if self.command == "HEAD":
+                self.send_response(200)
+                self.send_header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            try:
+                for _ in range(80):
+                    self.wfile.write(b" " * 65536)
+            except OSError:
+                pass
+            self.close_connection = True
+            return
         if len(parts) >= 5 and parts[-2] == "manifests":
             m = open(os.path.join(DIR, "manifest.json"), "rb").read()
             return self.send(200, m, [("Content-Type", "application/vnd.oci.image.manifest.v1+json"),

@@ -33,12 +33,15 @@
 #include "util/fs.h"
 #include "util/macro.h"
 
-static pid_t reg_pid = -1;
-static int reg_port;
-static char reg_dir[64];
-static char host[64];
+struct reg {
+	pid_t pid;
+	bool tls;
+	char dir[64];
+	char host[64];
+};
+static struct reg plain = {.pid = -1}, tlsreg = {.pid = -1, .tls = true};
 
-/* ---- registry process ---- */
+/* ---- registry processes ---- */
 
 static int free_port(void)
 {
@@ -51,40 +54,52 @@ static int free_port(void)
 	return ntohs(a.sin_port);
 }
 
+static void stop_one(struct reg *g)
+{
+	if (getenv("KEEP_REGISTRY_LOG") && g->dir[0]) {
+		char c[300];
+		snprintf(c, sizeof(c), "cp %s/registry.log /tmp/registry-last%s.log", g->dir, g->tls ? "-tls" : "");
+		if (system(c)) {
+		}
+	}
+	if (g->pid > 0) {
+		kill(g->pid, SIGKILL);
+		waitpid(g->pid, NULL, 0);
+		g->pid = -1;
+	}
+	if (g->dir[0]) {
+		ctr_rm_rf_at(AT_FDCWD, g->dir, NULL);
+		g->dir[0] = 0;
+	}
+}
+
 static void stop_registry(void)
 {
-	if (getenv("KEEP_REGISTRY_LOG") && reg_dir[0]) {
-		char c[300];
-		snprintf(c, sizeof(c), "cp %s/registry.log /tmp/registry-last.log", reg_dir);
-		if (system(c)) {}
-	}
-	if (reg_pid > 0) {
-		kill(reg_pid, SIGKILL);
-		waitpid(reg_pid, NULL, 0);
-		reg_pid = -1;
-	}
-	if (reg_dir[0]) {
-		ctr_rm_rf_at(AT_FDCWD, reg_dir, NULL);
-		reg_dir[0] = 0;
-	}
+	stop_one(&plain);
+	stop_one(&tlsreg);
 }
 
 static void on_signal(int sig)
 {
-	if (reg_pid > 0)
-		kill(reg_pid, SIGKILL);
+	if (plain.pid > 0)
+		kill(plain.pid, SIGKILL);
+	if (tlsreg.pid > 0)
+		kill(tlsreg.pid, SIGKILL);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
 
-static bool v2_answers(void)
+static bool v2_answers(struct reg *g)
 {
 	CURL *c = curl_easy_init();
-	char url[128];
-	snprintf(url, sizeof(url), "http://%s/v2/", host);
+	char url[128], ca[128];
+	snprintf(url, sizeof(url), "%s://%s/v2/", g->tls ? "https" : "http", g->host);
+	snprintf(ca, sizeof(ca), "%s/cert.pem", g->dir);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 2L);
+	if (g->tls)
+		curl_easy_setopt(c, CURLOPT_CAINFO, ca);
 	CURLcode rc = curl_easy_perform(c);
 	long st = 0;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
@@ -92,34 +107,40 @@ static bool v2_answers(void)
 	return rc == CURLE_OK && st == 200;
 }
 
-static int start_registry(void **state)
+static int start_one(struct reg *g)
 {
-	(void)state;
-	if (access("/usr/bin/docker-registry", X_OK) != 0) {
-		fprintf(stderr, "docker-registry not installed\n");
+	strcpy(g->dir, "/tmp/test-registry.XXXXXX");
+	if (!mkdtemp(g->dir))
 		return -1;
+	char tlsyaml[512] = "";
+	if (g->tls) {
+		char cmd[1024];
+		snprintf(cmd, sizeof(cmd),
+			 "openssl req -x509 -newkey rsa:2048 -nodes -keyout %s/key.pem -out %s/cert.pem -days 2 "
+			 "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1",
+			 g->dir, g->dir);
+		if (system(cmd) != 0) {
+			fprintf(stderr, "openssl req failed\n");
+			return -1;
+		}
+		snprintf(tlsyaml, sizeof(tlsyaml), "  tls:\n    certificate: %s/cert.pem\n    key: %s/key.pem\n", g->dir,
+			 g->dir);
 	}
-	strcpy(reg_dir, "/tmp/test-registry.XXXXXX");
-	if (!mkdtemp(reg_dir))
-		return -1;
-	atexit(stop_registry);
-	signal(SIGTERM, on_signal);
-	signal(SIGINT, on_signal);
 	for (int attempt = 0; attempt < 5; attempt++) {
-		reg_port = free_port();
-		snprintf(host, sizeof(host), "127.0.0.1:%d", reg_port);
-		char cfg[256], cfgtext[1024], logp[256];
-		snprintf(cfg, sizeof(cfg), "%s/config.yml", reg_dir);
-		snprintf(logp, sizeof(logp), "%s/registry.log", reg_dir);
+		int port = free_port();
+		snprintf(g->host, sizeof(g->host), "127.0.0.1:%d", port);
+		char cfg[256], cfgtext[2048], logp[256];
+		snprintf(cfg, sizeof(cfg), "%s/config.yml", g->dir);
+		snprintf(logp, sizeof(logp), "%s/registry.log", g->dir);
 		snprintf(cfgtext, sizeof(cfgtext),
-			 "version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: false\nstorage:\n  filesystem:\n    rootdirectory: %s/data\n"
-			 "  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:%d\n",
-			 reg_dir, reg_port);
+			 "version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: false\nstorage:\n  filesystem:\n"
+			 "    rootdirectory: %s/data\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:%d\n%s",
+			 g->dir, port, tlsyaml);
 		if (ctr_write_atomic(AT_FDCWD, cfg, cfgtext, strlen(cfgtext), 0644, NULL) < 0)
 			return -1;
 		pid_t parent = getpid();
-		reg_pid = fork();
-		if (reg_pid == 0) {
+		g->pid = fork();
+		if (g->pid == 0) {
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			if (getppid() != parent)
 				_exit(1);
@@ -132,22 +153,37 @@ static int start_registry(void **state)
 			_exit(127);
 		}
 		for (int i = 0; i < 100; i++) {
-			if (v2_answers())
+			if (v2_answers(g))
 				return 0;
-			if (waitpid(reg_pid, NULL, WNOHANG) == reg_pid) {
-				reg_pid = -1;
+			if (waitpid(g->pid, NULL, WNOHANG) == g->pid) {
+				g->pid = -1;
 				break;
 			}
 			usleep(100 * 1000);
 		}
-		if (reg_pid > 0) {
-			kill(reg_pid, SIGKILL);
-			waitpid(reg_pid, NULL, 0);
-			reg_pid = -1;
+		if (g->pid > 0) {
+			kill(g->pid, SIGKILL);
+			waitpid(g->pid, NULL, 0);
+			g->pid = -1;
 		}
 	}
 	fprintf(stderr, "docker-registry did not come up\n");
 	return -1;
+}
+
+static int start_registry(void **state)
+{
+	(void)state;
+	if (access("/usr/bin/docker-registry", X_OK) != 0) {
+		fprintf(stderr, "docker-registry not installed\n");
+		return -1;
+	}
+	atexit(stop_registry);
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	if (start_one(&plain) < 0 || start_one(&tlsreg) < 0)
+		return -1;
+	return 0;
 }
 
 static int teardown_registry(void **state)
@@ -328,7 +364,7 @@ static int progress_cb(const struct ctr_remote_desc *d, uint64_t done, uint64_t 
 static struct ctr_remote *open_remote(const char *repo_tag, struct progress_log *p)
 {
 	char ref[256];
-	snprintf(ref, sizeof(ref), "%s/%s", host, repo_tag);
+	snprintf(ref, sizeof(ref), "%s/%s", plain.host, repo_tag);
 	struct ctr_remote_opts o = {
 		.plain_http = true,
 		.chunk_threshold = 64 * 1024,
@@ -391,7 +427,7 @@ static char *run_capture(const char *cmd)
 static int log_count(const char *a, const char *b)
 {
 	char p[256];
-	snprintf(p, sizeof(p), "%s/registry.log", reg_dir);
+	snprintf(p, sizeof(p), "%s/registry.log", plain.dir);
 	FILE *f = fopen(p, "re");
 	assert_non_null(f);
 	char line[8192];
@@ -424,14 +460,14 @@ static void test_push_and_inspect(void **state)
 	assert_true(log_count("\"PUT /v2/test/app/blobs/uploads/", NULL) == 3);
 
 	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "skopeo inspect --tls-verify=false --format '{{.Digest}}' docker://%s/test/app:v1", host);
+	snprintf(cmd, sizeof(cmd), "skopeo inspect --tls-verify=false --format '{{.Digest}}' docker://%s/test/app:v1", plain.host);
 	char *out = run_capture(cmd);
 	out[strcspn(out, "\n")] = 0;
 	assert_string_equal(out, img.manifest.desc.digest);
 	free(out);
 
 	/* The raw manifest skopeo gets is byte-identical. */
-	snprintf(cmd, sizeof(cmd), "skopeo inspect --tls-verify=false --raw docker://%s/test/app:v1", host);
+	snprintf(cmd, sizeof(cmd), "skopeo inspect --tls-verify=false --raw docker://%s/test/app:v1", plain.host);
 	out = run_capture(cmd);
 	assert_string_equal(out, img.manifest.data);
 	free(out);
@@ -453,12 +489,12 @@ static void test_push_index(void **state)
 	push_items(r, bs, 5, "test/app");
 	ctr_remote_free(r);
 	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "skopeo inspect --tls-verify=false --raw docker://%s/test/multi:v2", host);
+	snprintf(cmd, sizeof(cmd), "skopeo inspect --tls-verify=false --raw docker://%s/test/multi:v2", plain.host);
 	char *out = run_capture(cmd);
 	assert_string_equal(out, img.index.data);
 	free(out);
 	/* The manifest is there by digest too. */
-	snprintf(cmd, sizeof(cmd), "skopeo inspect --tls-verify=false --raw docker://%s/test/multi@%s", host,
+	snprintf(cmd, sizeof(cmd), "skopeo inspect --tls-verify=false --raw docker://%s/test/multi@%s", plain.host,
 		 img.manifest.desc.digest);
 	out = run_capture(cmd);
 	assert_string_equal(out, img.manifest.data);
@@ -654,7 +690,7 @@ static void test_fetch_errors(void **state)
 	ctr_error_free(err);
 	ctr_remote_free(r);
 	/* https against a plain-http registry: a TLS error. */
-	snprintf(ref, sizeof(ref), "%s/test/app:v1", host);
+	snprintf(ref, sizeof(ref), "%s/test/app:v1", plain.host);
 	o.plain_http = false;
 	assert_int_equal(ctr_remote_open(&r, ref, &o, NULL), 0);
 	err = NULL;
@@ -675,7 +711,7 @@ static void test_mount(void **state)
 	assert_int_equal(log_count("\"PUT /v2/test/mounted/blobs/uploads/", NULL), 0);
 	char cmd[512];
 	snprintf(cmd, sizeof(cmd), "skopeo inspect --tls-verify=false --format '{{.Digest}}' docker://%s/test/mounted:v1",
-		 host);
+		 plain.host);
 	char *out = run_capture(cmd);
 	out[strcspn(out, "\n")] = 0;
 	assert_string_equal(out, img.manifest.desc.digest);
@@ -710,6 +746,80 @@ static void test_push_bad_source(void **state)
 	ctr_remote_free(r);
 }
 
+static void test_tls(void **state)
+{
+	(void)state;
+	char ref[256];
+	snprintf(ref, sizeof(ref), "%s/test/tls:v1", tlsreg.host);
+	struct ctr_remote *r = NULL;
+	struct ctr_remote_desc d;
+	ctr_error *err = NULL;
+
+	/* A self-signed registry without its CA: TLS error, unavailable. */
+	struct ctr_remote_opts o = {.max_retries = -1};
+	assert_int_equal(ctr_remote_open(&r, ref, &o, NULL), 0);
+	assert_int_equal(ctr_remote_resolve(r, &d, &err), CTR_EUNAVAILABLE);
+	assert_non_null(strstr(ctr_error_message(err), "TLS"));
+	ctr_error_free(err);
+	ctr_remote_free(r);
+
+	/* The CA from hosts.toml (relative to the host directory) adds to the
+	 * system roots: push and resolve work. */
+	char hd[] = "/tmp/test-hosts-dir.XXXXXX";
+	assert_non_null(mkdtemp(hd));
+	char p[512], cmd[1024];
+	snprintf(p, sizeof(p), "%s/%s", hd, tlsreg.host);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(cmd, sizeof(cmd), "cp %s/cert.pem %s/ca.crt", tlsreg.dir, p);
+	assert_int_equal(system(cmd), 0);
+	const char *toml = "# test\nca = \"ca.crt\"\n[header]\n  X-Test = \"abc\"\n";
+	strcat(p, "/hosts.toml");
+	assert_int_equal(ctr_write_atomic(AT_FDCWD, p, toml, strlen(toml), 0644, NULL), 0);
+	o.hosts_dir = hd;
+	assert_int_equal(ctr_remote_open(&r, ref, &o, NULL), 0);
+	struct blob *all[] = {&img.layer1, &img.layer2, &img.config, &img.manifest};
+	struct ctr_remote_push_item it[4] = {{0}};
+	for (int i = 0; i < 4; i++) {
+		it[i].desc = &all[i]->desc;
+		ctr_remote_source_mem(&it[i].src, &all[i]->mb);
+	}
+	err = NULL;
+	if (ctr_remote_push(r, it, 4, &err))
+		fail_msg("push over TLS: %s", ctr_error_message(err));
+	err = NULL;
+	if (ctr_remote_resolve(r, &d, &err))
+		fail_msg("resolve over TLS: %s", ctr_error_message(err));
+	assert_string_equal(d.digest, img.manifest.desc.digest);
+	ctr_remote_desc_clear(&d);
+	ctr_remote_free(r);
+
+	/* A CA file that does not exist fails at open. */
+	const char *bad = "ca = \"missing.crt\"\n";
+	assert_int_equal(ctr_write_atomic(AT_FDCWD, p, bad, strlen(bad), 0644, NULL), 0);
+	err = NULL;
+	r = NULL;
+	assert_int_equal(ctr_remote_open(&r, ref, &o, &err), CTR_ENOTFOUND);
+	assert_null(r);
+	assert_non_null(strstr(ctr_error_message(err), "missing.crt"));
+	ctr_error_free(err);
+	assert_int_equal(ctr_rm_rf_at(AT_FDCWD, hd, NULL), 0);
+
+	/* skip_verify without any CA. */
+	struct ctr_remote_opts o2 = {.skip_verify = true};
+	assert_int_equal(ctr_remote_open(&r, ref, &o2, NULL), 0);
+	assert_int_equal(ctr_remote_resolve(r, &d, NULL), 0);
+	assert_string_equal(d.digest, img.manifest.desc.digest);
+	ctr_remote_desc_clear(&d);
+	ctr_remote_free(r);
+
+	snprintf(cmd, sizeof(cmd), "skopeo inspect --tls-verify=false --format '{{.Digest}}' docker://%s/test/tls:v1",
+		 tlsreg.host);
+	char *out = run_capture(cmd);
+	out[strcspn(out, "\n")] = 0;
+	assert_string_equal(out, img.manifest.desc.digest);
+	free(out);
+}
+
 static int group_setup(void **state)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -731,7 +841,7 @@ int main(void)
 		cmocka_unit_test(test_push_and_inspect), cmocka_unit_test(test_push_index),
 		cmocka_unit_test(test_resolve),          cmocka_unit_test(test_fetch),
 		cmocka_unit_test(test_fetch_errors),     cmocka_unit_test(test_mount),
-		cmocka_unit_test(test_push_bad_source),
+		cmocka_unit_test(test_push_bad_source),  cmocka_unit_test(test_tls),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,9 +39,9 @@ struct blob {
 	char hex[80];
 };
 
-enum { B_FLAKY, B_CUT, B_CUT_NORANGE, B_REDIRECT, B_429, B_CORRUPT, B_DOWN, NB };
-static const char *const fault_names[NB] = {"flaky503", "cut", "cut\", \"norange", "redirect", "flaky429", "corrupt",
-					    "always503"};
+enum { B_FLAKY, B_CUT, B_CUT_NORANGE, B_REDIRECT, B_429, B_CORRUPT, B_DOWN, B_STALL, B_HIDDEN, NB };
+static const char *const fault_names[NB] = {"flaky503", "cut",       "cut\", \"norange", "redirect", "flaky429",
+					    "corrupt",  "always503", "stall",            "hidden"};
 static struct blob blobs[NB];
 
 static void stop_server(void)
@@ -158,10 +159,31 @@ static int creds_cb(const char *h, char **user, char **secret, void *ud)
 	return 0;
 }
 
-static struct ctr_remote *open_remote(struct creds *c, int max_retries)
+struct active {
+	int now, max;
+};
+
+static int progress_cb(const struct ctr_remote_desc *d, uint64_t done, uint64_t total, enum ctr_remote_state st,
+		       void *ud)
+{
+	struct active *a = ud;
+	if (st == CTR_REMOTE_WAITING)
+		return 0;
+	if (st == CTR_REMOTE_DONE || st == CTR_REMOTE_FAILED) {
+		a->now--;
+	} else if (st == CTR_REMOTE_DOWNLOADING && done == 0) {
+		a->now++;
+		if (a->now > a->max)
+			a->max = a->now;
+	}
+	return 0;
+}
+
+static struct ctr_remote *open_remote_opts(struct creds *c, int max_retries, const char *tag,
+					   struct ctr_remote_opts *extra)
 {
 	char ref[128];
-	snprintf(ref, sizeof(ref), "%s/team/app:v1", host);
+	snprintf(ref, sizeof(ref), "%s/team/app:%s", host, tag);
 	struct ctr_remote_opts o = {
 		.plain_http = true,
 		.creds = creds_cb,
@@ -170,9 +192,20 @@ static struct ctr_remote *open_remote(struct creds *c, int max_retries)
 		.max_retries = max_retries,
 		.max_concurrency = 3,
 	};
+	if (extra) {
+		o.hosts_dir = extra->hosts_dir;
+		o.progress = extra->progress;
+		o.progress_ud = extra->progress_ud;
+		o.low_speed_time = extra->low_speed_time;
+	}
 	struct ctr_remote *r = NULL;
 	assert_int_equal(ctr_remote_open(&r, ref, &o, NULL), 0);
 	return r;
+}
+
+static struct ctr_remote *open_remote(struct creds *c, int max_retries)
+{
+	return open_remote_opts(c, max_retries, "v1", NULL);
 }
 
 struct memsink {
@@ -247,18 +280,151 @@ static void test_resolve_with_token(void **state)
 	assert_int_equal(d.size, strlen("{\"schemaVersion\":2}"));
 	ctr_remote_desc_clear(&d);
 	assert_int_equal(c.calls, 1);
-	ctr_remote_free(r);
+	/* A second resolve reuses the cached token. */
 	json_t *log = server_log();
-	/* The token endpoint got Basic credentials with service and scope. */
-	assert_true(count_log(log, "/token?service=fake&scope=repository%3Ateam%2Fapp%3Apull", "auth", "Basic ") >= 1);
+	int tokens = count_log(log, "/token", NULL, NULL);
 	json_decref(log);
+	assert_int_equal(ctr_remote_resolve(r, &d, NULL), 0);
+	ctr_remote_desc_clear(&d);
+	ctr_remote_free(r);
+	log = server_log();
+	assert_int_equal(count_log(log, "/token", NULL, NULL), tokens);
+	/* The token endpoint got Basic credentials with service and scope. */
+	assert_int_equal(count_log(log, "/token?service=fake&scope=repository%3Ateam%2Fapp%3Apull", "auth", "Basic "),
+			 tokens);
+	json_decref(log);
+
+	/* An identity token (no user name) goes as an OAuth refresh_token
+	 * POST, never as Basic. */
+	struct creds idt = {"", "refresh-xyz", 0};
+	r = open_remote(&idt, 0);
+	err = NULL;
+	if (ctr_remote_resolve(r, &d, &err))
+		fail_msg("resolve with identity token: %s", ctr_error_message(err));
+	ctr_remote_desc_clear(&d);
+	ctr_remote_free(r);
+	log = server_log();
+	size_t i;
+	json_t *e;
+	int posts = 0;
+	json_array_foreach(log, i, e)
+	{
+		if (!strcmp(json_string_value(json_object_get(e, "method")), "POST")) {
+			posts++;
+			assert_null(json_string_value(json_object_get(e, "auth")));
+		}
+	}
+	assert_int_equal(posts, 1);
+	json_decref(log);
+}
+
+static void test_manifest_limits(void **state)
+{
+	(void)state;
+	struct creds c = {"alice", "s3cret", 0};
+	struct ctr_remote_desc d = {.size = 7};
+	ctr_error *err = NULL;
+	/* HEAD announces more than 4 MiB: refused without fetching. */
+	struct ctr_remote *r = open_remote_opts(&c, 0, "huge", NULL);
+	assert_int_equal(ctr_remote_resolve(r, &d, &err), CTR_EINVAL);
+	assert_non_null(strstr(ctr_error_message(err), "larger than"));
+	ctr_error_free(err);
+	ctr_remote_free(r);
+	/* A body without a length is counted as it arrives. */
+	r = open_remote_opts(&c, 0, "nolen", NULL);
+	err = NULL;
+	assert_int_equal(ctr_remote_resolve(r, &d, &err), CTR_EINVAL);
+	assert_non_null(strstr(ctr_error_message(err), "larger than"));
+	ctr_error_free(err);
+	assert_int_equal(d.size, 7);
+	ctr_remote_free(r);
+}
+
+static void test_hosts_mirror_and_urls(void **state)
+{
+	(void)state;
+	/* hosts.toml: a mirror (override_path) tried first, then the server;
+	 * configured headers go to both, never to a redirect target. */
+	char hd[] = "/tmp/test-faults-hosts.XXXXXX";
+	assert_non_null(mkdtemp(hd));
+	char p[512], toml[1024];
+	snprintf(p, sizeof(p), "%s/%s", hd, host);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(toml, sizeof(toml),
+		 "server = \"http://%s\"\n[header]\nX-Test = \"server\"\n"
+		 "[host.\"http://%s/mirror\"]\noverride_path = true\ncapabilities = [\"pull\", \"resolve\"]\n"
+		 "header = { \"X-Test\" = \"mirror\" }\n",
+		 host, host);
+	strcat(p, "/hosts.toml");
+	assert_int_equal(ctr_write_atomic(AT_FDCWD, p, toml, strlen(toml), 0644, NULL), 0);
+	struct creds c = {"alice", "s3cret", 0};
+	struct ctr_remote_opts extra = {.hosts_dir = hd};
+	struct ctr_remote *r = open_remote_opts(&c, 0, "v1", &extra);
+	struct ctr_remote_desc d;
+	ctr_error *err = NULL;
+	if (ctr_remote_resolve(r, &d, &err))
+		fail_msg("resolve via hosts.toml: %s", ctr_error_message(err));
+	ctr_remote_desc_clear(&d);
+
+	struct memsink ms = {0};
+	struct ctr_remote_sink sink = {.write = ms_write, .reset = ms_reset, .ud = &ms};
+	struct ctr_remote_fetch_item it = {.desc = &blobs[B_REDIRECT].desc, .sink = &sink};
+	assert_int_equal(ctr_remote_fetch(r, &it, 1, NULL), 0);
+	assert_memory_equal(ms.buf, blobs[B_REDIRECT].data, blobs[B_REDIRECT].len);
+	ms.len = 0;
+
+	/* A blob the registry does not have but its descriptor's URLs do:
+	 * fetched from there without credentials; non-http URLs skipped. */
+	struct ctr_remote_desc hidden = blobs[B_HIDDEN].desc;
+	char u[256];
+	snprintf(u, sizeof(u), "http://localhost:%s/storage/%s", strchr(host, ':') + 1, blobs[B_HIDDEN].hex);
+	char *urls[] = {(char *)"file:///etc/passwd", u, NULL};
+	hidden.urls = urls;
+	it.desc = &hidden;
+	err = NULL;
+	if (ctr_remote_fetch(r, &it, 1, &err))
+		fail_msg("fetch from urls: %s", ctr_error_message(err));
+	assert_int_equal(ms.len, blobs[B_HIDDEN].len);
+	assert_memory_equal(ms.buf, blobs[B_HIDDEN].data, ms.len);
+	free(ms.buf);
+	ctr_remote_free(r);
+	assert_int_equal(ctr_rm_rf_at(AT_FDCWD, hd, NULL), 0);
+
+	json_t *log = server_log();
+	assert_true(count_log(log, "/mirror/team/app/manifests/v1", "xtest", "mirror") >= 1);
+	assert_true(count_log(log, "/v2/team/app/manifests/v1", "xtest", "server") >= 1);
+	assert_int_equal(count_log(log, "/v2/team/app/manifests/v1", "xtest", "mirror"), 0);
+	snprintf(p, sizeof(p), "/storage/%s", blobs[B_HIDDEN].hex);
+	assert_int_equal(count_log(log, p, NULL, NULL), 1);
+	assert_int_equal(count_log(log, "/storage/", "auth", "Bearer"), 0);
+	assert_int_equal(count_log(log, "/storage/", "xtest", "s"), 0);
+	assert_int_equal(count_log(log, "/storage/", "xtest", "m"), 0);
+	json_decref(log);
+}
+
+static void test_stall_timeout(void **state)
+{
+	(void)state;
+	struct creds c = {"alice", "s3cret", 0};
+	struct ctr_remote_opts extra = {.low_speed_time = 1};
+	struct ctr_remote *r = open_remote_opts(&c, -1, "v1", &extra);
+	struct memsink ms = {0};
+	struct ctr_remote_sink sink = {.write = ms_write, .reset = ms_reset, .ud = &ms};
+	struct ctr_remote_fetch_item it = {.desc = &blobs[B_STALL].desc, .sink = &sink};
+	ctr_error *err = NULL;
+	assert_int_equal(ctr_remote_fetch(r, &it, 1, &err), CTR_ETIMEOUT);
+	ctr_error_free(err);
+	free(ms.buf);
+	ctr_remote_free(r);
 }
 
 static void test_fetch_faults(void **state)
 {
 	(void)state;
 	struct creds c = {"alice", "s3cret", 0};
-	struct ctr_remote *r = open_remote(&c, 0);
+	struct active act = {0};
+	struct ctr_remote_opts extra = {.progress = progress_cb, .progress_ud = &act};
+	struct ctr_remote *r = open_remote_opts(&c, 0, "v1", &extra);
 	int ids[] = {B_FLAKY, B_CUT, B_CUT_NORANGE, B_REDIRECT, B_429};
 	enum { N = 5 };
 	struct memsink ms[N] = {{0}};
@@ -281,6 +447,9 @@ static void test_fetch_faults(void **state)
 	/* A cut transfer resumed with Range; one that ignored Range reset. */
 	assert_int_equal(ms[1].resets, 0);
 	assert_int_equal(ms[2].resets, 1);
+	/* Never more than max_concurrency (3) blobs in flight at once. */
+	assert_int_equal(act.max, 3);
+	assert_int_equal(act.now, 0);
 	ctr_remote_free(r);
 
 	json_t *log = server_log();
@@ -343,6 +512,9 @@ int main(void)
 		cmocka_unit_test(test_resolve_with_token),
 		cmocka_unit_test(test_fetch_faults),
 		cmocka_unit_test(test_fetch_failures),
+		cmocka_unit_test(test_manifest_limits),
+		cmocka_unit_test(test_hosts_mirror_and_urls),
+		cmocka_unit_test(test_stall_timeout),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
