@@ -157,7 +157,13 @@ static size_t read_cb(char *buf, size_t sz, size_t nm, void *ud)
 		x->cb_rc = r < 0 ? (int)r : ctr_err(&x->cb_err, CTR_EIO, 0, "push source: unexpected end of data");
 		return CURL_READFUNC_ABORT;
 	}
+	if ((size_t)r > want)
+		r = (ssize_t)want;
 	x->up_pos += (uint64_t)r;
+	if (x->job->desc)
+		ctr_job_progress(x->job, x->up_off + x->up_pos, x->job->desc->size, CTR_REMOTE_DOWNLOADING);
+	if (x->job->eng->canceled)
+		return CURL_READFUNC_ABORT;
 	return (size_t)r;
 }
 

@@ -86,7 +86,7 @@ void ctr_http_resp_header(struct ctr_http_resp *r, const char *line, size_t len)
 		_cleanup_free_ char *s = trimdup(v, vl);
 		if (s && isdigit((unsigned char)s[0])) {
 			long n = strtol(s, NULL, 10);
-			r->retry_after = n > 3600 ? 3600 : n;
+			r->retry_after = n > 60 ? 60 : n; /* a hostile server must not park us */
 		}
 	} else if (IS("www-authenticate")) {
 		_cleanup_free_ char *s = trimdup(v, vl);

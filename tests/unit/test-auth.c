@@ -176,7 +176,7 @@ static void test_http_headers(void **state)
 	assert_int_equal(r.content_length, 123);
 	assert_string_equal(r.www_auth, "Basic realm=\"a\", Bearer realm=\"b\"");
 	assert_string_equal(r.docker_digest, "sha256:x");
-	assert_int_equal(r.retry_after, 3600);
+	assert_int_equal(r.retry_after, 60);
 	assert_string_equal(r.location, "/v2/x");
 	feed(&r, "HTTP/2 200\r\n");
 	assert_int_equal(r.status, 200);

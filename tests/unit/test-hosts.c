@@ -14,6 +14,7 @@
 
 #include "error.h"
 #include "remotes/hosts.h"
+#include "remotes/remotes.h"
 #include "remotes/toml.h"
 #include "util/fs.h"
 #include "util/macro.h"
@@ -266,6 +267,72 @@ static void test_load(void **state)
 	assert_int_equal(ctr_rm_rf_at(AT_FDCWD, root, NULL), 0);
 }
 
+/* ctr_remote_open and the capability checks, all before any network. */
+static void test_remote_open(void **state)
+{
+	(void)state;
+	struct ctr_remote *r = (struct ctr_remote *)0x1;
+	ctr_error *err = NULL;
+	assert_int_equal(ctr_remote_open(&r, "Bad/Ref", NULL, &err), CTR_EINVAL);
+	assert_ptr_equal(r, (struct ctr_remote *)0x1);
+	ctr_error_free(err);
+
+	_cleanup_free_ char *root = mkroot();
+	write_file(root, "reg.local:5000", "server = \"http://127.0.0.1:9\"\ncapabilities = [\"pull\"]\n");
+	struct ctr_remote_opts o = {.hosts_dir = root, .max_retries = -1};
+	r = NULL;
+	assert_int_equal(ctr_remote_open(&r, "reg.local:5000/a/b:1", &o, NULL), 0);
+	const struct ctr_ref *ref = ctr_remote_ref(r);
+	assert_string_equal(ref->domain, "reg.local:5000");
+	struct ctr_remote_desc d = {0};
+	err = NULL;
+	assert_int_equal(ctr_remote_resolve(r, &d, &err), CTR_ENOTFOUND);
+	assert_non_null(strstr(ctr_error_message(err), "resolve capability"));
+	ctr_error_free(err);
+	struct ctr_remote_membuf mb = {.buf = "x", .len = 1};
+	struct ctr_remote_desc bd = {.media_type = (char *)"application/octet-stream",
+				     .digest = (char *)"sha256:2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881",
+				     .size = 1};
+	struct ctr_remote_push_item pi = {.desc = &bd};
+	ctr_remote_source_mem(&pi.src, &mb);
+	err = NULL;
+	assert_int_equal(ctr_remote_push(r, &pi, 1, &err), CTR_ENOTSUP);
+	assert_non_null(strstr(ctr_error_message(err), "push capability"));
+	ctr_error_free(err);
+	/* A hostile digest or a manifest over 4 MiB never reaches the wire
+	 * (the server above is a closed port: a request would say so). */
+	struct ctr_remote_sink sink = {.write = NULL};
+	struct ctr_remote_fetch_item fi = {.desc = &bd, .sink = &sink};
+	assert_int_equal(ctr_remote_fetch(r, &fi, 1, NULL), CTR_EINVAL); /* no write callback */
+	bd.digest = (char *)"sha256:../../x";
+	char *buf = NULL;
+	size_t len = 0;
+	assert_int_equal(ctr_remote_fetch_buf(r, &bd, 10, &buf, &len, NULL), CTR_EINVAL);
+	bd.digest = (char *)"sha256:2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881";
+	bd.media_type = (char *)CTR_MEDIA_OCI_MANIFEST;
+	bd.size = CTR_MANIFEST_MAX + 1;
+	err = NULL;
+	assert_int_equal(ctr_remote_fetch_buf(r, &bd, (size_t)-1, &buf, &len, &err), CTR_EINVAL);
+	assert_non_null(strstr(ctr_error_message(err), "larger than"));
+	ctr_error_free(err);
+	assert_null(buf);
+	/* A bad mount source is refused up front. */
+	write_file(root, "push.local", "server = \"http://127.0.0.1:9\"\n");
+	ctr_remote_free(r);
+	assert_int_equal(ctr_remote_open(&r, "push.local/a:1", &o, NULL), 0);
+	bd.media_type = (char *)"application/octet-stream";
+	bd.size = 1;
+	pi.mount_from = "../evil";
+	assert_int_equal(ctr_remote_push(r, &pi, 1, NULL), CTR_EINVAL);
+	ctr_remote_free(r);
+	/* A missing hosts.toml CA file fails at open. */
+	write_file(root, "ca.local", "ca = \"nope.pem\"\n");
+	r = (struct ctr_remote *)0x1;
+	assert_int_equal(ctr_remote_open(&r, "ca.local/a:1", &o, NULL), CTR_ENOTFOUND);
+	assert_ptr_equal(r, (struct ctr_remote *)0x1);
+	assert_int_equal(ctr_rm_rf_at(AT_FDCWD, root, NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -273,6 +340,7 @@ int main(void)
 		cmocka_unit_test(test_parse_bad),
 		cmocka_unit_test(test_toml_misc),
 		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_remote_open),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
