@@ -511,6 +511,15 @@ int ctr_engine_run(struct ctr_engine *e, struct ctr_job **jobs, size_t n, ctr_er
 				ctr_error_free(jerr);
 			changed = true;
 		}
+		/* A job with nothing in flight and nothing scheduled would wait
+		 * forever: that is a bug in its hooks, report it. */
+		for (size_t i = 0; i < n; i++) {
+			struct ctr_job *j = jobs[i];
+			if (j->phase == JOB_RUNNING && !j->cur && !j->pending) {
+				ctr_job_finish(j, CTR_EIO, NULL);
+				changed = true;
+			}
+		}
 		if (e->canceled || e->failed)
 			break;
 		int running = 0;

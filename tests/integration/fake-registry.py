@@ -138,6 +138,11 @@ class H(BaseHTTPRequestHandler):
         if not self.authed():
             return
         parts = path.split("/")
+        if len(parts) >= 5 and parts[-2] == "manifests" and parts[-1].startswith("sha256:"):
+            # digests are not served here: only /blobs/ has them
+            if "always503" in faults().get(parts[-1][7:], []):
+                return self.err(503, "down")
+            return self.err(404, "manifest unknown")
         if len(parts) >= 5 and parts[-2] == "manifests" and parts[-1] == "huge":
             # 5 MiB announced by HEAD; GET streams it without a length
             size = 5 * 1024 * 1024

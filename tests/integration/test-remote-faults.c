@@ -43,6 +43,7 @@ enum { B_FLAKY, B_CUT, B_CUT_NORANGE, B_REDIRECT, B_429, B_CORRUPT, B_DOWN, B_ST
 static const char *const fault_names[NB] = {"flaky503", "cut",       "cut\", \"norange", "redirect", "flaky429",
 					    "corrupt",  "always503", "stall",            "hidden"};
 static struct blob blobs[NB];
+static char man_hex[CTR_DIGEST_MAX];
 
 static void stop_server(void)
 {
@@ -105,6 +106,10 @@ static int setup(void **state)
 	free(n);
 	const char *man = "{\"schemaVersion\":2}";
 	write_in_dir("manifest.json", man, strlen(man));
+	char mdg[CTR_DIGEST_MAX];
+	ctr_digest_buf(CTR_DIGEST_SHA256, man, strlen(man), mdg, NULL);
+	snprintf(man_hex, sizeof(man_hex), "%s", mdg + 7);
+	write_in_dir(man_hex, man, strlen(man));
 
 	char script[512], portfile[128];
 	snprintf(script, sizeof(script), "%s/tests/integration/fake-registry.py", getenv("MESON_SOURCE_ROOT"));
@@ -182,7 +187,7 @@ static int progress_cb(const struct ctr_remote_desc *d, uint64_t done, uint64_t 
 static struct ctr_remote *open_remote_opts(struct creds *c, int max_retries, const char *tag,
 					   struct ctr_remote_opts *extra)
 {
-	char ref[128];
+	char ref[384];
 	snprintf(ref, sizeof(ref), "%s/team/app:%s", host, tag);
 	struct ctr_remote_opts o = {
 		.plain_http = true,
@@ -402,6 +407,44 @@ static void test_hosts_mirror_and_urls(void **state)
 	json_decref(log);
 }
 
+static void test_digest_ref_fallback(void **state)
+{
+	(void)state;
+	struct creds c = {"alice", "s3cret", 0};
+	char tag[256];
+	/* /manifests/<digest> says 404: /blobs/<digest> has it. The body has
+	 * no mediaType and the response no Content-Type: OCI manifest. */
+	snprintf(tag, sizeof(tag), "v1@sha256:%s", man_hex);
+	struct ctr_remote *r = open_remote_opts(&c, 0, tag, NULL);
+	struct ctr_remote_desc d;
+	ctr_error *err = NULL;
+	if (ctr_remote_resolve(r, &d, &err))
+		fail_msg("resolve by digest: %s", ctr_error_message(err));
+	assert_string_equal(d.digest + 7, man_hex);
+	assert_string_equal(d.media_type, CTR_MEDIA_OCI_MANIFEST);
+	ctr_remote_desc_clear(&d);
+	ctr_remote_free(r);
+
+	/* A transient failure is never answered by trying /blobs/. */
+	json_t *log = server_log();
+	char p[200];
+	snprintf(p, sizeof(p), "/blobs/sha256:%s", blobs[B_DOWN].hex);
+	int before = count_log(log, p, NULL, NULL);
+	json_decref(log);
+	snprintf(tag, sizeof(tag), "v1@sha256:%s", blobs[B_DOWN].hex);
+	r = open_remote_opts(&c, 1, tag, NULL);
+	err = NULL;
+	assert_int_equal(ctr_remote_resolve(r, &d, &err), CTR_EUNAVAILABLE);
+	ctr_error_free(err);
+	ctr_remote_free(r);
+	log = server_log();
+	assert_int_equal(count_log(log, p, NULL, NULL), before);
+	/* One try and one retry (plus the unauthenticated first request). */
+	snprintf(p, sizeof(p), "/manifests/sha256:%s", blobs[B_DOWN].hex);
+	assert_int_equal(count_log(log, p, "auth", "Bearer good-token"), 2);
+	json_decref(log);
+}
+
 static void test_stall_timeout(void **state)
 {
 	(void)state;
@@ -514,6 +557,7 @@ int main(void)
 		cmocka_unit_test(test_fetch_failures),
 		cmocka_unit_test(test_manifest_limits),
 		cmocka_unit_test(test_hosts_mirror_and_urls),
+		cmocka_unit_test(test_digest_ref_fallback),
 		cmocka_unit_test(test_stall_timeout),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
