@@ -14,6 +14,7 @@ struct fetch_state {
 	size_t url_i;   /* next entry of desc->urls */
 	bool blobs;     /* a manifest on /blobs/ after a 404 */
 	uint64_t offset;
+	uint64_t high;  /* furthest offset reached: progress past it earns fresh retries */
 	ctr_hasher *hasher; /* NULL while the sink held bytes we never saw */
 	ctr_digest_alg alg;
 };
@@ -77,6 +78,7 @@ static int fetch_start(struct ctr_job *j, ctr_error **err)
 		return ctr_err(err, CTR_EINVAL, 0, "%s: manifest %s of %llu bytes is larger than %d", s->r->name,
 			       d->digest, (unsigned long long)d->size, CTR_MANIFEST_MAX);
 	s->offset = s->item->sink->offset;
+	s->high = s->offset;
 	if (s->offset > d->size && (rc = restart_from_zero(s, err)) < 0)
 		return rc;
 	if (s->offset == 0 && !s->hasher && (rc = ctr_hasher_new(&s->hasher, s->alg, err)) < 0)
@@ -149,6 +151,12 @@ static int fetch_data(struct ctr_job *j, struct ctr_xfer *x, const char *buf, si
 	if (s->hasher)
 		ctr_hasher_update(s->hasher, buf, len);
 	s->offset += len;
+	if (s->offset > s->high) {
+		/* A long download that keeps moving forward is not a failing
+		 * one; a server that restarts from 0 each time gets no reprieve. */
+		s->high = s->offset;
+		j->retries = 0;
+	}
 	ctr_job_progress(j, s->offset, d->size, CTR_REMOTE_DOWNLOADING);
 	return 0;
 }
