@@ -36,10 +36,12 @@
 struct reg {
 	pid_t pid;
 	bool tls;
+	bool mtls; /* clients must present a certificate */
 	char dir[64];
 	char host[64];
 };
-static struct reg plain = {.pid = -1}, tlsreg = {.pid = -1, .tls = true};
+static struct reg plain = {.pid = -1}, tlsreg = {.pid = -1, .tls = true},
+		  mtlsreg = {.pid = -1, .tls = true, .mtls = true};
 
 /* ---- registry processes ---- */
 
@@ -77,6 +79,7 @@ static void stop_registry(void)
 {
 	stop_one(&plain);
 	stop_one(&tlsreg);
+	stop_one(&mtlsreg);
 }
 
 static void on_signal(int sig)
@@ -85,6 +88,8 @@ static void on_signal(int sig)
 		kill(plain.pid, SIGKILL);
 	if (tlsreg.pid > 0)
 		kill(tlsreg.pid, SIGKILL);
+	if (mtlsreg.pid > 0)
+		kill(mtlsreg.pid, SIGKILL);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -100,6 +105,13 @@ static bool v2_answers(struct reg *g)
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 2L);
 	if (g->tls)
 		curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+	char cc[128], ck[128];
+	snprintf(cc, sizeof(cc), "%s/client.crt", g->dir);
+	snprintf(ck, sizeof(ck), "%s/client.key", g->dir);
+	if (g->mtls) {
+		curl_easy_setopt(c, CURLOPT_SSLCERT, cc);
+		curl_easy_setopt(c, CURLOPT_SSLKEY, ck);
+	}
 	CURLcode rc = curl_easy_perform(c);
 	long st = 0;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
@@ -125,6 +137,17 @@ static int start_one(struct reg *g)
 		}
 		snprintf(tlsyaml, sizeof(tlsyaml), "  tls:\n    certificate: %s/cert.pem\n    key: %s/key.pem\n", g->dir,
 			 g->dir);
+	}
+	if (g->mtls) {
+		char cmd[1024];
+		snprintf(cmd, sizeof(cmd),
+			 "openssl req -x509 -newkey rsa:2048 -nodes -keyout %s/client.key -out %s/client.crt -days 2 "
+			 "-subj /CN=client -addext extendedKeyUsage=clientAuth >/dev/null 2>&1",
+			 g->dir, g->dir);
+		if (system(cmd) != 0)
+			return -1;
+		size_t l = strlen(tlsyaml);
+		snprintf(tlsyaml + l, sizeof(tlsyaml) - l, "    clientcas:\n      - %s/client.crt\n", g->dir);
 	}
 	for (int attempt = 0; attempt < 5; attempt++) {
 		int port = free_port();
@@ -181,7 +204,7 @@ static int start_registry(void **state)
 	atexit(stop_registry);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
-	if (start_one(&plain) < 0 || start_one(&tlsreg) < 0)
+	if (start_one(&plain) < 0 || start_one(&tlsreg) < 0 || start_one(&mtlsreg) < 0)
 		return -1;
 	return 0;
 }
@@ -820,6 +843,50 @@ static void test_tls(void **state)
 	free(out);
 }
 
+static void test_client_cert(void **state)
+{
+	(void)state;
+	char ref[256], hd[] = "/tmp/test-hosts-dir.XXXXXX", p[512], toml[1024];
+	snprintf(ref, sizeof(ref), "%s/test/mtls:v1", mtlsreg.host);
+	assert_non_null(mkdtemp(hd));
+	snprintf(p, sizeof(p), "%s/%s", hd, mtlsreg.host);
+	assert_int_equal(mkdir(p, 0755), 0);
+	strcat(p, "/hosts.toml");
+	struct ctr_remote_opts o = {.hosts_dir = hd, .max_retries = -1};
+	struct ctr_remote *r = NULL;
+	struct ctr_remote_desc d;
+	ctr_error *err = NULL;
+
+	/* The CA but no client certificate: the handshake fails. */
+	snprintf(toml, sizeof(toml), "ca = \"%s/cert.pem\"\n", mtlsreg.dir);
+	assert_int_equal(ctr_write_atomic(AT_FDCWD, p, toml, strlen(toml), 0644, NULL), 0);
+	assert_int_equal(ctr_remote_open(&r, ref, &o, NULL), 0);
+	int rc = ctr_remote_resolve(r, &d, &err);
+	assert_true(rc == CTR_EUNAVAILABLE || rc == CTR_EPERM);
+	ctr_error_free(err);
+	ctr_remote_free(r);
+
+	/* With a [cert, key] pair from hosts.toml: push and resolve work. */
+	snprintf(toml, sizeof(toml), "ca = [\"%s/cert.pem\"]\nclient = [[\"%s/client.crt\", \"%s/client.key\"]]\n",
+		 mtlsreg.dir, mtlsreg.dir, mtlsreg.dir);
+	assert_int_equal(ctr_write_atomic(AT_FDCWD, p, toml, strlen(toml), 0644, NULL), 0);
+	assert_int_equal(ctr_remote_open(&r, ref, &o, NULL), 0);
+	struct blob *all[] = {&img.layer1, &img.layer2, &img.config, &img.manifest};
+	struct ctr_remote_push_item it[4] = {{0}};
+	for (int i = 0; i < 4; i++) {
+		it[i].desc = &all[i]->desc;
+		ctr_remote_source_mem(&it[i].src, &all[i]->mb);
+	}
+	err = NULL;
+	if (ctr_remote_push(r, it, 4, &err))
+		fail_msg("push with a client certificate: %s", ctr_error_message(err));
+	assert_int_equal(ctr_remote_resolve(r, &d, NULL), 0);
+	assert_string_equal(d.digest, img.manifest.desc.digest);
+	ctr_remote_desc_clear(&d);
+	ctr_remote_free(r);
+	assert_int_equal(ctr_rm_rf_at(AT_FDCWD, hd, NULL), 0);
+}
+
 static int group_setup(void **state)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -842,6 +909,7 @@ int main(void)
 		cmocka_unit_test(test_resolve),          cmocka_unit_test(test_fetch),
 		cmocka_unit_test(test_fetch_errors),     cmocka_unit_test(test_mount),
 		cmocka_unit_test(test_push_bad_source),  cmocka_unit_test(test_tls),
+		cmocka_unit_test(test_client_cert),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
