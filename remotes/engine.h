@@ -109,7 +109,6 @@ struct ctr_xfer *ctr_xfer_new(struct ctr_job *j, const char *method, const char 
 void ctr_xfer_free(struct ctr_xfer *x);
 int ctr_xfer_submit(struct ctr_xfer *x, ctr_error **err);
 
-#define CTR_REMOTE_VERSION "0.1"
 /* "repository:<path>:pull" or ":pull,push"; caller frees. */
 char *ctr_remote_scope(const struct ctr_remote *r, bool push);
 

@@ -17,7 +17,11 @@
  * CTR_ENOTFOUND (404), CTR_EUNAVAILABLE (TLS/connection failures, 5xx
  * after retries), CTR_ETIMEOUT, CTR_EDIGEST (content does not match its
  * digest or size), CTR_EINVAL (bad reference, oversized manifest),
- * CTR_ECANCELED (the progress callback asked to stop). */
+ * CTR_ECANCELED (the progress callback asked to stop).
+ *
+ * A ctr_remote is used by one thread at a time (it holds the token cache);
+ * open one per thread for parallel calls. Docker config credential
+ * helpers (credsStore, credHelpers) are not run: use the callback. */
 #ifndef CTR_REMOTES_REMOTES_H
 #define CTR_REMOTES_REMOTES_H
 

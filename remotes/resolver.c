@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "engine.h"
 #include "error.h"
 #include "util/digest.h"
@@ -97,7 +98,7 @@ int ctr_remote_open(struct ctr_remote **out, const char *ref, const struct ctr_r
 	if ((rc = ctr_ref_parse(ref, &r->ref, err)) < 0)
 		goto fail;
 	r->name = ctr_ref_name(&r->ref);
-	r->user_agent = strdup(o && o->user_agent ? o->user_agent : "libctr/" CTR_REMOTE_VERSION);
+	r->user_agent = strdup(o && o->user_agent ? o->user_agent : "libctr/" CTR_VERSION);
 	if (!r->name || !r->user_agent) {
 		rc = ctr_err_nomem(err);
 		goto fail;
@@ -109,6 +110,12 @@ int ctr_remote_open(struct ctr_remote **out, const char *ref, const struct ctr_r
 			r->hosts.v[i].skip_verify = 1;
 		if ((rc = ctr_http_load_ca(&r->hosts.v[i], err)) < 0)
 			goto fail;
+		if (r->hosts.v[i].n_client > 1) {
+			/* curl presents one certificate per connection. */
+			rc = ctr_err(err, CTR_ENOTSUP, 0, "host %s: more than one client certificate is not supported",
+				     r->hosts.v[i].host);
+			goto fail;
+		}
 	}
 	if ((rc = ctr_auth_new(&r->auth, r->o.creds, r->o.creds_ud, o ? o->docker_config : NULL, err)) < 0)
 		goto fail;

@@ -330,6 +330,10 @@ static void test_remote_open(void **state)
 	r = (struct ctr_remote *)0x1;
 	assert_int_equal(ctr_remote_open(&r, "ca.local/a:1", &o, NULL), CTR_ENOTFOUND);
 	assert_ptr_equal(r, (struct ctr_remote *)0x1);
+	/* curl presents one client certificate: two pairs are refused. */
+	write_file(root, "two.local", "client = [\"a.pem\", \"b.pem\"]\n");
+	assert_int_equal(ctr_remote_open(&r, "two.local/a:1", &o, NULL), CTR_ENOTSUP);
+	assert_ptr_equal(r, (struct ctr_remote *)0x1);
 	assert_int_equal(ctr_rm_rf_at(AT_FDCWD, root, NULL), 0);
 }
 
