@@ -21,12 +21,14 @@ regs=()
 procs=()
 cleanup() {
 	local rc=$? d p
-	for d in "${regs[@]}"; do "$F/registry.sh" stop "$d" || true; done
+	for d in "${regs[@]}"; do "$F/registry.sh" stop "$d" & done
 	for p in "${procs[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait
 	rm -rf "$work"
 	exit $rc
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT HUP
 
 step() { echo "== [$(( $(date +%s) - T0 ))s] $*"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -151,7 +153,11 @@ eq "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $tok" \
 	-H 'Accept: application/vnd.oci.image.manifest.v1+json' "$REGISTRY_URL/v2/test/busybox/manifests/latest")" 200 "GET manifest with token"
 eq "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $tok" \
 	"$REGISTRY_URL/v2/test/other/manifests/latest")" 401 "token scoped to another repo"
-eq "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer ${tok%?}x" \
+# Change one signature character well inside the string (the last one may carry only padding bits).
+sig=${tok##*.}
+c=${sig:20:1}; [ "$c" = A ] && c=B || c=A
+bad=${tok%.*}.${sig:0:20}$c${sig:21}
+eq "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $bad" \
 	-H 'Accept: application/vnd.oci.image.manifest.v1+json' "$REGISTRY_URL/v2/test/busybox/manifests/latest")" 401 "tampered token"
 # OAuth POST: password grant, then refresh_token grant.
 resp=$(curl -sf -d grant_type=password -d "username=$REGISTRY_USER" -d "password=$REGISTRY_PASS" \
@@ -220,6 +226,12 @@ eq "sha256:$(cat "$work/part" "$work/rest" | sha256sum | cut -d' ' -f1)" "$layer
 eq "$(logq "[.[] | select(.path | endswith(\"$layer\")) | select(.method == \"GET\")][-2:] | map([.fault, .range, .status, .bytes])")" \
 	"[[\"drop\",null,200,100000],[null,\"bytes=100000-\",206,$((lsize - 100000))]]" "log of the drop and the resume"
 
+# Close with no response at all.
+FP add "$P" '{"action":"drop","path":"/v2/$","after_bytes":-1}'
+rc=0; curl -s -o /dev/null "$PU/v2/" || rc=$?
+eq "$rc" 52 "curl exit status on an empty reply"
+eq "$(curl -s -o /dev/null -w '%{http_code}' "$PU/v2/")" 200 "passes after the empty reply"
+
 # (b) 500 for the first 2 manifest GETs, then pass.
 FP add "$P" '{"action":"status","status":500,"method":"GET","path":"/manifests/","count":2}'
 codes=""
@@ -257,7 +269,7 @@ awk -v t="$t" 'BEGIN { exit !(t >= 0.45) }' || fail "delay: request took ${t}s"
 # Control endpoint: counters and clearing.
 python3 "$F/faultproxy.py" rules "$P" >"$work/rules"
 eq "$(jq -c '[.rules[] | [.action, .applied]]' "$work/rules")" \
-	'[["drop",1],["status",2],["status",1],["429",1],["corrupt",1],["norange",1],["delay",1]]' "rule counters"
+	'[["drop",1],["drop",1],["status",2],["status",1],["429",1],["corrupt",1],["norange",1],["delay",1]]' "rule counters"
 eq "$(curl -s -o /dev/null -w '%{http_code}' -d '{"action":"nope"}' "$PU/__fault")" 400 "bad rule rejected"
 FP clear "$P"
 eq "$(python3 "$F/faultproxy.py" rules "$P" | jq '.rules | length')" 0 "rules cleared"
