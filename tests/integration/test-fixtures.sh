@@ -171,6 +171,8 @@ eq "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $tok2" \
 eq "$(curl -s -o /dev/null -w '%{http_code}' -d grant_type=refresh_token -d refresh_token=bogus "$TOKEN_URL")" 401 "bogus refresh token"
 eq "$(curl -s -o /dev/null -w '%{http_code}' -d grant_type=password -d "username=$REGISTRY_USER" -d password=wrong "$TOKEN_URL")" 401 "POST with a wrong password"
 
+token_addr=$REGISTRY_ADDR
+
 step "token registry with x5c-signed JWTs"
 start tokenx5c token --token-sign x5c
 ok "$F/registry.sh" push "$R" "oci:$img/busybox:latest" test/busybox:latest
@@ -296,6 +298,15 @@ eq "$(jq -r '.manifests[0].digest' "$work/pulled/index.json")" "$tree_digest" "p
 eq "$(logq '[.[] | select(.method == "GET" and (.path | test("/blobs/")))] | group_by(.path) | map(length) | max')" 1 \
 	"each blob downloaded once"
 eq "$(logq '[.[] | select(.method == "GET" and (.path | test("/blobs/")))] | length')" 4 "config + 3 layers downloaded"
+
+# A proxy in front of the token registry: credentials and Bearer tokens pass through.
+P2=$(python3 "$F/faultproxy.py" serve --upstream "$token_addr" --daemon --log "$work/proxy2.jsonl" \
+	--pidfile "$work/proxy2.pid" --owner-pid $$)
+procs+=("$(cat "$work/proxy2.pid")")
+ok skopeo inspect --tls-verify=false --creds testuser:testpass "docker://$P2/test/busybox:latest"
+ko skopeo inspect --tls-verify=false --creds testuser:wrong "docker://$P2/test/busybox:latest"
+jq -s -e 'any(.[]; .status == 200 and (.path | test("/manifests/")))' "$work/proxy2.jsonl" >/dev/null \
+	|| fail "no authorized manifest request through the proxy"
 
 # ---------------------------------------------------------------------------
 step "bounded lifetime: ttl and owner pid"
