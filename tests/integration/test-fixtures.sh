@@ -338,5 +338,11 @@ pid=$(cat "$d/registry.pid")
 "$F/registry.sh" stop "$d"
 ! kill -0 "$pid" 2>/dev/null || fail "stop left the registry running"
 [ ! -e "$d" ] || fail "stop left $d behind"
+# ...and the watchdog removes it when the ttl runs out.
+d=$("$F/registry.sh" start plain --ttl 1 | sed -n 's/^REGISTRY_DIR=//p')
+pid=$(cat "$d/registry.pid")
+for _ in $(seq 60); do [ -e "$d" ] || break; sleep 0.1; done
+[ ! -e "$d" ] || { "$F/registry.sh" stop "$d"; fail "watchdog left $d behind"; }
+! kill -0 "$pid" 2>/dev/null || fail "watchdog left the registry running"
 
 echo "all fixture checks passed in $(( $(date +%s) - T0 ))s"
