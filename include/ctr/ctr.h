@@ -6,6 +6,7 @@
 #include <ctr/opts.h>
 #include <ctr/client.h>
 #include <ctr/content.h>
+#include <ctr/image.h>
 #include <ctr/namespaces.h>
 #include <ctr/snapshot.h>
 #include <ctr/leases.h>

@@ -192,6 +192,36 @@ int ctr_md_snapshot_put(struct ctr_db *db, const char *ns, const char *snapshott
 int ctr_md_ingest_put(struct ctr_db *db, const char *ns, const char *ref, int64_t expires_at,
 		      const struct ctr_call *call, ctr_error **err);
 
+/* ---- image records (images.c) ---- */
+
+struct ctr_md_image {
+	char *name;
+	char *media_type; /* target */
+	char *digest;     /* target */
+	uint64_t size;    /* target */
+	char **labels;
+	int64_t created_at, updated_at;
+};
+void ctr_md_image_clear(struct ctr_md_image *i);
+void ctr_md_image_list_free(struct ctr_md_image *v, size_t n);
+/* Image names are references or any name without spaces or control
+ * characters, at most 4096 bytes. CTR_EINVAL. */
+int ctr_md_image_name_validate(const char *name, ctr_error **err);
+int ctr_md_image_get_tx(struct ctr_md_image *out, struct ctr_db *db, const char *ns, const char *name,
+			ctr_error **err);
+int ctr_md_image_get(struct ctr_md_image *out, struct ctr_db *db, const char *ns, const char *name,
+		     ctr_error **err);
+/* Filter fields: name, labels.<key>. Sorted by name. */
+int ctr_md_image_list(struct ctr_md_image **out, size_t *n, struct ctr_db *db, const char *ns,
+		      const char *const *filters, size_t n_filters, ctr_error **err);
+/* CTR_EEXISTS unless replace. Creates the namespace. */
+int ctr_md_image_create_tx(struct ctr_db *db, const char *ns, const struct ctr_md_image *img, bool replace,
+			   ctr_error **err);
+int ctr_md_image_update_labels_tx(struct ctr_db *db, const char *ns, const char *name,
+				  const char *const *updates, ctr_error **err);
+/* CTR_ENOTFOUND. */
+int ctr_md_image_delete_tx(struct ctr_db *db, const char *ns, const char *name, ctr_error **err);
+
 /* ---- snapshot records (snapshots.c) ---- */
 
 struct ctr_md_snapshot {

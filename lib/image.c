@@ -1,0 +1,227 @@
+/* The public image record API over lib/metadata/images.c. */
+#include <ctr/image.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "error.h"
+#include "events/events.h"
+#include "image.h"
+#include "metadata/metadata.h"
+#include "util/macro.h"
+
+CTR_EXPORT const char *ctr_image_name(const ctr_image *i) { return i ? i->md.name : NULL; }
+CTR_EXPORT const char *ctr_image_target_media_type(const ctr_image *i) { return i ? i->md.media_type : NULL; }
+CTR_EXPORT const char *ctr_image_target_digest(const ctr_image *i) { return i ? i->md.digest : NULL; }
+CTR_EXPORT int64_t ctr_image_target_size(const ctr_image *i) { return i ? (int64_t)i->md.size : 0; }
+CTR_EXPORT const char *const *ctr_image_labels(const ctr_image *i) { return i ? (const char *const *)i->md.labels : NULL; }
+CTR_EXPORT int64_t ctr_image_created_at(const ctr_image *i) { return i ? i->md.created_at : 0; }
+CTR_EXPORT int64_t ctr_image_updated_at(const ctr_image *i) { return i ? i->md.updated_at : 0; }
+CTR_EXPORT const char *ctr_image_namespace(const ctr_image *i) { return i ? i->ns : NULL; }
+CTR_EXPORT ctr_client *ctr_image_client(const ctr_image *i) { return i ? i->c : NULL; }
+
+CTR_EXPORT void ctr_image_free(ctr_image *i)
+{
+	if (!i)
+		return;
+	ctr_md_image_clear(&i->md);
+	free(i->ns);
+	ctr_client_free(i->c);
+	free(i);
+}
+
+CTR_EXPORT void ctr_image_list_free(ctr_image **v, size_t n)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++)
+		ctr_image_free(v[i]);
+	free(v);
+}
+
+int ctr_image_wrap(ctr_image **out, ctr_client *c, const char *ns, struct ctr_md_image *md, ctr_error **err)
+{
+	ctr_image *i = calloc(1, sizeof(*i));
+	if (!i || !(i->ns = strdup(ns))) {
+		free(i);
+		ctr_md_image_clear(md);
+		return ctr_err_nomem(err);
+	}
+	i->md = *md;
+	memset(md, 0, sizeof(*md));
+	i->c = ctr_client_ref(c);
+	*out = i;
+	return 0;
+}
+
+static int call_opts(ctr_client *c, struct ctr_call *call, const ctr_opt *const *opts, size_t n,
+		     const char *what, ctr_error **err)
+{
+	if (!c)
+		return ctr_err(err, CTR_EINVAL, 0, "%s: client is NULL", what);
+	*call = (struct ctr_call){0};
+	return ctr_opts_apply(CTR_OPT_CALL, call, call, opts, n, what, err);
+}
+
+static int load(ctr_image **out, ctr_client *c, const char *ns, const char *name, ctr_error **err)
+{
+	struct ctr_md_image md = {0};
+	int r = ctr_md_image_get(&md, c->db, ns, name, err);
+	if (r < 0)
+		return r;
+	return ctr_image_wrap(out, c, ns, &md, err);
+}
+
+CTR_EXPORT int ctr_client_get_image(ctr_image **out, ctr_client *c, const char *name,
+				    const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
+{
+	struct ctr_call call;
+	int r = call_opts(c, &call, opts, n_opts, "get image", err);
+	if (r == 0)
+		r = ctr_md_image_name_validate(name, err);
+	if (r == 0)
+		r = load(out, c, ctr_call_ns(c, &call), name, err);
+	return r;
+}
+
+CTR_EXPORT int ctr_client_list_images(ctr_image ***out, size_t *n_out, ctr_client *c,
+				      const char *const *filters, size_t n_filters,
+				      const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
+{
+	struct ctr_call call;
+	int r = call_opts(c, &call, opts, n_opts, "list images", err);
+	if (r < 0)
+		return r;
+	const char *ns = ctr_call_ns(c, &call);
+	struct ctr_md_image *v = NULL;
+	size_t n = 0;
+	if ((r = ctr_md_image_list(&v, &n, c->db, ns, filters, n_filters, err)) < 0)
+		return ctr_err_prefix(err, r, "list images");
+	ctr_image **res = calloc(n + 1, sizeof(*res));
+	for (size_t i = 0; i < n; i++) {
+		if (res && r == 0)
+			r = ctr_image_wrap(&res[i], c, ns, &v[i], err);
+		else
+			ctr_md_image_clear(&v[i]);
+	}
+	free(v);
+	if (!res)
+		return ctr_err_nomem(err);
+	if (r < 0) {
+		ctr_image_list_free(res, n);
+		return r;
+	}
+	*out = res;
+	*n_out = n;
+	return 0;
+}
+
+/* Creates (or with replace, overwrites) a record; the target must be in the
+ * namespace's content. */
+int ctr_image_put(ctr_image **out, ctr_client *c, const char *ns, const struct ctr_md_image *img, bool replace,
+		  ctr_error **err)
+{
+	struct ctr_md_content cc = {0};
+	int r = ctr_md_content_get(&cc, c->db, ns, img->digest, err);
+	ctr_md_content_clear(&cc);
+	if (r < 0)
+		return ctr_err_prefix(err, r, "image %s: target", img->name);
+	bool existed = ctr_md_image_get(NULL, c->db, ns, img->name, NULL) == 0;
+	{
+		_cleanup_(ctr_db_txp) struct ctr_db *tx = NULL;
+		r = ctr_db_tx(&tx, c->db, true, err);
+		if (r == 0)
+			r = ctr_md_image_create_tx(c->db, ns, img, replace, err);
+		if (r == 0)
+			r = ctr_db_tx_commit(&tx, err);
+	}
+	if (r < 0)
+		return r;
+	ctr_events_publish(c, ns, existed ? "/images/update" : "/images/create",
+			   json_pack("{s:s}", "name", img->name));
+	return out ? load(out, c, ns, img->name, err) : 0;
+}
+
+CTR_EXPORT int ctr_client_image_create(ctr_image **out, ctr_client *c, const char *name,
+				       const char *media_type, const char *digest, int64_t size,
+				       const char *const *labels, const ctr_opt *const *opts,
+				       size_t n_opts, ctr_error **err)
+{
+	struct ctr_call call;
+	int r = call_opts(c, &call, opts, n_opts, "create image", err);
+	if (r < 0)
+		return r;
+	if (size < 0)
+		return ctr_err(err, CTR_EINVAL, 0, "create image: negative size");
+	struct ctr_md_image img = {.name = (char *)name, .media_type = (char *)media_type,
+				   .digest = (char *)digest, .size = (uint64_t)size, .labels = (char **)labels};
+	r = ctr_image_put(out, c, ctr_call_ns(c, &call), &img, false, err);
+	return r < 0 ? ctr_err_prefix(err, r, "create image") : 0;
+}
+
+CTR_EXPORT int ctr_client_image_tag(ctr_image **out, ctr_client *c, const char *src, const char *dst,
+				    int force, const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
+{
+	struct ctr_call call;
+	int r = call_opts(c, &call, opts, n_opts, "tag image", err);
+	if (r == 0)
+		r = ctr_md_image_name_validate(dst, err);
+	if (r < 0)
+		return r;
+	const char *ns = ctr_call_ns(c, &call);
+	struct ctr_md_image s = {0};
+	if ((r = ctr_md_image_get(&s, c->db, ns, src, err)) < 0)
+		return ctr_err_prefix(err, r, "tag image");
+	free(s.name);
+	s.name = (char *)dst;
+	r = ctr_image_put(out, c, ns, &s, force != 0, err);
+	s.name = NULL;
+	ctr_md_image_clear(&s);
+	return r < 0 ? ctr_err_prefix(err, r, "tag image") : 0;
+}
+
+CTR_EXPORT int ctr_client_image_update(ctr_image **out, ctr_client *c, const char *name,
+				       const char *const *labels, const ctr_opt *const *opts,
+				       size_t n_opts, ctr_error **err)
+{
+	struct ctr_call call;
+	int r = call_opts(c, &call, opts, n_opts, "update image", err);
+	if (r < 0)
+		return r;
+	const char *ns = ctr_call_ns(c, &call);
+	{
+		_cleanup_(ctr_db_txp) struct ctr_db *tx = NULL;
+		r = ctr_db_tx(&tx, c->db, true, err);
+		if (r == 0)
+			r = ctr_md_image_update_labels_tx(c->db, ns, name, labels, err);
+		if (r == 0)
+			r = ctr_db_tx_commit(&tx, err);
+	}
+	if (r < 0)
+		return ctr_err_prefix(err, r, "update image");
+	ctr_events_publish(c, ns, "/images/update", json_pack("{s:s}", "name", name));
+	return out ? load(out, c, ns, name, err) : 0;
+}
+
+CTR_EXPORT int ctr_client_image_delete(ctr_client *c, const char *name, const ctr_opt *const *opts,
+				       size_t n_opts, ctr_error **err)
+{
+	struct ctr_call call;
+	int r = call_opts(c, &call, opts, n_opts, "delete image", err);
+	if (r < 0)
+		return r;
+	const char *ns = ctr_call_ns(c, &call);
+	{
+		_cleanup_(ctr_db_txp) struct ctr_db *tx = NULL;
+		r = ctr_db_tx(&tx, c->db, true, err);
+		if (r == 0)
+			r = ctr_md_image_delete_tx(c->db, ns, name, err);
+		if (r == 0)
+			r = ctr_db_tx_commit(&tx, err);
+	}
+	if (r < 0)
+		return ctr_err_prefix(err, r, "delete image");
+	ctr_events_publish(c, ns, "/images/delete", json_pack("{s:s}", "name", name));
+	return 0;
+}

@@ -1,0 +1,23 @@
+/* Internal view of image handles, for pull, import and containers. */
+#ifndef CTR_LIB_IMAGE_H
+#define CTR_LIB_IMAGE_H
+
+#include <ctr/image.h>
+#include <stdbool.h>
+
+#include "metadata/metadata.h"
+
+struct ctr_image {
+	ctr_client *c;
+	char *ns;
+	struct ctr_md_image md;
+};
+
+/* Takes md's contents (cleared on return either way). */
+int ctr_image_wrap(ctr_image **out, ctr_client *c, const char *ns, struct ctr_md_image *md, ctr_error **err);
+/* Creates or (replace) overwrites a record whose target the namespace's
+ * content holds; publishes /images/create or /images/update. out may be NULL. */
+int ctr_image_put(ctr_image **out, ctr_client *c, const char *ns, const struct ctr_md_image *img, bool replace,
+		  ctr_error **err);
+
+#endif
