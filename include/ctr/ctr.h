@@ -5,6 +5,7 @@
 #include <ctr/common.h>
 #include <ctr/opts.h>
 #include <ctr/client.h>
+#include <ctr/container.h>
 #include <ctr/content.h>
 #include <ctr/image.h>
 #include <ctr/namespaces.h>

@@ -29,6 +29,16 @@ CTR_EXPORT ctr_client *ctr_image_client(const ctr_image *i);
 CTR_EXPORT void ctr_image_free(ctr_image *i);
 CTR_EXPORT void ctr_image_list_free(ctr_image **v, size_t n);
 
+/* The OCI image config (JSON text) of the image's manifest for this host's
+ * platform, e.g. for ctr_oci_with_image_config. Free with ctr_free.
+ * CTR_ENOTFOUND when no manifest matches or content is missing. */
+CTR_EXPORT int ctr_image_config(char **json_out, const ctr_image *i, ctr_error **err);
+/* The layers' uncompressed digests (rootfs.diff_ids), NULL-terminated; free
+ * with ctr_strv_free. */
+CTR_EXPORT int ctr_image_rootfs(char ***diff_ids, const ctr_image *i, ctr_error **err);
+/* The chain ID of the top layer (the snapshot name of the unpacked image). */
+CTR_EXPORT int ctr_image_chain_id(char **out, const ctr_image *i, ctr_error **err);
+
 /* CTR_ENOTFOUND, CTR_EINVAL (bad name). */
 CTR_EXPORT int ctr_client_get_image(ctr_image **out, ctr_client *c, const char *name,
 				    const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
