@@ -649,7 +649,7 @@ static void test_pause_resume_metrics(void **s)
 	FILE *f = fopen(p, "re");
 	assert_non_null(f);
 	while (fgets(b, sizeof(b), f))
-		if (!strncmp(b, "VmRSS:", 6))
+		if (!strncmp(b, "VmRSS:", 6) || !strncmp(b, "Rss", 3))
 			printf("shim %s", b);
 	fclose(f);
 	delete_and_check_gone(t);
