@@ -6,5 +6,6 @@
 #include <ctr/opts.h>
 #include <ctr/client.h>
 #include <ctr/events.h>
+#include <ctr/task.h>
 
 #endif

@@ -21,7 +21,10 @@
 #include <unistd.h>
 
 #include "error.h"
+#include <ctr/ctr.h>
+
 #include "runtime/runtime-priv.h"
+#include "task.h"
 #include "runtime/shim/proto.h"
 #include "util/digest.h"
 #include "util/fs.h"
@@ -674,20 +677,121 @@ static void test_host_dies(void **s)
 			pause();
 	}
 	close(pp[1]);
-	char c = 0;
-	assert_int_equal(read(pp[0], &c, 1), 1);
+	char ch = 0;
+	assert_int_equal(read(pp[0], &ch, 1), 1);
 	close(pp[0]);
 	kill(child, SIGKILL);
 	int status;
 	waitpid(child, &status, 0);
-	ctr_rt_task *t = NULL;
+	/* The parent never saw the task: it loads it through the public API
+	 * from the state directory and gets the real exit code. */
+	ctr_client *c = NULL;
+	ctr_opt *o1 = ctr_with_root(base), *o2 = ctr_with_state(state), *o3 = ctr_with_namespace(NS);
+	assert_int_equal(ctr_client_new(&c, CTR_OPTS(o1, o2, o3), NULL), 0);
+	ctr_opt_free(o1);
+	ctr_opt_free(o2);
+	ctr_opt_free(o3);
+	ctr_task *t = NULL;
 	ctr_error *e = NULL;
-	if (ctr_rt_load(&t, state, NS, "hostdies", &e) < 0)
+	if (ctr_task_load(&t, c, "hostdies", NULL, 0, &e) < 0)
 		fail_msg("load: %s", ctr_error_message(e));
-	assert_true(ctr_rt_proc_pid(ctr_rt_task_init(t)) > 0);
-	assert_int_equal(wait_exit(ctr_rt_task_init(t)), 9);
-	delete_and_check_gone(t);
-	assert_int_equal(ctr_rt_load(&t, state, NS, "hostdies", NULL), CTR_ENOTFOUND);
+	assert_true(ctr_task_pid(t) > 0);
+	uint32_t code = 0;
+	uint64_t at = 0;
+	if (ctr_task_wait(t, 30000, &code, &at, &e) < 0)
+		fail_msg("wait: %s", ctr_error_message(e));
+	assert_int_equal(code, 9);
+	assert_true(at > 0);
+	pid_t shim = ctr_rt_task_init(t->rt)->shim_pid;
+	assert_int_equal(ctr_task_delete(t, 0, &code, NULL), 0);
+	assert_int_equal(code, 9);
+	ctr_task_free(t);
+	for (int i = 0; i < 100 && pid_alive(shim); i++)
+		usleep(10000);
+	assert_false(pid_alive(shim));
+	assert_int_equal(ctr_task_load(&t, c, "hostdies", NULL, 0, NULL), CTR_ENOTFOUND);
+	ctr_client_free(c);
+}
+
+static void test_public_api(void **s)
+{
+	(void)s;
+	SKIP_IF_NEEDED();
+	ctr_client *c = NULL;
+	ctr_opt *o1 = ctr_with_root(base), *o2 = ctr_with_state(state), *o3 = ctr_with_namespace(NS);
+	assert_int_equal(ctr_client_new(&c, CTR_OPTS(o1, o2, o3), NULL), 0);
+	ctr_opt_free(o1);
+	ctr_opt_free(o2);
+	ctr_opt_free(o3);
+	char in[512], out[512], er[512];
+	mkfifos("pub", in, out, er, sizeof(in));
+	int fo = open_reader(out);
+	ctr_opt *io = ctr_with_stdio_fifos(in, out, NULL);
+	char *sp = spec("pub", "[\"sh\",\"-c\",\"echo hi; read x; exit 5\"]", NULL);
+	ctr_task *t = NULL;
+	ctr_error *e = NULL;
+	if (ctr_task_new_bundle(&t, c, NULL, "pub", sp, rootfs, CTR_OPTS(io), &e) < 0)
+		fail_msg("new task: %s", ctr_error_message(e));
+	free(sp);
+	ctr_opt_free(io);
+	ctr_status st;
+	assert_int_equal(ctr_task_status(t, &st, NULL, NULL), 0);
+	assert_int_equal(st, CTR_TASK_CREATED);
+	assert_int_equal(ctr_task_start(t, NULL), 0);
+	assert_int_equal(ctr_task_start(t, NULL), CTR_EPRECONDITION);
+	assert_true(ctr_task_pid(t) > 0);
+	assert_int_equal(ctr_task_status(t, &st, NULL, NULL), 0);
+	assert_int_equal(st, CTR_TASK_RUNNING);
+	blocking(fo);
+	char line[64];
+	read_line(fo, line, sizeof(line));
+	assert_string_equal(line, "hi");
+
+	ctr_process *p = NULL;
+	if (ctr_task_exec(&p, t, "p1", "{\"args\":[\"sh\",\"-c\",\"exit 4\"],\"env\":[\"PATH=/bin\"],\"cwd\":\"/\"}",
+			  NULL, 0, &e) < 0)
+		fail_msg("exec: %s", ctr_error_message(e));
+	assert_string_equal(ctr_process_id(p), "p1");
+	assert_int_equal(ctr_process_pid(p), 0);
+	assert_int_equal(ctr_process_start(p, NULL), 0);
+	uint32_t code = 0;
+	assert_int_equal(ctr_process_wait(p, 30000, &code, NULL, NULL), 0);
+	assert_int_equal(code, 4);
+	assert_int_equal(ctr_process_status(p, &st, &code, NULL), 0);
+	assert_int_equal(st, CTR_TASK_STOPPED);
+	assert_int_equal(ctr_process_delete(p, &code, NULL), 0);
+	assert_int_equal(code, 4);
+	ctr_process_free(p);
+
+	uint32_t *pids = NULL;
+	size_t n = 0;
+	assert_int_equal(ctr_task_pids(t, &pids, &n, NULL), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(pids[0], ctr_task_pid(t));
+	ctr_free(pids);
+	assert_int_equal(ctr_task_wait(t, 100, &code, NULL, NULL), CTR_ETIMEOUT);
+	assert_int_equal(ctr_task_delete(t, 0, NULL, NULL), CTR_EPRECONDITION);
+	/* EOF on stdin ends `read x` */
+	assert_int_equal(ctr_task_close_io(t, NULL), 0);
+	assert_int_equal(ctr_task_wait(t, 30000, &code, NULL, NULL), 0);
+	assert_int_equal(code, 5);
+	assert_int_equal(ctr_task_kill(t, SIGTERM, 0, NULL), CTR_ENOTFOUND);
+	assert_int_equal(ctr_task_delete(t, 0, &code, NULL), 0);
+	assert_int_equal(code, 5);
+	ctr_task_free(t);
+	close(fo);
+	/* the task's life went to the event journal */
+	char jp[512];
+	snprintf(jp, sizeof(jp), "%s/events/journal.1", state);
+	char *j = NULL;
+	size_t jl;
+	assert_int_equal(ctr_read_file(AT_FDCWD, jp, 1 << 20, &j, &jl, NULL), 0);
+	assert_non_null(strstr(j, "\"/tasks/create\""));
+	assert_non_null(strstr(j, "\"/tasks/start\""));
+	assert_non_null(strstr(j, "\"/tasks/exec-started\""));
+	assert_non_null(strstr(j, "\"/tasks/delete\""));
+	free(j);
+	ctr_client_free(c);
 }
 
 static void test_only_stdio_reaches_container(void **s)
@@ -792,6 +896,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_exec, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pause_resume_metrics, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_host_dies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_public_api, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_only_stdio_reaches_container, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cwd_leaked_fd_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
