@@ -239,8 +239,15 @@ int ctr_rt_spawn(ctr_rt_proc *p, const struct ctr_rt_io *io, ctr_error **err)
 	argv[n++] = p->name;
 	argv[n++] = "-i";
 	argv[n++] = t->id;
-	if (p->exec_id)
+	argv[n++] = "-S";
+	argv[n++] = t->state;
+	argv[n++] = "-N";
+	argv[n++] = t->ns;
+	if (p->exec_id) {
 		argv[n++] = "-x";
+		argv[n++] = "-X";
+		argv[n++] = p->exec_id;
+	}
 	if (io->terminal)
 		argv[n++] = "-t";
 	switch (io->kind) {
@@ -294,7 +301,10 @@ int ctr_rt_spawn(ctr_rt_proc *p, const struct ctr_rt_io *io, ctr_error **err)
 	sigset_t none;
 	sigemptyset(&none);
 	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK);
+	sigset_t all;
+	sigfillset(&all);
+	posix_spawnattr_setsigdefault(&at, &all);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 	pid_t pid;
 	int r = posix_spawn(&pid, shim, &fa, &at, (char *const *)argv, environ);
 	posix_spawn_file_actions_destroy(&fa);

@@ -90,7 +90,10 @@ int ctr_rt_runc(ctr_rt_task *t, const char *const *args, char **out, ctr_error *
 	sigset_t none;
 	sigemptyset(&none);
 	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK);
+	sigset_t all;
+	sigfillset(&all);
+	posix_spawnattr_setsigdefault(&at, &all);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 	pid_t pid;
 	int r = posix_spawnp(&pid, t->runtime, &fa, &at, (char *const *)argv, environ);
 	posix_spawn_file_actions_destroy(&fa);

@@ -21,6 +21,7 @@ struct ctr_rt_proc {
 };
 
 struct ctr_rt_task {
+	char *state;     /* absolute state directory (events live there) */
 	char *dir;       /* absolute container directory */
 	char *runc_root; /* dir/runc */
 	char *runtime;

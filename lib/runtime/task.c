@@ -103,7 +103,7 @@ static int task_open(ctr_rt_task **out, const char *state_dir, const char *ns, c
 	int r = container_dir(&t->dir, state_dir, ns, id, err);
 	if (r < 0)
 		goto fail;
-	if (!(t->ns = strdup(ns)) || !(t->id = strdup(id)) ||
+	if (!(t->ns = strdup(ns)) || !(t->id = strdup(id)) || !(t->state = strdup(state_dir)) ||
 	    asprintf(&t->runc_root, "%s/runc", t->dir) < 0) {
 		t->runc_root = NULL;
 		r = ctr_err_nomem(err);
@@ -133,6 +133,7 @@ void ctr_rt_task_free(ctr_rt_task *t)
 	if (t->dir_fd >= 0)
 		close(t->dir_fd);
 	free(t->dir);
+	free(t->state);
 	free(t->runc_root);
 	free(t->runtime);
 	free(t->ns);

@@ -790,6 +790,27 @@ static void test_public_api(void **s)
 	assert_non_null(strstr(j, "\"/tasks/start\""));
 	assert_non_null(strstr(j, "\"/tasks/exec-started\""));
 	assert_non_null(strstr(j, "\"/tasks/delete\""));
+	/* the shims' exits, parsed as the library's reader would */
+	assert_non_null(strstr(j, "\"topic\":\"/tasks/exit\",\"payload\":{\"container_id\":\"pub\",\"exit_status\":4,"));
+	assert_non_null(strstr(j, "\"topic\":\"/tasks/exit\",\"payload\":{\"container_id\":\"pub\",\"exit_status\":5,"));
+	ctr_subscription *sub = NULL;
+	ctr_opt *rp = ctr_with_subscribe_replay();
+	const char *filters[] = {"topic==\"/tasks/exit\""};
+	if (ctr_client_subscribe(&sub, c, filters, 1, CTR_OPTS(rp), &e) < 0)
+		fail_msg("subscribe: %s", ctr_error_message(e));
+	int exits = 0;
+	for (;;) {
+		ctr_event *ev = NULL;
+		if (ctr_subscription_next(&ev, sub, 0, NULL) != 0)
+			break;
+		assert_string_equal(ctr_event_topic(ev), "/tasks/exit");
+		assert_string_equal(ctr_event_namespace(ev), NS);
+		exits++;
+		ctr_event_free(ev);
+	}
+	assert_int_equal(exits, 2);
+	ctr_subscription_free(sub);
+	ctr_opt_free(rp);
 	free(j);
 	ctr_client_free(c);
 }

@@ -10,7 +10,9 @@
  * Usage (libctr builds the command line; see lib/runtime/spawn.c):
  *   libctr-shim -f READYFD -r RUNTIME -R RUNCROOT -d CONTAINERDIR -p PROCDIR
  *               -i ID [-x] [-t] [-n | -L LOG | [-I IN] [-O OUT] [-E ERR]]
+ *               [-S STATEDIR -N NAMESPACE [-X EXECID]]   (for /tasks/exit)
  * PROCDIR is relative to CONTAINERDIR ("init" or "exec/<id>"). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -21,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -47,6 +50,7 @@ struct stream {
 
 static struct {
 	const char *runtime, *runc_root, *dir, *proc, *id;
+	const char *state, *ns, *exec_id; /* for the /tasks/exit event */
 	const char *in, *out, *errp, *log;
 	bool exec, terminal, inherit;
 	int ready;
@@ -159,6 +163,78 @@ static void record_exit(int status)
 	exited = true;
 }
 
+/* The generation a journal file name carries ("journal.<N>", no leading
+ * zero), or 0. Mirrors lib/events/journal.c. */
+static unsigned long long journal_gen(const char *name)
+{
+	if (strncmp(name, "journal.", 8))
+		return 0;
+	const char *d = name + 8;
+	size_t n = strlen(d);
+	if (n == 0 || n > 19 || d[0] == '0' || strspn(d, "0123456789") != n)
+		return 0;
+	return strtoull(d, NULL, 10);
+}
+
+/* Appends /tasks/exit to the event journal (<state>/events/) the way the
+ * library does: under the shared flock, one O_APPEND write to the newest
+ * generation. Best effort; rotation is left to the library's publishers. */
+static void publish_exit(void)
+{
+	if (!o.state || !o.ns)
+		return;
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s/events", o.state);
+	if (mkdir(p, 0700) < 0 && errno != EEXIST)
+		return;
+	int dfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (dfd < 0)
+		return;
+	int lk = openat(dfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int locked = -1;
+	for (int i = 0; lk >= 0 && i < 200 && (locked = flock(lk, LOCK_SH | LOCK_NB)) < 0; i++)
+		usleep(10000);
+	if (locked == 0) {
+		unsigned long long gen = 0;
+		int sfd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		DIR *d = sfd >= 0 ? fdopendir(sfd) : NULL;
+		if (d) {
+			struct dirent *e;
+			while ((e = readdir(d)))
+				if (journal_gen(e->d_name) > gen)
+					gen = journal_gen(e->d_name);
+			closedir(d);
+		} else if (sfd >= 0) {
+			close(sfd);
+		}
+		char name[64];
+		snprintf(name, sizeof(name), "journal.%llu", gen ? gen : 1);
+		int jfd = openat(dfd, name, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+				 0600);
+		struct stat st;
+		if (jfd >= 0 && fstat(jfd, &st) == 0 && S_ISREG(st.st_mode)) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			char line[1024];
+			/* ns, id and exec id are identifiers: no escaping needed */
+			int n = snprintf(line, sizeof(line),
+					 "{\"timestamp\":%llu,\"namespace\":\"%s\",\"topic\":\"/tasks/exit\","
+					 "\"payload\":{\"container_id\":\"%s\",\"exit_status\":%d,"
+					 "\"exited_at\":%llu,\"id\":\"%s\",\"pid\":%d}}\n",
+					 (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec,
+					 o.ns, o.id, exit_code, exit_at, o.exec_id ? o.exec_id : o.id, (int)proc_pid);
+			if (n > 0 && n < (int)sizeof(line) && write(jfd, line, (size_t)n) < 0) {
+			}
+		}
+		if (jfd >= 0)
+			close(jfd);
+		flock(lk, LOCK_UN);
+	}
+	if (lk >= 0)
+		close(lk);
+	close(dfd);
+}
+
 static void write_exit(void)
 {
 	if (!exited || exit_written)
@@ -167,6 +243,7 @@ static void write_exit(void)
 	snprintf(b, sizeof(b), "%d %llu\n", exit_code, exit_at);
 	write_atomic(proc_path(p, sizeof(p), CTR_SHIM_EXIT_FILE), b);
 	exit_written = true;
+	publish_exit();
 }
 
 static int drain_left_ms(void)
@@ -524,7 +601,7 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	int c;
-	while ((c = getopt(argc, argv, "f:r:R:d:p:i:xtnL:I:O:E:")) != -1) {
+	while ((c = getopt(argc, argv, "f:r:R:d:p:i:xtnL:I:O:E:S:N:X:")) != -1) {
 		switch (c) {
 		case 'f': o.ready = atoi(optarg); break;
 		case 'r': o.runtime = optarg; break;
@@ -539,6 +616,9 @@ int main(int argc, char **argv)
 		case 'I': o.in = optarg; break;
 		case 'O': o.out = optarg; break;
 		case 'E': o.errp = optarg; break;
+		case 'S': o.state = optarg; break;
+		case 'N': o.ns = optarg; break;
+		case 'X': o.exec_id = optarg; break;
 		default: usage();
 		}
 	}
@@ -562,6 +642,9 @@ int main(int argc, char **argv)
 		fail(errno, "chdir");
 	umask(077);
 	signal(SIGPIPE, SIG_IGN);
+	/* An ignored SIGCHLD survives exec and would make the kernel reap our
+	 * children before we read their status. */
+	signal(SIGCHLD, SIG_DFL);
 
 	sigset_t mask;
 	sigemptyset(&mask);
