@@ -600,6 +600,21 @@ static void test_exec(void **s)
 	assert_int_equal(wait_exit(p), 128 + SIGUSR1);
 	close(fo);
 	ctr_rt_proc_free(p);
+	/* An exec'd process with its own terminal. */
+	mkfifos("exec3", in, out, er, sizeof(in));
+	fo = open_reader(out);
+	struct ctr_rt_io tio = {.kind = CTR_RT_IO_FIFO, .terminal = true, .stdout_path = out};
+	if (ctr_rt_exec(&p, t, "e3", "{\"args\":[\"tty\"],\"cwd\":\"/\",\"env\":[\"PATH=/bin\"]}", &tio, &e) < 0)
+		fail_msg("exec: %s", ctr_error_message(e));
+	if (ctr_rt_proc_start(p, &e) < 0)
+		fail_msg("exec start: %s", ctr_error_message(e));
+	blocking(fo);
+	char *o = slurp(fo, NULL);
+	close(fo);
+	assert_true(!strncmp(o, "/dev/pts/", 9) && strstr(o, "\r\n"));
+	free(o);
+	assert_int_equal(wait_exit(p), 0);
+	ctr_rt_proc_free(p);
 	/* the init is untouched */
 	assert_int_equal(ctr_rt_proc_status(ctr_rt_task_init(t), &st, NULL, NULL), 0);
 	assert_int_equal(st, CTR_RT_RUNNING);
@@ -822,19 +837,93 @@ static void test_only_stdio_reaches_container(void **s)
 	char in[512], out[512], er[512];
 	mkfifos("fds", in, out, er, sizeof(in));
 	int fo = open_reader(out);
-	/* Some fds of ours that must not leak. */
-	int extra = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* An fd a careless host program left inheritable must not reach the
+	 * shim (and so neither runc nor the container). */
+	char marker[512];
+	snprintf(marker, sizeof(marker), "%s/leak-marker", base);
+	write_file(marker, "x");
+	int extra = open(marker, O_RDONLY);
+	assert_true(extra >= 0);
 	struct ctr_rt_io io = {.kind = CTR_RT_IO_FIFO, .stdin_path = in, .stdout_path = out};
 	ctr_rt_task *t = run("fds", "[\"ls\",\"/proc/self/fd\"]", &io);
 	blocking(fo);
 	char *o = slurp(fo, NULL);
 	close(fo);
-	close(extra);
 	/* 3 is the directory ls is reading */
 	assert_string_equal(o, "0\n1\n2\n3\n");
 	free(o);
 	assert_int_equal(wait_exit(ctr_rt_task_init(t)), 0);
+	/* The shim holds exactly: 0-2 (/dev/null), its signalfd, the control
+	 * fifo and nothing of ours. */
+	char fdd[64];
+	snprintf(fdd, sizeof(fdd), "/proc/%d/fd", (int)ctr_rt_task_init(t)->shim_pid);
+	DIR *d = opendir(fdd);
+	assert_non_null(d);
+	struct dirent *de;
+	int count = 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char lp[400], target[1024];
+		snprintf(lp, sizeof(lp), "%s/%s", fdd, de->d_name);
+		ssize_t k = readlink(lp, target, sizeof(target) - 1);
+		if (k < 0)
+			continue;
+		target[k] = 0;
+		if (strstr(target, "leak-marker"))
+			fail_msg("shim holds the host's fd %s -> %s", de->d_name, target);
+		/* what the shim may hold: /dev/null, its signalfd, the control
+		 * fifo, the caller's fifos, pipes to the container */
+		if (strcmp(target, "/dev/null") && strcmp(target, "anon_inode:[signalfd]") &&
+		    !strstr(target, "/init/" CTR_SHIM_CONTROL) && strcmp(target, in) &&
+		    strncmp(target, "pipe:[", 6))
+			fail_msg("shim holds an unexpected fd %s -> %s", de->d_name, target);
+		count++;
+	}
+	closedir(d);
+	printf("shim fds: %d\n", count);
+	assert_true(count <= 7);
+	close(extra);
 	delete_and_check_gone(t);
+}
+
+/* The caller's own stdio: a child whose fds 1 and 2 are a pipe runs a
+ * task with inherited stdio; the pipe gets the output. */
+static void test_inherit(void **s)
+{
+	(void)s;
+	SKIP_IF_NEEDED();
+	int pp[2];
+	assert_int_equal(pipe2(pp, O_CLOEXEC), 0);
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		dup2(pp[1], 1);
+		dup2(pp[1], 2);
+		int nul = open("/dev/null", O_RDONLY);
+		dup2(nul, 0);
+		struct ctr_rt_io io = {.kind = CTR_RT_IO_INHERIT};
+		ctr_rt_task *t = NULL;
+		if (create(&t, "inherit", "[\"sh\",\"-c\",\"echo inherited-out; echo inherited-err >&2; exit 6\"]", &io,
+			   NULL, NULL) < 0 || ctr_rt_start(t, NULL) < 0)
+			_exit(100);
+		struct ctr_rt_exit ex;
+		if (ctr_rt_proc_wait(ctr_rt_task_init(t), 30000, &ex, NULL) < 0)
+			_exit(101);
+		if (ctr_rt_delete(t, false, NULL, NULL) < 0)
+			_exit(102);
+		_exit((int)ex.status);
+	}
+	close(pp[1]);
+	char *o = slurp(pp[0], NULL);
+	close(pp[0]);
+	int status;
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 6);
+	assert_non_null(strstr(o, "inherited-out\n"));
+	assert_non_null(strstr(o, "inherited-err\n"));
+	free(o);
 }
 
 static void test_cwd_leaked_fd_refused(void **s)
@@ -919,6 +1008,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_host_dies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_public_api, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_only_stdio_reaches_container, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inherit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cwd_leaked_fd_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
 	};
