@@ -434,6 +434,9 @@ int ctr_rt_proc_wait(ctr_rt_proc *p, int timeout_ms, struct ctr_rt_exit *exit, c
 					*exit = ex;
 				return 0;
 			}
+			if (p->exec_id && faccessat(p->dir_fd, CTR_SHIM_PID_FILE, F_OK, 0) < 0)
+				return ctr_err(err, CTR_EPRECONDITION, 0, "exec process %s is not started",
+					       p->exec_id);
 			return ctr_err(err, CTR_EUNAVAILABLE, 0,
 				       "process %s of %s: shim is gone without an exit status",
 				       p->name, p->task->id);

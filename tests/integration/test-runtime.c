@@ -561,6 +561,11 @@ static void test_exec(void **s)
 		fail_msg("exec: %s", ctr_error_message(e));
 	assert_int_equal(ctr_rt_exec(&(ctr_rt_proc *){NULL}, t, "e1", "{\"args\":[\"true\"]}", NULL, NULL),
 			 CTR_EEXISTS);
+	assert_int_equal(ctr_rt_exec(&(ctr_rt_proc *){NULL}, t, "../e", "{\"args\":[\"true\"]}", NULL, NULL),
+			 CTR_EINVAL);
+	assert_int_equal(ctr_rt_exec(&(ctr_rt_proc *){NULL}, t, "e9", "{\"args\":[]}", NULL, NULL), CTR_EINVAL);
+	assert_int_equal(ctr_rt_exec_load(&(ctr_rt_proc *){NULL}, t, "e9", NULL), CTR_ENOTFOUND);
+	assert_int_equal(ctr_rt_proc_wait(p, 1000, NULL, NULL), CTR_EPRECONDITION);
 	ctr_rt_status st;
 	assert_int_equal(ctr_rt_proc_status(p, &st, NULL, NULL), 0);
 	assert_int_equal(st, CTR_RT_CREATED);
@@ -730,6 +735,30 @@ static void test_host_dies(void **s)
 	assert_false(pid_alive(shim));
 	assert_int_equal(ctr_task_load(&t, c, "hostdies", NULL, 0, NULL), CTR_ENOTFOUND);
 	ctr_client_free(c);
+}
+
+/* A shim killed under a running container: no status can be known, and
+ * a forced delete still cleans everything up. */
+static void test_shim_killed(void **s)
+{
+	(void)s;
+	SKIP_IF_NEEDED();
+	ctr_rt_task *t = run("shimkill", "[\"sleep\",\"1000\"]", NULL);
+	pid_t shim = ctr_rt_task_init(t)->shim_pid, pid = ctr_rt_proc_pid(ctr_rt_task_init(t));
+	assert_true(pid_alive(pid));
+	assert_int_equal(kill(shim, SIGKILL), 0);
+	ctr_error *e = NULL;
+	assert_int_equal(ctr_rt_proc_wait(ctr_rt_task_init(t), 10000, NULL, &e), CTR_EUNAVAILABLE);
+	assert_non_null(strstr(ctr_error_message(e), "without an exit status"));
+	ctr_error_free(e);
+	ctr_rt_status st;
+	assert_int_equal(ctr_rt_proc_status(ctr_rt_task_init(t), &st, NULL, NULL), 0);
+	assert_int_equal(st, CTR_RT_UNKNOWN);
+	assert_true(pid_alive(pid)); /* the container outlived its shim */
+	delete_and_check_gone(t);
+	for (int i = 0; i < 100 && pid_alive(pid); i++)
+		usleep(10000);
+	assert_false(pid_alive(pid));
 }
 
 static void test_public_api(void **s)
@@ -1010,6 +1039,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_exec, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pause_resume_metrics, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_host_dies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shim_killed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_public_api, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_only_stdio_reaches_container, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inherit, setup, teardown),
