@@ -7,8 +7,13 @@ static void test_exit_code(void **s)
 {
 	(void)s;
 	SKIP_IF_NEEDED();
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ctr_rt_task *t = run("exit7", "[\"sh\",\"-c\",\"exit 7\"]", NULL);
 	assert_int_equal(wait_exit(ctr_rt_task_init(t)), 7);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("prepare+create+start+wait: %.1f ms\n",
+	       (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 	ctr_rt_status st;
 	struct ctr_rt_exit ex;
 	assert_int_equal(ctr_rt_proc_status(ctr_rt_task_init(t), &st, &ex, NULL), 0);
