@@ -14,5 +14,6 @@
 #include <ctr/gc.h>
 #include <ctr/events.h>
 #include <ctr/spec.h>
+#include <ctr/task.h>
 
 #endif
