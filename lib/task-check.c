@@ -13,7 +13,7 @@
 int ctr_container_task_check(const ctr_container *k, ctr_error **err)
 {
 	char rel[256];
-	snprintf(rel, sizeof(rel), "%s/%s", k->ns, k->md.id);
+	snprintf(rel, sizeof(rel), "tasks/%s/%s", k->ns, k->md.id);
 	struct stat st;
 	if (fstatat(k->c->state_fd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0)
 		return ctr_err(err, CTR_EPRECONDITION, 0, "container %s has a task: delete the task first", k->md.id);

@@ -2,6 +2,7 @@
  * needs a container record (creating a task from a container) lives with
  * the container API; this file only needs the client's state directory. */
 #include "task.h"
+#include "snapshot/mount.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -359,6 +360,18 @@ CTR_EXPORT int ctr_task_delete(ctr_task *t, unsigned flags, uint32_t *exit_statu
 	uint32_t pid = ctr_task_pid(t);
 	struct ctr_rt_exit ex = {0};
 	int r = ctr_rt_delete(t->rt, flags & CTR_DELETE_FORCE, &ex, err);
+	if (r < 0)
+		return r;
+	/* A container's rootfs was mounted on <dir>/rootfs by new_task (maybe
+	 * in another process that has since died): unmount it here, then the
+	 * bundle goes. */
+	char *rootfs = NULL;
+	if (asprintf(&rootfs, "%s/rootfs", ctr_rt_task_dir(t->rt)) < 0)
+		return ctr_err_nomem(err);
+	r = ctr_unmount(rootfs, true, err);
+	free(rootfs);
+	if (r == 0)
+		r = ctr_rt_bundle_remove(t->client->state, ctr_rt_task_ns(t->rt), ctr_rt_task_id(t->rt), err);
 	if (r < 0)
 		return r;
 	publish(t, "/tasks/delete", json_pack("{s:I,s:I,s:I}", "pid", (json_int_t)pid, "exit_status",

@@ -91,6 +91,17 @@ CTR_EXPORT int ctr_container_set_labels(ctr_container *k, const char *const *lab
 CTR_EXPORT int ctr_container_update(ctr_container *k, const ctr_opt *const *opts, size_t n_opts,
 				    ctr_error **err);
 
+/* Creates the container's task (containerd's Container.NewTask): writes
+ * the bundle, mounts the container's snapshot as its rootfs and runs the
+ * runtime's create under a shim. Task options (ctr/task.h) pick the IO.
+ * Errors: CTR_EEXISTS (a task exists), CTR_EPERM (mounting needs root),
+ * the runtime's errors. On failure nothing is left mounted. */
+struct ctr_task;
+CTR_EXPORT int ctr_container_new_task(struct ctr_task **out, ctr_container *k,
+				      const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
+/* The container's existing task, from any process. CTR_ENOTFOUND. */
+CTR_EXPORT int ctr_container_task(struct ctr_task **out, ctr_container *k, ctr_error **err);
+
 /* Delete options (kind CTR_OPT_CONTAINER). */
 /* Also remove the container's snapshot (WithSnapshotCleanup). */
 CTR_EXPORT ctr_opt *ctr_with_snapshot_cleanup(void);
