@@ -275,6 +275,7 @@ static int open_dir(struct apply *a, const char *path, bool create, int flags, c
 		return fd;
 	}
 	ctr_error_free(e);
+	e = NULL;
 	_cleanup_free_ char *p = strdup(path);
 	if (!p)
 		return ctr_err_nomem(err);
@@ -310,6 +311,11 @@ static int open_dir(struct apply *a, const char *path, bool create, int flags, c
 	if (fd < 0) {
 		int en = ctr_error_errno(e);
 		ctr_error_free(e);
+		/* Still missing after creating every component: a component is
+		 * a symlink to a place that does not exist in the layer. We do
+		 * not create through it (containerd would mkdir its target). */
+		if (en == ENOENT)
+			return eerr(a, err, CTR_EINVAL, en, "parent directory is a dangling symlink");
 		return eerrno(a, err, en ? en : EINVAL, "open parent directory");
 	}
 	return fd;
@@ -718,9 +724,11 @@ static int do_special(struct apply *a, struct archive_entry *e, struct apply_dir
 			return eerr(a, err, CTR_EINVAL, 0, "empty symlink target");
 		if (symlinkat(t, d->fd, base) < 0)
 			return eerrno(a, err, errno, "symlink");
-		/* A new symlink may change how later names resolve. */
+		r = meta_at(a, d->fd, base, m, true, err);
+		/* A new symlink may change how later names resolve (d may go
+		 * with the cache). */
 		cache_drop(a);
-		return meta_at(a, d->fd, base, m, true, err);
+		return r;
 	}
 	mode_t kind = type == AE_IFCHR ? S_IFCHR : type == AE_IFBLK ? S_IFBLK : S_IFIFO;
 	dev_t dev = kind == S_IFIFO ? 0 : makedev(archive_entry_rdevmajor(e), archive_entry_rdevminor(e));
@@ -832,6 +840,10 @@ static int do_entry(struct apply *a, struct archive_entry *e, ctr_error **err)
 	_cleanup_free_ char *name = clean_name(raw);
 	if (!name)
 		return ctr_err_nomem(err);
+	/* AUFS metadata at the top (.wh..wh.plnk, .wh..wh.aufs): not part of
+	 * the tree; containerd skips it the same way. */
+	if (!strncmp(name, WH_META, strlen(WH_META)) && strcmp(name, WH_OPAQUE))
+		return 0;
 	if (!*name) {
 		if (type == AE_IFDIR && !is_link)
 			return 0; /* "./" or "/": containerd ignores the root entry */
