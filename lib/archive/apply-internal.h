@@ -37,6 +37,7 @@ struct apply_dir {
 	int refs;
 	dev_t dev;
 	ino_t ino;
+	bool sgid; /* new files inherit the directory's group */
 };
 struct apply_dir *apply_dir_ref(struct apply_dir *d);
 void apply_dir_unref(struct apply_dir *d);

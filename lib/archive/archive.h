@@ -34,7 +34,8 @@ enum ctr_whiteout_mode {
 
 struct ctr_apply_opts {
 	enum ctr_whiteout_mode whiteouts;
-	/* Worker threads that create regular files: 0 picks the default (3),
+	/* Worker threads that create regular files: 0 picks the default (2:
+	 * measured best on a 2-core machine, see tests/bench/bench-apply.c),
 	 * 1 writes everything from the reader thread, at most 8. */
 	unsigned workers;
 	/* Never chown (also implied when not running as root: files then
