@@ -1,5 +1,7 @@
-/* Shared between apply.c (the tar reader, which owns the namespace) and
- * apply-pool.c (workers that create regular files). */
+/* Shared by the pieces of ctr_archive_apply: apply.c (the tar reader, which
+ * owns the namespace), apply-entry.c (entry handlers on the reader thread),
+ * apply-names.c (name cleaning) and apply-pool.c (workers that create
+ * regular files). */
 #ifndef CTR_ARCHIVE_APPLY_INTERNAL_H
 #define CTR_ARCHIVE_APPLY_INTERNAL_H
 
@@ -10,6 +12,12 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "archive.h"
+#include "util/digest.h"
 
 struct apply_xattr {
 	char *name;
@@ -86,5 +94,92 @@ void apply_pool_submit(struct apply_pool *p, struct apply_job *j);
 int apply_pool_drain(struct apply_pool *p, ctr_error **err);
 /* Discards queued jobs, waits for running ones and joins the threads. */
 void apply_pool_stop(struct apply_pool *p);
+
+/* ---- the reader's state (apply.c) ----------------------------------------- */
+
+#define RBUF_SIZE (128u * 1024)
+#define NAME_MAX_LEN 4095
+#define WH_PREFIX ".wh."
+#define WH_META ".wh..wh."
+#define WH_OPAQUE ".wh..wh..opq"
+
+/* A small open-addressing set of strings. */
+struct strset {
+	char **slots;
+	size_t cap, n;
+};
+bool ap_strset_has(const struct strset *s, const char *k);
+int ap_strset_add(struct strset *s, const char *k); /* -ENOMEM or 0 */
+void ap_strset_clear(struct strset *s);
+void ap_strset_free(struct strset *s);
+
+/* Lexical clean of a tar name against "/" (apply-names.c): drops empty and
+ * "." components, ".." pops but never above the root. No leading or
+ * trailing "/"; "" is the root itself. NULL on OOM. */
+char *ap_clean_name(const char *in);
+/* Splits a cleaned name in place into parent ("" at the root) and base. */
+void ap_split_name(char *clean, const char **parent, const char **base);
+
+struct deferred_dir {
+	char *name;
+	mode_t mode;
+	struct timespec times[2];
+};
+
+struct apply {
+	int root;
+	struct ctr_apply_opts o;
+	bool do_chown;
+	uid_t euid;
+	gid_t egid;
+	struct archive *ar;
+	ctr_archive_read_fn read;
+	void *ud;
+	ctr_error *read_err;
+	int read_failed;
+	bool read_eof;
+	unsigned char *rbuf;
+	ctr_hasher *hash;
+	uint64_t tar_bytes, entries, file_bytes;
+
+	/* The reader's one-entry cache of the last parent directory. */
+	char *cache_path;
+	struct apply_dir *cache_dir;
+
+	bool pool_on;
+	struct apply_pool pool;
+	struct strset pending; /* "dev:ino/base" handed to workers */
+	struct strset touched; /* DELETE mode: names this layer created, and their ancestors */
+
+	struct deferred_dir *dirs;
+	size_t n_dirs, cap_dirs;
+
+	const char *entry; /* raw name of the current entry, for errors */
+};
+
+/* Errors naming the current entry (apply.c). */
+int ap_eerr(struct apply *a, ctr_error **err, int code, int e, const char *what);
+int ap_eerrno(struct apply *a, ctr_error **err, int e, const char *what);
+/* libarchive failed: the source's own error when it was the source. */
+int ap_archive_fail(struct apply *a, ctr_error **err);
+
+/* Namespace helpers, reader thread only (apply.c). */
+int ap_open_dir(struct apply *a, const char *path, bool create, int flags, ctr_error **err);
+void ap_cache_drop(struct apply *a);
+int ap_wait_if_pending(struct apply *a, const struct apply_dir *d, const char *base, ctr_error **err);
+int ap_prepare_slot(struct apply *a, struct apply_dir *d, const char *base, bool want_dir, ctr_error **err);
+int ap_add_pending(struct apply *a, const struct apply_dir *d, const char *base, ctr_error **err);
+
+/* Entry handlers (apply-entry.c). m may be taken over (zeroed) by
+ * ap_do_regular when the file goes to a worker. */
+int ap_read_meta(struct apply *a, struct archive_entry *e, struct apply_meta *m, ctr_error **err);
+int ap_do_regular(struct apply *a, struct archive_entry *e, struct apply_dir *d, const char *base,
+		  struct apply_meta *m, ctr_error **err);
+int ap_do_dir(struct apply *a, struct apply_dir *d, const char *parent, const char *base,
+	      const struct apply_meta *m, ctr_error **err);
+int ap_do_link(struct apply *a, struct archive_entry *e, struct apply_dir *d, const char *name,
+	       const char *base, ctr_error **err);
+int ap_do_special(struct apply *a, struct archive_entry *e, struct apply_dir *d, const char *base,
+		  const struct apply_meta *m, ctr_error **err);
 
 #endif
