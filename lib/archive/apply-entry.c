@@ -32,6 +32,7 @@ int ap_read_meta(struct apply *a, struct archive_entry *e, struct apply_meta *m,
 	m->uid = (uid_t)archive_entry_uid(e);
 	m->gid = (gid_t)archive_entry_gid(e);
 	m->chown = a->do_chown;
+	m->unprivileged = a->euid != 0;
 	m->times[1].tv_sec = archive_entry_mtime(e);
 	m->times[1].tv_nsec = archive_entry_mtime_nsec(e);
 	m->times[0] = m->times[1];
@@ -90,7 +91,8 @@ static int meta_at(struct apply *a, int dfd, const char *base, const struct appl
 			const struct apply_xattr *x = &m->xattrs[i];
 			if (lsetxattr(p, x->name, x->value, x->len, 0) < 0) {
 				/* user.* is not allowed on symlinks and devices */
-				if (errno == ENOTSUP || (errno == EPERM && !strncmp(x->name, "user.", 5)))
+				if (apply_xattr_ignorable(m, x->name, errno) ||
+				    (errno == EPERM && !strncmp(x->name, "user.", 5)))
 					continue;
 				return ap_eerrno(a, err, errno, "set xattr");
 			}

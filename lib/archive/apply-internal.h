@@ -31,12 +31,17 @@ struct apply_meta {
 	uid_t uid;
 	gid_t gid;
 	bool chown;
+	/* Not root: security.* and trusted.* xattrs that the kernel refuses
+	 * (EPERM) are dropped like ownership is, as GNU tar run by a user. */
+	bool unprivileged;
 	struct timespec times[2]; /* atime, mtime */
 	struct apply_xattr *xattrs;
 	size_t n_xattrs;
 };
 
 void apply_meta_clear(struct apply_meta *m);
+/* Whether a failed set of xattr name with errno e may be ignored. */
+bool apply_xattr_ignorable(const struct apply_meta *m, const char *name, int e);
 
 /* A directory fd resolved inside the layer, shared by the reader's cache and
  * queued jobs. Freed when the last reference goes. */

@@ -31,6 +31,13 @@ void apply_meta_clear(struct apply_meta *m)
 	m->n_xattrs = 0;
 }
 
+bool apply_xattr_ignorable(const struct apply_meta *m, const char *name, int e)
+{
+	if (e == ENOTSUP)
+		return true; /* the file system has no xattrs of this kind */
+	return e == EPERM && m->unprivileged && strncmp(name, "user.", 5) != 0;
+}
+
 struct apply_dir *apply_dir_ref(struct apply_dir *d)
 {
 	__atomic_add_fetch(&d->refs, 1, __ATOMIC_RELAXED);
@@ -68,8 +75,8 @@ int apply_meta_fd(int fd, const char *name, const struct apply_meta *m, bool set
 	for (size_t i = 0; i < m->n_xattrs; i++) {
 		const struct apply_xattr *x = &m->xattrs[i];
 		if (fsetxattr(fd, x->name, x->value, x->len, 0) < 0) {
-			if (errno == ENOTSUP)
-				continue; /* the file system has no xattrs of this kind */
+			if (apply_xattr_ignorable(m, x->name, errno))
+				continue;
 			return ctr_err_errno(err, errno, "apply: %.300s: set xattr %.100s", name, x->name);
 		}
 	}

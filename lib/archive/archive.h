@@ -39,7 +39,8 @@ struct ctr_apply_opts {
 	 * 1 writes everything from the reader thread, at most 8. */
 	unsigned workers;
 	/* Never chown (also implied when not running as root: files then
-	 * belong to the caller, as with GNU tar run by a user). */
+	 * belong to the caller, as with GNU tar run by a user; security.* and
+	 * trusted.* xattrs the kernel refuses to a user are dropped too). */
 	bool no_chown;
 	/* Also set xattrs outside user.* and security.capability (trusted.*,
 	 * security.*, system.*). trusted.overlay.* is never taken from a layer:

@@ -17,10 +17,10 @@
 #include "util/fs.h"
 #include "util/macro.h"
 
+static bool is_root;
 static char base[256];   /* per-test tmp dir */
 static char layer[300];  /* base/layer */
 static char victim[300]; /* base/victim: must never change */
-static bool is_root;
 
 static void put(const char *dir, const char *name, const char *content, mode_t mode)
 {
@@ -38,6 +38,18 @@ static void mkd(const char *dir, const char *name, mode_t mode)
 	char p[1024];
 	snprintf(p, sizeof(p), "%s/%s", dir, name);
 	assert_int_equal(mkdir(p, mode), 0);
+}
+
+/* Read-only directories from a layer block removal when not root. */
+static void make_writable(const char *dir)
+{
+	if (is_root)
+		return;
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "chmod -R u+rwX '%s' 2>/dev/null", dir);
+	if (system(cmd) != 0) {
+		/* nothing there yet */
+	}
 }
 
 static int setup(void **state)
@@ -61,12 +73,14 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
+	make_writable(base);
 	ctr_rm_rf_at(AT_FDCWD, base, NULL);
 	return 0;
 }
 
 static void reset_layer(void)
 {
+	make_writable(layer);
 	assert_int_equal(ctr_rm_rf_at(AT_FDCWD, layer, NULL), 0);
 	assert_int_equal(mkdir(layer, 0755), 0);
 }
@@ -161,10 +175,12 @@ static struct buf types_tar(unsigned char **bigp, size_t *bign)
 	tarb_hardlink(&t, "d/hl", "d/f");
 	struct tent fifo = {.name = "fifo", .type = AE_IFIFO, .perm = 0600};
 	tarb_add(&t, &fifo);
-	struct tent cdev = {.name = "null", .type = AE_IFCHR, .perm = 0666, .maj = 1, .min = 3};
-	tarb_add(&t, &cdev);
-	struct tent bdev = {.name = "loop", .type = AE_IFBLK, .perm = 0660, .maj = 7, .min = 0, .gid = 6};
-	tarb_add(&t, &bdev);
+	if (is_root) { /* mknod of devices needs CAP_MKNOD */
+		struct tent cdev = {.name = "null", .type = AE_IFCHR, .perm = 0666, .maj = 1, .min = 3};
+		tarb_add(&t, &cdev);
+		struct tent bdev = {.name = "loop", .type = AE_IFBLK, .perm = 0660, .maj = 7, .min = 0, .gid = 6};
+		tarb_add(&t, &bdev);
+	}
 	struct tent ro = {.name = "ro/", .type = AE_IFDIR, .perm = 0555, .mtime = 1100000000};
 	tarb_add(&t, &ro);
 	struct tent rox = {.name = "ro/x", .type = AE_IFREG, .perm = 0444, .data = "x", .len = 1};
@@ -203,7 +219,7 @@ static void check_types(unsigned workers)
 	ctr_digest_buf(CTR_DIGEST_SHA256, tar.p, tar.len, want, NULL);
 	assert_string_equal(st.diff_id, want);
 	assert_int_equal(st.tar_bytes, tar.len);
-	assert_int_equal(st.entries, 16);
+	assert_int_equal(st.entries, is_root ? 16 : 14);
 
 	struct stat s = lst("d");
 	assert_true(S_ISDIR(s.st_mode));
@@ -251,13 +267,15 @@ static void check_types(unsigned workers)
 	s = lst("fifo");
 	assert_true(S_ISFIFO(s.st_mode));
 	assert_int_equal(s.st_mode & 07777, 0600);
-	s = lst("null");
-	assert_true(S_ISCHR(s.st_mode));
-	assert_int_equal(s.st_rdev, makedev(1, 3));
-	assert_int_equal(s.st_mode & 07777, 0666);
-	s = lst("loop");
-	assert_true(S_ISBLK(s.st_mode));
-	assert_int_equal(s.st_rdev, makedev(7, 0));
+	if (is_root) {
+		s = lst("null");
+		assert_true(S_ISCHR(s.st_mode));
+		assert_int_equal(s.st_rdev, makedev(1, 3));
+		assert_int_equal(s.st_mode & 07777, 0666);
+		s = lst("loop");
+		assert_true(S_ISBLK(s.st_mode));
+		assert_int_equal(s.st_rdev, makedev(7, 0));
+	}
 
 	s = lst("ro");
 	assert_int_equal(s.st_mode & 07777, 0555);
@@ -275,7 +293,7 @@ static void check_types(unsigned workers)
 	free(c);
 
 	if (!is_root) {
-		printf("SKIP ownership and privileged-xattr asserts: not running as root\n");
+		printf("SKIP ownership, device and security.capability asserts: not running as root\n");
 	} else {
 		s = lst("d");
 		assert_int_equal(s.st_uid, 1000);
@@ -451,9 +469,8 @@ static void test_breakouts(void **state)
 	assert_true(exists("victim/evil"));
 	assert_true(S_ISLNK(lst("esc").st_mode));
 	ATTEMPT("absolute symlink", OV, CTR_EINVAL, "abs/evil", {'s', "abs", abs_victim}, {'f', "abs/evil"});
-	ATTEMPT("symlink to /", OV, 0, NULL, {'s', "root", "/"}, {'f', "root/evil"}, {'c', "root/dev"});
+	ATTEMPT("symlink to /", OV, 0, NULL, {'s', "root", "/"}, {'f', "root/evil"});
 	assert_true(exists("evil"));
-	assert_true(S_ISCHR(lst("dev").st_mode));
 
 	/* A symlink swapped in for a directory, then a file under that name. */
 	ATTEMPT("swap dir for symlink", OV, CTR_EINVAL, "d/evil", {'d', "d/"}, {'f', "d/a"},
@@ -492,9 +509,11 @@ static void test_breakouts(void **state)
 	 * the layer only) or refused when they name "." or "..". */
 	ATTEMPT("whiteout dotdot", DEL, 0, NULL, {'f', "../.wh.secret"}, {'f', "a/../../.wh.victim"},
 		{'f', "../.wh.sub"});
-	ATTEMPT("whiteout dotdot overlay", OV, 0, NULL, {'f', "../.wh.secret"}, {'f', "a/../../.wh.victim"});
-	assert_true(S_ISCHR(lst("secret").st_mode));
-	assert_true(S_ISCHR(lst("victim").st_mode));
+	if (is_root) {
+		ATTEMPT("whiteout dotdot overlay", OV, 0, NULL, {'f', "../.wh.secret"}, {'f', "a/../../.wh.victim"});
+		assert_true(S_ISCHR(lst("secret").st_mode));
+		assert_true(S_ISCHR(lst("victim").st_mode));
+	}
 	ATTEMPT("whiteout absolute", DEL, 0, NULL, {'f', "/../.wh.victim"});
 	ATTEMPT("whiteout of ..", DEL, CTR_EINVAL, ".wh..", {'f', ".wh.."});
 	ATTEMPT("whiteout of .. in dir", OV, CTR_EINVAL, "d/.wh..", {'d', "d/"}, {'f', "d/.wh.."});
@@ -506,12 +525,20 @@ static void test_breakouts(void **state)
 	assert_false(exists("victim/secret"));
 	ATTEMPT("opaque through symlink", DEL, 0, NULL, {'s', "s", abs_victim}, {'f', "s/.wh..wh..opq"},
 		{'s', "u", "../../victim"}, {'f', "u/.wh..wh..opq"});
-	ATTEMPT("opaque through symlink overlay", OV, CTR_EINVAL, "s/.wh..wh..opq", {'s', "s", abs_victim},
+	if (is_root)
+		ATTEMPT("opaque through symlink overlay", OV, CTR_EINVAL, "s/.wh..wh..opq", {'s', "s", abs_victim},
 		{'f', "s/.wh..wh..opq"});
 
-	/* Device nodes escaping by name are clamped like files. */
-	ATTEMPT("device dotdot", OV, 0, NULL, {'c', "../victim/null"});
-	assert_true(S_ISCHR(lst("victim/null").st_mode));
+	/* Device nodes escaping by name or through a symlink are clamped
+	 * like files; without CAP_MKNOD they are refused. */
+	if (is_root) {
+		ATTEMPT("device dotdot", OV, 0, NULL, {'c', "../victim/null"}, {'s', "root", "/"},
+			{'c', "root/dev"});
+		assert_true(S_ISCHR(lst("victim/null").st_mode));
+		assert_true(S_ISCHR(lst("dev").st_mode));
+	} else {
+		ATTEMPT("device unprivileged", OV, CTR_EPERM, "null", {'c', "../victim/null"});
+	}
 
 	/* Very long names. */
 	char *huge = malloc(5001);
@@ -538,6 +565,10 @@ static void test_breakouts(void **state)
 static void test_whiteouts_overlay(void **state)
 {
 	(void)state;
+	if (!is_root) {
+		printf("SKIP overlay whiteouts: trusted.overlay.opaque needs CAP_SYS_ADMIN (not root)\n");
+		return;
+	}
 	reset_layer();
 	struct tarb t;
 	tarb_init(&t, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
@@ -732,6 +763,10 @@ static void test_pool_ordering(void **state)
 static void test_vs_gnu_tar(void **state)
 {
 	(void)state;
+	if (!is_root) {
+		printf("SKIP GNU tar comparison: the tree has devices and owners (not root)\n");
+		return;
+	}
 	struct tarb t;
 	tarb_init(&t, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
 	static unsigned char blob[1500000];
