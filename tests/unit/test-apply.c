@@ -354,6 +354,27 @@ static void test_gnu_longnames_and_xattr_opts(void **state)
 	assert_int_equal(readlink(p, got, sizeof(got)), 259);
 	free(tar.p);
 
+	/* Non-ASCII names: UTF-8 in a pax header (read in the C locale) and
+	 * raw non-UTF-8 bytes in a ustar header land byte for byte. */
+	reset_layer();
+	tarb_init(&t, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
+	tarb_file(&t, "caf\xc3\xa9-\xe2\x98\x83-\xe4\xb8\xad\xe6\x96\x87\xe5\x90\x8d\xe5\xad\x97\xe5\x90\x8d"
+		      "\xe5\xad\x97\xe5\x90\x8d\xe5\xad\x97\xe5\x90\x8d\xe5\xad\x97\xe5\x90\x8d\xe5\xad\x97-long-enough-"
+		      "to-need-a-pax-path-record-because-ustar-only-has-100-bytes-of-name-field", "u");
+	tar = tarb_finish(&t);
+	assert_int_equal(apply_buf(&tar, NULL, NULL, NULL), 0);
+	assert_true(exists("caf\xc3\xa9-\xe2\x98\x83-\xe4\xb8\xad\xe6\x96\x87\xe5\x90\x8d\xe5\xad\x97\xe5\x90\x8d"
+			   "\xe5\xad\x97\xe5\x90\x8d\xe5\xad\x97\xe5\x90\x8d\xe5\xad\x97\xe5\x90\x8d\xe5\xad\x97-long-enough-"
+			   "to-need-a-pax-path-record-because-ustar-only-has-100-bytes-of-name-field"));
+	free(tar.p);
+	reset_layer();
+	tarb_init(&t, ARCHIVE_FORMAT_TAR_USTAR);
+	tarb_file(&t, "raw-\xff\xfe", "r");
+	tar = tarb_finish(&t);
+	assert_int_equal(apply_buf(&tar, NULL, NULL, NULL), 0);
+	assert_true(exists("raw-\xff\xfe"));
+	free(tar.p);
+
 	/* all_xattrs lets trusted.* through, but never trusted.overlay.*:
 	 * a layer must not steer overlayfs. */
 	reset_layer();
