@@ -77,11 +77,21 @@ void apply_job_free(struct apply_job *j);
  * the job's content and metadata. */
 int apply_write_job(struct apply_job *j, ctr_error **err);
 
+/* One queue per worker; a job goes to the queue of its directory (inode
+ * modulo the workers). Creating files in one directory serialises on that
+ * directory's lock in the kernel, so workers spread over directories
+ * instead of queueing behind each other in the same one. */
+struct apply_queue {
+	struct apply_job *head, *tail;
+	pthread_cond_t cv; /* a job was queued here, or stop was set */
+	struct apply_pool *pool;
+	unsigned idx;
+};
+
 struct apply_pool {
 	pthread_mutex_t mu;
-	pthread_cond_t cv_work;  /* a job was queued or stop was set */
 	pthread_cond_t cv_done;  /* a job finished */
-	struct apply_job *head, *tail;
+	struct apply_queue q[8];
 	size_t bytes, jobs;      /* queued or running */
 	size_t max_bytes, max_jobs;
 	bool stop;

@@ -103,17 +103,18 @@ int apply_write_job(struct apply_job *j, ctr_error **err)
 
 static void *worker(void *arg)
 {
-	struct apply_pool *p = arg;
+	struct apply_queue *q = arg;
+	struct apply_pool *p = q->pool;
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
-		while (!p->head && !p->stop)
-			pthread_cond_wait(&p->cv_work, &p->mu);
-		if (!p->head)
+		while (!q->head && !p->stop)
+			pthread_cond_wait(&q->cv, &p->mu);
+		if (!q->head)
 			break; /* stop and nothing left */
-		struct apply_job *j = p->head;
-		p->head = j->next;
-		if (!p->head)
-			p->tail = NULL;
+		struct apply_job *j = q->head;
+		q->head = j->next;
+		if (!q->head)
+			q->tail = NULL;
 		bool skip = p->stop || p->failed;
 		pthread_mutex_unlock(&p->mu);
 
@@ -141,14 +142,18 @@ int apply_pool_start(struct apply_pool *p, unsigned n, size_t max_bytes, ctr_err
 {
 	memset(p, 0, sizeof(*p));
 	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->cv_work, NULL);
 	pthread_cond_init(&p->cv_done, NULL);
+	for (unsigned i = 0; i < CTR_ARRAY_SIZE(p->q); i++) {
+		pthread_cond_init(&p->q[i].cv, NULL);
+		p->q[i].pool = p;
+		p->q[i].idx = i;
+	}
 	p->max_bytes = max_bytes;
 	p->max_jobs = 1024;
 	if (n > CTR_ARRAY_SIZE(p->threads))
 		n = CTR_ARRAY_SIZE(p->threads);
 	for (unsigned i = 0; i < n; i++) {
-		int r = pthread_create(&p->threads[i], NULL, worker, p);
+		int r = pthread_create(&p->threads[i], NULL, worker, &p->q[i]);
 		if (r != 0) {
 			apply_pool_stop(p);
 			return ctr_err(err, r == EAGAIN ? CTR_EUNAVAILABLE : CTR_EIO, r, "apply: start worker");
@@ -165,15 +170,16 @@ void apply_pool_submit(struct apply_pool *p, struct apply_job *j)
 	 * empty, so the bound can never deadlock the reader. */
 	while (p->jobs > 0 && (p->bytes + j->size > p->max_bytes || p->jobs >= p->max_jobs))
 		pthread_cond_wait(&p->cv_done, &p->mu);
+	struct apply_queue *q = &p->q[(unsigned long long)j->dir->ino % p->n_threads];
 	j->next = NULL;
-	if (p->tail)
-		p->tail->next = j;
+	if (q->tail)
+		q->tail->next = j;
 	else
-		p->head = j;
-	p->tail = j;
+		q->head = j;
+	q->tail = j;
 	p->bytes += j->size;
 	p->jobs++;
-	pthread_cond_signal(&p->cv_work);
+	pthread_cond_signal(&q->cv);
 	pthread_mutex_unlock(&p->mu);
 }
 
@@ -198,22 +204,26 @@ void apply_pool_stop(struct apply_pool *p)
 {
 	pthread_mutex_lock(&p->mu);
 	p->stop = true;
-	pthread_cond_broadcast(&p->cv_work);
+	for (unsigned i = 0; i < CTR_ARRAY_SIZE(p->q); i++)
+		pthread_cond_broadcast(&p->q[i].cv);
 	pthread_mutex_unlock(&p->mu);
 	for (unsigned i = 0; i < p->n_threads; i++)
 		pthread_join(p->threads[i], NULL);
 	p->n_threads = 0;
-	/* Threads drain the queue before exiting (skipping the writes); with
-	 * no threads at all, free what is left here. */
-	while (p->head) {
-		struct apply_job *j = p->head;
-		p->head = j->next;
-		apply_job_free(j);
+	/* Threads drain their queues before exiting (skipping the writes);
+	 * free anything left (no threads were started). */
+	for (unsigned i = 0; i < CTR_ARRAY_SIZE(p->q); i++) {
+		struct apply_queue *q = &p->q[i];
+		while (q->head) {
+			struct apply_job *j = q->head;
+			q->head = j->next;
+			apply_job_free(j);
+		}
+		q->tail = NULL;
+		pthread_cond_destroy(&q->cv);
 	}
-	p->tail = NULL;
 	ctr_error_free(p->err);
 	p->err = NULL;
-	pthread_cond_destroy(&p->cv_work);
 	pthread_cond_destroy(&p->cv_done);
 	pthread_mutex_destroy(&p->mu);
 }
