@@ -17,7 +17,9 @@
 #include "util/digest.h"
 
 /* A byte source. Fills up to len bytes of buf and returns how many (> 0),
- * 0 at end of stream, or a negative CTR_E* code with *err filled. */
+ * 0 at end of stream, or a negative CTR_E* code with *err filled. The
+ * source is also where a caller counts progress and cancels: returning
+ * CTR_ECANCELED stops apply with that code. */
 typedef ssize_t (*ctr_archive_read_fn)(void *ud, void *buf, size_t len, ctr_error **err);
 
 /* ---- apply ------------------------------------------------------------- */

@@ -910,7 +910,38 @@ static void test_bad_streams(void **state)
 	assert_int_equal(ctr_archive_apply(dfd, memsrc_read, &m, NULL, NULL, &err), CTR_EIO);
 	assert_non_null(strstr(ctr_error_message(err), "test source failed"));
 	ctr_error_free(err);
+	err = NULL;
 	close(dfd);
+
+	/* A worker's failure stops the apply with its error: the kernel
+	 * refuses a malformed file capability (root: as a user it is
+	 * dropped like ownership). */
+	if (is_root) {
+		for (unsigned w = 1; w <= 4; w += 3) {
+			tarb_init(&t, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
+			for (int i = 0; i < 300; i++) {
+				char n[32];
+				snprintf(n, sizeof(n), "f%03d", i);
+				struct tent fe = {.name = n, .type = AE_IFREG, .data = "x", .len = 1};
+				if (i == 100) {
+					fe.xname[0] = "security.capability";
+					fe.xval[0] = "bad";
+					fe.xlen[0] = 3;
+				}
+				tarb_add(&t, &fe);
+			}
+			struct buf bad = tarb_finish(&t);
+			reset_layer();
+			struct ctr_apply_opts o = {.workers = w};
+			assert_int_equal(apply_buf(&bad, &o, NULL, &err), CTR_EINVAL);
+			if (!strstr(ctr_error_message(err), "f100"))
+				fprintf(stderr, "message: %s\n", ctr_error_message(err));
+			assert_non_null(strstr(ctr_error_message(err), "f100"));
+			ctr_error_free(err);
+			err = NULL;
+			free(bad.p);
+		}
+	}
 
 	/* an empty stream and a stream of only end-of-archive blocks are
 	 * empty layers; trailing padding is part of the diff_id */
