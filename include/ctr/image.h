@@ -39,6 +39,16 @@ CTR_EXPORT int ctr_image_rootfs(char ***diff_ids, const ctr_image *i, ctr_error 
 /* The chain ID of the top layer (the snapshot name of the unpacked image). */
 CTR_EXPORT int ctr_image_chain_id(char **out, const ctr_image *i, ctr_error **err);
 
+/* Unpacks the image's layers for this host's platform into snapshotter
+ * (NULL: "overlayfs"), each committed under its chain ID and checked
+ * against the config's diff_ids (containerd's Image.Unpack). Layers
+ * already unpacked are skipped; concurrent unpacks of the same chain ID
+ * wait for each other. Takes call options (namespace, lease). */
+CTR_EXPORT int ctr_image_unpack(ctr_image *i, const char *snapshotter, const ctr_opt *const *opts,
+				size_t n_opts, ctr_error **err);
+/* *out = 1 when the top layer's snapshot exists in snapshotter. */
+CTR_EXPORT int ctr_image_is_unpacked(int *out, const ctr_image *i, const char *snapshotter, ctr_error **err);
+
 /* CTR_ENOTFOUND, CTR_EINVAL (bad name). */
 CTR_EXPORT int ctr_client_get_image(ctr_image **out, ctr_client *c, const char *name,
 				    const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
