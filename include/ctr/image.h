@@ -49,6 +49,23 @@ CTR_EXPORT int ctr_image_unpack(ctr_image *i, const char *snapshotter, const ctr
 /* *out = 1 when the top layer's snapshot exists in snapshotter. */
 CTR_EXPORT int ctr_image_is_unpacked(int *out, const ctr_image *i, const char *snapshotter, ctr_error **err);
 
+/* Bytes of the content the image needs on this host's platform: the
+ * target (and index), manifest, config and layers (containerd's
+ * image.Size). */
+CTR_EXPORT int ctr_image_size(int64_t *out, const ctr_image *i, ctr_error **err);
+/* "os/arch[/variant]" of the manifest chosen for this host. Free with ctr_free. */
+CTR_EXPORT int ctr_image_platform(char **out, const ctr_image *i, ctr_error **err);
+/* Every platform the target offers ("os/arch[/variant]", an index's
+ * entries or the config's one), NULL-terminated; free with ctr_strv_free. */
+CTR_EXPORT int ctr_image_platforms(char ***out, const ctr_image *i, ctr_error **err);
+/* containerd's images.Check for this host's platform: how many of the
+ * blobs the image needs the namespace has (*present of *required). */
+CTR_EXPORT int ctr_image_check(int64_t *present, int64_t *required, const ctr_image *i, ctr_error **err);
+/* Disk usage: content bytes the namespace holds for the image, and bytes
+ * of its unpacked snapshots in snapshotter (0 when not unpacked). */
+CTR_EXPORT int ctr_image_usage(int64_t *content, int64_t *snapshots, const ctr_image *i,
+			       const char *snapshotter, ctr_error **err);
+
 /* CTR_ENOTFOUND, CTR_EINVAL (bad name). */
 CTR_EXPORT int ctr_client_get_image(ctr_image **out, ctr_client *c, const char *name,
 				    const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
