@@ -282,7 +282,7 @@ static int add_image(struct exp *e, const char *name, ctr_error **err)
 	if (r == 0)
 		r = ctr_md_image_get(&img, e->c->db, e->ns, name, err);
 	if (r < 0)
-		return ctr_err_prefix(err, r, "image %s", name);
+		return r;
 	struct ctr_desc d = {.media_type = img.media_type, .size = (int64_t)img.size};
 	snprintf(d.digest, sizeof(d.digest), "%s", img.digest);
 	enum ctr_mt_kind k = ctr_media_kind(img.media_type);
