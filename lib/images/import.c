@@ -20,198 +20,10 @@
 #include "client.h"
 #include "error.h"
 #include "image.h"
-#include "images/archive-util.h"
-#include "images/manifest.h"
+#include "images/import.h"
 #include "metadata/metadata.h"
 #include "util/json.h"
 #include "util/macro.h"
-
-#define IMPORT_JSON_MAX CTR_MAX_MANIFEST /* index.json, manifest.json, oci-layout */
-#define IMPORT_MAX_PLATFORMS 16
-#define IMPORT_MAX_DEPTH 16
-#define IMPORT_MAX_PATH 4096
-#define IMPORT_BUF (128 * 1024)
-
-/* ---- options ---- */
-
-struct imp_cfg {
-	struct ctr_platform plats[IMPORT_MAX_PLATFORMS];
-	size_t n_plats;
-	bool all;
-	char *index_name;
-	char *prefix;
-	bool filter_prefix;
-	char *digest_prefix;
-	char **labels;
-};
-
-static void imp_cfg_clear(struct imp_cfg *c)
-{
-	free(c->index_name);
-	free(c->prefix);
-	free(c->digest_prefix);
-	ctr_strv_free(c->labels);
-}
-
-static int set_str(char **dst, const char *s, ctr_error **err)
-{
-	char *d = strdup(s);
-	if (!d)
-		return ctr_err_nomem(err);
-	free(*dst);
-	*dst = d;
-	return 0;
-}
-
-static int apply_platform(void *t, void *ud, ctr_error **err)
-{
-	struct imp_cfg *c = t;
-	if (c->n_plats == IMPORT_MAX_PLATFORMS)
-		return ctr_err(err, CTR_EINVAL, 0, "more than %d platforms", IMPORT_MAX_PLATFORMS);
-	int r = ctr_platform_parse(ud, &c->plats[c->n_plats], err);
-	if (r == 0)
-		c->n_plats++;
-	return r;
-}
-
-CTR_EXPORT ctr_opt *ctr_with_import_platform(const char *spec)
-{
-	return spec ? ctr_opt_make_str(CTR_OPT_IMPORT, "ctr_with_import_platform", apply_platform, spec) : NULL;
-}
-
-static int apply_all(void *t, void *ud, ctr_error **err)
-{
-	((struct imp_cfg *)t)->all = true;
-	return 0;
-}
-
-CTR_EXPORT ctr_opt *ctr_with_import_all_platforms(void)
-{
-	return ctr_opt_make(CTR_OPT_IMPORT, "ctr_with_import_all_platforms", apply_all, NULL, NULL);
-}
-
-static int apply_index_name(void *t, void *ud, ctr_error **err)
-{
-	int r = ctr_md_image_name_validate(ud, err);
-	return r < 0 ? r : set_str(&((struct imp_cfg *)t)->index_name, ud, err);
-}
-
-CTR_EXPORT ctr_opt *ctr_with_import_index_name(const char *name)
-{
-	return name ? ctr_opt_make_str(CTR_OPT_IMPORT, "ctr_with_import_index_name", apply_index_name, name) : NULL;
-}
-
-static int apply_prefix(struct imp_cfg *c, const char *s, bool filter, ctr_error **err)
-{
-	if (!*s)
-		return ctr_err(err, CTR_EINVAL, 0, "empty image name prefix");
-	c->filter_prefix = filter;
-	return set_str(&c->prefix, s, err);
-}
-
-static int apply_base_name(void *t, void *ud, ctr_error **err) { return apply_prefix(t, ud, true, err); }
-static int apply_ref_prefix(void *t, void *ud, ctr_error **err) { return apply_prefix(t, ud, false, err); }
-
-CTR_EXPORT ctr_opt *ctr_with_import_base_name(const char *name)
-{
-	return name ? ctr_opt_make_str(CTR_OPT_IMPORT, "ctr_with_import_base_name", apply_base_name, name) : NULL;
-}
-
-CTR_EXPORT ctr_opt *ctr_with_import_ref_prefix(const char *name)
-{
-	return name ? ctr_opt_make_str(CTR_OPT_IMPORT, "ctr_with_import_ref_prefix", apply_ref_prefix, name) : NULL;
-}
-
-static int apply_digest_refs(void *t, void *ud, ctr_error **err)
-{
-	return set_str(&((struct imp_cfg *)t)->digest_prefix, ud, err);
-}
-
-CTR_EXPORT ctr_opt *ctr_with_import_digest_refs(const char *prefix)
-{
-	return prefix ? ctr_opt_make_str(CTR_OPT_IMPORT, "ctr_with_import_digest_refs", apply_digest_refs, prefix) : NULL;
-}
-
-static void strv_free_ud(void *p) { ctr_strv_free(p); }
-
-static int apply_labels(void *t, void *ud, ctr_error **err)
-{
-	struct imp_cfg *c = t;
-	const char *const *in = ud;
-	int r = ctr_md_labels_validate(in, err);
-	if (r < 0)
-		return r;
-	size_t n = 0;
-	while (in[n])
-		n++;
-	char **v = calloc(n + 1, sizeof(*v));
-	if (!v)
-		return ctr_err_nomem(err);
-	for (size_t i = 0; i < n; i++)
-		if (!(v[i] = strdup(in[i]))) {
-			ctr_strv_free(v);
-			return ctr_err_nomem(err);
-		}
-	ctr_strv_free(c->labels);
-	c->labels = v;
-	return 0;
-}
-
-CTR_EXPORT ctr_opt *ctr_with_import_labels(const char *const *labels)
-{
-	if (!labels)
-		return NULL;
-	size_t n = 0;
-	while (labels[n])
-		n++;
-	char **v = calloc(n + 1, sizeof(*v));
-	if (!v)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		if (!(v[i] = strdup(labels[i]))) {
-			ctr_strv_free(v);
-			return NULL;
-		}
-	return ctr_opt_make(CTR_OPT_IMPORT, "ctr_with_import_labels", apply_labels, v, strv_free_ud);
-}
-
-/* ---- state ---- */
-
-struct file_ent {
-	char *name; /* cleaned path */
-	char digest[CTR_DIGEST_MAX];
-	int64_t size;
-	unsigned char head[8];
-	size_t n_head;
-};
-
-struct link_ent {
-	char *name, *target; /* cleaned; target NULL when it leaves the archive */
-};
-
-struct img_ent {
-	char *name;
-	struct ctr_desc desc;
-};
-
-struct imp {
-	ctr_client *c;
-	struct imp_cfg cfg;
-	struct ctr_arc arc;
-	struct archive *ar;
-	char *buf; /* IMPORT_BUF bytes */
-	struct file_ent *files;
-	size_t n_files, cap_files;
-	struct link_ent *links;
-	size_t n_links, cap_links;
-	char *layout, *index, *dmanifest;
-	size_t layout_len, index_len, dmanifest_len;
-	struct ctr_platform_matcher m;
-	char **visited;
-	size_t n_visited, cap_visited;
-	struct img_ent *imgs;
-	size_t n_imgs, cap_imgs;
-};
 
 static int grow(void **v, size_t *cap, size_t n, size_t size, ctr_error **err)
 {
@@ -247,7 +59,7 @@ static void imp_clear(struct imp *im)
 		ctr_desc_clear(&im->imgs[i].desc);
 	}
 	free(im->imgs);
-	imp_cfg_clear(&im->cfg);
+	ctr_import_cfg_clear(&im->cfg);
 	free(im->buf);
 	if (im->ar)
 		archive_read_free(im->ar);
@@ -255,9 +67,7 @@ static void imp_clear(struct imp *im)
 
 /* ---- paths ---- */
 
-/* Cleans an untrusted archive path: no absolute path, no "..", "." and
- * empty components dropped. *out may be "" (the root). CTR_EINVAL. */
-static int clean_path(const char *in, char **out, ctr_error **err)
+int ctr_import_clean_path(const char *in, char **out, ctr_error **err)
 {
 	if (!in)
 		return ctr_err(err, CTR_EINVAL, 0, "archive entry without a name");
@@ -434,7 +244,7 @@ static bool special_name(const char *p)
 static int read_entry(struct imp *im, struct archive_entry *e, ctr_error **err)
 {
 	_cleanup_free_ char *p = NULL;
-	int r = clean_path(archive_entry_pathname(e), &p, err);
+	int r = ctr_import_clean_path(archive_entry_pathname(e), &p, err);
 	if (r < 0)
 		return r;
 	mode_t type = archive_entry_filetype(e);
@@ -508,182 +318,6 @@ static int read_archive(struct imp *im, int fd, ctr_error **err)
 	}
 }
 
-/* ---- docker archives ---- */
-
-static const struct file_ent *find_file(const struct imp *im, const char *name)
-{
-	for (size_t i = 0; i < im->n_files; i++)
-		if (!strcmp(im->files[i].name, name))
-			return &im->files[i];
-	return NULL;
-}
-
-/* A manifest.json path: cleaned, then a file or a symlink to one. */
-static int docker_lookup(const struct imp *im, const char *path, const struct file_ent **out,
-			 ctr_error **err)
-{
-	_cleanup_free_ char *p = NULL;
-	int r = clean_path(path, &p, err);
-	if (r < 0)
-		return ctr_err_prefix(err, r, "manifest.json");
-	const struct file_ent *f = find_file(im, p);
-	for (size_t i = 0; !f && i < im->n_links; i++)
-		if (!strcmp(im->links[i].name, p) && im->links[i].target)
-			f = find_file(im, im->links[i].target);
-	if (!f)
-		return ctr_err(err, CTR_EINVAL, 0, "manifest.json: \"%.200s\" not in the archive", path);
-	*out = f;
-	return 0;
-}
-
-static json_t *desc_json(const char *mt, const char *digest, int64_t size)
-{
-	return json_pack("{s:s,s:s,s:I}", "mediaType", mt, "digest", digest, "size", (json_int_t)size);
-}
-
-static const char *layer_type(const struct file_ent *f)
-{
-	if (f->n_head >= 2 && f->head[0] == 0x1f && f->head[1] == 0x8b)
-		return CTR_MT_DOCKER_LAYER_GZIP;
-	if (f->n_head >= 4 && f->head[0] == 0x28 && f->head[1] == 0xb5 && f->head[2] == 0x2f && f->head[3] == 0xfd)
-		return CTR_MT_OCI_LAYER_ZSTD;
-	return CTR_MT_DOCKER_LAYER;
-}
-
-static int put_json(struct imp *im, json_t *doc, char *digest, int64_t *size, ctr_error **err)
-{
-	if (!doc)
-		return ctr_err_nomem(err);
-	char *s = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(doc);
-	if (!s)
-		return ctr_err_nomem(err);
-	int r = ctr_arc_put(&im->arc, s, strlen(s), digest, err);
-	*size = (int64_t)strlen(s);
-	free(s);
-	return r;
-}
-
-/* One docker manifest.json entry -> a schema 2 manifest descriptor (with the
- * config's platform), as containerd's ImportIndex writes it. */
-static int docker_manifest(struct imp *im, const json_t *ent, json_t *manifests, ctr_error **err)
-{
-	const char *cfg = ctr_json_str(ent, "Config");
-	const json_t *layers = json_object_get(ent, "Layers"), *tags = json_object_get(ent, "RepoTags");
-	if (!cfg || (layers && !json_is_array(layers) && !json_is_null(layers)) ||
-	    (tags && !json_is_array(tags) && !json_is_null(tags)))
-		return ctr_err(err, CTR_EINVAL, 0, "manifest.json: an entry needs Config, Layers and RepoTags of the right types");
-	const struct file_ent *cf;
-	int r = docker_lookup(im, cfg, &cf, err);
-	if (r < 0)
-		return r;
-	json_t *ls = json_array();
-	json_t *man = json_pack("{s:i,s:s,s:o,s:o}", "schemaVersion", 2, "mediaType", CTR_MT_DOCKER_MANIFEST,
-				"config", desc_json(CTR_MT_DOCKER_CONFIG, cf->digest, cf->size), "layers", ls);
-	if (!man)
-		return ctr_err_nomem(err);
-	size_t i;
-	json_t *v;
-	json_array_foreach(layers, i, v) {
-		const struct file_ent *lf;
-		if (!json_is_string(v))
-			r = ctr_err(err, CTR_EINVAL, 0, "manifest.json: a layer is not a string");
-		else
-			r = docker_lookup(im, json_string_value(v), &lf, err);
-		if (r < 0) {
-			json_decref(man);
-			return r;
-		}
-		json_array_append_new(ls, desc_json(layer_type(lf), lf->digest, lf->size));
-	}
-	char mdigest[CTR_DIGEST_MAX];
-	int64_t msize;
-	if ((r = put_json(im, man, mdigest, &msize, err)) < 0)
-		return ctr_err_prefix(err, r, "write docker manifest");
-
-	json_t *base = desc_json(CTR_MT_DOCKER_MANIFEST, mdigest, msize), *plat = NULL;
-	_cleanup_free_ char *cbuf = NULL;
-	size_t clen;
-	if ((r = ctr_arc_read(im->c, im->arc.ns, cf->digest, CTR_MAX_CONFIG, &cbuf, &clen, err)) < 0) {
-		json_decref(base);
-		return ctr_err_prefix(err, r, "image config %s", cfg);
-	}
-	json_t *cdoc = NULL;
-	struct ctr_platform p;
-	if (ctr_json_parse(cbuf, clen, CTR_MAX_CONFIG, CTR_JSON_MAX_DEPTH, "image config", &cdoc, NULL) == 0 &&
-	    ctr_platform_from_json(cdoc, &p, NULL) == 0) {
-		ctr_platform_normalize(&p);
-		plat = json_pack("{s:s,s:s}", "architecture", p.arch, "os", p.os);
-		if (plat && p.variant[0])
-			json_object_set_new(plat, "variant", json_string(p.variant));
-	}
-	json_decref(cdoc);
-	if (!json_array_size(tags)) {
-		if (plat)
-			json_object_set_new(base, "platform", plat);
-		return json_array_append_new(manifests, base) ? ctr_err_nomem(err) : 0;
-	}
-	json_array_foreach(tags, i, v) {
-		char *norm = NULL;
-		if (!json_is_string(v))
-			r = ctr_err(err, CTR_EINVAL, 0, "manifest.json: a RepoTag is not a string");
-		else
-			r = ctr_arc_normalize_ref(json_string_value(v), &norm, err);
-		if (r < 0)
-			break;
-		char *oci = ctr_arc_oci_ref_name(norm);
-		json_t *d = json_deep_copy(base);
-		if (d && oci)
-			json_object_set_new(d, "annotations",
-					    json_pack("{s:s,s:s}", CTR_ANN_IMAGE_NAME, norm, CTR_ANN_REF_NAME, oci));
-		if (d && plat)
-			json_object_set(d, "platform", plat);
-		free(norm);
-		free(oci);
-		if (!d || json_array_append_new(manifests, d)) {
-			r = ctr_err_nomem(err);
-			break;
-		}
-	}
-	json_decref(plat);
-	json_decref(base);
-	return r;
-}
-
-static int docker_index(struct imp *im, struct ctr_desc *out, ctr_error **err)
-{
-	json_t *doc = NULL;
-	int r = ctr_json_parse(im->dmanifest, im->dmanifest_len, IMPORT_JSON_MAX, CTR_JSON_MAX_DEPTH,
-			       "manifest.json", &doc, err);
-	if (r < 0)
-		return r;
-	if (!json_is_array(doc)) {
-		json_decref(doc);
-		return ctr_err(err, CTR_EINVAL, 0, "manifest.json: not an array");
-	}
-	json_t *manifests = json_array();
-	size_t i;
-	json_t *v;
-	json_array_foreach(doc, i, v) {
-		if (!json_is_object(v))
-			r = ctr_err(err, CTR_EINVAL, 0, "manifest.json: an entry is not an object");
-		else
-			r = docker_manifest(im, v, manifests, err);
-		if (r < 0)
-			break;
-	}
-	json_decref(doc);
-	if (r < 0) {
-		json_decref(manifests);
-		return r;
-	}
-	int64_t size;
-	json_t *idx = json_pack("{s:i,s:o}", "schemaVersion", 2, "manifests", manifests);
-	if ((r = put_json(im, idx, out->digest, &size, err)) < 0)
-		return ctr_err_prefix(err, r, "write index");
-	out->size = size;
-	return (out->media_type = strdup(CTR_MT_OCI_INDEX)) ? 0 : ctr_err_nomem(err);
-}
 
 static int oci_index(struct imp *im, struct ctr_desc *out, ctr_error **err)
 {
@@ -949,7 +583,7 @@ CTR_EXPORT int ctr_client_import(ctr_image ***out, size_t *n_out, ctr_client *c,
 		if (im.layout)
 			r = oci_index(&im, &idx, err);
 		else if (im.dmanifest)
-			r = docker_index(&im, &idx, err);
+			r = ctr_import_docker_index(&im, &idx, err);
 		else
 			r = ctr_err(err, CTR_EINVAL, 0, "unrecognized image format: no oci-layout or manifest.json");
 	}
