@@ -43,8 +43,13 @@ void ctr_arc_end(struct ctr_arc *a, bool failed)
 	if (a->own_lease)
 		ctr_md_lease_delete(a->c->db, a->ns, a->lease, NULL);
 	for (size_t i = 0; i < a->n_added; i++) {
-		if (failed)
-			ctr_md_content_delete(a->c->db, a->ns, a->added[i], NULL);
+		if (failed) {
+			/* Drops the record, and the bytes when no namespace has
+			 * them (under the GC lock, as a delete does). */
+			if (!a->own_lease)
+				ctr_md_lease_delete_resource(a->c->db, a->ns, a->lease, "content", a->added[i], NULL);
+			ctr_content_delete(a->c, a->added[i], CTR_OPTS(a->o_ns), NULL);
+		}
 		free(a->added[i]);
 	}
 	free(a->added);

@@ -31,8 +31,9 @@ struct ctr_arc {
 /* Uses call->lease when given, else creates a temporary lease (expiring in
  * a day, should the process die before ctr_arc_end). */
 int ctr_arc_begin(struct ctr_arc *a, ctr_client *c, const struct ctr_call *call, ctr_error **err);
-/* Deletes the temporary lease; when failed, also drops the namespace's
- * records of the blobs this import added. */
+/* Deletes the temporary lease; when failed, also deletes the blobs this
+ * import added to the namespace (records, the caller's lease's hold on
+ * them, and the bytes when no other namespace has them). */
 void ctr_arc_end(struct ctr_arc *a, bool failed);
 
 /* True when the namespace records digest (size in *size, may be NULL). */

@@ -367,6 +367,7 @@ static void write_tar(const char *path, const struct tent *e, size_t n)
  * active ingests. */
 struct snap {
 	char *content; /* digests joined */
+	char *disk;    /* blob files joined */
 	size_t n_images, n_leases, n_ingests;
 };
 
@@ -384,6 +385,14 @@ static void take(struct snap *s)
 		strcat(s->content, " ");
 	}
 	ctr_content_info_list_free(v, n);
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "ls %s/root/content/blobs/sha256 | tr '\\n' ' '", tmp);
+	FILE *f = popen(cmd, "r");
+	assert_non_null(f);
+	s->disk = calloc(1, 1 << 16);
+	size_t got = fread(s->disk, 1, (1 << 16) - 1, f);
+	s->disk[got] = 0;
+	assert_int_equal(pclose(f), 0);
 	ctr_image **imgs = NULL;
 	assert_int_equal(ctr_client_list_images(&imgs, &s->n_images, c, NULL, 0, NULL, 0, NULL), 0);
 	ctr_image_list_free(imgs, s->n_images);
@@ -398,10 +407,12 @@ static void expect_unchanged(const struct snap *before)
 	struct snap after;
 	take(&after);
 	assert_string_equal(after.content, before->content);
+	assert_string_equal(after.disk, before->disk);
 	assert_int_equal(after.n_images, before->n_images);
 	assert_int_equal(after.n_leases, 0);
 	assert_int_equal(after.n_ingests, 0);
 	free(after.content);
+	free(after.disk);
 }
 
 static void expect_import_fails(const struct tent *e, size_t n, int code)
@@ -422,6 +433,7 @@ static void expect_import_fails(const struct tent *e, size_t n, int code)
 	ctr_error_free(err);
 	expect_unchanged(&before);
 	free(before.content);
+	free(before.disk);
 }
 
 static void sha(const char *s, size_t len, char *out)
