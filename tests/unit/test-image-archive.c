@@ -653,6 +653,210 @@ static void test_export_roundtrip(void **state)
 	json_decref(j);
 }
 
+/* ---- more import and export cases ---- */
+
+static void put_blob(const char *data, char *digest)
+{
+	sha(data, strlen(data), digest);
+	ctr_opt *o = ctr_with_content_expected(digest, (int64_t)strlen(data));
+	ctr_content_writer *w = NULL;
+	char ref[200];
+	snprintf(ref, sizeof(ref), "t-%s", digest + 7);
+	int r = ctr_content_writer_open(&w, c, ref, CTR_OPTS(o), NULL);
+	ctr_opt_free(o);
+	if (r == CTR_EEXISTS)
+		return;
+	assert_int_equal(r, 0);
+	assert_int_equal(ctr_content_writer_write(w, data, strlen(data), NULL), 0);
+	assert_int_equal(ctr_content_writer_commit(w, (int64_t)strlen(data), digest, NULL, NULL), 0);
+	ctr_content_writer_free(w);
+}
+
+static char *tar_list(const char *path)
+{
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "tar -tf %s | tr '\\n' ' '", path);
+	FILE *f = popen(cmd, "r");
+	char *buf = calloc(1, 1 << 16);
+	size_t n = fread(buf, 1, (1 << 16) - 1, f);
+	buf[n] = 0;
+	assert_int_equal(pclose(f), 0);
+	return buf;
+}
+
+static int export_to(const char *path, const char *name, const ctr_opt *const *opts, size_t n, off_t *size)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	const char *names[] = {name};
+	int r = ctr_client_export(c, fd, names, 1, opts, n, NULL);
+	struct stat st;
+	assert_int_equal(fstat(fd, &st), 0);
+	*size = st.st_size;
+	close(fd);
+	return r;
+}
+
+static void test_export_cases(void **state)
+{
+	(void)state;
+	/* An image with a non-distributable layer, made through the API. */
+	const char *layer = "not really a tar";
+	const char *cfg = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}";
+	char dl[CTR_DIGEST_MAX], dc[CTR_DIGEST_MAX], dm[CTR_DIGEST_MAX];
+	put_blob(layer, dl);
+	put_blob(cfg, dc);
+	char *man = NULL;
+	assert_true(asprintf(&man,
+			     "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+			     "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"%s\",\"size\":%zu},"
+			     "\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.nondistributable.v1.tar\",\"digest\":\"%s\",\"size\":%zu}]}",
+			     dc, strlen(cfg), dl, strlen(layer)) > 0);
+	put_blob(man, dm);
+	assert_int_equal(ctr_client_image_create(NULL, c, "docker.io/library/nd:1", "application/vnd.oci.image.manifest.v1+json",
+						 dm, (int64_t)strlen(man), NULL, NULL, 0, NULL), 0);
+	free(man);
+	char out[512];
+	off_t size;
+	snprintf(out, sizeof(out), "%s/nd.tar", tmp);
+	char want[300];
+	snprintf(want, sizeof(want), "blobs/sha256/%s ", dl + 7);
+	assert_int_equal(export_to(out, "docker.io/library/nd:1", NULL, 0, &size), 0);
+	char *l = tar_list(out);
+	assert_non_null(strstr(l, want));
+	free(l);
+	ctr_opt *o = ctr_with_export_skip_non_distributable();
+	assert_int_equal(export_to(out, "docker.io/library/nd:1", CTR_OPTS(o), &size), 0);
+	ctr_opt_free(o);
+	l = tar_list(out);
+	assert_null(strstr(l, want));
+	snprintf(want, sizeof(want), "blobs/sha256/%s ", dc + 7);
+	assert_non_null(strstr(l, want));
+	free(l);
+
+	/* A target that is not a manifest: CTR_EINVAL, nothing written. */
+	assert_int_equal(ctr_client_image_create(NULL, c, "cfg-only", "application/vnd.oci.image.config.v1+json", dc,
+						 (int64_t)strlen(cfg), NULL, NULL, 0, NULL), 0);
+	assert_int_equal(export_to(out, "cfg-only", NULL, 0, &size), CTR_EINVAL);
+	assert_int_equal(size, 0);
+
+	/* A multi-platform index: a platform it lacks is CTR_ENOTFOUND; all
+	 * platforms exports both manifests' blobs. */
+	mkimage("multiarch", "ma", NULL);
+	char p[512];
+	snprintf(p, sizeof(p), "%s/ma.tar", tmp);
+	ctr_image **imgs = NULL;
+	size_t n = 0;
+	ctr_opt *o1 = ctr_with_import_all_platforms(), *o2 = ctr_with_import_index_name("ma-index");
+	assert_int_equal(import_file(p, &imgs, &n, CTR_OPTS(o1, o2), NULL), 0);
+	ctr_opt_free(o1);
+	ctr_opt_free(o2);
+	ctr_image_list_free(imgs, n);
+	o = ctr_with_export_platform("linux/s390x");
+	assert_int_equal(export_to(out, "latest", CTR_OPTS(o), &size), CTR_ENOTFOUND);
+	ctr_opt_free(o);
+	assert_int_equal(size, 0);
+	o1 = ctr_with_export_platform("linux/s390x");
+	o2 = ctr_with_export_all_platforms();
+	assert_int_equal(export_to(out, "latest", CTR_OPTS(o1, o2), &size), CTR_ENOTFOUND);
+	ctr_opt_free(o1);
+	ctr_opt_free(o2);
+	o1 = ctr_with_export_platform("linux/arm64");
+	o2 = ctr_with_export_all_platforms();
+	assert_int_equal(export_to(out, "latest", CTR_OPTS(o1, o2), &size), 0);
+	ctr_opt_free(o1);
+	ctr_opt_free(o2);
+	_cleanup_free_ char *top = layout_top_digest("ma");
+	char mp[600];
+	snprintf(mp, sizeof(mp), "%s/ma/blobs/sha256/%s", tmp, top + 7);
+	json_t *idx = load_json(mp);
+	l = tar_list(out);
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(idx, "manifests"), i, v) {
+		snprintf(want, sizeof(want), "blobs/sha256/%s ", json_string_value(json_object_get(v, "digest")) + 7);
+		assert_non_null(strstr(l, want));
+	}
+	free(l);
+	json_decref(idx);
+	/* Exported, imported into another namespace: the same records. */
+	ctr_opt *ons = ctr_with_call_namespace("other");
+	int fd = open(out, O_RDONLY | O_CLOEXEC);
+	assert_int_equal(ctr_client_import(&imgs, &n, c, fd, CTR_OPTS(ons), NULL), 0);
+	close(fd);
+	assert_int_equal(n, 1);
+	assert_string_equal(ctr_image_name(imgs[0]), "latest");
+	assert_string_equal(ctr_image_namespace(imgs[0]), "other");
+	assert_string_equal(ctr_image_target_digest(imgs[0]), top);
+	ctr_image_list_free(imgs, n);
+	ctr_opt_free(ons);
+}
+
+static void test_import_caller_lease_and_docker_links(void **state)
+{
+	(void)state;
+	/* A legacy docker save: the layer listed through a symlink. */
+	const char *cfg = "{\"architecture\":\"arm\",\"variant\":\"v7\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}";
+	const char *layer = "pretend layer";
+	char dl[CTR_DIGEST_MAX], dc[CTR_DIGEST_MAX];
+	sha(layer, strlen(layer), dl);
+	sha(cfg, strlen(cfg), dc);
+	struct tent t[] = {
+		{"abc/layer.tar", 1, NULL, 0, "../real/layer.tar"},
+		{"real/layer.tar", 0, layer, 0, NULL},
+		{"cfg.json", 0, cfg, 0, NULL},
+		{"manifest.json", 0, "[{\"Config\":\"cfg.json\",\"RepoTags\":[\"alpine:3\",\"example.com:5000/a/b:c\"],\"Layers\":[\"abc/layer.tar\"]}]", 0, NULL},
+	};
+	char p[512];
+	snprintf(p, sizeof(p), "%s/docker.tar", tmp);
+	write_tar(p, t, 4);
+	ctr_opt *oid = ctr_with_lease_id("mine");
+	assert_int_equal(ctr_lease_create(NULL, c, CTR_OPTS(oid), NULL), 0);
+	ctr_opt_free(oid);
+	ctr_opt *ol = ctr_with_lease("mine");
+	ctr_image **imgs = NULL;
+	size_t n = 0;
+	assert_int_equal(import_file(p, &imgs, &n, CTR_OPTS(ol), NULL), 0);
+	ctr_opt_free(ol);
+	assert_int_equal(n, 2);
+	ctr_image *a = find_img(imgs, n, "docker.io/library/alpine:3");
+	find_img(imgs, n, "example.com:5000/a/b:c");
+	json_t *m = content_json(ctr_image_target_digest(a));
+	assert_string_equal(json_string_value(json_object_get(json_object_get(m, "config"), "digest")), dc);
+	json_t *l0 = json_array_get(json_object_get(m, "layers"), 0);
+	assert_string_equal(json_string_value(json_object_get(l0, "digest")), dl);
+	assert_string_equal(json_string_value(json_object_get(l0, "mediaType")), "application/vnd.docker.image.rootfs.diff.tar");
+	json_decref(m);
+	ctr_image_list_free(imgs, n);
+	/* The caller's lease is kept and holds what came in. */
+	char **types = NULL, **ids = NULL;
+	assert_int_equal(ctr_lease_resources(&types, &ids, c, "mine", NULL, 0, NULL), 0);
+	bool has_layer = false;
+	for (size_t i = 0; ids[i]; i++)
+		has_layer |= !strcmp(types[i], "content") && !strcmp(ids[i], dl);
+	assert_true(has_layer);
+	ctr_strv_free(types);
+	ctr_strv_free(ids);
+	assert_int_equal(n_leases(), 1);
+	/* The index built for it: one entry per RepoTag, with the config's
+	 * platform and both name annotations, as containerd writes it. */
+	ctr_opt *oi = ctr_with_import_index_name("dock-index");
+	assert_int_equal(import_file(p, &imgs, &n, CTR_OPTS(oi), NULL), 0);
+	ctr_opt_free(oi);
+	json_t *idx = content_json(ctr_image_target_digest(find_img(imgs, n, "dock-index")));
+	json_t *e0 = json_array_get(json_object_get(idx, "manifests"), 0);
+	json_t *plat = json_object_get(e0, "platform");
+	assert_string_equal(json_string_value(json_object_get(plat, "architecture")), "arm");
+	assert_string_equal(json_string_value(json_object_get(plat, "variant")), "v7");
+	json_t *ann = json_object_get(e0, "annotations");
+	assert_string_equal(json_string_value(json_object_get(ann, "io.containerd.image.name")), "docker.io/library/alpine:3");
+	assert_string_equal(json_string_value(json_object_get(ann, "org.opencontainers.image.ref.name")), "3");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(json_array_get(json_object_get(idx, "manifests"), 1),
+									     "annotations"), "org.opencontainers.image.ref.name")), "c");
+	json_decref(idx);
+	ctr_image_list_free(imgs, n);
+}
+
 /* ---- rootfs ---- */
 
 static void compare_trees(const char *a, const char *b)
@@ -723,6 +927,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_import_multiarch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_export_roundtrip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_export_cases, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_import_caller_lease_and_docker_links, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_rootfs, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
