@@ -586,6 +586,7 @@ static void test_export_roundtrip(void **state)
 	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(j, "manifests"), 0), "digest")), top);
 	json_decref(j);
 	/* ... and, through manifest.json, as a docker archive. */
+	run("skopeo copy -q docker-archive:%s oci:%s/sk2:y", out, tmp);
 	run("skopeo inspect --raw docker-archive:%s > %s/da.json", out, tmp);
 	snprintf(skp, sizeof(skp), "%s/da.json", tmp);
 	j = load_json(skp);
