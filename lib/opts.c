@@ -61,6 +61,7 @@ static const char *kind_name(ctr_opt_kind k)
 		[CTR_OPT_PULL] = "pull", [CTR_OPT_PUSH] = "push",
 		[CTR_OPT_CONTAINER] = "container", [CTR_OPT_SPEC] = "spec",
 		[CTR_OPT_TASK] = "task", [CTR_OPT_SNAPSHOT] = "snapshot",
+		[CTR_OPT_IMPORT] = "import", [CTR_OPT_EXPORT] = "export",
 	};
 	if ((unsigned)k < sizeof(names) / sizeof(names[0]) && names[k])
 		return names[k];

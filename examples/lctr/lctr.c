@@ -113,6 +113,7 @@ static const struct lctr_cmd top_cmds[] = {
 	{"snapshots", "snapshot", lctr_cmd_snapshots, "manage snapshots"},
 	{"gc", NULL, lctr_cmd_gc, "collect garbage and print what was removed"},
 	{"events", NULL, lctr_cmd_events, "stream events from every process using the same state"},
+	{"images-io", NULL, lctr_cmd_images_io, "images import/export (interim; becomes part of images)"},
 };
 
 static void usage_globals(FILE *f)

@@ -77,5 +77,10 @@ int lctr_cmd_namespaces(struct lctr *g, int argc, char **argv);
 int lctr_cmd_leases(struct lctr *g, int argc, char **argv);
 int lctr_cmd_gc(struct lctr *g, int argc, char **argv);
 int lctr_cmd_events(struct lctr *g, int argc, char **argv);
+/* cmd-images-io.c: `images import` and `images export`, for the images
+ * group's table; lctr_cmd_images_io is their interim group "images-io". */
+int lctr_images_import(struct lctr *g, int argc, char **argv);
+int lctr_images_export(struct lctr *g, int argc, char **argv);
+int lctr_cmd_images_io(struct lctr *g, int argc, char **argv);
 
 #endif

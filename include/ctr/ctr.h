@@ -8,6 +8,7 @@
 #include <ctr/container.h>
 #include <ctr/content.h>
 #include <ctr/image.h>
+#include <ctr/archive.h>
 #include <ctr/namespaces.h>
 #include <ctr/snapshot.h>
 #include <ctr/leases.h>

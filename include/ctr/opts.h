@@ -29,7 +29,10 @@ typedef enum ctr_opt_kind {
 	CTR_OPT_CONTAINER = 9,
 	CTR_OPT_SPEC = 10,
 	CTR_OPT_TASK = 11,
-	CTR_OPT_SNAPSHOT = 12
+	CTR_OPT_SNAPSHOT = 12,
+	/* 13 is CTR_OPT_REMOTE (registry options) */
+	CTR_OPT_IMPORT = 14,   /* ctr_client_import */
+	CTR_OPT_EXPORT = 15    /* ctr_client_export */
 } ctr_opt_kind;
 
 /* Applies an option to `target`. Returns 0 or a CTR_E* code; may fill err. */

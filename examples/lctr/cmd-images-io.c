@@ -1,0 +1,186 @@
+/* lctr images import / export (ctr's shapes), and import --from-rootfs
+ * (docker import's). Until the `images` group exists they are reachable
+ * as `lctr images-io import|export`. */
+#include "lctr.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int lctr_images_import(struct lctr *g, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"platform", required_argument, NULL, 'p'},
+		{"all-platforms", no_argument, NULL, 'a'},
+		{"index-name", required_argument, NULL, 'i'},
+		{"base-name", required_argument, NULL, 'b'},
+		{"digests", no_argument, NULL, 'd'},
+		{"label", required_argument, NULL, 'l'},
+		{"from-rootfs", required_argument, NULL, 'r'},
+		/* lctr never unpacks on import: accepted for ctr's scripts. */
+		{"no-unpack", no_argument, NULL, 'N'},
+		{0},
+	};
+	struct lctr_opts o = {0};
+	const char *base = NULL, *rootfs = NULL;
+	bool digests = false;
+	char *labels[33] = {0};
+	size_t n_labels = 0;
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p': lctr_opts_add(&o, ctr_with_import_platform(optarg)); break;
+		case 'a': lctr_opts_add(&o, ctr_with_import_all_platforms()); break;
+		case 'i': lctr_opts_add(&o, ctr_with_import_index_name(optarg)); break;
+		case 'b': base = optarg; break;
+		case 'd': digests = true; break;
+		case 'r': rootfs = optarg; break;
+		case 'N': break;
+		case 'l':
+			if (n_labels == 32) {
+				lctr_opts_free(&o);
+				return lctr_failf("images import: too many labels");
+			}
+			labels[n_labels++] = optarg;
+			break;
+		default:
+			lctr_opts_free(&o);
+			return 2;
+		}
+	}
+	if (argc - optind != 1) {
+		lctr_opts_free(&o);
+		fprintf(stderr, "usage: lctr images import [--platform P] [--all-platforms] [--index-name NAME] "
+				"[--base-name N] [--digests] [--label K=V] FILE|-\n"
+				"       lctr images import --from-rootfs DIR NAME\n");
+		return 2;
+	}
+	ctr_client *cl = lctr_client(g);
+	if (!cl) {
+		lctr_opts_free(&o);
+		return 1;
+	}
+	ctr_error *err = NULL;
+	if (rootfs) {
+		lctr_opts_free(&o);
+		ctr_image *img = NULL;
+		if (ctr_client_import_rootfs(&img, cl, rootfs, argv[optind], NULL, 0, &err) < 0)
+			return lctr_fail("images import", err);
+		printf("%s %s\n", ctr_image_name(img), ctr_image_target_digest(img));
+		ctr_image_free(img);
+		return 0;
+	}
+	/* ctr's default names: "import-<date>" prefixes bare tags. */
+	char prefix[64];
+	if (!base) {
+		time_t now = time(NULL);
+		struct tm tm;
+		localtime_r(&now, &tm);
+		strftime(prefix, sizeof(prefix), "import-%Y-%m-%d", &tm);
+		lctr_opts_add(&o, ctr_with_import_ref_prefix(prefix));
+	} else {
+		lctr_opts_add(&o, ctr_with_import_base_name(base));
+	}
+	if (digests)
+		lctr_opts_add(&o, ctr_with_import_digest_refs(base ? base : prefix));
+	if (n_labels)
+		lctr_opts_add(&o, ctr_with_import_labels((const char *const *)labels));
+	if (o.failed) {
+		lctr_opts_free(&o);
+		return lctr_failf("images import: invalid option");
+	}
+	const char *in = argv[optind];
+	int fd = strcmp(in, "-") ? open(in, O_RDONLY | O_CLOEXEC) : 0;
+	if (fd < 0) {
+		lctr_opts_free(&o);
+		return lctr_failf("images import: open %s: %s", in, strerror(errno));
+	}
+	ctr_image **imgs = NULL;
+	size_t n = 0;
+	int r = ctr_client_import(&imgs, &n, cl, fd, LCTR_OPTS(&o), &err);
+	if (fd > 0)
+		close(fd);
+	lctr_opts_free(&o);
+	if (r < 0)
+		return lctr_fail("images import", err);
+	for (size_t i = 0; i < n; i++)
+		printf("%s %s\n", ctr_image_name(imgs[i]), ctr_image_target_digest(imgs[i]));
+	ctr_image_list_free(imgs, n);
+	return 0;
+}
+
+int lctr_images_export(struct lctr *g, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"platform", required_argument, NULL, 'p'},
+		{"all-platforms", no_argument, NULL, 'a'},
+		{"skip-manifest-json", no_argument, NULL, 'm'},
+		{"skip-non-distributable", no_argument, NULL, 'n'},
+		{0},
+	};
+	struct lctr_opts o = {0};
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p': lctr_opts_add(&o, ctr_with_export_platform(optarg)); break;
+		case 'a': lctr_opts_add(&o, ctr_with_export_all_platforms()); break;
+		case 'm': lctr_opts_add(&o, ctr_with_export_skip_docker_manifest()); break;
+		case 'n': lctr_opts_add(&o, ctr_with_export_skip_non_distributable()); break;
+		default:
+			lctr_opts_free(&o);
+			return 2;
+		}
+	}
+	if (argc - optind < 2) {
+		lctr_opts_free(&o);
+		fprintf(stderr, "usage: lctr images export [--platform P]... [--all-platforms] "
+				"[--skip-manifest-json] [--skip-non-distributable] FILE|- REF...\n");
+		return 2;
+	}
+	if (o.failed) {
+		lctr_opts_free(&o);
+		return lctr_failf("images export: invalid option");
+	}
+	ctr_client *cl = lctr_client(g);
+	if (!cl) {
+		lctr_opts_free(&o);
+		return 1;
+	}
+	const char *outp = argv[optind];
+	bool to_stdout = !strcmp(outp, "-");
+	int fd = to_stdout ? 1 : open(outp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		lctr_opts_free(&o);
+		return lctr_failf("images export: open %s: %s", outp, strerror(errno));
+	}
+	ctr_error *err = NULL;
+	int r = ctr_client_export(cl, fd, (const char *const *)(argv + optind + 1), (size_t)(argc - optind - 1),
+				  LCTR_OPTS(&o), &err);
+	lctr_opts_free(&o);
+	if (!to_stdout) {
+		if (close(fd) < 0 && r == 0) {
+			unlink(outp);
+			return lctr_failf("images export: close %s: %s", outp, strerror(errno));
+		}
+		if (r < 0)
+			unlink(outp);
+	}
+	return r < 0 ? lctr_fail("images export", err) : 0;
+}
+
+static const struct lctr_cmd io_cmds[] = {
+	{"import", NULL, lctr_images_import, "import images from a tar (OCI layout or docker save) or a directory"},
+	{"export", NULL, lctr_images_export, "export images as an OCI layout tar"},
+};
+
+int lctr_cmd_images_io(struct lctr *g, int argc, char **argv)
+{
+	return lctr_dispatch(g, "images-io", io_cmds, sizeof(io_cmds) / sizeof(io_cmds[0]), argc, argv);
+}
