@@ -113,6 +113,9 @@ static const struct lctr_cmd top_cmds[] = {
 	{"snapshots", "snapshot", lctr_cmd_snapshots, "manage snapshots"},
 	{"gc", NULL, lctr_cmd_gc, "collect garbage and print what was removed"},
 	{"events", NULL, lctr_cmd_events, "stream events from every process using the same state"},
+	{"run", NULL, lctr_cmd_run, "run a container"},
+	{"containers", "container c", lctr_cmd_containers, "manage containers"},
+	{"tasks", "task t", lctr_cmd_tasks, "manage tasks"},
 };
 
 static void usage_globals(FILE *f)
