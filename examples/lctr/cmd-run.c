@@ -315,10 +315,11 @@ static void *fwd_thread(void *ud)
 	return NULL;
 }
 
-/* Starts forwarding: every catchable signal but SIGCHLD, SIGPIPE and
- * SIGURG without a terminal (--sig-proxy), SIGWINCH as a resize with one.
- * The signals stay blocked in the calling thread. */
-static int forward_start(struct fwd *w)
+/* Blocks what forward_start forwards: every catchable signal but SIGCHLD,
+ * SIGPIPE and SIGURG without a terminal (--sig-proxy), SIGWINCH (a
+ * resize) with one. Blocked before the process starts, a signal that
+ * arrives early waits for the forwarder instead of killing lctr. */
+static int forward_block(struct fwd *w)
 {
 	sigemptyset(&w->set);
 	if (w->tty) {
@@ -330,8 +331,11 @@ static int forward_start(struct fwd *w)
 			    s != SIGTRAP && s != SIGABRT)
 				sigaddset(&w->set, s);
 	}
-	if (pthread_sigmask(SIG_BLOCK, &w->set, NULL) != 0)
-		return -1;
+	return pthread_sigmask(SIG_BLOCK, &w->set, NULL) != 0 ? -1 : 0;
+}
+
+static int forward_start(struct fwd *w)
+{
 	pthread_t th;
 	if (pthread_create(&th, NULL, fwd_thread, w) != 0)
 		return -1;
@@ -418,7 +422,23 @@ int lctr_task_run(ctr_container *k, struct lctr *g, const struct lctr_cflags *f,
 		if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col && ws.ws_row)
 			ctr_task_resize(t, ws.ws_col, ws.ws_row, NULL);
 	}
+	if (!detach) {
+		/* Owned by the forwarding thread until the process exits. */
+		w = calloc(1, sizeof(*w));
+		ctr_opt *nso = ctr_with_call_namespace(ctr_container_namespace(k));
+		if (w && nso &&
+		    ctr_task_load(&w->task, ctr_container_client(k), ctr_container_id(k), CTR_OPTS(nso), NULL) == 0) {
+			w->tty = tty;
+			forward_block(w);
+		} else {
+			free(w);
+			w = NULL;
+		}
+		ctr_opt_free(nso);
+	}
 	if (ctr_task_start(t, &err) < 0) {
+		if (w)
+			pthread_sigmask(SIG_UNBLOCK, &w->set, NULL);
 		rc = lctr_fail(what, err);
 		goto fail;
 	}
@@ -426,17 +446,11 @@ int lctr_task_run(ctr_container *k, struct lctr *g, const struct lctr_cflags *f,
 		ctr_task_free(t);
 		return 0;
 	}
-	/* Owned by the forwarding thread until the process exits. */
-	w = calloc(1, sizeof(*w));
-	ctr_opt *nso = ctr_with_call_namespace(ctr_container_namespace(k));
-	if (w && nso && ctr_task_load(&w->task, ctr_container_client(k), ctr_container_id(k), CTR_OPTS(nso),
-				      NULL) == 0) {
-		w->tty = tty;
+	if (w) {
 		if (tty)
 			resize(w);
 		forward_start(w); /* best effort, as in ctr */
 	}
-	ctr_opt_free(nso);
 	uint32_t status = 0;
 	if (ctr_task_wait(t, -1, &status, NULL, &err) < 0) {
 		lctr_tty_reset();
@@ -452,6 +466,10 @@ int lctr_task_run(ctr_container *k, struct lctr *g, const struct lctr_cflags *f,
 	ctr_task_free(t);
 	return rc;
 fail:
+	if (w) {
+		ctr_task_free(w->task);
+		free(w);
+	}
 	lctr_tty_reset();
 	ctr_task_delete(t, CTR_DELETE_FORCE, NULL, NULL);
 	ctr_task_free(t);
@@ -480,7 +498,8 @@ int lctr_process_run(ctr_process *p, bool tty, bool detach, const char *what)
 	static struct fwd w;
 	w.proc = p;
 	w.tty = tty;
-	forward_start(&w);
+	if (forward_block(&w) == 0)
+		forward_start(&w);
 	uint32_t status = 0;
 	int r = ctr_process_wait(p, -1, &status, NULL, &err);
 	lctr_tty_reset();
