@@ -85,6 +85,20 @@ wait $pid; rc=$?
 set -e
 [ "$rc" = 43 ] || fail "signal proxy: run exited $rc, want 43"
 
+# lctr run dies (SIGKILL, nothing forwarded): the task runs on and another
+# lctr gets its real status.
+"$LCTR" run --rootfs "$R" hd sh -c 'echo ready; sleep 0.3; exit 11' >"$tmp/hd.out" &
+pid=$!
+wait_for "$tmp/hd.out" ready
+kill -KILL $pid
+wait $pid || true
+set +e
+L t wait hd; rc=$?
+set -e
+[ "$rc" = 11 ] || fail "wait after lctr run died: $rc, want 11"
+L t rm hd
+L c rm hd
+
 # kill --all: every process of the task, -d returns once it runs.
 L run -d --rootfs "$R" all sh -c 'sleep 100 & sleep 100 & wait'
 for _ in $(seq 100); do [ "$(L t ps all | tail -n +2 | wc -l)" -ge 3 ] && break; sleep 0.05; done
