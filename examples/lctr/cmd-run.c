@@ -589,11 +589,13 @@ int lctr_cmd_run(struct lctr *g, int argc, char **argv)
 		ctr_error *err = NULL;
 		/* A task left by a failure is gone by now; the record and
 		 * its snapshot go too (ctr's defer container.Delete). */
-		if (ctr_container_delete(k, CTR_OPTS(ctr_with_snapshot_cleanup()), &err) < 0) {
+		ctr_opt *o = ctr_with_snapshot_cleanup();
+		if (ctr_container_delete(k, (const ctr_opt *const *)&o, 1, &err) < 0) {
 			int r2 = lctr_fail(what, err);
 			if (!rc)
 				rc = r2;
 		}
+		ctr_opt_free(o);
 	}
 	ctr_container_free(k);
 	lctr_cflags_free(&f);
