@@ -128,6 +128,8 @@ static int delete_one(struct lctr *g, const char *id, bool keep_snapshot)
 			rc = lctr_failf("%s: cannot delete a non stopped container: %s", what, status_name(st));
 		else if (ctr_task_delete(t, st == CTR_TASK_CREATED ? CTR_DELETE_FORCE : 0, NULL, &err) < 0)
 			rc = lctr_fail(what, err);
+		else
+			lctr_io_dir_remove(lctr_client(g), id);
 		ctr_task_free(t);
 	}
 	if (!rc) {

@@ -343,6 +343,26 @@ static int forward_start(struct fwd *w)
 	return 0;
 }
 
+int lctr_forward(ctr_container *k, bool tty)
+{
+	struct fwd *w = calloc(1, sizeof(*w));
+	ctr_opt *nso = ctr_with_call_namespace(ctr_container_namespace(k));
+	int r = -1;
+	if (w && nso && ctr_task_load(&w->task, ctr_container_client(k), ctr_container_id(k), CTR_OPTS(nso), NULL) == 0) {
+		w->tty = tty;
+		if (tty)
+			resize(w);
+		if (forward_block(w) == 0 && forward_start(w) == 0)
+			r = 0; /* w belongs to the thread now */
+	}
+	ctr_opt_free(nso);
+	if (r < 0 && w) {
+		ctr_task_free(w->task);
+		free(w);
+	}
+	return r;
+}
+
 static struct termios saved_tio;
 static bool tio_saved;
 
@@ -369,20 +389,29 @@ void lctr_tty_reset(void)
 
 /* The task options for a process's stdio, as ctr's tasks.NewTask picks
  * them: a terminal, --null-io, --log-uri, or the caller's stdio. Detached
- * without a log, output is discarded (nobody would read it). */
-void lctr_io_opts(struct lctr_opts *o, bool tty, bool null_io, const char *log_uri, bool detach)
+ * without a log, the fifos in fifo_dir (for tasks attach; output with no
+ * reader is discarded), or nothing when fifo_dir is NULL. */
+void lctr_io_opts(struct lctr_opts *o, bool tty, bool null_io, const char *log_uri, bool detach,
+		  const char *fifo_dir)
 {
 	if (tty)
 		lctr_opts_add(o, ctr_with_terminal());
-	if (log_uri)
+	if (log_uri) {
 		lctr_opts_add(o, ctr_with_log_uri(log_uri));
-	else if (null_io || detach)
+	} else if (detach && !null_io && fifo_dir) {
+		char in[PATH_MAX], out[PATH_MAX], er[PATH_MAX];
+		snprintf(in, sizeof(in), "%s/stdin", fifo_dir);
+		snprintf(out, sizeof(out), "%s/stdout", fifo_dir);
+		snprintf(er, sizeof(er), "%s/stderr", fifo_dir);
+		lctr_opts_add(o, ctr_with_stdio_fifos(in, out, tty ? NULL : er));
+	} else if (null_io || detach) {
 		lctr_opts_add(o, ctr_with_stdio_null());
-	else
+	} else {
 		lctr_opts_add(o, ctr_with_stdio_inherit());
+	}
 }
 
-static bool spec_has_terminal(const char *spec)
+bool lctr_spec_has_terminal(const char *spec)
 {
 	return spec && (strstr(spec, "\"terminal\":true") || strstr(spec, "\"terminal\": true"));
 }
@@ -395,17 +424,23 @@ int lctr_task_run(ctr_container *k, struct lctr *g, const struct lctr_cflags *f,
 {
 	ctr_error *err = NULL;
 	struct lctr_opts to = {0};
-	bool tty = f->tty || spec_has_terminal(ctr_container_spec(k));
+	bool tty = f->tty || lctr_spec_has_terminal(ctr_container_spec(k));
 	if (tty && f->null_io)
 		return lctr_failf("%s: tty and null-io cannot be used together", what);
 	if (tty && !detach && lctr_tty_raw())
 		return 1;
-	lctr_io_opts(&to, tty, f->null_io, f->log_uri, detach);
+	char *fifos = NULL;
+	if (detach && !f->null_io && !f->log_uri &&
+	    lctr_io_dir_make(&fifos, ctr_container_client(k), ctr_container_id(k), what))
+		return 1;
+	lctr_io_opts(&to, tty, f->null_io, f->log_uri, detach, fifos);
+	free(fifos);
 	ctr_task *t = NULL;
 	int r = ctr_container_new_task(&t, k, LCTR_OPTS(&to), &err);
 	lctr_opts_free(&to);
 	if (r < 0) {
 		lctr_tty_reset();
+		lctr_io_dir_remove(ctr_container_client(k), ctr_container_id(k));
 		return lctr_fail(what, err);
 	}
 	int rc = 0;
@@ -473,6 +508,7 @@ fail:
 	lctr_tty_reset();
 	ctr_task_delete(t, CTR_DELETE_FORCE, NULL, NULL);
 	ctr_task_free(t);
+	lctr_io_dir_remove(ctr_container_client(k), ctr_container_id(k));
 	return rc;
 }
 

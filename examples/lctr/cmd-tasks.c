@@ -227,6 +227,8 @@ static int tasks_rm(struct lctr *g, int argc, char **argv)
 		unsigned flags = force || st == CTR_TASK_CREATED ? CTR_DELETE_FORCE : 0;
 		if (ctr_task_delete(t, flags, NULL, &err) < 0)
 			rc = lctr_fail(what, err);
+		else
+			lctr_io_dir_remove(lctr_client(g), argv[i]);
 		ctr_task_free(t);
 	}
 	return rc;
@@ -353,7 +355,7 @@ static int tasks_exec(struct lctr *g, int argc, char **argv)
 		rc = lctr_fail(what, err);
 		goto out;
 	}
-	lctr_io_opts(&o, tty, null_io, log_uri, detach);
+	lctr_io_opts(&o, tty, null_io, log_uri, detach, NULL);
 	if (ctr_task_exec(&p, t, exec_id, pj, LCTR_OPTS(&o), &err) < 0) {
 		rc = lctr_fail(what, err);
 		goto out;
@@ -593,7 +595,7 @@ int lctr_cmd_tasks(struct lctr *g, int argc, char **argv)
 		{"resume", NULL, tasks_resume, "resume a task ID"},
 		{"metrics", "metric", tasks_metrics, "print a task's cgroup metrics [--format table|json] ID"},
 		{"update", NULL, tasks_update, "update resources [--memory-limit B] [--cpus N] ID"},
-		{"attach", NULL, tasks_unsupported, "not supported yet"},
+		{"attach", NULL, lctr_tasks_attach, "attach to a task started with -d ID"},
 		{"checkpoint", NULL, tasks_unsupported, "not supported yet"},
 	};
 	return lctr_dispatch(g, "tasks", cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv);

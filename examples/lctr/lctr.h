@@ -89,7 +89,19 @@ int lctr_container_create(ctr_container **out, struct lctr *g, const struct lctr
 int lctr_task_run(ctr_container *k, struct lctr *g, const struct lctr_cflags *f, bool detach,
 		  const char *what);
 int lctr_process_run(ctr_process *p, bool tty, bool detach, const char *what);
-void lctr_io_opts(struct lctr_opts *o, bool tty, bool null_io, const char *log_uri, bool detach);
+void lctr_io_opts(struct lctr_opts *o, bool tty, bool null_io, const char *log_uri, bool detach,
+		  const char *fifo_dir);
+bool lctr_spec_has_terminal(const char *spec);
+/* Forwards signals (or, with tty, SIGWINCH as resizes) to k's task from a
+ * thread, until the process exits. */
+int lctr_forward(ctr_container *k, bool tty);
+/* cmd-attach.c: <state>/lctr-io/<ns>/<id>, the fifos of a detached task
+ * that tasks attach opens. _make creates it (mode 0700) and returns its
+ * path (free()); prints errors and returns 1. _remove ignores errors. */
+int lctr_io_dir_make(char **out, ctr_client *cl, const char *id, const char *what);
+char *lctr_io_dir(ctr_client *cl, const char *id);
+void lctr_io_dir_remove(ctr_client *cl, const char *id);
+int lctr_tasks_attach(struct lctr *g, int argc, char **argv);
 int lctr_tty_raw(void);
 void lctr_tty_reset(void);
 /* "SIGTERM", "TERM", "15": the number, or -1. */

@@ -154,6 +154,42 @@ out=$(L run --rm -t --rootfs "$R" notty true </dev/null 2>&1); rc=$?
 set -e
 [ "$rc" = 1 ] && [ "$(echo "$out" | wc -l)" = 1 ] && [[ "$out" == "lctr: "* ]] || fail "-t without a terminal: $rc $out"
 
+# tasks attach to a detached task: stdin in, stdout and stderr out, the
+# task's status; with a terminal too.
+L run -d --rootfs "$R" att sh -c 'read x; echo got-$x; echo to-err >&2; exit 6'
+set +e
+out=$(echo hello | L t attach att 2>"$tmp/att.err"); rc=$?
+set -e
+[ "$rc" = 6 ] && [ "$out" = got-hello ] && [ "$(cat "$tmp/att.err")" = to-err ] || fail "attach: $rc $out"
+L t rm att
+L c rm att
+[ ! -e "$LCTR_STATE/lctr-io/default/att" ] || fail "attach fifos left"
+L run -d -t --rootfs "$R" attt sh -c 'read x; tty; echo got-$x; exit 8'
+out=$(python3 - "$LCTR" <<'EOF'
+import os, pty, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], ["lctr", "tasks", "attach", "attt"])
+time.sleep(0.3)
+os.write(fd, b"hello\r")
+out = b""
+while True:
+    try:
+        b = os.read(fd, 4096)
+    except OSError:
+        break
+    if not b:
+        break
+    out += b
+_, st = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace").replace("\r", "") + "rc=%d\n" % os.waitstatus_to_exitcode(st))
+EOF
+)
+echo "$out" | grep -qx /dev/pts/0 && echo "$out" | grep -qx got-hello && echo "$out" | grep -qx rc=8 ||
+	fail "attach -t: $out"
+L c rm attt
+[ ! -e "$LCTR_STATE/lctr-io" ] || fail "lctr-io left: $(ls -R "$LCTR_STATE/lctr-io")"
+
 # --log-uri gets stdout and stderr.
 L run --rm --log-uri "file://$tmp/log" --rootfs "$R" log sh -c 'echo to-out; echo to-err >&2' >"$tmp/log.tty"
 grep -qx to-out "$tmp/log" && grep -qx to-err "$tmp/log" || fail "log: $(cat "$tmp/log")"
