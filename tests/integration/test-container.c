@@ -5,6 +5,10 @@
  *    spec (the `ctr oci spec` fixture);
  *  - a user name resolves from the container's own snapshot (and a task
  *    from that snapshot runs as that user);
+ *  - an image record whose unpacked snapshot is made here (the unpack
+ *    pipeline is elsewhere) runs through ctr_with_new_snapshot and through
+ *    `lctr run IMAGE`, with the image's env, cwd and user (resolved in the
+ *    image's /etc/passwd) and snapshot cleanup;
  *  - ctr_oci_with_rootfs_path runs a snapshot-less container on a host
  *    directory, nothing leaks into it, and a working directory through
  *    /proc/self/fd does not start and leaves nothing behind. */
@@ -23,9 +27,13 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <ctr/ctr.h>
+
+#include "images/platforms.h"
+#include "util/digest.h"
 
 static char base[128], rootfs[192];
 static ctr_client *cl;
@@ -286,6 +294,188 @@ static void test_user_from_snapshot(void **s)
 	assert_int_equal(ctr_snapshot_stat(&info, cl, "overlayfs", "usersnap", NULL, 0, NULL), CTR_ENOTFOUND);
 }
 
+/* Stores a blob in the content store; digest out (CTR_DIGEST_MAX). */
+static void put_blob(const char *data, char *digest)
+{
+	assert_int_equal(ctr_digest_buf(CTR_DIGEST_SHA256, data, strlen(data), digest, NULL), 0);
+	ctr_content_writer *w = NULL;
+	assert_int_equal(ctr_content_writer_open(&w, cl, digest, NULL, 0, NULL), 0);
+	assert_int_equal(ctr_content_writer_write(w, data, strlen(data), NULL), 0);
+	int r = ctr_content_writer_commit(w, (int64_t)strlen(data), digest, NULL, NULL);
+	assert_true(r == 0 || r == CTR_EEXISTS);
+	ctr_content_writer_free(w);
+}
+
+/* An image "lctr.test/busybox:1" unpacked in overlayfs: one layer (its
+ * snapshot committed under the chain ID, which for one layer is the
+ * diff ID) with busybox, /etc/passwd and /etc/group; a config with env,
+ * cmd, cwd and a user by name. */
+static void make_image(void)
+{
+	static bool done;
+	if (done)
+		return;
+	char diff_id[CTR_DIGEST_MAX], cfg_d[CTR_DIGEST_MAX], man_d[CTR_DIGEST_MAX];
+	assert_int_equal(ctr_digest_buf(CTR_DIGEST_SHA256, "lctr-test-layer", 15, diff_id, NULL), 0);
+	ctr_mount_list *ml = NULL;
+	assert_int_equal(ctr_snapshot_prepare(&ml, cl, "overlayfs", "extract-img", NULL, NULL, NULL, 0, NULL), 0);
+	char mnt[256], p[320];
+	snprintf(mnt, sizeof(mnt), "%s/imgmnt", base);
+	assert_int_equal(mkdir(mnt, 0755), 0);
+	assert_int_equal(ctr_mount_list_mount(ml, mnt, NULL), 0);
+	ctr_mount_list_free(ml);
+	make_busybox(mnt);
+	snprintf(p, sizeof(p), "%s/etc/passwd", mnt);
+	write_file(p, "root:x:0:0:root:/root:/bin/sh\nimguser:x:2345:2346::/:/bin/sh\n", 0644);
+	snprintf(p, sizeof(p), "%s/etc/group", mnt);
+	write_file(p, "root:x:0:\nimggrp:x:2346:\n", 0644);
+	snprintf(p, sizeof(p), "%s/work", mnt);
+	assert_int_equal(mkdir(p, 0777), 0);
+	assert_int_equal(ctr_mount_unmount(mnt, 1, NULL), 0);
+	rmdir(mnt);
+	assert_int_equal(ctr_snapshot_commit(cl, "overlayfs", diff_id, "extract-img", NULL, NULL, 0, NULL), 0);
+
+	struct ctr_platform host;
+	ctr_platform_host(&host);
+	char cfg[1024], man[1024];
+	snprintf(cfg, sizeof(cfg),
+		 "{\"architecture\":\"%s\",%s%s%s\"os\":\"linux\",\"config\":{"
+		 "\"Env\":[\"PATH=/bin\",\"FROMIMAGE=yes\"],\"Cmd\":[\"sh\",\"-c\",\"echo $FROMIMAGE $(id -u) $(pwd)\"],"
+		 "\"WorkingDir\":\"/work\",\"User\":\"imguser\"},"
+		 "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\"]}}",
+		 host.arch, host.variant[0] ? "\"variant\":\"" : "", host.variant, host.variant[0] ? "\"," : "", diff_id);
+	put_blob(cfg, cfg_d);
+	snprintf(man, sizeof(man),
+		 "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+		 "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"%s\",\"size\":%zu},"
+		 "\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"%s\",\"size\":15}]}",
+		 cfg_d, strlen(cfg), diff_id);
+	put_blob(man, man_d);
+	ctr_image *img = NULL;
+	ctr_error *err = NULL;
+	int r = ctr_client_image_create(&img, cl, "lctr.test/busybox:1", "application/vnd.oci.image.manifest.v1+json",
+					man_d, (int64_t)strlen(man), NULL, NULL, 0, &err);
+	if (r)
+		print_message("%s\n", ctr_error_message(err));
+	assert_int_equal(r, 0);
+	ctr_image_free(img);
+	done = true;
+}
+
+/* Through the API: a new snapshot on the image, the spec from its config
+ * with the user resolved in that snapshot, then the task; the container's
+ * snapshot goes with it and the image's stays. */
+static void test_image_container(void **s)
+{
+	(void)s;
+	SKIP_UNLESS_READY();
+	make_image();
+	ctr_image *img = NULL;
+	assert_int_equal(ctr_client_get_image(&img, cl, "lctr.test/busybox:1", NULL, 0, NULL), 0);
+	char *cfg = NULL;
+	assert_int_equal(ctr_image_config(&cfg, img, NULL), 0);
+	ctr_opt *so[] = {ctr_oci_with_image_config(cfg)};
+	ctr_opt *co[] = {ctr_with_image(img), ctr_with_new_snapshot("img1", img),
+			 ctr_with_new_spec((const ctr_opt *const *)so, 1)};
+	ctr_container *k = NULL;
+	ctr_error *err = NULL;
+	int r = ctr_container_new(&k, cl, "img1", (const ctr_opt *const *)co, 3, &err);
+	if (r)
+		print_message("%s\n", ctr_error_message(err));
+	assert_int_equal(r, 0);
+	for (size_t i = 0; i < 3; i++)
+		ctr_opt_free(co[i]);
+	ctr_opt_free(so[0]);
+	ctr_free(cfg);
+	assert_string_equal(ctr_container_image_name(k), "lctr.test/busybox:1");
+	assert_string_equal(ctr_container_snapshot_key(k), "img1");
+	json_t *spec = json_loads(ctr_container_spec(k), 0, NULL);
+	json_t *user = json_object_get(json_object_get(spec, "process"), "user");
+	assert_int_equal(json_integer_value(json_object_get(user, "uid")), 2345);
+	assert_int_equal(json_integer_value(json_object_get(user, "gid")), 2346);
+	json_decref(spec);
+	char log[256];
+	snprintf(log, sizeof(log), "%s/img1.log", base);
+	uint32_t status = 99;
+	run_logged(k, log, &status);
+	assert_int_equal(status, 0);
+	char *out = read_all(log);
+	assert_non_null(out);
+	assert_string_equal(out, "yes 2345 /work\n");
+	free(out);
+	ctr_opt *del = ctr_with_snapshot_cleanup();
+	assert_int_equal(ctr_container_delete(k, (const ctr_opt *const *)&del, 1, NULL), 0);
+	ctr_opt_free(del);
+	ctr_container_free(k);
+	ctr_snapshot_info *info = NULL;
+	assert_int_equal(ctr_snapshot_stat(&info, cl, "overlayfs", "img1", NULL, 0, NULL), CTR_ENOTFOUND);
+	char *chain = NULL;
+	assert_int_equal(ctr_image_chain_id(&chain, img, NULL), 0);
+	assert_int_equal(ctr_snapshot_stat(&info, cl, "overlayfs", chain, NULL, 0, NULL), 0);
+	ctr_snapshot_info_free(info);
+	ctr_free(chain);
+	ctr_image_free(img);
+}
+
+/* The same through `lctr run IMAGE ID [COMMAND]`. */
+static int lctr_sh(const char *args, const char *out)
+{
+	const char *lctr = getenv("LCTR");
+	if (!lctr) {
+		print_message("LCTR is not set\n");
+		return -1;
+	}
+	char cmd[2048];
+	snprintf(cmd, sizeof(cmd), "LCTR_ROOT=%s/root LCTR_STATE=%s/state %s %s >%s 2>&1", base, base, lctr, args,
+		 out);
+	int st = system(cmd);
+	int rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	char *o = read_all(out);
+	print_message("lctr %s: exit %d: %s", args, rc, o ? o : "");
+	free(o);
+	return rc;
+}
+
+static void test_lctr_run_image(void **s)
+{
+	(void)s;
+	SKIP_UNLESS_READY();
+	make_image();
+	char out[256];
+	snprintf(out, sizeof(out), "%s/lctr.out", base);
+	assert_int_equal(lctr_sh("run --rm lctr.test/busybox:1 limg1", out), 0);
+	char *o = read_all(out);
+	assert_string_equal(o, "yes 2345 /work\n");
+	free(o);
+	/* COMMAND replaces the image's; flags override its user and env */
+	assert_int_equal(lctr_sh("run --rm --user 0 --env FROMIMAGE=flag --cwd /tmp lctr.test/busybox:1 limg2 "
+				 "sh -c 'echo $FROMIMAGE $(id -u) $(pwd); exit 3'",
+				 out),
+			 3);
+	o = read_all(out);
+	assert_string_equal(o, "flag 0 /tmp\n");
+	free(o);
+	/* --rm took the containers and their snapshots */
+	ctr_container *k = NULL;
+	assert_int_equal(ctr_client_load_container(&k, cl, "limg1", NULL, 0, NULL), CTR_ENOTFOUND);
+	ctr_snapshot_info *info = NULL;
+	assert_int_equal(ctr_snapshot_stat(&info, cl, "overlayfs", "limg2", NULL, 0, NULL), CTR_ENOTFOUND);
+	/* without --rm: the record names the image (containers ls) */
+	assert_int_equal(lctr_sh("run lctr.test/busybox:1 limg3 id", out), 0);
+	assert_int_equal(lctr_sh("containers ls", out), 0);
+	o = read_all(out);
+	assert_non_null(strstr(o, "limg3"));
+	assert_non_null(strstr(o, "lctr.test/busybox:1"));
+	free(o);
+	assert_int_equal(lctr_sh("containers rm limg3", out), 0);
+	assert_int_equal(ctr_snapshot_stat(&info, cl, "overlayfs", "limg3", NULL, 0, NULL), CTR_ENOTFOUND);
+	/* an image that is not there: one line, exit 1 */
+	assert_int_equal(lctr_sh("run lctr.test/missing:1 limg4 true", out), 1);
+	o = read_all(out);
+	assert_string_equal(o, "lctr: run limg4: image \"lctr.test/missing:1\": not found\n");
+	free(o);
+}
+
 /* ctr_oci_with_rootfs_path: the host directory is the rootfs, nothing is
  * mounted on it, and only 0, 1, 2 and ls's own directory are open inside. */
 static void test_rootfs_path_no_leak(void **s)
@@ -381,6 +571,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_spec_from_image_config, teardown),
 		cmocka_unit_test_teardown(test_user_from_snapshot, teardown),
+		cmocka_unit_test_teardown(test_image_container, teardown),
+		cmocka_unit_test_teardown(test_lctr_run_image, teardown),
 		cmocka_unit_test_teardown(test_rootfs_path_no_leak, teardown),
 		cmocka_unit_test_teardown(test_workdir_proc_fd, teardown),
 	};
