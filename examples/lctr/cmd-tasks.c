@@ -1,5 +1,6 @@
 /* lctr tasks|task|t: start, ls, kill, rm, wait, exec, ps, pause, resume,
- * metrics, update (ctr's shapes). attach and checkpoint are not there. */
+ * metrics, update, attach (cmd-attach.c) in ctr's shapes; checkpoint is not
+ * there (CRIU). */
 #include "lctr.h"
 
 #include <errno.h>

@@ -34,6 +34,30 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 # with pipefail, fail the pipeline when lctr gets SIGPIPE.
 has() { grep -E "$@" >/dev/null; }
 
+# Runs a command under a new pty, types $1 and Enter after 0.3 s, prints
+# its output (CRs dropped) and "rc=N".
+pty_run() {
+	python3 - "$@" <<'EOF'
+import os, pty, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+time.sleep(0.3)
+os.write(fd, sys.argv[1].encode() + b"\r")
+out = b""
+while True:
+    try:
+        b = os.read(fd, 4096)
+    except OSError:
+        break
+    if not b:
+        break
+    out += b
+_, st = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace").replace("\r", "") + "rc=%d\n" % os.waitstatus_to_exitcode(st))
+EOF
+}
+
 R=$tmp/rootfs
 mkdir -p "$R"/{bin,proc,dev,sys,tmp,etc}
 cp /bin/busybox "$R/bin/"
@@ -165,29 +189,17 @@ L t rm att
 L c rm att
 [ ! -e "$LCTR_STATE/lctr-io/default/att" ] || fail "attach fifos left"
 L run -d -t --rootfs "$R" attt sh -c 'read x; tty; echo got-$x; exit 8'
-out=$(python3 - "$LCTR" <<'EOF'
-import os, pty, sys, time
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[1], ["lctr", "tasks", "attach", "attt"])
-time.sleep(0.3)
-os.write(fd, b"hello\r")
-out = b""
-while True:
-    try:
-        b = os.read(fd, 4096)
-    except OSError:
-        break
-    if not b:
-        break
-    out += b
-_, st = os.waitpid(pid, 0)
-sys.stdout.write(out.decode(errors="replace").replace("\r", "") + "rc=%d\n" % os.waitstatus_to_exitcode(st))
-EOF
-)
+out=$(pty_run hello "$LCTR" tasks attach attt)
 echo "$out" | grep -qx /dev/pts/0 && echo "$out" | grep -qx got-hello && echo "$out" | grep -qx rc=8 ||
 	fail "attach -t: $out"
 L c rm attt
+# exec -t: its own terminal, input and status
+L run -d --rootfs "$R" exect sleep 30
+out=$(pty_run yo "$LCTR" tasks exec --exec-id x1 -t exect sh -c 'read a; tty; echo got-$a; exit 4')
+echo "$out" | grep -qx '/dev/pts/[0-9]*' && echo "$out" | grep -qx got-yo && echo "$out" | grep -qx rc=4 ||
+	fail "exec -t: $out"
+L t rm -f exect
+L c rm exect
 [ ! -e "$LCTR_STATE/lctr-io" ] || fail "lctr-io left: $(ls -R "$LCTR_STATE/lctr-io")"
 
 # --log-uri gets stdout and stderr.
