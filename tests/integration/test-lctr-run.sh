@@ -91,6 +91,9 @@ L run --rootfs "$R" sig sh -c 'trap "echo got-term; exit 42" TERM; echo ready; w
 	>"$tmp/sig.out" &
 pid=$!
 wait_for "$tmp/sig.out" ready
+# (the shim records RUNNING once runc start has returned, which may be a
+# moment after the process printed)
+for _ in $(seq 50); do L t ls | has '^sig +[0-9]+ +RUNNING$' && break; sleep 0.02; done
 L t ls | has '^sig +[0-9]+ +RUNNING$' || fail "tasks ls: $(L t ls)"
 L tasks kill sig
 set +e
