@@ -14,6 +14,21 @@
 #include "task.h"
 #include "util/macro.h"
 
+/* root.path of the spec when it is absolute, else NULL. */
+static int spec_host_root(char **out, const char *spec, ctr_error **err)
+{
+	*out = NULL;
+	json_t *j = json_loads(spec ? spec : "{}", 0, NULL);
+	if (!j)
+		return ctr_err(err, CTR_EINVAL, 0, "container spec is not valid JSON");
+	const char *p = json_string_value(json_object_get(json_object_get(j, "root"), "path"));
+	int r = 0;
+	if (p && p[0] == '/' && !(*out = strdup(p)))
+		r = ctr_err_nomem(err);
+	json_decref(j);
+	return r;
+}
+
 CTR_EXPORT int ctr_container_new_task(struct ctr_task **out, ctr_container *k, const ctr_opt *const *opts,
 				      size_t n_opts, ctr_error **err)
 {
@@ -28,8 +43,15 @@ CTR_EXPORT int ctr_container_new_task(struct ctr_task **out, ctr_container *k, c
 	const char *runtime = o.runtime;
 	if (!runtime && k->md.runtime && strcmp(k->md.runtime, CTR_DEFAULT_RUNTIME) != 0)
 		runtime = k->md.runtime;
+	/* Without a snapshot, an absolute root.path (ctr_oci_with_rootfs_path)
+	 * is a host directory used as is; otherwise the bundle's own rootfs/. */
+	_cleanup_free_ char *host_root = NULL;
+	if (!k->md.snapshot_key)
+		r = spec_host_root(&host_root, k->md.spec, err);
 	_cleanup_free_ char *dir = NULL;
-	r = ctr_rt_bundle_prepare(&dir, c->state, k->ns, k->md.id, k->md.spec, NULL, o.io.terminal, err);
+	if (r == 0)
+		r = ctr_rt_bundle_prepare(&dir, c->state, k->ns, k->md.id, k->md.spec, host_root, o.io.terminal,
+					  err);
 	if (r < 0) {
 		ctr_task_opts_clear(&o);
 		return ctr_err_prefix(err, r, "new task %s", k->md.id);

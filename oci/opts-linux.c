@@ -59,6 +59,25 @@ CTR_EXPORT ctr_opt *ctr_oci_with_rootfs_readonly(void)
 	return ctr_oci_opt("ctr_oci_with_rootfs_readonly", apply_readonly, NULL);
 }
 
+/* containerd's WithRootFSPath. Only an absolute path takes effect for a
+ * container's task (ctr_container_new_task): the host directory is the
+ * rootfs as is, with nothing mounted, as `ctr run --rootfs` does. */
+static int apply_rootfs_path(void *target, void *ud, ctr_error **err)
+{
+	const char *p = ((struct ctr_oci_arg *)ud)->s[0];
+	json_t *root = ctr_oci_obj(((struct ctr_spec *)target)->root, "root");
+	if (!root)
+		return ctr_err_nomem(err);
+	if (!*p)
+		return ctr_err(err, CTR_EINVAL, 0, "rootfs path is empty");
+	return ctr_oci_set_str(root, "path", p, err);
+}
+
+CTR_EXPORT ctr_opt *ctr_oci_with_rootfs_path(const char *path)
+{
+	return ctr_oci_opt_str("ctr_oci_with_rootfs_path", apply_rootfs_path, path);
+}
+
 static int apply_cgroup(void *target, void *ud, ctr_error **err)
 {
 	json_t *l = linux_of(target);

@@ -114,6 +114,9 @@ static const struct lctr_cmd top_cmds[] = {
 	{"gc", NULL, lctr_cmd_gc, "collect garbage and print what was removed"},
 	{"events", NULL, lctr_cmd_events, "stream events from every process using the same state"},
 	{"images-io", NULL, lctr_cmd_images_io, "images import/export (interim; becomes part of images)"},
+	{"run", NULL, lctr_cmd_run, "run a container"},
+	{"containers", "container c", lctr_cmd_containers, "manage containers"},
+	{"tasks", "task t", lctr_cmd_tasks, "manage tasks"},
 };
 
 static void usage_globals(FILE *f)

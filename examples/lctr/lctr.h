@@ -67,6 +67,50 @@ int lctr_images_mount(struct lctr *g, int argc, char **argv);
 int lctr_images_unmount(struct lctr *g, int argc, char **argv);
 int lctr_images_check(struct lctr *g, int argc, char **argv);
 int lctr_images_usage(struct lctr *g, int argc, char **argv);
+/* cmd-run.c: ctr's container flags, shared by run and containers create. */
+enum {
+	LCTR_O_ENV = 0x100, LCTR_O_LABEL, LCTR_O_MOUNT, LCTR_O_NET_HOST, LCTR_O_USER, LCTR_O_CWD,
+	LCTR_O_READ_ONLY, LCTR_O_PRIVILEGED, LCTR_O_MEMORY, LCTR_O_CPUS, LCTR_O_SNAPSHOTTER,
+	LCTR_O_RUNTIME, LCTR_O_SECCOMP, LCTR_O_ROOTFS, LCTR_O_HOSTNAME, LCTR_O_CAP_ADD,
+	LCTR_O_CAP_DROP, LCTR_O_TTY, LCTR_O_LOG_URI, LCTR_O_NULL_IO, LCTR_O_PID_FILE, LCTR_O_RM,
+	LCTR_O_DETACH,
+};
+struct lctr_cflags {
+	const char **env, **labels, **mounts, **caps_add, **caps_drop; /* NULL-terminated */
+	size_t n_env, n_labels, n_mounts, n_caps_add, n_caps_drop;
+	const char *user, *cwd, *snapshotter, *runtime, *hostname, *log_uri, *pid_file;
+	bool net_host, read_only, privileged, seccomp, rootfs, tty, null_io;
+	uint64_t memory_limit;
+	double cpus;
+};
+#include <getopt.h>
+extern const struct option lctr_cflags_long[];
+int lctr_cflags_opt(struct lctr_cflags *f, int c, const char *arg);
+void lctr_cflags_free(struct lctr_cflags *f);
+/* Creates container id from an image ref (or a host directory with
+ * --rootfs); args override the command. Prints errors; returns 0 or 1. */
+int lctr_container_create(ctr_container **out, struct lctr *g, const struct lctr_cflags *f,
+			  const char *ref, const char *id, char **args, const char *what);
+int lctr_task_run(ctr_container *k, struct lctr *g, const struct lctr_cflags *f, bool detach,
+		  const char *what);
+int lctr_process_run(ctr_process *p, bool tty, bool detach, const char *what);
+void lctr_io_opts(struct lctr_opts *o, bool tty, bool null_io, const char *log_uri, bool detach,
+		  const char *fifo_dir);
+bool lctr_spec_has_terminal(const char *spec);
+/* Forwards signals (or, with tty, SIGWINCH as resizes) to k's task from a
+ * thread, until the process exits. */
+int lctr_forward(ctr_container *k, bool tty);
+/* cmd-attach.c: <state>/lctr-io/<ns>/<id>, the fifos of a detached task
+ * that tasks attach opens. _make creates it (mode 0700) and returns its
+ * path (free()); prints errors and returns 1. _remove ignores errors. */
+int lctr_io_dir_make(char **out, ctr_client *cl, const char *id, const char *what);
+char *lctr_io_dir(ctr_client *cl, const char *id);
+void lctr_io_dir_remove(ctr_client *cl, const char *id);
+int lctr_tasks_attach(struct lctr *g, int argc, char **argv);
+int lctr_tty_raw(void);
+void lctr_tty_reset(void);
+/* "SIGTERM", "TERM", "15": the number, or -1. */
+int lctr_parse_signal(const char *s);
 
 /* Command groups (cmd-*.c). */
 int lctr_cmd_version(struct lctr *g, int argc, char **argv);
@@ -82,5 +126,8 @@ int lctr_cmd_events(struct lctr *g, int argc, char **argv);
 int lctr_images_import(struct lctr *g, int argc, char **argv);
 int lctr_images_export(struct lctr *g, int argc, char **argv);
 int lctr_cmd_images_io(struct lctr *g, int argc, char **argv);
+int lctr_cmd_run(struct lctr *g, int argc, char **argv);
+int lctr_cmd_containers(struct lctr *g, int argc, char **argv);
+int lctr_cmd_tasks(struct lctr *g, int argc, char **argv);
 
 #endif

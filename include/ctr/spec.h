@@ -104,6 +104,10 @@ CTR_EXPORT ctr_opt *ctr_oci_with_host_resolvconf(void);
  * above and HOSTNAME=<host name> in env. */
 CTR_EXPORT ctr_opt *ctr_oci_with_host_network(void);
 CTR_EXPORT ctr_opt *ctr_oci_with_rootfs_readonly(void);
+/* root.path = path (containerd's WithRootFSPath). An absolute path makes a
+ * container without a snapshot run on that host directory as is (`ctr run
+ * --rootfs`); user names are then not resolved (numeric users only). */
+CTR_EXPORT ctr_opt *ctr_oci_with_rootfs_path(const char *path);
 /* containerd's WithPrivileged: every capability the caller has in effect,
  * no masked or read-only paths, writable sysfs and cgroupfs, no SELinux
  * label, AppArmor profile or seccomp. Devices: add

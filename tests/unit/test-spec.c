@@ -289,6 +289,18 @@ static void test_image_config(void **state)
 	assert_null(GEN(NULL, CTR_EINVAL, ctr_oci_with_image_config(deep)));
 }
 
+/* ctr_oci_with_rootfs_path (WithRootFSPath): root.path, readonly kept;
+ * an empty path is refused. */
+static void test_rootfs_path(void **state)
+{
+	(void)state;
+	json_t *s = GEN(NULL, 0, ctr_oci_with_rootfs_readonly(), ctr_oci_with_rootfs_path("/srv/rootfs"));
+	assert_json(s, "root", "{\"path\":\"/srv/rootfs\",\"readonly\":true}");
+	json_decref(s);
+	assert_null(GEN(NULL, CTR_EINVAL, ctr_oci_with_rootfs_path("")));
+	assert_null(ctr_oci_with_rootfs_path(NULL));
+}
+
 static void test_mounts_and_namespaces(void **state)
 {
 	(void)state;
@@ -672,6 +684,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_default_matches_containerd),
+		cmocka_unit_test(test_rootfs_path),
 		cmocka_unit_test(test_cgroups_path_and_ids),
 		cmocka_unit_test(test_env_merge),
 		cmocka_unit_test(test_process_options),

@@ -1,0 +1,262 @@
+/* lctr containers|container|c: create, ls, rm, info, label (ctr's shapes).
+ * checkpoint and restore are not there yet. */
+#include "lctr.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int containers_create(struct lctr *g, int argc, char **argv)
+{
+	struct lctr_cflags f = {0};
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+th", lctr_cflags_long, NULL)) != -1) {
+		int k = (c == LCTR_O_RM || c == LCTR_O_DETACH || c == LCTR_O_LOG_URI || c == LCTR_O_NULL_IO ||
+			 c == LCTR_O_PID_FILE)
+				? 0
+				: lctr_cflags_opt(&f, c == 't' ? LCTR_O_TTY : c, optarg);
+		if (k < 0) {
+			lctr_cflags_free(&f);
+			return 1;
+		}
+		if (!k) {
+			fputs("usage: lctr containers create [run's flags, minus --rm -d] IMAGE|ROOTFS ID "
+			      "[COMMAND [ARG...]]\n",
+			      c == 'h' ? stdout : stderr);
+			lctr_cflags_free(&f);
+			return c == 'h' ? 0 : 2;
+		}
+	}
+	if (argc - optind < 2) {
+		lctr_cflags_free(&f);
+		return lctr_failf("containers create: %s must be provided",
+				  argc - optind < 1 ? "image ref" : "container id");
+	}
+	char what[160];
+	snprintf(what, sizeof(what), "containers create %.100s", argv[optind + 1]);
+	ctr_container *k = NULL;
+	int rc = lctr_container_create(&k, g, &f, argv[optind], argv[optind + 1], argv + optind + 2, what);
+	ctr_container_free(k);
+	lctr_cflags_free(&f);
+	return rc;
+}
+
+static int containers_ls(struct lctr *g, int argc, char **argv)
+{
+	bool quiet = false;
+	static const struct option longopts[] = {{"quiet", no_argument, NULL, 'q'}, {0}};
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+q", longopts, NULL)) != -1) {
+		if (c != 'q')
+			return 2;
+		quiet = true;
+	}
+	ctr_client *cl = lctr_client(g);
+	if (!cl)
+		return 1;
+	ctr_error *err = NULL;
+	ctr_container **v = NULL;
+	size_t n = 0;
+	if (ctr_client_list_containers(&v, &n, cl, (const char *const *)(argv + optind), (size_t)(argc - optind),
+				       NULL, 0, &err) < 0)
+		return lctr_fail("containers ls", err);
+	if (quiet) {
+		for (size_t i = 0; i < n; i++)
+			puts(ctr_container_id(v[i]));
+		ctr_container_list_free(v, n);
+		return 0;
+	}
+	struct lctr_table t;
+	lctr_table_init(&t, 3);
+	lctr_table_add(&t, "CONTAINER");
+	lctr_table_add(&t, "IMAGE");
+	lctr_table_add(&t, "RUNTIME");
+	for (size_t i = 0; i < n; i++) {
+		const char *img = ctr_container_image_name(v[i]);
+		lctr_table_add(&t, ctr_container_id(v[i]));
+		lctr_table_add(&t, img && *img ? img : "-");
+		lctr_table_add(&t, ctr_container_runtime(v[i]));
+	}
+	lctr_table_print(&t, stdout);
+	ctr_container_list_free(v, n);
+	return 0;
+}
+
+static int load(ctr_container **k, struct lctr *g, const char *id, const char *what)
+{
+	ctr_client *cl = lctr_client(g);
+	if (!cl)
+		return 1;
+	ctr_error *err = NULL;
+	if (ctr_client_load_container(k, cl, id, NULL, 0, &err) < 0)
+		return lctr_fail(what, err);
+	return 0;
+}
+
+static const char *status_name(ctr_status s)
+{
+	switch (s) {
+	case CTR_TASK_CREATED: return "created";
+	case CTR_TASK_RUNNING: return "running";
+	case CTR_TASK_PAUSED: return "paused";
+	case CTR_TASK_STOPPED: return "stopped";
+	default: return "unknown";
+	}
+}
+
+/* ctr's deleteContainer: a stopped or created task goes first; a running
+ * one is an error. */
+static int delete_one(struct lctr *g, const char *id, bool keep_snapshot)
+{
+	char what[160];
+	snprintf(what, sizeof(what), "containers rm %.100s", id);
+	ctr_container *k = NULL;
+	if (load(&k, g, id, what))
+		return 1;
+	ctr_error *err = NULL;
+	ctr_task *t = NULL;
+	int rc = 0;
+	if (ctr_container_task(&t, k, NULL) == 0) {
+		ctr_status st = CTR_TASK_UNKNOWN;
+		if (ctr_task_status(t, &st, NULL, &err) < 0)
+			rc = lctr_fail(what, err);
+		else if (st != CTR_TASK_STOPPED && st != CTR_TASK_CREATED)
+			rc = lctr_failf("%s: cannot delete a non stopped container: %s", what, status_name(st));
+		else if (ctr_task_delete(t, st == CTR_TASK_CREATED ? CTR_DELETE_FORCE : 0, NULL, &err) < 0)
+			rc = lctr_fail(what, err);
+		else
+			lctr_io_dir_remove(lctr_client(g), id);
+		ctr_task_free(t);
+	}
+	if (!rc) {
+		ctr_opt *o = keep_snapshot ? NULL : ctr_with_snapshot_cleanup();
+		if (ctr_container_delete(k, (const ctr_opt *const *)&o, o ? 1 : 0, &err) < 0)
+			rc = lctr_fail(what, err);
+		ctr_opt_free(o);
+	}
+	ctr_container_free(k);
+	return rc;
+}
+
+static int containers_rm(struct lctr *g, int argc, char **argv)
+{
+	bool keep = false;
+	static const struct option longopts[] = {{"keep-snapshot", no_argument, NULL, 'k'}, {0}};
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		if (c != 'k')
+			return 2;
+		keep = true;
+	}
+	if (optind >= argc)
+		return lctr_failf("containers rm: usage: rm [--keep-snapshot] ID...");
+	int rc = 0;
+	for (int i = optind; i < argc; i++)
+		if (delete_one(g, argv[i], keep))
+			rc = 1;
+	return rc;
+}
+
+static void print_json(const char *text)
+{
+	json_t *j = json_loads(text, 0, NULL);
+	char *s = j ? json_dumps(j, JSON_INDENT(4) | JSON_PRESERVE_ORDER) : NULL;
+	puts(s ? s : text);
+	free(s);
+	json_decref(j);
+}
+
+static int containers_info(struct lctr *g, int argc, char **argv)
+{
+	bool spec = false;
+	static const struct option longopts[] = {{"spec", no_argument, NULL, 's'}, {0}};
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		if (c != 's')
+			return 2;
+		spec = true;
+	}
+	if (argc - optind != 1)
+		return lctr_failf("containers info: usage: info [--spec] ID");
+	char what[160];
+	snprintf(what, sizeof(what), "containers info %.100s", argv[optind]);
+	ctr_container *k = NULL;
+	if (load(&k, g, argv[optind], what))
+		return 1;
+	int rc = 0;
+	if (spec) {
+		print_json(ctr_container_spec(k));
+	} else {
+		char *j = NULL;
+		ctr_error *err = NULL;
+		if (ctr_container_info(&j, k, &err) < 0)
+			rc = lctr_fail(what, err);
+		else
+			print_json(j);
+		ctr_free(j);
+	}
+	ctr_container_free(k);
+	return rc;
+}
+
+static int containers_label(struct lctr *g, int argc, char **argv)
+{
+	if (argc < 2)
+		return lctr_failf("containers label: usage: label ID [K=V]...");
+	char what[160];
+	snprintf(what, sizeof(what), "containers label %.100s", argv[1]);
+	ctr_container *k = NULL;
+	if (load(&k, g, argv[1], what))
+		return 1;
+	int rc = 0;
+	if (argc > 2) {
+		ctr_error *err = NULL;
+		char **labels = calloc((size_t)argc, sizeof(char *));
+		for (int i = 2; labels && i < argc; i++) { /* ctr: "k" alone is "k=" */
+			if (strchr(argv[i], '='))
+				labels[i - 2] = strdup(argv[i]);
+			else if (asprintf(&labels[i - 2], "%s=", argv[i]) < 0)
+				labels[i - 2] = NULL;
+		}
+		if (!labels)
+			rc = lctr_failf("%s: out of memory", what);
+		else if (ctr_container_set_labels(k, (const char *const *)labels, &err) < 0)
+			rc = lctr_fail(what, err);
+		for (int i = 0; labels && i < argc; i++)
+			free(labels[i]);
+		free(labels);
+	}
+	if (!rc) {
+		lctr_print_labels(stdout, ctr_container_labels(k));
+		putchar('\n');
+	}
+	ctr_container_free(k);
+	return rc;
+}
+
+static int containers_unsupported(struct lctr *g, int argc, char **argv)
+{
+	(void)g;
+	(void)argc;
+	return lctr_failf("containers %s: not supported yet (needs CRIU checkpoint support)", argv[0]);
+}
+
+int lctr_cmd_containers(struct lctr *g, int argc, char **argv)
+{
+	static const struct lctr_cmd cmds[] = {
+		{"create", NULL, containers_create, "create a container (run's flags, minus --rm -d)"},
+		{"ls", "list", containers_ls, "list containers [-q] [FILTER...]"},
+		{"rm", "delete del remove", containers_rm, "delete containers [--keep-snapshot] ID..."},
+		{"info", NULL, containers_info, "print a container as JSON [--spec] ID"},
+		{"label", NULL, containers_label, "set and print labels ID [K=V]..."},
+		{"checkpoint", NULL, containers_unsupported, "not supported yet"},
+		{"restore", NULL, containers_unsupported, "not supported yet"},
+	};
+	return lctr_dispatch(g, "containers", cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv);
+}

@@ -1,0 +1,639 @@
+/* lctr run, and what `containers create` and `tasks start` share with it:
+ * ctr's container flags (cmd/ctr/commands/run/run_unix.go) turned into
+ * container and spec options, and running a task in the foreground with
+ * its stdio, a terminal, forwarded signals and its exit status. */
+#include "lctr.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+static const struct {
+	const char *name;
+	int sig;
+} signals[] = {
+	{"HUP", SIGHUP},   {"INT", SIGINT},	{"QUIT", SIGQUIT}, {"ILL", SIGILL},
+	{"TRAP", SIGTRAP}, {"ABRT", SIGABRT},	{"IOT", SIGIOT},   {"BUS", SIGBUS},
+	{"FPE", SIGFPE},   {"KILL", SIGKILL},	{"USR1", SIGUSR1}, {"SEGV", SIGSEGV},
+	{"USR2", SIGUSR2}, {"PIPE", SIGPIPE},	{"ALRM", SIGALRM}, {"TERM", SIGTERM},
+	{"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD}, {"CONT", SIGCONT}, {"STOP", SIGSTOP},
+	{"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},	{"TTOU", SIGTTOU}, {"URG", SIGURG},
+	{"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},	{"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},
+	{"WINCH", SIGWINCH}, {"IO", SIGIO},	{"POLL", SIGPOLL}, {"PWR", SIGPWR},
+	{"SYS", SIGSYS},
+};
+
+int lctr_parse_signal(const char *s)
+{
+	char *end;
+	errno = 0;
+	long n = strtol(s, &end, 10);
+	if (*s && !*end && !errno)
+		return n > 0 && n < 65 ? (int)n : -1;
+	if (!strncasecmp(s, "SIG", 3))
+		s += 3;
+	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
+		if (!strcasecmp(s, signals[i].name))
+			return signals[i].sig;
+	if (!strncasecmp(s, "RTMIN", 5) || !strncasecmp(s, "RTMAX", 5)) {
+		long off = s[5] ? strtol(s + 5, &end, 10) : 0;
+		if (*end)
+			return -1;
+		long v = toupper((unsigned char)s[3]) == 'I' ? SIGRTMIN + off : SIGRTMAX + off;
+		return v >= SIGRTMIN && v <= SIGRTMAX ? (int)v : -1;
+	}
+	return -1;
+}
+
+void lctr_cflags_free(struct lctr_cflags *f)
+{
+	free(f->env);
+	free(f->labels);
+	free(f->mounts);
+	free(f->caps_add);
+	free(f->caps_drop);
+}
+
+static int push(const char ***v, size_t *n, const char *s)
+{
+	const char **nv = realloc(*v, (*n + 2) * sizeof(*nv));
+	if (!nv)
+		return -1;
+	nv[(*n)++] = s;
+	nv[*n] = NULL;
+	*v = nv;
+	return 0;
+}
+
+/* One of the container flags; 1 when c was one, 0 when not, -1 on error
+ * (printed). */
+int lctr_cflags_opt(struct lctr_cflags *f, int c, const char *arg)
+{
+	char *end;
+	switch (c) {
+	case LCTR_O_ENV:
+		return push(&f->env, &f->n_env, arg) < 0 ? -1 : 1;
+	case LCTR_O_LABEL:
+		return push(&f->labels, &f->n_labels, arg) < 0 ? -1 : 1;
+	case LCTR_O_MOUNT:
+		return push(&f->mounts, &f->n_mounts, arg) < 0 ? -1 : 1;
+	case LCTR_O_CAP_ADD:
+		return push(&f->caps_add, &f->n_caps_add, arg) < 0 ? -1 : 1;
+	case LCTR_O_CAP_DROP:
+		return push(&f->caps_drop, &f->n_caps_drop, arg) < 0 ? -1 : 1;
+	case LCTR_O_NET_HOST: f->net_host = true; return 1;
+	case LCTR_O_USER: f->user = arg; return 1;
+	case LCTR_O_CWD: f->cwd = arg; return 1;
+	case LCTR_O_READ_ONLY: f->read_only = true; return 1;
+	case LCTR_O_PRIVILEGED: f->privileged = true; return 1;
+	case LCTR_O_SNAPSHOTTER: f->snapshotter = arg; return 1;
+	case LCTR_O_RUNTIME: f->runtime = arg; return 1;
+	case LCTR_O_SECCOMP: f->seccomp = true; return 1;
+	case LCTR_O_ROOTFS: f->rootfs = true; return 1;
+	case LCTR_O_HOSTNAME: f->hostname = arg; return 1;
+	case LCTR_O_TTY: f->tty = true; return 1;
+	case LCTR_O_LOG_URI: f->log_uri = arg; return 1;
+	case LCTR_O_NULL_IO: f->null_io = true; return 1;
+	case LCTR_O_PID_FILE: f->pid_file = arg; return 1;
+	case LCTR_O_MEMORY:
+		errno = 0;
+		f->memory_limit = strtoull(arg, &end, 10);
+		if (!*arg || *end || errno || arg[0] == '-') {
+			lctr_failf("invalid --memory-limit \"%s\": a number of bytes", arg);
+			return -1;
+		}
+		return 1;
+	case LCTR_O_CPUS:
+		errno = 0;
+		f->cpus = strtod(arg, &end);
+		if (!*arg || *end || errno || !(f->cpus > 0)) {
+			lctr_failf("invalid --cpus \"%s\": a number above 0", arg);
+			return -1;
+		}
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* "type=bind,src=S,dst=D,options=rbind:ro" (ctr's parseMountFlag). */
+static ctr_opt *mount_opt(const char *spec, const char *what)
+{
+	char *s = strdup(spec);
+	if (!s)
+		return NULL;
+	const char *type = NULL, *src = NULL, *dst = NULL;
+	const char *opts[33] = {0};
+	size_t n_opts = 0;
+	ctr_opt *o = NULL;
+	char *save = NULL;
+	for (char *kv = strtok_r(s, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(kv, '=');
+		if (!eq) {
+			lctr_failf("%s: mount option \"%s\" must be key=value", what, kv);
+			goto out;
+		}
+		*eq++ = 0;
+		if (!strcmp(kv, "type"))
+			type = eq;
+		else if (!strcmp(kv, "source") || !strcmp(kv, "src"))
+			src = eq;
+		else if (!strcmp(kv, "destination") || !strcmp(kv, "dst"))
+			dst = eq;
+		else if (!strcmp(kv, "options")) {
+			char *s2 = NULL;
+			for (char *p = strtok_r(eq, ":", &s2); p; p = strtok_r(NULL, ":", &s2)) {
+				if (n_opts == 32) {
+					lctr_failf("%s: too many mount options", what);
+					goto out;
+				}
+				opts[n_opts++] = p;
+			}
+		} else {
+			lctr_failf("%s: mount option \"%s\" not supported", what, kv);
+			goto out;
+		}
+	}
+	if (!dst) {
+		lctr_failf("%s: mount \"%s\" has no destination", what, spec);
+		goto out;
+	}
+	o = ctr_oci_with_mount(type ? type : "", src ? src : "", dst, opts);
+	if (!o)
+		lctr_failf("%s: mount \"%s\": out of memory", what, spec);
+out:
+	free(s);
+	return o;
+}
+
+static char *abs_path(const char *p)
+{
+	if (p[0] == '/')
+		return strdup(p);
+	char cwd[PATH_MAX];
+	if (!getcwd(cwd, sizeof(cwd)))
+		return NULL;
+	char *out = NULL;
+	if (asprintf(&out, "%s/%s", cwd, p) < 0)
+		return NULL;
+	return out;
+}
+
+int lctr_container_create(ctr_container **out, struct lctr *g, const struct lctr_cflags *f,
+			  const char *ref, const char *id, char **args, const char *what)
+{
+	ctr_client *cl = lctr_client(g);
+	if (!cl)
+		return 1;
+	struct lctr_opts so = {0}, co = {0};
+	ctr_image *img = NULL;
+	char *config = NULL, *root = NULL;
+	ctr_error *err = NULL;
+	int rc = 1;
+	lctr_opts_add(&so, ctr_oci_with_env(f->env));
+	for (size_t i = 0; i < f->n_mounts; i++) {
+		ctr_opt *m = mount_opt(f->mounts[i], what);
+		if (!m)
+			goto out;
+		lctr_opts_add(&so, m);
+	}
+	if (f->labels)
+		lctr_opts_add(&co, ctr_with_container_labels(f->labels));
+	lctr_opts_add(&co, ctr_with_runtime(f->runtime ? f->runtime : CTR_DEFAULT_RUNTIME));
+	if (f->rootfs) {
+		if (!(root = abs_path(ref))) {
+			lctr_failf("%s: rootfs %s: %s", what, ref, strerror(errno));
+			goto out;
+		}
+		lctr_opts_add(&so, ctr_oci_with_rootfs_path(root));
+		lctr_opts_add(&so, ctr_oci_with_default_path_env());
+	} else {
+		if (ctr_client_get_image(&img, cl, ref, NULL, 0, &err) < 0 ||
+		    ctr_image_config(&config, img, &err) < 0) {
+			rc = lctr_fail(what, err);
+			goto out;
+		}
+		lctr_opts_add(&so, ctr_oci_with_image_config(config));
+		lctr_opts_add(&co, ctr_with_image(img));
+		if (f->snapshotter)
+			lctr_opts_add(&co, ctr_with_snapshotter(f->snapshotter));
+		/* Writable even with --read-only: the runtime remounts it
+		 * read-only after making mount points (containerd #1495). */
+		lctr_opts_add(&co, ctr_with_new_snapshot(id, img));
+	}
+	if (f->read_only)
+		lctr_opts_add(&so, ctr_oci_with_rootfs_readonly());
+	if (args && args[0])
+		lctr_opts_add(&so, ctr_oci_with_process_args((const char *const *)args));
+	if (f->cwd)
+		lctr_opts_add(&so, ctr_oci_with_cwd(f->cwd));
+	if (f->user)
+		lctr_opts_add(&so, ctr_oci_with_user(f->user));
+	if (f->tty)
+		lctr_opts_add(&so, ctr_oci_with_tty());
+	if (f->privileged) {
+		lctr_opts_add(&so, ctr_oci_with_privileged());
+		lctr_opts_add(&so, ctr_oci_with_all_devices_allowed());
+		lctr_opts_add(&so, ctr_oci_with_host_devices());
+	}
+	if (f->net_host)
+		lctr_opts_add(&so, ctr_oci_with_host_network());
+	if (f->hostname)
+		lctr_opts_add(&so, ctr_oci_with_hostname(f->hostname));
+	if (f->caps_add)
+		lctr_opts_add(&so, ctr_oci_with_added_capabilities(f->caps_add));
+	if (f->caps_drop)
+		lctr_opts_add(&so, ctr_oci_with_dropped_capabilities(f->caps_drop));
+	if (f->seccomp)
+		lctr_opts_add(&so, ctr_oci_with_seccomp_default());
+	if (f->cpus > 0)
+		lctr_opts_add(&so, ctr_oci_with_cpus(f->cpus));
+	if (f->memory_limit)
+		lctr_opts_add(&so, ctr_oci_with_memory_limit(f->memory_limit));
+	lctr_opts_add(&co, ctr_with_new_spec(LCTR_OPTS(&so)));
+	if (ctr_container_new(out, cl, id, LCTR_OPTS(&co), &err) < 0) {
+		rc = lctr_fail(what, err);
+		goto out;
+	}
+	rc = 0;
+out:
+	lctr_opts_free(&co); /* before the spec options it borrows */
+	lctr_opts_free(&so);
+	ctr_image_free(img);
+	ctr_free(config);
+	free(root);
+	return rc;
+}
+
+/* ---- the foreground: terminal, signals, exit status ---- */
+
+struct fwd {
+	ctr_task *task;       /* a handle of its own: kill runs beside wait */
+	ctr_process *proc;    /* exec: signals and resizes go to it */
+	sigset_t set;
+	bool tty;
+};
+
+static void resize(struct fwd *w)
+{
+	struct winsize ws;
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0 || !ws.ws_col || !ws.ws_row)
+		return;
+	if (w->proc)
+		ctr_process_resize(w->proc, ws.ws_col, ws.ws_row, NULL);
+	else
+		ctr_task_resize(w->task, ws.ws_col, ws.ws_row, NULL);
+}
+
+static void *fwd_thread(void *ud)
+{
+	struct fwd *w = ud;
+	for (;;) {
+		int sig;
+		if (sigwait(&w->set, &sig) != 0)
+			continue;
+		if (sig == SIGWINCH && w->tty) {
+			resize(w);
+			continue;
+		}
+		/* ctr's ForwardAllSignals: errors are only logged. */
+		if (w->proc)
+			ctr_process_kill(w->proc, sig, NULL);
+		else
+			ctr_task_kill(w->task, sig, 0, NULL);
+	}
+	return NULL;
+}
+
+/* Blocks what forward_start forwards: every catchable signal but SIGCHLD,
+ * SIGPIPE and SIGURG without a terminal (--sig-proxy), SIGWINCH (a
+ * resize) with one. Blocked before the process starts, a signal that
+ * arrives early waits for the forwarder instead of killing lctr. */
+static int forward_block(struct fwd *w)
+{
+	sigemptyset(&w->set);
+	if (w->tty) {
+		sigaddset(&w->set, SIGWINCH);
+	} else {
+		for (int s = 1; s < SIGRTMIN; s++)
+			if (s != SIGKILL && s != SIGSTOP && s != SIGCHLD && s != SIGPIPE && s != SIGURG &&
+			    s != SIGWINCH && s != SIGSEGV && s != SIGBUS && s != SIGFPE && s != SIGILL &&
+			    s != SIGTRAP && s != SIGABRT)
+				sigaddset(&w->set, s);
+	}
+	return pthread_sigmask(SIG_BLOCK, &w->set, NULL) != 0 ? -1 : 0;
+}
+
+static int forward_start(struct fwd *w)
+{
+	pthread_t th;
+	if (pthread_create(&th, NULL, fwd_thread, w) != 0)
+		return -1;
+	pthread_detach(th);
+	return 0;
+}
+
+int lctr_forward(ctr_container *k, bool tty)
+{
+	struct fwd *w = calloc(1, sizeof(*w));
+	ctr_opt *nso = ctr_with_call_namespace(ctr_container_namespace(k));
+	int r = -1;
+	if (w && nso && ctr_task_load(&w->task, ctr_container_client(k), ctr_container_id(k), CTR_OPTS(nso), NULL) == 0) {
+		w->tty = tty;
+		if (tty)
+			resize(w);
+		if (forward_block(w) == 0 && forward_start(w) == 0)
+			r = 0; /* w belongs to the thread now */
+	}
+	ctr_opt_free(nso);
+	if (r < 0 && w) {
+		ctr_task_free(w->task);
+		free(w);
+	}
+	return r;
+}
+
+static struct termios saved_tio;
+static bool tio_saved;
+
+int lctr_tty_raw(void)
+{
+	if (!isatty(STDIN_FILENO))
+		return lctr_failf("-t: stdin is not a terminal");
+	if (tcgetattr(STDIN_FILENO, &saved_tio) < 0)
+		return lctr_failf("-t: terminal: %s", strerror(errno));
+	struct termios raw = saved_tio;
+	cfmakeraw(&raw);
+	if (tcsetattr(STDIN_FILENO, TCSANOW, &raw) < 0)
+		return lctr_failf("-t: terminal: %s", strerror(errno));
+	tio_saved = true;
+	return 0;
+}
+
+void lctr_tty_reset(void)
+{
+	if (tio_saved)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
+	tio_saved = false;
+}
+
+/* The task options for a process's stdio, as ctr's tasks.NewTask picks
+ * them: a terminal, --null-io, --log-uri, or the caller's stdio. Detached
+ * without a log, the fifos in fifo_dir (for tasks attach; output with no
+ * reader is discarded), or nothing when fifo_dir is NULL. */
+void lctr_io_opts(struct lctr_opts *o, bool tty, bool null_io, const char *log_uri, bool detach,
+		  const char *fifo_dir)
+{
+	if (tty)
+		lctr_opts_add(o, ctr_with_terminal());
+	if (log_uri) {
+		lctr_opts_add(o, ctr_with_log_uri(log_uri));
+	} else if (detach && !null_io && fifo_dir) {
+		char in[PATH_MAX], out[PATH_MAX], er[PATH_MAX];
+		snprintf(in, sizeof(in), "%s/stdin", fifo_dir);
+		snprintf(out, sizeof(out), "%s/stdout", fifo_dir);
+		snprintf(er, sizeof(er), "%s/stderr", fifo_dir);
+		lctr_opts_add(o, ctr_with_stdio_fifos(in, out, tty ? NULL : er));
+	} else if (null_io || detach) {
+		lctr_opts_add(o, ctr_with_stdio_null());
+	} else {
+		lctr_opts_add(o, ctr_with_stdio_inherit());
+	}
+}
+
+bool lctr_spec_has_terminal(const char *spec)
+{
+	return spec && (strstr(spec, "\"terminal\":true") || strstr(spec, "\"terminal\": true"));
+}
+
+/* ctr's run/start after the container exists: new task, start, wait in
+ * the foreground unless detached, delete the task. Returns the exit
+ * status (the container's when it ran). */
+int lctr_task_run(ctr_container *k, struct lctr *g, const struct lctr_cflags *f, bool detach,
+		  const char *what)
+{
+	ctr_error *err = NULL;
+	struct lctr_opts to = {0};
+	bool tty = f->tty || lctr_spec_has_terminal(ctr_container_spec(k));
+	if (tty && f->null_io)
+		return lctr_failf("%s: tty and null-io cannot be used together", what);
+	if (tty && !detach && lctr_tty_raw())
+		return 1;
+	char *fifos = NULL;
+	if (detach && !f->null_io && !f->log_uri &&
+	    lctr_io_dir_make(&fifos, ctr_container_client(k), ctr_container_id(k), what))
+		return 1;
+	lctr_io_opts(&to, tty, f->null_io, f->log_uri, detach, fifos);
+	free(fifos);
+	ctr_task *t = NULL;
+	int r = ctr_container_new_task(&t, k, LCTR_OPTS(&to), &err);
+	lctr_opts_free(&to);
+	if (r < 0) {
+		lctr_tty_reset();
+		lctr_io_dir_remove(ctr_container_client(k), ctr_container_id(k));
+		return lctr_fail(what, err);
+	}
+	int rc = 0;
+	struct fwd *w = NULL;
+	if (f->pid_file) {
+		FILE *pf = fopen(f->pid_file, "we");
+		if (!pf || fprintf(pf, "%u", ctr_task_pid(t)) < 0 || fclose(pf) != 0) {
+			rc = lctr_failf("%s: pid file %s: %s", what, f->pid_file, strerror(errno));
+			goto fail;
+		}
+	}
+	if (tty && !detach) {
+		struct winsize ws;
+		if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col && ws.ws_row)
+			ctr_task_resize(t, ws.ws_col, ws.ws_row, NULL);
+	}
+	if (!detach) {
+		/* Owned by the forwarding thread until the process exits. */
+		w = calloc(1, sizeof(*w));
+		ctr_opt *nso = ctr_with_call_namespace(ctr_container_namespace(k));
+		if (w && nso &&
+		    ctr_task_load(&w->task, ctr_container_client(k), ctr_container_id(k), CTR_OPTS(nso), NULL) == 0) {
+			w->tty = tty;
+			forward_block(w);
+		} else {
+			free(w);
+			w = NULL;
+		}
+		ctr_opt_free(nso);
+	}
+	if (ctr_task_start(t, &err) < 0) {
+		if (w)
+			pthread_sigmask(SIG_UNBLOCK, &w->set, NULL);
+		rc = lctr_fail(what, err);
+		goto fail;
+	}
+	if (detach) {
+		ctr_task_free(t);
+		return 0;
+	}
+	if (w) {
+		if (tty)
+			resize(w);
+		forward_start(w); /* best effort, as in ctr */
+	}
+	uint32_t status = 0;
+	if (ctr_task_wait(t, -1, &status, NULL, &err) < 0) {
+		lctr_tty_reset();
+		rc = lctr_fail(what, err);
+		ctr_task_free(t);
+		return rc;
+	}
+	lctr_tty_reset();
+	if (ctr_task_delete(t, 0, NULL, &err) < 0)
+		rc = lctr_fail(what, err);
+	else
+		rc = (int)(status & 0xff);
+	ctr_task_free(t);
+	return rc;
+fail:
+	if (w) {
+		ctr_task_free(w->task);
+		free(w);
+	}
+	lctr_tty_reset();
+	ctr_task_delete(t, CTR_DELETE_FORCE, NULL, NULL);
+	ctr_task_free(t);
+	lctr_io_dir_remove(ctr_container_client(k), ctr_container_id(k));
+	return rc;
+}
+
+/* ctr's exec after the process is recorded: start, wait in the foreground
+ * unless detached, delete. Returns the exit status. */
+int lctr_process_run(ctr_process *p, bool tty, bool detach, const char *what)
+{
+	ctr_error *err = NULL;
+	if (tty && !detach && lctr_tty_raw())
+		return 1;
+	if (tty && !detach) {
+		struct winsize ws;
+		if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col && ws.ws_row)
+			ctr_process_resize(p, ws.ws_col, ws.ws_row, NULL);
+	}
+	if (ctr_process_start(p, &err) < 0) {
+		lctr_tty_reset();
+		ctr_process_delete(p, NULL, NULL);
+		return lctr_fail(what, err);
+	}
+	if (detach)
+		return 0;
+	static struct fwd w;
+	w.proc = p;
+	w.tty = tty;
+	if (forward_block(&w) == 0)
+		forward_start(&w);
+	uint32_t status = 0;
+	int r = ctr_process_wait(p, -1, &status, NULL, &err);
+	lctr_tty_reset();
+	if (r < 0)
+		return lctr_fail(what, err);
+	if (ctr_process_delete(p, NULL, &err) < 0)
+		return lctr_fail(what, err);
+	return (int)(status & 0xff);
+}
+
+/* The flags run and containers create share (ctr's ContainerFlags and the
+ * snapshotter flag). */
+const struct option lctr_cflags_long[] = {
+	{"env", required_argument, NULL, LCTR_O_ENV},
+	{"label", required_argument, NULL, LCTR_O_LABEL},
+	{"mount", required_argument, NULL, LCTR_O_MOUNT},
+	{"net-host", no_argument, NULL, LCTR_O_NET_HOST},
+	{"user", required_argument, NULL, LCTR_O_USER},
+	{"cwd", required_argument, NULL, LCTR_O_CWD},
+	{"read-only", no_argument, NULL, LCTR_O_READ_ONLY},
+	{"privileged", no_argument, NULL, LCTR_O_PRIVILEGED},
+	{"memory-limit", required_argument, NULL, LCTR_O_MEMORY},
+	{"cpus", required_argument, NULL, LCTR_O_CPUS},
+	{"snapshotter", required_argument, NULL, LCTR_O_SNAPSHOTTER},
+	{"runtime", required_argument, NULL, LCTR_O_RUNTIME},
+	{"seccomp", no_argument, NULL, LCTR_O_SECCOMP},
+	{"rootfs", no_argument, NULL, LCTR_O_ROOTFS},
+	{"hostname", required_argument, NULL, LCTR_O_HOSTNAME},
+	{"cap-add", required_argument, NULL, LCTR_O_CAP_ADD},
+	{"cap-drop", required_argument, NULL, LCTR_O_CAP_DROP},
+	{"tty", no_argument, NULL, LCTR_O_TTY},
+	{"log-uri", required_argument, NULL, LCTR_O_LOG_URI},
+	{"null-io", no_argument, NULL, LCTR_O_NULL_IO},
+	{"pid-file", required_argument, NULL, LCTR_O_PID_FILE},
+	{"rm", no_argument, NULL, LCTR_O_RM},
+	{"detach", no_argument, NULL, LCTR_O_DETACH},
+	{0},
+};
+
+static const char run_usage[] =
+	"usage: lctr run [--rm] [-t] [-d] [--env K=V]... [--mount type=bind,src=S,dst=D,options=rbind:ro]...\n"
+	"  [--net-host] [--user U[:G]] [--cwd DIR] [--read-only] [--privileged] [--memory-limit BYTES]\n"
+	"  [--cpus N] [--label K=V]... [--snapshotter S] [--runtime NAME] [--log-uri file:///PATH]\n"
+	"  [--seccomp] [--rootfs] [--hostname H] [--cap-add CAP] [--cap-drop CAP] [--null-io]\n"
+	"  [--pid-file F] IMAGE|ROOTFS ID [COMMAND [ARG...]]\n";
+
+int lctr_cmd_run(struct lctr *g, int argc, char **argv)
+{
+	struct lctr_cflags f = {0};
+	bool rm = false, detach = false;
+	int c;
+	optind = 0;
+	/* "+": the command's own flags follow the id, as ctr's SkipArgReorder. */
+	while ((c = getopt_long(argc, argv, "+tdh", lctr_cflags_long, NULL)) != -1) {
+		int k = lctr_cflags_opt(&f, c == 't' ? LCTR_O_TTY : c, optarg);
+		if (k < 0) {
+			lctr_cflags_free(&f);
+			return 1;
+		}
+		if (k)
+			continue;
+		if (c == LCTR_O_RM)
+			rm = true;
+		else if (c == 'd' || c == LCTR_O_DETACH)
+			detach = true;
+		else {
+			fputs(run_usage, c == 'h' ? stdout : stderr);
+			lctr_cflags_free(&f);
+			return c == 'h' ? 0 : 2;
+		}
+	}
+	if (argc - optind < 2) {
+		lctr_cflags_free(&f);
+		return lctr_failf("run: %s must be provided", argc - optind < 1 ? "image ref" : "container id");
+	}
+	const char *ref = argv[optind], *id = argv[optind + 1];
+	char what[160];
+	snprintf(what, sizeof(what), "run %.120s", id);
+	ctr_container *k = NULL;
+	int rc = lctr_container_create(&k, g, &f, ref, id, argv + optind + 2, what);
+	if (rc) {
+		lctr_cflags_free(&f);
+		return rc;
+	}
+	rc = lctr_task_run(k, g, &f, detach, what);
+	if (rm && !detach) {
+		ctr_error *err = NULL;
+		/* A task left by a failure is gone by now; the record and
+		 * its snapshot go too (ctr's defer container.Delete). */
+		ctr_opt *o = ctr_with_snapshot_cleanup();
+		if (ctr_container_delete(k, (const ctr_opt *const *)&o, 1, &err) < 0) {
+			int r2 = lctr_fail(what, err);
+			if (!rc)
+				rc = r2;
+		}
+		ctr_opt_free(o);
+	}
+	ctr_container_free(k);
+	lctr_cflags_free(&f);
+	return rc;
+}
