@@ -1,6 +1,7 @@
 #include "copy.h"
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -188,4 +189,65 @@ int ctr_copy_tree(int src_fd, int dst_fd, ctr_error **err)
 		free(c.v[i].path);
 	free(c.v);
 	return r;
+}
+
+int ctr_copy_up(int src_root, int dst_root, const char *path, ctr_error **err)
+{
+	_cleanup_free_ char *p = strdup(path);
+	if (!p)
+		return ctr_err_nomem(err);
+	_cleanup_close_ int sdir = openat(src_root, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int ddir = openat(dst_root, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sdir < 0 || ddir < 0)
+		return ctr_err_errno(err, errno, "copy up %s: open root", path);
+	char *save = NULL, *comp = strtok_r(p, "/", &save);
+	while (comp) {
+		char *next = strtok_r(NULL, "/", &save);
+		if (!next) {
+			struct stat st;
+			if (fstatat(ddir, comp, &st, AT_SYMLINK_NOFOLLOW) == 0)
+				return 0; /* already there */
+			if (fstatat(sdir, comp, &st, AT_SYMLINK_NOFOLLOW) < 0)
+				return ctr_err_errno(err, errno, "copy up %s", path);
+			if (S_ISDIR(st.st_mode))
+				return ctr_err(err, CTR_EINVAL, 0, "copy up %s: a directory", path);
+			struct cp c = {.dst_root = dst_root, .err = err};
+			int r = copy_entry(&c, sdir, ddir, comp, path, 0);
+			for (size_t i = 0; i < c.n; i++)
+				free(c.v[i].path);
+			free(c.v);
+			return r;
+		}
+		/* A directory on the way: never through a symlink. */
+		int s2 = openat(sdir, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (s2 < 0)
+			return ctr_err_errno(err, errno == ELOOP || errno == ENOTDIR ? ENOENT : errno, "copy up %s", path);
+		close(sdir);
+		sdir = s2;
+		struct stat st;
+		if (fstat(sdir, &st) < 0)
+			return ctr_err_errno(err, errno, "copy up %s", path);
+		bool made = false;
+		if (mkdirat(ddir, comp, 0700) == 0)
+			made = true;
+		else if (errno != EEXIST)
+			return ctr_err_errno(err, errno, "copy up %s: mkdir", path);
+		int d2 = openat(ddir, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (d2 < 0)
+			return ctr_err_errno(err, errno, "copy up %s: open", path);
+		close(ddir);
+		ddir = d2;
+		if (made) {
+			/* The upper directory hides the lower one's metadata: keep it. */
+			if (fchown(ddir, st.st_uid, st.st_gid) < 0 && errno != EPERM)
+				return ctr_err_errno(err, errno, "copy up %s: chown", path);
+			if (fchmod(ddir, st.st_mode & 07777) < 0)
+				return ctr_err_errno(err, errno, "copy up %s: chmod", path);
+			copy_xattrs(sdir, ddir);
+			struct timespec ts[2] = {st.st_atim, st.st_mtim};
+			futimens(ddir, ts);
+		}
+		comp = next;
+	}
+	return ctr_err(err, CTR_EINVAL, 0, "copy up: empty path");
 }
