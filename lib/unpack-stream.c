@@ -59,6 +59,10 @@ struct ctr_layer_unpack {
 	pthread_t th;
 	int th_r;
 	ctr_error *th_err;
+	/* Everything the apply thread took from the ring: tells a corrupt blob
+	 * (CTR_EDIGEST) from a bad layer when apply fails. */
+	ctr_hasher *hash;
+	uint64_t bytes_in;
 	struct ctr_apply_stats stats;
 	struct ctr_decompress_stats ds;
 };
@@ -248,6 +252,8 @@ static ssize_t ring_read(void *ud, void *buf, size_t len, ctr_error **err)
 	u->len -= n;
 	pthread_cond_broadcast(&u->cv);
 	pthread_mutex_unlock(&u->mu);
+	ctr_hasher_update(u->hash, buf, n);
+	u->bytes_in += n;
 	return (ssize_t)n;
 }
 
@@ -290,6 +296,12 @@ static int thread_start(struct ctr_layer_unpack *u, ctr_error **err)
 	u->head = u->len = 0;
 	u->eof = u->abort = u->th_done = u->needs_redo = false;
 	u->th_r = 0;
+	u->bytes_in = 0;
+	ctr_hasher_free(u->hash);
+	u->hash = NULL;
+	int r = ctr_hasher_new(&u->hash, CTR_DIGEST_SHA256, err);
+	if (r < 0)
+		return r;
 	int e = pthread_create(&u->th, NULL, apply_main, u);
 	if (e)
 		return ctr_err_errno(err, e, "layer %s: start apply thread", u->digest);
@@ -479,7 +491,13 @@ int ctr_layer_unpack_finish(struct ctr_layer_unpack *u, bool ok, ctr_error **err
 	if (u->th_on) {
 		thread_stop(u, !ok);
 		r = u->th_r;
-		if (r < 0 && ok) {
+		char got[CTR_DIGEST_MAX];
+		ctr_hasher_peek(u->hash, got);
+		bool blob_ok = !strcmp(got, u->digest) && (u->size < 0 || u->bytes_in == (uint64_t)u->size);
+		if (r < 0 && ok && !blob_ok) {
+			r = ctr_err(err, CTR_EDIGEST, 0, "layer %s: blob digest is %s (%llu bytes): %s", u->digest, got,
+				    (unsigned long long)u->bytes_in, ctr_error_message(u->th_err));
+		} else if (r < 0 && ok) {
 			if (err && !*err) {
 				*err = u->th_err;
 				u->th_err = NULL;
@@ -487,6 +505,8 @@ int ctr_layer_unpack_finish(struct ctr_layer_unpack *u, bool ok, ctr_error **err
 		}
 		if (r == 0 && ok && !u->needs_redo)
 			r = verify(u, &u->stats, &u->ds, err);
+		else if (r == 0 && ok && !blob_ok)
+			r = ctr_err(err, CTR_EDIGEST, 0, "layer %s: blob digest is %s", u->digest, got);
 		free(u->ring);
 		u->ring = NULL;
 	}
@@ -678,6 +698,7 @@ void ctr_layer_unpack_free(struct ctr_layer_unpack *u)
 		remove_extract(u);
 	release_lock(u);
 	ctr_error_free(u->th_err);
+	ctr_hasher_free(u->hash);
 	pthread_mutex_destroy(&u->mu);
 	pthread_cond_destroy(&u->cv);
 	free(u->ring);
