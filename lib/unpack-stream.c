@@ -587,9 +587,15 @@ static int copy_up_targets(struct ctr_layer_unpack *u, char **targets, size_t n,
 	if (r == 0 && dst < 0)
 		r = ctr_err_errno(err, errno, "open %s", u->dir);
 	for (size_t i = 0; r == 0 && i < n; i++) {
-		r = ctr_copy_up(root, dst, targets[i], err);
+		ctr_error *e = NULL;
+		r = ctr_copy_up(root, dst, targets[i], &e);
 		if (r == CTR_ENOTFOUND) /* not in the parents either: apply will say so */
 			r = 0;
+		if (r < 0 && err && !*err) {
+			*err = e;
+			e = NULL;
+		}
+		ctr_error_free(e);
 	}
 	if (dst >= 0)
 		close(dst);

@@ -113,7 +113,21 @@ int ctr_snap_store_open(struct ctr_snap_store **out, const char *dir, ctr_error 
 		return r;
 	}
 	sqlite3_busy_timeout(st->db, 10000);
-	r = exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", err);
+	/* Two processes opening a new store at once: switching to WAL can fail
+	 * busy without the busy handler being called. */
+	for (int attempt = 0; attempt < 200; attempt++) {
+		ctr_error *e = NULL;
+		r = exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", &e);
+		if (r != CTR_EBUSY || attempt == 199) {
+			if (r < 0 && err && !*err)
+				*err = e;
+			else
+				ctr_error_free(e);
+			break;
+		}
+		ctr_error_free(e);
+		usleep(10000);
+	}
 	if (r == 0)
 		r = ctr_snap_store_begin(st, err);
 	if (r == 0) {
