@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -479,6 +480,24 @@ static int count_bytes(const char *digest, uint64_t done, uint64_t total, void *
 	return 0;
 }
 
+static int kill_midway(const char *digest, uint64_t done, uint64_t total, void *ud)
+{
+	(void)digest;
+	(void)ud;
+	if (total > 100000 && done > total / 3)
+		raise(SIGKILL);
+	return 0;
+}
+
+static int cancel_at_once(const char *digest, uint64_t done, uint64_t total, void *ud)
+{
+	(void)digest;
+	(void)done;
+	(void)total;
+	(void)ud;
+	return 1;
+}
+
 static void test_two_processes(void **state)
 {
 	(void)state;
@@ -488,6 +507,36 @@ static void test_two_processes(void **state)
 	img_load(&im, c, "tree", layout);
 	ctr_image *img = NULL;
 	assert_int_equal(ctr_client_get_image(&img, c, "tree", NULL, 0, NULL), 0);
+	struct ctr_platform_matcher pm;
+	ctr_platform_matcher_default(&pm);
+	/* Canceled through progress: CTR_ECANCELED and nothing left. */
+	struct ctr_unpack_progress cp = {cancel_at_once, NULL};
+	assert_int_equal(ctr_unpack_parallel(c, "default", ctr_image_target_media_type(img), ctr_image_target_digest(img),
+					     &pm, "overlayfs", NULL, &cp, NULL, NULL),
+			 CTR_ECANCELED);
+	assert_int_equal(n_snapshots(c), 0);
+	/* Killed in the middle of the big first layer: nothing is committed,
+	 * what is left are extract keys, and they do not get in the way. */
+	pid_t pid = fork();
+	if (pid == 0) {
+		ctr_client *c2 = client("two");
+		struct ctr_unpack_progress p = {kill_midway, NULL};
+		ctr_unpack_parallel(c2, "default", ctr_image_target_media_type(img), ctr_image_target_digest(img), &pm,
+				    "overlayfs", NULL, &p, NULL, NULL);
+		_exit(0);
+	}
+	int kst;
+	waitpid(pid, &kst, 0);
+	assert_true(WIFSIGNALED(kst) && WTERMSIG(kst) == SIGKILL);
+	ctr_snapshot_info **v = NULL;
+	size_t nv = 0;
+	assert_int_equal(ctr_snapshot_list(&v, &nv, c, "overlayfs", NULL, 0, NULL, 0, NULL), 0);
+	for (size_t k = 0; k < nv; k++) {
+		assert_int_not_equal(ctr_snapshot_info_kind(v[k]), CTR_SNAPSHOT_COMMITTED);
+		assert_non_null(strstr(ctr_snapshot_info_name(v[k]), "extract-"));
+	}
+	ctr_snapshot_info_list_free(v, nv);
+	size_t left = nv;
 	int fds[2][2];
 	pid_t kids[2];
 	for (int k = 0; k < 2; k++) {
@@ -495,8 +544,6 @@ static void test_two_processes(void **state)
 		kids[k] = fork();
 		if (kids[k] == 0) {
 			ctr_client *c2 = client("two");
-			struct ctr_platform_matcher pm;
-			ctr_platform_matcher_default(&pm);
 			struct count cnt;
 			memset(&cnt, 0, sizeof(cnt));
 			struct ctr_unpack_progress p = {count_bytes, &cnt};
@@ -524,7 +571,7 @@ static void test_two_processes(void **state)
 	for (size_t i = 0; i < im.m.n_layers; i++)
 		want += im.len[i];
 	assert_int_equal(total, want); /* each layer applied once in all */
-	assert_int_equal(n_snapshots(c), im.m.n_layers);
+	assert_int_equal(n_snapshots(c), im.m.n_layers + left);
 	check_parents(c, &im);
 	ctr_image_free(img);
 	img_clear(&im);
