@@ -25,7 +25,12 @@
  *
  * Threads: write/reset/finish may run in one thread (the fetch's) and
  * start/commit/free in another; snapshot and metadata calls of all
- * unpackers are serialised by one mutex of this module. Commits are the
+ * unpackers are serialised by one mutex of this module
+ * (ctr_unpack_md_lock): a caller that uses the client's databases from
+ * another thread while unpackers live takes it too. Start the layers of an
+ * image in layer order from one thread: chain locks are then taken in the
+ * same order by every process, so two pulls cannot deadlock (start blocks
+ * while another process holds that chain ID). Commits are the
  * caller's to order: commit of a layer whose parent_chain is not committed
  * yet fails with CTR_EPRECONDITION (or CTR_ENOTFOUND) and leaves the
  * unpacker as it was, so the caller can commit it later. Deferred and redone
@@ -75,5 +80,9 @@ int ctr_layer_unpack_finish(struct ctr_layer_unpack *u, bool ok, ctr_error **err
  * deferred layer; another error kills the unpacker as finish does. */
 int ctr_layer_unpack_commit(struct ctr_layer_unpack *u, ctr_error **err);
 void ctr_layer_unpack_free(struct ctr_layer_unpack *u);
+
+/* The mutex around every snapshot and metadata call of the unpackers. */
+void ctr_unpack_md_lock(void);
+void ctr_unpack_md_unlock(void);
 
 #endif
