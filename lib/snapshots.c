@@ -242,14 +242,20 @@ CTR_EXPORT int ctr_snapshot_mounts(ctr_mount_list **mounts, ctr_client *c, const
 	return to_list(mounts, m, n, err);
 }
 
-CTR_EXPORT int ctr_snapshot_commit(ctr_client *c, const char *snapshotter, const char *name,
-				   const char *key, const char *const *labels,
-				   const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
+/* rebase: key has no parent and name gets `parent` (ctr_snapshot_commit_parent). */
+static int commit_impl(ctr_client *c, const char *snapshotter, const char *name, const char *key,
+		       bool rebase, const char *parent, const char *const *labels,
+		       const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
 {
 	struct call k;
 	int r = begin(&k, c, snapshotter, key, opts, n_opts, "snapshot commit", err);
 	if (r == 0)
 		r = ctr_snapshot_key_validate(name, err);
+	if (r == 0 && rebase && parent)
+		r = ctr_snapshot_key_validate(parent, err);
+	if (r == 0 && rebase && !k.sn->ops->commit_rebase)
+		r = ctr_err(err, CTR_ENOTSUP, 0, "snapshot commit %s: snapshotter %s cannot give a parent at commit",
+			    key, k.sn->name);
 	if (r == 0 && labels)
 		r = ctr_md_labels_validate(labels, err);
 	if (r < 0)
@@ -266,16 +272,40 @@ CTR_EXPORT int ctr_snapshot_commit(ctr_client *c, const char *snapshotter, const
 		ctr_md_snapshot_clear(&s);
 		return ctr_err(err, CTR_EEXISTS, 0, "snapshot commit %s: %s already exists", key, name);
 	}
+	if (rebase && s.parent) {
+		ctr_md_snapshot_clear(&s);
+		return ctr_err(err, CTR_EPRECONDITION, 0, "snapshot commit %s: already has a parent", key);
+	}
+	if (rebase && parent) {
+		struct ctr_md_snapshot ps = {0};
+		if ((r = ctr_md_snapshot_get(&ps, c->db, k.ns, k.sn->name, parent, err)) < 0) {
+			ctr_md_snapshot_clear(&s);
+			return ctr_err_prefix(err, r, "snapshot commit %s: parent", key);
+		}
+		bool committed = !strcmp(ps.kind, "committed");
+		ctr_md_snapshot_clear(&ps);
+		if (!committed) {
+			ctr_md_snapshot_clear(&s);
+			return ctr_err(err, CTR_EPRECONDITION, 0, "snapshot commit %s: parent %s is not committed", key,
+				       parent);
+		}
+	}
+	const char *rec_parent = rebase ? parent : s.parent;
 	const char *const *use_labels = labels ? labels : (const char *const *)s.labels;
 	_cleanup_free_ char *bkey = ctr_snapshot_backing_key(k.ns, key);
 	_cleanup_free_ char *bname = ctr_snapshot_backing_key(k.ns, name);
+	_cleanup_free_ char *bparent = rebase && parent ? ctr_snapshot_backing_key(k.ns, parent) : NULL;
 	_cleanup_free_ char *json = NULL;
-	if (!bkey || !bname)
+	if (!bkey || !bname || (rebase && parent && !bparent))
 		r = ctr_err_nomem(err);
 	if (r == 0)
 		r = ctr_md_labels_to_json(&json, use_labels, err);
-	if (r == 0 && (r = k.sn->ops->commit(k.sn->self, bname, bkey, json, err)) < 0)
-		ctr_err_prefix(err, r, "snapshot commit %s", key);
+	if (r == 0) {
+		r = rebase ? k.sn->ops->commit_rebase(k.sn->self, bname, bkey, bparent, json, err)
+			   : k.sn->ops->commit(k.sn->self, bname, bkey, json, err);
+		if (r < 0)
+			ctr_err_prefix(err, r, "snapshot commit %s", key);
+	}
 	if (r == 0) {
 		/* One transaction: the key's record goes, the name's appears. */
 		_cleanup_(ctr_db_txp) struct ctr_db *tx = NULL;
@@ -283,7 +313,7 @@ CTR_EXPORT int ctr_snapshot_commit(ctr_client *c, const char *snapshotter, const
 		if (r == 0)
 			r = ctr_md_snapshot_delete_tx(c->db, k.ns, k.sn->name, key, err);
 		if (r == 0)
-			r = ctr_md_snapshot_put_tx(c->db, k.ns, k.sn->name, name, s.parent, "committed", use_labels,
+			r = ctr_md_snapshot_put_tx(c->db, k.ns, k.sn->name, name, rec_parent, "committed", use_labels,
 						   &k.call, err);
 		if (r == 0)
 			r = ctr_db_tx_commit(&tx, err);
@@ -295,6 +325,20 @@ CTR_EXPORT int ctr_snapshot_commit(ctr_client *c, const char *snapshotter, const
 				   json_pack("{s:s,s:s,s:s}", "key", key, "name", name, "snapshotter", k.sn->name));
 	ctr_md_snapshot_clear(&s);
 	return r;
+}
+
+CTR_EXPORT int ctr_snapshot_commit(ctr_client *c, const char *snapshotter, const char *name,
+				   const char *key, const char *const *labels,
+				   const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
+{
+	return commit_impl(c, snapshotter, name, key, false, NULL, labels, opts, n_opts, err);
+}
+
+int ctr_snapshot_commit_parent(ctr_client *c, const char *snapshotter, const char *name,
+			       const char *key, const char *parent, const char *const *labels,
+			       const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
+{
+	return commit_impl(c, snapshotter, name, key, true, parent, labels, opts, n_opts, err);
 }
 
 CTR_EXPORT int ctr_snapshot_remove(ctr_client *c, const char *snapshotter, const char *key,

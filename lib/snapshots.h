@@ -25,6 +25,17 @@ int ctr_snapshot_key_validate(const char *key, ctr_error **err);
 int ctr_snapshot_apply_dir(char **path, ctr_client *c, const char *snapshotter, const char *ns,
 			   const char *key, ctr_error **err);
 
+/* ctr_snapshot_commit for an active key of the namespace that was prepared
+ * without a parent (a layer applied on its own): the committed name gets
+ * `parent` (a committed snapshot of the namespace, or NULL) as its parent,
+ * in the record and in the snapshotter (ops->commit_rebase). CTR_ENOTSUP
+ * when the snapshotter cannot (native, applications'), CTR_EPRECONDITION
+ * when key already has a parent or parent is not committed, CTR_ENOTFOUND,
+ * CTR_EEXISTS as ctr_snapshot_commit. */
+int ctr_snapshot_commit_parent(ctr_client *c, const char *snapshotter, const char *name,
+			       const char *key, const char *parent, const char *const *labels,
+			       const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
+
 /* The collector's hook: removes the snapshotter's copy of a namespaced
  * snapshot whose record is gone, and then snapshotter entries of any
  * namespace that no record names and that are older than grace_ns. */

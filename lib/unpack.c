@@ -105,8 +105,7 @@ static int apply_layer(ctr_client *c, const char *ns, struct ctr_snapshotter *sn
 	return 0;
 }
 
-/* Exclusive lock for one chain ID of a namespace in a snapshotter. */
-static int chain_lock(ctr_client *c, const char *ns, const char *sn, const char *chain, ctr_error **err)
+int ctr_unpack_chain_lock(ctr_client *c, const char *ns, const char *sn, const char *chain, ctr_error **err)
 {
 	char dir[4200];
 	snprintf(dir, sizeof(dir), "%s/snapshots/%s/locks", c->root, sn);
@@ -174,7 +173,7 @@ int ctr_unpack(ctr_client *c, const char *ns, const char *media_type, const char
 			ctr_snapshot_info_free(info);
 			continue;
 		}
-		_cleanup_close_ int lock = chain_lock(c, ns, sn->name, chain[i], err);
+		_cleanup_close_ int lock = ctr_unpack_chain_lock(c, ns, sn->name, chain[i], err);
 		if (lock < 0) {
 			r = lock;
 			break;
@@ -238,7 +237,13 @@ CTR_EXPORT int ctr_image_unpack(ctr_image *img, const char *snapshotter, const c
 		return r;
 	struct ctr_platform_matcher pm;
 	ctr_platform_matcher_default(&pm);
-	r = ctr_unpack(img->c, img->ns, img->md.media_type, img->md.digest, &pm, snapshotter, &call, NULL, NULL, err);
+	/* Layers apply side by side where each gets its own directory whatever
+	 * its parent (overlayfs); on top of a copy of the parent otherwise. */
+	struct ctr_snapshotter *sn = NULL;
+	if ((r = ctr_client_snapshotter(&sn, img->c, snapshotter, err)) < 0)
+		return ctr_err_prefix(err, r, "unpack %s", img->md.name);
+	bool parallel = sn->ops->commit_rebase && sn->overlay_whiteouts;
+	r = (parallel ? ctr_unpack_parallel : ctr_unpack)(img->c, img->ns, img->md.media_type, img->md.digest, &pm, snapshotter, &call, NULL, NULL, err);
 	return r < 0 ? ctr_err_prefix(err, r, "unpack %s", img->md.name) : 0;
 }
 

@@ -185,9 +185,9 @@ static int local_mounts(void *self, const char *key, struct ctr_mount **m, size_
 	return r;
 }
 
-static int local_commit(void *self, const char *name, const char *key, const char *labels, ctr_error **err)
+static int commit_impl(struct local *l, const char *name, const char *key, bool rebase,
+		       const char *parent, const char *labels, ctr_error **err)
 {
-	struct local *l = self;
 	int64_t id;
 	enum ctr_snap_kind kind;
 	int r = ctr_snap_store_get(l->st, key, &id, &kind, NULL, NULL, err);
@@ -205,11 +205,30 @@ static int local_commit(void *self, const char *name, const char *key, const cha
 		syncfs(fd);
 	if ((r = ctr_snap_store_begin(l->st, err)) < 0)
 		return r;
-	r = ctr_snap_store_commit(l->st, name, key, labels, &u, &id, err);
+	if (rebase)
+		r = ctr_snap_store_commit_rebase(l->st, name, key, parent, labels, &u, &id, err);
+	else
+		r = ctr_snap_store_commit(l->st, name, key, labels, &u, &id, err);
 	if (r == 0)
 		return ctr_snap_store_commit_tx(l->st, err);
 	ctr_snap_store_rollback(l->st);
 	return r;
+}
+
+static int local_commit(void *self, const char *name, const char *key, const char *labels, ctr_error **err)
+{
+	return commit_impl(self, name, key, false, NULL, labels, err);
+}
+
+/* An overlay upper dir holds its layer's changes alone, whatever its
+ * lowers: so a layer applied without a parent can take one at commit. */
+static int local_commit_rebase(void *self, const char *name, const char *key, const char *parent,
+			       const char *labels, ctr_error **err)
+{
+	struct local *l = self;
+	if (l->native)
+		return ctr_err(err, CTR_ENOTSUP, 0, "snapshot %s: native snapshots cannot be rebased", key);
+	return commit_impl(l, name, key, true, parent, labels, err);
 }
 
 static int local_remove(void *self, const char *key, ctr_error **err)
@@ -344,6 +363,7 @@ static const struct ctr_snapshotter_ops local_ops = {
 	.view = local_view,
 	.mounts = local_mounts,
 	.commit = local_commit,
+	.commit_rebase = local_commit_rebase,
 	.remove = local_remove,
 	.stat = local_stat,
 	.update = local_update,

@@ -52,6 +52,15 @@ struct ctr_snapshotter_ops {
 	 * CTR_EEXISTS (name), CTR_ENOTFOUND (key), CTR_EPRECONDITION (not active). */
 	int (*commit)(void *self, const char *name, const char *key, const char *labels_json,
 		      ctr_error **err);
+	/* Like commit, for an active `key` prepared without a parent whose
+	 * layer was applied on its own (parallel unpack): `name` gets `parent`
+	 * (committed, or NULL) as its parent in the same transaction. Only for
+	 * snapshotters whose apply_dir holds the layer's changes alone
+	 * (overlayfs); NULL otherwise. CTR_EEXISTS (name), CTR_ENOTFOUND (key,
+	 * parent), CTR_EPRECONDITION (key not active or already has a parent,
+	 * parent not committed). */
+	int (*commit_rebase)(void *self, const char *name, const char *key, const char *parent,
+			     const char *labels_json, ctr_error **err);
 	/* CTR_ENOTFOUND, CTR_EPRECONDITION (it has children). */
 	int (*remove)(void *self, const char *key, ctr_error **err);
 	int (*stat)(void *self, const char *key, struct ctr_snap_info *out, ctr_error **err);

@@ -113,7 +113,21 @@ int ctr_snap_store_open(struct ctr_snap_store **out, const char *dir, ctr_error 
 		return r;
 	}
 	sqlite3_busy_timeout(st->db, 10000);
-	r = exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", err);
+	/* Two processes opening a new store at once: switching to WAL can fail
+	 * busy without the busy handler being called. */
+	for (int attempt = 0; attempt < 200; attempt++) {
+		ctr_error *e = NULL;
+		r = exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", &e);
+		if (r != CTR_EBUSY || attempt == 199) {
+			if (r < 0 && err && !*err)
+				*err = e;
+			else
+				ctr_error_free(e);
+			break;
+		}
+		ctr_error_free(e);
+		usleep(10000);
+	}
 	if (r == 0)
 		r = ctr_snap_store_begin(st, err);
 	if (r == 0) {
@@ -364,12 +378,15 @@ int ctr_snap_store_stat(struct ctr_snap_store *st, const char *key, struct ctr_s
 	return fill_info(s, out, err);
 }
 
-int ctr_snap_store_commit(struct ctr_snap_store *st, const char *name, const char *key,
-			  const char *labels_json, const struct ctr_snap_usage *usage, int64_t *id,
-			  ctr_error **err)
+/* rebase: the key must have no parent, and gets parent's id (parent NULL:
+ * stays without one). */
+static int commit_impl(struct ctr_snap_store *st, const char *name, const char *key, bool rebase,
+		       const char *parent, const char *labels_json, const struct ctr_snap_usage *usage,
+		       int64_t *id, ctr_error **err)
 {
 	enum ctr_snap_kind kind;
-	int r = lookup(st, key, id, &kind, NULL, err);
+	int64_t cur_parent = 0, new_parent = 0;
+	int r = lookup(st, key, id, &kind, &cur_parent, err);
 	if (r < 0)
 		return r;
 	if (r == 0)
@@ -378,9 +395,21 @@ int ctr_snap_store_commit(struct ctr_snap_store *st, const char *name, const cha
 		return ctr_err(err, CTR_EPRECONDITION, 0, "snapshot %s: not active (%s)", key, ctr_snap_kind_name(kind));
 	if ((r = lookup(st, name, NULL, NULL, NULL, err)) != 0)
 		return r < 0 ? r : ctr_err(err, CTR_EEXISTS, 0, "snapshot %s: already exists", name);
+	if (rebase && cur_parent)
+		return ctr_err(err, CTR_EPRECONDITION, 0, "snapshot %s: already has a parent", key);
+	if (rebase && parent) {
+		enum ctr_snap_kind pk;
+		if ((r = lookup(st, parent, &new_parent, &pk, NULL, err)) < 0)
+			return r;
+		if (r == 0)
+			return ctr_err(err, CTR_ENOTFOUND, 0, "snapshot %s: parent %s not found", key, parent);
+		if (pk != CTR_SNAP_COMMITTED)
+			return ctr_err(err, CTR_EPRECONDITION, 0, "snapshot %s: parent %s is not committed", key, parent);
+	}
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 	if ((r = prep(st, &s, "UPDATE snapshots SET key = ?1, kind = ?2, labels = COALESCE(?3, labels), "
-			       "updated_at = ?4, size = ?5, inodes = ?6 WHERE key = ?7", err)) < 0)
+			       "updated_at = ?4, size = ?5, inodes = ?6, "
+			       "parent_id = CASE WHEN ?8 THEN ?9 ELSE parent_id END WHERE key = ?7", err)) < 0)
 		return r;
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 2, CTR_SNAP_COMMITTED);
@@ -392,8 +421,27 @@ int ctr_snap_store_commit(struct ctr_snap_store *st, const char *name, const cha
 	sqlite3_bind_int64(s, 5, usage ? usage->size : 0);
 	sqlite3_bind_int64(s, 6, usage ? usage->inodes : 0);
 	sqlite3_bind_text(s, 7, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 8, rebase);
+	if (new_parent)
+		sqlite3_bind_int64(s, 9, new_parent);
+	else
+		sqlite3_bind_null(s, 9);
 	int rc = sqlite3_step(s);
 	return rc == SQLITE_DONE ? 0 : db_err(st, rc, err, "commit");
+}
+
+int ctr_snap_store_commit(struct ctr_snap_store *st, const char *name, const char *key,
+			  const char *labels_json, const struct ctr_snap_usage *usage, int64_t *id,
+			  ctr_error **err)
+{
+	return commit_impl(st, name, key, false, NULL, labels_json, usage, id, err);
+}
+
+int ctr_snap_store_commit_rebase(struct ctr_snap_store *st, const char *name, const char *key,
+				 const char *parent, const char *labels_json,
+				 const struct ctr_snap_usage *usage, int64_t *id, ctr_error **err)
+{
+	return commit_impl(st, name, key, true, parent, labels_json, usage, id, err);
 }
 
 int ctr_snap_store_remove(struct ctr_snap_store *st, const char *key, int64_t *id,

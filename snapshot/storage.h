@@ -41,6 +41,11 @@ int ctr_snap_store_stat(struct ctr_snap_store *st, const char *key, struct ctr_s
 int ctr_snap_store_commit(struct ctr_snap_store *st, const char *name, const char *key,
 			  const char *labels_json, const struct ctr_snap_usage *usage, int64_t *id,
 			  ctr_error **err);
+/* In a transaction: like ctr_snap_store_commit for a key that has no
+ * parent, giving the committed name `parent` (NULL: none) as its parent. */
+int ctr_snap_store_commit_rebase(struct ctr_snap_store *st, const char *name, const char *key,
+				 const char *parent, const char *labels_json,
+				 const struct ctr_snap_usage *usage, int64_t *id, ctr_error **err);
 /* In a transaction. *id and *kind get what was removed. */
 int ctr_snap_store_remove(struct ctr_snap_store *st, const char *key, int64_t *id,
 			  enum ctr_snap_kind *kind, ctr_error **err);

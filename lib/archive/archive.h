@@ -89,6 +89,14 @@ int ctr_archive_apply(int layer_dirfd, ctr_archive_read_fn read, void *ud,
 		      const struct ctr_apply_opts *opts, struct ctr_apply_stats *stats,
 		      ctr_error **err);
 
+/* Reads the tar stream to its end-of-archive and lists the hardlink
+ * targets (cleaned as apply cleans them) that no earlier entry of the
+ * stream creates: a parent layer must supply them. *out is NULL-terminated
+ * (NULL when there are none); the caller frees each string and the array.
+ * Errors: CTR_EINVAL for a corrupt tar, the reader's own code. */
+int ctr_archive_missing_link_targets(char ***out, size_t *n_out, ctr_archive_read_fn read, void *ud,
+				     ctr_error **err);
+
 /* ---- decompression ------------------------------------------------------- */
 
 enum ctr_compression {
