@@ -253,7 +253,8 @@ int ctr_mounts_open_root(const struct ctr_mount *ms, size_t n, int *fd, ctr_erro
 	int r = parse_options(m->options, &p, err);
 	if (r < 0)
 		return r;
-	_cleanup_free_ char *data = p.data;
+	free(p.data); /* only the flags matter here */
+	p.data = NULL;
 	if (!strcmp(m->type, "bind") || !strcmp(m->type, "rbind") || (p.flags & MS_BIND)) {
 		int f = open(m->source, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (f < 0)

@@ -2,7 +2,7 @@
 # The one command that installs what is missing, builds and runs every suite:
 #   1. Debian packages (apt-get) when any is missing;
 #   2. a -Dwerror=true build and all its suites (unit, then integration);
-#   3. an ASan+UBSan build running the unit suite;
+#   3. an ASan+UBSan build running the unit suite, and a clang -Werror build;
 #   4. an install into a scratch prefix and a program outside the tree built
 #      with `pkg-config --cflags --libs libctr`.
 set -euo pipefail
@@ -13,7 +13,7 @@ pkgs=(meson ninja-build pkg-config gcc libc6-dev
       libcurl4-openssl-dev libjansson-dev libarchive-dev libzstd-dev zlib1g-dev
       libssl-dev libseccomp-dev libsqlite3-dev libcmocka-dev libisal-dev
       runc docker-registry skopeo umoci busybox-static apache2-utils openssl
-      python3 binutils util-linux curl jq zstd)
+      python3 binutils util-linux curl jq zstd clang)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -56,6 +56,12 @@ else meson setup "$asandir" -Dwerror=true -Db_sanitize=address,undefined -Db_lun
 ninja -C "$asandir" -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	meson test -C "$asandir" --suite unit --print-errorlogs --num-processes "$jobs"
+
+echo "== clang build (-Dwerror=true)"
+clangdir=${CLANGDIR:-build-ci-clang}
+if [ -d "$clangdir" ]; then CC=clang meson setup --reconfigure "$clangdir" -Dwerror=true >/dev/null
+else CC=clang meson setup "$clangdir" -Dwerror=true >/dev/null; fi
+ninja -C "$clangdir" -j "$jobs"
 
 echo "== install and build a program outside the tree with pkg-config"
 prefix=$(mktemp -d /tmp/libctr-prefix.XXXXXX)

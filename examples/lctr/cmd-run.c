@@ -218,8 +218,12 @@ int lctr_container_create(ctr_container **out, struct lctr *g, const struct lctr
 		lctr_opts_add(&so, ctr_oci_with_rootfs_path(root));
 		lctr_opts_add(&so, ctr_oci_with_default_path_env());
 	} else {
+		/* As ctr run: an image that is not unpacked yet is unpacked now. */
+		int unpacked = 0;
 		if (ctr_client_get_image(&img, cl, ref, NULL, 0, &err) < 0 ||
-		    ctr_image_config(&config, img, &err) < 0) {
+		    ctr_image_config(&config, img, &err) < 0 ||
+		    ctr_image_is_unpacked(&unpacked, img, f->snapshotter, &err) < 0 ||
+		    (!unpacked && ctr_image_unpack(img, f->snapshotter, NULL, 0, &err) < 0)) {
 			rc = lctr_fail(what, err);
 			goto out;
 		}
