@@ -7,6 +7,7 @@
 #include <ctr/client.h>
 #include <ctr/content.h>
 #include <ctr/image.h>
+#include <ctr/remote.h>
 #include <ctr/namespaces.h>
 #include <ctr/snapshot.h>
 #include <ctr/leases.h>

@@ -29,7 +29,8 @@ typedef enum ctr_opt_kind {
 	CTR_OPT_CONTAINER = 9,
 	CTR_OPT_SPEC = 10,
 	CTR_OPT_TASK = 11,
-	CTR_OPT_SNAPSHOT = 12
+	CTR_OPT_SNAPSHOT = 12,
+	CTR_OPT_REMOTE = 13    /* registry access: pull, fetch, push */
 } ctr_opt_kind;
 
 /* Applies an option to `target`. Returns 0 or a CTR_E* code; may fill err. */
