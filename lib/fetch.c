@@ -310,9 +310,43 @@ static int have_blob(struct fetch *f, const char *digest, char **labels, ctr_err
 {
 	const ctr_opt *co[] = {f->ns_opt};
 	int r = ctr_lease_add_resource(f->c, f->lease, "content", digest, co, 1, err);
-	if (r == 0 && labels && labels[0])
-		r = ctr_content_update_labels(f->c, digest, (const char *const *)labels, co, 1, err);
-	return r;
+	if (r < 0 || !labels || !labels[0])
+		return r;
+	/* The source label lists every repository the blob came from
+	 * (containerd appends): merge ours into the existing value. */
+	_cleanup_free_ char *merged = NULL;
+	const char *eq = strrchr(f->src_label, '=');
+	size_t klen = (size_t)(eq - f->src_label) + 1, n = 0;
+	ctr_content_info *info = NULL;
+	if (ctr_content_info_get(&info, f->c, digest, co, 1, NULL) == 0) {
+		const char *const *l = ctr_content_info_labels(info);
+		for (size_t i = 0; l && l[i] && !merged; i++) {
+			if (strncmp(l[i], f->src_label, klen))
+				continue;
+			const char *v = l[i] + klen, *repo = eq + 1;
+			bool has = false;
+			for (const char *p = v; *p;) {
+				size_t len = strcspn(p, ",");
+				if (len == strlen(repo) && !strncmp(p, repo, len))
+					has = true;
+				p += len + (p[len] == ',');
+			}
+			if (asprintf(&merged, "%s,%s", l[i], repo) < 0 || has) {
+				free(merged);
+				merged = strdup(l[i]);
+			}
+		}
+		ctr_content_info_free(info);
+	}
+	size_t cnt = 0;
+	while (labels[cnt])
+		cnt++;
+	_cleanup_free_ const char **v = calloc(cnt + 1, sizeof(*v));
+	if (!v)
+		return ctr_err_nomem(err);
+	for (size_t i = 0; labels[i]; i++)
+		v[n++] = merged && !strcmp(labels[i], f->src_label) ? merged : labels[i];
+	return ctr_content_update_labels(f->c, digest, v, co, 1, err);
 }
 
 /* Opens the ingest of desc (kind-digest, as containerd's MakeRefKey).

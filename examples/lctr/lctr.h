@@ -71,5 +71,8 @@ int lctr_cmd_namespaces(struct lctr *g, int argc, char **argv);
 int lctr_cmd_leases(struct lctr *g, int argc, char **argv);
 int lctr_cmd_gc(struct lctr *g, int argc, char **argv);
 int lctr_cmd_events(struct lctr *g, int argc, char **argv);
+int lctr_cmd_images(struct lctr *g, int argc, char **argv);
+/* lctr content fetch: pull's flags, no image unpack (cmd-images.c). */
+int lctr_content_fetch(struct lctr *g, int argc, char **argv);
 
 #endif

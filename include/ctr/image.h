@@ -56,6 +56,16 @@ CTR_EXPORT int ctr_client_image_update(ctr_image **out, ctr_client *c, const cha
 CTR_EXPORT int ctr_client_image_delete(ctr_client *c, const char *name, const ctr_opt *const *opts,
 				       size_t n_opts, ctr_error **err);
 
+/* Bytes of the image for one platform (NULL: the host's, strictly): the
+ * target, the matching manifest, its config and layers, counted from their
+ * descriptors (blobs need not be present; a missing manifest counts alone),
+ * as ctr images ls shows. */
+CTR_EXPORT int ctr_image_size(int64_t *out, const ctr_image *i, const char *platform, ctr_error **err);
+/* The platforms ("os/arch[/variant]") the image provides: an index's
+ * entries, or a manifest's config. Sorted, unique, NULL-terminated; free
+ * with ctr_strv_free. */
+CTR_EXPORT int ctr_image_platforms(char ***out, const ctr_image *i, ctr_error **err);
+
 #ifdef __cplusplus
 }
 #endif
