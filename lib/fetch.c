@@ -456,8 +456,13 @@ static int fetch_round(struct fetch *f, int wait_ms, bool *deferred_left, ctr_er
 	for (size_t k = 0; k < n_items; k++) {
 		struct fblob *b = &f->blobs[which[k]];
 		int rr = items[k].result;
-		if (r == 0 && rr == 0)
-			rr = r = commit_blob(f, b->w, b->desc, src, err);
+		/* Commit what arrived whole even when another item failed: a
+		 * retry then skips it (the collector takes it otherwise). */
+		if (rr == 0) {
+			rr = commit_blob(f, b->w, b->desc, src, r < 0 ? NULL : err);
+			if (r == 0)
+				r = rr;
+		}
 		ctr_content_writer_free(b->w);
 		b->w = NULL;
 		/* Wrong bytes must not be resumed from. */
