@@ -192,7 +192,10 @@ static ctr_client *new_client(void)
 	snprintf(state, sizeof(state), "%s/state%d", top, n_root++);
 	ctr_client *c = NULL;
 	ctr_error *err = NULL;
-	int r = ctr_client_new(&c, CTR_OPTS(ctr_with_root(root), ctr_with_state(state)), &err);
+	ctr_opt *ro = ctr_with_root(root), *so = ctr_with_state(state);
+	int r = ctr_client_new(&c, CTR_OPTS(ro, so), &err);
+	ctr_opt_free(ro);
+	ctr_opt_free(so);
 	if (r < 0)
 		fail_msg("client: %s", ctr_error_message(err));
 	return c;
@@ -201,7 +204,10 @@ static ctr_client *new_client(void)
 static ctr_client *client_at(const char *root, const char *state)
 {
 	ctr_client *c = NULL;
-	assert_int_equal(ctr_client_new(&c, CTR_OPTS(ctr_with_root(root), ctr_with_state(state)), NULL), 0);
+	ctr_opt *ro = ctr_with_root(root), *so = ctr_with_state(state);
+	assert_int_equal(ctr_client_new(&c, CTR_OPTS(ro, so), NULL), 0);
+	ctr_opt_free(ro);
+	ctr_opt_free(so);
 	return c;
 }
 
