@@ -8,6 +8,7 @@
 #include "error.h"
 #include "events/events.h"
 #include "image.h"
+#include "images/resolve.h"
 #include "metadata/metadata.h"
 #include "util/macro.h"
 
@@ -223,5 +224,75 @@ CTR_EXPORT int ctr_client_image_delete(ctr_client *c, const char *name, const ct
 	if (r < 0)
 		return ctr_err_prefix(err, r, "delete image");
 	ctr_events_publish(c, ns, "/images/delete", json_pack("{s:s}", "name", name));
+	return 0;
+}
+
+static int resolve_host(const ctr_image *i, struct ctr_manifest *m, struct ctr_image_config *cfg, ctr_error **err)
+{
+	if (!i)
+		return ctr_err(err, CTR_EINVAL, 0, "image is NULL");
+	struct ctr_platform_matcher pm;
+	ctr_platform_matcher_default(&pm);
+	int r = ctr_image_resolve(i->c, i->ns, i->md.media_type, i->md.digest, &pm, m, NULL, cfg, err);
+	return r < 0 ? ctr_err_prefix(err, r, "image %s", i->md.name) : 0;
+}
+
+CTR_EXPORT int ctr_image_config(char **json_out, const ctr_image *i, ctr_error **err)
+{
+	struct ctr_manifest m = {0};
+	struct ctr_image_config cfg = {0};
+	int r = resolve_host(i, &m, &cfg, err);
+	if (r < 0)
+		return r;
+	char *s = json_dumps(cfg.doc, JSON_COMPACT);
+	ctr_manifest_clear(&m);
+	ctr_image_config_clear(&cfg);
+	if (!s)
+		return ctr_err_nomem(err);
+	*json_out = s;
+	return 0;
+}
+
+CTR_EXPORT int ctr_image_rootfs(char ***diff_ids, const ctr_image *i, ctr_error **err)
+{
+	struct ctr_manifest m = {0};
+	struct ctr_image_config cfg = {0};
+	int r = resolve_host(i, &m, &cfg, err);
+	if (r < 0)
+		return r;
+	*diff_ids = cfg.diff_ids;
+	cfg.diff_ids = NULL;
+	ctr_manifest_clear(&m);
+	ctr_image_config_clear(&cfg);
+	return 0;
+}
+
+CTR_EXPORT int ctr_image_chain_id(char **out, const ctr_image *i, ctr_error **err)
+{
+	char **ids = NULL;
+	int r = ctr_image_rootfs(&ids, i, err);
+	if (r < 0)
+		return r;
+	size_t n = 0;
+	while (ids[n])
+		n++;
+	if (n == 0) {
+		ctr_strv_free(ids);
+		return ctr_err(err, CTR_EINVAL, 0, "image %s has no layers", i->md.name);
+	}
+	char (*chain)[CTR_DIGEST_MAX] = calloc(n, CTR_DIGEST_MAX);
+	if (!chain) {
+		ctr_strv_free(ids);
+		return ctr_err_nomem(err);
+	}
+	r = ctr_chain_ids((const char *const *)ids, n, chain, err);
+	ctr_strv_free(ids);
+	char *s = r == 0 ? strdup(chain[n - 1]) : NULL;
+	free(chain);
+	if (r < 0)
+		return r;
+	if (!s)
+		return ctr_err_nomem(err);
+	*out = s;
 	return 0;
 }

@@ -144,9 +144,10 @@ static unsigned int attr_flags(unsigned long f)
 
 /* overlay through the new mount API: one fsconfig per lower layer. Returns
  * CTR_ENOTSUP when the kernel lacks fsopen or "lowerdir+" so the caller
- * falls back to mount(2). */
-static int mount_overlay_fsconfig(const struct ctr_mount *m, const struct parsed *p, const char *target,
-				  ctr_error **err)
+ * falls back to mount(2). With target NULL, the detached mount's fd is
+ * returned in *mnt_out instead of being moved into the tree. */
+static int overlay_fsconfig(const struct ctr_mount *m, const struct parsed *p, const char *target,
+			    int *mnt_out, ctr_error **err)
 {
 	_cleanup_close_ int fs = fsopen("overlay", FSOPEN_CLOEXEC);
 	if (fs < 0)
@@ -196,6 +197,10 @@ static int mount_overlay_fsconfig(const struct ctr_mount *m, const struct parsed
 	_cleanup_close_ int mnt = fsmount(fs, FSMOUNT_CLOEXEC, attr_flags(p->flags));
 	if (mnt < 0)
 		return ctr_err_errno(err, errno, "overlay: fsmount");
+	if (!target) {
+		*mnt_out = TAKE_FD(mnt);
+		return 0;
+	}
 	if (move_mount(mnt, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		return ctr_err_errno(err, errno, "overlay: move_mount to %s", target);
 	return 0;
@@ -209,7 +214,7 @@ int ctr_mount_apply(const struct ctr_mount *m, const char *target, ctr_error **e
 		return r;
 	_cleanup_free_ char *data = p.data;
 	if (!strcmp(m->type, "overlay")) {
-		r = mount_overlay_fsconfig(m, &p, target, err);
+		r = overlay_fsconfig(m, &p, target, NULL, err);
 		if (r != CTR_ENOTSUP)
 			goto prop;
 		r = 0;
@@ -237,6 +242,36 @@ prop:
 	if (r == 0 && p.prop && mount(NULL, target, NULL, p.prop, NULL) < 0)
 		return ctr_err_errno(err, errno, "set propagation of %s", target);
 	return r;
+}
+
+int ctr_mounts_open_root(const struct ctr_mount *ms, size_t n, int *fd, ctr_error **err)
+{
+	if (n != 1)
+		return ctr_err(err, CTR_ENOTSUP, 0, "open root: %zu mounts", n);
+	const struct ctr_mount *m = &ms[0];
+	struct parsed p;
+	int r = parse_options(m->options, &p, err);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *data = p.data;
+	if (!strcmp(m->type, "bind") || !strcmp(m->type, "rbind") || (p.flags & MS_BIND)) {
+		int f = open(m->source, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (f < 0)
+			return ctr_err_errno(err, errno, "open %s", m->source);
+		*fd = f;
+		return 0;
+	}
+	if (!strcmp(m->type, "overlay")) {
+		p.flags |= MS_RDONLY;
+		int mnt = -1;
+		r = overlay_fsconfig(m, &p, NULL, &mnt, err);
+		if (r == CTR_ENOTSUP)
+			return ctr_err(err, CTR_ENOTSUP, 0, "open root: the kernel has no fsmount overlay");
+		if (r == 0)
+			*fd = mnt;
+		return r;
+	}
+	return ctr_err(err, CTR_ENOTSUP, 0, "open root: mount type %s", m->type);
 }
 
 int ctr_mounts_apply(const struct ctr_mount *ms, size_t n, const char *target, ctr_error **err)

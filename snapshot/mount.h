@@ -33,6 +33,13 @@ int ctr_mounts_apply(const struct ctr_mount *ms, size_t n, const char *target, c
  * With `all`, unmounts until nothing is mounted there. */
 int ctr_unmount(const char *target, bool all, ctr_error **err);
 
+/* An fd on the root of what the mounts would show, without attaching it
+ * anywhere: a bind's source directory, or an overlay made with fsmount()
+ * and never moved into the tree (so nothing needs unmounting; closing the
+ * fd releases it). For reading an image's files (user lookup). CTR_ENOTSUP
+ * for other shapes, CTR_EPERM without privilege. */
+int ctr_mounts_open_root(const struct ctr_mount *ms, size_t n, int *fd, ctr_error **err);
+
 /* True when target is a mount point (statx STATX_ATTR_MOUNT_ROOT, or a
  * different st_dev from its parent). */
 bool ctr_is_mountpoint(const char *target);

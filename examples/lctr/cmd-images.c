@@ -132,7 +132,8 @@ static void progress_end(struct progress *p)
 struct remote_flags {
 	char *user, *pass;
 	struct lctr_opts o;
-	bool skip_unpack;
+	bool skip_unpack, print_chainid;
+	const char *snapshotter;
 };
 
 static int creds_cb(const char *host, ctr_credentials *cred, void *ud)
@@ -218,6 +219,10 @@ static int parse_remote_flags(const char *what, bool pull, int argc, char **argv
 							  : ctr_with_max_concurrent_uploads(atoi(optarg)));
 			else if (ch == OPT_SKIPUNPACK)
 				f->skip_unpack = true;
+			else if (ch == OPT_SNAP)
+				f->snapshotter = optarg;
+			else if (ch == OPT_CHAINID)
+				f->print_chainid = true;
 			break;
 		default:
 			return 2;
@@ -278,8 +283,33 @@ static int do_pull(struct lctr *g, int argc, char **argv, bool fetch)
 		free(p.v);
 		return lctr_fail(what, err);
 	}
-	if (!fetch && !f.skip_unpack)
-		fprintf(stderr, "lctr: note: unpacking is not available yet; %s was fetched only\n", ref);
+	/* ctr images pull unpacks unless told not to; content fetch never does. */
+	if (!fetch && !f.skip_unpack) {
+		if (p.tty && p.n)
+			redraw(&p, true);
+		p.drawn = 0;
+		char *plat = NULL;
+		ctr_image_platform(&plat, img, NULL);
+		printf("unpacking %s %s...\n", plat ? plat : "-", ctr_image_target_digest(img));
+		fflush(stdout);
+		ctr_free(plat);
+		if (ctr_image_unpack(img, f.snapshotter, NULL, 0, &err) < 0) {
+			ctr_image_free(img);
+			free(p.v);
+			return lctr_fail("unpack", err);
+		}
+		if (f.print_chainid) {
+			char *chain = NULL;
+			if (ctr_image_chain_id(&chain, img, &err) < 0) {
+				ctr_image_free(img);
+				free(p.v);
+				return lctr_fail("chain id", err);
+			}
+			printf("image chain ID: %s\n", chain);
+			ctr_free(chain);
+		}
+		p.tty = false; /* the display is complete: only the done line follows */
+	}
 	progress_end(&p);
 	ctr_image_free(img);
 	return 0;
@@ -367,7 +397,7 @@ static int images_ls(struct lctr *g, int argc, char **argv)
 		char sz[32];
 		int64_t size = 0;
 		char **plats = NULL;
-		if (ctr_image_size(&size, v[i], NULL, NULL) < 0)
+		if (ctr_image_size(&size, v[i], NULL) < 0)
 			size = ctr_image_target_size(v[i]);
 		lctr_table_add(&t, lctr_human_size((double)size, sz, sizeof(sz)));
 		char *pbuf = NULL;
@@ -449,6 +479,10 @@ static const struct lctr_cmd images_cmds[] = {
 	{"ls", "list", images_ls, "list images [-q] [FILTER...]"},
 	{"rm", "remove delete del", images_rm, "remove image records"},
 	{"tag", NULL, images_tag, "tag an image [--force] SRC DST..."},
+	{"check", NULL, lctr_images_check, "check that images' content is present"},
+	{"usage", NULL, lctr_images_usage, "disk usage of an image"},
+	{"mount", NULL, lctr_images_mount, "mount an image's rootfs [--rw] REF TARGET"},
+	{"unmount", "umount", lctr_images_unmount, "unmount a mounted image [--rm] TARGET"},
 };
 
 int lctr_cmd_images(struct lctr *g, int argc, char **argv)

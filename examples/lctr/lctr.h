@@ -62,6 +62,12 @@ void lctr_table_add(struct lctr_table *t, const char *cell);
 /* Prints and frees the table. */
 void lctr_table_print(struct lctr_table *t, FILE *f);
 
+/* images sub-commands in cmd-images-extra.c */
+int lctr_images_mount(struct lctr *g, int argc, char **argv);
+int lctr_images_unmount(struct lctr *g, int argc, char **argv);
+int lctr_images_check(struct lctr *g, int argc, char **argv);
+int lctr_images_usage(struct lctr *g, int argc, char **argv);
+
 /* Command groups (cmd-*.c). */
 int lctr_cmd_version(struct lctr *g, int argc, char **argv);
 int lctr_cmd_info(struct lctr *g, int argc, char **argv);

@@ -5,6 +5,7 @@
 #include <ctr/common.h>
 #include <ctr/opts.h>
 #include <ctr/client.h>
+#include <ctr/container.h>
 #include <ctr/content.h>
 #include <ctr/image.h>
 #include <ctr/remote.h>
@@ -14,5 +15,6 @@
 #include <ctr/gc.h>
 #include <ctr/events.h>
 #include <ctr/spec.h>
+#include <ctr/task.h>
 
 #endif

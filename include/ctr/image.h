@@ -29,6 +29,43 @@ CTR_EXPORT ctr_client *ctr_image_client(const ctr_image *i);
 CTR_EXPORT void ctr_image_free(ctr_image *i);
 CTR_EXPORT void ctr_image_list_free(ctr_image **v, size_t n);
 
+/* The OCI image config (JSON text) of the image's manifest for this host's
+ * platform, e.g. for ctr_oci_with_image_config. Free with ctr_free.
+ * CTR_ENOTFOUND when no manifest matches or content is missing. */
+CTR_EXPORT int ctr_image_config(char **json_out, const ctr_image *i, ctr_error **err);
+/* The layers' uncompressed digests (rootfs.diff_ids), NULL-terminated; free
+ * with ctr_strv_free. */
+CTR_EXPORT int ctr_image_rootfs(char ***diff_ids, const ctr_image *i, ctr_error **err);
+/* The chain ID of the top layer (the snapshot name of the unpacked image). */
+CTR_EXPORT int ctr_image_chain_id(char **out, const ctr_image *i, ctr_error **err);
+
+/* Unpacks the image's layers for this host's platform into snapshotter
+ * (NULL: "overlayfs"), each committed under its chain ID and checked
+ * against the config's diff_ids (containerd's Image.Unpack). Layers
+ * already unpacked are skipped; concurrent unpacks of the same chain ID
+ * wait for each other. Takes call options (namespace, lease). */
+CTR_EXPORT int ctr_image_unpack(ctr_image *i, const char *snapshotter, const ctr_opt *const *opts,
+				size_t n_opts, ctr_error **err);
+/* *out = 1 when the top layer's snapshot exists in snapshotter. */
+CTR_EXPORT int ctr_image_is_unpacked(int *out, const ctr_image *i, const char *snapshotter, ctr_error **err);
+
+/* Bytes of the content the image needs on this host's platform: the
+ * target (and index), manifest, config and layers (containerd's
+ * image.Size). */
+CTR_EXPORT int ctr_image_size(int64_t *out, const ctr_image *i, ctr_error **err);
+/* "os/arch[/variant]" of the manifest chosen for this host. Free with ctr_free. */
+CTR_EXPORT int ctr_image_platform(char **out, const ctr_image *i, ctr_error **err);
+/* Every platform the target offers ("os/arch[/variant]", an index's
+ * entries or the config's one), NULL-terminated; free with ctr_strv_free. */
+CTR_EXPORT int ctr_image_platforms(char ***out, const ctr_image *i, ctr_error **err);
+/* containerd's images.Check for this host's platform: how many of the
+ * blobs the image needs the namespace has (*present of *required). */
+CTR_EXPORT int ctr_image_check(int64_t *present, int64_t *required, const ctr_image *i, ctr_error **err);
+/* Disk usage: content bytes the namespace holds for the image, and bytes
+ * of its unpacked snapshots in snapshotter (0 when not unpacked). */
+CTR_EXPORT int ctr_image_usage(int64_t *content, int64_t *snapshots, const ctr_image *i,
+			       const char *snapshotter, ctr_error **err);
+
 /* CTR_ENOTFOUND, CTR_EINVAL (bad name). */
 CTR_EXPORT int ctr_client_get_image(ctr_image **out, ctr_client *c, const char *name,
 				    const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
@@ -55,16 +92,6 @@ CTR_EXPORT int ctr_client_image_update(ctr_image **out, ctr_client *c, const cha
  * Publishes /images/delete. */
 CTR_EXPORT int ctr_client_image_delete(ctr_client *c, const char *name, const ctr_opt *const *opts,
 				       size_t n_opts, ctr_error **err);
-
-/* Bytes of the image for one platform (NULL: the host's, strictly): the
- * target, the matching manifest, its config and layers, counted from their
- * descriptors (blobs need not be present; a missing manifest counts alone),
- * as ctr images ls shows. */
-CTR_EXPORT int ctr_image_size(int64_t *out, const ctr_image *i, const char *platform, ctr_error **err);
-/* The platforms ("os/arch[/variant]") the image provides: an index's
- * entries, or a manifest's config. Sorted, unique, NULL-terminated; free
- * with ctr_strv_free. */
-CTR_EXPORT int ctr_image_platforms(char ***out, const ctr_image *i, ctr_error **err);
 
 #ifdef __cplusplus
 }

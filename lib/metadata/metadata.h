@@ -192,6 +192,33 @@ int ctr_md_snapshot_put(struct ctr_db *db, const char *ns, const char *snapshott
 int ctr_md_ingest_put(struct ctr_db *db, const char *ns, const char *ref, int64_t expires_at,
 		      const struct ctr_call *call, ctr_error **err);
 
+/* ---- container records (containers.c) ---- */
+
+struct ctr_md_container {
+	char *id;
+	char *image;        /* may be NULL */
+	char *runtime;      /* "io.containerd.runc.v2" or a runtime binary path */
+	char *spec;         /* OCI runtime spec, JSON text */
+	char *snapshotter;  /* may be NULL (no rootfs snapshot) */
+	char *snapshot_key; /* may be NULL */
+	char *extensions;   /* JSON object text */
+	char **labels;
+	int64_t created_at, updated_at;
+};
+void ctr_md_container_clear(struct ctr_md_container *c);
+void ctr_md_container_list_free(struct ctr_md_container *v, size_t n);
+int ctr_md_container_get_tx(struct ctr_md_container *out, struct ctr_db *db, const char *ns, const char *id,
+			    ctr_error **err);
+int ctr_md_container_get(struct ctr_md_container *out, struct ctr_db *db, const char *ns, const char *id,
+			 ctr_error **err);
+/* Filter fields: id, image, runtime, snapshotter, labels.<key>. */
+int ctr_md_container_list(struct ctr_md_container **out, size_t *n, struct ctr_db *db, const char *ns,
+			  const char *const *filters, size_t n_filters, ctr_error **err);
+/* create: CTR_EEXISTS when present; update: CTR_ENOTFOUND when missing.
+ * CTR_EINVAL for a bad id, missing runtime or spec. */
+int ctr_md_container_write_tx(struct ctr_db *db, const char *ns, const struct ctr_md_container *c, bool create,
+			      ctr_error **err);
+
 /* ---- image records (images.c) ---- */
 
 struct ctr_md_image {

@@ -41,10 +41,14 @@ layer=$(jq -r '.layers[0].digest' "$tmp/bb/summary.json")
 grep -Eq "^$layer downloading .*/1\.0[0-9]* MB$" "$tmp/out" || fail "no downloading line: $(cat "$tmp/out")"
 [ "$(grep -c "^$layer done " "$tmp/out")" = 1 ] || fail "state lines repeat: $(cat "$tmp/out")"
 [ ! -s "$tmp/err" ] || fail "stderr with --skip-unpack: $(cat "$tmp/err")"
-# without --skip-unpack: fetched, and a note that unpacking is not there yet
+# without --skip-unpack the image is unpacked too, then "done:"
 # (a pull replaces the record, labels included, as containerd's does)
-"$LCTR" images pull --plain-http --user "$REGISTRY_USER:$REGISTRY_PASS" --label team=a "$ref" >/dev/null 2>"$tmp/err"
-grep -q "unpacking is not available" "$tmp/err" || fail "no unpack note"
+"$LCTR" images pull --plain-http --user "$REGISTRY_USER:$REGISTRY_PASS" --label team=a --print-chainid "$ref" \
+	>"$tmp/out" 2>"$tmp/err" || fail "pull with unpack: $(cat "$tmp/err")"
+grep -q "^unpacking linux/[a-z0-9]* $digest" "$tmp/out" || fail "no unpacking line: $(cat "$tmp/out")"
+grep -Eq "^image chain ID: sha256:[0-9a-f]{64}$" "$tmp/out" || fail "no chain id: $(cat "$tmp/out")"
+tail -1 "$tmp/out" | grep -Eq '^done: [0-9.]+s$' || fail "last line after unpack"
+"$LCTR" images check | grep "^$ref " | grep -q "complete.*true" || fail "check: $("$LCTR" images check)"
 
 # ls: ctr's columns
 "$LCTR" images ls | head -1 | grep -Eq '^REF +TYPE +DIGEST +SIZE +PLATFORMS +LABELS$' || fail "ls header"

@@ -237,7 +237,7 @@ static void test_call_checks(void **state)
 	assert_store_empty(c);
 	/* ctr_image_size / ctr_image_platforms refuse NULL */
 	int64_t sz;
-	assert_int_equal(ctr_image_size(&sz, NULL, NULL, NULL), CTR_EINVAL);
+	assert_int_equal(ctr_image_size(&sz, NULL, NULL), CTR_EINVAL);
 	char **pl = NULL;
 	assert_int_equal(ctr_image_platforms(&pl, NULL, NULL), CTR_EINVAL);
 	ctr_opt_free(spec);

@@ -1,0 +1,176 @@
+/* lctr images mount|unmount|check|usage (ctr images ...). The images group
+ * itself lives in cmd-images.c. */
+#include "lctr.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* mount [--platform P] [--rw] [--snapshotter S] REF TARGET: unpacks when
+ * needed, then a snapshot keyed by TARGET (a view, or active with --rw) is
+ * mounted there, as ctr does. */
+int lctr_images_mount(struct lctr *g, int argc, char **argv)
+{
+	static const struct option lo[] = {{"rw", no_argument, NULL, 'w'},
+					   {"platform", required_argument, NULL, 'p'},
+					   {"snapshotter", required_argument, NULL, 's'},
+					   {0}};
+	bool rw = false;
+	const char *sn = NULL;
+	int ch;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (ch == 'w')
+			rw = true;
+		else if (ch == 's')
+			sn = optarg;
+		else if (ch == 'p')
+			; /* the host platform is what unpack uses */
+		else
+			return 2;
+	}
+	if (argc - optind != 2)
+		return lctr_failf("images mount: usage: lctr images mount [--rw] [--snapshotter S] REF TARGET");
+	const char *ref = argv[optind], *target = argv[optind + 1];
+	ctr_client *c = lctr_client(g);
+	if (!c)
+		return 1;
+	ctr_image *img = NULL;
+	ctr_error *err = NULL;
+	if (ctr_client_get_image(&img, c, ref, NULL, 0, &err) < 0)
+		return lctr_fail("images mount", err);
+	int unpacked = 0;
+	if (ctr_image_is_unpacked(&unpacked, img, sn, &err) < 0 ||
+	    (!unpacked && ctr_image_unpack(img, sn, NULL, 0, &err) < 0)) {
+		ctr_image_free(img);
+		return lctr_fail("images mount", err);
+	}
+	char *chain = NULL;
+	ctr_mount_list *m = NULL;
+	int r = ctr_image_chain_id(&chain, img, &err);
+	if (r == 0)
+		r = (rw ? ctr_snapshot_prepare : ctr_snapshot_view)(&m, c, sn, target, chain, NULL, NULL, 0, &err);
+	if (r == 0 && (r = ctr_mount_list_mount(m, target, &err)) < 0) {
+		ctr_error *e2 = NULL;
+		ctr_snapshot_remove(c, sn, target, NULL, 0, &e2);
+		ctr_error_free(e2);
+	}
+	free(chain);
+	ctr_mount_list_free(m);
+	ctr_image_free(img);
+	if (r < 0)
+		return lctr_fail("images mount", err);
+	printf("%s\n", target);
+	return 0;
+}
+
+/* unmount [--rm] [--snapshotter S] TARGET */
+int lctr_images_unmount(struct lctr *g, int argc, char **argv)
+{
+	static const struct option lo[] = {{"rm", no_argument, NULL, 'r'},
+					   {"snapshotter", required_argument, NULL, 's'},
+					   {0}};
+	bool rm = false;
+	const char *sn = NULL;
+	int ch;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (ch == 'r')
+			rm = true;
+		else if (ch == 's')
+			sn = optarg;
+		else
+			return 2;
+	}
+	if (argc - optind != 1)
+		return lctr_failf("images unmount: usage: lctr images unmount [--rm] TARGET");
+	const char *target = argv[optind];
+	ctr_error *err = NULL;
+	if (ctr_mount_unmount(target, 1, &err) < 0)
+		return lctr_fail("images unmount", err);
+	if (rm) {
+		ctr_client *c = lctr_client(g);
+		if (!c)
+			return 1;
+		if (ctr_snapshot_remove(c, sn, target, NULL, 0, &err) < 0)
+			return lctr_fail("images unmount", err);
+	}
+	printf("%s\n", target);
+	return 0;
+}
+
+/* check: REF TYPE DIGEST STATUS SIZE UNPACKED, as ctr images check. */
+int lctr_images_check(struct lctr *g, int argc, char **argv)
+{
+	ctr_client *c = lctr_client(g);
+	if (!c)
+		return 1;
+	ctr_image **v = NULL;
+	size_t n = 0;
+	ctr_error *err = NULL;
+	if (ctr_client_list_images(&v, &n, c, (const char *const *)argv + 1, (size_t)(argc - 1), NULL, 0, &err) < 0)
+		return lctr_fail("images check", err);
+	struct lctr_table t;
+	lctr_table_init(&t, 6);
+	const char *hdr[] = {"REF", "TYPE", "DIGEST", "STATUS", "SIZE", "UNPACKED"};
+	for (int i = 0; i < 6; i++)
+		lctr_table_add(&t, hdr[i]);
+	for (size_t i = 0; i < n; i++) {
+		int64_t present = 0, required = 0, size = 0;
+		ctr_image_check(&present, &required, v[i], NULL);
+		ctr_image_size(&size, v[i], NULL);
+		int unpacked = 0;
+		ctr_image_is_unpacked(&unpacked, v[i], NULL, NULL);
+		char status[64], sz[32], szt[32], szs[80];
+		snprintf(status, sizeof(status), "%s (%lld/%lld)", present == required ? "complete" : "incomplete",
+			 (long long)present, (long long)required);
+		int64_t content = 0;
+		ctr_image_usage(&content, NULL, v[i], NULL, NULL);
+		snprintf(szs, sizeof(szs), "%s/%s", lctr_human_size((double)content, sz, sizeof(sz)),
+			 lctr_human_size((double)size, szt, sizeof(szt)));
+		lctr_table_add(&t, ctr_image_name(v[i]));
+		lctr_table_add(&t, ctr_image_target_media_type(v[i]));
+		lctr_table_add(&t, ctr_image_target_digest(v[i]));
+		lctr_table_add(&t, status);
+		lctr_table_add(&t, szs);
+		lctr_table_add(&t, unpacked ? "true" : "false");
+	}
+	lctr_table_print(&t, stdout);
+	ctr_image_list_free(v, n);
+	return 0;
+}
+
+/* usage [--snapshotter S] REF: the image's layer snapshots and their size. */
+int lctr_images_usage(struct lctr *g, int argc, char **argv)
+{
+	static const struct option lo[] = {{"snapshotter", required_argument, NULL, 's'}, {0}};
+	const char *sn = NULL;
+	int ch;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (ch == 's')
+			sn = optarg;
+		else
+			return 2;
+	}
+	if (argc - optind != 1)
+		return lctr_failf("images usage: usage: lctr images usage [--snapshotter S] REF");
+	ctr_client *c = lctr_client(g);
+	if (!c)
+		return 1;
+	ctr_image *img = NULL;
+	ctr_error *err = NULL;
+	if (ctr_client_get_image(&img, c, argv[optind], NULL, 0, &err) < 0)
+		return lctr_fail("images usage", err);
+	int64_t content = 0, snaps = 0;
+	if (ctr_image_usage(&content, &snaps, img, sn, &err) < 0) {
+		ctr_image_free(img);
+		return lctr_fail("images usage", err);
+	}
+	char a[32], b[32];
+	printf("CONTENT SNAPSHOTS\n%s %s\n", lctr_human_size((double)content, a, sizeof(a)),
+	       lctr_human_size((double)snaps, b, sizeof(b)));
+	ctr_image_free(img);
+	return 0;
+}

@@ -1,0 +1,119 @@
+/* libctr: containers (containerd's containers.Store and client.NewContainer).
+ * A container is a record: an id, a runtime, an OCI spec, and optionally an
+ * image and the snapshot that is its root filesystem. Running it is a task
+ * (ctr/task.h). Calls run in the client's namespace or the one
+ * ctr_with_call_namespace names; snapshots made for a container take
+ * ctr_with_lease like every creating call. */
+#ifndef CTR_CONTAINER_H
+#define CTR_CONTAINER_H
+
+#include <ctr/client.h>
+#include <ctr/common.h>
+#include <ctr/image.h>
+#include <ctr/opts.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ctr_container ctr_container;
+
+#define CTR_DEFAULT_RUNTIME "io.containerd.runc.v2"
+
+/* Container options (kind CTR_OPT_CONTAINER), applied in order. */
+/* Records the image's name (WithImage). The image handle is borrowed. */
+CTR_EXPORT ctr_opt *ctr_with_image(const ctr_image *img);
+/* A new active snapshot `key` on the image's unpacked top layer for this
+ * host's platform (WithNewSnapshot). The image must be unpacked in the
+ * container's snapshotter: CTR_ENOTFOUND otherwise. */
+CTR_EXPORT ctr_opt *ctr_with_new_snapshot(const char *key, const ctr_image *img);
+/* The same, read-only (WithNewSnapshotView). */
+CTR_EXPORT ctr_opt *ctr_with_new_snapshot_view(const char *key, const ctr_image *img);
+/* An existing snapshot as the rootfs (WithSnapshot). */
+CTR_EXPORT ctr_opt *ctr_with_snapshot(const char *key);
+/* The snapshotter for the options above (default "overlayfs"). */
+CTR_EXPORT ctr_opt *ctr_with_snapshotter(const char *name);
+/* Generates the spec: containerd's default spec for the namespace and id,
+ * then spec_opts in order (ctr_oci_with_*). User names resolve in the
+ * container's snapshot when there is one. The options are borrowed until
+ * the ctr_opt is freed. */
+CTR_EXPORT ctr_opt *ctr_with_new_spec(const ctr_opt *const *spec_opts, size_t n_spec_opts);
+/* A spec given as JSON text (WithSpec). */
+CTR_EXPORT ctr_opt *ctr_with_spec(const char *spec_json);
+/* "io.containerd.runc.v2" (runc from PATH, the default) or the path of an
+ * OCI runtime binary such as /usr/bin/crun. */
+CTR_EXPORT ctr_opt *ctr_with_runtime(const char *runtime);
+/* "k=v" labels (WithContainerLabels). */
+CTR_EXPORT ctr_opt *ctr_with_container_labels(const char *const *labels);
+/* An extension: a name and a JSON value (WithContainerExtension). */
+CTR_EXPORT ctr_opt *ctr_with_container_extension(const char *name, const char *json);
+
+/* Creates the container. Errors: CTR_EINVAL (bad id, option, spec),
+ * CTR_EEXISTS, CTR_ENOTFOUND (image not unpacked, snapshot missing). On
+ * failure nothing is left: a snapshot made for it is removed. Publishes
+ * /containers/create. */
+CTR_EXPORT int ctr_container_new(ctr_container **out, ctr_client *c, const char *id,
+				 const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
+/* Loads an existing container (from any process). CTR_ENOTFOUND. */
+CTR_EXPORT int ctr_client_load_container(ctr_container **out, ctr_client *c, const char *id,
+					 const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
+/* Filters over id, image, runtime, snapshotter and labels.<key>. */
+CTR_EXPORT int ctr_client_list_containers(ctr_container ***out, size_t *n_out, ctr_client *c,
+					  const char *const *filters, size_t n_filters,
+					  const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
+
+/* Borrowed getters. */
+CTR_EXPORT const char *ctr_container_id(const ctr_container *k);
+CTR_EXPORT const char *ctr_container_namespace(const ctr_container *k);
+/* NULL when the container has no image. */
+CTR_EXPORT const char *ctr_container_image_name(const ctr_container *k);
+CTR_EXPORT const char *ctr_container_runtime(const ctr_container *k);
+/* The OCI runtime spec as JSON text. */
+CTR_EXPORT const char *ctr_container_spec(const ctr_container *k);
+CTR_EXPORT const char *ctr_container_snapshotter(const ctr_container *k);
+CTR_EXPORT const char *ctr_container_snapshot_key(const ctr_container *k);
+CTR_EXPORT const char *const *ctr_container_labels(const ctr_container *k);
+/* The extensions as a JSON object text. */
+CTR_EXPORT const char *ctr_container_extensions(const ctr_container *k);
+CTR_EXPORT int64_t ctr_container_created_at(const ctr_container *k);
+CTR_EXPORT int64_t ctr_container_updated_at(const ctr_container *k);
+CTR_EXPORT ctr_client *ctr_container_client(const ctr_container *k);
+
+/* The record as JSON, shaped like `ctr containers info` (containerd's
+ * containers.Container). Free with ctr_free. */
+CTR_EXPORT int ctr_container_info(char **json_out, const ctr_container *k, ctr_error **err);
+/* The container's image record. CTR_ENOTFOUND when it has none. */
+CTR_EXPORT int ctr_container_image(ctr_image **out, const ctr_container *k, ctr_error **err);
+/* Label updates: "k=v" sets, "k=" removes. Publishes /containers/update. */
+CTR_EXPORT int ctr_container_set_labels(ctr_container *k, const char *const *labels, ctr_error **err);
+/* Applies container options to the record (spec, runtime, labels,
+ * extensions, snapshot) and stores it. */
+CTR_EXPORT int ctr_container_update(ctr_container *k, const ctr_opt *const *opts, size_t n_opts,
+				    ctr_error **err);
+
+/* Creates the container's task (containerd's Container.NewTask): writes
+ * the bundle, mounts the container's snapshot as its rootfs and runs the
+ * runtime's create under a shim. Task options (ctr/task.h) pick the IO.
+ * Errors: CTR_EEXISTS (a task exists), CTR_EPERM (mounting needs root),
+ * the runtime's errors. On failure nothing is left mounted. */
+struct ctr_task;
+CTR_EXPORT int ctr_container_new_task(struct ctr_task **out, ctr_container *k,
+				      const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
+/* The container's existing task, from any process. CTR_ENOTFOUND. */
+CTR_EXPORT int ctr_container_task(struct ctr_task **out, ctr_container *k, ctr_error **err);
+
+/* Delete options (kind CTR_OPT_CONTAINER). */
+/* Also remove the container's snapshot (WithSnapshotCleanup). */
+CTR_EXPORT ctr_opt *ctr_with_snapshot_cleanup(void);
+
+/* Deletes the record. CTR_EPRECONDITION while it has a task. Publishes
+ * /containers/delete. The handle stays valid for getters. */
+CTR_EXPORT int ctr_container_delete(ctr_container *k, const ctr_opt *const *opts, size_t n_opts,
+				    ctr_error **err);
+CTR_EXPORT void ctr_container_free(ctr_container *k);
+CTR_EXPORT void ctr_container_list_free(ctr_container **v, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

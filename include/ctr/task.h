@@ -1,0 +1,144 @@
+/* libctr: tasks and processes, containerd's Task and Process.
+ *
+ * A task is a container's running instance: its init process, run by an
+ * OCI runtime (runc by default) under a small shim process that outlives
+ * the host program. A task is created from a container (by the container
+ * API) and can be loaded again by id from any process sharing the state
+ * directory: a host program that crashes loses nothing, another one loads
+ * the task, waits and reads the real exit status.
+ *
+ * Exit statuses are the exit code, or 128 + the signal number when the
+ * process was killed by a signal. Times are nanoseconds since the epoch. */
+#ifndef CTR_TASK_H
+#define CTR_TASK_H
+
+#include <ctr/common.h>
+#include <ctr/opts.h>
+#include <ctr/client.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ctr_task ctr_task;
+typedef struct ctr_process ctr_process;
+
+typedef enum ctr_status {
+	CTR_TASK_UNKNOWN = 0, /* the shim died without recording an exit status */
+	CTR_TASK_CREATED = 1,
+	CTR_TASK_RUNNING = 2,
+	CTR_TASK_PAUSED = 3,
+	CTR_TASK_STOPPED = 4
+} ctr_status;
+
+/* Task options (kind CTR_OPT_TASK): how a process's stdio is wired, for
+ * task creation and ctr_task_exec. The default is no stdio (containerd's
+ * cio.NullIO). The last stdio option wins. */
+/* /dev/null in, output discarded (cio.NullIO). */
+CTR_EXPORT ctr_opt *ctr_with_stdio_null(void);
+/* The calling program's own fds 0, 1 and 2 (cio.WithStdio). */
+CTR_EXPORT ctr_opt *ctr_with_stdio_inherit(void);
+/* Fifos at absolute paths (cio.NewFIFOSet); any may be NULL. Missing fifos
+ * are created (mode 0600); anything else at a path is refused. Open the
+ * read side of stdout and stderr before the task is created (O_NONBLOCK,
+ * then read), and the write side of stdin after; output with no reader is
+ * discarded, so a reader that dies never blocks the container. */
+CTR_EXPORT ctr_opt *ctr_with_stdio_fifos(const char *stdin_path, const char *stdout_path,
+					 const char *stderr_path);
+/* stdout and stderr appended to a file: "file:///abs/path" (cio.LogURI). */
+CTR_EXPORT ctr_opt *ctr_with_log_uri(const char *uri);
+/* A pseudo-terminal: its output goes where stdout goes, stdin feeds it, and
+ * ctr_task_resize / ctr_process_resize set its size. */
+CTR_EXPORT ctr_opt *ctr_with_terminal(void);
+/* The OCI runtime: a name looked up in PATH ("runc", "crun") or a path.
+ * Task creation only. */
+CTR_EXPORT ctr_opt *ctr_with_task_runtime(const char *name_or_path);
+
+/* Loads the task of container `id` from the state directory, in the
+ * client's namespace or ctr_with_call_namespace()'s. Works from any process.
+ * Errors: CTR_EINVAL (bad id), CTR_ENOTFOUND. */
+CTR_EXPORT int ctr_task_load(ctr_task **out, ctr_client *c, const char *id,
+			     const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
+CTR_EXPORT ctr_task *ctr_task_ref(ctr_task *t);
+/* Drops a reference; accepts NULL. Never stops the task. */
+CTR_EXPORT void ctr_task_free(ctr_task *t);
+
+/* Borrowed getters. */
+CTR_EXPORT const char *ctr_task_id(const ctr_task *t);
+CTR_EXPORT const char *ctr_task_namespace(const ctr_task *t);
+/* The init process's pid (host pid namespace); 0 when unknown. */
+CTR_EXPORT uint32_t ctr_task_pid(const ctr_task *t);
+
+/* Starts a created task. CTR_EPRECONDITION unless CREATED. */
+CTR_EXPORT int ctr_task_start(ctr_task *t, ctr_error **err);
+/* Blocks until the init process has exited, at most timeout_ms (< 0:
+ * forever). exit_status and exited_at may be NULL. Errors: CTR_ETIMEOUT,
+ * CTR_EUNAVAILABLE (the shim died without recording a status). */
+CTR_EXPORT int ctr_task_wait(ctr_task *t, int timeout_ms, uint32_t *exit_status,
+			     uint64_t *exited_at, ctr_error **err);
+/* The task's state from its shim's files (no runtime call). exit_status
+ * (may be NULL) is set when STOPPED. */
+CTR_EXPORT int ctr_task_status(ctr_task *t, ctr_status *status, uint32_t *exit_status,
+			       ctr_error **err);
+
+/* ctr_task_kill flags. */
+#define CTR_KILL_ALL 1u /* every process of the task, not only init */
+/* Sends sig. CTR_ENOTFOUND once the process has exited. */
+CTR_EXPORT int ctr_task_kill(ctr_task *t, int sig, unsigned flags, ctr_error **err);
+CTR_EXPORT int ctr_task_pause(ctr_task *t, ctr_error **err);
+CTR_EXPORT int ctr_task_resume(ctr_task *t, ctr_error **err);
+
+/* ctr_task_delete flags. */
+#define CTR_DELETE_FORCE 1u /* kill a running task first */
+/* Deletes the task: the runtime's container, the shims and their files.
+ * Without CTR_DELETE_FORCE, CTR_EPRECONDITION while it runs. exit_status
+ * (may be NULL) gets the init's status. Free the handle afterwards. The
+ * container record and its rootfs mount belong to the container API. */
+CTR_EXPORT int ctr_task_delete(ctr_task *t, unsigned flags, uint32_t *exit_status,
+			       ctr_error **err);
+
+/* Pids of every process in the task's cgroup; *pids is freed with
+ * ctr_free(). CTR_ENOTFOUND when the task is not running. */
+CTR_EXPORT int ctr_task_pids(ctr_task *t, uint32_t **pids, size_t *n, ctr_error **err);
+/* Cgroup metrics as a JSON object (freed with ctr_free()):
+ * {"cgroup":"v1"|"v2","memory":{"usage":B,"limit":B,"max_usage":B},
+ *  "cpu":{"usage_ns":N},"pids":{"current":N,"limit":N}}; a limit of 0 means
+ * none. CTR_ENOTFOUND when the task is not running. */
+CTR_EXPORT int ctr_task_metrics(ctr_task *t, char **json, ctr_error **err);
+/* Updates resources: an OCI LinuxResources JSON object, e.g.
+ * {"memory":{"limit":67108864},"pids":{"limit":100}}. */
+CTR_EXPORT int ctr_task_update(ctr_task *t, const char *resources_json, ctr_error **err);
+/* Closes the init's stdin (EOF for the process; ^D on a terminal). */
+CTR_EXPORT int ctr_task_close_io(ctr_task *t, ctr_error **err);
+CTR_EXPORT int ctr_task_resize(ctr_task *t, uint32_t cols, uint32_t rows, ctr_error **err);
+
+/* Records a new process `exec_id` in the task from an OCI Process JSON
+ * object (args, env, cwd, user...); ctr_process_start runs it. Accepts
+ * CTR_OPT_TASK stdio options. Errors: CTR_EINVAL, CTR_EEXISTS. */
+CTR_EXPORT int ctr_task_exec(ctr_process **out, ctr_task *t, const char *exec_id,
+			     const char *process_json, const ctr_opt *const *opts, size_t n_opts,
+			     ctr_error **err);
+/* Loads an exec'd process recorded by any process. CTR_ENOTFOUND. */
+CTR_EXPORT int ctr_task_load_process(ctr_process **out, ctr_task *t, const char *exec_id,
+				     ctr_error **err);
+
+/* A process keeps a reference on its task. */
+CTR_EXPORT void ctr_process_free(ctr_process *p);
+CTR_EXPORT const char *ctr_process_id(const ctr_process *p);
+/* 0 until started. */
+CTR_EXPORT uint32_t ctr_process_pid(const ctr_process *p);
+CTR_EXPORT int ctr_process_start(ctr_process *p, ctr_error **err);
+CTR_EXPORT int ctr_process_wait(ctr_process *p, int timeout_ms, uint32_t *exit_status,
+				uint64_t *exited_at, ctr_error **err);
+CTR_EXPORT int ctr_process_status(ctr_process *p, ctr_status *status, uint32_t *exit_status,
+				  ctr_error **err);
+CTR_EXPORT int ctr_process_kill(ctr_process *p, int sig, ctr_error **err);
+CTR_EXPORT int ctr_process_resize(ctr_process *p, uint32_t cols, uint32_t rows, ctr_error **err);
+CTR_EXPORT int ctr_process_close_io(ctr_process *p, ctr_error **err);
+/* Removes an exited process's files. CTR_EPRECONDITION while it runs. */
+CTR_EXPORT int ctr_process_delete(ctr_process *p, uint32_t *exit_status, ctr_error **err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,594 @@
+/* ctr_archive_apply: an OCI layer tar stream into a layer directory.
+ *
+ * Security model. The layer directory is "/" for every name in the tar.
+ * Names are cleaned lexically first (a leading "/" and ".." components
+ * cannot climb above the root: containerd's filepath.Clean + RootPath),
+ * then the parent directory is opened with openat2(RESOLVE_IN_ROOT) through
+ * ctr_openat_in_root, so symlinks already in the layer are followed but
+ * only inside it. Every change is then one *at() call on that parent fd
+ * with the last component, never following it (O_NOFOLLOW, O_EXCL,
+ * AT_SYMLINK_NOFOLLOW). Directory fds stay inside the layer because nothing
+ * here renames a directory.
+ *
+ * Ordering with the worker pool (apply-pool.c). The reader thread owns the
+ * namespace: it creates directories, symlinks, devices, hardlinks and
+ * whiteouts and removes whatever an entry replaces. Workers only create new
+ * regular files from memory. The reader keeps the set of names handed to
+ * workers since the last drain (keyed by parent inode + base name, so
+ * aliases through symlinks match) and waits for the workers to drain
+ * before it touches such a name again (a duplicate entry, a hardlink to a
+ * file still being written) and before removing any directory (it may
+ * hold files still queued) or making one opaque. Directory modes and times
+ * are set at the end, after the drain, so children cannot disturb them and
+ * read-only directories do not block their own children.
+ *
+ * Per-case decisions (containerd's archive/tar.go is the reference):
+ *   ".." components, absolute names    clamped to the root (containerd)
+ *   entry that cleans to the root      a directory is ignored (containerd);
+ *                                      anything else (a symlink named ".")
+ *                                      is refused: CTR_EINVAL
+ *   symlink in the layer pointing out  followed inside the layer only
+ *   parent is a dangling symlink       refused: CTR_EINVAL (containerd would
+ *                                      mkdir its in-root target)
+ *   missing parent directories         created 0700 (containerd)
+ *   hardlink target                    cleaned and resolved in the layer, last
+ *                                      component not followed (containerd's
+ *                                      hardlinkRootPath); missing: CTR_ENOTFOUND
+ *                                      (may be in a parent layer); a directory,
+ *                                      the root or the entry itself: CTR_EINVAL
+ *   hardlink header metadata           not applied (the target keeps its own,
+ *                                      as GNU tar does)
+ *   whiteout of "", "." or ".."        refused: CTR_EINVAL (containerd)
+ *   .wh..wh.* at the top (AUFS plnk)   skipped (containerd; plnk hardlinks
+ *                                      are not supported)
+ *   trusted.overlay.* xattrs           never set from a layer
+ *   sockets                            skipped
+ *   names over 4095 bytes              refused: CTR_EINVAL (a component over
+ *                                      255 fails with ENAMETOOLONG: EINVAL) */
+#include "archive.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "../error.h"
+#include "apply-internal.h"
+#include "util/fs.h"
+#include "util/macro.h"
+
+static la_ssize_t la_read(struct archive *ar, void *ud, const void **buf)
+{
+	struct apply *a = ud;
+	if (a->read_eof)
+		return 0;
+	ssize_t n = a->read(a->ud, a->rbuf, RBUF_SIZE, &a->read_err);
+	if (n < 0) {
+		a->read_failed = (int)n;
+		archive_set_error(ar, EIO, "layer source failed");
+		return -1;
+	}
+	if (n == 0)
+		a->read_eof = true;
+	ctr_hasher_update(a->hash, a->rbuf, (size_t)n);
+	a->tar_bytes += (uint64_t)n;
+	*buf = a->rbuf;
+	return n;
+}
+
+int ap_eerr(struct apply *a, ctr_error **err, int code, int e, const char *what)
+{
+	return ctr_err(err, code, e, "apply: %.300s: %s", a->entry ? a->entry : "", what);
+}
+
+int ap_eerrno(struct apply *a, ctr_error **err, int e, const char *what)
+{
+	return ap_eerr(a, err, ctr_errno_code(e), e, what);
+}
+
+static int touch(struct apply *a, const char *parent, const char *base, ctr_error **err)
+{
+	if (a->o.whiteouts != CTR_WHITEOUT_DELETE)
+		return 0;
+	_cleanup_free_ char *full = NULL;
+	if (asprintf(&full, "%s%s%s", parent, *parent ? "/" : "", base) < 0)
+		return ctr_err_nomem(err);
+	/* The name and every ancestor: an opaque marker keeps a lower-layer
+	 * directory this layer wrote into, and recurses into it. */
+	for (;;) {
+		if (ap_strset_has(&a->touched, full))
+			break; /* its ancestors are in too */
+		if (ap_strset_add(&a->touched, full) < 0)
+			return ctr_err_nomem(err);
+		char *s = strrchr(full, '/');
+		if (!s)
+			break;
+		*s = 0;
+	}
+	return 0;
+}
+
+/* Opens dir `path` (clean, relative to the root) inside the layer with
+ * flags, creating missing components 0700 when create is set (containerd
+ * creates missing parents the same way). */
+int ap_open_dir(struct apply *a, const char *path, bool create, int flags, ctr_error **err)
+{
+	ctr_error *e = NULL;
+	int fd = ctr_openat_in_root(a->root, path, flags | O_DIRECTORY, 0, &e);
+	if (fd >= 0 || !create || ctr_error_errno(e) != ENOENT) {
+		if (fd < 0) {
+			int en = ctr_error_errno(e);
+			ctr_error_free(e);
+			if (en == ENOENT && !create)
+				return CTR_ENOTFOUND;
+			return ap_eerrno(a, err, en ? en : EINVAL, "open parent directory");
+		}
+		return fd;
+	}
+	ctr_error_free(e);
+	e = NULL;
+	_cleanup_free_ char *p = strdup(path);
+	if (!p)
+		return ctr_err_nomem(err);
+	for (char *s = p;; s++) {
+		if (*s != '/' && *s)
+			continue;
+		char c = *s;
+		*s = 0;
+		_cleanup_free_ char *base = NULL;
+		int pfd = ctr_open_parent_in_root(a->root, p, &base, NULL);
+		if (pfd < 0)
+			return ap_eerr(a, err, CTR_EINVAL, ENOTDIR, "open parent directory");
+		int r = mkdirat(pfd, base, 0700);
+		int en = errno;
+		close(pfd);
+		if (r == 0) {
+			const char *dp, *db;
+			_cleanup_free_ char *cp = strdup(p);
+			if (!cp)
+				return ctr_err_nomem(err);
+			ap_split_name(cp, &dp, &db);
+			int tr = touch(a, dp, db, err);
+			if (tr < 0)
+				return tr;
+		} else if (en != EEXIST) {
+			return ap_eerrno(a, err, en, "create parent directory");
+		}
+		if (!c)
+			break;
+		*s = c;
+	}
+	fd = ctr_openat_in_root(a->root, path, flags | O_DIRECTORY, 0, &e);
+	if (fd < 0) {
+		int en = ctr_error_errno(e);
+		ctr_error_free(e);
+		/* Still missing after creating every component: a component is
+		 * a symlink to a place that does not exist in the layer. We do
+		 * not create through it (containerd would mkdir its target). */
+		if (en == ENOENT)
+			return ap_eerr(a, err, CTR_EINVAL, en, "parent directory is a dangling symlink");
+		return ap_eerrno(a, err, en ? en : EINVAL, "open parent directory");
+	}
+	return fd;
+}
+
+void ap_cache_drop(struct apply *a)
+{
+	free(a->cache_path);
+	a->cache_path = NULL;
+	apply_dir_unref(a->cache_dir);
+	a->cache_dir = NULL;
+}
+
+/* The parent directory of an entry, through the one-entry cache. Borrowed. */
+static int get_parent(struct apply *a, const char *parent, struct apply_dir **out, ctr_error **err)
+{
+	if (a->cache_dir && !strcmp(a->cache_path, parent)) {
+		*out = a->cache_dir;
+		return 0;
+	}
+	ap_cache_drop(a);
+	int fd = ap_open_dir(a, parent, true, O_PATH, err);
+	if (fd < 0)
+		return fd;
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		close(fd);
+		return ap_eerrno(a, err, e, "stat parent directory");
+	}
+	struct apply_dir *d = calloc(1, sizeof(*d));
+	char *cp = strdup(parent);
+	if (!d || !cp) {
+		free(d);
+		free(cp);
+		close(fd);
+		return ctr_err_nomem(err);
+	}
+	d->fd = fd;
+	d->refs = 1;
+	d->dev = st.st_dev;
+	d->ino = st.st_ino;
+	d->sgid = (st.st_mode & S_ISGID) != 0;
+	a->cache_dir = d;
+	a->cache_path = cp;
+	*out = d;
+	return 0;
+}
+
+static int drain(struct apply *a, ctr_error **err)
+{
+	if (!a->pool_on || a->pending.n == 0)
+		return 0;
+	int r = apply_pool_drain(&a->pool, err);
+	ap_strset_clear(&a->pending);
+	return r;
+}
+
+static char *pending_key(const struct apply_dir *d, const char *base)
+{
+	char *k = NULL;
+	if (asprintf(&k, "%llx:%llx/%s", (unsigned long long)d->dev, (unsigned long long)d->ino, base) < 0)
+		return NULL;
+	return k;
+}
+
+int ap_wait_if_pending(struct apply *a, const struct apply_dir *d, const char *base, ctr_error **err)
+{
+	if (!a->pool_on || a->pending.n == 0)
+		return 0;
+	_cleanup_free_ char *k = pending_key(d, base);
+	if (!k)
+		return ctr_err_nomem(err);
+	if (ap_strset_has(&a->pending, k))
+		return drain(a, err);
+	return 0;
+}
+
+/* Makes room for a new entry at d/base. Returns 1 when an existing
+ * directory is kept (want_dir: a directory entry merges into it), 0 when
+ * the name is free. */
+int ap_prepare_slot(struct apply *a, struct apply_dir *d, const char *base, bool want_dir,
+			ctr_error **err)
+{
+	int r = ap_wait_if_pending(a, d, base, err);
+	if (r < 0)
+		return r;
+	struct stat st;
+	if (fstatat(d->fd, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return ap_eerrno(a, err, errno, "stat");
+	}
+	if (S_ISDIR(st.st_mode)) {
+		if (want_dir)
+			return 1;
+		r = drain(a, err);
+		if (r < 0)
+			return r;
+		r = ctr_rm_rf_at(d->fd, base, err);
+		if (r < 0)
+			return ctr_err_prefix(err, r, "apply: %.300s: replace directory", a->entry);
+		return 0;
+	}
+	if (unlinkat(d->fd, base, 0) < 0 && errno != ENOENT)
+		return ap_eerrno(a, err, errno, "replace");
+	return 0;
+}
+
+int ap_archive_fail(struct apply *a, ctr_error **err)
+{
+	if (a->read_failed) {
+		if (err && !*err && a->read_err) {
+			*err = a->read_err;
+			a->read_err = NULL;
+			return ctr_err_prefix(err, a->read_failed, "apply: read layer");
+		}
+		return ctr_err(err, a->read_failed, 0, "apply: read layer");
+	}
+	const char *m = archive_error_string(a->ar);
+	return ctr_err(err, CTR_EINVAL, 0, "apply: %s%.300s%s: corrupt tar: %s", a->entry ? "\"" : "",
+		       a->entry ? a->entry : "", a->entry ? "\"" : "", m ? m : "unknown");
+}
+
+int ap_add_pending(struct apply *a, const struct apply_dir *d, const char *base, ctr_error **err)
+{
+	_cleanup_free_ char *k = pending_key(d, base);
+	if (!k || ap_strset_add(&a->pending, k) < 0)
+		return ctr_err_nomem(err);
+	return 0;
+}
+
+/* Native mode: remove everything under dir that this layer did not write. */
+static int opaque_clean(struct apply *a, int dfd, const char *dname, ctr_error **err)
+{
+	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return ap_eerrno(a, err, errno, "open opaque directory");
+	DIR *dir = fdopendir(fd);
+	if (!dir) {
+		close(fd);
+		return ctr_err_nomem(err);
+	}
+	int r = 0;
+	struct dirent *de;
+	while (r == 0 && (de = readdir(dir))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		char *child = NULL;
+		if (asprintf(&child, "%s%s%s", dname, *dname ? "/" : "", de->d_name) < 0) {
+			r = ctr_err_nomem(err);
+			break;
+		}
+		if (!ap_strset_has(&a->touched, child)) {
+			r = ctr_rm_rf_at(dirfd(dir), de->d_name, err);
+		} else {
+			int cfd = openat(dirfd(dir), de->d_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (cfd >= 0) {
+				r = opaque_clean(a, cfd, child, err);
+				close(cfd);
+			}
+		}
+		free(child);
+	}
+	closedir(dir);
+	return r;
+}
+
+static int do_whiteout(struct apply *a, struct archive_entry *e, const char *parent, const char *base,
+		       const struct apply_meta *m, ctr_error **err)
+{
+	bool opaque = !strcmp(base, WH_OPAQUE);
+	if (!opaque && !strncmp(base, WH_META, strlen(WH_META)))
+		return 0; /* other AUFS metadata (.wh..wh.plnk, ...): not part of the tree */
+	const char *victim = base + strlen(WH_PREFIX);
+	if (!opaque && (!*victim || !strcmp(victim, ".") || !strcmp(victim, "..")))
+		return ap_eerr(a, err, CTR_EINVAL, 0, "invalid whiteout name");
+	int r;
+	if (a->o.whiteouts == CTR_WHITEOUT_OVERLAY) {
+		if (opaque) {
+			_cleanup_close_ int fd = ap_open_dir(a, parent, true, O_RDONLY, err);
+			if (fd < 0)
+				return fd;
+			if (fsetxattr(fd, "trusted.overlay.opaque", "y", 1, 0) < 0)
+				return ap_eerrno(a, err, errno, "set trusted.overlay.opaque");
+			return 0;
+		}
+		struct apply_dir *d;
+		r = get_parent(a, parent, &d, err);
+		if (r < 0)
+			return r;
+		r = ap_prepare_slot(a, d, victim, false, err);
+		if (r < 0)
+			return r;
+		if (mknodat(d->fd, victim, S_IFCHR | 0, makedev(0, 0)) < 0)
+			return ap_eerrno(a, err, errno, "create whiteout device");
+		if (m->chown && fchownat(d->fd, victim, m->uid, m->gid, AT_SYMLINK_NOFOLLOW) < 0)
+			return ap_eerrno(a, err, errno, "chown whiteout");
+		return 0;
+	}
+	(void)e;
+	/* Deletion mode: the directory may be missing (nothing to delete). */
+	int fd = ap_open_dir(a, parent, false, O_PATH, err);
+	if (fd == CTR_ENOTFOUND)
+		return 0;
+	if (fd < 0)
+		return fd;
+	_cleanup_close_ int dfd = fd;
+	r = drain(a, err);
+	if (r < 0)
+		return r;
+	ap_cache_drop(a);
+	if (opaque)
+		return opaque_clean(a, dfd, parent, err);
+	r = ctr_rm_rf_at(dfd, victim, err);
+	if (r < 0)
+		return ctr_err_prefix(err, r, "apply: %.300s: whiteout", a->entry);
+	return 0;
+}
+
+static int do_entry(struct apply *a, struct archive_entry *e, ctr_error **err)
+{
+	const char *raw = archive_entry_pathname(e);
+	if (!raw)
+		raw = archive_entry_pathname_utf8(e);
+	if (!raw)
+		return ctr_err(err, CTR_EINVAL, 0, "apply: entry without a name");
+	a->entry = raw;
+	if (strlen(raw) > NAME_MAX_LEN)
+		return ap_eerr(a, err, CTR_EINVAL, ENAMETOOLONG, "name too long");
+	mode_t type = archive_entry_filetype(e);
+	bool is_link = archive_entry_hardlink(e) || archive_entry_hardlink_utf8(e);
+	_cleanup_free_ char *name = ap_clean_name(raw);
+	if (!name)
+		return ctr_err_nomem(err);
+	/* AUFS metadata at the top (.wh..wh.plnk, .wh..wh.aufs): not part of
+	 * the tree; containerd skips it the same way. */
+	if (!strncmp(name, WH_META, strlen(WH_META)) && strcmp(name, WH_OPAQUE))
+		return 0;
+	if (!*name) {
+		if (type == AE_IFDIR && !is_link)
+			return 0; /* "./" or "/": containerd ignores the root entry */
+		return ap_eerr(a, err, CTR_EINVAL, 0, "entry resolves to the layer root");
+	}
+	_cleanup_free_ char *split = strdup(name);
+	if (!split)
+		return ctr_err_nomem(err);
+	const char *parent, *base;
+	ap_split_name(split, &parent, &base);
+
+	struct apply_meta m;
+	int r = ap_read_meta(a, e, &m, err);
+	if (r < 0) {
+		apply_meta_clear(&m);
+		return r;
+	}
+	if (!strncmp(base, WH_PREFIX, strlen(WH_PREFIX))) {
+		r = do_whiteout(a, e, parent, base, &m, err);
+		apply_meta_clear(&m);
+		return r;
+	}
+	if (type == AE_IFSOCK && !is_link) {
+		apply_meta_clear(&m);
+		return 0; /* sockets cannot be unpacked; containerd skips them too */
+	}
+	struct apply_dir *d;
+	r = get_parent(a, parent, &d, err);
+	if (r == 0)
+		r = touch(a, parent, base, err);
+	if (r == 0) {
+		if (is_link)
+			r = ap_do_link(a, e, d, name, base, err);
+		else if (type == AE_IFREG)
+			r = ap_do_regular(a, e, d, base, &m, err);
+		else if (type == AE_IFDIR)
+			r = ap_do_dir(a, d, parent, base, &m, err);
+		else if (type == AE_IFLNK || type == AE_IFCHR || type == AE_IFBLK || type == AE_IFIFO)
+			r = ap_do_special(a, e, d, base, &m, err);
+		else
+			r = ap_eerr(a, err, CTR_EINVAL, 0, "unsupported entry type");
+	}
+	apply_meta_clear(&m);
+	return r;
+}
+
+static int finish_dirs(struct apply *a, ctr_error **err)
+{
+	/* In stream order, so a later entry for the same directory wins. */
+	for (size_t i = 0; i < a->n_dirs; i++) {
+		struct deferred_dir *dd = &a->dirs[i];
+		a->entry = dd->name;
+		ctr_error *e = NULL;
+		int fd = ctr_openat_in_root(a->root, dd->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, &e);
+		if (fd < 0) {
+			int en = ctr_error_errno(e);
+			ctr_error_free(e);
+			/* removed or replaced later in the stream */
+			if (en == ENOENT || en == ENOTDIR || en == ELOOP)
+				continue;
+			return ap_eerrno(a, err, en ? en : EIO, "open directory");
+		}
+		struct apply_meta m = {.mode = dd->mode, .times = {dd->times[0], dd->times[1]}};
+		int r = apply_meta_fd(fd, dd->name, &m, true, true, err);
+		close(fd);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static void apply_free(struct apply *a)
+{
+	if (a->pool_on)
+		apply_pool_stop(&a->pool);
+	ap_cache_drop(a);
+	if (a->ar)
+		archive_read_free(a->ar);
+	ctr_error_free(a->read_err);
+	free(a->rbuf);
+	ctr_hasher_free(a->hash);
+	ap_strset_free(&a->pending);
+	ap_strset_free(&a->touched);
+	for (size_t i = 0; i < a->n_dirs; i++)
+		free(a->dirs[i].name);
+	free(a->dirs);
+}
+
+static int run(struct apply *a, ctr_error **err)
+{
+	for (;;) {
+		struct archive_entry *e;
+		a->entry = NULL;
+		int r = archive_read_next_header(a->ar, &e);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r < ARCHIVE_WARN)
+			return ap_archive_fail(a, err);
+		a->entries++;
+		r = do_entry(a, e, err);
+		if (r < 0)
+			return r;
+		if (a->pool_on && __atomic_load_n(&a->pool.failed, __ATOMIC_ACQUIRE))
+			return apply_pool_drain(&a->pool, err);
+	}
+	a->entry = NULL;
+	if (a->pool_on) {
+		int r = apply_pool_drain(&a->pool, err);
+		if (r < 0)
+			return r;
+		ap_strset_clear(&a->pending);
+	}
+	int r = finish_dirs(a, err);
+	if (r < 0)
+		return r;
+	/* The diff_id covers the whole stream, padding after the end-of-archive
+	 * blocks included. */
+	while (!a->read_eof) {
+		const void *b;
+		if (la_read(a->ar, a, &b) < 0)
+			return ap_archive_fail(a, err);
+	}
+	return 0;
+}
+
+int ctr_archive_apply(int layer_dirfd, ctr_archive_read_fn read, void *ud,
+		      const struct ctr_apply_opts *opts, struct ctr_apply_stats *stats,
+		      ctr_error **err)
+{
+	if (layer_dirfd < 0 || !read)
+		return ctr_err(err, CTR_EINVAL, 0, "apply: bad arguments");
+	struct apply a = {.root = layer_dirfd, .read = read, .ud = ud};
+	if (opts)
+		a.o = *opts;
+	if (!a.o.max_buffered_file)
+		a.o.max_buffered_file = 1u << 20;
+	if (!a.o.max_in_flight)
+		a.o.max_in_flight = 32u << 20;
+	unsigned workers = a.o.workers ? a.o.workers : 2;
+	if (workers > 8)
+		workers = 8;
+	a.do_chown = !a.o.no_chown && geteuid() == 0;
+	a.euid = geteuid();
+	a.egid = getegid();
+
+	int r;
+	a.rbuf = malloc(RBUF_SIZE);
+	a.ar = archive_read_new();
+	if (!a.rbuf || !a.ar) {
+		r = ctr_err_nomem(err);
+		goto out;
+	}
+	r = ctr_hasher_new(&a.hash, CTR_DIGEST_SHA256, err);
+	if (r < 0)
+		goto out;
+	archive_read_support_format_tar(a.ar);
+	archive_read_support_format_empty(a.ar);
+	if (archive_read_open(a.ar, &a, NULL, la_read, NULL) != ARCHIVE_OK) {
+		r = ap_archive_fail(&a, err);
+		goto out;
+	}
+	if (workers > 1) {
+		r = apply_pool_start(&a.pool, workers, a.o.max_in_flight, err);
+		if (r < 0)
+			goto out;
+		a.pool_on = true;
+	}
+	r = run(&a, err);
+	if (r == 0 && stats) {
+		ctr_hasher_peek(a.hash, stats->diff_id);
+		stats->tar_bytes = a.tar_bytes;
+		stats->entries = a.entries;
+		stats->file_bytes = a.file_bytes;
+	}
+out:
+	apply_free(&a);
+	return r;
+}

@@ -1,0 +1,79 @@
+/* A container's task: the bundle from the container's spec, its snapshot
+ * mounted as the rootfs, then the runtime layer. */
+#include <ctr/container.h>
+#include <ctr/task.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "container.h"
+#include "error.h"
+#include "events/events.h"
+#include "snapshots.h"
+#include "task.h"
+#include "util/macro.h"
+
+CTR_EXPORT int ctr_container_new_task(struct ctr_task **out, ctr_container *k, const ctr_opt *const *opts,
+				      size_t n_opts, ctr_error **err)
+{
+	if (!out || !k)
+		return ctr_err(err, CTR_EINVAL, 0, "new task: NULL argument");
+	ctr_client *c = k->c;
+	struct ctr_task_opts o;
+	int r = ctr_task_opts_parse(&o, NULL, opts, n_opts, "new task", err);
+	if (r < 0)
+		return r;
+	/* The container's runtime, unless the task overrides it. */
+	const char *runtime = o.runtime;
+	if (!runtime && k->md.runtime && strcmp(k->md.runtime, CTR_DEFAULT_RUNTIME) != 0)
+		runtime = k->md.runtime;
+	_cleanup_free_ char *dir = NULL;
+	r = ctr_rt_bundle_prepare(&dir, c->state, k->ns, k->md.id, k->md.spec, NULL, o.io.terminal, err);
+	if (r < 0) {
+		ctr_task_opts_clear(&o);
+		return ctr_err_prefix(err, r, "new task %s", k->md.id);
+	}
+	_cleanup_free_ char *rootfs = NULL;
+	if (asprintf(&rootfs, "%s/rootfs", dir) < 0)
+		r = ctr_err_nomem(err);
+	bool mounted = false;
+	if (r == 0 && k->md.snapshot_key) {
+		ctr_mount_list *ml = NULL;
+		ctr_opt *ns = ctr_with_call_namespace(k->ns);
+		r = ctr_snapshot_mounts(&ml, c, k->md.snapshotter, k->md.snapshot_key, CTR_OPTS(ns), err);
+		ctr_opt_free(ns);
+		if (r == 0)
+			r = ctr_mount_list_mount(ml, rootfs, err);
+		ctr_mount_list_free(ml);
+		mounted = r == 0;
+	}
+	ctr_rt_task *rt = NULL;
+	if (r == 0)
+		r = ctr_rt_create(&rt, c->state, k->ns, k->md.id, &o.io, runtime, err);
+	ctr_task_opts_clear(&o);
+	if (r < 0) {
+		if (mounted)
+			ctr_unmount(rootfs, true, NULL);
+		ctr_rt_bundle_remove(c->state, k->ns, k->md.id, NULL);
+		return ctr_err_prefix(err, r, "new task %s", k->md.id);
+	}
+	ctr_task *t = NULL;
+	if ((r = ctr_task_wrap(&t, c, rt, err)) < 0)
+		return r;
+	ctr_events_publish(c, k->ns, "/tasks/create",
+			   json_pack("{s:s,s:s,s:I}", "container_id", k->md.id, "bundle", dir, "pid",
+				     (json_int_t)ctr_task_pid(t)));
+	*out = t;
+	return 0;
+}
+
+CTR_EXPORT int ctr_container_task(struct ctr_task **out, ctr_container *k, ctr_error **err)
+{
+	if (!out || !k)
+		return ctr_err(err, CTR_EINVAL, 0, "container task: NULL argument");
+	ctr_opt *ns = ctr_with_call_namespace(k->ns);
+	int r = ctr_task_load(out, k->c, k->md.id, CTR_OPTS(ns), err);
+	ctr_opt_free(ns);
+	return r;
+}

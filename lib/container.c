@@ -1,0 +1,733 @@
+/* Containers: records in meta.db plus what creating one involves (a
+ * snapshot from the image, a generated spec), as containerd's
+ * client.NewContainer with its NewContainerOpts. Options only collect what
+ * was asked; ctr_container_new then does the work in a fixed order
+ * (snapshot, spec, record) and undoes the snapshot when a later step fails. */
+#include <ctr/container.h>
+#include <ctr/spec.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "container.h"
+#include "error.h"
+#include "events/events.h"
+#include "image.h"
+#include "metadata/metadata.h"
+#include "oci/spec-internal.h"
+#include "snapshots.h"
+#include "util/ident.h"
+#include "util/json.h"
+#include "util/macro.h"
+
+struct ext {
+	char *name;
+	json_t *value;
+};
+
+struct ctr_cfg {
+	char *image;
+	char *snap_key;      /* new or existing snapshot */
+	char *snap_image_ns; /* the image whose chain is the parent (new snapshot) */
+	const ctr_image *snap_image;
+	bool snap_new, snap_view;
+	char *snapshotter;
+	bool new_spec;
+	const ctr_opt *const *spec_opts;
+	size_t n_spec_opts;
+	char *spec;
+	char *runtime;
+	char **labels;   /* label updates */
+	json_t *extensions;
+	bool cleanup_snapshot; /* delete */
+};
+
+static void cfg_clear(struct ctr_cfg *c)
+{
+	free(c->image);
+	free(c->snap_key);
+	free(c->snap_image_ns);
+	free(c->snapshotter);
+	free(c->spec);
+	free(c->runtime);
+	ctr_strv_free(c->labels);
+	json_decref(c->extensions);
+}
+
+static int set(char **dst, const char *v, ctr_error **err)
+{
+	char *s = strdup(v);
+	if (!s)
+		return ctr_err_nomem(err);
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
+/* ---- options ---- */
+
+static int apply_image(void *t, void *ud, ctr_error **err)
+{
+	const ctr_image *img = ud;
+	return set(&((struct ctr_cfg *)t)->image, ctr_image_name(img), err);
+}
+
+CTR_EXPORT ctr_opt *ctr_with_image(const ctr_image *img)
+{
+	return img ? ctr_opt_make(CTR_OPT_CONTAINER, "ctr_with_image", apply_image, (void *)img, NULL) : NULL;
+}
+
+struct snap_arg {
+	char *key;
+	const ctr_image *img;
+	bool view;
+};
+
+static void snap_arg_free(void *p)
+{
+	struct snap_arg *a = p;
+	if (a)
+		free(a->key);
+	free(a);
+}
+
+static int apply_new_snapshot(void *t, void *ud, ctr_error **err)
+{
+	struct ctr_cfg *c = t;
+	struct snap_arg *a = ud;
+	int r = ctr_snapshot_key_validate(a->key, err);
+	if (r < 0)
+		return r;
+	if ((r = set(&c->snap_key, a->key, err)) < 0)
+		return r;
+	c->snap_new = true;
+	c->snap_view = a->view;
+	c->snap_image = a->img;
+	return 0;
+}
+
+static ctr_opt *new_snapshot(const char *name, const char *key, const ctr_image *img, bool view)
+{
+	if (!key || !img)
+		return NULL;
+	struct snap_arg *a = calloc(1, sizeof(*a));
+	if (!a || !(a->key = strdup(key))) {
+		free(a);
+		return NULL;
+	}
+	a->img = img;
+	a->view = view;
+	return ctr_opt_make(CTR_OPT_CONTAINER, name, apply_new_snapshot, a, snap_arg_free);
+}
+
+CTR_EXPORT ctr_opt *ctr_with_new_snapshot(const char *key, const ctr_image *img)
+{
+	return new_snapshot("ctr_with_new_snapshot", key, img, false);
+}
+
+CTR_EXPORT ctr_opt *ctr_with_new_snapshot_view(const char *key, const ctr_image *img)
+{
+	return new_snapshot("ctr_with_new_snapshot_view", key, img, true);
+}
+
+static int apply_snapshot(void *t, void *ud, ctr_error **err)
+{
+	struct ctr_cfg *c = t;
+	int r = ctr_snapshot_key_validate(ud, err);
+	if (r == 0)
+		r = set(&c->snap_key, ud, err);
+	if (r == 0) {
+		c->snap_new = false;
+		c->snap_image = NULL;
+	}
+	return r;
+}
+
+CTR_EXPORT ctr_opt *ctr_with_snapshot(const char *key)
+{
+	return key ? ctr_opt_make_str(CTR_OPT_CONTAINER, "ctr_with_snapshot", apply_snapshot, key) : NULL;
+}
+
+static int apply_snapshotter(void *t, void *ud, ctr_error **err)
+{
+	int r = ctr_ident_validate(ud, "snapshotter", err);
+	return r < 0 ? r : set(&((struct ctr_cfg *)t)->snapshotter, ud, err);
+}
+
+CTR_EXPORT ctr_opt *ctr_with_snapshotter(const char *name)
+{
+	return name ? ctr_opt_make_str(CTR_OPT_CONTAINER, "ctr_with_snapshotter", apply_snapshotter, name) : NULL;
+}
+
+struct spec_opts_arg {
+	const ctr_opt *const *opts;
+	size_t n;
+};
+
+static int apply_new_spec(void *t, void *ud, ctr_error **err)
+{
+	(void)err;
+	struct ctr_cfg *c = t;
+	struct spec_opts_arg *a = ud;
+	c->new_spec = true;
+	c->spec_opts = a->opts;
+	c->n_spec_opts = a->n;
+	free(c->spec);
+	c->spec = NULL;
+	return 0;
+}
+
+CTR_EXPORT ctr_opt *ctr_with_new_spec(const ctr_opt *const *spec_opts, size_t n_spec_opts)
+{
+	if (n_spec_opts && !spec_opts)
+		return NULL;
+	struct spec_opts_arg *a = calloc(1, sizeof(*a));
+	if (!a)
+		return NULL;
+	a->opts = spec_opts;
+	a->n = n_spec_opts;
+	return ctr_opt_make(CTR_OPT_CONTAINER, "ctr_with_new_spec", apply_new_spec, a, free);
+}
+
+static int apply_spec(void *t, void *ud, ctr_error **err)
+{
+	struct ctr_cfg *c = t;
+	json_t *j = NULL;
+	int r = ctr_json_parse(ud, strlen(ud), 16u << 20, CTR_JSON_MAX_DEPTH, "spec", &j, err);
+	if (r < 0)
+		return r;
+	bool obj = json_is_object(j);
+	json_decref(j);
+	if (!obj)
+		return ctr_err(err, CTR_EINVAL, 0, "spec: not a JSON object");
+	c->new_spec = false;
+	return set(&c->spec, ud, err);
+}
+
+CTR_EXPORT ctr_opt *ctr_with_spec(const char *spec_json)
+{
+	return spec_json ? ctr_opt_make_str(CTR_OPT_CONTAINER, "ctr_with_spec", apply_spec, spec_json) : NULL;
+}
+
+static int apply_runtime(void *t, void *ud, ctr_error **err)
+{
+	const char *rt = ud;
+	if (strcmp(rt, CTR_DEFAULT_RUNTIME) != 0 && rt[0] != '/')
+		return ctr_err(err, CTR_EINVAL, 0, "runtime \"%.200s\": want %s or an absolute path to a runtime binary",
+			       rt, CTR_DEFAULT_RUNTIME);
+	return set(&((struct ctr_cfg *)t)->runtime, rt, err);
+}
+
+CTR_EXPORT ctr_opt *ctr_with_runtime(const char *runtime)
+{
+	return runtime ? ctr_opt_make_str(CTR_OPT_CONTAINER, "ctr_with_runtime", apply_runtime, runtime) : NULL;
+}
+
+static void strv_free_ud(void *p) { ctr_strv_free(p); }
+
+static int apply_labels(void *t, void *ud, ctr_error **err)
+{
+	struct ctr_cfg *c = t;
+	const char *const *l = ud;
+	int r = ctr_md_labels_validate(l, err);
+	if (r < 0)
+		return r;
+	size_t have = 0, add = 0;
+	while (c->labels && c->labels[have])
+		have++;
+	while (l[add])
+		add++;
+	char **nv = realloc(c->labels, (have + add + 1) * sizeof(char *));
+	if (!nv)
+		return ctr_err_nomem(err);
+	c->labels = nv;
+	for (size_t i = 0; i < add; i++)
+		if (!(nv[have + i] = strdup(l[i]))) {
+			nv[have + i] = NULL;
+			return ctr_err_nomem(err);
+		}
+	nv[have + add] = NULL;
+	return 0;
+}
+
+CTR_EXPORT ctr_opt *ctr_with_container_labels(const char *const *labels)
+{
+	if (!labels)
+		return NULL;
+	size_t n = 0;
+	while (labels[n])
+		n++;
+	char **copy = calloc(n + 1, sizeof(char *));
+	if (!copy)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (!(copy[i] = strdup(labels[i]))) {
+			ctr_strv_free(copy);
+			return NULL;
+		}
+	return ctr_opt_make(CTR_OPT_CONTAINER, "ctr_with_container_labels", apply_labels, copy, strv_free_ud);
+}
+
+static void ext_free(void *p)
+{
+	struct ext *e = p;
+	if (e) {
+		free(e->name);
+		json_decref(e->value);
+	}
+	free(e);
+}
+
+static int apply_ext(void *t, void *ud, ctr_error **err)
+{
+	struct ctr_cfg *c = t;
+	struct ext *e = ud;
+	if (!e->value)
+		return ctr_err(err, CTR_EINVAL, 0, "extension %s: value is not valid JSON", e->name);
+	if (!c->extensions && !(c->extensions = json_object()))
+		return ctr_err_nomem(err);
+	return json_object_set(c->extensions, e->name, e->value) == 0 ? 0 : ctr_err_nomem(err);
+}
+
+CTR_EXPORT ctr_opt *ctr_with_container_extension(const char *name, const char *json)
+{
+	if (!name || !json)
+		return NULL;
+	struct ext *e = calloc(1, sizeof(*e));
+	if (!e || !(e->name = strdup(name))) {
+		free(e);
+		return NULL;
+	}
+	e->value = json_loads(json, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
+	return ctr_opt_make(CTR_OPT_CONTAINER, "ctr_with_container_extension", apply_ext, e, ext_free);
+}
+
+static int apply_cleanup(void *t, void *ud, ctr_error **err)
+{
+	(void)ud;
+	(void)err;
+	((struct ctr_cfg *)t)->cleanup_snapshot = true;
+	return 0;
+}
+
+CTR_EXPORT ctr_opt *ctr_with_snapshot_cleanup(void)
+{
+	return ctr_opt_make(CTR_OPT_CONTAINER, "ctr_with_snapshot_cleanup", apply_cleanup, NULL, NULL);
+}
+
+/* ---- handles ---- */
+
+CTR_EXPORT const char *ctr_container_id(const ctr_container *k) { return k ? k->md.id : NULL; }
+CTR_EXPORT const char *ctr_container_namespace(const ctr_container *k) { return k ? k->ns : NULL; }
+CTR_EXPORT const char *ctr_container_image_name(const ctr_container *k) { return k ? k->md.image : NULL; }
+CTR_EXPORT const char *ctr_container_runtime(const ctr_container *k) { return k ? k->md.runtime : NULL; }
+CTR_EXPORT const char *ctr_container_spec(const ctr_container *k) { return k ? k->md.spec : NULL; }
+CTR_EXPORT const char *ctr_container_snapshotter(const ctr_container *k) { return k ? k->md.snapshotter : NULL; }
+CTR_EXPORT const char *ctr_container_snapshot_key(const ctr_container *k) { return k ? k->md.snapshot_key : NULL; }
+CTR_EXPORT const char *const *ctr_container_labels(const ctr_container *k)
+{
+	return k ? (const char *const *)k->md.labels : NULL;
+}
+CTR_EXPORT const char *ctr_container_extensions(const ctr_container *k) { return k ? k->md.extensions : NULL; }
+CTR_EXPORT int64_t ctr_container_created_at(const ctr_container *k) { return k ? k->md.created_at : 0; }
+CTR_EXPORT int64_t ctr_container_updated_at(const ctr_container *k) { return k ? k->md.updated_at : 0; }
+CTR_EXPORT ctr_client *ctr_container_client(const ctr_container *k) { return k ? k->c : NULL; }
+
+CTR_EXPORT void ctr_container_free(ctr_container *k)
+{
+	if (!k)
+		return;
+	ctr_md_container_clear(&k->md);
+	free(k->ns);
+	ctr_client_free(k->c);
+	free(k);
+}
+
+CTR_EXPORT void ctr_container_list_free(ctr_container **v, size_t n)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++)
+		ctr_container_free(v[i]);
+	free(v);
+}
+
+static int wrap(ctr_container **out, ctr_client *c, const char *ns, struct ctr_md_container *md, ctr_error **err)
+{
+	ctr_container *k = calloc(1, sizeof(*k));
+	if (!k || !(k->ns = strdup(ns))) {
+		free(k);
+		ctr_md_container_clear(md);
+		return ctr_err_nomem(err);
+	}
+	k->md = *md;
+	memset(md, 0, sizeof(*md));
+	k->c = ctr_client_ref(c);
+	*out = k;
+	return 0;
+}
+
+static int begin(struct ctr_call *call, ctr_client *c, struct ctr_cfg *cfg, const ctr_opt *const *opts,
+		 size_t n, const char *what, ctr_error **err)
+{
+	if (!c)
+		return ctr_err(err, CTR_EINVAL, 0, "%s: client is NULL", what);
+	*call = (struct ctr_call){0};
+	return ctr_opts_apply(CTR_OPT_CONTAINER, cfg, call, opts, n, what, err);
+}
+
+/* Generates the spec, resolving users in the container's snapshot. */
+static int gen_spec(char **out, ctr_client *c, const char *ns, const char *id, const struct ctr_cfg *cfg,
+		    const char *snapshotter, ctr_error **err)
+{
+	_cleanup_close_ int rootfd = -1;
+	if (cfg->snap_key) {
+		ctr_mount_list *ml = NULL;
+		ctr_opt *nsopt = ctr_with_call_namespace(ns);
+		if (nsopt && ctr_snapshot_mounts(&ml, c, snapshotter, cfg->snap_key, CTR_OPTS(nsopt), NULL) == 0)
+			ctr_mounts_open_root(ml->v, ml->n, &rootfd, NULL); /* no root: numeric users only */
+		ctr_mount_list_free(ml);
+		ctr_opt_free(nsopt);
+	}
+	ctr_spec *s = NULL;
+	int r = ctr_spec_new_at(&s, ns, id, rootfd, cfg->spec_opts, cfg->n_spec_opts, err);
+	if (r < 0)
+		return ctr_err_prefix(err, r, "spec");
+	r = ctr_spec_to_json(s, 0, out, err);
+	ctr_spec_free(s);
+	return r;
+}
+
+CTR_EXPORT int ctr_container_new(ctr_container **out, ctr_client *c, const char *id,
+				 const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
+{
+	struct ctr_call call;
+	struct ctr_cfg cfg = {0};
+	int r = ctr_ident_validate(id, "container id", err);
+	if (r == 0)
+		r = begin(&call, c, &cfg, opts, n_opts, "new container", err);
+	if (r < 0) {
+		cfg_clear(&cfg);
+		return r;
+	}
+	const char *ns = ctr_call_ns(c, &call);
+	const char *snapshotter = cfg.snapshotter ? cfg.snapshotter : CTR_DEFAULT_SNAPSHOTTER;
+	struct ctr_md_container md = {0};
+	_cleanup_free_ char *ext = NULL;
+	bool made_snapshot = false;
+	if (ctr_md_container_get(NULL, c->db, ns, id, NULL) == 0) {
+		r = ctr_err(err, CTR_EEXISTS, 0, "container \"%s\": already exists", id);
+		goto out;
+	}
+	ctr_opt *nsopt = ctr_with_call_namespace(ns);
+	ctr_opt *lease = call.lease ? ctr_with_lease(call.lease) : NULL;
+	const ctr_opt *snap_opts[2] = {nsopt, lease};
+	if (!nsopt || (call.lease && !lease)) {
+		ctr_opt_free(nsopt);
+		ctr_opt_free(lease);
+		r = ctr_err_nomem(err);
+		goto out;
+	}
+	if (cfg.snap_key && cfg.snap_new) {
+		_cleanup_free_ char *chain = NULL;
+		r = ctr_image_chain_id(&chain, cfg.snap_image, err);
+		if (r == 0) {
+			r = (cfg.snap_view ? ctr_snapshot_view : ctr_snapshot_prepare)(
+				NULL, c, snapshotter, cfg.snap_key, chain, NULL, snap_opts, lease ? 2 : 1, err);
+			if (r == CTR_ENOTFOUND)
+				ctr_err_prefix(err, r, "image %s is not unpacked in %s", ctr_image_name(cfg.snap_image), snapshotter);
+		}
+		made_snapshot = r == 0;
+	} else if (cfg.snap_key) {
+		r = ctr_md_snapshot_get(NULL, c->db, ns, snapshotter, cfg.snap_key, err);
+	}
+	ctr_opt_free(nsopt);
+	ctr_opt_free(lease);
+	if (r < 0)
+		goto out;
+	if (cfg.new_spec || !cfg.spec) {
+		free(cfg.spec);
+		cfg.spec = NULL;
+		if ((r = gen_spec(&cfg.spec, c, ns, id, &cfg, snapshotter, err)) < 0)
+			goto out;
+	}
+	md.id = (char *)id;
+	md.image = cfg.image;
+	md.runtime = cfg.runtime ? cfg.runtime : (char *)CTR_DEFAULT_RUNTIME;
+	md.spec = cfg.spec;
+	md.snapshotter = cfg.snap_key ? (char *)snapshotter : NULL;
+	md.snapshot_key = cfg.snap_key;
+	ext = cfg.extensions ? ctr_json_dump(cfg.extensions) : NULL;
+	md.extensions = ext;
+	md.labels = cfg.labels;
+	{
+		_cleanup_(ctr_db_txp) struct ctr_db *tx = NULL;
+		r = ctr_db_tx(&tx, c->db, true, err);
+		if (r == 0)
+			r = ctr_md_container_write_tx(c->db, ns, &md, true, err);
+		if (r == 0)
+			r = ctr_db_tx_commit(&tx, err);
+	}
+	memset(&md, 0, sizeof(md));
+	if (r < 0)
+		goto out;
+	ctr_events_publish(c, ns, "/containers/create",
+			   json_pack("{s:s,s:s,s:{s:s}}", "id", id, "image", cfg.image ? cfg.image : "", "runtime",
+				     "name", cfg.runtime ? cfg.runtime : CTR_DEFAULT_RUNTIME));
+	if (out) {
+		struct ctr_md_container got = {0};
+		r = ctr_md_container_get(&got, c->db, ns, id, err);
+		if (r == 0)
+			r = wrap(out, c, ns, &got, err);
+	}
+out:
+	if (r < 0 && made_snapshot) {
+		ctr_opt *o = ctr_with_call_namespace(ns);
+		ctr_snapshot_remove(c, snapshotter, cfg.snap_key, CTR_OPTS(o), NULL);
+		ctr_opt_free(o);
+	}
+	cfg_clear(&cfg);
+	return r < 0 ? ctr_err_prefix(err, r, "new container %s", id) : 0;
+}
+
+CTR_EXPORT int ctr_client_load_container(ctr_container **out, ctr_client *c, const char *id,
+					 const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
+{
+	struct ctr_call call;
+	struct ctr_cfg cfg = {0};
+	int r = ctr_ident_validate(id, "container id", err);
+	if (r == 0)
+		r = begin(&call, c, &cfg, opts, n_opts, "load container", err);
+	cfg_clear(&cfg);
+	if (r < 0)
+		return r;
+	const char *ns = ctr_call_ns(c, &call);
+	struct ctr_md_container md = {0};
+	if ((r = ctr_md_container_get(&md, c->db, ns, id, err)) < 0)
+		return r;
+	return wrap(out, c, ns, &md, err);
+}
+
+CTR_EXPORT int ctr_client_list_containers(ctr_container ***out, size_t *n_out, ctr_client *c,
+					  const char *const *filters, size_t n_filters,
+					  const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
+{
+	struct ctr_call call;
+	struct ctr_cfg cfg = {0};
+	int r = begin(&call, c, &cfg, opts, n_opts, "list containers", err);
+	cfg_clear(&cfg);
+	if (r < 0)
+		return r;
+	const char *ns = ctr_call_ns(c, &call);
+	struct ctr_md_container *v = NULL;
+	size_t n = 0;
+	if ((r = ctr_md_container_list(&v, &n, c->db, ns, filters, n_filters, err)) < 0)
+		return r;
+	ctr_container **res = calloc(n + 1, sizeof(*res));
+	for (size_t i = 0; i < n; i++) {
+		if (res && r == 0)
+			r = wrap(&res[i], c, ns, &v[i], err);
+		else
+			ctr_md_container_clear(&v[i]);
+	}
+	free(v);
+	if (!res)
+		return ctr_err_nomem(err);
+	if (r < 0) {
+		ctr_container_list_free(res, n);
+		return r;
+	}
+	*out = res;
+	*n_out = n;
+	return 0;
+}
+
+CTR_EXPORT int ctr_container_image(ctr_image **out, const ctr_container *k, ctr_error **err)
+{
+	if (!k)
+		return ctr_err(err, CTR_EINVAL, 0, "container is NULL");
+	if (!k->md.image)
+		return ctr_err(err, CTR_ENOTFOUND, 0, "container %s has no image", k->md.id);
+	ctr_opt *ns = ctr_with_call_namespace(k->ns);
+	int r = ctr_client_get_image(out, k->c, k->md.image, CTR_OPTS(ns), err);
+	ctr_opt_free(ns);
+	return r;
+}
+
+static int store(ctr_container *k, struct ctr_md_container *md, ctr_error **err)
+{
+	_cleanup_(ctr_db_txp) struct ctr_db *tx = NULL;
+	int r = ctr_db_tx(&tx, k->c->db, true, err);
+	if (r == 0)
+		r = ctr_md_container_write_tx(k->c->db, k->ns, md, false, err);
+	if (r == 0)
+		r = ctr_db_tx_commit(&tx, err);
+	if (r < 0)
+		return r;
+	struct ctr_md_container got = {0};
+	if ((r = ctr_md_container_get(&got, k->c->db, k->ns, k->md.id, err)) < 0)
+		return r;
+	ctr_md_container_clear(&k->md);
+	k->md = got;
+	ctr_events_publish(k->c, k->ns, "/containers/update", json_pack("{s:s}", "id", k->md.id));
+	return 0;
+}
+
+CTR_EXPORT int ctr_container_set_labels(ctr_container *k, const char *const *labels, ctr_error **err)
+{
+	if (!k)
+		return ctr_err(err, CTR_EINVAL, 0, "container is NULL");
+	_cleanup_free_ char *old = NULL, *merged = NULL;
+	int r = ctr_md_labels_to_json(&old, (const char *const *)k->md.labels, err);
+	if (r == 0)
+		r = ctr_md_labels_merge(&merged, old, labels, false, err);
+	_cleanup_strv_ char **nl = NULL;
+	if (r == 0)
+		r = ctr_md_labels_from_json(&nl, merged, err);
+	if (r < 0)
+		return ctr_err_prefix(err, r, "container %s labels", k->md.id);
+	struct ctr_md_container md = k->md;
+	md.labels = nl;
+	return store(k, &md, err);
+}
+
+CTR_EXPORT int ctr_container_update(ctr_container *k, const ctr_opt *const *opts, size_t n_opts,
+				    ctr_error **err)
+{
+	if (!k)
+		return ctr_err(err, CTR_EINVAL, 0, "container is NULL");
+	struct ctr_cfg cfg = {0};
+	int r = ctr_opts_apply(CTR_OPT_CONTAINER, &cfg, NULL, opts, n_opts, "update container", err);
+	struct ctr_md_container md = k->md;
+	_cleanup_free_ char *spec = NULL, *ext = NULL, *old = NULL, *merged = NULL;
+	_cleanup_strv_ char **nl = NULL;
+	if (r == 0 && cfg.new_spec) {
+		r = gen_spec(&spec, k->c, k->ns, k->md.id, &cfg, k->md.snapshotter, err);
+		md.spec = spec;
+	} else if (r == 0 && cfg.spec) {
+		md.spec = cfg.spec;
+	}
+	if (r == 0 && cfg.runtime)
+		md.runtime = cfg.runtime;
+	if (r == 0 && cfg.image)
+		md.image = cfg.image;
+	if (r == 0 && cfg.snap_key && !cfg.snap_new) {
+		md.snapshot_key = cfg.snap_key;
+		md.snapshotter = cfg.snapshotter ? cfg.snapshotter : (char *)CTR_DEFAULT_SNAPSHOTTER;
+	}
+	if (r == 0 && cfg.labels) {
+		r = ctr_md_labels_to_json(&old, (const char *const *)k->md.labels, err);
+		if (r == 0)
+			r = ctr_md_labels_merge(&merged, old, (const char *const *)cfg.labels, false, err);
+		if (r == 0)
+			r = ctr_md_labels_from_json(&nl, merged, err);
+		md.labels = nl;
+	}
+	if (r == 0 && cfg.extensions) {
+		json_t *e = json_loads(k->md.extensions ? k->md.extensions : "{}", 0, NULL);
+		if (!e)
+			e = json_object();
+		json_object_update(e, cfg.extensions);
+		ext = ctr_json_dump(e);
+		json_decref(e);
+		md.extensions = ext;
+	}
+	if (r == 0)
+		r = store(k, &md, err);
+	cfg_clear(&cfg);
+	return r < 0 ? ctr_err_prefix(err, r, "update container %s", k->md.id) : 0;
+}
+
+CTR_EXPORT int ctr_container_delete(ctr_container *k, const ctr_opt *const *opts, size_t n_opts,
+				    ctr_error **err)
+{
+	if (!k)
+		return ctr_err(err, CTR_EINVAL, 0, "container is NULL");
+	struct ctr_cfg cfg = {0};
+	int r = ctr_opts_apply(CTR_OPT_CONTAINER, &cfg, NULL, opts, n_opts, "delete container", err);
+	bool cleanup = cfg.cleanup_snapshot;
+	cfg_clear(&cfg);
+	if (r < 0)
+		return r;
+	if ((r = ctr_container_task_check(k, err)) < 0)
+		return r;
+	{
+		_cleanup_(ctr_db_txp) struct ctr_db *tx = NULL;
+		r = ctr_db_tx(&tx, k->c->db, true, err);
+		if (r == 0) {
+			_cleanup_stmt_ sqlite3_stmt *st = NULL;
+			r = ctr_db_prepare(k->c->db, &st, "DELETE FROM containers WHERE ns = ?1 AND id = ?2", err);
+			if (r == 0)
+				r = ctr_db_bind_texts(k->c->db, st, err, 2, k->ns, k->md.id);
+			if (r == 0)
+				r = ctr_db_step_done(k->c->db, st, err, "delete container");
+			if (r == 0 && sqlite3_changes(k->c->db->h) == 0)
+				r = ctr_err(err, CTR_ENOTFOUND, 0, "container \"%s\": not found", k->md.id);
+		}
+		if (r == 0)
+			r = ctr_db_tx_commit(&tx, err);
+	}
+	if (r < 0)
+		return ctr_err_prefix(err, r, "delete container %s", k->md.id);
+	if (cleanup && k->md.snapshot_key) {
+		ctr_opt *ns = ctr_with_call_namespace(k->ns);
+		r = ctr_snapshot_remove(k->c, k->md.snapshotter, k->md.snapshot_key, CTR_OPTS(ns), err);
+		ctr_opt_free(ns);
+		if (r == CTR_ENOTFOUND)
+			r = 0;
+	}
+	ctr_events_publish(k->c, k->ns, "/containers/delete", json_pack("{s:s}", "id", k->md.id));
+	return r;
+}
+
+static json_t *labels_obj(char **labels)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; labels && labels[i]; i++) {
+		const char *eq = strchr(labels[i], '=');
+		if (!eq)
+			continue;
+		char *key = strndup(labels[i], (size_t)(eq - labels[i]));
+		if (key)
+			json_object_set_new(o, key, json_string(eq + 1));
+		free(key);
+	}
+	return o;
+}
+
+static json_t *rfc3339(int64_t ns)
+{
+	char buf[64], out[80];
+	time_t s = (time_t)(ns / 1000000000LL);
+	struct tm tm;
+	gmtime_r(&s, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, sizeof(out), "%s.%09lldZ", buf, (long long)(ns % 1000000000LL));
+	return json_string(out);
+}
+
+CTR_EXPORT int ctr_container_info(char **json_out, const ctr_container *k, ctr_error **err)
+{
+	if (!k)
+		return ctr_err(err, CTR_EINVAL, 0, "container is NULL");
+	json_t *spec = json_loads(k->md.spec ? k->md.spec : "null", JSON_DECODE_ANY, NULL);
+	json_t *ext = json_loads(k->md.extensions ? k->md.extensions : "{}", 0, NULL);
+	json_t *o = json_pack("{s:s,s:o,s:s,s:{s:s},s:o,s:s?,s:s?,s:o,s:o,s:o}", "ID", k->md.id, "Labels",
+			      labels_obj(k->md.labels), "Image", k->md.image ? k->md.image : "", "Runtime",
+			      "Name", k->md.runtime, "Spec", spec ? spec : json_null(), "SnapshotKey",
+			      k->md.snapshot_key, "Snapshotter", k->md.snapshotter, "CreatedAt",
+			      rfc3339(k->md.created_at), "UpdatedAt", rfc3339(k->md.updated_at), "Extensions",
+			      ext ? ext : json_object());
+	if (!o)
+		return ctr_err_nomem(err);
+	char *s = json_dumps(o, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (!s)
+		return ctr_err_nomem(err);
+	*json_out = s;
+	return 0;
+}

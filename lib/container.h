@@ -1,0 +1,19 @@
+/* Internal view of container handles, for tasks. */
+#ifndef CTR_LIB_CONTAINER_H
+#define CTR_LIB_CONTAINER_H
+
+#include <ctr/container.h>
+
+#include "metadata/metadata.h"
+
+struct ctr_container {
+	ctr_client *c;
+	char *ns;
+	struct ctr_md_container md;
+};
+
+/* CTR_EPRECONDITION when the container has a task that is not deleted
+ * (lib/task-check.c; the runtime decides). */
+int ctr_container_task_check(const ctr_container *k, ctr_error **err);
+
+#endif

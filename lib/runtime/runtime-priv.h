@@ -1,0 +1,57 @@
+/* Shared inside lib/runtime/ only. */
+#ifndef CTR_LIB_RUNTIME_PRIV_H
+#define CTR_LIB_RUNTIME_PRIV_H
+
+#include "runtime.h"
+#include "shim/proto.h"
+
+struct ctr_rt_proc {
+	struct ctr_rt_task *task; /* borrowed: the task outlives its processes */
+	char *name;               /* "init" or "exec/<id>", relative to task->dir */
+	char *exec_id;            /* NULL for init */
+	char *path;               /* absolute process directory */
+	int dir_fd;               /* O_DIRECTORY on path */
+	int pidfd;                /* on the shim; -1 when unknown or gone */
+	pid_t shim_pid;
+	pid_t pid;
+	bool shim_gone;
+	/* exec only, until started: how to wire stdio */
+	struct ctr_rt_io io;
+	char *io_strs[4];
+};
+
+struct ctr_rt_task {
+	char *state;     /* absolute state directory (events live there) */
+	char *dir;       /* absolute container directory */
+	char *runc_root; /* dir/runc */
+	char *runtime;
+	char *ns, *id;
+	int dir_fd;
+	struct ctr_rt_proc init;
+};
+
+/* Runs `runtime --root R args...`; stdin /dev/null. *out (may be NULL) gets
+ * stdout (NUL-terminated, at most 4 MiB). On failure the error carries the
+ * runtime's last stderr line. */
+int ctr_rt_runc(ctr_rt_task *t, const char *const *args, char **out, ctr_error **err);
+
+/* Spawns the shim for p (init: create, exec: exec) and waits for its
+ * readiness report. */
+int ctr_rt_spawn(ctr_rt_proc *p, const struct ctr_rt_io *io, ctr_error **err);
+/* Fills p->shim_pid/pidfd from shim.pid (checking the start time) and
+ * p->pid from the pid file. Missing files are fine. */
+void ctr_rt_proc_attach(ctr_rt_proc *p);
+/* Reads the exit file: 1 when present, 0 when not, < 0 on error. */
+int ctr_rt_read_exit(ctr_rt_proc *p, struct ctr_rt_exit *exit);
+/* Sends a control line to the shim; CTR_ENOTFOUND when it is gone. */
+int ctr_rt_control(ctr_rt_proc *p, const char *line, ctr_error **err);
+/* Asks the shim to quit and waits (bounded), then SIGKILLs it. */
+void ctr_rt_proc_stop_shim(ctr_rt_proc *p, int timeout_ms);
+void ctr_rt_proc_clear(ctr_rt_proc *p);
+int ctr_rt_proc_init_fields(ctr_rt_proc *p, ctr_rt_task *t, const char *exec_id, ctr_error **err);
+/* Copies io (validated: absolute paths, fifos created when missing). */
+int ctr_rt_io_copy(ctr_rt_proc *p, const struct ctr_rt_io *io, ctr_error **err);
+/* The /proc/<pid>/starttime field, 0 when unknown. */
+unsigned long long ctr_rt_starttime(pid_t pid);
+
+#endif

@@ -1,0 +1,42 @@
+/* Internal view of tasks: how the container API (ctr_container_new_task)
+ * builds a ctr_task on the runtime layer. */
+#ifndef CTR_LIB_TASK_H
+#define CTR_LIB_TASK_H
+
+#include <ctr/task.h>
+
+#include "client.h"
+#include "runtime/runtime.h"
+
+struct ctr_task {
+	int refs;
+	ctr_client *client; /* a reference */
+	ctr_rt_task *rt;
+};
+
+/* What CTR_OPT_TASK options set. Strings are owned (ctr_task_opts_clear). */
+struct ctr_task_opts {
+	struct ctr_rt_io io;
+	char *paths[4]; /* owned storage behind io's paths */
+	char *runtime;
+};
+
+/* Applies CTR_OPT_TASK (and, when call is non-NULL, CTR_OPT_CALL) options. */
+int ctr_task_opts_parse(struct ctr_task_opts *o, struct ctr_call *call, const ctr_opt *const *opts,
+			size_t n_opts, const char *what, ctr_error **err);
+void ctr_task_opts_clear(struct ctr_task_opts *o);
+
+/* Wraps a runtime task (taking ownership of rt) in a public handle that
+ * holds a reference on c. The container API's new_task does:
+ *   ctr_rt_bundle_prepare -> mount the snapshot on <dir>/rootfs ->
+ *   ctr_rt_create(opts.io, opts.runtime) -> ctr_task_wrap. */
+int ctr_task_wrap(ctr_task **out, ctr_client *c, ctr_rt_task *rt, ctr_error **err);
+
+/* Convenience for callers that already have a spec and a mounted rootfs
+ * (absolute path): prepare + create + wrap in namespace ns (NULL: the
+ * client's). Publishes /tasks/create. */
+int ctr_task_new_bundle(ctr_task **out, ctr_client *c, const char *ns, const char *id,
+			const char *config_json, const char *rootfs, const ctr_opt *const *opts,
+			size_t n_opts, ctr_error **err);
+
+#endif

@@ -1,0 +1,24 @@
+/* Internal: unpacking an image target into snapshots (lib/unpack.c). */
+#ifndef CTR_LIB_UNPACK_H
+#define CTR_LIB_UNPACK_H
+
+#include "client.h"
+#include "images/platforms.h"
+#include "util/digest.h"
+
+struct ctr_unpack_progress {
+	/* Bytes of the compressed layer read so far; non-zero cancels. */
+	int (*fn)(const char *digest, uint64_t done, uint64_t total, void *ud);
+	void *ud;
+};
+
+/* Unpacks the manifest the target resolves to for pm into snapshotter
+ * (NULL: default), in namespace ns, under call's lease (or a temporary
+ * one). top_chain (may be NULL) gets the top layer's chain ID. Errors:
+ * CTR_EDIGEST (a layer's diff_id), CTR_ENOTFOUND (content missing, no
+ * platform match), CTR_ENOTSUP (layer media type), the apply's errors. */
+int ctr_unpack(ctr_client *c, const char *ns, const char *media_type, const char *digest,
+	       const struct ctr_platform_matcher *pm, const char *snapshotter, const struct ctr_call *call,
+	       const struct ctr_unpack_progress *progress, char *top_chain, ctr_error **err);
+
+#endif

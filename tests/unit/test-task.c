@@ -1,0 +1,182 @@
+/* Task options and the task API's input checks; no root, no runc. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ctr/ctr.h>
+
+#include "error.h"
+#include "runtime/runtime.h"
+#include "task.h"
+#include "util/fs.h"
+
+static char tmp[256], root[320], state[320];
+static ctr_client *client;
+
+static int setup(void **s)
+{
+	(void)s;
+	snprintf(tmp, sizeof(tmp), "/tmp/ctr-task-XXXXXX");
+	assert_non_null(mkdtemp(tmp));
+	snprintf(root, sizeof(root), "%s/root", tmp);
+	snprintf(state, sizeof(state), "%s/state", tmp);
+	ctr_opt *a = ctr_with_root(root), *b = ctr_with_state(state);
+	assert_int_equal(ctr_client_new(&client, CTR_OPTS(a, b), NULL), 0);
+	ctr_opt_free(a);
+	ctr_opt_free(b);
+	return 0;
+}
+
+static int teardown(void **s)
+{
+	(void)s;
+	ctr_client_free(client);
+	client = NULL;
+	ctr_rm_rf_at(AT_FDCWD, tmp, NULL);
+	return 0;
+}
+
+static int parse(struct ctr_task_opts *o, ctr_opt *opt, ctr_error **err)
+{
+	int r = ctr_task_opts_parse(o, NULL, CTR_OPTS(opt), "test", err);
+	ctr_opt_free(opt);
+	return r;
+}
+
+static void test_opts(void **s)
+{
+	(void)s;
+	struct ctr_task_opts o;
+	ctr_error *e = NULL;
+
+	assert_int_equal(parse(&o, ctr_with_stdio_fifos("/a/in", NULL, "/a/err"), NULL), 0);
+	assert_int_equal(o.io.kind, CTR_RT_IO_FIFO);
+	assert_string_equal(o.io.stdin_path, "/a/in");
+	assert_null(o.io.stdout_path);
+	assert_string_equal(o.io.stderr_path, "/a/err");
+	ctr_task_opts_clear(&o);
+
+	assert_int_equal(parse(&o, ctr_with_log_uri("file:///var/log/x.log"), NULL), 0);
+	assert_int_equal(o.io.kind, CTR_RT_IO_FILE);
+	assert_string_equal(o.io.log_path, "/var/log/x.log");
+	ctr_task_opts_clear(&o);
+
+	assert_int_equal(parse(&o, ctr_with_log_uri("binary:///bin/logger"), &e), CTR_EINVAL);
+	assert_non_null(strstr(ctr_error_message(e), "file://"));
+	ctr_error_free(e);
+	e = NULL;
+	assert_int_equal(parse(&o, ctr_with_log_uri("file://relative/x"), NULL), CTR_EINVAL);
+	assert_int_equal(parse(&o, ctr_with_stdio_fifos(NULL, "rel/out", NULL), NULL), CTR_EINVAL);
+	assert_int_equal(parse(&o, ctr_with_task_runtime(""), NULL), CTR_EINVAL);
+
+	/* terminal combines with any stdio; the last stdio option wins */
+	ctr_opt *t = ctr_with_terminal(), *n = ctr_with_stdio_inherit(), *r = ctr_with_task_runtime("crun");
+	assert_int_equal(ctr_task_opts_parse(&o, NULL, CTR_OPTS(t, n, r), "test", NULL), 0);
+	assert_true(o.io.terminal);
+	assert_int_equal(o.io.kind, CTR_RT_IO_INHERIT);
+	assert_string_equal(o.runtime, "crun");
+	ctr_task_opts_clear(&o);
+	ctr_opt_free(t);
+	ctr_opt_free(n);
+	ctr_opt_free(r);
+
+	/* an option of another kind, and a NULL entry, are refused by name */
+	ctr_opt *wrong = ctr_with_root("/x");
+	assert_int_equal(ctr_task_opts_parse(&o, NULL, CTR_OPTS(wrong), "new task", &e), CTR_EINVAL);
+	assert_non_null(strstr(ctr_error_message(e), "ctr_with_root"));
+	ctr_error_free(e);
+	e = NULL;
+	ctr_opt_free(wrong);
+	assert_int_equal(ctr_task_opts_parse(&o, NULL, CTR_OPTS(NULL), "new task", NULL), CTR_EINVAL);
+}
+
+static bool state_has_tasks(void)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "%s/" CTR_RT_DIR, state);
+	struct stat st;
+	return stat(p, &st) == 0;
+}
+
+static void test_load_bad_input(void **s)
+{
+	(void)s;
+	ctr_task *t = NULL;
+	assert_int_equal(ctr_task_load(&t, client, "missing", NULL, 0, NULL), CTR_ENOTFOUND);
+	assert_int_equal(ctr_task_load(&t, client, "../etc", NULL, 0, NULL), CTR_EINVAL);
+	assert_int_equal(ctr_task_load(&t, client, ".hidden", NULL, 0, NULL), CTR_EINVAL);
+	assert_int_equal(ctr_task_load(&t, client, "", NULL, 0, NULL), CTR_EINVAL);
+	ctr_opt *ns = ctr_with_call_namespace("bad/ns");
+	assert_int_equal(ctr_task_load(&t, client, "x", CTR_OPTS(ns), NULL), CTR_EINVAL);
+	ctr_opt_free(ns);
+	ctr_opt *term = ctr_with_terminal();
+	assert_int_equal(ctr_task_load(&t, client, "x", CTR_OPTS(term), NULL), CTR_EINVAL);
+	ctr_opt_free(term);
+	assert_null(t);
+	assert_false(state_has_tasks());
+}
+
+static void test_new_bundle_bad_input(void **s)
+{
+	(void)s;
+	ctr_task *t = NULL;
+	const char *spec = "{\"process\":{\"args\":[\"true\"]}}";
+	assert_int_equal(ctr_task_new_bundle(&t, client, NULL, "a/b", spec, "/", NULL, 0, NULL), CTR_EINVAL);
+	assert_int_equal(ctr_task_new_bundle(&t, client, NULL, "x", "{\"process\":", "/", NULL, 0, NULL),
+			 CTR_EINVAL);
+	assert_int_equal(ctr_task_new_bundle(&t, client, NULL, "x", "{}", "/", NULL, 0, NULL), CTR_EINVAL);
+	assert_int_equal(ctr_task_new_bundle(&t, client, NULL, "x", spec, "relative", NULL, 0, NULL),
+			 CTR_EINVAL);
+	/* deeply nested JSON is refused before jansson sees it */
+	char deep[400];
+	memset(deep, '[', 300);
+	deep[300] = 0;
+	assert_int_equal(ctr_task_new_bundle(&t, client, NULL, "x", deep, "/", NULL, 0, NULL), CTR_EINVAL);
+	assert_null(t);
+	char p[512];
+	snprintf(p, sizeof(p), "%s/" CTR_RT_DIR "/default/x", state);
+	struct stat st;
+	assert_int_equal(stat(p, &st), -1);
+	/* A runtime that is not there: CTR_EUNAVAILABLE and nothing left. */
+	ctr_opt *rt = ctr_with_task_runtime("/nonexistent/runc");
+	setenv("LIBCTR_SHIM", "/nonexistent/libctr-shim", 1);
+	assert_int_equal(ctr_task_new_bundle(&t, client, NULL, "x", spec, "/", CTR_OPTS(rt), NULL),
+			 CTR_EUNAVAILABLE);
+	unsetenv("LIBCTR_SHIM");
+	ctr_opt_free(rt);
+	assert_int_equal(stat(p, &st), -1);
+}
+
+static void test_null_args(void **s)
+{
+	(void)s;
+	assert_int_equal(ctr_task_start(NULL, NULL), CTR_EINVAL);
+	assert_int_equal(ctr_task_kill(NULL, 9, 0, NULL), CTR_EINVAL);
+	assert_int_equal(ctr_process_start(NULL, NULL), CTR_EINVAL);
+	assert_int_equal(ctr_task_pid(NULL), 0);
+	assert_null(ctr_task_id(NULL));
+	ctr_task_free(NULL);
+	ctr_process_free(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_opts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_bad_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_bundle_bad_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_null_args, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
