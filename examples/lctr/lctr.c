@@ -110,7 +110,7 @@ static const struct lctr_cmd top_cmds[] = {
 	{"namespaces", "namespace ns", lctr_cmd_namespaces, "manage namespaces"},
 	{"leases", "lease", lctr_cmd_leases, "manage leases"},
 	{"content", NULL, lctr_cmd_content, "manage content"},
-	{"images", "image i", lctr_cmd_images, "manage images: pull, push, ls, rm, tag"},
+	{"images", "image i", lctr_cmd_images, "manage images: pull, push, ls, rm, tag, check, usage, mount, unmount"},
 	{"snapshots", "snapshot", lctr_cmd_snapshots, "manage snapshots"},
 	{"gc", NULL, lctr_cmd_gc, "collect garbage and print what was removed"},
 	{"events", NULL, lctr_cmd_events, "stream events from every process using the same state"},
