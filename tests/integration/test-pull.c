@@ -430,6 +430,28 @@ static void test_push_pull_roundtrip(void **state)
 	assert_int_equal(n, 0);
 	ctr_lease_list_free(ls);
 
+	/* with the caller's lease: everything is held by it and it stays */
+	ctr_client *lc = new_client();
+	ctr_opt *lid = ctr_with_lease_id("mine");
+	assert_int_equal(ctr_lease_create(NULL, lc, CTR_OPTS(lid), NULL), 0);
+	ctr_opt *lo = ctr_with_lease("mine");
+	if (ctr_client_fetch(NULL, lc, ref, CTR_OPTS(ph, lo), &err) < 0)
+		fail_msg("fetch with lease: %s", ctr_error_message(err));
+	char **types = NULL, **ids = NULL;
+	assert_int_equal(ctr_lease_resources(&types, &ids, lc, "mine", NULL, 0, NULL), 0);
+	size_t held = 0;
+	for (size_t i = 0; types[i]; i++)
+		held += !strcmp(types[i], "content");
+	assert_int_equal(held, 3);
+	ctr_strv_free(types);
+	ctr_strv_free(ids);
+	assert_int_equal(ctr_lease_list(&ls, &n, lc, NULL, 0, NULL, 0, NULL), 0);
+	assert_int_equal(n, 1);
+	ctr_lease_list_free(ls);
+	ctr_opt_free(lid);
+	ctr_opt_free(lo);
+	ctr_client_free(lc);
+
 	/* a second pull downloads nothing */
 	pr = (struct prog_rec){0};
 	assert_int_equal(ctr_image_pull(NULL, b, ref, CTR_OPTS(ph, pg), NULL), 0);
