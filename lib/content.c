@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "content-internal.h"
 #include "content/store.h"
 #include "error.h"
 #include "events/events.h"
@@ -400,6 +401,13 @@ CTR_EXPORT int ctr_content_writer_write(ctr_content_writer *w, const void *buf, 
 	if (!w)
 		return ctr_err(err, CTR_EINVAL, 0, "content write: writer is NULL");
 	return ctr_cs_writer_write(w->w, buf, len, err);
+}
+
+int ctr_content_writer_reset(ctr_content_writer *w, ctr_error **err)
+{
+	if (!w)
+		return ctr_err(err, CTR_EINVAL, 0, "content reset: writer is NULL");
+	return ctr_cs_writer_reset(w->w, err);
 }
 
 CTR_EXPORT int ctr_content_writer_commit(ctr_content_writer *w, int64_t size, const char *digest,

@@ -1,5 +1,6 @@
 #include "opts.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,7 +62,8 @@ static const char *kind_name(ctr_opt_kind k)
 		[CTR_OPT_PULL] = "pull", [CTR_OPT_PUSH] = "push",
 		[CTR_OPT_CONTAINER] = "container", [CTR_OPT_SPEC] = "spec",
 		[CTR_OPT_TASK] = "task", [CTR_OPT_SNAPSHOT] = "snapshot",
-		[CTR_OPT_IMPORT] = "import", [CTR_OPT_EXPORT] = "export",
+		[CTR_OPT_REMOTE] = "remote", [CTR_OPT_IMPORT] = "import",
+		[CTR_OPT_EXPORT] = "export",
 	};
 	if ((unsigned)k < sizeof(names) / sizeof(names[0]) && names[k])
 		return names[k];
@@ -88,6 +90,38 @@ int ctr_opts_apply(ctr_opt_kind kind, void *target, struct ctr_call *call,
 			return ctr_err(err, CTR_EINVAL, 0,
 				       "%s: option %zu (%s) is a %s option, not a %s option",
 				       what, i, o->name, kind_name(o->kind), kind_name(kind));
+		int r = o->apply(t, o->userdata, err);
+		if (r < 0)
+			return ctr_err_prefix(err, r, "%s: option %s", what, o->name);
+	}
+	return 0;
+}
+
+int ctr_opts_apply_multi(const struct ctr_opt_target *targets, size_t n_targets, struct ctr_call *call,
+			 const ctr_opt *const *opts, size_t n_opts, const char *what, ctr_error **err)
+{
+	if (n_opts && !opts)
+		return ctr_err(err, CTR_EINVAL, 0, "%s: options array is NULL with %zu options", what, n_opts);
+	for (size_t i = 0; i < n_opts; i++) {
+		const ctr_opt *o = opts[i];
+		if (!o)
+			return ctr_err(err, CTR_EINVAL, 0,
+				       "%s: option %zu is NULL (a constructor failed)", what, i);
+		void *t = NULL;
+		bool found = false;
+		for (size_t k = 0; k < n_targets && !found; k++)
+			if (targets[k].kind == o->kind) {
+				t = targets[k].target;
+				found = true;
+			}
+		if (!found && o->kind == CTR_OPT_CALL && call) {
+			t = call;
+			found = true;
+		}
+		if (!found)
+			return ctr_err(err, CTR_EINVAL, 0, "%s: option %zu (%s) is a %s option, not a %s option",
+				       what, i, o->name, kind_name(o->kind),
+				       n_targets ? kind_name(targets[0].kind) : "call");
 		int r = o->apply(t, o->userdata, err);
 		if (r < 0)
 			return ctr_err_prefix(err, r, "%s: option %s", what, o->name);

@@ -33,4 +33,13 @@ int ctr_opts_apply(ctr_opt_kind kind, void *target, struct ctr_call *call,
 		   const ctr_opt *const *opts, size_t n_opts, const char *what,
 		   ctr_error **err);
 
+/* Like ctr_opts_apply for calls that take options of several kinds: each
+ * option goes to the target of its kind (CTR_OPT_CALL ones to `call`). */
+struct ctr_opt_target {
+	ctr_opt_kind kind;
+	void *target;
+};
+int ctr_opts_apply_multi(const struct ctr_opt_target *targets, size_t n_targets, struct ctr_call *call,
+			 const ctr_opt *const *opts, size_t n_opts, const char *what, ctr_error **err);
+
 #endif

@@ -260,6 +260,7 @@ int ctr_xfer_submit(struct ctr_xfer *x, ctr_error **err)
 		_cleanup_free_ char *auth = NULL;
 		if ((rc = ctr_auth_header(r->auth, x->host->host, j->scope, &auth, err)) < 0)
 			return rc;
+		x->sent_auth = auth != NULL;
 		if (auth) {
 			ok = ok && add_header(x, "%s", auth) == 0;
 			explicit_bzero(auth, strlen(auth));
@@ -401,7 +402,16 @@ static void handle_done(struct ctr_engine *e, struct ctr_xfer *x, CURLcode code)
 	}
 	if (st == 401 && x->registry && x->auth_tries < 2 && x->resp.www_auth) {
 		x->auth_tries++;
-		rc = ctr_auth_challenge(r->auth, x->host->host, j->scope, x->resp.www_auth, x->host, r->user_agent, &err);
+		/* A request that went out before a concurrent one learnt the
+		 * credentials: send it again with them, it was not rejected. */
+		_cleanup_free_ char *now = NULL;
+		if (!x->sent_auth && ctr_auth_header(r->auth, x->host->host, j->scope, &now, NULL) == 0 && now) {
+			explicit_bzero(now, strlen(now));
+			rc = 0;
+		} else {
+			rc = ctr_auth_challenge(r->auth, x->host->host, j->scope, x->resp.www_auth, x->host,
+						r->user_agent, &err);
+		}
 		if (rc == 0)
 			rc = ctr_xfer_submit(x, &err);
 		if (rc < 0) {

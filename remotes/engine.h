@@ -89,6 +89,7 @@ struct ctr_xfer {
 	int cb_rc;
 	ctr_error *cb_err;
 	unsigned redirects, auth_tries;
+	bool sent_auth; /* the last submission carried an Authorization header */
 	char errbuf[CURL_ERROR_SIZE];
 };
 

@@ -104,6 +104,12 @@ struct ctr_remote_opts {
 	uint64_t chunk_size;       /* push chunk size; 0: 8 MiB */
 	long low_speed_time;       /* seconds under 1 KiB/s before a timeout; 0: 60 */
 	const char *user_agent;
+	/* For hosts whose hosts.toml names none (ctr's --tlscacert, --tlscert,
+	 * --tlskey): a CA file added to the system roots, a client
+	 * certificate and its key (NULL: in the cert file). */
+	const char *ca_file;
+	const char *client_cert;
+	const char *client_key;
 	ctr_remote_progress_fn progress;
 	void *progress_ud;
 };

@@ -66,6 +66,37 @@ void ctr_remote_source_mem(struct ctr_remote_source *s, struct ctr_remote_membuf
 	s->ud = m;
 }
 
+static char **strv1(const char *s)
+{
+	char **v = calloc(2, sizeof(*v));
+	if (v && !(v[0] = strdup(s))) {
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+/* The call's CA and client certificate go to hosts that configure none. */
+static int apply_call_tls(struct ctr_registry_host *h, const struct ctr_remote_opts *o, ctr_error **err)
+{
+	if (o->ca_file && (!h->ca || !h->ca[0])) {
+		free(h->ca);
+		if (!(h->ca = strv1(o->ca_file)))
+			return ctr_err_nomem(err);
+	}
+	if (o->client_cert && h->n_client == 0) {
+		free(h->client_cert);
+		free(h->client_key);
+		h->client_key = NULL;
+		if (!(h->client_cert = strv1(o->client_cert)) ||
+		    !(h->client_key = calloc(2, sizeof(char *))) ||
+		    (o->client_key && !(h->client_key[0] = strdup(o->client_key))))
+			return ctr_err_nomem(err);
+		h->n_client = 1;
+	}
+	return 0;
+}
+
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
@@ -95,6 +126,7 @@ int ctr_remote_open(struct ctr_remote **out, const char *ref, const struct ctr_r
 	r->o.hosts_dir = NULL;
 	r->o.docker_config = NULL;
 	r->o.user_agent = NULL;
+	r->o.ca_file = r->o.client_cert = r->o.client_key = NULL;
 	if ((rc = ctr_ref_parse(ref, &r->ref, err)) < 0)
 		goto fail;
 	r->name = ctr_ref_name(&r->ref);
@@ -108,6 +140,8 @@ int ctr_remote_open(struct ctr_remote **out, const char *ref, const struct ctr_r
 	for (size_t i = 0; i < r->hosts.n; i++) {
 		if (r->hosts.v[i].skip_verify < 0 && r->o.skip_verify)
 			r->hosts.v[i].skip_verify = 1;
+		if (o && (rc = apply_call_tls(&r->hosts.v[i], o, err)) < 0)
+			goto fail;
 		if ((rc = ctr_http_load_ca(&r->hosts.v[i], err)) < 0)
 			goto fail;
 		if (r->hosts.v[i].n_client > 1) {

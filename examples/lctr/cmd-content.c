@@ -222,6 +222,7 @@ static int content_ingest(struct lctr *g, int argc, char **argv)
 }
 
 static const struct lctr_cmd content_cmds[] = {
+	{"fetch", NULL, lctr_content_fetch, "fetch REF's content and image record (pull's flags)"},
 	{"ingest", NULL, content_ingest, "write stdin into the store under REF"},
 	{"ls", "list", content_ls, "list all blobs in the store [-q] [FILTER...]"},
 	{"get", NULL, content_get, "write the blob DIGEST to stdout"},

@@ -1,6 +1,5 @@
 /* lctr images import / export (ctr's shapes), and import --from-rootfs
- * (docker import's). Until the `images` group exists they are reachable
- * as `lctr images-io import|export`. */
+ * (docker import's); registered in the images group (cmd-images.c). */
 #include "lctr.h"
 
 #include <errno.h>
@@ -173,14 +172,4 @@ int lctr_images_export(struct lctr *g, int argc, char **argv)
 			unlink(outp);
 	}
 	return r < 0 ? lctr_fail("images export", err) : 0;
-}
-
-static const struct lctr_cmd io_cmds[] = {
-	{"import", NULL, lctr_images_import, "import images from a tar (OCI layout or docker save) or a directory"},
-	{"export", NULL, lctr_images_export, "export images as an OCI layout tar"},
-};
-
-int lctr_cmd_images_io(struct lctr *g, int argc, char **argv)
-{
-	return lctr_dispatch(g, "images-io", io_cmds, sizeof(io_cmds) / sizeof(io_cmds[0]), argc, argv);
 }

@@ -121,13 +121,14 @@ int lctr_cmd_namespaces(struct lctr *g, int argc, char **argv);
 int lctr_cmd_leases(struct lctr *g, int argc, char **argv);
 int lctr_cmd_gc(struct lctr *g, int argc, char **argv);
 int lctr_cmd_events(struct lctr *g, int argc, char **argv);
-/* cmd-images-io.c: `images import` and `images export`, for the images
- * group's table; lctr_cmd_images_io is their interim group "images-io". */
+/* cmd-images-io.c: `images import` and `images export`. */
 int lctr_images_import(struct lctr *g, int argc, char **argv);
 int lctr_images_export(struct lctr *g, int argc, char **argv);
-int lctr_cmd_images_io(struct lctr *g, int argc, char **argv);
 int lctr_cmd_run(struct lctr *g, int argc, char **argv);
 int lctr_cmd_containers(struct lctr *g, int argc, char **argv);
 int lctr_cmd_tasks(struct lctr *g, int argc, char **argv);
+int lctr_cmd_images(struct lctr *g, int argc, char **argv);
+/* lctr content fetch: pull's flags, no image unpack (cmd-images.c). */
+int lctr_content_fetch(struct lctr *g, int argc, char **argv);
 
 #endif

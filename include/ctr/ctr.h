@@ -9,6 +9,7 @@
 #include <ctr/content.h>
 #include <ctr/image.h>
 #include <ctr/archive.h>
+#include <ctr/remote.h>
 #include <ctr/namespaces.h>
 #include <ctr/snapshot.h>
 #include <ctr/leases.h>

@@ -30,7 +30,7 @@ typedef enum ctr_opt_kind {
 	CTR_OPT_SPEC = 10,
 	CTR_OPT_TASK = 11,
 	CTR_OPT_SNAPSHOT = 12,
-	/* 13 is CTR_OPT_REMOTE (registry options) */
+	CTR_OPT_REMOTE = 13,   /* registry access: pull, fetch, push */
 	CTR_OPT_IMPORT = 14,   /* ctr_client_import */
 	CTR_OPT_EXPORT = 15    /* ctr_client_export */
 } ctr_opt_kind;

@@ -334,6 +334,28 @@ static void test_remote_open(void **state)
 	write_file(root, "two.local", "client = [\"a.pem\", \"b.pem\"]\n");
 	assert_int_equal(ctr_remote_open(&r, "two.local/a:1", &o, NULL), CTR_ENOTSUP);
 	assert_ptr_equal(r, (struct ctr_remote *)0x1);
+	/* The call's CA (--tlscacert) is loaded at open for hosts that name
+	 * none: a missing file fails like a hosts.toml one... */
+	struct ctr_remote_opts oc = o;
+	oc.ca_file = "/nonexistent/ca.pem";
+	assert_int_equal(ctr_remote_open(&r, "plain.local/a:1", &oc, NULL), CTR_ENOTFOUND);
+	assert_ptr_equal(r, (struct ctr_remote *)0x1);
+	/* ...but a host whose hosts.toml names its own CA keeps it. */
+	char ca[512];
+	snprintf(ca, sizeof(ca), "%s/own.pem", root);
+	assert_int_equal(ctr_write_atomic(AT_FDCWD, ca, "x\n", 2, 0644, NULL), 0);
+	write_file(root, "own.local", "ca = \"../own.pem\"\n");
+	r = NULL;
+	assert_int_equal(ctr_remote_open(&r, "own.local/a:1", &oc, NULL), 0);
+	ctr_remote_free(r);
+	/* A client certificate from the call counts as the host's one pair. */
+	r = (struct ctr_remote *)0x1;
+	oc.ca_file = NULL;
+	oc.client_cert = "c.pem";
+	assert_int_equal(ctr_remote_open(&r, "two.local/a:1", &oc, NULL), CTR_ENOTSUP);
+	r = NULL;
+	assert_int_equal(ctr_remote_open(&r, "plain.local/a:1", &oc, NULL), 0);
+	ctr_remote_free(r);
 	assert_int_equal(ctr_rm_rf_at(AT_FDCWD, root, NULL), 0);
 }
 

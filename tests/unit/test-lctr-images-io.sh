@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
-# lctr images import/export (reached as `lctr images-io` until the images
-# group exists): file and stdin, platforms, names, export to a file and to
+# lctr images import/export: file and stdin, platforms, names, export to a file and to
 # stdout, --from-rootfs; errors keep the one-line shape and write nothing.
 set -euo pipefail
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export LCTR_ROOT=$tmp/root LCTR_STATE=$tmp/state
-L() { "$LCTR" images-io "$@"; }
+L() { "$LCTR" images "$@"; }
 mk=$MESON_SOURCE_ROOT/tests/fixtures/mkimage.py
 python3 "$mk" busybox "$tmp/bb" >/dev/null
 python3 "$mk" multiarch "$tmp/ma" >/dev/null
@@ -64,4 +63,4 @@ out=$(L import --from-rootfs "$tmp/rootfs" docker.io/library/mine:1)
 [[ "$out" == "docker.io/library/mine:1 sha256:"* ]] || { echo "rootfs: $out"; exit 1; }
 L export - docker.io/library/mine:1 > "$tmp/mine.tar"
 [ "$(tar -tf "$tmp/mine.tar" | grep -cx manifest.json)" = 1 ]
-echo "lctr images-io: ok"
+echo "lctr images import/export: ok"

@@ -1,0 +1,493 @@
+/* lctr images: pull, push, ls, rm, tag (ctr images ...), and the shared
+ * code of lctr content fetch. */
+#include "lctr.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- progress display ---- */
+
+struct prog_item {
+	char digest[80];
+	int64_t done, total;
+	ctr_progress_state state;
+};
+
+struct progress {
+	bool tty;
+	bool push;
+	struct prog_item *v;
+	size_t n;
+	int drawn; /* lines drawn last time (tty) */
+	struct timespec start, last;
+};
+
+static const char *state_name(ctr_progress_state s, bool push)
+{
+	switch (s) {
+	case CTR_PROGRESS_WAITING: return "waiting";
+	case CTR_PROGRESS_DOWNLOADING: return "downloading";
+	case CTR_PROGRESS_UPLOADING: return "uploading";
+	case CTR_PROGRESS_VERIFYING: return "verifying";
+	case CTR_PROGRESS_DONE: return push ? "pushed" : "done";
+	case CTR_PROGRESS_FAILED: return "failed";
+	case CTR_PROGRESS_UNPACKING: return "unpacking";
+	}
+	return "?";
+}
+
+static double since(const struct timespec *a)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - a->tv_sec) + (double)(now.tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static void item_line(const struct prog_item *it, bool push)
+{
+	char d[32], t[32];
+	lctr_human_size((double)it->done, d, sizeof(d));
+	if (it->total >= 0)
+		lctr_human_size((double)it->total, t, sizeof(t));
+	else
+		snprintf(t, sizeof(t), "?");
+	printf("%s %s %s/%s", it->digest, state_name(it->state, push), d, t);
+}
+
+static void redraw(struct progress *p, bool final)
+{
+	if (!final && since(&p->last) < 0.1)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &p->last);
+	if (p->drawn)
+		printf("\033[%dA", p->drawn);
+	int64_t done = 0, total = 0;
+	for (size_t i = 0; i < p->n; i++) {
+		printf("\033[K");
+		item_line(&p->v[i], p->push);
+		putchar('\n');
+		done += p->v[i].done;
+		total += p->v[i].total > 0 ? p->v[i].total : 0;
+	}
+	char d[32], t[32];
+	printf("\033[Ktotal: %s/%s (%.1fs)\n", lctr_human_size((double)done, d, sizeof(d)),
+	       lctr_human_size((double)total, t, sizeof(t)), since(&p->start));
+	p->drawn = (int)p->n + 1;
+	fflush(stdout);
+}
+
+static int on_progress(const char *digest, const char *media_type, int64_t done, int64_t total,
+		       ctr_progress_state state, void *ud)
+{
+	(void)media_type;
+	struct progress *p = ud;
+	struct prog_item *it = NULL;
+	for (size_t i = 0; i < p->n; i++)
+		if (!strcmp(p->v[i].digest, digest))
+			it = &p->v[i];
+	if (!it) {
+		struct prog_item *v = realloc(p->v, (p->n + 1) * sizeof(*v));
+		if (!v)
+			return 0;
+		p->v = v;
+		it = &v[p->n++];
+		*it = (struct prog_item){.state = (ctr_progress_state)-1};
+		snprintf(it->digest, sizeof(it->digest), "%s", digest);
+	}
+	bool changed = it->state != state;
+	it->done = done;
+	it->total = total;
+	it->state = state;
+	if (p->tty) {
+		redraw(p, false);
+	} else if (changed) {
+		item_line(it, p->push);
+		putchar('\n');
+		fflush(stdout);
+	}
+	return 0;
+}
+
+static void progress_start(struct progress *p, bool push)
+{
+	*p = (struct progress){.tty = isatty(STDOUT_FILENO), .push = push};
+	clock_gettime(CLOCK_MONOTONIC, &p->start);
+}
+
+static void progress_end(struct progress *p)
+{
+	if (p->tty && p->n)
+		redraw(p, true);
+	printf("done: %.1fs\n", since(&p->start));
+	fflush(stdout);
+	free(p->v);
+}
+
+/* ---- remote flags ---- */
+
+struct remote_flags {
+	char *user, *pass;
+	struct lctr_opts o;
+	bool skip_unpack, print_chainid;
+	const char *snapshotter;
+};
+
+static int creds_cb(const char *host, ctr_credentials *cred, void *ud)
+{
+	(void)host;
+	struct remote_flags *f = ud;
+	return ctr_credentials_set(cred, f->user, f->pass);
+}
+
+enum {
+	OPT_PLAIN = 256, OPT_PLATFORM, OPT_ALLPLAT, OPT_ALLMETA, OPT_USER, OPT_HOSTS, OPT_CA, OPT_CERT, OPT_KEY,
+	OPT_LABEL, OPT_MAXDL, OPT_SKIPUNPACK, OPT_SNAP, OPT_CHAINID,
+};
+
+static const struct option remote_lo[] = {
+	{"plain-http", no_argument, NULL, OPT_PLAIN},
+	{"platform", required_argument, NULL, OPT_PLATFORM},
+	{"all-platforms", no_argument, NULL, OPT_ALLPLAT},
+	{"all-metadata", no_argument, NULL, OPT_ALLMETA},
+	{"user", required_argument, NULL, OPT_USER},
+	{"hosts-dir", required_argument, NULL, OPT_HOSTS},
+	{"tlscacert", required_argument, NULL, OPT_CA},
+	{"tlscert", required_argument, NULL, OPT_CERT},
+	{"tlskey", required_argument, NULL, OPT_KEY},
+	{"skip-verify", no_argument, NULL, 'k'},
+	{"label", required_argument, NULL, OPT_LABEL},
+	{"max-concurrent-downloads", required_argument, NULL, OPT_MAXDL},
+	{"skip-unpack", no_argument, NULL, OPT_SKIPUNPACK},
+	{"snapshotter", required_argument, NULL, OPT_SNAP},
+	{"print-chainid", no_argument, NULL, OPT_CHAINID},
+	{0},
+};
+
+/* Parses pull/push/fetch flags into options. Returns 0, or the exit status. */
+static int parse_remote_flags(const char *what, bool pull, int argc, char **argv, struct remote_flags *f)
+{
+	const char *cert = NULL, *key = NULL;
+	const char *labels[64];
+	size_t n_labels = 0;
+	int ch;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "k", remote_lo, NULL)) != -1) {
+		switch (ch) {
+		case OPT_PLAIN: lctr_opts_add(&f->o, ctr_with_plain_http()); break;
+		case OPT_PLATFORM: lctr_opts_add(&f->o, ctr_with_platform(optarg)); break;
+		case OPT_ALLPLAT: lctr_opts_add(&f->o, ctr_with_all_platforms()); break;
+		case OPT_HOSTS: lctr_opts_add(&f->o, ctr_with_hosts_dir(optarg)); break;
+		case OPT_CA: lctr_opts_add(&f->o, ctr_with_tls_ca(optarg)); break;
+		case OPT_CERT: cert = optarg; break;
+		case OPT_KEY: key = optarg; break;
+		case 'k': lctr_opts_add(&f->o, ctr_with_skip_verify()); break;
+		case OPT_USER: {
+			free(f->user);
+			f->user = strdup(optarg);
+			char *colon = f->user ? strchr(f->user, ':') : NULL;
+			if (colon) {
+				*colon = 0;
+				f->pass = colon + 1;
+			} else if (getenv("LCTR_PASSWORD")) {
+				f->pass = getenv("LCTR_PASSWORD");
+			} else {
+				lctr_failf("%s: --user %s: give USER:PASS or set LCTR_PASSWORD", what, optarg);
+				return 2;
+			}
+			break;
+		}
+		case OPT_ALLMETA:
+		case OPT_LABEL:
+		case OPT_MAXDL:
+		case OPT_SKIPUNPACK:
+		case OPT_SNAP:
+		case OPT_CHAINID:
+			if (!pull && ch != OPT_MAXDL) {
+				lctr_failf("%s: flag %s is for pull", what, argv[optind - 1]);
+				return 2;
+			}
+			if (ch == OPT_ALLMETA)
+				lctr_opts_add(&f->o, ctr_with_all_metadata());
+			else if (ch == OPT_LABEL && n_labels < 63)
+				labels[n_labels++] = optarg;
+			else if (ch == OPT_MAXDL)
+				lctr_opts_add(&f->o, pull ? ctr_with_max_concurrent_downloads(atoi(optarg))
+							  : ctr_with_max_concurrent_uploads(atoi(optarg)));
+			else if (ch == OPT_SKIPUNPACK)
+				f->skip_unpack = true;
+			else if (ch == OPT_SNAP)
+				f->snapshotter = optarg;
+			else if (ch == OPT_CHAINID)
+				f->print_chainid = true;
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (key && !cert) {
+		lctr_failf("%s: --tlskey needs --tlscert", what);
+		return 2;
+	}
+	if (cert)
+		lctr_opts_add(&f->o, ctr_with_tls_client_cert(cert, key));
+	if (f->user)
+		lctr_opts_add(&f->o, ctr_with_credentials(creds_cb, f));
+	if (n_labels) {
+		labels[n_labels] = NULL;
+		lctr_opts_add(&f->o, ctr_with_pull_labels(labels));
+	}
+	return 0;
+}
+
+static void remote_flags_free(struct remote_flags *f)
+{
+	lctr_opts_free(&f->o);
+	free(f->user);
+}
+
+/* pull (fetch = false) and content fetch (fetch = true). */
+static int do_pull(struct lctr *g, int argc, char **argv, bool fetch)
+{
+	const char *what = fetch ? "content fetch" : "pull";
+	struct remote_flags f = {0};
+	int rc = parse_remote_flags(what, true, argc, argv, &f);
+	if (rc) {
+		remote_flags_free(&f);
+		return rc;
+	}
+	if (argc - optind != 1) {
+		remote_flags_free(&f);
+		return lctr_failf("%s: usage: lctr %s [flags] REF", what, fetch ? "content fetch" : "images pull");
+	}
+	const char *ref = argv[optind];
+	ctr_client *c = lctr_client(g);
+	if (!c) {
+		remote_flags_free(&f);
+		return 1;
+	}
+	struct progress p;
+	progress_start(&p, false);
+	lctr_opts_add(&f.o, ctr_with_progress(on_progress, &p));
+	ctr_error *err = NULL;
+	ctr_image *img = NULL;
+	int r = fetch ? ctr_client_fetch(&img, c, ref, LCTR_OPTS(&f.o), &err)
+		      : ctr_image_pull(&img, c, ref, LCTR_OPTS(&f.o), &err);
+	remote_flags_free(&f);
+	if (r < 0) {
+		if (p.tty && p.n)
+			redraw(&p, true);
+		free(p.v);
+		return lctr_fail(what, err);
+	}
+	/* ctr images pull unpacks unless told not to; content fetch never does. */
+	if (!fetch && !f.skip_unpack) {
+		if (p.tty && p.n)
+			redraw(&p, true);
+		p.drawn = 0;
+		char *plat = NULL;
+		ctr_image_platform(&plat, img, NULL);
+		printf("unpacking %s %s...\n", plat ? plat : "-", ctr_image_target_digest(img));
+		fflush(stdout);
+		ctr_free(plat);
+		if (ctr_image_unpack(img, f.snapshotter, NULL, 0, &err) < 0) {
+			ctr_image_free(img);
+			free(p.v);
+			return lctr_fail("unpack", err);
+		}
+		if (f.print_chainid) {
+			char *chain = NULL;
+			if (ctr_image_chain_id(&chain, img, &err) < 0) {
+				ctr_image_free(img);
+				free(p.v);
+				return lctr_fail("chain id", err);
+			}
+			printf("image chain ID: %s\n", chain);
+			ctr_free(chain);
+		}
+		p.tty = false; /* the display is complete: only the done line follows */
+	}
+	progress_end(&p);
+	ctr_image_free(img);
+	return 0;
+}
+
+int lctr_content_fetch(struct lctr *g, int argc, char **argv) { return do_pull(g, argc, argv, true); }
+
+static int images_pull(struct lctr *g, int argc, char **argv) { return do_pull(g, argc, argv, false); }
+
+static int images_push(struct lctr *g, int argc, char **argv)
+{
+	struct remote_flags f = {0};
+	int rc = parse_remote_flags("push", false, argc, argv, &f);
+	if (rc) {
+		remote_flags_free(&f);
+		return rc;
+	}
+	if (argc - optind != 1 && argc - optind != 2) {
+		remote_flags_free(&f);
+		return lctr_failf("push: usage: lctr images push [flags] REF [LOCAL]");
+	}
+	const char *ref = argv[optind], *local = argc - optind == 2 ? argv[optind + 1] : NULL;
+	ctr_client *c = lctr_client(g);
+	if (!c) {
+		remote_flags_free(&f);
+		return 1;
+	}
+	struct progress p;
+	progress_start(&p, true);
+	lctr_opts_add(&f.o, ctr_with_progress(on_progress, &p));
+	ctr_error *err = NULL;
+	int r = ctr_client_push(c, ref, local, LCTR_OPTS(&f.o), &err);
+	remote_flags_free(&f);
+	if (r < 0) {
+		free(p.v);
+		return lctr_fail("push", err);
+	}
+	progress_end(&p);
+	return 0;
+}
+
+static const char *image_type(const char *mt)
+{
+	if (!strcmp(mt, "application/vnd.oci.image.index.v1+json"))
+		return "application/vnd.oci.image.index.v1+json";
+	return mt;
+}
+
+static int images_ls(struct lctr *g, int argc, char **argv)
+{
+	bool quiet = false;
+	static const struct option lo[] = {{"quiet", no_argument, NULL, 'q'}, {0}};
+	int ch;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "q", lo, NULL)) != -1) {
+		if (ch == 'q')
+			quiet = true;
+		else
+			return 2;
+	}
+	ctr_client *c = lctr_client(g);
+	if (!c)
+		return 1;
+	ctr_image **v = NULL;
+	size_t n = 0;
+	ctr_error *err = NULL;
+	if (ctr_client_list_images(&v, &n, c, (const char *const *)argv + optind, (size_t)(argc - optind), NULL, 0,
+				   &err) < 0)
+		return lctr_fail("images ls", err);
+	struct lctr_table t;
+	lctr_table_init(&t, 6);
+	if (!quiet) {
+		const char *h[] = {"REF", "TYPE", "DIGEST", "SIZE", "PLATFORMS", "LABELS"};
+		for (size_t i = 0; i < 6; i++)
+			lctr_table_add(&t, h[i]);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (quiet) {
+			printf("%s\n", ctr_image_name(v[i]));
+			continue;
+		}
+		lctr_table_add(&t, ctr_image_name(v[i]));
+		lctr_table_add(&t, image_type(ctr_image_target_media_type(v[i])));
+		lctr_table_add(&t, ctr_image_target_digest(v[i]));
+		char sz[32];
+		int64_t size = 0;
+		char **plats = NULL;
+		if (ctr_image_size(&size, v[i], NULL) < 0)
+			size = ctr_image_target_size(v[i]);
+		lctr_table_add(&t, lctr_human_size((double)size, sz, sizeof(sz)));
+		char *pbuf = NULL;
+		size_t psz = 0;
+		FILE *mf = open_memstream(&pbuf, &psz);
+		if (mf) {
+			if (ctr_image_platforms(&plats, v[i], NULL) == 0 && plats && plats[0])
+				for (size_t k = 0; plats[k]; k++)
+					fprintf(mf, "%s%s", k ? "," : "", plats[k]);
+			else
+				fputs("-", mf);
+			fclose(mf);
+		}
+		ctr_strv_free(plats);
+		lctr_table_add(&t, pbuf ? pbuf : "-");
+		free(pbuf);
+		char *lbuf = NULL;
+		size_t lsz = 0;
+		mf = open_memstream(&lbuf, &lsz);
+		if (mf) {
+			lctr_print_labels(mf, ctr_image_labels(v[i]));
+			fclose(mf);
+		}
+		lctr_table_add(&t, lbuf ? lbuf : "-");
+		free(lbuf);
+	}
+	lctr_table_print(&t, stdout);
+	ctr_image_list_free(v, n);
+	return 0;
+}
+
+static int images_rm(struct lctr *g, int argc, char **argv)
+{
+	if (argc < 2)
+		return lctr_failf("images rm: usage: lctr images rm REF...");
+	ctr_client *c = lctr_client(g);
+	if (!c)
+		return 1;
+	int rc = 0;
+	for (int i = 1; i < argc; i++) {
+		ctr_error *err = NULL;
+		if (ctr_client_image_delete(c, argv[i], NULL, 0, &err) < 0)
+			rc = lctr_fail("images rm", err);
+		else
+			printf("%s\n", argv[i]);
+	}
+	return rc;
+}
+
+static int images_tag(struct lctr *g, int argc, char **argv)
+{
+	bool force = false;
+	static const struct option lo[] = {{"force", no_argument, NULL, 'f'}, {0}};
+	int ch;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "f", lo, NULL)) != -1) {
+		if (ch == 'f')
+			force = true;
+		else
+			return 2;
+	}
+	if (argc - optind < 2)
+		return lctr_failf("images tag: usage: lctr images tag [--force] SRC DST...");
+	ctr_client *c = lctr_client(g);
+	if (!c)
+		return 1;
+	for (int i = optind + 1; i < argc; i++) {
+		ctr_error *err = NULL;
+		if (ctr_client_image_tag(NULL, c, argv[optind], argv[i], force, NULL, 0, &err) < 0)
+			return lctr_fail("images tag", err);
+		printf("%s\n", argv[i]);
+	}
+	return 0;
+}
+
+static const struct lctr_cmd images_cmds[] = {
+	{"pull", NULL, images_pull, "fetch an image from a registry"},
+	{"push", NULL, images_push, "push an image to a registry"},
+	{"ls", "list", images_ls, "list images [-q] [FILTER...]"},
+	{"rm", "remove delete del", images_rm, "remove image records"},
+	{"tag", NULL, images_tag, "tag an image [--force] SRC DST..."},
+	{"check", NULL, lctr_images_check, "check that images' content is present"},
+	{"usage", NULL, lctr_images_usage, "disk usage of an image"},
+	{"mount", NULL, lctr_images_mount, "mount an image's rootfs [--rw] REF TARGET"},
+	{"unmount", "umount", lctr_images_unmount, "unmount a mounted image [--rm] TARGET"},
+	{"import", NULL, lctr_images_import, "import images from a tar (OCI layout or docker save) or --from-rootfs DIR"},
+	{"export", NULL, lctr_images_export, "export images as an OCI layout tar"},
+};
+
+int lctr_cmd_images(struct lctr *g, int argc, char **argv)
+{
+	return lctr_dispatch(g, "images", images_cmds, sizeof(images_cmds) / sizeof(images_cmds[0]), argc, argv);
+}
