@@ -27,53 +27,15 @@
 #include "image.h"
 #include "images/manifest.h"
 #include "remote-opts.h"
+#include "unpack-stream.h"
 #include "util/macro.h"
 
-#define MAX_DEPTH 8
-#define MAX_MANIFESTS 512
-#define MAX_BLOBS 4096
-/* How long a deferred blob waits for another process's ingest. */
-#define WAIT_OTHER_MS (10 * 60 * 1000)
-
-struct fman {
-	struct ctr_desc desc;
-	char *buf;
-	size_t len;
-	struct ctr_manifest m;
-	char **labels; /* gc.ref children + distribution source */
-	size_t n_labels;
-};
-
-struct fblob {
-	struct ctr_desc *desc; /* owned copy */
-	ctr_content_writer *w;
-	struct ctr_remote_desc rd;
-	struct ctr_remote_sink sink;
-	bool deferred;
-};
-
-struct fetch {
-	ctr_client *c;
-	const char *ref;
-	struct ctr_remote *r;
-	struct ctr_remote_cfg cfg;
-	struct ctr_pull_cfg pull;
-	struct ctr_call call;
-	const char *ns;
-	char *lease;
-	bool own_lease;
-	ctr_opt *ns_opt, *lease_opt;
-	char *src_label; /* "containerd.io/distribution.source.<host>=<repo>" */
-	struct ctr_platform_matcher matcher;
-	size_t limit; /* manifests kept per index; 0: all matching */
-	struct fman *mans;
-	size_t n_mans;
-	struct fblob *blobs;
-	size_t n_blobs;
-};
+#include "fetch-internal.h"
 
 static void fetch_clear(struct fetch *f)
 {
+	ctr_fetch_unpack_free(f->up);
+	f->up = NULL;
 	for (size_t i = 0; i < f->n_blobs; i++) {
 		ctr_content_writer_free(f->blobs[i].w);
 		ctr_desc_clear(f->blobs[i].desc);
@@ -294,14 +256,26 @@ static int walk(struct fetch *f, const struct ctr_desc *d, int depth, bool want_
 
 /* ---- writing ---- */
 
+/* A blob goes to its ingest and, for a layer of a pull that unpacks, to
+ * the layer's unpacker in the same pass (DESIGN.md, "Data flow: pull"). */
 static int sink_write(void *ud, const void *buf, size_t len, ctr_error **err)
 {
-	return ctr_content_writer_write(ud, buf, len, err);
+	struct fblob *b = ud;
+	int r = ctr_content_writer_write(b->w, buf, len, err);
+	if (r == 0 && b->u) {
+		b->streamed = true;
+		r = ctr_layer_unpack_write(b->u, buf, len, err);
+	}
+	return r;
 }
 
 static int sink_reset(void *ud, ctr_error **err)
 {
-	return ctr_content_writer_reset(ud, err);
+	struct fblob *b = ud;
+	int r = ctr_content_writer_reset(b->w, err);
+	if (r == 0 && b->u)
+		r = ctr_layer_unpack_reset(b->u, err);
+	return r;
 }
 
 /* The namespace has the blob (possibly just adopted): make sure the lease
@@ -352,7 +326,7 @@ static int have_blob(struct fetch *f, const char *digest, char **labels, ctr_err
 /* Opens the ingest of desc (kind-digest, as containerd's MakeRefKey).
  * Returns 1 when the namespace has the blob, 0 when *w is open, or a code
  * (CTR_EBUSY: another process writes it and wait_ms was 0). */
-static int open_ingest(struct fetch *f, const struct ctr_desc *d, int wait_ms, char **labels,
+int ctr_fetch_open_ingest(struct fetch *f, const struct ctr_desc *d, int wait_ms, char **labels,
 		       ctr_content_writer **w, ctr_error **err)
 {
 	const ctr_opt *co[] = {f->ns_opt};
@@ -381,7 +355,7 @@ static int open_ingest(struct fetch *f, const struct ctr_desc *d, int wait_ms, c
 	return r;
 }
 
-static int commit_blob(struct fetch *f, ctr_content_writer *w, const struct ctr_desc *d, char **labels,
+int ctr_fetch_commit_blob(struct fetch *f, ctr_content_writer *w, const struct ctr_desc *d, char **labels,
 		       ctr_error **err)
 {
 	int r = ctr_content_writer_commit(w, d->size, d->digest, (const char *const *)labels, err);
@@ -417,10 +391,10 @@ static int fetch_round(struct fetch *f, int wait_ms, bool *deferred_left, ctr_er
 	int r = 0;
 	for (size_t i = 0; i < f->n_blobs; i++) {
 		struct fblob *b = &f->blobs[i];
-		if (wait_ms > 0 && !b->deferred)
+		if (b->done || (wait_ms > 0 && !b->deferred))
 			continue;
 		b->deferred = false;
-		r = open_ingest(f, b->desc, wait_ms, src, &b->w, err);
+		r = ctr_fetch_open_ingest(f, b->desc, wait_ms, src, &b->w, err);
 		if (r == CTR_EBUSY && wait_ms == 0) {
 			if (err && *err) {
 				ctr_error_free(*err);
@@ -443,10 +417,15 @@ static int fetch_round(struct fetch *f, int wait_ms, bool *deferred_left, ctr_er
 						 .digest = b->desc->digest,
 						 .size = (uint64_t)b->desc->size,
 						 .urls = b->desc->urls};
+		/* An unpacker needs the whole stream: a partial ingest left by an
+		 * earlier call starts over. */
+		if (b->u && ctr_content_writer_offset(b->w) > 0 &&
+		    (r = ctr_content_writer_reset(b->w, err)) < 0)
+			goto out;
 		b->sink = (struct ctr_remote_sink){.write = sink_write,
 						   .reset = sink_reset,
 						   .offset = (uint64_t)ctr_content_writer_offset(b->w),
-						   .ud = b->w};
+						   .ud = b};
 		items[n_items] = (struct ctr_remote_fetch_item){.desc = &b->rd, .sink = &b->sink};
 		which[n_items++] = i;
 	}
@@ -459,7 +438,7 @@ static int fetch_round(struct fetch *f, int wait_ms, bool *deferred_left, ctr_er
 		/* Commit what arrived whole even when another item failed: a
 		 * retry then skips it (the collector takes it otherwise). */
 		if (rr == 0) {
-			rr = commit_blob(f, b->w, b->desc, src, r < 0 ? NULL : err);
+			rr = ctr_fetch_commit_blob(f, b->w, b->desc, src, r < 0 ? NULL : err);
 			if (r == 0)
 				r = rr;
 		}
@@ -487,7 +466,7 @@ static int write_manifests(struct fetch *f, ctr_error **err)
 	for (size_t i = f->n_mans; i-- > 0;) {
 		struct fman *fm = &f->mans[i];
 		ctr_content_writer *w = NULL;
-		int r = open_ingest(f, &fm->desc, WAIT_OTHER_MS, fm->labels, &w, err);
+		int r = ctr_fetch_open_ingest(f, &fm->desc, WAIT_OTHER_MS, fm->labels, &w, err);
 		if (r < 0)
 			return ctr_err_prefix(err, r, "store %s %s", ref_kind(fm->desc.media_type), fm->desc.digest);
 		if (r == 0) {
@@ -498,7 +477,7 @@ static int write_manifests(struct fetch *f, ctr_error **err)
 			}
 			r = ctr_content_writer_write(w, fm->buf, fm->len, err);
 			if (r == 0)
-				r = commit_blob(f, w, &fm->desc, fm->labels, err);
+				r = ctr_fetch_commit_blob(f, w, &fm->desc, fm->labels, err);
 			ctr_content_writer_free(w);
 			if (r < 0)
 				return ctr_err_prefix(err, r, "store %s", fm->desc.digest);
@@ -575,10 +554,19 @@ static int do_fetch(ctr_image **out, ctr_client *c, const char *ref, bool pull, 
 	if (r == 0 && (!f.lease || !(f.lease_opt = ctr_with_lease(f.lease))))
 		r = ctr_err_nomem(err);
 	bool deferred = false;
+	if (r == 0 && pull && f.pull.unpack)
+		r = ctr_fetch_unpack_begin(&f, err);
 	if (r == 0)
 		r = fetch_round(&f, 0, &deferred, err);
 	if (r == 0 && deferred)
 		r = fetch_round(&f, WAIT_OTHER_MS, &deferred, err);
+	if (f.up) {
+		/* Finished and committed in layer order; on failure whatever was
+		 * not committed is removed. */
+		int ru = ctr_fetch_unpack_end(&f, r == 0, r == 0 ? err : NULL);
+		if (r == 0)
+			r = ru;
+	}
 	if (r == 0)
 		r = write_manifests(&f, err);
 	if (r == 0) {

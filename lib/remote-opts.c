@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "util/ident.h"
 #include "metadata/metadata.h"
 #include "util/macro.h"
 
@@ -121,6 +122,8 @@ int ctr_remote_cfg_progress(const struct ctr_remote_cfg *cfg, const char *digest
 
 void ctr_pull_cfg_clear(struct ctr_pull_cfg *p)
 {
+	free(p->snapshotter);
+	p->snapshotter = NULL;
 	free(p->labels);
 	p->labels = NULL;
 	p->n_labels = 0;
@@ -384,6 +387,37 @@ static void strv_free(void *p)
 	for (size_t i = 0; v && v[i]; i++)
 		free(v[i]);
 	free(v);
+}
+
+static int apply_pull_unpack(void *t, void *ud, ctr_error **err)
+{
+	(void)ud, (void)err;
+	((struct ctr_pull_cfg *)t)->unpack = true;
+	return 0;
+}
+
+CTR_EXPORT ctr_opt *ctr_with_pull_unpack(void)
+{
+	return flag_opt(CTR_OPT_PULL, "ctr_with_pull_unpack", apply_pull_unpack);
+}
+
+static int apply_pull_snapshotter(void *t, void *ud, ctr_error **err)
+{
+	struct ctr_pull_cfg *p = t;
+	int r = ctr_ident_validate(ud, "snapshotter", err);
+	if (r < 0)
+		return r;
+	char *s = strdup(ud);
+	if (!s)
+		return ctr_err_nomem(err);
+	free(p->snapshotter);
+	p->snapshotter = s;
+	return 0;
+}
+
+CTR_EXPORT ctr_opt *ctr_with_pull_snapshotter(const char *name)
+{
+	return name ? ctr_opt_make_str(CTR_OPT_PULL, "ctr_with_pull_snapshotter", apply_pull_snapshotter, name) : NULL;
 }
 
 CTR_EXPORT ctr_opt *ctr_with_all_metadata(void)

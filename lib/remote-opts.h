@@ -30,6 +30,8 @@ struct ctr_remote_cfg {
  * borrowed); free with ctr_pull_cfg_clear. */
 struct ctr_pull_cfg {
 	bool all_metadata;
+	bool unpack;
+	char *snapshotter; /* NULL: default */
 	const char **labels;
 	size_t n_labels;
 };

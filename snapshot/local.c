@@ -140,8 +140,21 @@ static int create(struct local *l, enum ctr_snap_kind kind, const char *key, con
 		r = ctr_snap_store_create(l->st, kind, key, parent, labels, &id, &parents, &n_parents, err);
 		char name[32];
 		snprintf(name, sizeof(name), "%lld", (long long)id);
-		if (r == 0 && renameat(l->st->snapshots_fd, tmp, l->st->snapshots_fd, name) < 0)
-			r = ctr_err_errno(err, errno, "snapshot %s: rename", key);
+		if (r == 0) {
+			int rn = renameat(l->st->snapshots_fd, tmp, l->st->snapshots_fd, name);
+			if (rn < 0 && (errno == ENOTEMPTY || errno == EEXIST)) {
+				/* A process killed between this rename and its commit
+				 * left a directory under an id its rolled-back
+				 * transaction never kept, so the id comes round again.
+				 * We hold the write transaction that owns the id: the
+				 * directory is junk. */
+				r = ctr_rm_rf_at(l->st->snapshots_fd, name, err);
+				if (r == 0)
+					rn = renameat(l->st->snapshots_fd, tmp, l->st->snapshots_fd, name);
+			}
+			if (r == 0 && rn < 0)
+				r = ctr_err_errno(err, errno, "snapshot %s: rename", key);
+		}
 		if (r == 0) {
 			r = ctr_snap_store_commit_tx(l->st, err);
 			if (r < 0)

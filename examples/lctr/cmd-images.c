@@ -272,6 +272,14 @@ static int do_pull(struct lctr *g, int argc, char **argv, bool fetch)
 	struct progress p;
 	progress_start(&p, false);
 	lctr_opts_add(&f.o, ctr_with_progress(on_progress, &p));
+	/* ctr images pull unpacks unless told not to (content fetch never
+	 * does): here in the same pass as the download. */
+	bool unpack = !fetch && !f.skip_unpack;
+	if (unpack) {
+		lctr_opts_add(&f.o, ctr_with_pull_unpack());
+		if (f.snapshotter)
+			lctr_opts_add(&f.o, ctr_with_pull_snapshotter(f.snapshotter));
+	}
 	ctr_error *err = NULL;
 	ctr_image *img = NULL;
 	int r = fetch ? ctr_client_fetch(&img, c, ref, LCTR_OPTS(&f.o), &err)
@@ -283,8 +291,7 @@ static int do_pull(struct lctr *g, int argc, char **argv, bool fetch)
 		free(p.v);
 		return lctr_fail(what, err);
 	}
-	/* ctr images pull unpacks unless told not to; content fetch never does. */
-	if (!fetch && !f.skip_unpack) {
+	if (unpack) {
 		if (p.tty && p.n)
 			redraw(&p, true);
 		p.drawn = 0;
@@ -293,7 +300,11 @@ static int do_pull(struct lctr *g, int argc, char **argv, bool fetch)
 		printf("unpacking %s %s...\n", plat ? plat : "-", ctr_image_target_digest(img));
 		fflush(stdout);
 		ctr_free(plat);
-		if (ctr_image_unpack(img, f.snapshotter, NULL, 0, &err) < 0) {
+		/* Already unpacked by the pull; this only catches up after an
+		 * earlier pull that skipped it. */
+		int unpacked = 0;
+		if (ctr_image_is_unpacked(&unpacked, img, f.snapshotter, &err) < 0 ||
+		    (!unpacked && ctr_image_unpack(img, f.snapshotter, NULL, 0, &err) < 0)) {
 			ctr_image_free(img);
 			free(p.v);
 			return lctr_fail("unpack", err);

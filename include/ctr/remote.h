@@ -78,6 +78,12 @@ CTR_EXPORT ctr_opt *ctr_with_all_platforms(void);
 CTR_EXPORT ctr_opt *ctr_with_all_metadata(void);
 /* Labels ("key=value", NULL-terminated) for the image record. */
 CTR_EXPORT ctr_opt *ctr_with_pull_labels(const char *const *labels);
+/* Unpack while pulling: each layer is hashed, stored and unpacked into its
+ * snapshot in one pass as it arrives, layers in parallel, committed in
+ * order under their chain IDs (containerd's WithPullUnpack). */
+CTR_EXPORT ctr_opt *ctr_with_pull_unpack(void);
+/* The snapshotter to unpack into (default "overlayfs"). */
+CTR_EXPORT ctr_opt *ctr_with_pull_snapshotter(const char *name);
 
 /* Fetches ref's manifest tree into the namespace's content store and
  * creates (or updates) the image record named ref. Each blob streams
@@ -90,7 +96,10 @@ CTR_EXPORT ctr_opt *ctr_with_pull_labels(const char *const *labels);
 CTR_EXPORT int ctr_client_fetch(ctr_image **out, ctr_client *c, const char *ref,
 				const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
 /* containerd's Pull: as fetch, but keeps only the best-matching platform
- * of an index (unless ctr_with_all_platforms). Unpacking is not done yet. */
+ * of an index (unless ctr_with_all_platforms), and with
+ * ctr_with_pull_unpack unpacks the host platform's layers as they stream
+ * in. A layer whose diff_id does not match fails the pull and leaves no
+ * committed snapshot. */
 CTR_EXPORT int ctr_image_pull(ctr_image **out, ctr_client *c, const char *ref,
 			      const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
 /* Pushes the image record local_name (NULL: ref) as ref: layers and

@@ -91,8 +91,18 @@ static void run(bool native)
 	struct ctr_mount *m = NULL;
 	size_t n = 0;
 
+	/* A process killed between renaming its new directory to the id and
+	 * committing leaves "<id>/" behind while the id goes back to the pool:
+	 * the next prepare gets the same id and must replace that junk. */
+	char junk[600];
+	snprintf(junk, sizeof(junk), "%s/snapshots/1", dir);
+	assert_int_equal(mkdir(junk, 0700), 0);
+	snprintf(junk, sizeof(junk), "%s/snapshots/1/stale", dir);
+	assert_int_equal(mkdir(junk, 0700), 0);
+
 	/* Layer 1: apply into the active dir, commit under its chain name. */
 	assert_int_equal(o->prepare(s->self, "extract-1", NULL, NULL, &m, &n, &err), 0);
+	assert_int_equal(access(junk, F_OK), -1);
 	ctr_mounts_free(m, n);
 	char *ad = NULL;
 	assert_int_equal(o->apply_dir(s->self, "extract-1", &ad, NULL), 0);
