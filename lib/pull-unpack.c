@@ -83,11 +83,13 @@ static int load_config(struct fetch *f, const struct ctr_desc *d, char **buf, si
 
 int ctr_fetch_unpack_begin(struct fetch *f, ctr_error **err)
 {
-	/* The manifest for this host among those the walk kept. */
+	/* The manifest for the pull's platforms (the host's by default) among
+	 * those the walk kept, as containerd unpacks for the pull's platform. */
 	const struct ctr_manifest *best = NULL;
 	size_t best_rank = (size_t)-1;
-	struct ctr_platform_matcher host;
-	ctr_platform_matcher_default(&host);
+	struct ctr_platform_matcher host = f->matcher;
+	if (host.all)
+		ctr_platform_matcher_default(&host);
 	for (size_t i = 0; i < f->n_mans; i++) {
 		const struct fman *fm = &f->mans[i];
 		if (fm->m.kind != CTR_MT_MANIFEST)
@@ -101,7 +103,7 @@ int ctr_fetch_unpack_begin(struct fetch *f, ctr_error **err)
 		}
 	}
 	if (!best)
-		return ctr_err(err, CTR_ENOTFOUND, 0, "unpack: no manifest for this host's platform");
+		return ctr_err(err, CTR_ENOTFOUND, 0, "unpack: no manifest for the platform");
 	struct ctr_fetch_unpack *up = calloc(1, sizeof(*up));
 	if (!up)
 		return ctr_err_nomem(err);

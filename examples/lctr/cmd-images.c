@@ -302,9 +302,13 @@ static int do_pull(struct lctr *g, int argc, char **argv, bool fetch)
 		ctr_free(plat);
 		/* Already unpacked by the pull; this only catches up after an
 		 * earlier pull that skipped it. */
-		int unpacked = 0;
-		if (ctr_image_is_unpacked(&unpacked, img, f.snapshotter, &err) < 0 ||
-		    (!unpacked && ctr_image_unpack(img, f.snapshotter, NULL, 0, &err) < 0)) {
+		int unpacked = 1;
+		ctr_error *e2 = NULL;
+		/* (The host's platform may not be among those pulled.) */
+		if (ctr_image_is_unpacked(&unpacked, img, f.snapshotter, &e2) < 0)
+			unpacked = 1;
+		ctr_error_free(e2);
+		if (!unpacked && ctr_image_unpack(img, f.snapshotter, NULL, 0, &err) < 0) {
 			ctr_image_free(img);
 			free(p.v);
 			return lctr_fail("unpack", err);
