@@ -84,7 +84,23 @@ static int add_label(struct fman *fm, const char *key, const char *value, ctr_er
 
 /* containerd's ChildGCLabels with SetChildrenMappedLabels' numbering: one
  * counter per key; keys ending in '.' always get the number. */
-static int gc_labels(struct fman *fm, ctr_error **err)
+/* One child's label: containerd's key, or what the caller's map says. */
+static int child_label(const struct ctr_pull_cfg *p, struct fman *fm, const struct ctr_desc *child,
+		       const char *key, ctr_error **err)
+{
+	if (p->filter_layers && ctr_media_kind(child->media_type) == CTR_MT_LAYER)
+		return 0;
+	if (p->child_fn) {
+		key = p->child_fn(fm->desc.media_type, child->media_type, child->digest, key, p->child_ud);
+		if (!key)
+			return 0;
+		if (strncmp(key, "containerd.io/gc.ref.", 21) != 0 || strchr(key, '='))
+			return ctr_err(err, CTR_EINVAL, 0, "child label map: \"%.100s\" is not a containerd.io/gc.ref. key", key);
+	}
+	return add_label(fm, key, child->digest, err);
+}
+
+static int gc_labels(const struct ctr_pull_cfg *p, struct fman *fm, ctr_error **err)
 {
 	const struct ctr_manifest *m = &fm->m;
 	char key[96];
@@ -97,16 +113,16 @@ static int gc_labels(struct fman *fm, ctr_error **err)
 				snprintf(key, sizeof(key), "containerd.io/gc.ref.content.m.%zu", nm++);
 			else
 				snprintf(key, sizeof(key), "containerd.io/gc.ref.content.%zu", no++);
-			if ((r = add_label(fm, key, d->digest, err)) < 0)
+			if ((r = child_label(p, fm, d, key, err)) < 0)
 				return r;
 		}
 		return 0;
 	}
-	if ((r = add_label(fm, "containerd.io/gc.ref.content.config", m->config.digest, err)) < 0)
+	if ((r = child_label(p, fm, &m->config, "containerd.io/gc.ref.content.config", err)) < 0)
 		return r;
 	for (size_t i = 0; i < m->n_layers; i++) {
 		snprintf(key, sizeof(key), "containerd.io/gc.ref.content.l.%zu", i);
-		if ((r = add_label(fm, key, m->layers[i].digest, err)) < 0)
+		if ((r = child_label(p, fm, &m->layers[i], key, err)) < 0)
 			return r;
 	}
 	return 0;
@@ -237,7 +253,7 @@ static int walk(struct fetch *f, const struct ctr_desc *d, int depth, bool want_
 	f->mans = v;
 	size_t mi = f->n_mans++;
 	v[mi] = fm;
-	if ((r = gc_labels(&f->mans[mi], err)) < 0)
+	if ((r = gc_labels(&f->pull, &f->mans[mi], err)) < 0)
 		return r;
 	/* the source label, as "key=value" split at its last '=' */
 	const char *eq = strrchr(f->src_label, '=');

@@ -420,6 +420,45 @@ CTR_EXPORT ctr_opt *ctr_with_pull_snapshotter(const char *name)
 	return name ? ctr_opt_make_str(CTR_OPT_PULL, "ctr_with_pull_snapshotter", apply_pull_snapshotter, name) : NULL;
 }
 
+struct child_map {
+	ctr_child_label_fn fn;
+	void *ud;
+};
+
+static int apply_child_map(void *t, void *ud, ctr_error **err)
+{
+	(void)err;
+	struct ctr_pull_cfg *p = t;
+	struct child_map *m = ud;
+	p->child_fn = m->fn;
+	p->child_ud = m->ud;
+	return 0;
+}
+
+CTR_EXPORT ctr_opt *ctr_with_child_label_map(ctr_child_label_fn fn, void *userdata)
+{
+	if (!fn)
+		return NULL;
+	struct child_map *m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->fn = fn;
+	m->ud = userdata;
+	return ctr_opt_make(CTR_OPT_PULL, "ctr_with_child_label_map", apply_child_map, m, free);
+}
+
+static int apply_filter_layers(void *t, void *ud, ctr_error **err)
+{
+	(void)ud, (void)err;
+	((struct ctr_pull_cfg *)t)->filter_layers = true;
+	return 0;
+}
+
+CTR_EXPORT ctr_opt *ctr_with_child_labels_filter_layers(void)
+{
+	return flag_opt(CTR_OPT_PULL, "ctr_with_child_labels_filter_layers", apply_filter_layers);
+}
+
 CTR_EXPORT ctr_opt *ctr_with_all_metadata(void)
 {
 	return flag_opt(CTR_OPT_PULL, "ctr_with_all_metadata", apply_all_metadata);

@@ -32,6 +32,9 @@ struct ctr_pull_cfg {
 	bool all_metadata;
 	bool unpack;
 	char *snapshotter; /* NULL: default */
+	ctr_child_label_fn child_fn;
+	void *child_ud;
+	bool filter_layers;
 	const char **labels;
 	size_t n_labels;
 };

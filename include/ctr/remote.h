@@ -84,6 +84,18 @@ CTR_EXPORT ctr_opt *ctr_with_pull_labels(const char *const *labels);
 CTR_EXPORT ctr_opt *ctr_with_pull_unpack(void);
 /* The snapshotter to unpack into (default "overlayfs"). */
 CTR_EXPORT ctr_opt *ctr_with_pull_snapshotter(const char *name);
+/* Chooses the label a parent (index or manifest) gets for each child so the
+ * collector keeps it (containerd's WithChildLabelMap). default_key is
+ * containerd's ("containerd.io/gc.ref.content.m.0", ".config", ".l.2"...).
+ * Return the key to use (default_key, or a string the library copies at
+ * once), or NULL for no label: the child is then kept only by the pull's
+ * lease while the pull runs. */
+typedef const char *(*ctr_child_label_fn)(const char *parent_media_type, const char *child_media_type,
+					   const char *child_digest, const char *default_key, void *userdata);
+CTR_EXPORT ctr_opt *ctr_with_child_label_map(ctr_child_label_fn fn, void *userdata);
+/* No labels for layers (containerd's ChildGCLabelsFilterLayers), for
+ * snapshotters that fetch layers themselves. */
+CTR_EXPORT ctr_opt *ctr_with_child_labels_filter_layers(void);
 
 /* Fetches ref's manifest tree into the namespace's content store and
  * creates (or updates) the image record named ref. Each blob streams

@@ -349,6 +349,17 @@ static int fetch_ref(ctr_client *c, ctr_image **out, const char *ref, ctr_error 
 
 /* ---- tests ---- */
 
+static const char *child_map(const char *parent_mt, const char *child_mt, const char *digest, const char *key,
+			     void *ud)
+{
+	(void)parent_mt, (void)digest, (void)ud;
+	if (strstr(child_mt, "layer"))
+		return NULL;
+	if (!strcmp(key, "containerd.io/gc.ref.content.config"))
+		return "containerd.io/gc.ref.content.cfg";
+	return key;
+}
+
 struct prog_rec {
 	int done, downloading, blob_downloads, bad_state;
 };
@@ -424,6 +435,31 @@ static void test_push_pull_roundtrip(void **state)
 	}
 	assert_true(cfg && l0 && srcl);
 	ctr_content_info_free(ci);
+
+	/* Child label maps: layers filtered, or keys chosen by the caller. */
+	for (int mode = 0; mode < 2; mode++) {
+		ctr_client *cm = new_client();
+		ctr_opt *map = mode == 0 ? ctr_with_child_labels_filter_layers()
+					 : ctr_with_child_label_map(child_map, NULL);
+		ctr_opt *ph2 = ctr_with_plain_http();
+		ctr_image *im = NULL;
+		if (ctr_image_pull(&im, cm, ref, CTR_OPTS(ph2, map), &err) < 0)
+			fail_msg("pull with a child label map: %s", ctr_error_message(err));
+		ctr_image_free(im);
+		assert_int_equal(ctr_content_info_get(&ci, cm, dg, NULL, 0, NULL), 0);
+		bool c1 = false, c2 = false, lay = false;
+		for (const char *const *l = ctr_content_info_labels(ci); l && *l; l++) {
+			c1 |= !strncmp(*l, "containerd.io/gc.ref.content.config=", 36);
+			c2 |= !strncmp(*l, "containerd.io/gc.ref.content.cfg=", 33);
+			lay |= !strncmp(*l, "containerd.io/gc.ref.content.l.", 31);
+		}
+		assert_false(lay);
+		assert_true(mode == 0 ? c1 && !c2 : c2 && !c1);
+		ctr_content_info_free(ci);
+		ctr_opt_free(map);
+		ctr_opt_free(ph2);
+		ctr_client_free(cm);
+	}
 	ctr_lease **ls = NULL;
 	size_t n = 9;
 	assert_int_equal(ctr_lease_list(&ls, &n, b, NULL, 0, NULL, 0, NULL), 0);
