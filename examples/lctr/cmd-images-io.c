@@ -21,13 +21,13 @@ int lctr_images_import(struct lctr *g, int argc, char **argv)
 		{"digests", no_argument, NULL, 'd'},
 		{"label", required_argument, NULL, 'l'},
 		{"from-rootfs", required_argument, NULL, 'r'},
-		/* lctr never unpacks on import: accepted for ctr's scripts. */
 		{"no-unpack", no_argument, NULL, 'N'},
+		{"snapshotter", required_argument, NULL, 'S'},
 		{0},
 	};
 	struct lctr_opts o = {0};
-	const char *base = NULL, *rootfs = NULL;
-	bool digests = false;
+	const char *base = NULL, *rootfs = NULL, *snapshotter = NULL;
+	bool digests = false, no_unpack = false;
 	char *labels[33] = {0};
 	size_t n_labels = 0;
 	int c;
@@ -40,7 +40,8 @@ int lctr_images_import(struct lctr *g, int argc, char **argv)
 		case 'b': base = optarg; break;
 		case 'd': digests = true; break;
 		case 'r': rootfs = optarg; break;
-		case 'N': break;
+		case 'N': no_unpack = true; break;
+		case 'S': snapshotter = optarg; break;
 		case 'l':
 			if (n_labels == 32) {
 				lctr_opts_free(&o);
@@ -56,7 +57,7 @@ int lctr_images_import(struct lctr *g, int argc, char **argv)
 	if (argc - optind != 1) {
 		lctr_opts_free(&o);
 		fprintf(stderr, "usage: lctr images import [--platform P] [--all-platforms] [--index-name NAME] "
-				"[--base-name N] [--digests] [--label K=V] FILE|-\n"
+				"[--base-name N] [--digests] [--label K=V] [--no-unpack] [--snapshotter S] FILE|-\n"
 				"       lctr images import --from-rootfs DIR NAME\n");
 		return 2;
 	}
@@ -90,6 +91,9 @@ int lctr_images_import(struct lctr *g, int argc, char **argv)
 		lctr_opts_add(&o, ctr_with_import_digest_refs(base ? base : prefix));
 	if (n_labels)
 		lctr_opts_add(&o, ctr_with_import_labels((const char *const *)labels));
+	/* ctr images import unpacks unless --no-unpack. */
+	if (!no_unpack)
+		lctr_opts_add(&o, ctr_with_import_unpack(snapshotter));
 	if (o.failed) {
 		lctr_opts_free(&o);
 		return lctr_failf("images import: invalid option");

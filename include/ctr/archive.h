@@ -20,6 +20,11 @@ extern "C" {
 CTR_EXPORT ctr_opt *ctr_with_import_platform(const char *spec);
 /* Keep every platform's content. */
 CTR_EXPORT ctr_opt *ctr_with_import_all_platforms(void);
+/* Unpack each imported image into snapshotter (NULL: the default) for the
+ * import's platform (the host's by default), as ctr images import does
+ * unless --no-unpack. The images stay imported when unpacking fails; the
+ * call then returns the unpack's error. */
+CTR_EXPORT ctr_opt *ctr_with_import_unpack(const char *snapshotter);
 /* Also create an image record NAME for the whole index (--index-name). */
 CTR_EXPORT ctr_opt *ctr_with_import_index_name(const char *name);
 /* containerd's FilterRefPrefix (ctr's --base-name): an OCI ref name that is

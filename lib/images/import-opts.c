@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "util/ident.h"
 #include "images/import.h"
 #include "metadata/metadata.h"
 #include "util/json.h"
@@ -18,6 +19,7 @@ void ctr_import_cfg_clear(struct imp_cfg *c)
 	free(c->index_name);
 	free(c->prefix);
 	free(c->digest_prefix);
+	free(c->snapshotter);
 	ctr_strv_free(c->labels);
 }
 
@@ -51,6 +53,21 @@ static int apply_all(void *t, void *ud, ctr_error **err)
 {
 	((struct imp_cfg *)t)->all = true;
 	return 0;
+}
+
+static int apply_unpack(void *t, void *ud, ctr_error **err)
+{
+	struct imp_cfg *c = t;
+	c->unpack = true;
+	if (!ud)
+		return 0;
+	int r = ctr_ident_validate(ud, "snapshotter", err);
+	return r < 0 ? r : set_str(&c->snapshotter, ud, err);
+}
+
+CTR_EXPORT ctr_opt *ctr_with_import_unpack(const char *snapshotter)
+{
+	return ctr_opt_make_str(CTR_OPT_IMPORT, "ctr_with_import_unpack", apply_unpack, snapshotter);
 }
 
 CTR_EXPORT ctr_opt *ctr_with_import_all_platforms(void)

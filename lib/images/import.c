@@ -19,6 +19,7 @@
 
 #include "client.h"
 #include "error.h"
+#include "unpack.h"
 #include "image.h"
 #include "images/import.h"
 #include "metadata/metadata.h"
@@ -560,6 +561,8 @@ CTR_EXPORT int ctr_client_import(ctr_image ***out, size_t *n_out, ctr_client *c,
 		return ctr_err(err, CTR_EINVAL, 0, "import: client, out, n_out and fd are required");
 	struct imp im = {.c = c};
 	struct ctr_call call = {0};
+	ctr_image **out_was = *out;
+	size_t n_out_was = *n_out;
 	int r = ctr_opts_apply(CTR_OPT_IMPORT, &im.cfg, &call, opts, n_opts, "import", err);
 	if (r < 0) {
 		imp_clear(&im);
@@ -594,6 +597,27 @@ CTR_EXPORT int ctr_client_import(ctr_image ***out, size_t *n_out, ctr_client *c,
 	if (r == 0)
 		r = write_records(&im, out, n_out, err);
 	ctr_arc_end(&im.arc, r < 0);
+	if (r == 0 && im.cfg.unpack) {
+		/* After the records exist: an unpack failure keeps the import. */
+		struct ctr_platform_matcher um = im.m;
+		if (um.all)
+			ctr_platform_matcher_default(&um);
+		for (size_t i = 0; r == 0 && i < *n_out; i++) {
+			const ctr_image *img = (*out)[i];
+			r = ctr_unpack_parallel(c, ctr_image_namespace(img), ctr_image_target_media_type(img),
+						ctr_image_target_digest(img), &um, im.cfg.snapshotter, &call, NULL, NULL,
+						err);
+			if (r == CTR_ENOTFOUND && im.cfg.index_name && !strcmp(ctr_image_name(img), im.cfg.index_name))
+				r = 0;
+			if (r < 0)
+				ctr_err_prefix(err, r, "unpack %s", ctr_image_name(img));
+		}
+		if (r < 0) {
+			ctr_image_list_free(*out, *n_out);
+			*out = out_was;
+			*n_out = n_out_was;
+		}
+	}
 	ctr_desc_clear(&idx);
 	imp_clear(&im);
 	return r < 0 ? ctr_err_prefix(err, r, "import") : 0;

@@ -26,6 +26,8 @@ struct imp_cfg {
 	bool filter_prefix;
 	char *digest_prefix;
 	char **labels;
+	bool unpack;
+	char *snapshotter; /* with unpack; NULL: default */
 };
 
 /* ---- state ---- */

@@ -13,9 +13,14 @@ tar -C "$tmp/bb" -cf "$tmp/bb.tar" oci-layout index.json blobs
 tar -C "$tmp/ma" -cf "$tmp/ma.tar" oci-layout index.json blobs
 top=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifests"][0]["digest"])' "$tmp/bb/index.json")
 
+# --no-unpack imports without snapshots; the default unpacks (as ctr).
+L import --no-unpack --base-name example.com/nounpack "$tmp/bb.tar" >/dev/null
+[ "$("$LCTR" snapshots ls | wc -l)" = 1 ] || { echo "--no-unpack made snapshots"; exit 1; }
 # ctr's default prefix for bare tags: import-<date>.
 out=$(L import "$tmp/bb.tar")
 [ "$out" = "import-$(date +%Y-%m-%d):latest $top" ] || { echo "default name: $out"; exit 1; }
+"$LCTR" snapshots ls | grep -q ' Committed$' || { echo "import did not unpack"; exit 1; }
+L check | grep -q "^import-$(date +%Y-%m-%d):latest .* true$" || { echo "check: $(L check)"; exit 1; }
 # From stdin, with --base-name, --digests and --index-name.
 out=$(L import --base-name docker.io/library/bb --digests --index-name bb-index - < "$tmp/bb.tar")
 grep -qx "docker.io/library/bb:latest $top" <<<"$out"
