@@ -381,8 +381,8 @@ static int begin(struct ctr_call *call, ctr_client *c, struct ctr_cfg *cfg, cons
 }
 
 /* Generates the spec, resolving users in the container's snapshot. */
-static int gen_spec(char **out, ctr_client *c, const char *ns, const char *id, const struct ctr_cfg *cfg,
-		    const char *snapshotter, ctr_error **err)
+static int gen_spec(char **out, char **stop_signal, ctr_client *c, const char *ns, const char *id,
+		    const struct ctr_cfg *cfg, const char *snapshotter, ctr_error **err)
 {
 	_cleanup_close_ int rootfd = -1;
 	if (cfg->snap_key) {
@@ -398,6 +398,11 @@ static int gen_spec(char **out, ctr_client *c, const char *ns, const char *id, c
 	if (r < 0)
 		return ctr_err_prefix(err, r, "spec");
 	r = ctr_spec_to_json(s, 0, out, err);
+	if (r == 0 && stop_signal && !(*stop_signal = strdup(ctr_spec_stop_signal(s)))) {
+		free(*out);
+		*out = NULL;
+		r = ctr_err_nomem(err);
+	}
 	ctr_spec_free(s);
 	return r;
 }
@@ -452,8 +457,25 @@ CTR_EXPORT int ctr_container_new(ctr_container **out, ctr_client *c, const char 
 	if (cfg.new_spec || !cfg.spec) {
 		free(cfg.spec);
 		cfg.spec = NULL;
-		if ((r = gen_spec(&cfg.spec, c, ns, id, &cfg, snapshotter, err)) < 0)
+		_cleanup_free_ char *sig = NULL;
+		if ((r = gen_spec(&cfg.spec, &sig, c, ns, id, &cfg, snapshotter, err)) < 0)
 			goto out;
+		/* containerd's WithImageStopSignal(image, "SIGTERM"): the stop
+		 * signal travels as a label so any process can kill right. */
+		bool given = false;
+		for (size_t i = 0; cfg.labels && cfg.labels[i]; i++)
+			given |= !strncmp(cfg.labels[i], CTR_STOP_SIGNAL_LABEL "=", strlen(CTR_STOP_SIGNAL_LABEL) + 1);
+		if (!given && cfg.image) {
+			_cleanup_free_ char *l = NULL;
+			const char *lv[2] = {NULL, NULL};
+			if (asprintf(&l, "%s=%s", CTR_STOP_SIGNAL_LABEL, sig) < 0) {
+				r = ctr_err_nomem(err);
+				goto out;
+			}
+			lv[0] = l;
+			if ((r = apply_labels(&cfg, (void *)lv, err)) < 0)
+				goto out;
+		}
 	}
 	md.id = (char *)id;
 	md.image = cfg.image;
@@ -606,7 +628,7 @@ CTR_EXPORT int ctr_container_update(ctr_container *k, const ctr_opt *const *opts
 	_cleanup_free_ char *spec = NULL, *ext = NULL, *old = NULL, *merged = NULL;
 	_cleanup_strv_ char **nl = NULL;
 	if (r == 0 && cfg.new_spec) {
-		r = gen_spec(&spec, k->c, k->ns, k->md.id, &cfg, k->md.snapshotter, err);
+		r = gen_spec(&spec, NULL, k->c, k->ns, k->md.id, &cfg, k->md.snapshotter, err);
 		md.spec = spec;
 	} else if (r == 0 && cfg.spec) {
 		md.spec = cfg.spec;

@@ -5,12 +5,14 @@
 #include "snapshot/mount.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
 #include "events/events.h"
 #include "opts.h"
+#include "util/fs.h"
 #include "util/macro.h"
 
 struct ctr_process {
@@ -391,6 +393,15 @@ CTR_EXPORT int ctr_task_metrics(ctr_task *t, char **json, ctr_error **err)
 {
 	NEED(t && json);
 	return ctr_rt_metrics(t->rt, json, err);
+}
+
+CTR_EXPORT int ctr_task_spec(char **json, ctr_task *t, ctr_error **err)
+{
+	NEED(t && json);
+	_cleanup_close_ int dfd = open(ctr_rt_task_dir(t->rt), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return ctr_err_errno(err, errno, "task spec: open %s", ctr_rt_task_dir(t->rt));
+	return ctr_read_file(dfd, "config.json", 16u << 20, json, NULL, err);
 }
 
 CTR_EXPORT int ctr_task_update(ctr_task *t, const char *resources_json, ctr_error **err)

@@ -105,6 +105,9 @@ CTR_EXPORT int ctr_task_pids(ctr_task *t, uint32_t **pids, size_t *n, ctr_error 
  *  "cpu":{"usage_ns":N},"pids":{"current":N,"limit":N}}; a limit of 0 means
  * none. CTR_ENOTFOUND when the task is not running. */
 CTR_EXPORT int ctr_task_metrics(ctr_task *t, char **json, ctr_error **err);
+/* The OCI runtime spec the task was created with (its bundle's
+ * config.json), as JSON text; free with ctr_free. */
+CTR_EXPORT int ctr_task_spec(char **json, ctr_task *t, ctr_error **err);
 /* Updates resources: an OCI LinuxResources JSON object, e.g.
  * {"memory":{"limit":67108864},"pids":{"limit":100}}. */
 CTR_EXPORT int ctr_task_update(ctr_task *t, const char *resources_json, ctr_error **err);

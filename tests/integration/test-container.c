@@ -216,6 +216,16 @@ static void run_logged(ctr_container *k, const char *log, uint32_t *status)
 	if (r)
 		print_message("%s\n", ctr_error_message(err));
 	assert_int_equal(r, 0);
+	/* The task's spec is the container's. */
+	char *tspec = NULL;
+	assert_int_equal(ctr_task_spec(&tspec, t, NULL), 0);
+	json_t *a = json_loads(tspec, 0, NULL), *b = json_loads(ctr_container_spec(k), 0, NULL);
+	assert_non_null(a);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(a, "process"), "cwd")),
+			    json_string_value(json_object_get(json_object_get(b, "process"), "cwd")));
+	json_decref(a);
+	json_decref(b);
+	ctr_free(tspec);
 	assert_int_equal(ctr_task_start(t, NULL), 0);
 	assert_int_equal(ctr_task_wait(t, 20000, status, NULL, NULL), 0);
 	assert_int_equal(ctr_task_delete(t, 0, NULL, NULL), 0);
@@ -389,6 +399,12 @@ static void test_image_container(void **s)
 	ctr_free(cfg);
 	assert_string_equal(ctr_container_image_name(k), "lctr.test/busybox:1");
 	assert_string_equal(ctr_container_snapshot_key(k), "img1");
+	/* The image's stop signal travels as containerd's label (SIGTERM when
+	 * the image names none). */
+	bool sig = false;
+	for (const char *const *l = ctr_container_labels(k); l && *l; l++)
+		sig |= !strncmp(*l, CTR_STOP_SIGNAL_LABEL "=SIG", strlen(CTR_STOP_SIGNAL_LABEL) + 4);
+	assert_true(sig);
 	json_t *spec = json_loads(ctr_container_spec(k), 0, NULL);
 	json_t *user = json_object_get(json_object_get(spec, "process"), "user");
 	assert_int_equal(json_integer_value(json_object_get(user, "uid")), 2345);
