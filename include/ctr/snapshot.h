@@ -105,6 +105,20 @@ CTR_EXPORT int ctr_snapshot_list(ctr_snapshot_info ***out, size_t *n_out, ctr_cl
 				 size_t n_filters, const ctr_opt *const *opts, size_t n_opts,
 				 ctr_error **err);
 
+/* Writes the changes of the active snapshot key against its parent as an
+ * OCI layer blob in the content store (containerd's diff service Compare
+ * followed by the content write): an overlay upper directory is read as
+ * is (whiteout devices become .wh. entries, opaque directories
+ * .wh..wh..opq); a native snapshot is compared with its parent.
+ * compression: "gzip" (NULL), "zstd" or "none". The blob is labelled
+ * containerd.io/uncompressed=<diff_id>. Outputs (any may be NULL):
+ * the blob's digest and the layer's diff_id (free with ctr_free), and its
+ * size. Takes ctr_with_call_namespace and ctr_with_lease. Errors:
+ * CTR_ENOTFOUND, CTR_EPRECONDITION (not active), CTR_EINVAL. */
+CTR_EXPORT int ctr_snapshot_diff(char **digest_out, char **diff_id_out, int64_t *size_out, ctr_client *c,
+				 const char *snapshotter, const char *key, const char *compression,
+				 const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
+
 /* ---- an application's own snapshotter ----
  *
  * libctr's answer to containerd's proxy snapshotter plugins: the

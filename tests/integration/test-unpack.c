@@ -117,6 +117,48 @@ static void test_tree_matches_umoci(void **state)
 		umount2(mnt, MNT_DETACH);
 		assert_int_equal(rc, 0);
 		assert_int_equal(rc2, 0);
+		/* A container's changes as a layer: write and delete through the
+		 * mounted active snapshot, then diff it into the content store. */
+		{
+			char *chain = NULL;
+			ctr_image *im2 = NULL;
+			assert_int_equal(ctr_client_get_image(&im2, c, "test/tree:latest", NULL, 0, NULL), 0);
+			assert_int_equal(ctr_image_chain_id(&chain, im2, NULL), 0);
+			ctr_mount_list *ml = NULL;
+			assert_int_equal(ctr_snapshot_prepare(&ml, c, sns[i], "work", chain, NULL, NULL, 0, NULL), 0);
+			assert_int_equal(ctr_mount_list_mount(ml, mnt, NULL), 0);
+			assert_int_equal(run("echo new >%s/new.txt && rm %s/a/keep.txt", mnt, mnt), 0);
+			umount2(mnt, MNT_DETACH);
+			ctr_mount_list_free(ml);
+			char *dg = NULL, *did = NULL;
+			int64_t sz = 0;
+			ctr_error *derr = NULL;
+			if (ctr_snapshot_diff(&dg, &did, &sz, c, sns[i], "work", "gzip", NULL, 0, &derr) < 0)
+				fail_msg("diff: %s", ctr_error_message(derr));
+			assert_true(sz > 0);
+			ctr_content_reader *rd = NULL;
+			assert_int_equal(ctr_content_reader_open(&rd, c, dg, NULL, 0, NULL), 0);
+			char blob[600];
+			snprintf(blob, sizeof(blob), "%s/diff.tgz", tmp);
+			FILE *bf = fopen(blob, "w");
+			char buf[65536];
+			int64_t off = 0, nr;
+			while ((nr = ctr_content_reader_pread(rd, buf, sizeof(buf), off, NULL)) > 0) {
+				fwrite(buf, 1, (size_t)nr, bf);
+				off += nr;
+			}
+			fclose(bf);
+			ctr_content_reader_free(rd);
+			assert_int_equal(run("tar -tzf %s | grep -qx new.txt && tar -tzf %s | grep -qx a/.wh.keep.txt", blob, blob), 0);
+			/* Only the changes: nothing of the image's own files. */
+			assert_int_equal(run("! tar -tzf %s | grep -q big.bin", blob), 0);
+			assert_int_equal(run("[ \"sha256:$(gzip -dc %s | sha256sum | cut -d' ' -f1)\" = %s ]", blob, did), 0);
+			ctr_free(dg);
+			ctr_free(did);
+			free(chain);
+			ctr_image_free(im2);
+			assert_int_equal(ctr_snapshot_remove(c, sns[i], "work", NULL, 0, NULL), 0);
+		}
 		/* Unpacking again unpacks nothing new. */
 		ctr_image *img = NULL;
 		assert_int_equal(ctr_client_get_image(&img, c, "test/tree:latest", NULL, 0, NULL), 0);
