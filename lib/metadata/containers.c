@@ -79,57 +79,26 @@ int ctr_md_container_get(struct ctr_md_container *out, struct ctr_db *db, const 
 	return r;
 }
 
+static void clear_rec(void *rec) { ctr_md_container_clear(rec); }
+static int fill_rec(sqlite3_stmt *st, void *rec, ctr_error **err) { return fill(st, rec, err); }
+static void fields(const void *rec, const char **vals)
+{
+	const struct ctr_md_container *c = rec;
+	vals[0] = c->id;
+	vals[1] = c->image;
+	vals[2] = c->runtime;
+	vals[3] = c->snapshotter;
+}
+
 int ctr_md_container_list(struct ctr_md_container **out, size_t *n_out, struct ctr_db *db, const char *ns,
 			  const char *const *filters, size_t n_filters, ctr_error **err)
 {
-	struct ctr_filter *f = NULL;
-	int r = ctr_md_filter_parse(&f, filters, n_filters, err);
-	if (r < 0)
-		return r;
-	_cleanup_(ctr_db_txp) struct ctr_db *tx = NULL;
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	r = ctr_db_tx(&tx, db, false, err);
-	if (r == 0)
-		r = ctr_db_prepare(db, &st, "SELECT " CTR_COLS " FROM containers WHERE ns = ?1 ORDER BY id", err);
-	if (r == 0)
-		r = ctr_db_bind_texts(db, st, err, 1, ns);
-	struct ctr_md_container *v = NULL;
-	size_t n = 0, cap = 0;
-	while (r == 0 && (r = ctr_db_step_row(db, st, err, "list containers")) == 1) {
-		struct ctr_md_container c;
-		if ((r = fill(st, &c, err)) < 0)
-			break;
-		json_t *labels = ctr_md_labels_load((const char *)sqlite3_column_text(st, 7));
-		/* containerd's container filter fields: id, image, runtime, snapshotter, labels */
-		const char *keys[] = {"id", "image", "runtime", "snapshotter", NULL};
-		const char *vals[] = {c.id, c.image, c.runtime, c.snapshotter, NULL};
-		struct ctr_md_filter_obj fo = {keys, vals, labels};
-		bool keep = ctr_md_filter_match(f, &fo);
-		json_decref(labels);
-		if (!keep) {
-			ctr_md_container_clear(&c);
-			continue;
-		}
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			struct ctr_md_container *nv = realloc(v, cap * sizeof(*nv));
-			if (!nv) {
-				ctr_md_container_clear(&c);
-				r = ctr_err_nomem(err);
-				break;
-			}
-			v = nv;
-		}
-		v[n++] = c;
-	}
-	ctr_md_filter_free(f);
-	if (r < 0) {
-		ctr_md_container_list_free(v, n);
-		return r;
-	}
-	*out = v;
-	*n_out = n;
-	return 0;
+	/* containerd's container filter fields: id, image, runtime, snapshotter, labels */
+	static const char *const keys[] = {"id", "image", "runtime", "snapshotter", NULL};
+	struct ctr_md_lister l = {sizeof(struct ctr_md_container), fill_rec, clear_rec, keys, fields, 7,
+				  "list containers"};
+	return ctr_md_list(&l, db, "SELECT " CTR_COLS " FROM containers WHERE ns = ?1 ORDER BY id", ns, NULL,
+			   filters, n_filters, (void **)out, n_out, err);
 }
 
 int ctr_md_container_write_tx(struct ctr_db *db, const char *ns, const struct ctr_md_container *c, bool create,

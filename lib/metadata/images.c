@@ -90,58 +90,17 @@ int ctr_md_image_get(struct ctr_md_image *out, struct ctr_db *db, const char *ns
 	return r;
 }
 
+static void clear_rec(void *rec) { ctr_md_image_clear(rec); }
+static int fill_rec(sqlite3_stmt *st, void *rec, ctr_error **err) { return fill(st, rec, err); }
+static void fields(const void *rec, const char **vals) { vals[0] = ((const struct ctr_md_image *)rec)->name; }
+
 int ctr_md_image_list(struct ctr_md_image **out, size_t *n_out, struct ctr_db *db, const char *ns,
 		      const char *const *filters, size_t n_filters, ctr_error **err)
 {
-	struct ctr_filter *f = NULL;
-	int r = ctr_md_filter_parse(&f, filters, n_filters, err);
-	if (r < 0)
-		return r;
-	_cleanup_(ctr_db_txp) struct ctr_db *tx = NULL;
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	r = ctr_db_tx(&tx, db, false, err);
-	if (r == 0)
-		r = ctr_db_prepare(db, &st, "SELECT " IMG_COLS " FROM images WHERE ns = ?1 ORDER BY name", err);
-	if (r == 0)
-		r = ctr_db_bind_texts(db, st, err, 1, ns);
-	struct ctr_md_image *v = NULL;
-	size_t n = 0, cap = 0;
-	while (r == 0 && (r = ctr_db_step_row(db, st, err, "list images")) == 1) {
-		struct ctr_md_image i;
-		if ((r = fill(st, &i, err)) < 0)
-			break;
-		json_t *labels = ctr_md_labels_load((const char *)sqlite3_column_text(st, 4));
-		/* containerd's image filter fields: name, target.digest,
-		 * target.mediatype, labels.<key> */
-		const char *keys[] = {"name", NULL};
-		const char *vals[] = {i.name, NULL};
-		struct ctr_md_filter_obj fo = {keys, vals, labels};
-		bool keep = ctr_md_filter_match(f, &fo);
-		json_decref(labels);
-		if (!keep) {
-			ctr_md_image_clear(&i);
-			continue;
-		}
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			struct ctr_md_image *nv = realloc(v, cap * sizeof(*nv));
-			if (!nv) {
-				ctr_md_image_clear(&i);
-				r = ctr_err_nomem(err);
-				break;
-			}
-			v = nv;
-		}
-		v[n++] = i;
-	}
-	ctr_md_filter_free(f);
-	if (r < 0) {
-		ctr_md_image_list_free(v, n);
-		return r;
-	}
-	*out = v;
-	*n_out = n;
-	return 0;
+	static const char *const keys[] = {"name", NULL};
+	struct ctr_md_lister l = {sizeof(struct ctr_md_image), fill_rec, clear_rec, keys, fields, 4, "list images"};
+	return ctr_md_list(&l, db, "SELECT " IMG_COLS " FROM images WHERE ns = ?1 ORDER BY name", ns, NULL, filters,
+			   n_filters, (void **)out, n_out, err);
 }
 
 int ctr_md_image_create_tx(struct ctr_db *db, const char *ns, const struct ctr_md_image *img, bool replace,

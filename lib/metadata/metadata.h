@@ -192,6 +192,27 @@ int ctr_md_snapshot_put(struct ctr_db *db, const char *ns, const char *snapshott
 int ctr_md_ingest_put(struct ctr_db *db, const char *ns, const char *ref, int64_t expires_at,
 		      const struct ctr_call *call, ctr_error **err);
 
+/* ---- filtered lists (list.c) ---- */
+
+/* How one kind of record is listed: its size, how a row becomes one, how
+ * it is cleared, the filter field names and how to read their values
+ * (vals has room for 7), and which column holds the labels. */
+struct ctr_md_lister {
+	size_t size;
+	int (*fill)(sqlite3_stmt *st, void *rec, ctr_error **err);
+	void (*clear)(void *rec);
+	const char *const *keys;
+	void (*fields)(const void *rec, const char **vals);
+	int labels_col;
+	const char *what;
+};
+/* Runs sql (binding ns to ?1 and arg2, when given, to ?2) in a read
+ * transaction; *out gets the records the filters keep (an array of
+ * l->size elements, free each with l->clear and the array with free). */
+int ctr_md_list(struct ctr_md_lister *l, struct ctr_db *db, const char *sql, const char *ns,
+		const char *arg2, const char *const *filters, size_t n_filters, void **out, size_t *n_out,
+		ctr_error **err);
+
 /* ---- container records (containers.c) ---- */
 
 struct ctr_md_container {

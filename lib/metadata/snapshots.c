@@ -76,57 +76,26 @@ int ctr_md_snapshot_get(struct ctr_md_snapshot *out, struct ctr_db *db, const ch
 	return r;
 }
 
+static void clear_rec(void *rec) { ctr_md_snapshot_clear(rec); }
+static int fill_rec(sqlite3_stmt *st, void *rec, ctr_error **err) { return fill(st, rec, err); }
+static void fields(const void *rec, const char **vals)
+{
+	const struct ctr_md_snapshot *s = rec;
+	vals[0] = s->key;
+	vals[1] = s->key;
+	vals[2] = s->parent;
+	vals[3] = s->kind;
+}
+
 int ctr_md_snapshot_list(struct ctr_md_snapshot **out, size_t *n_out, struct ctr_db *db,
 			 const char *ns, const char *snapshotter, const char *const *filters,
 			 size_t n_filters, ctr_error **err)
 {
-	struct ctr_filter *f = NULL;
-	int r = ctr_md_filter_parse(&f, filters, n_filters, err);
-	if (r < 0)
-		return r;
-	_cleanup_(ctr_db_txp) struct ctr_db *tx = NULL;
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	r = ctr_db_tx(&tx, db, false, err);
-	if (r == 0)
-		r = ctr_db_prepare(db, &st, "SELECT " SNAP_COLS " FROM snapshots WHERE ns = ?1 AND snapshotter = ?2 ORDER BY key", err);
-	if (r == 0)
-		r = ctr_db_bind_texts(db, st, err, 2, ns, snapshotter);
-	struct ctr_md_snapshot *v = NULL;
-	size_t n = 0, cap = 0;
-	while (r == 0 && (r = ctr_db_step_row(db, st, err, "list snapshots")) == 1) {
-		struct ctr_md_snapshot s;
-		if ((r = fill(st, &s, err)) < 0)
-			break;
-		json_t *labels = ctr_md_labels_load((const char *)sqlite3_column_text(st, 3));
-		const char *keys[] = {"name", "key", "parent", "kind", NULL};
-		const char *vals[] = {s.key, s.key, s.parent, s.kind, NULL};
-		struct ctr_md_filter_obj fo = {keys, vals, labels};
-		bool keep = ctr_md_filter_match(f, &fo);
-		json_decref(labels);
-		if (!keep) {
-			ctr_md_snapshot_clear(&s);
-			continue;
-		}
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			struct ctr_md_snapshot *nv = realloc(v, cap * sizeof(*nv));
-			if (!nv) {
-				ctr_md_snapshot_clear(&s);
-				r = ctr_err_nomem(err);
-				break;
-			}
-			v = nv;
-		}
-		v[n++] = s;
-	}
-	ctr_md_filter_free(f);
-	if (r < 0) {
-		ctr_md_snapshot_list_free(v, n);
-		return r;
-	}
-	*out = v;
-	*n_out = n;
-	return 0;
+	static const char *const keys[] = {"name", "key", "parent", "kind", NULL};
+	struct ctr_md_lister l = {sizeof(struct ctr_md_snapshot), fill_rec, clear_rec, keys, fields, 3,
+				  "list snapshots"};
+	return ctr_md_list(&l, db, "SELECT " SNAP_COLS " FROM snapshots WHERE ns = ?1 AND snapshotter = ?2 ORDER BY key",
+			   ns, snapshotter, filters, n_filters, (void **)out, n_out, err);
 }
 
 int ctr_md_snapshot_delete_tx(struct ctr_db *db, const char *ns, const char *snapshotter,
