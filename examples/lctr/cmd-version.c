@@ -42,7 +42,7 @@ int lctr_cmd_info(struct lctr *g, int argc, char **argv)
 	char buf[4096];
 	const char *runc = find_on_path("runc", buf, sizeof(buf));
 	printf("{\n  \"version\": \"%s\",\n  \"root\": \"%s\",\n  \"state\": \"%s\",\n"
-	       "  \"namespace\": \"%s\",\n  \"runtime\": \"%s\",\n  \"snapshotters\": []\n}\n",
+	       "  \"namespace\": \"%s\",\n  \"runtime\": \"%s\",\n  \"snapshotters\": [\"overlayfs\", \"native\"]\n}\n",
 	       ctr_version(), ctr_client_root(c), ctr_client_state(c), ctr_client_namespace(c),
 	       runc ? runc : "");
 	return 0;

@@ -117,6 +117,7 @@ static const struct lctr_cmd top_cmds[] = {
 	{"run", NULL, lctr_cmd_run, "run a container"},
 	{"containers", "container c", lctr_cmd_containers, "manage containers"},
 	{"tasks", "task t", lctr_cmd_tasks, "manage tasks"},
+	{"completion", NULL, lctr_cmd_completion, "print a shell completion script: bash or zsh"},
 };
 
 static void usage_globals(FILE *f)

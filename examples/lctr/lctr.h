@@ -116,6 +116,7 @@ int lctr_parse_signal(const char *s);
 int lctr_cmd_version(struct lctr *g, int argc, char **argv);
 int lctr_cmd_info(struct lctr *g, int argc, char **argv);
 int lctr_cmd_content(struct lctr *g, int argc, char **argv);
+int lctr_cmd_completion(struct lctr *g, int argc, char **argv);
 int lctr_cmd_snapshots(struct lctr *g, int argc, char **argv);
 int lctr_cmd_namespaces(struct lctr *g, int argc, char **argv);
 int lctr_cmd_leases(struct lctr *g, int argc, char **argv);

@@ -19,4 +19,16 @@ out=$("$LCTR" -n ../x info 2>&1); rc=$?
 set -e
 [ "$rc" = 1 ] || { echo "bad ns exit $rc"; exit 1; }
 [[ "$out" == "lctr: open client: "*"invalid namespace"* ]] || { echo "bad error line: $out"; exit 1; }
+# Completion scripts: valid bash that completes commands and sub-commands.
+"$LCTR" completion bash >"$tmp/c.bash"
+bash -n "$tmp/c.bash"
+got=$(bash -c 'source "$1"; COMP_WORDS=(lctr ima); COMP_CWORD=1; _lctr; echo "${COMPREPLY[*]}"' _ "$tmp/c.bash")
+[ "$got" = "images" ] || { echo "bash completion: $got"; exit 1; }
+got=$(bash -c 'source "$1"; COMP_WORDS=(lctr -n x tasks pa); COMP_CWORD=4; _lctr; echo "${COMPREPLY[*]}"' _ "$tmp/c.bash")
+[ "$got" = "pause" ] || { echo "bash sub-command completion: $got"; exit 1; }
+"$LCTR" completion zsh | head -1 | grep -qx '#compdef lctr'
+set +e
+"$LCTR" completion fish >/dev/null 2>&1; rc=$?
+set -e
+[ "$rc" = 1 ] || { echo "completion fish: $rc"; exit 1; }
 echo "lctr cli: ok"
