@@ -81,8 +81,9 @@ int ctr_md_container_get(struct ctr_md_container *out, struct ctr_db *db, const 
 
 static void clear_rec(void *rec) { ctr_md_container_clear(rec); }
 static int fill_rec(sqlite3_stmt *st, void *rec, ctr_error **err) { return fill(st, rec, err); }
-static void fields(const void *rec, const char **vals)
+static void fields(const void *rec, const char **vals, char *scratch)
 {
+	(void)scratch;
 	const struct ctr_md_container *c = rec;
 	vals[0] = c->id;
 	vals[1] = c->image;

@@ -196,56 +196,23 @@ int ctr_md_content_delete(struct ctr_db *db, const char *ns, const char *digest,
 	return ctr_db_tx_commit(&tx, err);
 }
 
+static int fill_rec(sqlite3_stmt *st, void *rec, ctr_error **err) { return content_from_row(rec, st, err); }
+static void clear_rec(void *rec) { ctr_md_content_clear(rec); }
+static void fields(const void *rec, const char **vals, char *scratch)
+{
+	const struct ctr_md_content *c = rec;
+	snprintf(scratch, 64, "%llu", (unsigned long long)c->size);
+	vals[0] = c->digest;
+	vals[1] = scratch;
+}
+
 int ctr_md_content_list(struct ctr_md_content **out, size_t *n, struct ctr_db *db, const char *ns,
 			const char *const *filters, size_t n_filters, ctr_error **err)
 {
-	struct ctr_filter *f = NULL;
-	int r = ctr_md_filter_parse(&f, filters, n_filters, err);
-	if (r < 0)
-		return r;
-	struct ctr_md_content *v = NULL;
-	size_t cnt = 0, cap = 0;
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	r = ctr_db_prepare(db, &st, "SELECT " CONTENT_COLS " FROM content WHERE ns = ?1 ORDER BY digest",
-			   err);
-	if (r == 0)
-		r = ctr_db_bind_texts(db, st, err, 1, ns);
-	while (r == 0 && (r = ctr_db_step_row(db, st, err, "list content")) == 1) {
-		r = 0;
-		if (f) {
-			char size[32];
-			snprintf(size, sizeof(size), "%lld", (long long)sqlite3_column_int64(st, 1));
-			json_t *labels = ctr_md_labels_load((const char *)sqlite3_column_text(st, 2));
-			const char *keys[] = {"digest", "size", NULL};
-			const char *vals[] = {(const char *)sqlite3_column_text(st, 0), size, NULL};
-			struct ctr_md_filter_obj o = {keys, vals, labels};
-			bool m = ctr_md_filter_match(f, &o);
-			json_decref(labels);
-			if (!m)
-				continue;
-		}
-		if (cnt == cap) {
-			size_t nc = cap ? cap * 2 : 16;
-			struct ctr_md_content *nv = realloc(v, nc * sizeof(*nv));
-			if (!nv) {
-				r = ctr_err_nomem(err);
-				break;
-			}
-			v = nv;
-			cap = nc;
-		}
-		r = content_from_row(&v[cnt], st, err);
-		if (r == 0)
-			cnt++;
-	}
-	ctr_md_filter_free(f);
-	if (r < 0) {
-		ctr_md_content_list_free(v, cnt);
-		return r;
-	}
-	*out = v;
-	*n = cnt;
-	return 0;
+	static const char *const keys[] = {"digest", "size", NULL};
+	struct ctr_md_lister l = {sizeof(struct ctr_md_content), fill_rec, clear_rec, keys, fields, 2, "list content"};
+	return ctr_md_list(&l, db, "SELECT " CONTENT_COLS " FROM content WHERE ns = ?1 ORDER BY digest", ns, NULL,
+			   filters, n_filters, (void **)out, n, err);
 }
 
 int ctr_md_content_referenced(struct ctr_db *db, const char *digest, bool *out, ctr_error **err)

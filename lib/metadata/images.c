@@ -92,7 +92,11 @@ int ctr_md_image_get(struct ctr_md_image *out, struct ctr_db *db, const char *ns
 
 static void clear_rec(void *rec) { ctr_md_image_clear(rec); }
 static int fill_rec(sqlite3_stmt *st, void *rec, ctr_error **err) { return fill(st, rec, err); }
-static void fields(const void *rec, const char **vals) { vals[0] = ((const struct ctr_md_image *)rec)->name; }
+static void fields(const void *rec, const char **vals, char *scratch)
+{
+	(void)scratch;
+	vals[0] = ((const struct ctr_md_image *)rec)->name;
+}
 
 int ctr_md_image_list(struct ctr_md_image **out, size_t *n_out, struct ctr_db *db, const char *ns,
 		      const char *const *filters, size_t n_filters, ctr_error **err)

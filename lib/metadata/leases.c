@@ -273,56 +273,23 @@ int ctr_md_lease_get(struct ctr_lease *out, struct ctr_db *db, const char *ns, c
 	return lease_from_row(out, st, err);
 }
 
+static int fill_rec(sqlite3_stmt *st, void *rec, ctr_error **err) { return lease_from_row(rec, st, err); }
+static void clear_rec(void *rec) { ctr_md_lease_clear(rec); }
+static void fields(const void *rec, const char **vals, char *scratch)
+{
+	(void)scratch;
+	vals[0] = ((const struct ctr_lease *)rec)->id;
+}
+
 int ctr_md_lease_list(struct ctr_lease **out, size_t *n, struct ctr_db *db, const char *ns,
 		      const char *const *filters, size_t n_filters, ctr_error **err)
 {
-	struct ctr_filter *f = NULL;
-	int r = ctr_md_filter_parse(&f, filters, n_filters, err);
-	if (r < 0)
-		return r;
-	struct ctr_lease *v = NULL;
-	size_t cnt = 0, cap = 0;
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	r = ctr_db_prepare(db, &st,
+	static const char *const keys[] = {"id", NULL};
+	struct ctr_md_lister l = {sizeof(struct ctr_lease), fill_rec, clear_rec, keys, fields, 2, "list leases"};
+	return ctr_md_list(&l, db,
 			   "SELECT ns, id, labels, created_at, expires_at FROM leases WHERE ns = ?1 "
 			   "ORDER BY created_at, id",
-			   err);
-	if (r == 0)
-		r = ctr_db_bind_texts(db, st, err, 1, ns);
-	while (r == 0 && (r = ctr_db_step_row(db, st, err, "list leases")) == 1) {
-		r = 0;
-		if (f) {
-			json_t *labels = ctr_md_labels_load((const char *)sqlite3_column_text(st, 2));
-			const char *keys[] = {"id", NULL};
-			const char *vals[] = {(const char *)sqlite3_column_text(st, 1), NULL};
-			struct ctr_md_filter_obj o = {keys, vals, labels};
-			bool m = ctr_md_filter_match(f, &o);
-			json_decref(labels);
-			if (!m)
-				continue;
-		}
-		if (cnt == cap) {
-			size_t nc = cap ? cap * 2 : 8;
-			struct ctr_lease *nv = realloc(v, nc * sizeof(*nv));
-			if (!nv) {
-				r = ctr_err_nomem(err);
-				break;
-			}
-			v = nv;
-			cap = nc;
-		}
-		r = lease_from_row(&v[cnt], st, err);
-		if (r == 0)
-			cnt++;
-	}
-	ctr_md_filter_free(f);
-	if (r < 0) {
-		ctr_md_lease_list_free(v, cnt);
-		return r;
-	}
-	*out = v;
-	*n = cnt;
-	return 0;
+			   ns, NULL, filters, n_filters, (void **)out, n, err);
 }
 
 int ctr_md_lease_delete(struct ctr_db *db, const char *ns, const char *id, ctr_error **err)

@@ -32,7 +32,8 @@ int ctr_md_list(struct ctr_md_lister *l, struct ctr_db *db, const char *sql, con
 			break;
 		json_t *labels = ctr_md_labels_load((const char *)sqlite3_column_text(st, l->labels_col));
 		const char *vals[8] = {0};
-		l->fields(rec, vals);
+		char scratch[64];
+		l->fields(rec, vals, scratch);
 		struct ctr_md_filter_obj fo = {l->keys, vals, labels};
 		bool keep = ctr_md_filter_match(f, &fo);
 		json_decref(labels);

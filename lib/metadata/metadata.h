@@ -196,13 +196,15 @@ int ctr_md_ingest_put(struct ctr_db *db, const char *ns, const char *ref, int64_
 
 /* How one kind of record is listed: its size, how a row becomes one, how
  * it is cleared, the filter field names and how to read their values
- * (vals has room for 7), and which column holds the labels. */
+ * (vals has room for 7), and which column holds the labels. fill and
+ * clear take a pointer to one record. */
 struct ctr_md_lister {
 	size_t size;
 	int (*fill)(sqlite3_stmt *st, void *rec, ctr_error **err);
 	void (*clear)(void *rec);
 	const char *const *keys;
-	void (*fields)(const void *rec, const char **vals);
+	/* scratch (64 bytes) holds fields that are computed, such as sizes */
+	void (*fields)(const void *rec, const char **vals, char *scratch);
 	int labels_col;
 	const char *what;
 };

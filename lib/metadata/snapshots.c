@@ -78,8 +78,9 @@ int ctr_md_snapshot_get(struct ctr_md_snapshot *out, struct ctr_db *db, const ch
 
 static void clear_rec(void *rec) { ctr_md_snapshot_clear(rec); }
 static int fill_rec(sqlite3_stmt *st, void *rec, ctr_error **err) { return fill(st, rec, err); }
-static void fields(const void *rec, const char **vals)
+static void fields(const void *rec, const char **vals, char *scratch)
 {
+	(void)scratch;
 	const struct ctr_md_snapshot *s = rec;
 	vals[0] = s->key;
 	vals[1] = s->key;
