@@ -607,8 +607,14 @@ CTR_EXPORT int ctr_client_import(ctr_image ***out, size_t *n_out, ctr_client *c,
 			r = ctr_unpack_parallel(c, ctr_image_namespace(img), ctr_image_target_media_type(img),
 						ctr_image_target_digest(img), &um, im.cfg.snapshotter, &call, NULL, NULL,
 						err);
-			if (r == CTR_ENOTFOUND && im.cfg.index_name && !strcmp(ctr_image_name(img), im.cfg.index_name))
+			if (r == CTR_ENOTFOUND && im.cfg.index_name && !strcmp(ctr_image_name(img), im.cfg.index_name)) {
+				/* the whole-index record may offer no manifest for the host */
 				r = 0;
+				if (err && *err) {
+					ctr_error_free(*err);
+					*err = NULL;
+				}
+			}
 			if (r < 0)
 				ctr_err_prefix(err, r, "unpack %s", ctr_image_name(img));
 		}
