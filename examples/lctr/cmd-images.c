@@ -489,7 +489,7 @@ static int images_tag(struct lctr *g, int argc, char **argv)
 }
 
 static const struct lctr_cmd images_cmds[] = {
-	{"pull", NULL, images_pull, "fetch an image from a registry"},
+	{"pull", NULL, images_pull, "fetch an image from a registry and unpack it [--skip-unpack]"},
 	{"push", NULL, images_push, "push an image to a registry"},
 	{"ls", "list", images_ls, "list images [-q] [FILTER...]"},
 	{"rm", "remove delete del", images_rm, "remove image records"},

@@ -1,0 +1,185 @@
+/* Image and container records through the public API: bad names and ids
+ * are refused with the exact code and leave no record; duplicates, missing
+ * targets and labels behave as in containerd. No root needed. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ctr/ctr.h>
+
+#include "util/fs.h"
+
+static char tmp[256];
+static ctr_client *c;
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(tmp, sizeof(tmp), "/tmp/ctr-records-XXXXXX");
+	assert_non_null(mkdtemp(tmp));
+	char root[300], st[300];
+	snprintf(root, sizeof(root), "%s/root", tmp);
+	snprintf(st, sizeof(st), "%s/state", tmp);
+	ctr_opt *a = ctr_with_root(root), *b = ctr_with_state(st);
+	assert_int_equal(ctr_client_new(&c, CTR_OPTS(a, b), NULL), 0);
+	ctr_opt_free(a);
+	ctr_opt_free(b);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	ctr_client_free(c);
+	ctr_rm_rf_at(AT_FDCWD, tmp, NULL);
+	return 0;
+}
+
+static size_t n_images(void)
+{
+	ctr_image **v = NULL;
+	size_t n = 99;
+	assert_int_equal(ctr_client_list_images(&v, &n, c, NULL, 0, NULL, 0, NULL), 0);
+	ctr_image_list_free(v, n);
+	return n;
+}
+
+static size_t n_containers(void)
+{
+	ctr_container **v = NULL;
+	size_t n = 99;
+	assert_int_equal(ctr_client_list_containers(&v, &n, c, NULL, 0, NULL, 0, NULL), 0);
+	ctr_container_list_free(v, n);
+	return n;
+}
+
+static void test_images(void **state)
+{
+	(void)state;
+	/* A target the namespace's content has. */
+	const char data[] = "{\"schemaVersion\":2}";
+	char dg[80];
+	ctr_content_writer *w = NULL;
+	assert_int_equal(ctr_content_writer_open(&w, c, "m", NULL, 0, NULL), 0);
+	assert_int_equal(ctr_content_writer_write(w, data, strlen(data), NULL), 0);
+	assert_int_equal(ctr_content_writer_commit(w, (int64_t)strlen(data), NULL, NULL, NULL), 0);
+	ctr_content_writer_free(w);
+	ctr_content_info **ci = NULL;
+	size_t n = 0;
+	assert_int_equal(ctr_content_list(&ci, &n, c, NULL, 0, NULL, 0, NULL), 0);
+	assert_int_equal(n, 1);
+	snprintf(dg, sizeof(dg), "%s", ctr_content_info_digest(ci[0]));
+	ctr_content_info_list_free(ci, n);
+	const char *mt = "application/vnd.oci.image.manifest.v1+json";
+	const char *labels[] = {"a=1", NULL};
+	ctr_image *img = NULL;
+	assert_int_equal(ctr_client_image_create(&img, c, "docker.io/library/x:1", mt, dg, 19, labels, NULL, 0, NULL), 0);
+	assert_string_equal(ctr_image_target_digest(img), dg);
+	ctr_image_free(img);
+	/* Duplicates, bad names and digests, missing targets: exact codes, no record. */
+	ctr_error *err = NULL;
+	assert_int_equal(ctr_client_image_create(NULL, c, "docker.io/library/x:1", mt, dg, 19, NULL, NULL, 0, &err),
+			 CTR_EEXISTS);
+	ctr_error_free(err);
+	const char *bad_names[] = {"", "has space", "tab\there", "nl\n"};
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(ctr_client_image_create(NULL, c, bad_names[i], mt, dg, 19, NULL, NULL, 0, NULL), CTR_EINVAL);
+	assert_int_equal(ctr_client_image_create(NULL, c, "y", mt, "sha256:../../x", 19, NULL, NULL, 0, NULL), CTR_EINVAL);
+	assert_int_equal(ctr_client_image_create(NULL, c, "y", mt,
+						 "sha256:0000000000000000000000000000000000000000000000000000000000000000",
+						 19, NULL, NULL, 0, NULL),
+			 CTR_ENOTFOUND);
+	const char *bad_labels[] = {"novalue", NULL};
+	assert_int_equal(ctr_client_image_create(NULL, c, "y", mt, dg, 19, bad_labels, NULL, 0, NULL), CTR_EINVAL);
+	assert_int_equal(n_images(), 1);
+	/* Tag, labels, filters, delete. */
+	assert_int_equal(ctr_client_image_tag(NULL, c, "docker.io/library/x:1", "x:2", 0, NULL, 0, NULL), 0);
+	assert_int_equal(ctr_client_image_tag(NULL, c, "docker.io/library/x:1", "x:2", 0, NULL, 0, NULL), CTR_EEXISTS);
+	assert_int_equal(ctr_client_image_tag(NULL, c, "docker.io/library/x:1", "x:2", 1, NULL, 0, NULL), 0);
+	assert_int_equal(ctr_client_image_tag(NULL, c, "nosuch", "z", 0, NULL, 0, NULL), CTR_ENOTFOUND);
+	const char *upd[] = {"a=", "b=2", NULL};
+	assert_int_equal(ctr_client_image_update(&img, c, "x:2", upd, NULL, 0, NULL), 0);
+	assert_string_equal(ctr_image_labels(img)[0], "b=2");
+	assert_null(ctr_image_labels(img)[1]);
+	ctr_image_free(img);
+	ctr_image **v = NULL;
+	const char *f[] = {"labels.b==2"};
+	assert_int_equal(ctr_client_list_images(&v, &n, c, f, 1, NULL, 0, NULL), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(ctr_image_name(v[0]), "x:2");
+	ctr_image_list_free(v, n);
+	assert_int_equal(ctr_client_image_delete(c, "x:2", NULL, 0, NULL), 0);
+	assert_int_equal(ctr_client_image_delete(c, "x:2", NULL, 0, NULL), CTR_ENOTFOUND);
+	/* Another namespace sees none of it. */
+	ctr_opt *ns = ctr_with_call_namespace("other");
+	assert_int_equal(ctr_client_get_image(&img, c, "docker.io/library/x:1", CTR_OPTS(ns), NULL), CTR_ENOTFOUND);
+	ctr_opt_free(ns);
+}
+
+static void test_containers(void **state)
+{
+	(void)state;
+	ctr_opt *spec = ctr_with_spec("{\"ociVersion\":\"1.0.2\"}");
+	const char *labels[] = {"team=a", NULL};
+	ctr_opt *lab = ctr_with_container_labels(labels);
+	ctr_container *k = NULL;
+	assert_int_equal(ctr_container_new(&k, c, "c1", CTR_OPTS(spec, lab), NULL), 0);
+	assert_string_equal(ctr_container_runtime(k), CTR_DEFAULT_RUNTIME);
+	assert_null(ctr_container_snapshot_key(k));
+	char *info = NULL;
+	assert_int_equal(ctr_container_info(&info, k, NULL), 0);
+	assert_non_null(strstr(info, "\"ID\": \"c1\""));
+	ctr_free(info);
+	ctr_error *err = NULL;
+	ctr_container *k2 = NULL;
+	assert_int_equal(ctr_container_new(&k2, c, "c1", CTR_OPTS(spec), &err), CTR_EEXISTS);
+	ctr_error_free(err);
+	const char *bad_ids[] = {"../x", "a/b", "", "a--b",
+				 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"};
+	for (size_t i = 0; i < 5; i++)
+		assert_int_equal(ctr_container_new(&k2, c, bad_ids[i], CTR_OPTS(spec), NULL), CTR_EINVAL);
+	ctr_opt *badspec = ctr_with_spec("[1,2]");
+	assert_int_equal(ctr_container_new(&k2, c, "c2", CTR_OPTS(badspec), NULL), CTR_EINVAL);
+	ctr_opt *badrt = ctr_with_runtime("crun");
+	assert_int_equal(ctr_container_new(&k2, c, "c2", CTR_OPTS(spec, badrt), NULL), CTR_EINVAL);
+	ctr_opt *nosnap = ctr_with_snapshot("nosuch");
+	assert_int_equal(ctr_container_new(&k2, c, "c2", CTR_OPTS(spec, nosnap), NULL), CTR_ENOTFOUND);
+	assert_int_equal(n_containers(), 1);
+	/* Labels and filters; load from another handle; delete. */
+	const char *upd[] = {"team=", "x=y", NULL};
+	assert_int_equal(ctr_container_set_labels(k, upd, NULL), 0);
+	assert_string_equal(ctr_container_labels(k)[0], "x=y");
+	ctr_container **v = NULL;
+	size_t n = 0;
+	const char *f[] = {"labels.x==y"};
+	assert_int_equal(ctr_client_list_containers(&v, &n, c, f, 1, NULL, 0, NULL), 0);
+	assert_int_equal(n, 1);
+	ctr_container_list_free(v, n);
+	assert_int_equal(ctr_client_load_container(&k2, c, "c1", NULL, 0, NULL), 0);
+	assert_int_equal(ctr_container_delete(k2, NULL, 0, NULL), 0);
+	ctr_container_free(k2);
+	assert_int_equal(ctr_container_delete(k, NULL, 0, NULL), CTR_ENOTFOUND);
+	assert_int_equal(n_containers(), 0);
+	ctr_container_free(k);
+	ctr_opt_free(spec);
+	ctr_opt_free(lab);
+	ctr_opt_free(badspec);
+	ctr_opt_free(badrt);
+	ctr_opt_free(nosnap);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_images, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_containers, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
