@@ -7,6 +7,8 @@
 # Runs alternate (lctr, containerd, lctr, ...); the report is the median of
 # each and their ratio. Not a test: numbers on this machine are noisy.
 # Usage (root): tests/bench/bench-vs-containerd.sh [RUNS] [LAYERS] [FILES_PER_LAYER]
+# With BENCH_ROOTFS=DIR (e.g. a debootstrap tree) the image is that
+# directory as one gzip layer instead of the generated layers.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 src=$(pwd)
@@ -36,6 +38,7 @@ cleanup() {
 trap cleanup EXIT
 
 # The image: LAYERS gzip layers of FILES small files each, plus busybox.
+if [ -z "${BENCH_ROOTFS:-}" ]; then
 python3 "$F/mkimage.py" busybox "$tmp/bb" >/dev/null
 python3 - "$tmp" "$layers" "$files" <<'PY'
 import gzip, hashlib, io, json, os, sys, tarfile
@@ -65,6 +68,21 @@ mb = json.dumps(man).encode(); md = 'sha256:' + hashlib.sha256(mb).hexdigest(); 
 idx['manifests'][0].update({'digest': md, 'size': len(mb)})
 json.dump(idx, open(bb + '/index.json', 'w'))
 PY
+fi
+if [ -n "${BENCH_ROOTFS:-}" ]; then
+	# One layer from a real tree, made and exported by lctr itself.
+	LCTR_ROOT=$tmp/mk LCTR_STATE=$tmp/mkstate "$lctr" images import --from-rootfs "$BENCH_ROOTFS" bench/img:latest >/dev/null
+	LCTR_ROOT=$tmp/mk LCTR_STATE=$tmp/mkstate "$lctr" images export "$tmp/img.tar" bench/img:latest
+	rm -rf "$tmp/mk" && mkdir -p "$tmp/bb" && tar -C "$tmp/bb" -xf "$tmp/img.tar"
+	python3 - "$tmp/bb/index.json" <<'PY'
+import json, sys
+p = sys.argv[1]; i = json.load(open(p))
+for m in i['manifests']:
+    m.setdefault('annotations', {})['org.opencontainers.image.ref.name'] = 'latest'
+json.dump(i, open(p, 'w'))
+PY
+	layers=1 files=$(find "$BENCH_ROOTFS" | wc -l)
+fi
 eval "$("$F/registry.sh" start plain --ttl 3600)"
 reg=$REGISTRY_DIR
 "$F/registry.sh" push "$REGISTRY_DIR" "oci:$tmp/bb:latest" bench/img:latest >/dev/null 2>&1
@@ -119,6 +137,10 @@ done
 
 pl=$(median <"$tmp/pull.lctr") pc=$(median <"$tmp/pull.ctr")
 rl=$(median <"$tmp/run.lctr") rc=$(median <"$tmp/run.ctr")
-printf 'image: %s layers x %s files + busybox, %s runs each, medians\n' "$layers" "$files" "$runs"
+if [ -n "${BENCH_ROOTFS:-}" ]; then
+	printf 'image: %s as one layer (%s entries), %s runs each, medians\n' "$BENCH_ROOTFS" "$files" "$runs"
+else
+	printf 'image: %s layers x %s files + busybox, %s runs each, medians\n' "$layers" "$files" "$runs"
+fi
 printf 'cold pull+unpack: lctr %.3fs  containerd %.3fs  ratio lctr/containerd %.2f\n' "$pl" "$pc" "$(echo "$pl / $pc" | bc -l)"
 printf 'run --rm true:    lctr %.3fs  containerd %.3fs  ratio lctr/containerd %.2f\n' "$rl" "$rc" "$(echo "$rl / $rc" | bc -l)"
