@@ -396,6 +396,13 @@ CTR_EXPORT int64_t ctr_content_writer_offset(const ctr_content_writer *w)
 	return w ? (int64_t)ctr_cs_writer_offset(w->w) : 0;
 }
 
+int64_t ctr_content_writer_pread(ctr_content_writer *w, void *buf, size_t len, int64_t off, ctr_error **err)
+{
+	if (!w || off < 0)
+		return ctr_err(err, CTR_EINVAL, 0, "content writer pread: bad writer or offset");
+	return ctr_cs_writer_pread(w->w, buf, len, (uint64_t)off, err);
+}
+
 CTR_EXPORT int ctr_content_writer_write(ctr_content_writer *w, const void *buf, size_t len, ctr_error **err)
 {
 	if (!w)

@@ -285,6 +285,27 @@ static int sink_write(void *ud, const void *buf, size_t len, ctr_error **err)
 	return r;
 }
 
+static int replay_partial(struct fblob *b, ctr_error **err)
+{
+	_cleanup_free_ char *buf = malloc(1 << 20);
+	if (!buf)
+		return ctr_err_nomem(err);
+	int64_t end = ctr_content_writer_offset(b->w);
+	for (int64_t off = 0; off < end;) {
+		int64_t n = ctr_content_writer_pread(b->w, buf, 1 << 20, off, err);
+		if (n < 0)
+			return (int)n;
+		if (n == 0)
+			return ctr_err(err, CTR_EIO, 0, "ingest of %s ends before its offset", b->desc->digest);
+		int r = ctr_layer_unpack_write(b->u, buf, (size_t)n, err);
+		if (r < 0)
+			return r;
+		off += n;
+	}
+	b->streamed = true;
+	return 0;
+}
+
 static int sink_reset(void *ud, ctr_error **err)
 {
 	struct fblob *b = ud;
@@ -433,10 +454,10 @@ static int fetch_round(struct fetch *f, int wait_ms, bool *deferred_left, ctr_er
 						 .digest = b->desc->digest,
 						 .size = (uint64_t)b->desc->size,
 						 .urls = b->desc->urls};
-		/* An unpacker needs the whole stream: a partial ingest left by an
-		 * earlier call starts over. */
-		if (b->u && ctr_content_writer_offset(b->w) > 0 &&
-		    (r = ctr_content_writer_reset(b->w, err)) < 0)
+		/* An unpacker needs the whole stream: the part a killed earlier
+		 * call left in the ingest is replayed to it, then the download
+		 * resumes at the offset with Range. */
+		if (b->u && ctr_content_writer_offset(b->w) > 0 && (r = replay_partial(b, err)) < 0)
 			goto out;
 		b->sink = (struct ctr_remote_sink){.write = sink_write,
 						   .reset = sink_reset,

@@ -652,3 +652,18 @@ int ctr_cs_status_list(struct ctr_cs *cs, struct ctr_cs_status **out, size_t *n,
 	*n = len;
 	return 0;
 }
+
+ssize_t ctr_cs_writer_pread(struct ctr_cs_writer *w, void *buf, size_t len, uint64_t off, ctr_error **err)
+{
+	if (off >= w->offset)
+		return 0;
+	if (len > w->offset - off)
+		len = (size_t)(w->offset - off);
+	for (;;) {
+		ssize_t n = pread(w->data_fd, buf, len, (off_t)off);
+		if (n >= 0)
+			return n;
+		if (errno != EINTR)
+			return ctr_err_errno(err, errno, "ingest %s: read", w->ref);
+	}
+}

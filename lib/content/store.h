@@ -16,6 +16,7 @@
 #include <ctr/common.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "util/digest.h"
 
@@ -76,6 +77,10 @@ int ctr_cs_writer_write(struct ctr_cs_writer *w, const void *buf, size_t len, ct
 /* Drops what was written and starts again at offset 0 (a server that ignored
  * Range: never splice). */
 int ctr_cs_writer_reset(struct ctr_cs_writer *w, ctr_error **err);
+/* Reads back bytes already written (below the offset): how a resumed
+ * download replays its first part to a consumer that needs the whole
+ * stream. Returns the count (0 at the offset) or a negative code. */
+ssize_t ctr_cs_writer_pread(struct ctr_cs_writer *w, void *buf, size_t len, uint64_t off, ctr_error **err);
 /* The digest of what was written so far ("alg:hex"). */
 void ctr_cs_writer_digest(const struct ctr_cs_writer *w, char out[CTR_DIGEST_MAX]);
 /* Verifies size (0: take what was written, unless total was given) and

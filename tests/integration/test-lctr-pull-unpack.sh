@@ -107,6 +107,10 @@ if "$LCTR" snapshots ls | grep -q Committed; then
 fi
 python3 "$F/faultproxy.py" clear "$proxy" >/dev/null
 "$LCTR" images pull --plain-http "$proxy/test/tree:latest" >/dev/null || fail "pull after the kill"
+# It resumed the interrupted layer with Range (the part already ingested was
+# replayed to the unpacker), not from byte 0.
+range=$(jq -rs "[.[] | select(.method==\"GET\" and (.path|endswith(\"$big\")))] | last | .range // \"\"" "$tmp/proxy.log")
+[[ "$range" == bytes=[1-9]*- ]] || fail "the second pull did not resume the layer: range '$range'"
 mkdir -p "$tmp/mnt-kill"
 "$LCTR" images mount "$proxy/test/tree:latest" "$tmp/mnt-kill" >/dev/null
 python3 "$F/treecmp.py" "$tmp/umoci/rootfs" "$tmp/mnt-kill" >"$tmp/cmp" || fail "after kill: $(cat "$tmp/cmp")"
