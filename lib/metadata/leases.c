@@ -166,6 +166,18 @@ static int lease_from_row(struct ctr_lease *l, sqlite3_stmt *st, ctr_error **err
 	return 0;
 }
 
+/* 1 when ns has lease id, 0 when not, or a negative code. */
+static int lease_exists(struct ctr_db *db, const char *ns, const char *id, ctr_error **err)
+{
+	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	int r = ctr_db_prepare(db, &q, "SELECT 1 FROM leases WHERE ns = ?1 AND id = ?2", err);
+	if (r == 0)
+		r = ctr_db_bind_texts(db, q, err, 2, ns, id);
+	if (r == 0)
+		r = ctr_db_step_row(db, q, err, "get lease");
+	return r;
+}
+
 int ctr_md_lease_create(struct ctr_lease *out, struct ctr_db *db, const char *ns, const char *id,
 			const char *const *labels, int64_t expires_at, ctr_error **err)
 {
@@ -210,13 +222,8 @@ int ctr_md_lease_create(struct ctr_lease *out, struct ctr_db *db, const char *ns
 	r = ctr_db_tx(&tx, db, true, err);
 	if (r == 0)
 		r = ctr_md_ns_ensure_tx(db, ns, err);
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
 	if (r == 0)
-		r = ctr_db_prepare(db, &q, "SELECT 1 FROM leases WHERE ns = ?1 AND id = ?2", err);
-	if (r == 0)
-		r = ctr_db_bind_texts(db, q, err, 2, ns, id);
-	if (r == 0)
-		r = ctr_db_step_row(db, q, err, "get lease");
+		r = lease_exists(db, ns, id, err);
 	if (r == 1)
 		return ctr_err(err, CTR_EEXISTS, 0, "lease %s already exists", id);
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
@@ -371,13 +378,8 @@ int ctr_md_lease_delete_resource(struct ctr_db *db, const char *ns, const char *
 		return r;
 	_cleanup_(ctr_db_txp) struct ctr_db *tx = NULL;
 	r = ctr_db_tx(&tx, db, true, err);
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
 	if (r == 0)
-		r = ctr_db_prepare(db, &q, "SELECT 1 FROM leases WHERE ns = ?1 AND id = ?2", err);
-	if (r == 0)
-		r = ctr_db_bind_texts(db, q, err, 2, ns, lease);
-	if (r == 0)
-		r = ctr_db_step_row(db, q, err, "get lease");
+		r = lease_exists(db, ns, lease, err);
 	if (r == 0)
 		return ctr_err(err, CTR_ENOTFOUND, 0, "lease %s not found", lease);
 	if (r < 0)
@@ -402,13 +404,8 @@ int ctr_md_lease_resources(char ***types, char ***ids, struct ctr_db *db, const 
 {
 	_cleanup_(ctr_db_txp) struct ctr_db *tx = NULL;
 	int r = ctr_db_tx(&tx, db, false, err);
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
 	if (r == 0)
-		r = ctr_db_prepare(db, &q, "SELECT 1 FROM leases WHERE ns = ?1 AND id = ?2", err);
-	if (r == 0)
-		r = ctr_db_bind_texts(db, q, err, 2, ns, lease);
-	if (r == 0)
-		r = ctr_db_step_row(db, q, err, "get lease");
+		r = lease_exists(db, ns, lease, err);
 	if (r == 0)
 		return ctr_err(err, CTR_ENOTFOUND, 0, "lease %s not found", lease);
 	if (r < 0)
