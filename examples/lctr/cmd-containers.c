@@ -46,15 +46,9 @@ static int containers_create(struct lctr *g, int argc, char **argv)
 
 static int containers_ls(struct lctr *g, int argc, char **argv)
 {
-	bool quiet = false;
-	static const struct option longopts[] = {{"quiet", no_argument, NULL, 'q'}, {0}};
-	int c;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "+q", longopts, NULL)) != -1) {
-		if (c != 'q')
-			return 2;
-		quiet = true;
-	}
+	bool quiet;
+	if (lctr_ls_flags(argc, argv, &quiet) < 0)
+		return 2;
 	ctr_client *cl = lctr_client(g);
 	if (!cl)
 		return 1;

@@ -375,16 +375,9 @@ static const char *image_type(const char *mt)
 
 static int images_ls(struct lctr *g, int argc, char **argv)
 {
-	bool quiet = false;
-	static const struct option lo[] = {{"quiet", no_argument, NULL, 'q'}, {0}};
-	int ch;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "q", lo, NULL)) != -1) {
-		if (ch == 'q')
-			quiet = true;
-		else
-			return 2;
-	}
+	bool quiet;
+	if (lctr_ls_flags(argc, argv, &quiet) < 0)
+		return 2;
 	ctr_client *c = lctr_client(g);
 	if (!c)
 		return 1;

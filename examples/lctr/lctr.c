@@ -46,6 +46,20 @@ int lctr_failf(const char *fmt, ...)
 	return 1;
 }
 
+int lctr_ls_flags(int argc, char **argv, bool *quiet)
+{
+	static const struct option lo[] = {{"quiet", no_argument, NULL, 'q'}, {0}};
+	int ch;
+	*quiet = false;
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "q", lo, NULL)) != -1) {
+		if (ch != 'q')
+			return -1;
+		*quiet = true;
+	}
+	return optind;
+}
+
 void lctr_opts_add(struct lctr_opts *o, ctr_opt *opt)
 {
 	if (o->n < sizeof(o->v) / sizeof(o->v[0]))

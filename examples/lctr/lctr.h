@@ -31,6 +31,10 @@ int lctr_fail(const char *what, ctr_error *err);
 /* Prints "lctr: <msg>" and returns 1 (for usage errors: 2 is for flags). */
 int lctr_failf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The flags every ls takes: -q/--quiet. Returns the index of the first
+ * filter argument, or -1 for an unknown flag (getopt printed it). */
+int lctr_ls_flags(int argc, char **argv, bool *quiet);
+
 /* Runs the sub-command of a group: argv[1] names it. */
 int lctr_dispatch(struct lctr *g, const char *group, const struct lctr_cmd *cmds, size_t n,
 		  int argc, char **argv);
