@@ -6,10 +6,40 @@
 
 #include <ctr/ctr.h>
 #include <dirent.h>
+#include <stdarg.h>
+#include <sys/wait.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Runs a shell command; its exit status (128 when it did not exit). */
+static int test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int test_sh(const char *fmt, ...)
+{
+	char cmd[8192];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	int st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+/* A client on <dir>/<name>-root and <dir>/<name>-state (the callers
+ * include cmocka first). */
+static ctr_client *test_client(const char *dir, const char *name)
+{
+	char root[600], state[600];
+	snprintf(root, sizeof(root), "%s/%s-root", dir, name);
+	snprintf(state, sizeof(state), "%s/%s-state", dir, name);
+	ctr_opt *a = ctr_with_root(root), *b = ctr_with_state(state);
+	ctr_client *c = NULL;
+	assert_int_equal(ctr_client_new(&c, CTR_OPTS(a, b), NULL), 0);
+	ctr_opt_free(a);
+	ctr_opt_free(b);
+	return c;
+}
 
 static int layout_ingest_file(ctr_client *c, const char *path, const char *digest)
 {

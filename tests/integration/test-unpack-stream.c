@@ -37,31 +37,6 @@ static char src_root[1024];
 /* The snapshotter the helpers below use. */
 static const char *cur_sn = "overlayfs";
 
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-	char cmd[8192];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	int st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
-static ctr_client *client(const char *name)
-{
-	char root[600], state[600];
-	snprintf(root, sizeof(root), "%s/%s-root", tmp, name);
-	snprintf(state, sizeof(state), "%s/%s-state", tmp, name);
-	ctr_opt *a = ctr_with_root(root), *b = ctr_with_state(state);
-	ctr_client *c = NULL;
-	assert_int_equal(ctr_client_new(&c, CTR_OPTS(a, b), NULL), 0);
-	ctr_opt_free(a);
-	ctr_opt_free(b);
-	return c;
-}
-
 static int setup(void **state)
 {
 	(void)state;
@@ -84,7 +59,7 @@ static int teardown(void **state)
 /* Writes an image made of layers given as Python mkimage.py entry lists. */
 static void mkimage_py(const char *out, const char *layers_py)
 {
-	assert_int_equal(run("python3 - %s %s/tests/fixtures <<'PY'\n"
+	assert_int_equal(test_sh("python3 - %s %s/tests/fixtures <<'PY'\n"
 			     "import sys,os\n"
 			     "sys.path.insert(0, sys.argv[2]); import mkimage\n"
 			     "out=sys.argv[1]; lay=mkimage.Layout(out)\n"
@@ -100,9 +75,9 @@ static void mkimage_py(const char *out, const char *layers_py)
 static ctr_client *tree_client(const char *name, char *layout, size_t len)
 {
 	snprintf(layout, len, "%s/tree", tmp);
-	assert_int_equal(run("python3 %s/tests/fixtures/mkimage.py tree %s --tag latest >/dev/null", src_root, layout), 0);
-	assert_int_equal(run("umoci unpack --image %s:latest %s/umoci >/dev/null 2>&1", layout, tmp), 0);
-	ctr_client *c = client(name);
+	assert_int_equal(test_sh("python3 %s/tests/fixtures/mkimage.py tree %s --tag latest >/dev/null", src_root, layout), 0);
+	assert_int_equal(test_sh("umoci unpack --image %s:latest %s/umoci >/dev/null 2>&1", layout, tmp), 0);
+	ctr_client *c = test_client(tmp, name);
 	assert_int_equal(layout_load(c, layout, "tree", 0), 0);
 	return c;
 }
@@ -173,7 +148,7 @@ static int mount_and_compare(ctr_client *c, const char *chain, const char *again
 	if (ctr_mount_list_mount(m, mnt, &err) < 0)
 		fail_msg("mount: %s", ctr_error_message(err));
 	ctr_mount_list_free(m);
-	int rc = run("python3 %s/tests/fixtures/treecmp.py %s %s", src_root, against, mnt);
+	int rc = test_sh("python3 %s/tests/fixtures/treecmp.py %s %s", src_root, against, mnt);
 	umount2(mnt, MNT_DETACH);
 	assert_int_equal(ctr_snapshot_remove(c, cur_sn, key, NULL, 0, NULL), 0);
 	return rc;
@@ -320,7 +295,7 @@ static void test_chunks_and_reset(void **state)
 	ctr_client_free(c);
 
 	/* A reset in the middle of the big first layer, then the whole stream. */
-	c = client("reset");
+	c = test_client(tmp, "reset");
 	assert_int_equal(layout_load(c, layout, "tree", 0), 0);
 	img_load(&im, c, "tree", layout);
 	stream_all(c, &im, 0);
@@ -329,7 +304,7 @@ static void test_chunks_and_reset(void **state)
 	assert_int_equal(mount_and_compare(c, im.chain[im.m.n_layers - 1], bundle), 0);
 	/* native: the first layer streams on nothing, the others are applied at
 	 * commit on their committed parent, from the content store. */
-	ctr_client *cn = client("native");
+	ctr_client *cn = test_client(tmp, "native");
 	assert_int_equal(layout_load(cn, layout, "tree", 0), 0);
 	cur_sn = "native";
 	stream_all(cn, &im, 0);
@@ -379,7 +354,7 @@ static void expect_bad(ctr_client *c, struct img *im, bool corrupt, const char *
 	/* Nothing in the snapshotter's own store either. */
 	char p[700];
 	snprintf(p, sizeof(p), "ls %s/bad-root/snapshots/overlayfs/snapshots | grep -q .", tmp);
-	assert_int_not_equal(run("%s", p), 0);
+	assert_int_not_equal(test_sh("%s", p), 0);
 }
 
 static void test_corrupt_and_bad_diff_id(void **state)
@@ -417,10 +392,10 @@ static void test_cross_layer_hardlink(void **state)
 	snprintf(layout, sizeof(layout), "%s/xlink", tmp);
 	snprintf(bundle, sizeof(bundle), "%s/umoci/rootfs", tmp);
 	mkimage_py(layout, xlink_layers);
-	assert_int_equal(run("umoci unpack --image %s:latest %s/umoci >/dev/null 2>&1", layout, tmp), 0);
+	assert_int_equal(test_sh("umoci unpack --image %s:latest %s/umoci >/dev/null 2>&1", layout, tmp), 0);
 	/* Streamed by hand, and through ctr_image_unpack. */
 	for (int way = 0; way < 2; way++) {
-		ctr_client *c = client(way ? "xlink-image" : "xlink-stream");
+		ctr_client *c = test_client(tmp, way ? "xlink-image" : "xlink-stream");
 		assert_int_equal(layout_load(c, layout, "xlink", 0), 0);
 		struct img im;
 		img_load(&im, c, "xlink", layout);
@@ -444,7 +419,7 @@ static void test_cross_layer_hardlink(void **state)
 	 * layer below stays committed, nothing of the failed one is left. */
 	snprintf(layout, sizeof(layout), "%s/xmiss", tmp);
 	mkimage_py(layout, "layers=[[('file','a',0o644,b'a')],[('hardlink','b','nope',0o644)]]");
-	ctr_client *c = client("xmiss");
+	ctr_client *c = test_client(tmp, "xmiss");
 	assert_int_equal(layout_load(c, layout, "xmiss", 0), 0);
 	ctr_image *img = NULL;
 	ctr_error *err = NULL;
@@ -519,7 +494,7 @@ static void test_two_processes(void **state)
 	 * what is left are extract keys, and they do not get in the way. */
 	pid_t pid = fork();
 	if (pid == 0) {
-		ctr_client *c2 = client("two");
+		ctr_client *c2 = test_client(tmp, "two");
 		struct ctr_unpack_progress p = {kill_midway, NULL};
 		ctr_unpack_parallel(c2, "default", ctr_image_target_media_type(img), ctr_image_target_digest(img), &pm,
 				    "overlayfs", NULL, &p, NULL, NULL);
@@ -543,7 +518,7 @@ static void test_two_processes(void **state)
 		assert_int_equal(pipe(fds[k]), 0);
 		kids[k] = fork();
 		if (kids[k] == 0) {
-			ctr_client *c2 = client("two");
+			ctr_client *c2 = test_client(tmp, "two");
 			struct count cnt;
 			memset(&cnt, 0, sizeof(cnt));
 			struct ctr_unpack_progress p = {count_bytes, &cnt};
@@ -605,7 +580,7 @@ static void bench_parallel_vs_serial(void **state)
 		int par = round == 0 || round == 3;
 		char name[32];
 		snprintf(name, sizeof(name), "bench-%d", round);
-		ctr_client *c = client(name);
+		ctr_client *c = test_client(tmp, name);
 		assert_int_equal(layout_load(c, layout, "big", 0), 0);
 		ctr_image *img = NULL;
 		assert_int_equal(ctr_client_get_image(&img, c, "big", NULL, 0, NULL), 0);

@@ -30,31 +30,6 @@
 static char tmp[256];
 static char src_root[1024];
 
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-	char cmd[8192];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	int st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
-static ctr_client *client(const char *name)
-{
-	char root[600], state[600];
-	snprintf(root, sizeof(root), "%s/%s-root", tmp, name);
-	snprintf(state, sizeof(state), "%s/%s-state", tmp, name);
-	ctr_opt *a = ctr_with_root(root), *b = ctr_with_state(state);
-	ctr_client *c = NULL;
-	assert_int_equal(ctr_client_new(&c, CTR_OPTS(a, b), NULL), 0);
-	ctr_opt_free(a);
-	ctr_opt_free(b);
-	return c;
-}
-
 static int setup(void **state)
 {
 	(void)state;
@@ -105,15 +80,15 @@ static void test_tree_matches_umoci(void **state)
 	snprintf(layout, sizeof(layout), "%s/tree", tmp);
 	snprintf(bundle, sizeof(bundle), "%s/umoci", tmp);
 	snprintf(mnt, sizeof(mnt), "%s/mnt", tmp);
-	assert_int_equal(run("python3 %s/tests/fixtures/mkimage.py tree %s --tag latest >/dev/null", src_root, layout), 0);
-	assert_int_equal(run("umoci unpack --image %s:latest %s >/dev/null 2>&1", layout, bundle), 0);
+	assert_int_equal(test_sh("python3 %s/tests/fixtures/mkimage.py tree %s --tag latest >/dev/null", src_root, layout), 0);
+	assert_int_equal(test_sh("umoci unpack --image %s:latest %s >/dev/null 2>&1", layout, bundle), 0);
 	const char *sns[] = {"overlayfs", "native"};
 	for (int i = 0; i < 2; i++) {
-		ctr_client *c = client(sns[i]);
+		ctr_client *c = test_client(tmp, sns[i]);
 		assert_int_equal(layout_load(c, layout, "test/tree:latest", 0), 0);
 		unpack_and_mount(c, "test/tree:latest", sns[i], mnt);
-		int rc = run("python3 %s/tests/fixtures/treecmp.py %s/rootfs %s", src_root, bundle, mnt);
-		int rc2 = run("python3 %s/tests/fixtures/mkimage.py check-tree %s %s/expected.json", src_root, mnt, layout);
+		int rc = test_sh("python3 %s/tests/fixtures/treecmp.py %s/rootfs %s", src_root, bundle, mnt);
+		int rc2 = test_sh("python3 %s/tests/fixtures/mkimage.py check-tree %s %s/expected.json", src_root, mnt, layout);
 		umount2(mnt, MNT_DETACH);
 		assert_int_equal(rc, 0);
 		assert_int_equal(rc2, 0);
@@ -127,7 +102,7 @@ static void test_tree_matches_umoci(void **state)
 			ctr_mount_list *ml = NULL;
 			assert_int_equal(ctr_snapshot_prepare(&ml, c, sns[i], "work", chain, NULL, NULL, 0, NULL), 0);
 			assert_int_equal(ctr_mount_list_mount(ml, mnt, NULL), 0);
-			assert_int_equal(run("echo new >%s/new.txt && rm %s/a/keep.txt", mnt, mnt), 0);
+			assert_int_equal(test_sh("echo new >%s/new.txt && rm %s/a/keep.txt", mnt, mnt), 0);
 			umount2(mnt, MNT_DETACH);
 			ctr_mount_list_free(ml);
 			char *dg = NULL, *did = NULL;
@@ -149,10 +124,10 @@ static void test_tree_matches_umoci(void **state)
 			}
 			fclose(bf);
 			ctr_content_reader_free(rd);
-			assert_int_equal(run("tar -tzf %s | grep -qx new.txt && tar -tzf %s | grep -qx a/.wh.keep.txt", blob, blob), 0);
+			assert_int_equal(test_sh("tar -tzf %s | grep -qx new.txt && tar -tzf %s | grep -qx a/.wh.keep.txt", blob, blob), 0);
 			/* Only the changes: nothing of the image's own files. */
-			assert_int_equal(run("! tar -tzf %s | grep -q big.bin", blob), 0);
-			assert_int_equal(run("[ \"sha256:$(gzip -dc %s | sha256sum | cut -d' ' -f1)\" = %s ]", blob, did), 0);
+			assert_int_equal(test_sh("! tar -tzf %s | grep -q big.bin", blob), 0);
+			assert_int_equal(test_sh("[ \"sha256:$(gzip -dc %s | sha256sum | cut -d' ' -f1)\" = %s ]", blob, did), 0);
 			ctr_free(dg);
 			ctr_free(did);
 			free(chain);
@@ -183,14 +158,14 @@ static void test_zstd_same_tree(void **state)
 	snprintf(zs, sizeof(zs), "%s/zs", tmp);
 	snprintf(mnt, sizeof(mnt), "%s/mnt", tmp);
 	snprintf(mnt2, sizeof(mnt2), "%s/mnt2", tmp);
-	assert_int_equal(run("python3 %s/tests/fixtures/mkimage.py tree %s >/dev/null", src_root, gz), 0);
-	assert_int_equal(run("python3 %s/tests/fixtures/mkimage.py tree %s --compress zstd >/dev/null", src_root, zs), 0);
-	ctr_client *c = client("zstd");
+	assert_int_equal(test_sh("python3 %s/tests/fixtures/mkimage.py tree %s >/dev/null", src_root, gz), 0);
+	assert_int_equal(test_sh("python3 %s/tests/fixtures/mkimage.py tree %s --compress zstd >/dev/null", src_root, zs), 0);
+	ctr_client *c = test_client(tmp, "zstd");
 	assert_int_equal(layout_load(c, gz, "gz", 0), 0);
 	assert_int_equal(layout_load(c, zs, "zs", 0), 0);
 	unpack_and_mount(c, "gz", "overlayfs", mnt);
 	unpack_and_mount(c, "zs", "overlayfs", mnt2);
-	int rc = run("python3 %s/tests/fixtures/treecmp.py %s %s", src_root, mnt, mnt2);
+	int rc = test_sh("python3 %s/tests/fixtures/treecmp.py %s %s", src_root, mnt, mnt2);
 	umount2(mnt, MNT_DETACH);
 	umount2(mnt2, MNT_DETACH);
 	assert_int_equal(rc, 0);
@@ -228,8 +203,8 @@ static void test_interrupted_and_concurrent(void **state)
 	(void)state;
 	char layout[600];
 	snprintf(layout, sizeof(layout), "%s/tree", tmp);
-	assert_int_equal(run("python3 %s/tests/fixtures/mkimage.py tree %s >/dev/null", src_root, layout), 0);
-	ctr_client *c = client("kill");
+	assert_int_equal(test_sh("python3 %s/tests/fixtures/mkimage.py tree %s >/dev/null", src_root, layout), 0);
+	ctr_client *c = test_client(tmp, "kill");
 	assert_int_equal(layout_load(c, layout, "tree", 0), 0);
 	ctr_image *img = NULL;
 	assert_int_equal(ctr_client_get_image(&img, c, "tree", NULL, 0, NULL), 0);
@@ -266,7 +241,7 @@ static void test_interrupted_and_concurrent(void **state)
 		assert_int_equal(pipe(fds[k]), 0);
 		kids[k] = fork();
 		if (kids[k] == 0) {
-			ctr_client *c2 = client("kill");
+			ctr_client *c2 = test_client(tmp, "kill");
 			struct count cnt = {0};
 			struct ctr_unpack_progress p = {count_bytes, &cnt};
 			int r = ctr_unpack(c2, "default", ctr_image_target_media_type(img), ctr_image_target_digest(img),
@@ -309,8 +284,8 @@ static void test_bad_diff_id(void **state)
 	 * CTR_EDIGEST and leaves no committed snapshot. */
 	char layout[600];
 	snprintf(layout, sizeof(layout), "%s/bb", tmp);
-	assert_int_equal(run("python3 %s/tests/fixtures/mkimage.py busybox %s >/dev/null", src_root, layout), 0);
-	assert_int_equal(run("python3 - %s <<'PY'\n"
+	assert_int_equal(test_sh("python3 %s/tests/fixtures/mkimage.py busybox %s >/dev/null", src_root, layout), 0);
+	assert_int_equal(test_sh("python3 - %s <<'PY'\n"
 			     "import json,hashlib,os,sys\n"
 			     "d=sys.argv[1]; s=json.load(open(d+'/summary.json'))\n"
 			     "b=lambda x: d+'/blobs/sha256/'+x.split(':')[1]\n"
@@ -325,7 +300,7 @@ static void test_bad_diff_id(void **state)
 			     "i=json.load(open(d+'/index.json')); i['manifests'][0]['digest']=md; i['manifests'][0]['size']=len(mb)\n"
 			     "json.dump(i,open(d+'/index.json','w'))\n"
 			     "PY", layout), 0);
-	ctr_client *c = client("bad");
+	ctr_client *c = test_client(tmp, "bad");
 	assert_int_equal(layout_load(c, layout, "bad", 0), 0);
 	ctr_image *img = NULL;
 	assert_int_equal(ctr_client_get_image(&img, c, "bad", NULL, 0, NULL), 0);
