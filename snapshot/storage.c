@@ -12,6 +12,7 @@
 
 #include "error.h"
 #include "util/fs.h"
+#include "util/sqlite.h"
 #include "util/macro.h"
 
 #define SCHEMA_VERSION 1
@@ -113,21 +114,9 @@ int ctr_snap_store_open(struct ctr_snap_store **out, const char *dir, ctr_error 
 		return r;
 	}
 	sqlite3_busy_timeout(st->db, 10000);
-	/* Two processes opening a new store at once: switching to WAL can fail
-	 * busy without the busy handler being called. */
-	for (int attempt = 0; attempt < 200; attempt++) {
-		ctr_error *e = NULL;
-		r = exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", &e);
-		if (r != CTR_EBUSY || attempt == 199) {
-			if (r < 0 && err && !*err)
-				*err = e;
-			else
-				ctr_error_free(e);
-			break;
-		}
-		ctr_error_free(e);
-		usleep(10000);
-	}
+	rc = ctr_sqlite_wal(st->db, 10000, NULL);
+	r = rc == SQLITE_OK ? exec(st, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", err)
+			    : db_err(st, rc, err, "set journal mode WAL");
 	if (r == 0)
 		r = ctr_snap_store_begin(st, err);
 	if (r == 0) {

@@ -9,6 +9,7 @@
 #include "error.h"
 #include "schema.h"
 #include "util/macro.h"
+#include "util/sqlite.h"
 
 int64_t ctr_db_now(void)
 {
@@ -246,25 +247,12 @@ static int migrate(struct ctr_db *db, int target, ctr_error **err)
 
 static int set_wal(struct ctr_db *db, ctr_error **err)
 {
-	/* Switching to WAL takes an exclusive lock once per file; the busy
-	 * handler covers other openers, the loop covers a longer contention. */
-	int rc = SQLITE_BUSY;
-	for (int attempt = 0; attempt < 3; attempt++) {
-		_cleanup_stmt_ sqlite3_stmt *st = NULL;
-		int r = ctr_db_prepare(db, &st, "PRAGMA journal_mode=WAL", err);
-		if (r < 0)
-			return r;
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW) {
-			const char *mode = (const char *)sqlite3_column_text(st, 0);
-			if (!mode || strcmp(mode, "wal"))
-				return ctr_err(err, CTR_EIO, 0, "metadata %s: cannot use WAL (journal mode %s)",
-					       db->path, mode ? mode : "?");
-			return 0;
-		}
-		if ((rc & 0xff) != SQLITE_BUSY)
-			break;
-	}
+	const char *mode = NULL;
+	int rc = ctr_sqlite_wal(db->h, CTR_DB_BUSY_TIMEOUT_MS, &mode);
+	if (rc == SQLITE_OK)
+		return 0;
+	if (mode)
+		return ctr_err(err, CTR_EIO, 0, "metadata %s: cannot use WAL (journal mode %s)", db->path, mode);
 	return ctr_db_err(db, rc, err, "set journal mode");
 }
 

@@ -27,9 +27,13 @@ static inline ctr_client *fx_client(struct fx *f, const char *ns)
 	ctr_client *c = NULL;
 	ctr_opt *o[] = {ctr_with_root(f->root), ctr_with_state(f->state),
 			ctr_with_namespace(ns ? ns : "default")};
-	int r = ctr_client_new(&c, (const ctr_opt *const *)o, 3, NULL);
+	ctr_error *err = NULL;
+	int r = ctr_client_new(&c, (const ctr_opt *const *)o, 3, &err);
 	for (int i = 0; i < 3; i++)
 		ctr_opt_free(o[i]);
+	if (r < 0)
+		fprintf(stderr, "client: %s\n", ctr_error_message(err));
+	ctr_error_free(err);
 	return r == 0 ? c : NULL;
 }
 
