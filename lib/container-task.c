@@ -43,7 +43,7 @@ CTR_EXPORT int ctr_container_new_task(struct ctr_task **out, ctr_container *k, c
 	const char *runtime = o.runtime;
 	if (!runtime && k->md.runtime && strcmp(k->md.runtime, CTR_DEFAULT_RUNTIME) != 0)
 		runtime = k->md.runtime;
-	/* Without a snapshot, an absolute root.path (ctr_oci_with_rootfs_path)
+	/* Without a snapshot, an absolute root.path (ctr_with_rootfs_path)
 	 * is a host directory used as is; otherwise the bundle's own rootfs/. */
 	_cleanup_free_ char *host_root = NULL;
 	if (!k->md.snapshot_key)

@@ -516,7 +516,7 @@ out:
 	return r < 0 ? ctr_err_prefix(err, r, "new container %s", id) : 0;
 }
 
-CTR_EXPORT int ctr_client_load_container(ctr_container **out, ctr_client *c, const char *id,
+CTR_EXPORT int ctr_container_load(ctr_container **out, ctr_client *c, const char *id,
 					 const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
 {
 	struct ctr_call call;
@@ -534,7 +534,7 @@ CTR_EXPORT int ctr_client_load_container(ctr_container **out, ctr_client *c, con
 	return wrap(out, c, ns, &md, err);
 }
 
-CTR_EXPORT int ctr_client_list_containers(ctr_container ***out, size_t *n_out, ctr_client *c,
+CTR_EXPORT int ctr_container_list(ctr_container ***out, size_t *n_out, ctr_client *c,
 					  const char *const *filters, size_t n_filters,
 					  const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
 {
@@ -575,7 +575,7 @@ CTR_EXPORT int ctr_container_image(ctr_image **out, const ctr_container *k, ctr_
 	if (!k->md.image)
 		return ctr_err(err, CTR_ENOTFOUND, 0, "container %s has no image", k->md.id);
 	ctr_opt *ns = ctr_with_call_namespace(k->ns);
-	int r = ctr_client_get_image(out, k->c, k->md.image, CTR_OPTS(ns), err);
+	int r = ctr_image_get(out, k->c, k->md.image, CTR_OPTS(ns), err);
 	ctr_opt_free(ns);
 	return r;
 }

@@ -148,7 +148,7 @@ CTR_EXPORT void ctr_content_info_list_free(ctr_content_info **v, size_t n)
 	free(v);
 }
 
-CTR_EXPORT int ctr_content_info_get(ctr_content_info **out, ctr_client *c, const char *digest,
+CTR_EXPORT int ctr_content_get(ctr_content_info **out, ctr_client *c, const char *digest,
 				    const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
 {
 	struct ctr_call call;
@@ -203,7 +203,7 @@ CTR_EXPORT int ctr_content_list(ctr_content_info ***out, size_t *n_out, ctr_clie
 	return 0;
 }
 
-CTR_EXPORT int ctr_content_update_labels(ctr_client *c, const char *digest,
+CTR_EXPORT int ctr_content_update(ctr_client *c, const char *digest,
 					 const char *const *labels, const ctr_opt *const *opts,
 					 size_t n_opts, ctr_error **err)
 {
@@ -496,7 +496,7 @@ static const char *status_field(void *obj, const char *const *path, size_t n)
 	return NULL;
 }
 
-CTR_EXPORT int ctr_content_list_status(ctr_content_status ***out, size_t *n_out, ctr_client *c,
+CTR_EXPORT int ctr_content_status_list(ctr_content_status ***out, size_t *n_out, ctr_client *c,
 				       const char *const *filters, size_t n_filters,
 				       const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
 {

@@ -329,7 +329,7 @@ static int have_blob(struct fetch *f, const char *digest, char **labels, ctr_err
 	const char *eq = strrchr(f->src_label, '=');
 	size_t klen = (size_t)(eq - f->src_label) + 1, n = 0;
 	ctr_content_info *info = NULL;
-	if (ctr_content_info_get(&info, f->c, digest, co, 1, NULL) == 0) {
+	if (ctr_content_get(&info, f->c, digest, co, 1, NULL) == 0) {
 		const char *const *l = ctr_content_info_labels(info);
 		for (size_t i = 0; l && l[i] && !merged; i++) {
 			if (strncmp(l[i], f->src_label, klen))
@@ -357,7 +357,7 @@ static int have_blob(struct fetch *f, const char *digest, char **labels, ctr_err
 		return ctr_err_nomem(err);
 	for (size_t i = 0; labels[i]; i++)
 		v[n++] = merged && !strcmp(labels[i], f->src_label) ? merged : labels[i];
-	return ctr_content_update_labels(f->c, digest, v, co, 1, err);
+	return ctr_content_update(f->c, digest, v, co, 1, err);
 }
 
 /* Opens the ingest of desc (kind-digest, as containerd's MakeRefKey).
@@ -368,7 +368,7 @@ int ctr_fetch_open_ingest(struct fetch *f, const struct ctr_desc *d, int wait_ms
 {
 	const ctr_opt *co[] = {f->ns_opt};
 	ctr_content_info *info = NULL;
-	if (ctr_content_info_get(&info, f->c, d->digest, co, 1, NULL) == 0) {
+	if (ctr_content_get(&info, f->c, d->digest, co, 1, NULL) == 0) {
 		ctr_content_info_free(info);
 		int r = have_blob(f, d->digest, labels, err);
 		return r < 0 ? r : 1;
@@ -624,7 +624,7 @@ out:
 	return 0;
 }
 
-CTR_EXPORT int ctr_client_fetch(ctr_image **out, ctr_client *c, const char *ref, const ctr_opt *const *opts,
+CTR_EXPORT int ctr_image_fetch(ctr_image **out, ctr_client *c, const char *ref, const ctr_opt *const *opts,
 				size_t n_opts, ctr_error **err)
 {
 	return do_fetch(out, c, ref, false, opts, n_opts, err);

@@ -74,7 +74,7 @@ static int load(ctr_image **out, ctr_client *c, const char *ns, const char *name
 	return ctr_image_wrap(out, c, ns, &md, err);
 }
 
-CTR_EXPORT int ctr_client_get_image(ctr_image **out, ctr_client *c, const char *name,
+CTR_EXPORT int ctr_image_get(ctr_image **out, ctr_client *c, const char *name,
 				    const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
 {
 	struct ctr_call call;
@@ -86,7 +86,7 @@ CTR_EXPORT int ctr_client_get_image(ctr_image **out, ctr_client *c, const char *
 	return r;
 }
 
-CTR_EXPORT int ctr_client_list_images(ctr_image ***out, size_t *n_out, ctr_client *c,
+CTR_EXPORT int ctr_image_list(ctr_image ***out, size_t *n_out, ctr_client *c,
 				      const char *const *filters, size_t n_filters,
 				      const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
 {
@@ -144,7 +144,7 @@ int ctr_image_put(ctr_image **out, ctr_client *c, const char *ns, const struct c
 	return out ? load(out, c, ns, img->name, err) : 0;
 }
 
-CTR_EXPORT int ctr_client_image_create(ctr_image **out, ctr_client *c, const char *name,
+CTR_EXPORT int ctr_image_create(ctr_image **out, ctr_client *c, const char *name,
 				       const char *media_type, const char *digest, int64_t size,
 				       const char *const *labels, const ctr_opt *const *opts,
 				       size_t n_opts, ctr_error **err)
@@ -161,7 +161,7 @@ CTR_EXPORT int ctr_client_image_create(ctr_image **out, ctr_client *c, const cha
 	return r < 0 ? ctr_err_prefix(err, r, "create image") : 0;
 }
 
-CTR_EXPORT int ctr_client_image_tag(ctr_image **out, ctr_client *c, const char *src, const char *dst,
+CTR_EXPORT int ctr_image_tag(ctr_image **out, ctr_client *c, const char *src, const char *dst,
 				    int force, const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
 {
 	struct ctr_call call;
@@ -182,7 +182,7 @@ CTR_EXPORT int ctr_client_image_tag(ctr_image **out, ctr_client *c, const char *
 	return r < 0 ? ctr_err_prefix(err, r, "tag image") : 0;
 }
 
-CTR_EXPORT int ctr_client_image_update(ctr_image **out, ctr_client *c, const char *name,
+CTR_EXPORT int ctr_image_update(ctr_image **out, ctr_client *c, const char *name,
 				       const char *const *labels, const ctr_opt *const *opts,
 				       size_t n_opts, ctr_error **err)
 {
@@ -205,7 +205,7 @@ CTR_EXPORT int ctr_client_image_update(ctr_image **out, ctr_client *c, const cha
 	return out ? load(out, c, ns, name, err) : 0;
 }
 
-CTR_EXPORT int ctr_client_image_delete(ctr_client *c, const char *name, const ctr_opt *const *opts,
+CTR_EXPORT int ctr_image_delete(ctr_client *c, const char *name, const ctr_opt *const *opts,
 				       size_t n_opts, ctr_error **err)
 {
 	struct ctr_call call;

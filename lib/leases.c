@@ -217,7 +217,7 @@ CTR_EXPORT int ctr_lease_delete_resource(ctr_client *c, const char *id, const ch
 	return r;
 }
 
-CTR_EXPORT int ctr_lease_resources(char ***types, char ***ids, ctr_client *c, const char *id,
+CTR_EXPORT int ctr_lease_list_resources(char ***types, char ***ids, ctr_client *c, const char *id,
 				   const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
 {
 	if (!types || !ids)

@@ -127,7 +127,7 @@ static int add_blob(struct push *p, const struct ctr_desc *d, ctr_error **err)
 		return ctr_err(err, CTR_EPRECONDITION, 0, "blob %s has %lld bytes, the descriptor says %lld", d->digest,
 			       (long long)ctr_content_reader_size(nd->rd), (long long)d->size);
 	ctr_content_info *info = NULL;
-	if (ctr_content_info_get(&info, p->c, d->digest, co, 1, NULL) == 0) {
+	if (ctr_content_get(&info, p->c, d->digest, co, 1, NULL) == 0) {
 		nd->mount_from = mount_source(p, info);
 		ctr_content_info_free(info);
 	}
@@ -209,7 +209,7 @@ static int walk(struct push *p, const struct ctr_desc *d, int depth, ctr_error *
 	return 0;
 }
 
-CTR_EXPORT int ctr_client_push(ctr_client *c, const char *ref, const char *local_name, const ctr_opt *const *opts,
+CTR_EXPORT int ctr_image_push(ctr_client *c, const char *ref, const char *local_name, const ctr_opt *const *opts,
 			       size_t n_opts, ctr_error **err)
 {
 	if (!c)
@@ -235,7 +235,7 @@ CTR_EXPORT int ctr_client_push(ctr_client *c, const char *ref, const char *local
 	if (!explicit_)
 		ctr_platform_matcher_all(&p.matcher); /* containerd pushes every platform by default */
 	const ctr_opt *co[] = {p.ns_opt};
-	if ((r = ctr_client_get_image(&img, c, local_name ? local_name : ref, co, 1, err)) < 0)
+	if ((r = ctr_image_get(&img, c, local_name ? local_name : ref, co, 1, err)) < 0)
 		goto out;
 	struct ctr_remote_opts ro;
 	ctr_remote_cfg_to_opts(&p.cfg, true, &ro);

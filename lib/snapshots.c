@@ -69,7 +69,7 @@ void ctr_client_snapshotters_close(ctr_client *c)
 	c->n_snaps = 0;
 }
 
-CTR_EXPORT int ctr_client_register_snapshotter(ctr_client *c, const char *name,
+CTR_EXPORT int ctr_snapshotter_register(ctr_client *c, const char *name,
 					       const struct ctr_snapshotter_vtable *vt, void *self,
 					       ctr_error **err)
 {
@@ -391,7 +391,7 @@ CTR_EXPORT int ctr_snapshot_stat(ctr_snapshot_info **out, ctr_client *c, const c
 	return r;
 }
 
-CTR_EXPORT int ctr_snapshot_update_labels(ctr_client *c, const char *snapshotter, const char *key,
+CTR_EXPORT int ctr_snapshot_update(ctr_client *c, const char *snapshotter, const char *key,
 					  const char *const *labels, const ctr_opt *const *opts,
 					  size_t n_opts, ctr_error **err)
 {

@@ -41,9 +41,9 @@ static int apply_hostname(void *target, void *ud, ctr_error **err)
 	return ctr_oci_set_str(s->root, "hostname", h, err);
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_hostname(const char *hostname)
+CTR_EXPORT ctr_opt *ctr_with_hostname(const char *hostname)
 {
-	return ctr_oci_opt_str("ctr_oci_with_hostname", apply_hostname, hostname);
+	return ctr_oci_opt_str("ctr_with_hostname", apply_hostname, hostname);
 }
 
 static int apply_readonly(void *target, void *ud, ctr_error **err)
@@ -54,9 +54,9 @@ static int apply_readonly(void *target, void *ud, ctr_error **err)
 	return 0;
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_rootfs_readonly(void)
+CTR_EXPORT ctr_opt *ctr_with_rootfs_readonly(void)
 {
-	return ctr_oci_opt("ctr_oci_with_rootfs_readonly", apply_readonly, NULL);
+	return ctr_oci_opt("ctr_with_rootfs_readonly", apply_readonly, NULL);
 }
 
 /* containerd's WithRootFSPath. Only an absolute path takes effect for a
@@ -73,9 +73,9 @@ static int apply_rootfs_path(void *target, void *ud, ctr_error **err)
 	return ctr_oci_set_str(root, "path", p, err);
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_rootfs_path(const char *path)
+CTR_EXPORT ctr_opt *ctr_with_rootfs_path(const char *path)
 {
-	return ctr_oci_opt_str("ctr_oci_with_rootfs_path", apply_rootfs_path, path);
+	return ctr_oci_opt_str("ctr_with_rootfs_path", apply_rootfs_path, path);
 }
 
 static int apply_cgroup(void *target, void *ud, ctr_error **err)
@@ -86,9 +86,9 @@ static int apply_cgroup(void *target, void *ud, ctr_error **err)
 	return ctr_oci_set_str(l, "cgroupsPath", ((struct ctr_oci_arg *)ud)->s[0], err);
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_cgroup(const char *path)
+CTR_EXPORT ctr_opt *ctr_with_cgroup(const char *path)
 {
-	return ctr_oci_opt_str("ctr_oci_with_cgroup", apply_cgroup, path);
+	return ctr_oci_opt_str("ctr_with_cgroup", apply_cgroup, path);
 }
 
 static int apply_apparmor(void *target, void *ud, ctr_error **err)
@@ -104,9 +104,9 @@ static int apply_apparmor(void *target, void *ud, ctr_error **err)
 	return ctr_oci_set_str(proc, "apparmorProfile", p, err);
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_apparmor_profile(const char *profile)
+CTR_EXPORT ctr_opt *ctr_with_apparmor_profile(const char *profile)
 {
-	return ctr_oci_opt_str("ctr_oci_with_apparmor_profile", apply_apparmor, profile);
+	return ctr_oci_opt_str("ctr_with_apparmor_profile", apply_apparmor, profile);
 }
 
 static int apply_annotation(void *target, void *ud, ctr_error **err)
@@ -126,14 +126,14 @@ static int apply_annotation(void *target, void *ud, ctr_error **err)
 	return 0;
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_annotation(const char *key, const char *value)
+CTR_EXPORT ctr_opt *ctr_with_annotation(const char *key, const char *value)
 {
 	struct ctr_oci_arg *a = key && value ? ctr_oci_arg_new() : NULL;
 	if (!a || !(a->s[0] = strdup(key)) || !(a->s[1] = strdup(value))) {
 		ctr_oci_arg_free(a);
 		return NULL;
 	}
-	return ctr_oci_opt("ctr_oci_with_annotation", apply_annotation, a);
+	return ctr_oci_opt("ctr_with_annotation", apply_annotation, a);
 }
 
 /* ---- mounts ---- */
@@ -175,7 +175,7 @@ static int apply_mount(void *target, void *ud, ctr_error **err)
 	return add_mount(target, a->s[0], a->s[1], a->s[2], a->v[0], err);
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_mount(const char *type, const char *source, const char *destination,
+CTR_EXPORT ctr_opt *ctr_with_mount(const char *type, const char *source, const char *destination,
 				       const char *const *options)
 {
 	if (!type || !destination)
@@ -186,7 +186,7 @@ CTR_EXPORT ctr_opt *ctr_oci_with_mount(const char *type, const char *source, con
 		ctr_oci_arg_free(a);
 		return NULL;
 	}
-	return ctr_oci_opt("ctr_oci_with_mount", apply_mount, a);
+	return ctr_oci_opt("ctr_with_mount", apply_mount, a);
 }
 
 /* Go's path.Clean for the absolute and relative paths mounts use. */
@@ -258,9 +258,9 @@ static int apply_without_mounts(void *target, void *ud, ctr_error **err)
 	return 0;
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_without_mounts(const char *const *dests)
+CTR_EXPORT ctr_opt *ctr_with_mounts_removed(const char *const *dests)
 {
-	return ctr_oci_opt_strv("ctr_oci_without_mounts", apply_without_mounts, dests);
+	return ctr_oci_opt_strv("ctr_with_mounts_removed", apply_without_mounts, dests);
 }
 
 static const char *const ro_bind[] = {"rbind", "ro", NULL};
@@ -270,9 +270,9 @@ static int apply_hosts_file(void *target, void *ud, ctr_error **err)
 	return add_mount(target, "bind", "/etc/hosts", "/etc/hosts", (char *const *)ro_bind, err);
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_host_hosts_file(void)
+CTR_EXPORT ctr_opt *ctr_with_host_hosts_file(void)
 {
-	return ctr_oci_opt("ctr_oci_with_host_hosts_file", apply_hosts_file, NULL);
+	return ctr_oci_opt("ctr_with_host_hosts_file", apply_hosts_file, NULL);
 }
 
 static int apply_resolvconf(void *target, void *ud, ctr_error **err)
@@ -281,9 +281,9 @@ static int apply_resolvconf(void *target, void *ud, ctr_error **err)
 			 (char *const *)ro_bind, err);
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_host_resolvconf(void)
+CTR_EXPORT ctr_opt *ctr_with_host_resolvconf(void)
 {
-	return ctr_oci_opt("ctr_oci_with_host_resolvconf", apply_resolvconf, NULL);
+	return ctr_oci_opt("ctr_with_host_resolvconf", apply_resolvconf, NULL);
 }
 
 /* ---- namespaces ---- */
@@ -320,9 +320,9 @@ static int apply_host_ns(void *target, void *ud, ctr_error **err)
 	return host_ns(target, ((struct ctr_oci_arg *)ud)->s[0], err);
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_host_namespace(const char *type)
+CTR_EXPORT ctr_opt *ctr_with_host_namespace(const char *type)
 {
-	return ctr_oci_opt_str("ctr_oci_with_host_namespace", apply_host_ns, type);
+	return ctr_oci_opt_str("ctr_with_host_namespace", apply_host_ns, type);
 }
 
 static int apply_linux_ns(void *target, void *ud, ctr_error **err)
@@ -348,14 +348,14 @@ static int apply_linux_ns(void *target, void *ud, ctr_error **err)
 	return json_array_append_new(nss, n) < 0 ? ctr_err_nomem(err) : 0;
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_linux_namespace(const char *type, const char *path)
+CTR_EXPORT ctr_opt *ctr_with_linux_namespace(const char *type, const char *path)
 {
 	struct ctr_oci_arg *a = type ? ctr_oci_arg_new() : NULL;
 	if (!a || !(a->s[0] = strdup(type)) || (path && !(a->s[1] = strdup(path)))) {
 		ctr_oci_arg_free(a);
 		return NULL;
 	}
-	return ctr_oci_opt("ctr_oci_with_linux_namespace", apply_linux_ns, a);
+	return ctr_oci_opt("ctr_with_linux_namespace", apply_linux_ns, a);
 }
 
 static int apply_host_network(void *target, void *ud, ctr_error **err)
@@ -381,9 +381,9 @@ static int apply_host_network(void *target, void *ud, ctr_error **err)
 	return 0;
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_host_network(void)
+CTR_EXPORT ctr_opt *ctr_with_host_network(void)
 {
-	return ctr_oci_opt("ctr_oci_with_host_network", apply_host_network, NULL);
+	return ctr_oci_opt("ctr_with_host_network", apply_host_network, NULL);
 }
 
 static int apply_userns(void *target, void *ud, ctr_error **err)
@@ -421,7 +421,7 @@ static int apply_userns(void *target, void *ud, ctr_error **err)
 	return 0;
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_user_namespace(const ctr_id_map *uid_maps, size_t n_uid,
+CTR_EXPORT ctr_opt *ctr_with_user_namespace(const ctr_id_map *uid_maps, size_t n_uid,
 						const ctr_id_map *gid_maps, size_t n_gid)
 {
 	if ((n_uid && !uid_maps) || (n_gid && !gid_maps) || n_uid > 4096 || n_gid > 4096)
@@ -441,7 +441,7 @@ CTR_EXPORT ctr_opt *ctr_oci_with_user_namespace(const ctr_id_map *uid_maps, size
 		}
 		memcpy(a->maps[k], src[k], n[k] * sizeof(ctr_id_map));
 	}
-	return ctr_oci_opt("ctr_oci_with_user_namespace", apply_userns, a);
+	return ctr_oci_opt("ctr_with_user_namespace", apply_userns, a);
 }
 
 /* ---- devices ---- */
@@ -455,9 +455,9 @@ static int apply_all_devices(void *target, void *ud, ctr_error **err)
 	return 0;
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_all_devices_allowed(void)
+CTR_EXPORT ctr_opt *ctr_with_all_devices_allowed(void)
 {
-	return ctr_oci_opt("ctr_oci_with_all_devices_allowed", apply_all_devices, NULL);
+	return ctr_oci_opt("ctr_with_all_devices_allowed", apply_all_devices, NULL);
 }
 
 static int apply_unix_devices(void *target, void *ud, ctr_error **err)
@@ -479,9 +479,9 @@ static int apply_unix_devices(void *target, void *ud, ctr_error **err)
 	return 0;
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_default_unix_devices(void)
+CTR_EXPORT ctr_opt *ctr_with_default_unix_devices(void)
 {
-	return ctr_oci_opt("ctr_oci_with_default_unix_devices", apply_unix_devices, NULL);
+	return ctr_oci_opt("ctr_with_default_unix_devices", apply_unix_devices, NULL);
 }
 
 static int walk_devices(const char *dir, json_t *out, int depth, ctr_error **err)
@@ -551,9 +551,9 @@ static int apply_host_devices(void *target, void *ud, ctr_error **err)
 	return ctr_oci_host_devices("/dev", d, err);
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_host_devices(void)
+CTR_EXPORT ctr_opt *ctr_with_host_devices(void)
 {
-	return ctr_oci_opt("ctr_oci_with_host_devices", apply_host_devices, NULL);
+	return ctr_oci_opt("ctr_with_host_devices", apply_host_devices, NULL);
 }
 
 /* ---- privileged ---- */
@@ -601,9 +601,9 @@ static int apply_privileged(void *target, void *ud, ctr_error **err)
 	return 0;
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_privileged(void)
+CTR_EXPORT ctr_opt *ctr_with_privileged(void)
 {
-	return ctr_oci_opt("ctr_oci_with_privileged", apply_privileged, NULL);
+	return ctr_oci_opt("ctr_with_privileged", apply_privileged, NULL);
 }
 
 /* ---- resources ---- */
@@ -633,9 +633,9 @@ static ctr_opt *opt_u64(const char *name, ctr_opt_apply_fn fn, uint64_t v)
 	return ctr_oci_opt(name, fn, a);
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_memory_limit(uint64_t bytes)
+CTR_EXPORT ctr_opt *ctr_with_memory_limit(uint64_t bytes)
 {
-	return opt_u64("ctr_oci_with_memory_limit", apply_memory, bytes);
+	return opt_u64("ctr_with_memory_limit", apply_memory, bytes);
 }
 
 static int apply_shares(void *target, void *ud, ctr_error **err)
@@ -646,9 +646,9 @@ static int apply_shares(void *target, void *ud, ctr_error **err)
 	return set_int(resources_of(target, "cpu"), "shares", (json_int_t)a->u[0], err);
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_cpu_shares(uint64_t shares)
+CTR_EXPORT ctr_opt *ctr_with_cpu_shares(uint64_t shares)
 {
-	return opt_u64("ctr_oci_with_cpu_shares", apply_shares, shares);
+	return opt_u64("ctr_with_cpu_shares", apply_shares, shares);
 }
 
 static int apply_cfs(void *target, void *ud, ctr_error **err)
@@ -661,14 +661,14 @@ static int apply_cfs(void *target, void *ud, ctr_error **err)
 	return r < 0 ? r : set_int(cpu, "period", (json_int_t)a->u[0], err);
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_cpu_cfs(int64_t quota, uint64_t period)
+CTR_EXPORT ctr_opt *ctr_with_cpu_cfs(int64_t quota, uint64_t period)
 {
 	struct ctr_oci_arg *a = ctr_oci_arg_new();
 	if (!a)
 		return NULL;
 	a->i[0] = quota;
 	a->u[0] = period;
-	return ctr_oci_opt("ctr_oci_with_cpu_cfs", apply_cfs, a);
+	return ctr_oci_opt("ctr_with_cpu_cfs", apply_cfs, a);
 }
 
 static int apply_cpus(void *target, void *ud, ctr_error **err)
@@ -682,13 +682,13 @@ static int apply_cpus(void *target, void *ud, ctr_error **err)
 	return r < 0 ? r : set_int(cpu, "period", 100000, err);
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_cpus(double cpus)
+CTR_EXPORT ctr_opt *ctr_with_cpus(double cpus)
 {
 	struct ctr_oci_arg *a = ctr_oci_arg_new();
 	if (!a)
 		return NULL;
 	a->d = cpus;
-	return ctr_oci_opt("ctr_oci_with_cpus", apply_cpus, a);
+	return ctr_oci_opt("ctr_with_cpus", apply_cpus, a);
 }
 
 static int apply_pids(void *target, void *ud, ctr_error **err)
@@ -696,13 +696,13 @@ static int apply_pids(void *target, void *ud, ctr_error **err)
 	return set_int(resources_of(target, "pids"), "limit", ((struct ctr_oci_arg *)ud)->i[0], err);
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_pids_limit(int64_t limit)
+CTR_EXPORT ctr_opt *ctr_with_pids_limit(int64_t limit)
 {
 	struct ctr_oci_arg *a = ctr_oci_arg_new();
 	if (!a)
 		return NULL;
 	a->i[0] = limit;
-	return ctr_oci_opt("ctr_oci_with_pids_limit", apply_pids, a);
+	return ctr_oci_opt("ctr_with_pids_limit", apply_pids, a);
 }
 
 /* ---- seccomp ---- */
@@ -723,9 +723,9 @@ static int apply_seccomp_default(void *target, void *ud, ctr_error **err)
 	return 0;
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_seccomp_default(void)
+CTR_EXPORT ctr_opt *ctr_with_seccomp_default(void)
 {
-	return ctr_oci_opt("ctr_oci_with_seccomp_default", apply_seccomp_default, NULL);
+	return ctr_oci_opt("ctr_with_seccomp_default", apply_seccomp_default, NULL);
 }
 
 static int apply_seccomp_unconfined(void *target, void *ud, ctr_error **err)
@@ -737,7 +737,7 @@ static int apply_seccomp_unconfined(void *target, void *ud, ctr_error **err)
 	return 0;
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_seccomp_unconfined(void)
+CTR_EXPORT ctr_opt *ctr_with_seccomp_unconfined(void)
 {
-	return ctr_oci_opt("ctr_oci_with_seccomp_unconfined", apply_seccomp_unconfined, NULL);
+	return ctr_oci_opt("ctr_with_seccomp_unconfined", apply_seccomp_unconfined, NULL);
 }

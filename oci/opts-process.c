@@ -172,7 +172,7 @@ static int apply_image_config(void *target, void *ud, ctr_error **err)
 	return ctr_oci_apply_additional_gids(s, "root", err);
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_image_config_args(const char *config_json, const char *const *args)
+CTR_EXPORT ctr_opt *ctr_with_image_config_args(const char *config_json, const char *const *args)
 {
 	if (!config_json)
 		return NULL;
@@ -181,12 +181,12 @@ CTR_EXPORT ctr_opt *ctr_oci_with_image_config_args(const char *config_json, cons
 		ctr_oci_arg_free(a);
 		return NULL;
 	}
-	return ctr_oci_opt("ctr_oci_with_image_config", apply_image_config, a);
+	return ctr_oci_opt("ctr_with_image_config", apply_image_config, a);
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_image_config(const char *config_json)
+CTR_EXPORT ctr_opt *ctr_with_image_config(const char *config_json)
 {
-	return ctr_oci_with_image_config_args(config_json, NULL);
+	return ctr_with_image_config_args(config_json, NULL);
 }
 
 /* ---- process ---- */
@@ -210,9 +210,9 @@ static int apply_args(void *target, void *ud, ctr_error **err)
 	return json_object_set_new(proc, "args", args) < 0 ? ctr_err_nomem(err) : 0;
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_process_args(const char *const *args)
+CTR_EXPORT ctr_opt *ctr_with_process_args(const char *const *args)
 {
-	return ctr_oci_opt_strv("ctr_oci_with_process_args", apply_args, args);
+	return ctr_oci_opt_strv("ctr_with_process_args", apply_args, args);
 }
 
 static int merge_env(struct ctr_spec *s, const json_t *over, bool over_first, ctr_error **err)
@@ -247,9 +247,9 @@ static int apply_env(void *target, void *ud, ctr_error **err)
 	return merge_env(target, over, false, err);
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_env(const char *const *env)
+CTR_EXPORT ctr_opt *ctr_with_env(const char *const *env)
 {
-	return ctr_oci_opt_strv("ctr_oci_with_env", apply_env, env);
+	return ctr_oci_opt_strv("ctr_with_env", apply_env, env);
 }
 
 static int apply_default_path(void *target, void *ud, ctr_error **err)
@@ -260,9 +260,9 @@ static int apply_default_path(void *target, void *ud, ctr_error **err)
 	return merge_env(target, over, false, err);
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_default_path_env(void)
+CTR_EXPORT ctr_opt *ctr_with_default_path_env(void)
 {
-	return ctr_oci_opt("ctr_oci_with_default_path_env", apply_default_path, NULL);
+	return ctr_oci_opt("ctr_with_default_path_env", apply_default_path, NULL);
 }
 
 static int apply_cwd(void *target, void *ud, ctr_error **err)
@@ -276,9 +276,9 @@ static int apply_cwd(void *target, void *ud, ctr_error **err)
 	return ctr_oci_set_str(proc, "cwd", a->s[0], err);
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_cwd(const char *cwd)
+CTR_EXPORT ctr_opt *ctr_with_cwd(const char *cwd)
 {
-	return ctr_oci_opt_str("ctr_oci_with_cwd", apply_cwd, cwd);
+	return ctr_oci_opt_str("ctr_with_cwd", apply_cwd, cwd);
 }
 
 static int apply_tty(void *target, void *ud, ctr_error **err)
@@ -295,9 +295,9 @@ static int apply_tty(void *target, void *ud, ctr_error **err)
 	return 0;
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_tty(void)
+CTR_EXPORT ctr_opt *ctr_with_tty(void)
 {
-	return ctr_oci_opt("ctr_oci_with_tty", apply_tty, NULL);
+	return ctr_oci_opt("ctr_with_tty", apply_tty, NULL);
 }
 
 static const char *const rlimit_types[] = {
@@ -333,7 +333,7 @@ static int apply_rlimit(void *target, void *ud, ctr_error **err)
 	return json_array_append_new(rl, e) < 0 ? ctr_err_nomem(err) : 0;
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_rlimit(const char *type, uint64_t soft, uint64_t hard)
+CTR_EXPORT ctr_opt *ctr_with_rlimit(const char *type, uint64_t soft, uint64_t hard)
 {
 	struct ctr_oci_arg *a = type ? ctr_oci_arg_new() : NULL;
 	if (!a || !(a->s[0] = strdup(type))) {
@@ -342,7 +342,7 @@ CTR_EXPORT ctr_opt *ctr_oci_with_rlimit(const char *type, uint64_t soft, uint64_
 	}
 	a->u[0] = soft;
 	a->u[1] = hard;
-	return ctr_oci_opt("ctr_oci_with_rlimit", apply_rlimit, a);
+	return ctr_oci_opt("ctr_with_rlimit", apply_rlimit, a);
 }
 
 static int apply_no_new_privs(void *target, void *ud, ctr_error **err)
@@ -356,15 +356,15 @@ static int apply_no_new_privs(void *target, void *ud, ctr_error **err)
 	return 0;
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_no_new_privileges(void)
+CTR_EXPORT ctr_opt *ctr_with_no_new_privileges(void)
 {
 	struct ctr_oci_arg *a = ctr_oci_arg_new();
-	return a ? ctr_oci_opt("ctr_oci_with_no_new_privileges", apply_no_new_privs, a) : NULL;
+	return a ? ctr_oci_opt("ctr_with_no_new_privileges", apply_no_new_privs, a) : NULL;
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_new_privileges(void)
+CTR_EXPORT ctr_opt *ctr_with_new_privileges(void)
 {
-	return ctr_oci_opt("ctr_oci_with_new_privileges", apply_no_new_privs, NULL);
+	return ctr_oci_opt("ctr_with_new_privileges", apply_no_new_privs, NULL);
 }
 
 static int apply_user(void *target, void *ud, ctr_error **err)
@@ -372,9 +372,9 @@ static int apply_user(void *target, void *ud, ctr_error **err)
 	return ctr_oci_apply_user(target, ((struct ctr_oci_arg *)ud)->s[0], err);
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_user(const char *user)
+CTR_EXPORT ctr_opt *ctr_with_user(const char *user)
 {
-	return ctr_oci_opt_str("ctr_oci_with_user", apply_user, user);
+	return ctr_oci_opt_str("ctr_with_user", apply_user, user);
 }
 
 static int apply_additional_gids(void *target, void *ud, ctr_error **err)
@@ -382,9 +382,9 @@ static int apply_additional_gids(void *target, void *ud, ctr_error **err)
 	return ctr_oci_apply_additional_gids(target, ((struct ctr_oci_arg *)ud)->s[0], err);
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_additional_gids(const char *user)
+CTR_EXPORT ctr_opt *ctr_with_additional_gids(const char *user)
 {
-	return ctr_oci_opt_str("ctr_oci_with_additional_gids", apply_additional_gids, user);
+	return ctr_oci_opt_str("ctr_with_additional_gids", apply_additional_gids, user);
 }
 
 /* ---- capabilities ---- */
@@ -511,9 +511,9 @@ static int apply_caps(void *target, void *ud, ctr_error **err)
 	return ctr_oci_set_capabilities(s->root, list, err);
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_capabilities(const char *const *caps)
+CTR_EXPORT ctr_opt *ctr_with_capabilities(const char *const *caps)
 {
-	return ctr_oci_opt_strv("ctr_oci_with_capabilities", apply_caps, caps);
+	return ctr_oci_opt_strv("ctr_with_capabilities", apply_caps, caps);
 }
 
 static int apply_caps_add(void *target, void *ud, ctr_error **err)
@@ -540,9 +540,9 @@ static int apply_caps_add(void *target, void *ud, ctr_error **err)
 	return 0;
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_added_capabilities(const char *const *caps)
+CTR_EXPORT ctr_opt *ctr_with_added_capabilities(const char *const *caps)
 {
-	return ctr_oci_opt_strv("ctr_oci_with_added_capabilities", apply_caps_add, caps);
+	return ctr_oci_opt_strv("ctr_with_added_capabilities", apply_caps_add, caps);
 }
 
 static int apply_caps_drop(void *target, void *ud, ctr_error **err)
@@ -575,7 +575,7 @@ static int apply_caps_drop(void *target, void *ud, ctr_error **err)
 	return 0;
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_dropped_capabilities(const char *const *caps)
+CTR_EXPORT ctr_opt *ctr_with_dropped_capabilities(const char *const *caps)
 {
-	return ctr_oci_opt_strv("ctr_oci_with_dropped_capabilities", apply_caps_drop, caps);
+	return ctr_oci_opt_strv("ctr_with_dropped_capabilities", apply_caps_drop, caps);
 }

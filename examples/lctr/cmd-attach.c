@@ -123,7 +123,7 @@ int lctr_tasks_attach(struct lctr *g, int argc, char **argv)
 	ctr_error *err = NULL;
 	ctr_container *k = NULL;
 	ctr_task *t = NULL;
-	if (ctr_client_load_container(&k, cl, argv[1], NULL, 0, &err) < 0 || ctr_container_task(&t, k, &err) < 0) {
+	if (ctr_container_load(&k, cl, argv[1], NULL, 0, &err) < 0 || ctr_container_task(&t, k, &err) < 0) {
 		ctr_container_free(k);
 		return lctr_fail(what, err);
 	}

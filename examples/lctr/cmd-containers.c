@@ -55,7 +55,7 @@ static int containers_ls(struct lctr *g, int argc, char **argv)
 	ctr_error *err = NULL;
 	ctr_container **v = NULL;
 	size_t n = 0;
-	if (ctr_client_list_containers(&v, &n, cl, (const char *const *)(argv + optind), (size_t)(argc - optind),
+	if (ctr_container_list(&v, &n, cl, (const char *const *)(argv + optind), (size_t)(argc - optind),
 				       NULL, 0, &err) < 0)
 		return lctr_fail("containers ls", err);
 	if (quiet) {
@@ -86,7 +86,7 @@ static int load(ctr_container **k, struct lctr *g, const char *id, const char *w
 	if (!cl)
 		return 1;
 	ctr_error *err = NULL;
-	if (ctr_client_load_container(k, cl, id, NULL, 0, &err) < 0)
+	if (ctr_container_load(k, cl, id, NULL, 0, &err) < 0)
 		return lctr_fail(what, err);
 	return 0;
 }

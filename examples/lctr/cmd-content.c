@@ -122,7 +122,7 @@ static int content_label(struct lctr *g, int argc, char **argv)
 		else if (asprintf(&labels[i - 2], "%s=", argv[i]) < 0)
 			labels[i - 2] = NULL;
 	}
-	int r = ctr_content_update_labels(c, argv[1], (const char *const *)labels, NULL, 0, &err);
+	int r = ctr_content_update(c, argv[1], (const char *const *)labels, NULL, 0, &err);
 	for (int i = 0; i < argc; i++)
 		free(labels[i]);
 	free(labels);
@@ -140,7 +140,7 @@ static int content_active(struct lctr *g, int argc, char **argv)
 	ctr_content_status **v = NULL;
 	size_t n = 0;
 	ctr_error *err = NULL;
-	if (ctr_content_list_status(&v, &n, c, (const char *const *)argv + 1, (size_t)(argc - 1), NULL,
+	if (ctr_content_status_list(&v, &n, c, (const char *const *)argv + 1, (size_t)(argc - 1), NULL,
 				    0, &err) < 0)
 		return lctr_fail("content active", err);
 	struct lctr_table t;

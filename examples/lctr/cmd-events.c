@@ -50,7 +50,7 @@ int lctr_cmd_events(struct lctr *g, int argc, char **argv)
 		return 1;
 	ctr_subscription *s = NULL;
 	ctr_error *err = NULL;
-	if (ctr_client_subscribe(&s, c, (const char *const *)argv + first, (size_t)(argc - first),
+	if (ctr_event_subscribe(&s, c, (const char *const *)argv + first, (size_t)(argc - first),
 				 CTR_NO_OPTS, &err) < 0)
 		return lctr_fail("subscribe", err);
 	int rc = 0;

@@ -38,7 +38,7 @@ int lctr_images_mount(struct lctr *g, int argc, char **argv)
 		return 1;
 	ctr_image *img = NULL;
 	ctr_error *err = NULL;
-	if (ctr_client_get_image(&img, c, ref, NULL, 0, &err) < 0)
+	if (ctr_image_get(&img, c, ref, NULL, 0, &err) < 0)
 		return lctr_fail("images mount", err);
 	int unpacked = 0;
 	if (ctr_image_is_unpacked(&unpacked, img, sn, &err) < 0 ||
@@ -109,7 +109,7 @@ int lctr_images_check(struct lctr *g, int argc, char **argv)
 	ctr_image **v = NULL;
 	size_t n = 0;
 	ctr_error *err = NULL;
-	if (ctr_client_list_images(&v, &n, c, (const char *const *)argv + 1, (size_t)(argc - 1), NULL, 0, &err) < 0)
+	if (ctr_image_list(&v, &n, c, (const char *const *)argv + 1, (size_t)(argc - 1), NULL, 0, &err) < 0)
 		return lctr_fail("images check", err);
 	struct lctr_table t;
 	lctr_table_init(&t, 6);
@@ -161,7 +161,7 @@ int lctr_images_usage(struct lctr *g, int argc, char **argv)
 		return 1;
 	ctr_image *img = NULL;
 	ctr_error *err = NULL;
-	if (ctr_client_get_image(&img, c, argv[optind], NULL, 0, &err) < 0)
+	if (ctr_image_get(&img, c, argv[optind], NULL, 0, &err) < 0)
 		return lctr_fail("images usage", err);
 	int64_t content = 0, snaps = 0;
 	if (ctr_image_usage(&content, &snaps, img, sn, &err) < 0) {

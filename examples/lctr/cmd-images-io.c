@@ -70,7 +70,7 @@ int lctr_images_import(struct lctr *g, int argc, char **argv)
 	if (rootfs) {
 		lctr_opts_free(&o);
 		ctr_image *img = NULL;
-		if (ctr_client_import_rootfs(&img, cl, rootfs, argv[optind], NULL, 0, &err) < 0)
+		if (ctr_image_import_rootfs(&img, cl, rootfs, argv[optind], NULL, 0, &err) < 0)
 			return lctr_fail("images import", err);
 		printf("%s %s\n", ctr_image_name(img), ctr_image_target_digest(img));
 		ctr_image_free(img);
@@ -106,7 +106,7 @@ int lctr_images_import(struct lctr *g, int argc, char **argv)
 	}
 	ctr_image **imgs = NULL;
 	size_t n = 0;
-	int r = ctr_client_import(&imgs, &n, cl, fd, LCTR_OPTS(&o), &err);
+	int r = ctr_image_import(&imgs, &n, cl, fd, LCTR_OPTS(&o), &err);
 	if (fd > 0)
 		close(fd);
 	lctr_opts_free(&o);
@@ -164,7 +164,7 @@ int lctr_images_export(struct lctr *g, int argc, char **argv)
 		return lctr_failf("images export: open %s: %s", outp, strerror(errno));
 	}
 	ctr_error *err = NULL;
-	int r = ctr_client_export(cl, fd, (const char *const *)(argv + optind + 1), (size_t)(argc - optind - 1),
+	int r = ctr_image_export(cl, fd, (const char *const *)(argv + optind + 1), (size_t)(argc - optind - 1),
 				  LCTR_OPTS(&o), &err);
 	lctr_opts_free(&o);
 	if (!to_stdout) {

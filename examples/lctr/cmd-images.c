@@ -282,7 +282,7 @@ static int do_pull(struct lctr *g, int argc, char **argv, bool fetch)
 	}
 	ctr_error *err = NULL;
 	ctr_image *img = NULL;
-	int r = fetch ? ctr_client_fetch(&img, c, ref, LCTR_OPTS(&f.o), &err)
+	int r = fetch ? ctr_image_fetch(&img, c, ref, LCTR_OPTS(&f.o), &err)
 		      : ctr_image_pull(&img, c, ref, LCTR_OPTS(&f.o), &err);
 	remote_flags_free(&f);
 	if (r < 0) {
@@ -356,7 +356,7 @@ static int images_push(struct lctr *g, int argc, char **argv)
 	progress_start(&p, true);
 	lctr_opts_add(&f.o, ctr_with_progress(on_progress, &p));
 	ctr_error *err = NULL;
-	int r = ctr_client_push(c, ref, local, LCTR_OPTS(&f.o), &err);
+	int r = ctr_image_push(c, ref, local, LCTR_OPTS(&f.o), &err);
 	remote_flags_free(&f);
 	if (r < 0) {
 		free(p.v);
@@ -384,7 +384,7 @@ static int images_ls(struct lctr *g, int argc, char **argv)
 	ctr_image **v = NULL;
 	size_t n = 0;
 	ctr_error *err = NULL;
-	if (ctr_client_list_images(&v, &n, c, (const char *const *)argv + optind, (size_t)(argc - optind), NULL, 0,
+	if (ctr_image_list(&v, &n, c, (const char *const *)argv + optind, (size_t)(argc - optind), NULL, 0,
 				   &err) < 0)
 		return lctr_fail("images ls", err);
 	struct lctr_table t;
@@ -447,7 +447,7 @@ static int images_rm(struct lctr *g, int argc, char **argv)
 	int rc = 0;
 	for (int i = 1; i < argc; i++) {
 		ctr_error *err = NULL;
-		if (ctr_client_image_delete(c, argv[i], NULL, 0, &err) < 0)
+		if (ctr_image_delete(c, argv[i], NULL, 0, &err) < 0)
 			rc = lctr_fail("images rm", err);
 		else
 			printf("%s\n", argv[i]);
@@ -474,7 +474,7 @@ static int images_tag(struct lctr *g, int argc, char **argv)
 		return 1;
 	for (int i = optind + 1; i < argc; i++) {
 		ctr_error *err = NULL;
-		if (ctr_client_image_tag(NULL, c, argv[optind], argv[i], force, NULL, 0, &err) < 0)
+		if (ctr_image_tag(NULL, c, argv[optind], argv[i], force, NULL, 0, &err) < 0)
 			return lctr_fail("images tag", err);
 		printf("%s\n", argv[i]);
 	}

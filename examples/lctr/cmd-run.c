@@ -168,7 +168,7 @@ static ctr_opt *mount_opt(const char *spec, const char *what)
 		lctr_failf("%s: mount \"%s\" has no destination", what, spec);
 		goto out;
 	}
-	o = ctr_oci_with_mount(type ? type : "", src ? src : "", dst, opts);
+	o = ctr_with_mount(type ? type : "", src ? src : "", dst, opts);
 	if (!o)
 		lctr_failf("%s: mount \"%s\": out of memory", what, spec);
 out:
@@ -200,7 +200,7 @@ int lctr_container_create(ctr_container **out, struct lctr *g, const struct lctr
 	char *config = NULL, *root = NULL;
 	ctr_error *err = NULL;
 	int rc = 1;
-	lctr_opts_add(&so, ctr_oci_with_env(f->env));
+	lctr_opts_add(&so, ctr_with_env(f->env));
 	for (size_t i = 0; i < f->n_mounts; i++) {
 		ctr_opt *m = mount_opt(f->mounts[i], what);
 		if (!m)
@@ -215,19 +215,19 @@ int lctr_container_create(ctr_container **out, struct lctr *g, const struct lctr
 			lctr_failf("%s: rootfs %s: %s", what, ref, strerror(errno));
 			goto out;
 		}
-		lctr_opts_add(&so, ctr_oci_with_rootfs_path(root));
-		lctr_opts_add(&so, ctr_oci_with_default_path_env());
+		lctr_opts_add(&so, ctr_with_rootfs_path(root));
+		lctr_opts_add(&so, ctr_with_default_path_env());
 	} else {
 		/* As ctr run: an image that is not unpacked yet is unpacked now. */
 		int unpacked = 0;
-		if (ctr_client_get_image(&img, cl, ref, NULL, 0, &err) < 0 ||
+		if (ctr_image_get(&img, cl, ref, NULL, 0, &err) < 0 ||
 		    ctr_image_config(&config, img, &err) < 0 ||
 		    ctr_image_is_unpacked(&unpacked, img, f->snapshotter, &err) < 0 ||
 		    (!unpacked && ctr_image_unpack(img, f->snapshotter, NULL, 0, &err) < 0)) {
 			rc = lctr_fail(what, err);
 			goto out;
 		}
-		lctr_opts_add(&so, ctr_oci_with_image_config(config));
+		lctr_opts_add(&so, ctr_with_image_config(config));
 		lctr_opts_add(&co, ctr_with_image(img));
 		if (f->snapshotter)
 			lctr_opts_add(&co, ctr_with_snapshotter(f->snapshotter));
@@ -236,34 +236,34 @@ int lctr_container_create(ctr_container **out, struct lctr *g, const struct lctr
 		lctr_opts_add(&co, ctr_with_new_snapshot(id, img));
 	}
 	if (f->read_only)
-		lctr_opts_add(&so, ctr_oci_with_rootfs_readonly());
+		lctr_opts_add(&so, ctr_with_rootfs_readonly());
 	if (args && args[0])
-		lctr_opts_add(&so, ctr_oci_with_process_args((const char *const *)args));
+		lctr_opts_add(&so, ctr_with_process_args((const char *const *)args));
 	if (f->cwd)
-		lctr_opts_add(&so, ctr_oci_with_cwd(f->cwd));
+		lctr_opts_add(&so, ctr_with_cwd(f->cwd));
 	if (f->user)
-		lctr_opts_add(&so, ctr_oci_with_user(f->user));
+		lctr_opts_add(&so, ctr_with_user(f->user));
 	if (f->tty)
-		lctr_opts_add(&so, ctr_oci_with_tty());
+		lctr_opts_add(&so, ctr_with_tty());
 	if (f->privileged) {
-		lctr_opts_add(&so, ctr_oci_with_privileged());
-		lctr_opts_add(&so, ctr_oci_with_all_devices_allowed());
-		lctr_opts_add(&so, ctr_oci_with_host_devices());
+		lctr_opts_add(&so, ctr_with_privileged());
+		lctr_opts_add(&so, ctr_with_all_devices_allowed());
+		lctr_opts_add(&so, ctr_with_host_devices());
 	}
 	if (f->net_host)
-		lctr_opts_add(&so, ctr_oci_with_host_network());
+		lctr_opts_add(&so, ctr_with_host_network());
 	if (f->hostname)
-		lctr_opts_add(&so, ctr_oci_with_hostname(f->hostname));
+		lctr_opts_add(&so, ctr_with_hostname(f->hostname));
 	if (f->caps_add)
-		lctr_opts_add(&so, ctr_oci_with_added_capabilities(f->caps_add));
+		lctr_opts_add(&so, ctr_with_added_capabilities(f->caps_add));
 	if (f->caps_drop)
-		lctr_opts_add(&so, ctr_oci_with_dropped_capabilities(f->caps_drop));
+		lctr_opts_add(&so, ctr_with_dropped_capabilities(f->caps_drop));
 	if (f->seccomp)
-		lctr_opts_add(&so, ctr_oci_with_seccomp_default());
+		lctr_opts_add(&so, ctr_with_seccomp_default());
 	if (f->cpus > 0)
-		lctr_opts_add(&so, ctr_oci_with_cpus(f->cpus));
+		lctr_opts_add(&so, ctr_with_cpus(f->cpus));
 	if (f->memory_limit)
-		lctr_opts_add(&so, ctr_oci_with_memory_limit(f->memory_limit));
+		lctr_opts_add(&so, ctr_with_memory_limit(f->memory_limit));
 	lctr_opts_add(&co, ctr_with_new_spec(LCTR_OPTS(&so)));
 	if (ctr_container_new(out, cl, id, LCTR_OPTS(&co), &err) < 0) {
 		rc = lctr_fail(what, err);

@@ -290,7 +290,7 @@ static int snap_label(struct lctr *g, int argc, char **argv)
 	if (!c)
 		return 1;
 	ctr_error *err = NULL;
-	if (ctr_snapshot_update_labels(c, snapshotter, argv[1], (const char *const *)argv + 2, NULL, 0, &err) < 0)
+	if (ctr_snapshot_update(c, snapshotter, argv[1], (const char *const *)argv + 2, NULL, 0, &err) < 0)
 		return lctr_fail("snapshots label", err);
 	return 0;
 }

@@ -18,7 +18,7 @@ static ctr_container *load_container(struct lctr *g, const char *id, const char 
 		return NULL;
 	ctr_error *err = NULL;
 	ctr_container *k = NULL;
-	if (ctr_client_load_container(&k, cl, id, NULL, 0, &err) < 0) {
+	if (ctr_container_load(&k, cl, id, NULL, 0, &err) < 0) {
 		lctr_fail(what, err);
 		return NULL;
 	}
@@ -103,7 +103,7 @@ static int tasks_ls(struct lctr *g, int argc, char **argv)
 	ctr_error *err = NULL;
 	ctr_container **v = NULL;
 	size_t n = 0;
-	if (ctr_client_list_containers(&v, &n, cl, NULL, 0, NULL, 0, &err) < 0)
+	if (ctr_container_list(&v, &n, cl, NULL, 0, NULL, 0, &err) < 0)
 		return lctr_fail("tasks ls", err);
 	struct lctr_table t;
 	lctr_table_init(&t, 3);

@@ -54,7 +54,7 @@ CTR_EXPORT ctr_opt *ctr_with_import_labels(const char *const *labels);
  * missing), CTR_ENOTSUP (layout version, digest algorithm, schema 1).
  * On failure no image record is written and blobs the call added to the
  * namespace are removed again. Takes CTR_OPT_IMPORT and CTR_OPT_CALL. */
-CTR_EXPORT int ctr_client_import(ctr_image ***out, size_t *n_out, ctr_client *c, int fd,
+CTR_EXPORT int ctr_image_import(ctr_image ***out, size_t *n_out, ctr_client *c, int fd,
 				 const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
 
 /* Makes a one-layer image from the directory dir, as `docker import` does:
@@ -62,7 +62,7 @@ CTR_EXPORT int ctr_client_import(ctr_image ***out, size_t *n_out, ctr_client *c,
  * created now, rootfs.diff_ids) and an OCI manifest, stored through the
  * content API; the record `name` points at the manifest (replacing one of
  * the same name). *out may be NULL. Takes CTR_OPT_CALL options. */
-CTR_EXPORT int ctr_client_import_rootfs(ctr_image **out, ctr_client *c, const char *dir,
+CTR_EXPORT int ctr_image_import_rootfs(ctr_image **out, ctr_client *c, const char *dir,
 					const char *name, const ctr_opt *const *opts,
 					size_t n_opts, ctr_error **err);
 
@@ -85,7 +85,7 @@ CTR_EXPORT ctr_opt *ctr_with_export_skip_non_distributable(void);
  * before the first byte is written. Errors: CTR_ENOTFOUND (an image or a
  * blob), CTR_EINVAL (a target that is not a manifest or index), CTR_EIO.
  * Takes CTR_OPT_EXPORT and CTR_OPT_CALL. */
-CTR_EXPORT int ctr_client_export(ctr_client *c, int fd, const char *const *names, size_t n_names,
+CTR_EXPORT int ctr_image_export(ctr_client *c, int fd, const char *const *names, size_t n_names,
 				 const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
 
 #ifdef __cplusplus

@@ -34,7 +34,7 @@ CTR_EXPORT ctr_opt *ctr_with_snapshot(const char *key);
 /* The snapshotter for the options above (default "overlayfs"). */
 CTR_EXPORT ctr_opt *ctr_with_snapshotter(const char *name);
 /* Generates the spec: containerd's default spec for the namespace and id,
- * then spec_opts in order (ctr_oci_with_*). User names resolve in the
+ * then spec_opts in order (ctr_with_* spec options). User names resolve in the
  * container's snapshot when there is one. The options are borrowed until
  * the ctr_opt is freed. */
 CTR_EXPORT ctr_opt *ctr_with_new_spec(const ctr_opt *const *spec_opts, size_t n_spec_opts);
@@ -55,10 +55,10 @@ CTR_EXPORT ctr_opt *ctr_with_container_extension(const char *name, const char *j
 CTR_EXPORT int ctr_container_new(ctr_container **out, ctr_client *c, const char *id,
 				 const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
 /* Loads an existing container (from any process). CTR_ENOTFOUND. */
-CTR_EXPORT int ctr_client_load_container(ctr_container **out, ctr_client *c, const char *id,
+CTR_EXPORT int ctr_container_load(ctr_container **out, ctr_client *c, const char *id,
 					 const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
 /* Filters over id, image, runtime, snapshotter and labels.<key>. */
-CTR_EXPORT int ctr_client_list_containers(ctr_container ***out, size_t *n_out, ctr_client *c,
+CTR_EXPORT int ctr_container_list(ctr_container ***out, size_t *n_out, ctr_client *c,
 					  const char *const *filters, size_t n_filters,
 					  const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
 

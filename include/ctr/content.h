@@ -30,7 +30,7 @@ CTR_EXPORT void ctr_content_info_free(ctr_content_info *i);
 CTR_EXPORT void ctr_content_info_list_free(ctr_content_info **v, size_t n);
 
 /* Errors: CTR_EINVAL (bad digest), CTR_ENOTFOUND (not in this namespace). */
-CTR_EXPORT int ctr_content_info_get(ctr_content_info **out, ctr_client *c, const char *digest,
+CTR_EXPORT int ctr_content_get(ctr_content_info **out, ctr_client *c, const char *digest,
 				    const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
 /* Lists blobs of the namespace that match any of the filters (containerd's
  * syntax over digest, size and labels.<key>). */
@@ -38,7 +38,7 @@ CTR_EXPORT int ctr_content_list(ctr_content_info ***out, size_t *n_out, ctr_clie
 				const char *const *filters, size_t n_filters,
 				const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
 /* Sets labels ("key=value"); "key=" removes key. */
-CTR_EXPORT int ctr_content_update_labels(ctr_client *c, const char *digest,
+CTR_EXPORT int ctr_content_update(ctr_client *c, const char *digest,
 					 const char *const *labels, const ctr_opt *const *opts,
 					 size_t n_opts, ctr_error **err);
 /* Removes the blob from the namespace; the bytes go when no namespace has
@@ -90,7 +90,7 @@ CTR_EXPORT int64_t ctr_content_status_total(const ctr_content_status *s);
 CTR_EXPORT const char *ctr_content_status_expected(const ctr_content_status *s);
 CTR_EXPORT int64_t ctr_content_status_started_at(const ctr_content_status *s);
 CTR_EXPORT int64_t ctr_content_status_updated_at(const ctr_content_status *s);
-CTR_EXPORT int ctr_content_list_status(ctr_content_status ***out, size_t *n_out, ctr_client *c,
+CTR_EXPORT int ctr_content_status_list(ctr_content_status ***out, size_t *n_out, ctr_client *c,
 				       const char *const *filters, size_t n_filters,
 				       const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
 CTR_EXPORT void ctr_content_status_list_free(ctr_content_status **v, size_t n);

@@ -1,7 +1,7 @@
 /* libctr: events, containerd's event service without the daemon.
  *
  * Every process that uses the same state directory shares one event journal
- * (<state>/events/). ctr_client_publish() appends an event to it, and a
+ * (<state>/events/). ctr_event_publish() appends an event to it, and a
  * subscription follows it, so an event published by one process (a shim
  * reporting an exit, another host program pulling an image) reaches
  * subscribers in every other process. Events are delivered in journal order,
@@ -36,7 +36,7 @@ typedef struct ctr_subscription ctr_subscription;
  * CTR_EVENT_PAYLOAD_MAX bytes; NULL publishes "{}".
  * Errors: CTR_EINVAL (bad topic, namespace or payload; nothing is written),
  * CTR_EBUSY (the journal stayed locked by a rotation for seconds), CTR_EIO. */
-CTR_EXPORT int ctr_client_publish(ctr_client *c, const char *topic, const char *payload_json,
+CTR_EXPORT int ctr_event_publish(ctr_client *c, const char *topic, const char *payload_json,
 				  const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
 
 /* Subscribe options (kind CTR_OPT_SUBSCRIBE). */
@@ -53,7 +53,7 @@ CTR_EXPORT ctr_opt *ctr_with_subscribe_replay(void);
  * The subscription keeps a reference on the client.
  * Errors: CTR_EINVAL (bad filter or option), CTR_EUNAVAILABLE (no inotify
  * instance left), CTR_EIO. */
-CTR_EXPORT int ctr_client_subscribe(ctr_subscription **out, ctr_client *c,
+CTR_EXPORT int ctr_event_subscribe(ctr_subscription **out, ctr_client *c,
 				    const char *const *filters, size_t n_filters,
 				    const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
 

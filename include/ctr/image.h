@@ -30,7 +30,7 @@ CTR_EXPORT void ctr_image_free(ctr_image *i);
 CTR_EXPORT void ctr_image_list_free(ctr_image **v, size_t n);
 
 /* The OCI image config (JSON text) of the image's manifest for this host's
- * platform, e.g. for ctr_oci_with_image_config. Free with ctr_free.
+ * platform, e.g. for ctr_with_image_config. Free with ctr_free.
  * CTR_ENOTFOUND when no manifest matches or content is missing. */
 CTR_EXPORT int ctr_image_config(char **json_out, const ctr_image *i, ctr_error **err);
 /* The layers' uncompressed digests (rootfs.diff_ids), NULL-terminated; free
@@ -67,30 +67,30 @@ CTR_EXPORT int ctr_image_usage(int64_t *content, int64_t *snapshots, const ctr_i
 			       const char *snapshotter, ctr_error **err);
 
 /* CTR_ENOTFOUND, CTR_EINVAL (bad name). */
-CTR_EXPORT int ctr_client_get_image(ctr_image **out, ctr_client *c, const char *name,
+CTR_EXPORT int ctr_image_get(ctr_image **out, ctr_client *c, const char *name,
 				    const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
 /* Filters over name and labels.<key>. */
-CTR_EXPORT int ctr_client_list_images(ctr_image ***out, size_t *n_out, ctr_client *c,
+CTR_EXPORT int ctr_image_list(ctr_image ***out, size_t *n_out, ctr_client *c,
 				      const char *const *filters, size_t n_filters,
 				      const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
 /* Creates a record for content already in the store (the target must be in
  * the namespace's content: CTR_ENOTFOUND otherwise). CTR_EEXISTS when the
  * name is taken. Publishes /images/create. */
-CTR_EXPORT int ctr_client_image_create(ctr_image **out, ctr_client *c, const char *name,
+CTR_EXPORT int ctr_image_create(ctr_image **out, ctr_client *c, const char *name,
 				       const char *media_type, const char *digest, int64_t size,
 				       const char *const *labels, const ctr_opt *const *opts,
 				       size_t n_opts, ctr_error **err);
 /* ctr images tag: dst gets src's target and labels. With force, an
  * existing dst is replaced; otherwise CTR_EEXISTS. */
-CTR_EXPORT int ctr_client_image_tag(ctr_image **out, ctr_client *c, const char *src, const char *dst,
+CTR_EXPORT int ctr_image_tag(ctr_image **out, ctr_client *c, const char *src, const char *dst,
 				    int force, const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
 /* Label updates: "k=v" sets, "k=" removes. out may be NULL. */
-CTR_EXPORT int ctr_client_image_update(ctr_image **out, ctr_client *c, const char *name,
+CTR_EXPORT int ctr_image_update(ctr_image **out, ctr_client *c, const char *name,
 				       const char *const *labels, const ctr_opt *const *opts,
 				       size_t n_opts, ctr_error **err);
 /* Removes the record (its content goes at the next GC). CTR_ENOTFOUND.
  * Publishes /images/delete. */
-CTR_EXPORT int ctr_client_image_delete(ctr_client *c, const char *name, const ctr_opt *const *opts,
+CTR_EXPORT int ctr_image_delete(ctr_client *c, const char *name, const ctr_opt *const *opts,
 				       size_t n_opts, ctr_error **err);
 
 #ifdef __cplusplus

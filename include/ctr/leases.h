@@ -74,7 +74,7 @@ CTR_EXPORT int ctr_lease_delete_resource(ctr_client *c, const char *id, const ch
 					 size_t n_opts, ctr_error **err);
 /* The lease's resources as two parallel NULL-terminated arrays, sorted by
  * type then id. Free both with ctr_strv_free. Errors: CTR_ENOTFOUND. */
-CTR_EXPORT int ctr_lease_resources(char ***types, char ***ids, ctr_client *c, const char *id,
+CTR_EXPORT int ctr_lease_list_resources(char ***types, char ***ids, ctr_client *c, const char *id,
 				   const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
 
 #ifdef __cplusplus

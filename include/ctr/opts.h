@@ -22,7 +22,7 @@ typedef enum ctr_opt_kind {
 	CTR_OPT_LEASE = 2,     /* ctr_lease_create */
 	CTR_OPT_CONTENT = 3,   /* content writers, fetch */
 	CTR_OPT_GC = 4,        /* ctr_client_gc */
-	CTR_OPT_SUBSCRIBE = 5, /* ctr_client_subscribe */
+	CTR_OPT_SUBSCRIBE = 5, /* ctr_event_subscribe */
 	CTR_OPT_CALL = 6,      /* per-call options accepted by many calls (lease, namespace) */
 	CTR_OPT_PULL = 7,
 	CTR_OPT_PUSH = 8,
@@ -31,8 +31,8 @@ typedef enum ctr_opt_kind {
 	CTR_OPT_TASK = 11,
 	CTR_OPT_SNAPSHOT = 12,
 	CTR_OPT_REMOTE = 13,   /* registry access: pull, fetch, push */
-	CTR_OPT_IMPORT = 14,   /* ctr_client_import */
-	CTR_OPT_EXPORT = 15    /* ctr_client_export */
+	CTR_OPT_IMPORT = 14,   /* ctr_image_import */
+	CTR_OPT_EXPORT = 15    /* ctr_image_export */
 } ctr_opt_kind;
 
 /* Applies an option to `target`. Returns 0 or a CTR_E* code; may fill err. */

@@ -1,8 +1,8 @@
 /* libctr: pulling from and pushing to registries (containerd's client
  * Fetch, Pull and Push).
  *
- * ctr_client_fetch and ctr_image_pull take CTR_OPT_REMOTE, CTR_OPT_PULL and
- * CTR_OPT_CALL options (namespace, lease); ctr_client_push takes
+ * ctr_image_fetch and ctr_image_pull take CTR_OPT_REMOTE, CTR_OPT_PULL and
+ * CTR_OPT_CALL options (namespace, lease); ctr_image_push takes
  * CTR_OPT_REMOTE, CTR_OPT_PUSH and CTR_OPT_CALL options.
  *
  * Errors: CTR_EPERM (401/403, with the registry's message), CTR_ENOTFOUND,
@@ -105,7 +105,7 @@ CTR_EXPORT ctr_opt *ctr_with_child_labels_filter_layers(void);
  * of it is written under ctr_with_lease's lease, or a temporary lease
  * dropped once the record exists. Every platform matching the platform
  * options is kept (ctr content fetch). *out may be NULL. */
-CTR_EXPORT int ctr_client_fetch(ctr_image **out, ctr_client *c, const char *ref,
+CTR_EXPORT int ctr_image_fetch(ctr_image **out, ctr_client *c, const char *ref,
 				const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
 /* containerd's Pull: as fetch, but keeps only the best-matching platform
  * of an index (unless ctr_with_all_platforms), and with
@@ -120,7 +120,7 @@ CTR_EXPORT int ctr_image_pull(ctr_image **out, ctr_client *c, const char *ref,
  * With platform options only matching manifests of an index are pushed
  * (and the index as stored). CTR_ENOTFOUND when the record or a blob of the
  * selected tree is missing. */
-CTR_EXPORT int ctr_client_push(ctr_client *c, const char *ref, const char *local_name,
+CTR_EXPORT int ctr_image_push(ctr_client *c, const char *ref, const char *local_name,
 			       const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
 
 #ifdef __cplusplus

@@ -2,7 +2,7 @@
  * mounts, and registering an application's own snapshotter.
  *
  * Snapshotter names: "overlayfs" (the default when NULL) and "native" are
- * built in; ctr_client_register_snapshotter adds more. Keys are any string
+ * built in; ctr_snapshotter_register adds more. Keys are any string
  * of 1..255 bytes without control characters (they never become paths:
  * containerd uses keys like "extract-1 sha256:..."). Every call runs in the
  * client's namespace or the one ctr_with_call_namespace names; prepare and
@@ -92,7 +92,7 @@ CTR_EXPORT int ctr_snapshot_stat(ctr_snapshot_info **out, ctr_client *c, const c
 				 const char *key, const ctr_opt *const *opts, size_t n_opts,
 				 ctr_error **err);
 /* "k=v" sets, "k=" removes. */
-CTR_EXPORT int ctr_snapshot_update_labels(ctr_client *c, const char *snapshotter, const char *key,
+CTR_EXPORT int ctr_snapshot_update(ctr_client *c, const char *snapshotter, const char *key,
 					  const char *const *labels, const ctr_opt *const *opts,
 					  size_t n_opts, ctr_error **err);
 CTR_EXPORT int ctr_snapshot_usage(int64_t *size, int64_t *inodes, ctr_client *c,
@@ -157,7 +157,7 @@ struct ctr_snapshotter_vtable {
 /* CTR_EEXISTS when the name is taken (built-in names included), CTR_EINVAL
  * for a bad name or vtable version. The table is copied; self is passed to
  * every callback. */
-CTR_EXPORT int ctr_client_register_snapshotter(ctr_client *c, const char *name,
+CTR_EXPORT int ctr_snapshotter_register(ctr_client *c, const char *name,
 					       const struct ctr_snapshotter_vtable *vt, void *self,
 					       ctr_error **err);
 

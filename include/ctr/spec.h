@@ -5,7 +5,7 @@
  * CTR_OPT_SPEC) in order, as containerd's oci.GenerateSpec does with SpecOpts.
  * The result is read as JSON text for a bundle's config.json. Nothing here
  * starts a process or touches the host except where an option says so
- * (ctr_oci_with_privileged reads /proc/self/status, ctr_oci_with_host_devices
+ * (ctr_with_privileged reads /proc/self/status, ctr_with_host_devices
  * walks /dev, user options read the rootfs' /etc/passwd and /etc/group). */
 #ifndef CTR_SPEC_H
 #define CTR_SPEC_H
@@ -46,7 +46,7 @@ CTR_EXPORT void ctr_spec_free(ctr_spec *s);
 CTR_EXPORT int ctr_spec_to_json(const ctr_spec *s, unsigned flags, char **out,
 				ctr_error **err);
 /* The stop signal from the image config given with
- * ctr_oci_with_image_config(), or "SIGTERM" (containerd's default). Borrowed
+ * ctr_with_image_config(), or "SIGTERM" (containerd's default). Borrowed
  * from s. Store it in the container's labels under CTR_STOP_SIGNAL_LABEL. */
 CTR_EXPORT const char *ctr_spec_stop_signal(const ctr_spec *s);
 
@@ -67,76 +67,76 @@ CTR_EXPORT int ctr_spec_generate(char **json_out, const char *ns, const char *id
  * it has none, with the spec's own env laid over it), args = entrypoint +
  * cmd, cwd = workingDir or "/", user (resolved in rootfs) with supplementary
  * groups from /etc/group, and the stop signal for ctr_spec_stop_signal(). */
-CTR_EXPORT ctr_opt *ctr_oci_with_image_config(const char *config_json);
-/* Like ctr_oci_with_image_config, but args (when non-empty) replace the
+CTR_EXPORT ctr_opt *ctr_with_image_config(const char *config_json);
+/* Like ctr_with_image_config, but args (when non-empty) replace the
  * image's cmd (containerd's WithImageConfigArgs). */
-CTR_EXPORT ctr_opt *ctr_oci_with_image_config_args(const char *config_json,
+CTR_EXPORT ctr_opt *ctr_with_image_config_args(const char *config_json,
 						   const char *const *args);
 /* process.args = args (containerd's WithProcessArgs). */
-CTR_EXPORT ctr_opt *ctr_oci_with_process_args(const char *const *args);
+CTR_EXPORT ctr_opt *ctr_with_process_args(const char *const *args);
 /* "K=V" replaces K or appends; "K" alone removes K (WithEnv). */
-CTR_EXPORT ctr_opt *ctr_oci_with_env(const char *const *env);
+CTR_EXPORT ctr_opt *ctr_with_env(const char *const *env);
 /* Sets PATH to the default when missing or different (WithDefaultPathEnv). */
-CTR_EXPORT ctr_opt *ctr_oci_with_default_path_env(void);
-CTR_EXPORT ctr_opt *ctr_oci_with_cwd(const char *cwd);
+CTR_EXPORT ctr_opt *ctr_with_default_path_env(void);
+CTR_EXPORT ctr_opt *ctr_with_cwd(const char *cwd);
 /* terminal = true and TERM=xterm appended (WithTTY). */
-CTR_EXPORT ctr_opt *ctr_oci_with_tty(void);
-CTR_EXPORT ctr_opt *ctr_oci_with_hostname(const char *hostname);
+CTR_EXPORT ctr_opt *ctr_with_tty(void);
+CTR_EXPORT ctr_opt *ctr_with_hostname(const char *hostname);
 /* type is "RLIMIT_*"; replaces an rlimit of the same type or appends.
  * Values above INT64_MAX are refused (JSON integers here are signed). */
-CTR_EXPORT ctr_opt *ctr_oci_with_rlimit(const char *type, uint64_t soft, uint64_t hard);
+CTR_EXPORT ctr_opt *ctr_with_rlimit(const char *type, uint64_t soft, uint64_t hard);
 /* Appends a mount: e.g. ("bind", "/host/dir", "/dst", {"rbind","ro",NULL})
  * or ("tmpfs", "tmpfs", "/tmp", {"nosuid","size=64m",NULL}). destination
  * must be absolute; options may be NULL. */
-CTR_EXPORT ctr_opt *ctr_oci_with_mount(const char *type, const char *source,
+CTR_EXPORT ctr_opt *ctr_with_mount(const char *type, const char *source,
 				       const char *destination, const char *const *options);
 /* Removes mounts whose destination is one of dests (WithoutMounts). */
-CTR_EXPORT ctr_opt *ctr_oci_without_mounts(const char *const *dests);
+CTR_EXPORT ctr_opt *ctr_with_mounts_removed(const char *const *dests);
 /* Leaves the namespace of type ("pid", "network", "ipc", "uts", "mount",
  * "cgroup", "user", "time") to the host: removes it from the spec. */
-CTR_EXPORT ctr_opt *ctr_oci_with_host_namespace(const char *type);
+CTR_EXPORT ctr_opt *ctr_with_host_namespace(const char *type);
 /* Joins or replaces a namespace by path (WithLinuxNamespace); path may be NULL. */
-CTR_EXPORT ctr_opt *ctr_oci_with_linux_namespace(const char *type, const char *path);
+CTR_EXPORT ctr_opt *ctr_with_linux_namespace(const char *type, const char *path);
 /* Read-only binds of the host's /etc/hosts, /etc/resolv.conf. */
-CTR_EXPORT ctr_opt *ctr_oci_with_host_hosts_file(void);
-CTR_EXPORT ctr_opt *ctr_oci_with_host_resolvconf(void);
+CTR_EXPORT ctr_opt *ctr_with_host_hosts_file(void);
+CTR_EXPORT ctr_opt *ctr_with_host_resolvconf(void);
 /* What `ctr run --net-host` adds: host network namespace, the two binds
  * above and HOSTNAME=<host name> in env. */
-CTR_EXPORT ctr_opt *ctr_oci_with_host_network(void);
-CTR_EXPORT ctr_opt *ctr_oci_with_rootfs_readonly(void);
+CTR_EXPORT ctr_opt *ctr_with_host_network(void);
+CTR_EXPORT ctr_opt *ctr_with_rootfs_readonly(void);
 /* root.path = path (containerd's WithRootFSPath). An absolute path makes a
  * container without a snapshot run on that host directory as is (`ctr run
  * --rootfs`); user names are then not resolved (numeric users only). */
-CTR_EXPORT ctr_opt *ctr_oci_with_rootfs_path(const char *path);
+CTR_EXPORT ctr_opt *ctr_with_rootfs_path(const char *path);
 /* containerd's WithPrivileged: every capability the caller has in effect,
  * no masked or read-only paths, writable sysfs and cgroupfs, no SELinux
  * label, AppArmor profile or seccomp. Devices: add
- * ctr_oci_with_all_devices_allowed() and ctr_oci_with_host_devices() as
+ * ctr_with_all_devices_allowed() and ctr_with_host_devices() as
  * `ctr run --privileged` does. */
-CTR_EXPORT ctr_opt *ctr_oci_with_privileged(void);
-CTR_EXPORT ctr_opt *ctr_oci_with_all_devices_allowed(void);
+CTR_EXPORT ctr_opt *ctr_with_privileged(void);
+CTR_EXPORT ctr_opt *ctr_with_all_devices_allowed(void);
 /* Adds every device node under the host's /dev (WithHostDevices). */
-CTR_EXPORT ctr_opt *ctr_oci_with_host_devices(void);
+CTR_EXPORT ctr_opt *ctr_with_host_devices(void);
 /* Cgroup rules for /dev/null, zero, full, random, urandom, tty, console,
  * ptmx and pts (WithDefaultUnixDevices). */
-CTR_EXPORT ctr_opt *ctr_oci_with_default_unix_devices(void);
+CTR_EXPORT ctr_opt *ctr_with_default_unix_devices(void);
 /* Capabilities are "CAP_*" names. _with_capabilities sets bounding,
  * effective and permitted; _added adds to them; _dropped removes from them
  * and from inheritable. */
-CTR_EXPORT ctr_opt *ctr_oci_with_capabilities(const char *const *caps);
-CTR_EXPORT ctr_opt *ctr_oci_with_added_capabilities(const char *const *caps);
-CTR_EXPORT ctr_opt *ctr_oci_with_dropped_capabilities(const char *const *caps);
-CTR_EXPORT ctr_opt *ctr_oci_with_no_new_privileges(void);
-CTR_EXPORT ctr_opt *ctr_oci_with_new_privileges(void);
-CTR_EXPORT ctr_opt *ctr_oci_with_memory_limit(uint64_t bytes);
-CTR_EXPORT ctr_opt *ctr_oci_with_cpu_shares(uint64_t shares);
-CTR_EXPORT ctr_opt *ctr_oci_with_cpu_cfs(int64_t quota, uint64_t period);
+CTR_EXPORT ctr_opt *ctr_with_capabilities(const char *const *caps);
+CTR_EXPORT ctr_opt *ctr_with_added_capabilities(const char *const *caps);
+CTR_EXPORT ctr_opt *ctr_with_dropped_capabilities(const char *const *caps);
+CTR_EXPORT ctr_opt *ctr_with_no_new_privileges(void);
+CTR_EXPORT ctr_opt *ctr_with_new_privileges(void);
+CTR_EXPORT ctr_opt *ctr_with_memory_limit(uint64_t bytes);
+CTR_EXPORT ctr_opt *ctr_with_cpu_shares(uint64_t shares);
+CTR_EXPORT ctr_opt *ctr_with_cpu_cfs(int64_t quota, uint64_t period);
 /* `ctr run --cpus`: period 100000, quota = cpus * 100000. cpus > 0. */
-CTR_EXPORT ctr_opt *ctr_oci_with_cpus(double cpus);
-CTR_EXPORT ctr_opt *ctr_oci_with_pids_limit(int64_t limit);
-CTR_EXPORT ctr_opt *ctr_oci_with_cgroup(const char *path);
-CTR_EXPORT ctr_opt *ctr_oci_with_apparmor_profile(const char *profile);
-CTR_EXPORT ctr_opt *ctr_oci_with_annotation(const char *key, const char *value);
+CTR_EXPORT ctr_opt *ctr_with_cpus(double cpus);
+CTR_EXPORT ctr_opt *ctr_with_pids_limit(int64_t limit);
+CTR_EXPORT ctr_opt *ctr_with_cgroup(const char *path);
+CTR_EXPORT ctr_opt *ctr_with_apparmor_profile(const char *profile);
+CTR_EXPORT ctr_opt *ctr_with_annotation(const char *key, const char *value);
 
 /* One uid or gid mapping of a user namespace. */
 typedef struct ctr_id_map {
@@ -145,7 +145,7 @@ typedef struct ctr_id_map {
 	uint32_t size;
 } ctr_id_map;
 /* Adds a user namespace (once) and appends the mappings (WithUserNamespace). */
-CTR_EXPORT ctr_opt *ctr_oci_with_user_namespace(const ctr_id_map *uid_maps, size_t n_uid,
+CTR_EXPORT ctr_opt *ctr_with_user_namespace(const ctr_id_map *uid_maps, size_t n_uid,
 						const ctr_id_map *gid_maps, size_t n_gid);
 
 /* The process user, from an OCI image USER string: "uid", "uid:gid",
@@ -155,15 +155,15 @@ CTR_EXPORT ctr_opt *ctr_oci_with_user_namespace(const ctr_id_map *uid_maps, size
  * holds the gid. Ids above 2147483647, negative or malformed: CTR_EINVAL;
  * an unknown name: CTR_ENOTFOUND; a passwd or group file that is not a
  * regular file or is over 10 MiB: CTR_EINVAL. */
-CTR_EXPORT ctr_opt *ctr_oci_with_user(const char *user);
+CTR_EXPORT ctr_opt *ctr_with_user(const char *user);
 /* Supplementary groups of user (a name, or a uid looked up in /etc/passwd)
  * from /etc/group membership, after the gid (WithAdditionalGIDs). */
-CTR_EXPORT ctr_opt *ctr_oci_with_additional_gids(const char *user);
+CTR_EXPORT ctr_opt *ctr_with_additional_gids(const char *user);
 /* containerd's default seccomp profile, built for the process's bounding
  * capabilities at the time the option applies: put it after capability
  * options. Off unless this option is given, as in containerd. */
-CTR_EXPORT ctr_opt *ctr_oci_with_seccomp_default(void);
-CTR_EXPORT ctr_opt *ctr_oci_with_seccomp_unconfined(void);
+CTR_EXPORT ctr_opt *ctr_with_seccomp_default(void);
+CTR_EXPORT ctr_opt *ctr_with_seccomp_unconfined(void);
 
 #ifdef __cplusplus
 }

@@ -476,7 +476,7 @@ void ctr_events_close(ctr_client *c)
 	pthread_mutex_unlock(&publish_mutex);
 }
 
-CTR_EXPORT int ctr_client_publish(ctr_client *c, const char *topic, const char *payload_json,
+CTR_EXPORT int ctr_event_publish(ctr_client *c, const char *topic, const char *payload_json,
 				  const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
 {
 	if (!c)

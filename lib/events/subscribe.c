@@ -332,7 +332,7 @@ CTR_EXPORT int ctr_subscription_next(ctr_event **out, ctr_subscription *s, int t
 	}
 }
 
-CTR_EXPORT int ctr_client_subscribe(ctr_subscription **out, ctr_client *c,
+CTR_EXPORT int ctr_event_subscribe(ctr_subscription **out, ctr_client *c,
 				    const char *const *filters, size_t n_filters,
 				    const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
 {

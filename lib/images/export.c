@@ -1,4 +1,4 @@
-/* ctr_client_export: containerd's archive.Export. Everything is resolved
+/* ctr_image_export: containerd's archive.Export. Everything is resolved
  * and checked (every blob present, with its size) before the first byte is
  * written; then the tar goes out in name order, as containerd writes it. */
 #include <ctr/archive.h>
@@ -498,7 +498,7 @@ out:
 	return r;
 }
 
-CTR_EXPORT int ctr_client_export(ctr_client *c, int fd, const char *const *names, size_t n_names,
+CTR_EXPORT int ctr_image_export(ctr_client *c, int fd, const char *const *names, size_t n_names,
 				 const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
 {
 	if (!c || fd < 0 || (n_names && !names))

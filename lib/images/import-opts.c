@@ -1,4 +1,4 @@
-/* Options of ctr_client_import (kind CTR_OPT_IMPORT). */
+/* Options of ctr_image_import (kind CTR_OPT_IMPORT). */
 #include <ctr/archive.h>
 
 #include <stdio.h>

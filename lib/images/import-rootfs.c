@@ -1,4 +1,4 @@
-/* ctr_client_import_rootfs: a one-layer image from a directory, as `docker
+/* ctr_image_import_rootfs: a one-layer image from a directory, as `docker
  * import` makes one (gzip layer, OCI config and manifest), stored through
  * the content API under a temporary lease. */
 #include <ctr/archive.h>
@@ -100,7 +100,7 @@ static int build(struct ctr_arc *a, int dirfd, const char *name, ctr_image **out
 	return ctr_image_put(out, a->c, a->ns, &md, true, err);
 }
 
-CTR_EXPORT int ctr_client_import_rootfs(ctr_image **out, ctr_client *c, const char *dir,
+CTR_EXPORT int ctr_image_import_rootfs(ctr_image **out, ctr_client *c, const char *dir,
 					const char *name, const ctr_opt *const *opts,
 					size_t n_opts, ctr_error **err)
 {

@@ -1,4 +1,4 @@
-/* ctr_client_import: containerd's archive.ImportIndex and client.Import in
+/* ctr_image_import: containerd's archive.ImportIndex and client.Import in
  * one streaming pass over a tar (file or pipe).
  *
  * Every regular file is stored as it streams by: blobs/<alg>/<hex> with its
@@ -554,7 +554,7 @@ static int write_records(struct imp *im, ctr_image ***out, size_t *n_out, ctr_er
 	return 0;
 }
 
-CTR_EXPORT int ctr_client_import(ctr_image ***out, size_t *n_out, ctr_client *c, int fd,
+CTR_EXPORT int ctr_image_import(ctr_image ***out, size_t *n_out, ctr_client *c, int fd,
 				 const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
 {
 	if (!c || !out || !n_out || fd < 0)

@@ -1,4 +1,4 @@
-/* Internal pieces of ctr_client_import, shared by import.c (the stream
+/* Internal pieces of ctr_image_import, shared by import.c (the stream
  * and the walk), import-opts.c (options) and import-docker.c (docker save
  * archives turned into an index). */
 #ifndef CTR_IMAGES_IMPORT_H

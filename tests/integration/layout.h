@@ -100,7 +100,7 @@ static int layout_load(ctr_client *c, const char *dir, const char *name, int unu
 	const char *mt = json_string_value(json_object_get(m, "mediaType"));
 	const char *dg = json_string_value(json_object_get(m, "digest"));
 	json_int_t sz = json_integer_value(json_object_get(m, "size"));
-	r = ctr_client_image_create(NULL, c, name, mt, dg, sz, NULL, NULL, 0, NULL);
+	r = ctr_image_create(NULL, c, name, mt, dg, sz, NULL, NULL, 0, NULL);
 	json_decref(idx);
 	return r;
 }

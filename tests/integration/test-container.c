@@ -1,6 +1,6 @@
 /* Containers through the public API, at the container level (the spec
  * generator itself is covered by tests/unit/test-spec*.c):
- *  - a container made with ctr_with_new_spec(ctr_oci_with_image_config())
+ *  - a container made with ctr_with_new_spec(ctr_with_image_config())
  *    has the image's env/args/cwd/user and otherwise containerd's default
  *    spec (the `ctr oci spec` fixture);
  *  - a user name resolves from the container's own snapshot (and a task
@@ -9,7 +9,7 @@
  *    pipeline is elsewhere) runs through ctr_with_new_snapshot and through
  *    `lctr run IMAGE`, with the image's env, cwd and user (resolved in the
  *    image's /etc/passwd) and snapshot cleanup;
- *  - ctr_oci_with_rootfs_path runs a snapshot-less container on a host
+ *  - ctr_with_rootfs_path runs a snapshot-less container on a host
  *    directory, nothing leaks into it, and a working directory through
  *    /proc/self/fd does not start and leaves nothing behind. */
 #include <setjmp.h>
@@ -96,7 +96,7 @@ static void sweep(void)
 {
 	ctr_container **v = NULL;
 	size_t n = 0;
-	if (cl && ctr_client_list_containers(&v, &n, cl, NULL, 0, NULL, 0, NULL) == 0) {
+	if (cl && ctr_container_list(&v, &n, cl, NULL, 0, NULL, 0, NULL) == 0) {
 		for (size_t i = 0; i < n; i++) {
 			ctr_task *t = NULL;
 			if (ctr_container_task(&t, v[i], NULL) == 0)
@@ -165,7 +165,7 @@ static void test_spec_from_image_config(void **s)
 {
 	(void)s;
 	SKIP_UNLESS_READY();
-	ctr_opt *so[] = {ctr_oci_with_image_config(image_config)};
+	ctr_opt *so[] = {ctr_with_image_config(image_config)};
 	ctr_opt *co[] = {ctr_with_new_spec((const ctr_opt *const *)so, 1)};
 	ctr_container *k = NULL;
 	ctr_error *err = NULL;
@@ -258,19 +258,19 @@ static void test_user_from_snapshot(void **s)
 	rmdir(mnt);
 
 	/* A name the snapshot does not have: CTR_ENOTFOUND, no record. */
-	ctr_opt *bad_so[] = {ctr_oci_with_user("nosuchuser")};
+	ctr_opt *bad_so[] = {ctr_with_user("nosuchuser")};
 	ctr_opt *bad_co[] = {ctr_with_snapshot("usersnap"), ctr_with_new_spec((const ctr_opt *const *)bad_so, 1)};
 	ctr_container *k = NULL;
 	assert_int_equal(ctr_container_new(&k, cl, "user0", (const ctr_opt *const *)bad_co, 2, NULL), CTR_ENOTFOUND);
 	assert_null(k);
-	assert_int_equal(ctr_client_load_container(&k, cl, "user0", NULL, 0, NULL), CTR_ENOTFOUND);
+	assert_int_equal(ctr_container_load(&k, cl, "user0", NULL, 0, NULL), CTR_ENOTFOUND);
 	ctr_opt_free(bad_co[0]);
 	ctr_opt_free(bad_co[1]);
 	ctr_opt_free(bad_so[0]);
 
 	const char *args[] = {"sh", "-c", "id -u; id -g; id -G", NULL};
-	ctr_opt *so[] = {ctr_oci_with_process_args(args), ctr_oci_with_default_path_env(),
-			 ctr_oci_with_user("lctrapp"), ctr_oci_with_additional_gids("lctrapp")};
+	ctr_opt *so[] = {ctr_with_process_args(args), ctr_with_default_path_env(),
+			 ctr_with_user("lctrapp"), ctr_with_additional_gids("lctrapp")};
 	ctr_opt *co[] = {ctr_with_snapshot("usersnap"), ctr_with_new_spec((const ctr_opt *const *)so, 4)};
 	r = ctr_container_new(&k, cl, "user1", (const ctr_opt *const *)co, 2, &err);
 	if (r)
@@ -363,7 +363,7 @@ static void make_image(void)
 	put_blob(man, man_d);
 	ctr_image *img = NULL;
 	ctr_error *err = NULL;
-	int r = ctr_client_image_create(&img, cl, "lctr.test/busybox:1", "application/vnd.oci.image.manifest.v1+json",
+	int r = ctr_image_create(&img, cl, "lctr.test/busybox:1", "application/vnd.oci.image.manifest.v1+json",
 					man_d, (int64_t)strlen(man), NULL, NULL, 0, &err);
 	if (r)
 		print_message("%s\n", ctr_error_message(err));
@@ -381,10 +381,10 @@ static void test_image_container(void **s)
 	SKIP_UNLESS_READY();
 	make_image();
 	ctr_image *img = NULL;
-	assert_int_equal(ctr_client_get_image(&img, cl, "lctr.test/busybox:1", NULL, 0, NULL), 0);
+	assert_int_equal(ctr_image_get(&img, cl, "lctr.test/busybox:1", NULL, 0, NULL), 0);
 	char *cfg = NULL;
 	assert_int_equal(ctr_image_config(&cfg, img, NULL), 0);
-	ctr_opt *so[] = {ctr_oci_with_image_config(cfg)};
+	ctr_opt *so[] = {ctr_with_image_config(cfg)};
 	ctr_opt *co[] = {ctr_with_image(img), ctr_with_new_snapshot("img1", img),
 			 ctr_with_new_spec((const ctr_opt *const *)so, 1)};
 	ctr_container *k = NULL;
@@ -473,7 +473,7 @@ static void test_lctr_run_image(void **s)
 	free(o);
 	/* --rm took the containers and their snapshots */
 	ctr_container *k = NULL;
-	assert_int_equal(ctr_client_load_container(&k, cl, "limg1", NULL, 0, NULL), CTR_ENOTFOUND);
+	assert_int_equal(ctr_container_load(&k, cl, "limg1", NULL, 0, NULL), CTR_ENOTFOUND);
 	ctr_snapshot_info *info = NULL;
 	assert_int_equal(ctr_snapshot_stat(&info, cl, "overlayfs", "limg2", NULL, 0, NULL), CTR_ENOTFOUND);
 	/* without --rm: the record names the image (containers ls) */
@@ -492,15 +492,15 @@ static void test_lctr_run_image(void **s)
 	free(o);
 }
 
-/* ctr_oci_with_rootfs_path: the host directory is the rootfs, nothing is
+/* ctr_with_rootfs_path: the host directory is the rootfs, nothing is
  * mounted on it, and only 0, 1, 2 and ls's own directory are open inside. */
 static void test_rootfs_path_no_leak(void **s)
 {
 	(void)s;
 	SKIP_UNLESS_READY();
 	const char *args[] = {"ls", "/proc/self/fd", NULL};
-	ctr_opt *so[] = {ctr_oci_with_rootfs_path(rootfs), ctr_oci_with_default_path_env(),
-			 ctr_oci_with_process_args(args)};
+	ctr_opt *so[] = {ctr_with_rootfs_path(rootfs), ctr_with_default_path_env(),
+			 ctr_with_process_args(args)};
 	ctr_opt *co[] = {ctr_with_new_spec((const ctr_opt *const *)so, 3)};
 	ctr_container *k = NULL;
 	assert_int_equal(ctr_container_new(&k, cl, "fds", (const ctr_opt *const *)co, 1, NULL), 0);
@@ -532,7 +532,7 @@ static void test_rootfs_path_no_leak(void **s)
 	assert_int_equal(access(p, F_OK), -1);
 
 	/* A relative or empty path is refused by the option. */
-	ctr_opt *bad = ctr_oci_with_rootfs_path("");
+	ctr_opt *bad = ctr_with_rootfs_path("");
 	char *j = NULL;
 	assert_int_equal(ctr_spec_generate(&j, "default", "x", NULL, (const ctr_opt *const *)&bad, 1, NULL), CTR_EINVAL);
 	assert_null(j);
@@ -546,7 +546,7 @@ static void test_workdir_proc_fd(void **s)
 	(void)s;
 	SKIP_UNLESS_READY();
 	const char *cfg = "{\"config\":{\"WorkingDir\":\"/proc/self/fd/7\",\"Cmd\":[\"pwd\"]}}";
-	ctr_opt *so[] = {ctr_oci_with_image_config(cfg), ctr_oci_with_rootfs_path(rootfs)};
+	ctr_opt *so[] = {ctr_with_image_config(cfg), ctr_with_rootfs_path(rootfs)};
 	ctr_opt *co[] = {ctr_with_new_spec((const ctr_opt *const *)so, 2)};
 	ctr_container *k = NULL;
 	assert_int_equal(ctr_container_new(&k, cl, "fdcwd", (const ctr_opt *const *)co, 1, NULL), 0);

@@ -1,4 +1,4 @@
-/* ctr_client_push / ctr_client_fetch / ctr_image_pull against a real
+/* ctr_image_push / ctr_image_fetch / ctr_image_pull against a real
  * docker-registry (tests/fixtures/registry.sh), through the fault proxy
  * (faultproxy.py) and a server of hand-made manifests
  * (manifest-server.py): round trip with skopeo checking the digest, basic
@@ -220,11 +220,11 @@ static void assert_empty(ctr_client *c)
 	assert_int_equal(n, 0);
 	ctr_content_info_list_free(ci, n);
 	ctr_image **im = NULL;
-	assert_int_equal(ctr_client_list_images(&im, &n, c, NULL, 0, NULL, 0, NULL), 0);
+	assert_int_equal(ctr_image_list(&im, &n, c, NULL, 0, NULL, 0, NULL), 0);
 	assert_int_equal(n, 0);
 	ctr_image_list_free(im, n);
 	ctr_content_status **st = NULL;
-	assert_int_equal(ctr_content_list_status(&st, &n, c, NULL, 0, NULL, 0, NULL), 0);
+	assert_int_equal(ctr_content_status_list(&st, &n, c, NULL, 0, NULL, 0, NULL), 0);
 	assert_int_equal(n, 0);
 	ctr_content_status_list_free(st, n);
 	ctr_lease **ls = NULL;
@@ -236,7 +236,7 @@ static void assert_empty(ctr_client *c)
 static bool has_blob(ctr_client *c, const char *digest)
 {
 	ctr_content_info *i = NULL;
-	int r = ctr_content_info_get(&i, c, digest, NULL, 0, NULL);
+	int r = ctr_content_get(&i, c, digest, NULL, 0, NULL);
 	ctr_content_info_free(i);
 	return r == 0;
 }
@@ -321,7 +321,7 @@ static void import_layout(ctr_client *c, const char *layout, const char *name)
 	}
 	pclose(f);
 	json_t *d = layout_root(layout);
-	assert_int_equal(ctr_client_image_create(NULL, c, name, json_string_value(json_object_get(d, "mediaType")),
+	assert_int_equal(ctr_image_create(NULL, c, name, json_string_value(json_object_get(d, "mediaType")),
 						 json_string_value(json_object_get(d, "digest")),
 						 json_integer_value(json_object_get(d, "size")), NULL, NULL, 0, NULL),
 			 0);
@@ -342,7 +342,7 @@ static int fetch_ref(ctr_client *c, ctr_image **out, const char *ref, ctr_error 
 {
 	ctr_opt *ph = ctr_with_plain_http();
 	const ctr_opt *o[] = {ph, extra};
-	int r = ctr_client_fetch(out, c, ref, o, extra ? 2 : 1, err);
+	int r = ctr_image_fetch(out, c, ref, o, extra ? 2 : 1, err);
 	ctr_opt_free(ph);
 	return r;
 }
@@ -393,7 +393,7 @@ static void test_push_pull_roundtrip(void **state)
 	ctr_opt *ph = ctr_with_plain_http();
 	struct prog_rec pr = {0};
 	ctr_opt *pg = ctr_with_progress(prog_cb, &pr);
-	if (ctr_client_push(a, ref, "local/busybox:1", CTR_OPTS(ph, pg), &err) < 0)
+	if (ctr_image_push(a, ref, "local/busybox:1", CTR_OPTS(ph, pg), &err) < 0)
 		fail_msg("push: %s", ctr_error_message(err));
 	assert_true(pr.done >= 3);
 	assert_int_equal(pr.bad_state, 0);
@@ -424,7 +424,7 @@ static void test_push_pull_roundtrip(void **state)
 
 	/* gc.ref labels on the manifest, source label on the layer, no lease left */
 	ctr_content_info *ci = NULL;
-	assert_int_equal(ctr_content_info_get(&ci, b, dg, NULL, 0, NULL), 0);
+	assert_int_equal(ctr_content_get(&ci, b, dg, NULL, 0, NULL), 0);
 	bool cfg = false, l0 = false, srcl = false;
 	for (const char *const *l = ctr_content_info_labels(ci); l && *l; l++) {
 		cfg |= !strncmp(*l, "containerd.io/gc.ref.content.config=sha256:", 43);
@@ -446,7 +446,7 @@ static void test_push_pull_roundtrip(void **state)
 		if (ctr_image_pull(&im, cm, ref, CTR_OPTS(ph2, map), &err) < 0)
 			fail_msg("pull with a child label map: %s", ctr_error_message(err));
 		ctr_image_free(im);
-		assert_int_equal(ctr_content_info_get(&ci, cm, dg, NULL, 0, NULL), 0);
+		assert_int_equal(ctr_content_get(&ci, cm, dg, NULL, 0, NULL), 0);
 		bool c1 = false, c2 = false, lay = false;
 		for (const char *const *l = ctr_content_info_labels(ci); l && *l; l++) {
 			c1 |= !strncmp(*l, "containerd.io/gc.ref.content.config=", 36);
@@ -471,10 +471,10 @@ static void test_push_pull_roundtrip(void **state)
 	ctr_opt *lid = ctr_with_lease_id("mine");
 	assert_int_equal(ctr_lease_create(NULL, lc, CTR_OPTS(lid), NULL), 0);
 	ctr_opt *lo = ctr_with_lease("mine");
-	if (ctr_client_fetch(NULL, lc, ref, CTR_OPTS(ph, lo), &err) < 0)
+	if (ctr_image_fetch(NULL, lc, ref, CTR_OPTS(ph, lo), &err) < 0)
 		fail_msg("fetch with lease: %s", ctr_error_message(err));
 	char **types = NULL, **ids = NULL;
-	assert_int_equal(ctr_lease_resources(&types, &ids, lc, "mine", NULL, 0, NULL), 0);
+	assert_int_equal(ctr_lease_list_resources(&types, &ids, lc, "mine", NULL, 0, NULL), 0);
 	size_t held = 0;
 	for (size_t i = 0; types[i]; i++)
 		held += !strcmp(types[i], "content");
@@ -496,7 +496,7 @@ static void test_push_pull_roundtrip(void **state)
 	/* push of the pulled image to another repository mounts the blobs */
 	char ref2[256];
 	snprintf(ref2, sizeof(ref2), "%s/test/mounted:v2", r.addr);
-	if (ctr_client_push(b, ref2, ref, CTR_OPTS(ph), &err) < 0)
+	if (ctr_image_push(b, ref2, ref, CTR_OPTS(ph), &err) < 0)
 		fail_msg("push 2: %s", ctr_error_message(err));
 	char logp[256];
 	env_get(r.dir, "REGISTRY_LOG", logp, sizeof(logp));
@@ -541,7 +541,7 @@ static void test_cancel_and_platforms(void **state)
 	ctr_opt_free(cb);
 	ctr_image **im = NULL;
 	size_t n = 9;
-	assert_int_equal(ctr_client_list_images(&im, &n, c, NULL, 0, NULL, 0, NULL), 0);
+	assert_int_equal(ctr_image_list(&im, &n, c, NULL, 0, NULL, 0, NULL), 0);
 	assert_int_equal(n, 0);
 	ctr_image_list_free(im, n);
 
@@ -634,7 +634,7 @@ static void auth_case(const char *mode)
 	char ref2[256];
 	snprintf(ref2, sizeof(ref2), "%s/test/again:v1", r.addr);
 	ctr_opt *ph = ctr_with_plain_http();
-	if (ctr_client_push(good, ref2, ref, CTR_OPTS(ph, co), &err) < 0)
+	if (ctr_image_push(good, ref2, ref, CTR_OPTS(ph, co), &err) < 0)
 		fail_msg("%s push: %s", mode, ctr_error_message(err));
 	ctr_opt_free(ph);
 	ctr_opt_free(co);
@@ -668,26 +668,26 @@ static void test_tls(void **state)
 
 	ctr_client *c = new_client();
 	ctr_error *err = NULL;
-	assert_int_equal(ctr_client_fetch(NULL, c, ref, NULL, 0, &err), CTR_EUNAVAILABLE);
+	assert_int_equal(ctr_image_fetch(NULL, c, ref, NULL, 0, &err), CTR_EUNAVAILABLE);
 	assert_non_null(strcasestr(ctr_error_message(err), "certificate"));
 	ctr_error_free(err);
 	err = NULL;
 	assert_empty(c);
 
 	ctr_opt *hd = ctr_with_hosts_dir(hosts);
-	if (ctr_client_fetch(NULL, c, ref, CTR_OPTS(hd), &err) < 0)
+	if (ctr_image_fetch(NULL, c, ref, CTR_OPTS(hd), &err) < 0)
 		fail_msg("hosts.toml CA: %s", ctr_error_message(err));
 	ctr_opt_free(hd);
 	assert_int_equal(assert_layout_blobs(c, layout_bb), 3);
 
 	ctr_client *d = new_client();
 	ctr_opt *cao = ctr_with_tls_ca(ca);
-	if (ctr_client_fetch(NULL, d, ref, CTR_OPTS(cao), &err) < 0)
+	if (ctr_image_fetch(NULL, d, ref, CTR_OPTS(cao), &err) < 0)
 		fail_msg("--tlscacert: %s", ctr_error_message(err));
 	ctr_opt_free(cao);
 	ctr_client *e = new_client();
 	ctr_opt *sk = ctr_with_skip_verify();
-	assert_int_equal(ctr_client_fetch(NULL, e, ref, CTR_OPTS(sk), NULL), 0);
+	assert_int_equal(ctr_image_fetch(NULL, e, ref, CTR_OPTS(sk), NULL), 0);
 	ctr_opt_free(sk);
 	ctr_client_free(c);
 	ctr_client_free(d);
@@ -757,12 +757,12 @@ static void test_faults(void **state)
 	assert_false(has_blob(c, big));
 	ctr_content_status **st = NULL;
 	size_t n = 9;
-	assert_int_equal(ctr_content_list_status(&st, &n, c, NULL, 0, NULL, 0, NULL), 0);
+	assert_int_equal(ctr_content_status_list(&st, &n, c, NULL, 0, NULL, 0, NULL), 0);
 	for (size_t i = 0; i < n; i++) /* others may stay, resumable; not the wrong one */
 		assert_null(strstr(ctr_content_status_ref(st[i]), big));
 	ctr_content_status_list_free(st, n);
 	ctr_image **im = NULL;
-	assert_int_equal(ctr_client_list_images(&im, &n, c, NULL, 0, NULL, 0, NULL), 0);
+	assert_int_equal(ctr_image_list(&im, &n, c, NULL, 0, NULL, 0, NULL), 0);
 	assert_int_equal(n, 0);
 	ctr_image_list_free(im, n);
 	ctr_client_free(c);
@@ -819,7 +819,7 @@ static void test_two_processes(void **state)
 	assert_int_equal(assert_layout_blobs(c, layout_tree), 5);
 	ctr_content_status **sv = NULL;
 	size_t n = 9;
-	assert_int_equal(ctr_content_list_status(&sv, &n, c, NULL, 0, NULL, 0, NULL), 0);
+	assert_int_equal(ctr_content_status_list(&sv, &n, c, NULL, 0, NULL, 0, NULL), 0);
 	assert_int_equal(n, 0);
 	ctr_content_status_list_free(sv, n);
 	ctr_client_free(c);

@@ -247,7 +247,7 @@ static void test_public_api(void **s)
 	ctr_subscription *sub = NULL;
 	ctr_opt *rp = ctr_with_subscribe_replay();
 	const char *filters[] = {"topic==\"/tasks/exit\""};
-	if (ctr_client_subscribe(&sub, c, filters, 1, CTR_OPTS(rp), &e) < 0)
+	if (ctr_event_subscribe(&sub, c, filters, 1, CTR_OPTS(rp), &e) < 0)
 		fail_msg("subscribe: %s", ctr_error_message(e));
 	int exits = 0;
 	for (;;) {

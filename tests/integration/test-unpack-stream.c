@@ -94,7 +94,7 @@ static void img_load(struct img *im, ctr_client *c, const char *name, const char
 {
 	memset(im, 0, sizeof(*im));
 	ctr_image *img = NULL;
-	assert_int_equal(ctr_client_get_image(&img, c, name, NULL, 0, NULL), 0);
+	assert_int_equal(ctr_image_get(&img, c, name, NULL, 0, NULL), 0);
 	struct ctr_platform_matcher pm;
 	ctr_platform_matcher_default(&pm);
 	char md[CTR_DIGEST_MAX];
@@ -183,7 +183,7 @@ static void test_parallel_matches_umoci(void **state)
 	char top[CTR_DIGEST_MAX] = "";
 	ctr_error *err = NULL;
 	ctr_image *img = NULL;
-	assert_int_equal(ctr_client_get_image(&img, c, "tree", NULL, 0, NULL), 0);
+	assert_int_equal(ctr_image_get(&img, c, "tree", NULL, 0, NULL), 0);
 	if (ctr_unpack_parallel(c, "default", ctr_image_target_media_type(img), ctr_image_target_digest(img), &pm,
 				"overlayfs", NULL, NULL, top, &err) < 0)
 		fail_msg("unpack: %s", ctr_error_message(err));
@@ -404,7 +404,7 @@ static void test_cross_layer_hardlink(void **state)
 		} else {
 			ctr_image *img = NULL;
 			ctr_error *err = NULL;
-			assert_int_equal(ctr_client_get_image(&img, c, "xlink", NULL, 0, NULL), 0);
+			assert_int_equal(ctr_image_get(&img, c, "xlink", NULL, 0, NULL), 0);
 			if (ctr_image_unpack(img, "overlayfs", NULL, 0, &err) < 0)
 				fail_msg("unpack: %s", ctr_error_message(err));
 			ctr_image_free(img);
@@ -423,7 +423,7 @@ static void test_cross_layer_hardlink(void **state)
 	assert_int_equal(layout_load(c, layout, "xmiss", 0), 0);
 	ctr_image *img = NULL;
 	ctr_error *err = NULL;
-	assert_int_equal(ctr_client_get_image(&img, c, "xmiss", NULL, 0, NULL), 0);
+	assert_int_equal(ctr_image_get(&img, c, "xmiss", NULL, 0, NULL), 0);
 	assert_int_equal(ctr_image_unpack(img, "overlayfs", NULL, 0, &err), CTR_ENOTFOUND);
 	print_message("expected error: %s\n", ctr_error_message(err));
 	ctr_error_free(err);
@@ -481,7 +481,7 @@ static void test_two_processes(void **state)
 	struct img im;
 	img_load(&im, c, "tree", layout);
 	ctr_image *img = NULL;
-	assert_int_equal(ctr_client_get_image(&img, c, "tree", NULL, 0, NULL), 0);
+	assert_int_equal(ctr_image_get(&img, c, "tree", NULL, 0, NULL), 0);
 	struct ctr_platform_matcher pm;
 	ctr_platform_matcher_default(&pm);
 	/* Canceled through progress: CTR_ECANCELED and nothing left. */
@@ -583,7 +583,7 @@ static void bench_parallel_vs_serial(void **state)
 		ctr_client *c = test_client(tmp, name);
 		assert_int_equal(layout_load(c, layout, "big", 0), 0);
 		ctr_image *img = NULL;
-		assert_int_equal(ctr_client_get_image(&img, c, "big", NULL, 0, NULL), 0);
+		assert_int_equal(ctr_image_get(&img, c, "big", NULL, 0, NULL), 0);
 		sync();
 		double t0 = now_s();
 		int r = (par ? ctr_unpack_parallel : ctr_unpack)(c, "default", ctr_image_target_media_type(img),

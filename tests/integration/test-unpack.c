@@ -53,7 +53,7 @@ static void unpack_and_mount(ctr_client *c, const char *name, const char *sn, co
 {
 	ctr_image *img = NULL;
 	ctr_error *err = NULL;
-	assert_int_equal(ctr_client_get_image(&img, c, name, NULL, 0, NULL), 0);
+	assert_int_equal(ctr_image_get(&img, c, name, NULL, 0, NULL), 0);
 	if (ctr_image_unpack(img, sn, NULL, 0, &err) < 0)
 		fail_msg("unpack %s into %s: %s", name, sn, ctr_error_message(err));
 	int unpacked = 0;
@@ -97,7 +97,7 @@ static void test_tree_matches_umoci(void **state)
 		{
 			char *chain = NULL;
 			ctr_image *im2 = NULL;
-			assert_int_equal(ctr_client_get_image(&im2, c, "test/tree:latest", NULL, 0, NULL), 0);
+			assert_int_equal(ctr_image_get(&im2, c, "test/tree:latest", NULL, 0, NULL), 0);
 			assert_int_equal(ctr_image_chain_id(&chain, im2, NULL), 0);
 			ctr_mount_list *ml = NULL;
 			assert_int_equal(ctr_snapshot_prepare(&ml, c, sns[i], "work", chain, NULL, NULL, 0, NULL), 0);
@@ -136,7 +136,7 @@ static void test_tree_matches_umoci(void **state)
 		}
 		/* Unpacking again unpacks nothing new. */
 		ctr_image *img = NULL;
-		assert_int_equal(ctr_client_get_image(&img, c, "test/tree:latest", NULL, 0, NULL), 0);
+		assert_int_equal(ctr_image_get(&img, c, "test/tree:latest", NULL, 0, NULL), 0);
 		assert_int_equal(ctr_image_unpack(img, sns[i], NULL, 0, NULL), 0);
 		ctr_snapshot_info **v = NULL;
 		size_t n = 0;
@@ -207,7 +207,7 @@ static void test_interrupted_and_concurrent(void **state)
 	ctr_client *c = test_client(tmp, "kill");
 	assert_int_equal(layout_load(c, layout, "tree", 0), 0);
 	ctr_image *img = NULL;
-	assert_int_equal(ctr_client_get_image(&img, c, "tree", NULL, 0, NULL), 0);
+	assert_int_equal(ctr_image_get(&img, c, "tree", NULL, 0, NULL), 0);
 	struct ctr_platform_matcher pm;
 	ctr_platform_matcher_default(&pm);
 	/* A child killed with SIGKILL in the middle of the big first layer. */
@@ -303,7 +303,7 @@ static void test_bad_diff_id(void **state)
 	ctr_client *c = test_client(tmp, "bad");
 	assert_int_equal(layout_load(c, layout, "bad", 0), 0);
 	ctr_image *img = NULL;
-	assert_int_equal(ctr_client_get_image(&img, c, "bad", NULL, 0, NULL), 0);
+	assert_int_equal(ctr_image_get(&img, c, "bad", NULL, 0, NULL), 0);
 	ctr_error *err = NULL;
 	assert_int_equal(ctr_image_unpack(img, "overlayfs", NULL, 0, &err), CTR_EDIGEST);
 	assert_non_null(strstr(ctr_error_message(err), "diff_id"));

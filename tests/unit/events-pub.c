@@ -19,7 +19,7 @@ int main(int argc, char **argv)
 	ctr_opt_free(state);
 	if (r == 0) {
 		ctr_opt *ns = ctr_with_call_namespace(argv[1]);
-		r = ctr_client_publish(c, argv[2], argc > 3 ? argv[3] : NULL, CTR_OPTS(ns), &err);
+		r = ctr_event_publish(c, argv[2], argc > 3 ? argv[3] : NULL, CTR_OPTS(ns), &err);
 		ctr_opt_free(ns);
 	}
 	ctr_client_free(c);

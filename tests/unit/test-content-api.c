@@ -79,14 +79,14 @@ static void test_namespaces_share_bytes(void **state)
 	const char *labels[] = {"a=1", NULL};
 	assert_int_equal(write_blob("r1", "hello", NULL, 0, labels), 0);
 	ctr_content_info *i = NULL;
-	assert_int_equal(ctr_content_info_get(&i, c, d, NULL, 0, NULL), 0);
+	assert_int_equal(ctr_content_get(&i, c, d, NULL, 0, NULL), 0);
 	assert_int_equal(ctr_content_info_size(i), 5);
 	assert_string_equal(ctr_content_info_labels(i)[0], "a=1");
 	ctr_content_info_free(i);
 	/* Not visible in another namespace... */
 	ctr_opt *nsb = ctr_with_call_namespace("nsb");
 	ctr_error *err = NULL;
-	assert_int_equal(ctr_content_info_get(&i, c, d, CTR_OPTS(nsb), &err), CTR_ENOTFOUND);
+	assert_int_equal(ctr_content_get(&i, c, d, CTR_OPTS(nsb), &err), CTR_ENOTFOUND);
 	ctr_error_free(err);
 	ctr_content_reader *rd = NULL;
 	assert_int_equal(ctr_content_reader_open(&rd, c, d, CTR_OPTS(nsb), NULL), CTR_ENOTFOUND);
@@ -94,7 +94,7 @@ static void test_namespaces_share_bytes(void **state)
 	ctr_opt *exp = ctr_with_content_expected(d, 5);
 	ctr_content_writer *w = NULL;
 	assert_int_equal(ctr_content_writer_open(&w, c, "r2", CTR_OPTS(nsb, exp), NULL), CTR_EEXISTS);
-	assert_int_equal(ctr_content_info_get(&i, c, d, CTR_OPTS(nsb), NULL), 0);
+	assert_int_equal(ctr_content_get(&i, c, d, CTR_OPTS(nsb), NULL), 0);
 	ctr_content_info_free(i);
 	/* Reading works in both; pread at an offset. */
 	assert_int_equal(ctr_content_reader_open(&rd, c, d, CTR_OPTS(nsb), NULL), 0);
@@ -137,10 +137,10 @@ static void test_commit_checks(void **state)
 	const char *bad[] = {"sha256:../../x", "nodigest", "sha256:ABC", ""};
 	for (size_t i = 0; i < 4; i++) {
 		ctr_content_info *info;
-		assert_int_equal(ctr_content_info_get(&info, c, bad[i], NULL, 0, NULL), CTR_EINVAL);
+		assert_int_equal(ctr_content_get(&info, c, bad[i], NULL, 0, NULL), CTR_EINVAL);
 		assert_int_equal(ctr_content_delete(c, bad[i], NULL, 0, NULL), CTR_EINVAL);
 		const char *l[] = {"k=v", NULL};
-		assert_int_equal(ctr_content_update_labels(c, bad[i], l, NULL, 0, NULL), CTR_EINVAL);
+		assert_int_equal(ctr_content_update(c, bad[i], l, NULL, 0, NULL), CTR_EINVAL);
 	}
 	ctr_content_info **v = NULL;
 	size_t n = 9;
@@ -165,9 +165,9 @@ static void test_labels_filters_status(void **state)
 	assert_string_equal(ctr_content_info_digest(v[0]), d);
 	ctr_content_info_list_free(v, n);
 	const char *upd[] = {"team=", "x=y", NULL};
-	assert_int_equal(ctr_content_update_labels(c, d, upd, NULL, 0, NULL), 0);
+	assert_int_equal(ctr_content_update(c, d, upd, NULL, 0, NULL), 0);
 	ctr_content_info *i;
-	assert_int_equal(ctr_content_info_get(&i, c, d, NULL, 0, NULL), 0);
+	assert_int_equal(ctr_content_get(&i, c, d, NULL, 0, NULL), 0);
 	assert_string_equal(ctr_content_info_labels(i)[0], "x=y");
 	assert_null(ctr_content_info_labels(i)[1]);
 	ctr_content_info_free(i);
@@ -178,14 +178,14 @@ static void test_labels_filters_status(void **state)
 	assert_int_equal(ctr_content_writer_open(&w, c, "inflight", CTR_OPTS(exp), NULL), 0);
 	assert_int_equal(ctr_content_writer_write(w, "12345", 5, NULL), 0);
 	ctr_content_status **s = NULL;
-	assert_int_equal(ctr_content_list_status(&s, &n, c, NULL, 0, NULL, 0, NULL), 0);
+	assert_int_equal(ctr_content_status_list(&s, &n, c, NULL, 0, NULL, 0, NULL), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(ctr_content_status_ref(s[0]), "inflight");
 	assert_int_equal(ctr_content_status_offset(s[0]), 5);
 	assert_int_equal(ctr_content_status_total(s[0]), 10);
 	ctr_content_status_list_free(s, n);
 	ctr_opt *nsb = ctr_with_call_namespace("nsb");
-	assert_int_equal(ctr_content_list_status(&s, &n, c, NULL, 0, CTR_OPTS(nsb), NULL), 0);
+	assert_int_equal(ctr_content_status_list(&s, &n, c, NULL, 0, CTR_OPTS(nsb), NULL), 0);
 	assert_int_equal(n, 0);
 	ctr_content_status_list_free(s, n);
 	/* Abort while held: busy; after close: gone. */

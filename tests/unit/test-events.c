@@ -115,7 +115,7 @@ static ctr_subscription *subscribe(struct fx *f, const char *const *filters, siz
 	ctr_subscription *s = NULL;
 	ctr_opt *o = replay ? ctr_with_subscribe_replay() : NULL;
 	ctr_error *err = NULL;
-	int r = ctr_client_subscribe(&s, f->c, filters, n, (const ctr_opt *const *)&o, replay ? 1 : 0, &err);
+	int r = ctr_event_subscribe(&s, f->c, filters, n, (const ctr_opt *const *)&o, replay ? 1 : 0, &err);
 	if (r < 0)
 		fail_msg("subscribe: %s", ctr_error_message(err));
 	ctr_opt_free(o);
@@ -136,7 +136,7 @@ static void publish_ok(ctr_client *c, const char *ns, const char *topic, const c
 {
 	ctr_opt *o = ns ? ctr_with_call_namespace(ns) : NULL;
 	ctr_error *err = NULL;
-	int r = ctr_client_publish(c, topic, payload, (const ctr_opt *const *)&o, ns ? 1 : 0, &err);
+	int r = ctr_event_publish(c, topic, payload, (const ctr_opt *const *)&o, ns ? 1 : 0, &err);
 	if (r < 0)
 		fail_msg("publish %s: %s", topic, ctr_error_message(err));
 	ctr_opt_free(o);
@@ -157,7 +157,7 @@ static pid_t spawn_publisher(struct fx *f, int id, int count)
 		_exit(10);
 	for (int i = 0; i < count; i++) {
 		snprintf(payload, sizeof(payload), "{\"seq\": %d, \"pub\": %d}", i, id);
-		if (ctr_client_publish(c, "/test/seq", payload, CTR_NO_OPTS, NULL) < 0)
+		if (ctr_event_publish(c, "/test/seq", payload, CTR_NO_OPTS, NULL) < 0)
 			_exit(11);
 	}
 	ctr_client_free(c);
@@ -257,10 +257,10 @@ static void test_replay_and_empty_payload(void **state)
 	ctr_opt_free(o[0]);
 	ctr_opt_free(o[1]);
 	ctr_opt *rep = ctr_with_subscribe_replay();
-	assert_int_equal(ctr_client_subscribe(&s, c2, NULL, 0, CTR_OPTS(rep), NULL), 0);
+	assert_int_equal(ctr_event_subscribe(&s, c2, NULL, 0, CTR_OPTS(rep), NULL), 0);
 	ctr_opt_free(rep);
 	assert_int_equal(ctr_subscription_next(&e, s, 0, NULL), CTR_ETIMEOUT);
-	assert_int_equal(ctr_client_publish(c2, "/x", NULL, CTR_NO_OPTS, NULL), 0);
+	assert_int_equal(ctr_event_publish(c2, "/x", NULL, CTR_NO_OPTS, NULL), 0);
 	e = next_ok(s, 1000);
 	assert_string_equal(ctr_event_topic(e), "/x");
 	ctr_event_free(e);
@@ -306,7 +306,7 @@ static void test_filters(void **state)
 	expect_filtered(f, (const char *const[]){"topic==\"/images/create\""}, 1, "a/images/create");
 	/* As in containerd, a bare value cannot start with '/': that quotes a
 	 * regex, so `topic==/images/create` is a syntax error. */
-	assert_int_equal(ctr_client_subscribe(&(ctr_subscription *){NULL}, f->c,
+	assert_int_equal(ctr_event_subscribe(&(ctr_subscription *){NULL}, f->c,
 					      (const char *const[]){"topic==/images/create"}, 1, CTR_NO_OPTS, NULL),
 			 CTR_EINVAL);
 	/* ',' is AND, several filters are OR. */
@@ -322,16 +322,16 @@ static void test_filters(void **state)
 
 	ctr_subscription *s = (ctr_subscription *)0x1;
 	ctr_error *err = NULL;
-	assert_int_equal(ctr_client_subscribe(&s, f->c, (const char *const[]){"topic~=\"("}, 1, CTR_NO_OPTS, &err),
+	assert_int_equal(ctr_event_subscribe(&s, f->c, (const char *const[]){"topic~=\"("}, 1, CTR_NO_OPTS, &err),
 			 CTR_EINVAL);
 	assert_ptr_equal(s, (ctr_subscription *)0x1);
 	ctr_error_free(err);
-	assert_int_equal(ctr_client_subscribe(&s, f->c, (const char *const[]){"topic=="}, 1, CTR_NO_OPTS, NULL),
+	assert_int_equal(ctr_event_subscribe(&s, f->c, (const char *const[]){"topic=="}, 1, CTR_NO_OPTS, NULL),
 			 CTR_EINVAL);
 	/* An option of another kind. */
 	ctr_opt *o = ctr_with_call_namespace("a");
 	err = NULL;
-	assert_int_equal(ctr_client_subscribe(&s, f->c, NULL, 0, CTR_OPTS(o), &err), CTR_EINVAL);
+	assert_int_equal(ctr_event_subscribe(&s, f->c, NULL, 0, CTR_OPTS(o), &err), CTR_EINVAL);
 	assert_non_null(strstr(ctr_error_message(err), "ctr_with_call_namespace"));
 	ctr_error_free(err);
 	ctr_opt_free(o);
@@ -429,12 +429,12 @@ static void test_bad_input(void **state)
 				    "/a\"b", "/a\\b", "/-a", long_topic};
 	for (size_t i = 0; i < CTR_ARRAY_SIZE(bad_topics); i++) {
 		ctr_error *err = NULL;
-		assert_int_equal(ctr_client_publish(f->c, bad_topics[i], "{}", CTR_NO_OPTS, &err), CTR_EINVAL);
+		assert_int_equal(ctr_event_publish(f->c, bad_topics[i], "{}", CTR_NO_OPTS, &err), CTR_EINVAL);
 		assert_non_null(strstr(ctr_error_message(err), "topic"));
 		ctr_error_free(err);
 		assert_int_equal(ctr_events_publish(f->c, NULL, bad_topics[i], json_object()), CTR_EINVAL);
 	}
-	assert_int_equal(ctr_client_publish(f->c, NULL, "{}", CTR_NO_OPTS, NULL), CTR_EINVAL);
+	assert_int_equal(ctr_event_publish(f->c, NULL, "{}", CTR_NO_OPTS, NULL), CTR_EINVAL);
 
 	char *big = xmalloc(CTR_EVENT_PAYLOAD_MAX + 64);
 	strcpy(big, "{\"a\":\"");
@@ -447,7 +447,7 @@ static void test_bad_input(void **state)
 				      "{\"a\":1,\"a\":2}", "{\"a\":\"\xff\"}", deep, big};
 	for (size_t i = 0; i < CTR_ARRAY_SIZE(bad_payloads); i++) {
 		ctr_error *err = NULL;
-		assert_int_equal(ctr_client_publish(f->c, "/images/create", bad_payloads[i], CTR_NO_OPTS, &err),
+		assert_int_equal(ctr_event_publish(f->c, "/images/create", bad_payloads[i], CTR_NO_OPTS, &err),
 				 CTR_EINVAL);
 		assert_non_null(strstr(ctr_error_message(err), "payload"));
 		ctr_error_free(err);
@@ -472,15 +472,15 @@ static void test_bad_input(void **state)
 
 	/* A bad namespace option, an option of another kind, a NULL option. */
 	ctr_opt *o = ctr_with_call_namespace("../etc");
-	assert_int_equal(ctr_client_publish(f->c, "/x", "{}", CTR_OPTS(o), NULL), CTR_EINVAL);
+	assert_int_equal(ctr_event_publish(f->c, "/x", "{}", CTR_OPTS(o), NULL), CTR_EINVAL);
 	ctr_opt_free(o);
 	o = ctr_with_subscribe_replay();
 	ctr_error *err = NULL;
-	assert_int_equal(ctr_client_publish(f->c, "/x", "{}", CTR_OPTS(o), &err), CTR_EINVAL);
+	assert_int_equal(ctr_event_publish(f->c, "/x", "{}", CTR_OPTS(o), &err), CTR_EINVAL);
 	assert_non_null(strstr(ctr_error_message(err), "ctr_with_subscribe_replay"));
 	ctr_error_free(err);
 	ctr_opt_free(o);
-	assert_int_equal(ctr_client_publish(f->c, "/x", "{}", CTR_OPTS(NULL), NULL), CTR_EINVAL);
+	assert_int_equal(ctr_event_publish(f->c, "/x", "{}", CTR_OPTS(NULL), NULL), CTR_EINVAL);
 
 	assert_journal_unchanged(f, files, bytes);
 
@@ -553,7 +553,7 @@ static void test_timeout_and_fd(void **state)
 	if (pid == 0) {
 		usleep(100000);
 		ctr_client *c;
-		if (new_client(f, "late", &c) < 0 || ctr_client_publish(c, "/late", NULL, CTR_NO_OPTS, NULL) < 0)
+		if (new_client(f, "late", &c) < 0 || ctr_event_publish(c, "/late", NULL, CTR_NO_OPTS, NULL) < 0)
 			_exit(1);
 		ctr_client_free(c);
 		_exit(0);
@@ -674,7 +674,7 @@ static void test_planted_fifo(void **state)
 	snprintf(p, sizeof(p), "%s/journal.2", f->events);
 	assert_int_equal(mkfifo(p, 0600), 0);
 	ctr_error *err = NULL;
-	assert_int_equal(ctr_client_publish(f->c, "/two", NULL, CTR_NO_OPTS, &err), CTR_EIO);
+	assert_int_equal(ctr_event_publish(f->c, "/two", NULL, CTR_NO_OPTS, &err), CTR_EIO);
 	assert_non_null(strstr(ctr_error_message(err), "journal.2"));
 	ctr_error_free(err);
 	ctr_event *e = NULL;

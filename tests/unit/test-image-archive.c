@@ -116,7 +116,7 @@ static json_t *content_json(const char *digest)
 static const char *label_of(const char *digest, const char *key, char *buf, size_t len)
 {
 	ctr_content_info *i = NULL;
-	assert_int_equal(ctr_content_info_get(&i, c, digest, NULL, 0, NULL), 0);
+	assert_int_equal(ctr_content_get(&i, c, digest, NULL, 0, NULL), 0);
 	const char *res = NULL;
 	size_t kl = strlen(key);
 	for (const char *const *l = ctr_content_info_labels(i); l && *l; l++)
@@ -133,7 +133,7 @@ static int import_file(const char *path, ctr_image ***imgs, size_t *n, const ctr
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	assert_true(fd >= 0);
-	int r = ctr_client_import(imgs, n, c, fd, opts, n_opts, err);
+	int r = ctr_image_import(imgs, n, c, fd, opts, n_opts, err);
 	close(fd);
 	return r;
 }
@@ -190,7 +190,7 @@ static void test_import_oci_file(void **state)
 	m = content_json(top);
 	ctr_content_info *ci = NULL;
 	const char *ld = json_string_value(json_object_get(json_array_get(json_object_get(m, "layers"), 0), "digest"));
-	assert_int_equal(ctr_content_info_get(&ci, c, ld, NULL, 0, NULL), 0);
+	assert_int_equal(ctr_content_get(&ci, c, ld, NULL, 0, NULL), 0);
 	ctr_content_info_free(ci);
 	json_decref(m);
 	/* base name: bare tags become NAME:tag; index-name names the index. */
@@ -238,7 +238,7 @@ static void test_import_pipe(void **state)
 	ctr_opt *o = ctr_with_import_ref_prefix("import-x");
 	ctr_image **imgs = NULL;
 	size_t n = 0;
-	int r = ctr_client_import(&imgs, &n, c, fileno(f), CTR_OPTS(o), NULL);
+	int r = ctr_image_import(&imgs, &n, c, fileno(f), CTR_OPTS(o), NULL);
 	assert_int_equal(pclose(f), 0);
 	assert_int_equal(r, 0);
 	assert_int_equal(n, 1);
@@ -250,7 +250,7 @@ static void test_import_pipe(void **state)
 	snprintf(cmd, sizeof(cmd), "gzip -c %s/tree.tar", tmp);
 	f = popen(cmd, "r");
 	o = ctr_with_import_base_name("docker.io/library/tree");
-	r = ctr_client_import(&imgs, &n, c, fileno(f), CTR_OPTS(o), NULL);
+	r = ctr_image_import(&imgs, &n, c, fileno(f), CTR_OPTS(o), NULL);
 	assert_int_equal(pclose(f), 0);
 	assert_int_equal(r, 0);
 	assert_string_equal(ctr_image_name(imgs[0]), "docker.io/library/tree:v2");
@@ -394,11 +394,11 @@ static void take(struct snap *s)
 	s->disk[got] = 0;
 	assert_int_equal(pclose(f), 0);
 	ctr_image **imgs = NULL;
-	assert_int_equal(ctr_client_list_images(&imgs, &s->n_images, c, NULL, 0, NULL, 0, NULL), 0);
+	assert_int_equal(ctr_image_list(&imgs, &s->n_images, c, NULL, 0, NULL, 0, NULL), 0);
 	ctr_image_list_free(imgs, s->n_images);
 	s->n_leases = n_leases();
 	ctr_content_status **st = NULL;
-	assert_int_equal(ctr_content_list_status(&st, &s->n_ingests, c, NULL, 0, NULL, 0, NULL), 0);
+	assert_int_equal(ctr_content_status_list(&st, &s->n_ingests, c, NULL, 0, NULL, 0, NULL), 0);
 	ctr_content_status_list_free(st, s->n_ingests);
 }
 
@@ -482,8 +482,8 @@ static void test_hostile(void **state)
 	struct tent t1[] = {{"oci-layout", 0, LAYOUT, 0, NULL}, {"index.json", 0, idx1, 0, NULL}, {bn, 0, cfg, 0, NULL}};
 	expect_import_fails(t1, 3, CTR_EDIGEST);
 	ctr_content_info *ci = NULL;
-	assert_int_equal(ctr_content_info_get(&ci, c, dcfg, NULL, 0, NULL), CTR_ENOTFOUND);
-	assert_int_equal(ctr_content_info_get(&ci, c, dother, NULL, 0, NULL), CTR_ENOTFOUND);
+	assert_int_equal(ctr_content_get(&ci, c, dcfg, NULL, 0, NULL), CTR_ENOTFOUND);
+	assert_int_equal(ctr_content_get(&ci, c, dother, NULL, 0, NULL), CTR_ENOTFOUND);
 
 	/* Paths: "..", absolute, a symlink for index.json, a bad blob name. */
 	struct tent t2[] = {{"oci-layout", 0, LAYOUT, 0, NULL}, {"blobs/../../x", 0, "x", 0, NULL}};
@@ -527,8 +527,8 @@ static void test_hostile(void **state)
 	struct tent t7[] = {{"oci-layout", 0, LAYOUT, 0, NULL}, {"index.json", 0, idx2, 0, NULL},
 			    {"blobs", 2, NULL, 0, NULL}, {bcfg, 0, cfg, 0, NULL}, {bman, 0, man, 0, NULL}};
 	expect_import_fails(t7, 5, CTR_ENOTFOUND);
-	assert_int_equal(ctr_content_info_get(&ci, c, dman, NULL, 0, NULL), CTR_ENOTFOUND);
-	assert_int_equal(ctr_content_info_get(&ci, c, dcfg, NULL, 0, NULL), CTR_ENOTFOUND);
+	assert_int_equal(ctr_content_get(&ci, c, dman, NULL, 0, NULL), CTR_ENOTFOUND);
+	assert_int_equal(ctr_content_get(&ci, c, dcfg, NULL, 0, NULL), CTR_ENOTFOUND);
 	free(man);
 
 	/* docker-archive: a layer path with "..", and one that is missing. */
@@ -576,7 +576,7 @@ static void test_export_roundtrip(void **state)
 	int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	assert_true(fd >= 0);
 	const char *names[] = {"docker.io/library/busybox:latest"};
-	assert_int_equal(ctr_client_export(c, fd, names, 1, NULL, 0, NULL), 0);
+	assert_int_equal(ctr_image_export(c, fd, names, 1, NULL, 0, NULL), 0);
 	close(fd);
 	/* skopeo reads it as an OCI archive: same manifest digest. */
 	run("skopeo copy -q oci-archive:%s oci:%s/sk:x", out, tmp);
@@ -600,7 +600,7 @@ static void test_export_roundtrip(void **state)
 	/* Unknown image: CTR_ENOTFOUND and no bytes written. */
 	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	const char *bad[] = {"docker.io/library/nope:1"};
-	assert_int_equal(ctr_client_export(c, fd, bad, 1, NULL, 0, NULL), CTR_ENOTFOUND);
+	assert_int_equal(ctr_image_export(c, fd, bad, 1, NULL, 0, NULL), CTR_ENOTFOUND);
 	struct stat st;
 	assert_int_equal(fstat(fd, &st), 0);
 	assert_int_equal(st.st_size, 0);
@@ -636,7 +636,7 @@ static void test_export_roundtrip(void **state)
 	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	const char *ma[] = {"docker.io/library/ma:latest"};
 	o = ctr_with_export_platform("linux/arm64");
-	assert_int_equal(ctr_client_export(c, fd, ma, 1, CTR_OPTS(o), NULL), 0);
+	assert_int_equal(ctr_image_export(c, fd, ma, 1, CTR_OPTS(o), NULL), 0);
 	ctr_opt_free(o);
 	close(fd);
 	run("skopeo inspect --raw docker-archive:%s > %s/ma.json", out, tmp);
@@ -690,7 +690,7 @@ static int export_to(const char *path, const char *name, const ctr_opt *const *o
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	assert_true(fd >= 0);
 	const char *names[] = {name};
-	int r = ctr_client_export(c, fd, names, 1, opts, n, NULL);
+	int r = ctr_image_export(c, fd, names, 1, opts, n, NULL);
 	struct stat st;
 	assert_int_equal(fstat(fd, &st), 0);
 	*size = st.st_size;
@@ -714,7 +714,7 @@ static void test_export_cases(void **state)
 			     "\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.nondistributable.v1.tar\",\"digest\":\"%s\",\"size\":%zu}]}",
 			     dc, strlen(cfg), dl, strlen(layer)) > 0);
 	put_blob(man, dm);
-	assert_int_equal(ctr_client_image_create(NULL, c, "docker.io/library/nd:1", "application/vnd.oci.image.manifest.v1+json",
+	assert_int_equal(ctr_image_create(NULL, c, "docker.io/library/nd:1", "application/vnd.oci.image.manifest.v1+json",
 						 dm, (int64_t)strlen(man), NULL, NULL, 0, NULL), 0);
 	free(man);
 	char out[512];
@@ -736,7 +736,7 @@ static void test_export_cases(void **state)
 	free(l);
 
 	/* A target that is not a manifest: CTR_EINVAL, nothing written. */
-	assert_int_equal(ctr_client_image_create(NULL, c, "cfg-only", "application/vnd.oci.image.config.v1+json", dc,
+	assert_int_equal(ctr_image_create(NULL, c, "cfg-only", "application/vnd.oci.image.config.v1+json", dc,
 						 (int64_t)strlen(cfg), NULL, NULL, 0, NULL), 0);
 	assert_int_equal(export_to(out, "cfg-only", NULL, 0, &size), CTR_EINVAL);
 	assert_int_equal(size, 0);
@@ -783,7 +783,7 @@ static void test_export_cases(void **state)
 	/* Exported, imported into another namespace: the same records. */
 	ctr_opt *ons = ctr_with_call_namespace("other");
 	int fd = open(out, O_RDONLY | O_CLOEXEC);
-	assert_int_equal(ctr_client_import(&imgs, &n, c, fd, CTR_OPTS(ons), NULL), 0);
+	assert_int_equal(ctr_image_import(&imgs, &n, c, fd, CTR_OPTS(ons), NULL), 0);
 	close(fd);
 	assert_int_equal(n, 1);
 	assert_string_equal(ctr_image_name(imgs[0]), "latest");
@@ -831,7 +831,7 @@ static void test_import_caller_lease_and_docker_links(void **state)
 	ctr_image_list_free(imgs, n);
 	/* The caller's lease is kept and holds what came in. */
 	char **types = NULL, **ids = NULL;
-	assert_int_equal(ctr_lease_resources(&types, &ids, c, "mine", NULL, 0, NULL), 0);
+	assert_int_equal(ctr_lease_list_resources(&types, &ids, c, "mine", NULL, 0, NULL), 0);
 	bool has_layer = false;
 	for (size_t i = 0; ids[i]; i++)
 		has_layer |= !strcmp(types[i], "content") && !strcmp(ids[i], dl);
@@ -879,7 +879,7 @@ static void test_import_rootfs(void **state)
 	    " && ln -s /nowhere %s/dangling && chmod 0700 %s/etc/sub && touch %s/etc/sub/.hidden",
 	    src, src, src, src, src, src, src, src, src, src, src);
 	ctr_image *img = NULL;
-	assert_int_equal(ctr_client_import_rootfs(&img, c, src, "docker.io/library/mine:1", NULL, 0, NULL), 0);
+	assert_int_equal(ctr_image_import_rootfs(&img, c, src, "docker.io/library/mine:1", NULL, 0, NULL), 0);
 	assert_string_equal(ctr_image_name(img), "docker.io/library/mine:1");
 	json_t *m = content_json(ctr_image_target_digest(img));
 	json_t *layers = json_object_get(m, "layers");
@@ -917,7 +917,7 @@ static void test_import_rootfs(void **state)
 	ctr_image_free(img);
 	assert_int_equal(n_leases(), 0);
 	/* A missing directory: CTR_ENOTFOUND, nothing recorded. */
-	assert_int_equal(ctr_client_import_rootfs(&img, c, "/nonexistent-dir", "x", NULL, 0, NULL), CTR_ENOTFOUND);
+	assert_int_equal(ctr_image_import_rootfs(&img, c, "/nonexistent-dir", "x", NULL, 0, NULL), CTR_ENOTFOUND);
 }
 
 int main(void)

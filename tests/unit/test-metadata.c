@@ -426,7 +426,7 @@ static void test_lease_resources(void **state)
 	assert_int_equal(ctr_lease_add_resource(c, "l", "ingests", "layer-sha256:1", NULL, 0, NULL), 0);
 
 	char **types = NULL, **ids = NULL;
-	assert_int_equal(ctr_lease_resources(&types, &ids, c, "l", NULL, 0, NULL), 0);
+	assert_int_equal(ctr_lease_list_resources(&types, &ids, c, "l", NULL, 0, NULL), 0);
 	assert_int_equal(fx_strv_len(types), 4);
 	assert_int_equal(fx_strv_len(ids), 4);
 	assert_string_equal(types[0], "content");
@@ -444,7 +444,7 @@ static void test_lease_resources(void **state)
 	err = NULL;
 	expect_code(ctr_lease_add_resource(c, "missing", "content", D1, NULL, 0, &err), CTR_ENOTFOUND, &err);
 	err = NULL;
-	expect_code(ctr_lease_resources(&types, &ids, c, "missing", NULL, 0, &err), CTR_ENOTFOUND, &err);
+	expect_code(ctr_lease_list_resources(&types, &ids, c, "missing", NULL, 0, &err), CTR_ENOTFOUND, &err);
 
 	struct {
 		const char *type, *id;

@@ -46,7 +46,7 @@ static size_t n_images(void)
 {
 	ctr_image **v = NULL;
 	size_t n = 99;
-	assert_int_equal(ctr_client_list_images(&v, &n, c, NULL, 0, NULL, 0, NULL), 0);
+	assert_int_equal(ctr_image_list(&v, &n, c, NULL, 0, NULL, 0, NULL), 0);
 	ctr_image_list_free(v, n);
 	return n;
 }
@@ -55,7 +55,7 @@ static size_t n_containers(void)
 {
 	ctr_container **v = NULL;
 	size_t n = 99;
-	assert_int_equal(ctr_client_list_containers(&v, &n, c, NULL, 0, NULL, 0, NULL), 0);
+	assert_int_equal(ctr_container_list(&v, &n, c, NULL, 0, NULL, 0, NULL), 0);
 	ctr_container_list_free(v, n);
 	return n;
 }
@@ -80,46 +80,46 @@ static void test_images(void **state)
 	const char *mt = "application/vnd.oci.image.manifest.v1+json";
 	const char *labels[] = {"a=1", NULL};
 	ctr_image *img = NULL;
-	assert_int_equal(ctr_client_image_create(&img, c, "docker.io/library/x:1", mt, dg, 19, labels, NULL, 0, NULL), 0);
+	assert_int_equal(ctr_image_create(&img, c, "docker.io/library/x:1", mt, dg, 19, labels, NULL, 0, NULL), 0);
 	assert_string_equal(ctr_image_target_digest(img), dg);
 	ctr_image_free(img);
 	/* Duplicates, bad names and digests, missing targets: exact codes, no record. */
 	ctr_error *err = NULL;
-	assert_int_equal(ctr_client_image_create(NULL, c, "docker.io/library/x:1", mt, dg, 19, NULL, NULL, 0, &err),
+	assert_int_equal(ctr_image_create(NULL, c, "docker.io/library/x:1", mt, dg, 19, NULL, NULL, 0, &err),
 			 CTR_EEXISTS);
 	ctr_error_free(err);
 	const char *bad_names[] = {"", "has space", "tab\there", "nl\n"};
 	for (size_t i = 0; i < 4; i++)
-		assert_int_equal(ctr_client_image_create(NULL, c, bad_names[i], mt, dg, 19, NULL, NULL, 0, NULL), CTR_EINVAL);
-	assert_int_equal(ctr_client_image_create(NULL, c, "y", mt, "sha256:../../x", 19, NULL, NULL, 0, NULL), CTR_EINVAL);
-	assert_int_equal(ctr_client_image_create(NULL, c, "y", mt,
+		assert_int_equal(ctr_image_create(NULL, c, bad_names[i], mt, dg, 19, NULL, NULL, 0, NULL), CTR_EINVAL);
+	assert_int_equal(ctr_image_create(NULL, c, "y", mt, "sha256:../../x", 19, NULL, NULL, 0, NULL), CTR_EINVAL);
+	assert_int_equal(ctr_image_create(NULL, c, "y", mt,
 						 "sha256:0000000000000000000000000000000000000000000000000000000000000000",
 						 19, NULL, NULL, 0, NULL),
 			 CTR_ENOTFOUND);
 	const char *bad_labels[] = {"novalue", NULL};
-	assert_int_equal(ctr_client_image_create(NULL, c, "y", mt, dg, 19, bad_labels, NULL, 0, NULL), CTR_EINVAL);
+	assert_int_equal(ctr_image_create(NULL, c, "y", mt, dg, 19, bad_labels, NULL, 0, NULL), CTR_EINVAL);
 	assert_int_equal(n_images(), 1);
 	/* Tag, labels, filters, delete. */
-	assert_int_equal(ctr_client_image_tag(NULL, c, "docker.io/library/x:1", "x:2", 0, NULL, 0, NULL), 0);
-	assert_int_equal(ctr_client_image_tag(NULL, c, "docker.io/library/x:1", "x:2", 0, NULL, 0, NULL), CTR_EEXISTS);
-	assert_int_equal(ctr_client_image_tag(NULL, c, "docker.io/library/x:1", "x:2", 1, NULL, 0, NULL), 0);
-	assert_int_equal(ctr_client_image_tag(NULL, c, "nosuch", "z", 0, NULL, 0, NULL), CTR_ENOTFOUND);
+	assert_int_equal(ctr_image_tag(NULL, c, "docker.io/library/x:1", "x:2", 0, NULL, 0, NULL), 0);
+	assert_int_equal(ctr_image_tag(NULL, c, "docker.io/library/x:1", "x:2", 0, NULL, 0, NULL), CTR_EEXISTS);
+	assert_int_equal(ctr_image_tag(NULL, c, "docker.io/library/x:1", "x:2", 1, NULL, 0, NULL), 0);
+	assert_int_equal(ctr_image_tag(NULL, c, "nosuch", "z", 0, NULL, 0, NULL), CTR_ENOTFOUND);
 	const char *upd[] = {"a=", "b=2", NULL};
-	assert_int_equal(ctr_client_image_update(&img, c, "x:2", upd, NULL, 0, NULL), 0);
+	assert_int_equal(ctr_image_update(&img, c, "x:2", upd, NULL, 0, NULL), 0);
 	assert_string_equal(ctr_image_labels(img)[0], "b=2");
 	assert_null(ctr_image_labels(img)[1]);
 	ctr_image_free(img);
 	ctr_image **v = NULL;
 	const char *f[] = {"labels.b==2"};
-	assert_int_equal(ctr_client_list_images(&v, &n, c, f, 1, NULL, 0, NULL), 0);
+	assert_int_equal(ctr_image_list(&v, &n, c, f, 1, NULL, 0, NULL), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(ctr_image_name(v[0]), "x:2");
 	ctr_image_list_free(v, n);
-	assert_int_equal(ctr_client_image_delete(c, "x:2", NULL, 0, NULL), 0);
-	assert_int_equal(ctr_client_image_delete(c, "x:2", NULL, 0, NULL), CTR_ENOTFOUND);
+	assert_int_equal(ctr_image_delete(c, "x:2", NULL, 0, NULL), 0);
+	assert_int_equal(ctr_image_delete(c, "x:2", NULL, 0, NULL), CTR_ENOTFOUND);
 	/* Another namespace sees none of it. */
 	ctr_opt *ns = ctr_with_call_namespace("other");
-	assert_int_equal(ctr_client_get_image(&img, c, "docker.io/library/x:1", CTR_OPTS(ns), NULL), CTR_ENOTFOUND);
+	assert_int_equal(ctr_image_get(&img, c, "docker.io/library/x:1", CTR_OPTS(ns), NULL), CTR_ENOTFOUND);
 	ctr_opt_free(ns);
 }
 
@@ -159,10 +159,10 @@ static void test_containers(void **state)
 	ctr_container **v = NULL;
 	size_t n = 0;
 	const char *f[] = {"labels.x==y"};
-	assert_int_equal(ctr_client_list_containers(&v, &n, c, f, 1, NULL, 0, NULL), 0);
+	assert_int_equal(ctr_container_list(&v, &n, c, f, 1, NULL, 0, NULL), 0);
 	assert_int_equal(n, 1);
 	ctr_container_list_free(v, n);
-	assert_int_equal(ctr_client_load_container(&k2, c, "c1", NULL, 0, NULL), 0);
+	assert_int_equal(ctr_container_load(&k2, c, "c1", NULL, 0, NULL), 0);
 	assert_int_equal(ctr_container_delete(k2, NULL, 0, NULL), 0);
 	ctr_container_free(k2);
 	assert_int_equal(ctr_container_delete(k, NULL, 0, NULL), CTR_ENOTFOUND);

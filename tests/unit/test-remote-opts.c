@@ -192,7 +192,7 @@ static void assert_store_empty(ctr_client *c)
 	assert_int_equal(n, 0);
 	ctr_content_info_list_free(ci, n);
 	ctr_image **im = NULL;
-	assert_int_equal(ctr_client_list_images(&im, &n, c, NULL, 0, NULL, 0, NULL), 0);
+	assert_int_equal(ctr_image_list(&im, &n, c, NULL, 0, NULL, 0, NULL), 0);
 	assert_int_equal(n, 0);
 	ctr_image_list_free(im, n);
 	ctr_lease **ls = NULL;
@@ -216,7 +216,7 @@ static void test_call_checks(void **state)
 	ctr_opt_free(so);
 	ctr_image *img = (ctr_image *)0x1;
 	ctr_error *err = NULL;
-	assert_int_equal(ctr_client_fetch(&img, c, "Bad/Ref", NULL, 0, &err), CTR_EINVAL);
+	assert_int_equal(ctr_image_fetch(&img, c, "Bad/Ref", NULL, 0, &err), CTR_EINVAL);
 	assert_non_null(strstr(ctr_error_message(err), "fetch Bad/Ref"));
 	ctr_error_free(err);
 	assert_ptr_equal(img, (ctr_image *)0x1);
@@ -225,15 +225,15 @@ static void test_call_checks(void **state)
 	assert_int_equal(ctr_image_pull(&img, c, "a b", NULL, 0, NULL), CTR_EINVAL);
 	ctr_opt *spec = ctr_opt_new(CTR_OPT_SPEC, apply_spec, NULL, NULL);
 	assert_int_equal(ctr_image_pull(&img, c, "127.0.0.1:9/a:1", CTR_OPTS(spec), NULL), CTR_EINVAL);
-	assert_int_equal(ctr_client_fetch(&img, c, "127.0.0.1:9/a:1", CTR_OPTS(NULL), NULL), CTR_EINVAL);
+	assert_int_equal(ctr_image_fetch(&img, c, "127.0.0.1:9/a:1", CTR_OPTS(NULL), NULL), CTR_EINVAL);
 	ctr_opt *badns = ctr_with_call_namespace("../x");
-	assert_int_equal(ctr_client_fetch(&img, c, "127.0.0.1:9/a:1", CTR_OPTS(badns), NULL), CTR_EINVAL);
+	assert_int_equal(ctr_image_fetch(&img, c, "127.0.0.1:9/a:1", CTR_OPTS(badns), NULL), CTR_EINVAL);
 	/* push of an image the namespace does not have: before any request */
-	assert_int_equal(ctr_client_push(c, "127.0.0.1:9/a:1", NULL, NULL, 0, NULL), CTR_ENOTFOUND);
-	assert_int_equal(ctr_client_push(c, "127.0.0.1:9/a:1", "local", NULL, 0, NULL), CTR_ENOTFOUND);
-	assert_int_equal(ctr_client_push(c, NULL, NULL, NULL, 0, NULL), CTR_EINVAL);
+	assert_int_equal(ctr_image_push(c, "127.0.0.1:9/a:1", NULL, NULL, 0, NULL), CTR_ENOTFOUND);
+	assert_int_equal(ctr_image_push(c, "127.0.0.1:9/a:1", "local", NULL, 0, NULL), CTR_ENOTFOUND);
+	assert_int_equal(ctr_image_push(c, NULL, NULL, NULL, 0, NULL), CTR_EINVAL);
 	ctr_opt *am = ctr_with_all_metadata();
-	assert_int_equal(ctr_client_push(c, "127.0.0.1:9/a:1", NULL, CTR_OPTS(am), NULL), CTR_EINVAL);
+	assert_int_equal(ctr_image_push(c, "127.0.0.1:9/a:1", NULL, CTR_OPTS(am), NULL), CTR_EINVAL);
 	assert_store_empty(c);
 	/* ctr_image_size / ctr_image_platforms refuse NULL */
 	int64_t sz;

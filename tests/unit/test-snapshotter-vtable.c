@@ -148,17 +148,17 @@ static void test_vtable(void **state)
 		.remove = m_remove, .stat = m_stat, .walk = m_walk, .close = m_close,
 	};
 	ctr_error *err = NULL;
-	assert_int_equal(ctr_client_register_snapshotter(c, "memsnap", &vt, &mem, NULL), 0);
-	assert_int_equal(ctr_client_register_snapshotter(c, "memsnap", &vt, &mem, &err), CTR_EEXISTS);
+	assert_int_equal(ctr_snapshotter_register(c, "memsnap", &vt, &mem, NULL), 0);
+	assert_int_equal(ctr_snapshotter_register(c, "memsnap", &vt, &mem, &err), CTR_EEXISTS);
 	ctr_error_free(err);
-	assert_int_equal(ctr_client_register_snapshotter(c, "overlayfs", &vt, &mem, NULL), CTR_EEXISTS);
-	assert_int_equal(ctr_client_register_snapshotter(c, "../x", &vt, &mem, NULL), CTR_EINVAL);
+	assert_int_equal(ctr_snapshotter_register(c, "overlayfs", &vt, &mem, NULL), CTR_EEXISTS);
+	assert_int_equal(ctr_snapshotter_register(c, "../x", &vt, &mem, NULL), CTR_EINVAL);
 	struct ctr_snapshotter_vtable bad = vt;
 	bad.version = 99;
-	assert_int_equal(ctr_client_register_snapshotter(c, "other", &bad, &mem, NULL), CTR_EINVAL);
+	assert_int_equal(ctr_snapshotter_register(c, "other", &bad, &mem, NULL), CTR_EINVAL);
 	bad = vt;
 	bad.commit = NULL;
-	assert_int_equal(ctr_client_register_snapshotter(c, "other", &bad, &mem, NULL), CTR_EINVAL);
+	assert_int_equal(ctr_snapshotter_register(c, "other", &bad, &mem, NULL), CTR_EINVAL);
 
 	ctr_mount_list *ml = NULL;
 	assert_int_equal(ctr_snapshot_prepare(&ml, c, "memsnap", "k1", NULL, NULL, NULL, 0, NULL), 0);

@@ -99,7 +99,7 @@ static json_t *user_of(const char *rootfs, int expect, ctr_opt *o)
 
 static void expect_user(const char *rootfs, const char *user, const char *want)
 {
-	json_t *u = user_of(rootfs, 0, ctr_oci_with_user(user));
+	json_t *u = user_of(rootfs, 0, ctr_with_user(user));
 	json_t *w = json_loads(want, 0, NULL);
 	assert_non_null(w);
 	if (!json_equal(u, w)) {
@@ -119,10 +119,10 @@ static void expect_fail(const char *rootfs, const char *user, int code)
 	ctr_spec *sp = NULL;
 	assert_int_equal(ctr_spec_new(&sp, "default", "c1", rootfs, NULL, 0, NULL), 0);
 	/* Start from a non-root user so a fallback to 0 would show. */
-	ctr_opt *pre = ctr_oci_with_user("4321:4321");
+	ctr_opt *pre = ctr_with_user("4321:4321");
 	assert_int_equal(ctr_spec_apply(sp, CTR_OPTS(pre), NULL), 0);
 	ctr_opt_free(pre);
-	ctr_opt *o = ctr_oci_with_user(user);
+	ctr_opt *o = ctr_with_user(user);
 	assert_non_null(o);
 	ctr_error *e = NULL;
 	int r = ctr_spec_apply(sp, CTR_OPTS(o), &e);
@@ -130,7 +130,7 @@ static void expect_fail(const char *rootfs, const char *user, int code)
 		print_message("user \"%s\": got %d (%s), want %d\n", user, r, e ? ctr_error_message(e) : "-", code);
 	assert_int_equal(r, code);
 	assert_non_null(e);
-	assert_non_null(strstr(ctr_error_message(e), "ctr_oci_with_user"));
+	assert_non_null(strstr(ctr_error_message(e), "ctr_with_user"));
 	ctr_error_free(e);
 	ctr_opt_free(o);
 	json_t *u = jp(sp->root, "process.user");
@@ -140,7 +140,7 @@ static void expect_fail(const char *rootfs, const char *user, int code)
 
 	/* And ctr_spec_new itself writes no output. */
 	sp = (ctr_spec *)0x1;
-	o = ctr_oci_with_user(user);
+	o = ctr_with_user(user);
 	assert_int_equal(ctr_spec_new(&sp, "default", "c1", rootfs, CTR_OPTS(o), NULL), code);
 	assert_ptr_equal(sp, (ctr_spec *)0x1);
 	ctr_opt_free(o);
@@ -184,7 +184,7 @@ static void test_user_matrix(void **state)
 		expect_fail(root, notfound[i], CTR_ENOTFOUND);
 	expect_fail(NULL, "user", CTR_ENOTFOUND);
 	expect_fail(NULL, "1:staff", CTR_ENOTFOUND);
-	assert_null(ctr_oci_with_user(NULL));
+	assert_null(ctr_with_user(NULL));
 }
 
 static void test_additional_gids(void **state)
@@ -192,37 +192,37 @@ static void test_additional_gids(void **state)
 	(void)state;
 	/* Supplementary groups from /etc/group membership, in file order,
 	 * after the primary gid; a group named like the user is not one. */
-	json_t *s = GEN(root, 0, ctr_oci_with_user("user"), ctr_oci_with_additional_gids("user"));
+	json_t *s = GEN(root, 0, ctr_with_user("user"), ctr_with_additional_gids("user"));
 	assert_json(s, "process.user", "{\"uid\":1000,\"gid\":1000,\"additionalGids\":[1000,1,1001,50]}");
 	json_decref(s);
-	s = GEN(root, 0, ctr_oci_with_user("1000"), ctr_oci_with_additional_gids("1000"));
+	s = GEN(root, 0, ctr_with_user("1000"), ctr_with_additional_gids("1000"));
 	assert_json(s, "process.user", "{\"uid\":1000,\"gid\":1000,\"additionalGids\":[1000,1,1001,50]}");
 	json_decref(s);
 	/* The gid is listed once when /etc/group already has it. */
-	s = GEN(root, 0, ctr_oci_with_user("user:staff"), ctr_oci_with_additional_gids("user"));
+	s = GEN(root, 0, ctr_with_user("user:staff"), ctr_with_additional_gids("user"));
 	assert_json(s, "process.user", "{\"uid\":1000,\"gid\":50,\"additionalGids\":[1,1001,50]}");
 	json_decref(s);
 	/* "other" is in its own group "other": not supplementary. */
-	s = GEN(root, 0, ctr_oci_with_user("other"), ctr_oci_with_additional_gids("other"));
+	s = GEN(root, 0, ctr_with_user("other"), ctr_with_additional_gids("other"));
 	assert_json(s, "process.user", "{\"uid\":1001,\"gid\":1001,\"additionalGids\":[1001]}");
 	json_decref(s);
 	/* A uid without a passwd entry has no supplementary groups. */
-	s = GEN(root, 0, ctr_oci_with_user("1234"), ctr_oci_with_additional_gids("1234"));
+	s = GEN(root, 0, ctr_with_user("1234"), ctr_with_additional_gids("1234"));
 	assert_json(s, "process.user", "{\"uid\":1234,\"gid\":0,\"additionalGids\":[0]}");
 	json_decref(s);
 
 	/* Through the image config, as containerd's WithImageConfig does it. */
-	s = GEN(root, 0, ctr_oci_with_image_config("{\"config\":{\"User\":\"user\"}}"));
+	s = GEN(root, 0, ctr_with_image_config("{\"config\":{\"User\":\"user\"}}"));
 	assert_json(s, "process.user", "{\"uid\":1000,\"gid\":1000,\"additionalGids\":[1000,1,1001,50]}");
 	json_decref(s);
-	s = GEN(root, 0, ctr_oci_with_image_config("{\"config\":{}}"));
+	s = GEN(root, 0, ctr_with_image_config("{\"config\":{}}"));
 	assert_json(s, "process.user", "{\"uid\":0,\"gid\":0,\"additionalGids\":[0,10]}");
 	json_decref(s);
-	s = GEN(root, 0, ctr_oci_with_image_config("{\"config\":{\"User\":\"1234:5\"}}"));
+	s = GEN(root, 0, ctr_with_image_config("{\"config\":{\"User\":\"1234:5\"}}"));
 	assert_json(s, "process.user", "{\"uid\":1234,\"gid\":5,\"additionalGids\":[5]}");
 	json_decref(s);
-	assert_null(GEN(root, CTR_EINVAL, ctr_oci_with_image_config("{\"config\":{\"User\":\"4294967296\"}}")));
-	assert_null(GEN(root, CTR_ENOTFOUND, ctr_oci_with_image_config("{\"config\":{\"User\":\"ghost\"}}")));
+	assert_null(GEN(root, CTR_EINVAL, ctr_with_image_config("{\"config\":{\"User\":\"4294967296\"}}")));
+	assert_null(GEN(root, CTR_ENOTFOUND, ctr_with_image_config("{\"config\":{\"User\":\"ghost\"}}")));
 }
 
 /* Hostile images: each /etc/passwd variant gets an exact code, and nothing
@@ -321,7 +321,7 @@ static void test_hostile_user_files(void **state)
 	expect_fail(r7, "1234", CTR_EINVAL);
 	expect_fail(r7, "1:staff", CTR_EINVAL);
 	/* Supplementary groups from a FIFO group file fail the same way. */
-	assert_null(GEN(r7, CTR_EINVAL, ctr_oci_with_user("1:2"), ctr_oci_with_additional_gids("x")));
+	assert_null(GEN(r7, CTR_EINVAL, ctr_with_user("1:2"), ctr_with_additional_gids("x")));
 	alarm(0);
 
 	/* The hostile roots are unchanged: nothing was created or removed. */

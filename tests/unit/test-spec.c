@@ -44,7 +44,7 @@ static json_t *load_fixture(void)
  *  - maskedPaths gains /sys/devices/virtual/powercap after /sys/firmware,
  *    as later containerd releases have it (the issue requires it).
  *  - nothing else: env is absent in both (containerd's default spec has no
- *    env; PATH comes from the image config or ctr_oci_with_default_path_env,
+ *    env; PATH comes from the image config or ctr_with_default_path_env,
  *    because a PATH in the default would override the image's own PATH). */
 static void test_default_matches_containerd(void **state)
 {
@@ -198,11 +198,11 @@ static void test_process_options(void **state)
 	const char *args[] = {"/bin/sh", "-c", "echo hi", NULL};
 	const char *env1[] = {"FOO=1", "BAR=2", NULL};
 	const char *env2[] = {"FOO=3", "BAR", "BAZ=4", NULL};
-	json_t *s = GEN(NULL, 0, ctr_oci_with_process_args(args), ctr_oci_with_env(env1),
-			ctr_oci_with_env(env2), ctr_oci_with_cwd("/work"), ctr_oci_with_tty(),
-			ctr_oci_with_hostname("box"),
-			ctr_oci_with_rlimit("RLIMIT_NOFILE", 4096, 8192),
-			ctr_oci_with_rlimit("RLIMIT_NPROC", 100, 200));
+	json_t *s = GEN(NULL, 0, ctr_with_process_args(args), ctr_with_env(env1),
+			ctr_with_env(env2), ctr_with_cwd("/work"), ctr_with_tty(),
+			ctr_with_hostname("box"),
+			ctr_with_rlimit("RLIMIT_NOFILE", 4096, 8192),
+			ctr_with_rlimit("RLIMIT_NPROC", 100, 200));
 	assert_json(s, "process.args", "[\"/bin/sh\",\"-c\",\"echo hi\"]");
 	assert_json(s, "process.env", "[\"FOO=3\",\"BAZ=4\",\"TERM=xterm\"]");
 	assert_string_equal(jstr(s, "process.cwd"), "/work");
@@ -212,26 +212,26 @@ static void test_process_options(void **state)
 					  "{\"type\":\"RLIMIT_NPROC\",\"hard\":200,\"soft\":100}]");
 	json_decref(s);
 
-	s = GEN(NULL, 0, ctr_oci_with_default_path_env());
+	s = GEN(NULL, 0, ctr_with_default_path_env());
 	assert_json(s, "process.env", "[\"" CTR_OCI_DEFAULT_PATH "\"]");
 	json_decref(s);
-	s = GEN(NULL, 0, ctr_oci_with_new_privileges());
+	s = GEN(NULL, 0, ctr_with_new_privileges());
 	assert_null(jp(s, "process.noNewPrivileges"));
 	json_decref(s);
-	s = GEN(NULL, 0, ctr_oci_with_new_privileges(), ctr_oci_with_no_new_privileges());
+	s = GEN(NULL, 0, ctr_with_new_privileges(), ctr_with_no_new_privileges());
 	assert_true(json_is_true(jp(s, "process.noNewPrivileges")));
 	json_decref(s);
 
 	/* Bad values fail with CTR_EINVAL. */
 	const char *bad_env[] = {"=x", NULL};
 	const char *bad_utf8[] = {"A=\xff\xfe", NULL};
-	assert_null(GEN(NULL, CTR_EINVAL, ctr_oci_with_cwd("relative")));
-	assert_null(GEN(NULL, CTR_EINVAL, ctr_oci_with_env(bad_env)));
-	assert_null(GEN(NULL, CTR_EINVAL, ctr_oci_with_env(bad_utf8)));
-	assert_null(GEN(NULL, CTR_EINVAL, ctr_oci_with_rlimit("RLIMIT_BOGUS", 1, 1)));
-	assert_null(GEN(NULL, CTR_EINVAL, ctr_oci_with_rlimit("RLIMIT_NOFILE", 10, 5)));
-	assert_null(GEN(NULL, CTR_EINVAL, ctr_oci_with_rlimit("RLIMIT_NOFILE", 1, UINT64_MAX)));
-	assert_null(ctr_oci_with_cwd(NULL));
+	assert_null(GEN(NULL, CTR_EINVAL, ctr_with_cwd("relative")));
+	assert_null(GEN(NULL, CTR_EINVAL, ctr_with_env(bad_env)));
+	assert_null(GEN(NULL, CTR_EINVAL, ctr_with_env(bad_utf8)));
+	assert_null(GEN(NULL, CTR_EINVAL, ctr_with_rlimit("RLIMIT_BOGUS", 1, 1)));
+	assert_null(GEN(NULL, CTR_EINVAL, ctr_with_rlimit("RLIMIT_NOFILE", 10, 5)));
+	assert_null(GEN(NULL, CTR_EINVAL, ctr_with_rlimit("RLIMIT_NOFILE", 1, UINT64_MAX)));
+	assert_null(ctr_with_cwd(NULL));
 }
 
 static void test_image_config(void **state)
@@ -243,7 +243,7 @@ static void test_image_config(void **state)
 		"\"Cmd\":[\"serve\",\"--port=80\"],\"WorkingDir\":\"/srv\",\"StopSignal\":\"SIGQUIT\"}}";
 	const char *env[] = {"LANG=en_US.UTF-8", "EXTRA=1", NULL};
 	ctr_spec *sp = NULL;
-	ctr_opt *o1 = ctr_oci_with_env(env), *o2 = ctr_oci_with_image_config(cfg);
+	ctr_opt *o1 = ctr_with_env(env), *o2 = ctr_with_image_config(cfg);
 	assert_int_equal(ctr_spec_new(&sp, "default", "c1", NULL, CTR_OPTS(o1, o2), NULL), 0);
 	ctr_opt_free(o1);
 	ctr_opt_free(o2);
@@ -263,42 +263,42 @@ static void test_image_config(void **state)
 
 	/* Args replace Cmd but not Entrypoint. */
 	const char *args[] = {"status", NULL};
-	s = GEN(NULL, 0, ctr_oci_with_image_config_args(cfg, args));
+	s = GEN(NULL, 0, ctr_with_image_config_args(cfg, args));
 	assert_json(s, "process.args", "[\"/entry\",\"status\"]");
 	json_decref(s);
 
 	/* No Env: the default PATH; no WorkingDir: "/"; no args at all. */
-	s = GEN(NULL, 0, ctr_oci_with_image_config("{\"config\":{}}"));
+	s = GEN(NULL, 0, ctr_with_image_config("{\"config\":{}}"));
 	assert_json(s, "process.env", "[\"" CTR_OCI_DEFAULT_PATH "\"]");
 	assert_string_equal(jstr(s, "process.cwd"), "/");
 	assert_null(jp(s, "process.args"));
 	json_decref(s);
 
-	assert_null(GEN(NULL, CTR_EINVAL, ctr_oci_with_image_config("{not json")));
-	assert_null(GEN(NULL, CTR_EINVAL, ctr_oci_with_image_config("[1]")));
-	assert_null(GEN(NULL, CTR_EINVAL, ctr_oci_with_image_config("{\"config\":{\"Env\":\"PATH=/\"}}")));
-	assert_null(GEN(NULL, CTR_EINVAL, ctr_oci_with_image_config("{\"config\":{\"Cmd\":[1]}}")));
-	assert_null(GEN(NULL, CTR_EINVAL, ctr_oci_with_image_config("{\"config\":{\"User\":5}}")));
+	assert_null(GEN(NULL, CTR_EINVAL, ctr_with_image_config("{not json")));
+	assert_null(GEN(NULL, CTR_EINVAL, ctr_with_image_config("[1]")));
+	assert_null(GEN(NULL, CTR_EINVAL, ctr_with_image_config("{\"config\":{\"Env\":\"PATH=/\"}}")));
+	assert_null(GEN(NULL, CTR_EINVAL, ctr_with_image_config("{\"config\":{\"Cmd\":[1]}}")));
+	assert_null(GEN(NULL, CTR_EINVAL, ctr_with_image_config("{\"config\":{\"User\":5}}")));
 	/* A named user needs the image's /etc/passwd. */
-	assert_null(GEN(NULL, CTR_ENOTFOUND, ctr_oci_with_image_config("{\"config\":{\"User\":\"app\"}}")));
+	assert_null(GEN(NULL, CTR_ENOTFOUND, ctr_with_image_config("{\"config\":{\"User\":\"app\"}}")));
 	/* Nesting bomb refused before jansson sees it. */
 	char deep[400];
 	memset(deep, '[', 200);
 	memset(deep + 200, ']', 199);
 	deep[399] = 0;
-	assert_null(GEN(NULL, CTR_EINVAL, ctr_oci_with_image_config(deep)));
+	assert_null(GEN(NULL, CTR_EINVAL, ctr_with_image_config(deep)));
 }
 
-/* ctr_oci_with_rootfs_path (WithRootFSPath): root.path, readonly kept;
+/* ctr_with_rootfs_path (WithRootFSPath): root.path, readonly kept;
  * an empty path is refused. */
 static void test_rootfs_path(void **state)
 {
 	(void)state;
-	json_t *s = GEN(NULL, 0, ctr_oci_with_rootfs_readonly(), ctr_oci_with_rootfs_path("/srv/rootfs"));
+	json_t *s = GEN(NULL, 0, ctr_with_rootfs_readonly(), ctr_with_rootfs_path("/srv/rootfs"));
 	assert_json(s, "root", "{\"path\":\"/srv/rootfs\",\"readonly\":true}");
 	json_decref(s);
-	assert_null(GEN(NULL, CTR_EINVAL, ctr_oci_with_rootfs_path("")));
-	assert_null(ctr_oci_with_rootfs_path(NULL));
+	assert_null(GEN(NULL, CTR_EINVAL, ctr_with_rootfs_path("")));
+	assert_null(ctr_with_rootfs_path(NULL));
 }
 
 static void test_mounts_and_namespaces(void **state)
@@ -307,12 +307,12 @@ static void test_mounts_and_namespaces(void **state)
 	const char *bind_opts[] = {"rbind", "ro", NULL};
 	const char *tmpfs_opts[] = {"nosuid", "size=64m", NULL};
 	const char *without[] = {"/run", NULL};
-	json_t *s = GEN(NULL, 0, ctr_oci_with_mount("bind", "/srv/data", "/data", bind_opts),
-			ctr_oci_with_mount("tmpfs", "tmpfs", "/tmp", tmpfs_opts),
-			ctr_oci_without_mounts(without),
-			ctr_oci_with_host_namespace("pid"), ctr_oci_with_host_namespace("ipc"),
-			ctr_oci_with_linux_namespace("network", "/run/netns/x"),
-			ctr_oci_with_rootfs_readonly());
+	json_t *s = GEN(NULL, 0, ctr_with_mount("bind", "/srv/data", "/data", bind_opts),
+			ctr_with_mount("tmpfs", "tmpfs", "/tmp", tmpfs_opts),
+			ctr_with_mounts_removed(without),
+			ctr_with_host_namespace("pid"), ctr_with_host_namespace("ipc"),
+			ctr_with_linux_namespace("network", "/run/netns/x"),
+			ctr_with_rootfs_readonly());
 	json_t *m = jp(s, "mounts");
 	assert_int_equal(json_array_size(m), 8);
 	assert_json(json_array_get(m, 6), "",
@@ -330,7 +330,7 @@ static void test_mounts_and_namespaces(void **state)
 	char host[256] = "", want[300];
 	gethostname(host, sizeof(host) - 1);
 	snprintf(want, sizeof(want), "HOSTNAME=%s", host);
-	s = GEN(NULL, 0, ctr_oci_with_host_network());
+	s = GEN(NULL, 0, ctr_with_host_network());
 	assert_json(s, "linux.namespaces", "[{\"type\":\"pid\"},{\"type\":\"ipc\"},{\"type\":\"uts\"},"
 					   "{\"type\":\"mount\"}]");
 	m = jp(s, "mounts");
@@ -342,8 +342,8 @@ static void test_mounts_and_namespaces(void **state)
 	assert_true(has_str(s, "process.env", want));
 	json_decref(s);
 
-	s = GEN(NULL, 0, ctr_oci_with_host_namespace("network"), ctr_oci_with_host_hosts_file(),
-		ctr_oci_with_host_resolvconf());
+	s = GEN(NULL, 0, ctr_with_host_namespace("network"), ctr_with_host_hosts_file(),
+		ctr_with_host_resolvconf());
 	assert_int_equal(json_array_size(jp(s, "linux.namespaces")), 4);
 	assert_int_equal(json_array_size(jp(s, "mounts")), 9);
 	assert_null(jp(s, "process.env"));
@@ -351,9 +351,9 @@ static void test_mounts_and_namespaces(void **state)
 
 	/* Destinations compare after cleaning, as containerd's filepath.Clean. */
 	const char *without2[] = {"/run2", "/a/b", NULL};
-	s = GEN(NULL, 0, ctr_oci_with_mount("tmpfs", NULL, "/x/../run2/", NULL),
-		ctr_oci_with_mount("tmpfs", NULL, "//a/./b", NULL),
-		ctr_oci_with_mount("tmpfs", NULL, "/a/bc", NULL), ctr_oci_without_mounts(without2));
+	s = GEN(NULL, 0, ctr_with_mount("tmpfs", NULL, "/x/../run2/", NULL),
+		ctr_with_mount("tmpfs", NULL, "//a/./b", NULL),
+		ctr_with_mount("tmpfs", NULL, "/a/bc", NULL), ctr_with_mounts_removed(without2));
 	m = jp(s, "mounts");
 	assert_int_equal(json_array_size(m), 8);
 	assert_string_equal(jstr(json_array_get(m, 7), "destination"), "/a/bc");
@@ -361,10 +361,10 @@ static void test_mounts_and_namespaces(void **state)
 	assert_null(jp(json_array_get(m, 7), "options"));
 	json_decref(s);
 
-	assert_null(GEN(NULL, CTR_EINVAL, ctr_oci_with_mount("bind", "/a", "relative", NULL)));
-	assert_null(GEN(NULL, CTR_EINVAL, ctr_oci_with_mount("", "/a", "/b", NULL)));
-	assert_null(GEN(NULL, CTR_EINVAL, ctr_oci_with_host_namespace("bogus")));
-	assert_null(GEN(NULL, CTR_EINVAL, ctr_oci_with_linux_namespace("netns", "/x")));
+	assert_null(GEN(NULL, CTR_EINVAL, ctr_with_mount("bind", "/a", "relative", NULL)));
+	assert_null(GEN(NULL, CTR_EINVAL, ctr_with_mount("", "/a", "/b", NULL)));
+	assert_null(GEN(NULL, CTR_EINVAL, ctr_with_host_namespace("bogus")));
+	assert_null(GEN(NULL, CTR_EINVAL, ctr_with_linux_namespace("netns", "/x")));
 }
 
 static void test_caps_and_privileged(void **state)
@@ -372,8 +372,8 @@ static void test_caps_and_privileged(void **state)
 	(void)state;
 	const char *add[] = {"CAP_SYS_ADMIN", "CAP_CHOWN", NULL};
 	const char *drop[] = {"CAP_NET_RAW", "CAP_MKNOD", NULL};
-	json_t *s = GEN(NULL, 0, ctr_oci_with_added_capabilities(add),
-			ctr_oci_with_dropped_capabilities(drop));
+	json_t *s = GEN(NULL, 0, ctr_with_added_capabilities(add),
+			ctr_with_dropped_capabilities(drop));
 	static const char *const sets[] = {"bounding", "permitted", "effective"};
 	for (size_t i = 0; i < 3; i++) {
 		char p[64];
@@ -386,12 +386,12 @@ static void test_caps_and_privileged(void **state)
 	}
 	json_decref(s);
 	const char *only[] = {"CAP_KILL", NULL};
-	s = GEN(NULL, 0, ctr_oci_with_capabilities(only));
+	s = GEN(NULL, 0, ctr_with_capabilities(only));
 	assert_json(s, "process.capabilities", "{\"bounding\":[\"CAP_KILL\"],\"effective\":[\"CAP_KILL\"],"
 					       "\"permitted\":[\"CAP_KILL\"]}");
 	json_decref(s);
 	const char *bad[] = {"SYS_ADMIN", NULL};
-	assert_null(GEN(NULL, CTR_EINVAL, ctr_oci_with_added_capabilities(bad)));
+	assert_null(GEN(NULL, CTR_EINVAL, ctr_with_added_capabilities(bad)));
 
 	/* CapEff parsing and the bitmap -> names mapping. */
 	uint64_t eff = 0;
@@ -417,11 +417,11 @@ static void test_caps_and_privileged(void **state)
 	assert_int_equal(ctr_oci_parse_cap_eff(status, &eff, NULL), 0);
 	free(status);
 	json_t *want = ctr_oci_caps_from_bitmap(eff);
-	s = GEN(NULL, 0, ctr_oci_with_apparmor_profile("my-profile"));
+	s = GEN(NULL, 0, ctr_with_apparmor_profile("my-profile"));
 	assert_string_equal(jstr(s, "process.apparmorProfile"), "my-profile");
 	json_decref(s);
-	s = GEN(NULL, 0, ctr_oci_with_seccomp_default(), ctr_oci_with_apparmor_profile("docker-default"),
-		ctr_oci_with_privileged(), ctr_oci_with_all_devices_allowed());
+	s = GEN(NULL, 0, ctr_with_seccomp_default(), ctr_with_apparmor_profile("docker-default"),
+		ctr_with_privileged(), ctr_with_all_devices_allowed());
 	if (json_array_size(want)) {
 		assert_true(json_equal(jp(s, "process.capabilities.bounding"), want));
 		assert_true(json_equal(jp(s, "process.capabilities.effective"), want));
@@ -442,7 +442,7 @@ static void test_caps_and_privileged(void **state)
 static void test_devices(void **state)
 {
 	(void)state;
-	json_t *s = GEN(NULL, 0, ctr_oci_with_default_unix_devices());
+	json_t *s = GEN(NULL, 0, ctr_with_default_unix_devices());
 	json_t *d = jp(s, "linux.resources.devices");
 	assert_int_equal(json_array_size(d), 10);
 	assert_json(json_array_get(d, 0), "", "{\"allow\":false,\"access\":\"rwm\"}");
@@ -451,7 +451,7 @@ static void test_devices(void **state)
 	assert_json(json_array_get(d, 9), "", "{\"allow\":true,\"type\":\"c\",\"major\":5,\"minor\":2,\"access\":\"rwm\"}");
 	json_decref(s);
 
-	s = GEN(NULL, 0, ctr_oci_with_host_devices());
+	s = GEN(NULL, 0, ctr_with_host_devices());
 	d = jp(s, "linux.devices");
 	bool null_found = false;
 	for (size_t i = 0; i < json_array_size(d); i++) {
@@ -477,11 +477,11 @@ static void test_resources_and_userns(void **state)
 	(void)state;
 	ctr_id_map uids[] = {{0, 100000, 65536}};
 	ctr_id_map gids[] = {{0, 200000, 65536}, {65536, 300000, 1}};
-	json_t *s = GEN(NULL, 0, ctr_oci_with_memory_limit(256ull << 20), ctr_oci_with_cpu_shares(512),
-			ctr_oci_with_cpus(1.5), ctr_oci_with_pids_limit(100),
-			ctr_oci_with_user_namespace(uids, 1, gids, 2),
-			ctr_oci_with_user_namespace(uids, 1, NULL, 0),
-			ctr_oci_with_cgroup("/custom/path"), ctr_oci_with_annotation("a.b", "c"));
+	json_t *s = GEN(NULL, 0, ctr_with_memory_limit(256ull << 20), ctr_with_cpu_shares(512),
+			ctr_with_cpus(1.5), ctr_with_pids_limit(100),
+			ctr_with_user_namespace(uids, 1, gids, 2),
+			ctr_with_user_namespace(uids, 1, NULL, 0),
+			ctr_with_cgroup("/custom/path"), ctr_with_annotation("a.b", "c"));
 	assert_int_equal(jint(s, "linux.resources.memory.limit"), 256 << 20);
 	assert_int_equal(jint(s, "linux.resources.cpu.shares"), 512);
 	assert_int_equal(jint(s, "linux.resources.cpu.quota"), 150000);
@@ -498,22 +498,22 @@ static void test_resources_and_userns(void **state)
 	assert_string_equal(json_string_value(json_object_get(jp(s, "annotations"), "a.b")), "c");
 	json_decref(s);
 
-	s = GEN(NULL, 0, ctr_oci_with_cpu_cfs(50000, 200000));
+	s = GEN(NULL, 0, ctr_with_cpu_cfs(50000, 200000));
 	assert_int_equal(jint(s, "linux.resources.cpu.quota"), 50000);
 	assert_int_equal(jint(s, "linux.resources.cpu.period"), 200000);
 	json_decref(s);
 
-	assert_null(GEN(NULL, CTR_EINVAL, ctr_oci_with_annotation("", "x")));
-	assert_null(GEN(NULL, CTR_EINVAL, ctr_oci_with_annotation("k\xff", "x")));
-	assert_null(GEN(NULL, CTR_EINVAL, ctr_oci_with_annotation("k", "\xff")));
-	assert_null(GEN(NULL, CTR_EINVAL, ctr_oci_with_cpus(0)));
-	assert_null(GEN(NULL, CTR_EINVAL, ctr_oci_with_cpus(-1)));
-	assert_null(GEN(NULL, CTR_EINVAL, ctr_oci_with_memory_limit(UINT64_MAX)));
+	assert_null(GEN(NULL, CTR_EINVAL, ctr_with_annotation("", "x")));
+	assert_null(GEN(NULL, CTR_EINVAL, ctr_with_annotation("k\xff", "x")));
+	assert_null(GEN(NULL, CTR_EINVAL, ctr_with_annotation("k", "\xff")));
+	assert_null(GEN(NULL, CTR_EINVAL, ctr_with_cpus(0)));
+	assert_null(GEN(NULL, CTR_EINVAL, ctr_with_cpus(-1)));
+	assert_null(GEN(NULL, CTR_EINVAL, ctr_with_memory_limit(UINT64_MAX)));
 	ctr_id_map zero[] = {{0, 1000, 0}};
 	ctr_id_map wrap[] = {{0, 4294967295u, 2}};
-	assert_null(GEN(NULL, CTR_EINVAL, ctr_oci_with_user_namespace(zero, 1, NULL, 0)));
-	assert_null(GEN(NULL, CTR_EINVAL, ctr_oci_with_user_namespace(wrap, 1, NULL, 0)));
-	assert_null(ctr_oci_with_user_namespace(NULL, 1, NULL, 0));
+	assert_null(GEN(NULL, CTR_EINVAL, ctr_with_user_namespace(zero, 1, NULL, 0)));
+	assert_null(GEN(NULL, CTR_EINVAL, ctr_with_user_namespace(wrap, 1, NULL, 0)));
+	assert_null(ctr_with_user_namespace(NULL, 1, NULL, 0));
 }
 
 /* ---- seccomp ---- */
@@ -549,7 +549,7 @@ static json_t *rule_for(json_t *prof, const char *name, const char *action)
 static void test_seccomp_default(void **state)
 {
 	(void)state;
-	json_t *s = GEN(NULL, 0, ctr_oci_with_seccomp_default());
+	json_t *s = GEN(NULL, 0, ctr_with_seccomp_default());
 	json_t *p = jp(s, "linux.seccomp");
 	assert_non_null(p);
 	assert_string_equal(jstr(p, "defaultAction"), "SCMP_ACT_ERRNO");
@@ -593,7 +593,7 @@ static void test_seccomp_default(void **state)
 	/* Capabilities gate more syscalls; the profile follows the bounding
 	 * set at the time the option applies. */
 	const char *boot[] = {"CAP_SYS_BOOT", "CAP_SYS_ADMIN", "CAP_SYS_PTRACE", NULL};
-	s = GEN(NULL, 0, ctr_oci_with_added_capabilities(boot), ctr_oci_with_seccomp_default());
+	s = GEN(NULL, 0, ctr_with_added_capabilities(boot), ctr_with_seccomp_default());
 	p = jp(s, "linux.seccomp");
 	assert_true(profile_allows(p, "reboot"));
 	assert_false(profile_allows(p, "kexec_load"));
@@ -604,10 +604,10 @@ static void test_seccomp_default(void **state)
 	json_decref(s);
 	/* Dropping CAP_SYS_CHROOT removes chroot. */
 	const char *nochroot[] = {"CAP_SYS_CHROOT", NULL};
-	s = GEN(NULL, 0, ctr_oci_with_dropped_capabilities(nochroot), ctr_oci_with_seccomp_default());
+	s = GEN(NULL, 0, ctr_with_dropped_capabilities(nochroot), ctr_with_seccomp_default());
 	assert_false(profile_allows(jp(s, "linux.seccomp"), "chroot"));
 	json_decref(s);
-	s = GEN(NULL, 0, ctr_oci_with_seccomp_default(), ctr_oci_with_seccomp_unconfined());
+	s = GEN(NULL, 0, ctr_with_seccomp_default(), ctr_with_seccomp_unconfined());
 	assert_null(jp(s, "linux.seccomp"));
 	json_decref(s);
 
