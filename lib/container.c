@@ -397,7 +397,7 @@ static int gen_spec(char **out, char **stop_signal, ctr_client *c, const char *n
 	int r = ctr_spec_new_at(&s, ns, id, rootfd, cfg->spec_opts, cfg->n_spec_opts, err);
 	if (r < 0)
 		return ctr_err_prefix(err, r, "spec");
-	r = ctr_spec_to_json(s, 0, out, err);
+	r = ctr_spec_to_json(out, s, 0, err);
 	if (r == 0 && stop_signal && !(*stop_signal = strdup(ctr_spec_stop_signal(s)))) {
 		free(*out);
 		*out = NULL;

@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -148,6 +150,52 @@ static int apply_runtime(void *target, void *userdata, ctr_error **err)
 CTR_EXPORT ctr_opt *ctr_with_task_runtime(const char *name_or_path)
 {
 	return ctr_opt_make_str(CTR_OPT_TASK, "ctr_with_task_runtime", apply_runtime, name_or_path);
+}
+
+/* Kill, delete, update and close options: plain settings, borrowed from the
+ * options for the length of the call. */
+struct task_call_opts {
+	bool kill_all;
+	bool process_kill;
+	const char *resources;
+};
+
+static int apply_flag(void *target, void *userdata, ctr_error **err)
+{
+	(void)err;
+	*(bool *)((char *)target + (size_t)(uintptr_t)userdata) = true;
+	return 0;
+}
+
+CTR_EXPORT ctr_opt *ctr_with_kill_all(void)
+{
+	return ctr_opt_make(CTR_OPT_KILL, "ctr_with_kill_all", apply_flag,
+			    (void *)(uintptr_t)offsetof(struct task_call_opts, kill_all), NULL);
+}
+
+CTR_EXPORT ctr_opt *ctr_with_process_kill(void)
+{
+	return ctr_opt_make(CTR_OPT_PROCESS_DELETE, "ctr_with_process_kill", apply_flag,
+			    (void *)(uintptr_t)offsetof(struct task_call_opts, process_kill), NULL);
+}
+
+static int apply_resources(void *target, void *userdata, ctr_error **err)
+{
+	(void)err;
+	((struct task_call_opts *)target)->resources = userdata;
+	return 0;
+}
+
+CTR_EXPORT ctr_opt *ctr_with_resources(const char *resources_json)
+{
+	return ctr_opt_make_str(CTR_OPT_TASK_UPDATE, "ctr_with_resources", apply_resources, resources_json);
+}
+
+static int task_call_opts(struct task_call_opts *o, ctr_opt_kind kind, const ctr_opt *const *opts,
+			  size_t n_opts, const char *what, ctr_error **err)
+{
+	memset(o, 0, sizeof(*o));
+	return ctr_opts_apply(kind, o, NULL, opts, n_opts, what, err);
 }
 
 int ctr_task_opts_parse(struct ctr_task_opts *o, struct ctr_call *call, const ctr_opt *const *opts,
@@ -298,8 +346,8 @@ CTR_EXPORT int ctr_task_start(ctr_task *t, ctr_error **err)
 	return r;
 }
 
-CTR_EXPORT int ctr_task_wait(ctr_task *t, int timeout_ms, uint32_t *exit_status,
-			     uint64_t *exited_at, ctr_error **err)
+CTR_EXPORT int ctr_task_wait(uint32_t *exit_status, uint64_t *exited_at, ctr_task *t,
+			     int timeout_ms, ctr_error **err)
 {
 	NEED(t);
 	struct ctr_rt_exit ex;
@@ -313,7 +361,7 @@ CTR_EXPORT int ctr_task_wait(ctr_task *t, int timeout_ms, uint32_t *exit_status,
 	return 0;
 }
 
-CTR_EXPORT int ctr_task_status(ctr_task *t, ctr_status *status, uint32_t *exit_status,
+CTR_EXPORT int ctr_task_status(ctr_status *status, uint32_t *exit_status, ctr_task *t,
 			       ctr_error **err)
 {
 	NEED(t && status);
@@ -328,12 +376,15 @@ CTR_EXPORT int ctr_task_status(ctr_task *t, ctr_status *status, uint32_t *exit_s
 	return 0;
 }
 
-CTR_EXPORT int ctr_task_kill(ctr_task *t, int sig, unsigned flags, ctr_error **err)
+CTR_EXPORT int ctr_task_kill(ctr_task *t, int sig, const ctr_opt *const *opts, size_t n_opts,
+			     ctr_error **err)
 {
 	NEED(t);
-	if (flags & ~CTR_KILL_ALL)
-		return ctr_err(err, CTR_EINVAL, 0, "ctr_task_kill: unknown flags %#x", flags);
-	return ctr_rt_kill(t->rt, sig, flags & CTR_KILL_ALL, err);
+	struct task_call_opts o;
+	int r = task_call_opts(&o, CTR_OPT_KILL, opts, n_opts, "ctr_task_kill", err);
+	if (r < 0)
+		return r;
+	return ctr_rt_kill(t->rt, sig, o.kill_all, err);
 }
 
 CTR_EXPORT int ctr_task_pause(ctr_task *t, ctr_error **err)
@@ -354,14 +405,17 @@ CTR_EXPORT int ctr_task_resume(ctr_task *t, ctr_error **err)
 	return r;
 }
 
-CTR_EXPORT int ctr_task_delete(ctr_task *t, unsigned flags, uint32_t *exit_status, ctr_error **err)
+CTR_EXPORT int ctr_task_delete(uint32_t *exit_status, ctr_task *t, const ctr_opt *const *opts,
+			       size_t n_opts, ctr_error **err)
 {
 	NEED(t);
-	if (flags & ~CTR_DELETE_FORCE)
-		return ctr_err(err, CTR_EINVAL, 0, "ctr_task_delete: unknown flags %#x", flags);
+	struct task_call_opts o;
+	int r = task_call_opts(&o, CTR_OPT_PROCESS_DELETE, opts, n_opts, "ctr_task_delete", err);
+	if (r < 0)
+		return r;
 	uint32_t pid = ctr_task_pid(t);
 	struct ctr_rt_exit ex = {0};
-	int r = ctr_rt_delete(t->rt, flags & CTR_DELETE_FORCE, &ex, err);
+	r = ctr_rt_delete(t->rt, o.process_kill, &ex, err);
 	if (r < 0)
 		return r;
 	/* A container's rootfs was mounted on <dir>/rootfs by new_task (maybe
@@ -383,13 +437,13 @@ CTR_EXPORT int ctr_task_delete(ctr_task *t, unsigned flags, uint32_t *exit_statu
 	return 0;
 }
 
-CTR_EXPORT int ctr_task_pids(ctr_task *t, uint32_t **pids, size_t *n, ctr_error **err)
+CTR_EXPORT int ctr_task_pids(uint32_t **pids, size_t *n, ctr_task *t, ctr_error **err)
 {
 	NEED(t && pids && n);
 	return ctr_rt_pids(t->rt, pids, n, err);
 }
 
-CTR_EXPORT int ctr_task_metrics(ctr_task *t, char **json, ctr_error **err)
+CTR_EXPORT int ctr_task_metrics(char **json, ctr_task *t, ctr_error **err)
 {
 	NEED(t && json);
 	return ctr_rt_metrics(t->rt, json, err);
@@ -404,15 +458,25 @@ CTR_EXPORT int ctr_task_spec(char **json, ctr_task *t, ctr_error **err)
 	return ctr_read_file(dfd, "config.json", 16u << 20, json, NULL, err);
 }
 
-CTR_EXPORT int ctr_task_update(ctr_task *t, const char *resources_json, ctr_error **err)
+CTR_EXPORT int ctr_task_update(ctr_task *t, const ctr_opt *const *opts, size_t n_opts,
+			       ctr_error **err)
 {
 	NEED(t);
-	return ctr_rt_update(t->rt, resources_json, err);
+	struct task_call_opts o;
+	int r = task_call_opts(&o, CTR_OPT_TASK_UPDATE, opts, n_opts, "ctr_task_update", err);
+	if (r < 0)
+		return r;
+	return ctr_rt_update(t->rt, o.resources, err);
 }
 
-CTR_EXPORT int ctr_task_close_io(ctr_task *t, ctr_error **err)
+CTR_EXPORT int ctr_task_close_io(ctr_task *t, const ctr_opt *const *opts, size_t n_opts,
+				 ctr_error **err)
 {
 	NEED(t);
+	struct task_call_opts o;
+	int r = task_call_opts(&o, CTR_OPT_CLOSE_IO, opts, n_opts, "ctr_task_close_io", err);
+	if (r < 0)
+		return r;
 	return ctr_rt_proc_close_stdin(ctr_rt_task_init(t->rt), err);
 }
 
@@ -492,8 +556,8 @@ CTR_EXPORT int ctr_process_start(ctr_process *p, ctr_error **err)
 	return r;
 }
 
-CTR_EXPORT int ctr_process_wait(ctr_process *p, int timeout_ms, uint32_t *exit_status,
-				uint64_t *exited_at, ctr_error **err)
+CTR_EXPORT int ctr_process_wait(uint32_t *exit_status, uint64_t *exited_at, ctr_process *p,
+				int timeout_ms, ctr_error **err)
 {
 	NEED(p);
 	struct ctr_rt_exit ex;
@@ -507,7 +571,7 @@ CTR_EXPORT int ctr_process_wait(ctr_process *p, int timeout_ms, uint32_t *exit_s
 	return 0;
 }
 
-CTR_EXPORT int ctr_process_status(ctr_process *p, ctr_status *status, uint32_t *exit_status,
+CTR_EXPORT int ctr_process_status(ctr_status *status, uint32_t *exit_status, ctr_process *p,
 				  ctr_error **err)
 {
 	NEED(p && status);
@@ -522,9 +586,16 @@ CTR_EXPORT int ctr_process_status(ctr_process *p, ctr_status *status, uint32_t *
 	return 0;
 }
 
-CTR_EXPORT int ctr_process_kill(ctr_process *p, int sig, ctr_error **err)
+CTR_EXPORT int ctr_process_kill(ctr_process *p, int sig, const ctr_opt *const *opts, size_t n_opts,
+				ctr_error **err)
 {
 	NEED(p);
+	struct task_call_opts o;
+	int r = task_call_opts(&o, CTR_OPT_KILL, opts, n_opts, "ctr_process_kill", err);
+	if (r < 0)
+		return r;
+	if (o.kill_all)
+		return ctr_err(err, CTR_EINVAL, 0, "ctr_process_kill: ctr_with_kill_all applies to tasks only");
 	return ctr_rt_proc_kill(p->rt, sig, err);
 }
 
@@ -534,17 +605,46 @@ CTR_EXPORT int ctr_process_resize(ctr_process *p, uint32_t cols, uint32_t rows, 
 	return ctr_rt_proc_resize(p->rt, cols, rows, err);
 }
 
-CTR_EXPORT int ctr_process_close_io(ctr_process *p, ctr_error **err)
+CTR_EXPORT int ctr_process_close_io(ctr_process *p, const ctr_opt *const *opts, size_t n_opts,
+				    ctr_error **err)
 {
 	NEED(p);
+	struct task_call_opts o;
+	int r = task_call_opts(&o, CTR_OPT_CLOSE_IO, opts, n_opts, "ctr_process_close_io", err);
+	if (r < 0)
+		return r;
 	return ctr_rt_proc_close_stdin(p->rt, err);
 }
 
-CTR_EXPORT int ctr_process_delete(ctr_process *p, uint32_t *exit_status, ctr_error **err)
+CTR_EXPORT int ctr_process_delete(uint32_t *exit_status, ctr_process *p, const ctr_opt *const *opts,
+				  size_t n_opts, ctr_error **err)
 {
 	NEED(p);
+	struct task_call_opts o;
+	int r = task_call_opts(&o, CTR_OPT_PROCESS_DELETE, opts, n_opts, "ctr_process_delete", err);
+	if (r < 0)
+		return r;
 	struct ctr_rt_exit ex = {0};
-	int r = ctr_rt_proc_delete(p->rt, &ex, err);
+	if (o.process_kill) {
+		/* containerd's WithProcessKill: SIGKILL, then wait for the exit
+		 * (a process that has exited already answers ENOTFOUND). */
+		ctr_rt_status st;
+		r = ctr_rt_proc_status(p->rt, &st, &ex, err);
+		if (r < 0)
+			return r;
+		if (st == CTR_RT_RUNNING || st == CTR_RT_PAUSED) {
+			r = ctr_rt_proc_kill(p->rt, SIGKILL, err);
+			if (r < 0 && r != CTR_ENOTFOUND)
+				return r;
+			ctr_error_free(err ? *err : NULL);
+			if (err)
+				*err = NULL;
+			r = ctr_rt_proc_wait(p->rt, 10000, &ex, err);
+			if (r < 0)
+				return r;
+		}
+	}
+	r = ctr_rt_proc_delete(p->rt, &ex, err);
 	if (r < 0)
 		return r;
 	if (exit_status)

@@ -305,7 +305,7 @@ CTR_EXPORT int ctr_spec_new(ctr_spec **out, const char *ns, const char *id, cons
 	return ctr_spec_new_at(out, ns, id, fd, opts, n_opts, err);
 }
 
-CTR_EXPORT int ctr_spec_to_json(const ctr_spec *s, unsigned flags, char **out, ctr_error **err)
+CTR_EXPORT int ctr_spec_to_json(char **out, const ctr_spec *s, unsigned flags, ctr_error **err)
 {
 	if (!s || !out)
 		return ctr_err(err, CTR_EINVAL, 0, "spec: NULL argument");
@@ -333,5 +333,5 @@ CTR_EXPORT int ctr_spec_generate(char **json_out, const char *ns, const char *id
 	int r = ctr_spec_new(&s, ns, id, rootfs, opts, n_opts, err);
 	if (r < 0)
 		return r;
-	return ctr_spec_to_json(s, 0, json_out, err);
+	return ctr_spec_to_json(json_out, s, 0, err);
 }

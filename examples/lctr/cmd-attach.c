@@ -174,7 +174,7 @@ int lctr_tasks_attach(struct lctr *g, int argc, char **argv)
 		/* A stream the shim never opened (nothing written since we
 		 * came) gives no EOF: the task's exit ends the copy. */
 		ctr_status st = CTR_TASK_UNKNOWN;
-		if (r == 0 && ctr_task_status(t, &st, NULL, NULL) == 0 && st == CTR_TASK_STOPPED) {
+		if (r == 0 && ctr_task_status(&st, NULL, t, NULL) == 0 && st == CTR_TASK_STOPPED) {
 			while (out_open && pump(out, STDOUT_FILENO) > 0) {
 			}
 			while (err_open && pump(er, STDERR_FILENO) > 0) {
@@ -184,7 +184,7 @@ int lctr_tasks_attach(struct lctr *g, int argc, char **argv)
 	}
 	lctr_tty_reset();
 	uint32_t status = 0;
-	if (ctr_task_wait(t, -1, &status, NULL, &err) < 0)
+	if (ctr_task_wait(&status, NULL, t, -1, &err) < 0)
 		rc = lctr_fail(what, err);
 	else
 		rc = (int)(status & 0xff);

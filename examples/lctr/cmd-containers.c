@@ -116,14 +116,20 @@ static int delete_one(struct lctr *g, const char *id, bool keep_snapshot)
 	int rc = 0;
 	if (ctr_container_task(&t, k, NULL) == 0) {
 		ctr_status st = CTR_TASK_UNKNOWN;
-		if (ctr_task_status(t, &st, NULL, &err) < 0)
+		if (ctr_task_status(&st, NULL, t, &err) < 0)
 			rc = lctr_fail(what, err);
 		else if (st != CTR_TASK_STOPPED && st != CTR_TASK_CREATED)
 			rc = lctr_failf("%s: cannot delete a non stopped container: %s", what, status_name(st));
-		else if (ctr_task_delete(t, st == CTR_TASK_CREATED ? CTR_DELETE_FORCE : 0, NULL, &err) < 0)
-			rc = lctr_fail(what, err);
-		else
-			lctr_io_dir_remove(lctr_client(g), id);
+		else {
+			/* A created task never ran: deleting it needs the kill. */
+			ctr_opt *pk = st == CTR_TASK_CREATED ? ctr_with_process_kill() : NULL;
+			const ctr_opt *o[1] = {pk};
+			if (ctr_task_delete(NULL, t, o, st == CTR_TASK_CREATED ? 1 : 0, &err) < 0)
+				rc = lctr_fail(what, err);
+			else
+				lctr_io_dir_remove(lctr_client(g), id);
+			ctr_opt_free(pk);
+		}
 		ctr_task_free(t);
 	}
 	if (!rc) {

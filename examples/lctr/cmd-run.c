@@ -312,9 +312,9 @@ static void *fwd_thread(void *ud)
 		}
 		/* ctr's ForwardAllSignals: errors are only logged. */
 		if (w->proc)
-			ctr_process_kill(w->proc, sig, NULL);
+			ctr_process_kill(w->proc, sig, CTR_NO_OPTS, NULL);
 		else
-			ctr_task_kill(w->task, sig, 0, NULL);
+			ctr_task_kill(w->task, sig, CTR_NO_OPTS, NULL);
 	}
 	return NULL;
 }
@@ -491,14 +491,14 @@ int lctr_task_run(ctr_container *k, struct lctr *g, const struct lctr_cflags *f,
 		forward_start(w); /* best effort, as in ctr */
 	}
 	uint32_t status = 0;
-	if (ctr_task_wait(t, -1, &status, NULL, &err) < 0) {
+	if (ctr_task_wait(&status, NULL, t, -1, &err) < 0) {
 		lctr_tty_reset();
 		rc = lctr_fail(what, err);
 		ctr_task_free(t);
 		return rc;
 	}
 	lctr_tty_reset();
-	if (ctr_task_delete(t, 0, NULL, &err) < 0)
+	if (ctr_task_delete(NULL, t, CTR_NO_OPTS, &err) < 0)
 		rc = lctr_fail(what, err);
 	else
 		rc = (int)(status & 0xff);
@@ -510,7 +510,9 @@ fail:
 		free(w);
 	}
 	lctr_tty_reset();
-	ctr_task_delete(t, CTR_DELETE_FORCE, NULL, NULL);
+	ctr_opt *pk = ctr_with_process_kill();
+	ctr_task_delete(NULL, t, CTR_OPTS(pk), NULL);
+	ctr_opt_free(pk);
 	ctr_task_free(t);
 	lctr_io_dir_remove(ctr_container_client(k), ctr_container_id(k));
 	return rc;
@@ -530,7 +532,7 @@ int lctr_process_run(ctr_process *p, bool tty, bool detach, const char *what)
 	}
 	if (ctr_process_start(p, &err) < 0) {
 		lctr_tty_reset();
-		ctr_process_delete(p, NULL, NULL);
+		ctr_process_delete(NULL, p, CTR_NO_OPTS, NULL);
 		return lctr_fail(what, err);
 	}
 	if (detach)
@@ -541,11 +543,11 @@ int lctr_process_run(ctr_process *p, bool tty, bool detach, const char *what)
 	if (forward_block(&w) == 0)
 		forward_start(&w);
 	uint32_t status = 0;
-	int r = ctr_process_wait(p, -1, &status, NULL, &err);
+	int r = ctr_process_wait(&status, NULL, p, -1, &err);
 	lctr_tty_reset();
 	if (r < 0)
 		return lctr_fail(what, err);
-	if (ctr_process_delete(p, NULL, &err) < 0)
+	if (ctr_process_delete(NULL, p, CTR_NO_OPTS, &err) < 0)
 		return lctr_fail(what, err);
 	return (int)(status & 0xff);
 }

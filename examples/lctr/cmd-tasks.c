@@ -117,7 +117,7 @@ static int tasks_ls(struct lctr *g, int argc, char **argv)
 		if (ctr_container_task(&tk, v[i], NULL) < 0)
 			continue;
 		ctr_status st = CTR_TASK_UNKNOWN;
-		ctr_task_status(tk, &st, NULL, NULL);
+		ctr_task_status(&st, NULL, tk, NULL);
 		if (quiet) {
 			puts(ctr_task_id(tk));
 		} else {
@@ -182,10 +182,14 @@ static int tasks_kill(struct lctr *g, int argc, char **argv)
 	} else if (ctr_container_task(&t, k, &err) < 0) {
 		rc = lctr_fail(what, err);
 	} else if (exec_id) {
-		if (ctr_task_load_process(&p, t, exec_id, &err) < 0 || ctr_process_kill(p, sig, &err) < 0)
+		if (ctr_task_load_process(&p, t, exec_id, &err) < 0 || ctr_process_kill(p, sig, CTR_NO_OPTS, &err) < 0)
 			rc = lctr_fail(what, err);
-	} else if (ctr_task_kill(t, sig, all ? CTR_KILL_ALL : 0, &err) < 0) {
-		rc = lctr_fail(what, err);
+	} else {
+		ctr_opt *kill_all = all ? ctr_with_kill_all() : NULL;
+		const ctr_opt *o[1] = {kill_all};
+		if (ctr_task_kill(t, sig, o, all ? 1 : 0, &err) < 0)
+			rc = lctr_fail(what, err);
+		ctr_opt_free(kill_all);
 	}
 	ctr_process_free(p);
 	ctr_task_free(t);
@@ -217,13 +221,16 @@ static int tasks_rm(struct lctr *g, int argc, char **argv)
 		}
 		ctr_error *err = NULL;
 		ctr_status st = CTR_TASK_UNKNOWN;
-		ctr_task_status(t, &st, NULL, NULL);
+		ctr_task_status(&st, NULL, t, NULL);
 		/* A created task never ran: deleting it needs no force (ctr). */
-		unsigned flags = force || st == CTR_TASK_CREATED ? CTR_DELETE_FORCE : 0;
-		if (ctr_task_delete(t, flags, NULL, &err) < 0)
+		bool kill = force || st == CTR_TASK_CREATED;
+		ctr_opt *pk = kill ? ctr_with_process_kill() : NULL;
+		const ctr_opt *o[1] = {pk};
+		if (ctr_task_delete(NULL, t, o, kill ? 1 : 0, &err) < 0)
 			rc = lctr_fail(what, err);
 		else
 			lctr_io_dir_remove(lctr_client(g), argv[i]);
+		ctr_opt_free(pk);
 		ctr_task_free(t);
 	}
 	return rc;
@@ -241,7 +248,7 @@ static int tasks_wait(struct lctr *g, int argc, char **argv)
 		return 1;
 	ctr_error *err = NULL;
 	uint32_t status = 0;
-	int rc = ctr_task_wait(t, -1, &status, NULL, &err) < 0 ? lctr_fail(what, err) : (int)(status & 0xff);
+	int rc = ctr_task_wait(&status, NULL, t, -1, &err) < 0 ? lctr_fail(what, err) : (int)(status & 0xff);
 	ctr_task_free(t);
 	return rc;
 }
@@ -379,7 +386,7 @@ static int tasks_ps(struct lctr *g, int argc, char **argv)
 	uint32_t *pids = NULL;
 	size_t n = 0;
 	int rc = 0;
-	if (ctr_task_pids(t, &pids, &n, &err) < 0) {
+	if (ctr_task_pids(&pids, &n, t, &err) < 0) {
 		rc = lctr_fail(what, err);
 	} else {
 		struct lctr_table tb;
@@ -453,7 +460,7 @@ static int tasks_metrics(struct lctr *g, int argc, char **argv)
 	ctr_error *err = NULL;
 	char *js = NULL;
 	int rc = 0;
-	if (ctr_task_metrics(t, &js, &err) < 0) {
+	if (ctr_task_metrics(&js, t, &err) < 0) {
 		rc = lctr_fail(what, err);
 	} else if (!strcmp(format, "json")) {
 		puts(js);
@@ -562,8 +569,10 @@ static int tasks_update(struct lctr *g, int argc, char **argv)
 	ctr_task *t = load_task(g, id, what);
 	int rc = t ? 0 : 1;
 	ctr_error *err = NULL;
-	if (t && ctr_task_update(t, rj, &err) < 0)
+	ctr_opt *res = t ? ctr_with_resources(rj) : NULL;
+	if (t && ctr_task_update(t, CTR_OPTS(res), &err) < 0)
 		rc = lctr_fail(what, err);
+	ctr_opt_free(res);
 	free(rj);
 	ctr_task_free(t);
 	return rc;

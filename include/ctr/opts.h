@@ -32,7 +32,13 @@ typedef enum ctr_opt_kind {
 	CTR_OPT_SNAPSHOT = 12,
 	CTR_OPT_REMOTE = 13,   /* registry access: pull, fetch, push */
 	CTR_OPT_IMPORT = 14,   /* ctr_image_import */
-	CTR_OPT_EXPORT = 15    /* ctr_image_export */
+	CTR_OPT_EXPORT = 15,   /* ctr_image_export */
+	CTR_OPT_KILL = 16,     /* ctr_task_kill, ctr_process_kill */
+	CTR_OPT_PROCESS_DELETE = 17, /* ctr_task_delete, ctr_process_delete */
+	CTR_OPT_TASK_UPDATE = 18,    /* ctr_task_update */
+	CTR_OPT_CLOSE_IO = 19, /* ctr_task_close_io, ctr_process_close_io */
+	CTR_OPT_IMAGE = 20,    /* image record calls (ctr_image_tag) */
+	CTR_OPT_NAMESPACE = 21 /* namespace calls (none defined yet) */
 } ctr_opt_kind;
 
 /* Applies an option to `target`. Returns 0 or a CTR_E* code; may fill err. */

@@ -43,7 +43,7 @@ CTR_EXPORT void ctr_spec_free(ctr_spec *s);
 #define CTR_SPEC_JSON_PRETTY 1u /* indent by 4 like `ctr oci spec` */
 /* The spec as JSON text (config.json). *out is allocated: free it with
  * ctr_free(). flags: 0 or CTR_SPEC_JSON_PRETTY. */
-CTR_EXPORT int ctr_spec_to_json(const ctr_spec *s, unsigned flags, char **out,
+CTR_EXPORT int ctr_spec_to_json(char **out, const ctr_spec *s, unsigned flags,
 				ctr_error **err);
 /* The stop signal from the image config given with
  * ctr_with_image_config(), or "SIGTERM" (containerd's default). Borrowed

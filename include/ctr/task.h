@@ -74,45 +74,60 @@ CTR_EXPORT int ctr_task_start(ctr_task *t, ctr_error **err);
 /* Blocks until the init process has exited, at most timeout_ms (< 0:
  * forever). exit_status and exited_at may be NULL. Errors: CTR_ETIMEOUT,
  * CTR_EUNAVAILABLE (the shim died without recording a status). */
-CTR_EXPORT int ctr_task_wait(ctr_task *t, int timeout_ms, uint32_t *exit_status,
-			     uint64_t *exited_at, ctr_error **err);
+CTR_EXPORT int ctr_task_wait(uint32_t *exit_status, uint64_t *exited_at, ctr_task *t,
+			     int timeout_ms, ctr_error **err);
 /* The task's state from its shim's files (no runtime call). exit_status
  * (may be NULL) is set when STOPPED. */
-CTR_EXPORT int ctr_task_status(ctr_task *t, ctr_status *status, uint32_t *exit_status,
+CTR_EXPORT int ctr_task_status(ctr_status *status, uint32_t *exit_status, ctr_task *t,
 			       ctr_error **err);
 
-/* ctr_task_kill flags. */
-#define CTR_KILL_ALL 1u /* every process of the task, not only init */
-/* Sends sig. CTR_ENOTFOUND once the process has exited. */
-CTR_EXPORT int ctr_task_kill(ctr_task *t, int sig, unsigned flags, ctr_error **err);
+/* Kill options (kind CTR_OPT_KILL). */
+/* Signal every process of the task, not only init (containerd's WithKillAll). */
+CTR_EXPORT ctr_opt *ctr_with_kill_all(void);
+/* Sends sig. Takes CTR_OPT_KILL options. CTR_ENOTFOUND once the process
+ * has exited. */
+CTR_EXPORT int ctr_task_kill(ctr_task *t, int sig, const ctr_opt *const *opts, size_t n_opts,
+			     ctr_error **err);
 CTR_EXPORT int ctr_task_pause(ctr_task *t, ctr_error **err);
 CTR_EXPORT int ctr_task_resume(ctr_task *t, ctr_error **err);
 
-/* ctr_task_delete flags. */
-#define CTR_DELETE_FORCE 1u /* kill a running task first */
+/* Delete options (kind CTR_OPT_PROCESS_DELETE), for ctr_task_delete and
+ * ctr_process_delete. */
+/* Kill a running process with SIGKILL and wait for it first (containerd's
+ * WithProcessKill). */
+CTR_EXPORT ctr_opt *ctr_with_process_kill(void);
 /* Deletes the task: the runtime's container, the shims and their files.
- * Without CTR_DELETE_FORCE, CTR_EPRECONDITION while it runs. exit_status
- * (may be NULL) gets the init's status. Free the handle afterwards. The
- * container record and its rootfs mount belong to the container API. */
-CTR_EXPORT int ctr_task_delete(ctr_task *t, unsigned flags, uint32_t *exit_status,
-			       ctr_error **err);
+ * Without ctr_with_process_kill, CTR_EPRECONDITION while it runs.
+ * exit_status (may be NULL) gets the init's status. Free the handle
+ * afterwards. The container record and its rootfs mount belong to the
+ * container API. Takes CTR_OPT_PROCESS_DELETE options. */
+CTR_EXPORT int ctr_task_delete(uint32_t *exit_status, ctr_task *t, const ctr_opt *const *opts,
+			       size_t n_opts, ctr_error **err);
 
 /* Pids of every process in the task's cgroup; *pids is freed with
  * ctr_free(). CTR_ENOTFOUND when the task is not running. */
-CTR_EXPORT int ctr_task_pids(ctr_task *t, uint32_t **pids, size_t *n, ctr_error **err);
+CTR_EXPORT int ctr_task_pids(uint32_t **pids, size_t *n, ctr_task *t, ctr_error **err);
 /* Cgroup metrics as a JSON object (freed with ctr_free()):
  * {"cgroup":"v1"|"v2","memory":{"usage":B,"limit":B,"max_usage":B},
  *  "cpu":{"usage_ns":N},"pids":{"current":N,"limit":N}}; a limit of 0 means
  * none. CTR_ENOTFOUND when the task is not running. */
-CTR_EXPORT int ctr_task_metrics(ctr_task *t, char **json, ctr_error **err);
+CTR_EXPORT int ctr_task_metrics(char **json, ctr_task *t, ctr_error **err);
 /* The OCI runtime spec the task was created with (its bundle's
  * config.json), as JSON text; free with ctr_free. */
 CTR_EXPORT int ctr_task_spec(char **json, ctr_task *t, ctr_error **err);
-/* Updates resources: an OCI LinuxResources JSON object, e.g.
- * {"memory":{"limit":67108864},"pids":{"limit":100}}. */
-CTR_EXPORT int ctr_task_update(ctr_task *t, const char *resources_json, ctr_error **err);
-/* Closes the init's stdin (EOF for the process; ^D on a terminal). */
-CTR_EXPORT int ctr_task_close_io(ctr_task *t, ctr_error **err);
+/* Update options (kind CTR_OPT_TASK_UPDATE). */
+/* New resources: an OCI LinuxResources JSON object, e.g.
+ * {"memory":{"limit":67108864},"pids":{"limit":100}} (containerd's
+ * WithResources). */
+CTR_EXPORT ctr_opt *ctr_with_resources(const char *resources_json);
+/* Updates the task. Takes CTR_OPT_TASK_UPDATE options; CTR_EINVAL when
+ * they name nothing to update. */
+CTR_EXPORT int ctr_task_update(ctr_task *t, const ctr_opt *const *opts, size_t n_opts,
+			       ctr_error **err);
+/* Closes the init's stdin (EOF for the process; ^D on a terminal). Takes
+ * CTR_OPT_CLOSE_IO options (none defined yet: stdin is always closed). */
+CTR_EXPORT int ctr_task_close_io(ctr_task *t, const ctr_opt *const *opts, size_t n_opts,
+				 ctr_error **err);
 CTR_EXPORT int ctr_task_resize(ctr_task *t, uint32_t cols, uint32_t rows, ctr_error **err);
 
 /* Records a new process `exec_id` in the task from an OCI Process JSON
@@ -131,15 +146,20 @@ CTR_EXPORT const char *ctr_process_id(const ctr_process *p);
 /* 0 until started. */
 CTR_EXPORT uint32_t ctr_process_pid(const ctr_process *p);
 CTR_EXPORT int ctr_process_start(ctr_process *p, ctr_error **err);
-CTR_EXPORT int ctr_process_wait(ctr_process *p, int timeout_ms, uint32_t *exit_status,
-				uint64_t *exited_at, ctr_error **err);
-CTR_EXPORT int ctr_process_status(ctr_process *p, ctr_status *status, uint32_t *exit_status,
+CTR_EXPORT int ctr_process_wait(uint32_t *exit_status, uint64_t *exited_at, ctr_process *p,
+				int timeout_ms, ctr_error **err);
+CTR_EXPORT int ctr_process_status(ctr_status *status, uint32_t *exit_status, ctr_process *p,
 				  ctr_error **err);
-CTR_EXPORT int ctr_process_kill(ctr_process *p, int sig, ctr_error **err);
+/* Takes CTR_OPT_KILL options; ctr_with_kill_all is for tasks only. */
+CTR_EXPORT int ctr_process_kill(ctr_process *p, int sig, const ctr_opt *const *opts, size_t n_opts,
+				ctr_error **err);
 CTR_EXPORT int ctr_process_resize(ctr_process *p, uint32_t cols, uint32_t rows, ctr_error **err);
-CTR_EXPORT int ctr_process_close_io(ctr_process *p, ctr_error **err);
-/* Removes an exited process's files. CTR_EPRECONDITION while it runs. */
-CTR_EXPORT int ctr_process_delete(ctr_process *p, uint32_t *exit_status, ctr_error **err);
+CTR_EXPORT int ctr_process_close_io(ctr_process *p, const ctr_opt *const *opts, size_t n_opts,
+				    ctr_error **err);
+/* Removes an exited process's files. CTR_EPRECONDITION while it runs,
+ * unless ctr_with_process_kill (CTR_OPT_PROCESS_DELETE) is given. */
+CTR_EXPORT int ctr_process_delete(uint32_t *exit_status, ctr_process *p, const ctr_opt *const *opts,
+				  size_t n_opts, ctr_error **err);
 
 #ifdef __cplusplus
 }

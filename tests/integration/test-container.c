@@ -99,8 +99,11 @@ static void sweep(void)
 	if (cl && ctr_container_list(&v, &n, cl, NULL, 0, NULL, 0, NULL) == 0) {
 		for (size_t i = 0; i < n; i++) {
 			ctr_task *t = NULL;
-			if (ctr_container_task(&t, v[i], NULL) == 0)
-				ctr_task_delete(t, CTR_DELETE_FORCE, NULL, NULL);
+			if (ctr_container_task(&t, v[i], NULL) == 0) {
+				ctr_opt *pk = ctr_with_process_kill();
+				ctr_task_delete(NULL, t, CTR_OPTS(pk), NULL);
+				ctr_opt_free(pk);
+			}
 			ctr_task_free(t);
 			ctr_opt *o = ctr_with_snapshot_cleanup();
 			ctr_container_delete(v[i], (const ctr_opt *const *)&o, 1, NULL);
@@ -227,8 +230,8 @@ static void run_logged(ctr_container *k, const char *log, uint32_t *status)
 	json_decref(b);
 	ctr_free(tspec);
 	assert_int_equal(ctr_task_start(t, NULL), 0);
-	assert_int_equal(ctr_task_wait(t, 20000, status, NULL, NULL), 0);
-	assert_int_equal(ctr_task_delete(t, 0, NULL, NULL), 0);
+	assert_int_equal(ctr_task_wait(status, NULL, t, 20000, NULL), 0);
+	assert_int_equal(ctr_task_delete(NULL, t, CTR_NO_OPTS, NULL), 0);
 	ctr_task_free(t);
 }
 
@@ -564,8 +567,10 @@ static void test_workdir_proc_fd(void **s)
 		/* a runtime that creates it must still not run it there */
 		uint32_t status = 0;
 		if (ctr_task_start(t, NULL) == 0)
-			assert_int_equal(ctr_task_wait(t, 20000, &status, NULL, NULL), 0);
-		ctr_task_delete(t, CTR_DELETE_FORCE, NULL, NULL);
+			assert_int_equal(ctr_task_wait(&status, NULL, t, 20000, NULL), 0);
+		ctr_opt *pk = ctr_with_process_kill();
+		ctr_task_delete(NULL, t, CTR_OPTS(pk), NULL);
+		ctr_opt_free(pk);
 		ctr_task_free(t);
 		char *out = read_all(log);
 		print_message("started: status %u, output %s\n", status, out ? out : "");

@@ -125,12 +125,12 @@ static void test_host_dies(void **s)
 	assert_true(ctr_task_pid(t) > 0);
 	uint32_t code = 0;
 	uint64_t at = 0;
-	if (ctr_task_wait(t, 30000, &code, &at, &e) < 0)
+	if (ctr_task_wait(&code, &at, t, 30000, &e) < 0)
 		fail_msg("wait: %s", ctr_error_message(e));
 	assert_int_equal(code, 9);
 	assert_true(at > 0);
 	pid_t shim = ctr_rt_task_init(t->rt)->shim_pid;
-	assert_int_equal(ctr_task_delete(t, 0, &code, NULL), 0);
+	assert_int_equal(ctr_task_delete(&code, t, CTR_NO_OPTS, NULL), 0);
 	assert_int_equal(code, 9);
 	ctr_task_free(t);
 	for (int i = 0; i < 100 && pid_alive(shim); i++)
@@ -186,12 +186,12 @@ static void test_public_api(void **s)
 	free(sp);
 	ctr_opt_free(io);
 	ctr_status st;
-	assert_int_equal(ctr_task_status(t, &st, NULL, NULL), 0);
+	assert_int_equal(ctr_task_status(&st, NULL, t, NULL), 0);
 	assert_int_equal(st, CTR_TASK_CREATED);
 	assert_int_equal(ctr_task_start(t, NULL), 0);
 	assert_int_equal(ctr_task_start(t, NULL), CTR_EPRECONDITION);
 	assert_true(ctr_task_pid(t) > 0);
-	assert_int_equal(ctr_task_status(t, &st, NULL, NULL), 0);
+	assert_int_equal(ctr_task_status(&st, NULL, t, NULL), 0);
 	assert_int_equal(st, CTR_TASK_RUNNING);
 	blocking(fo);
 	char line[64];
@@ -206,28 +206,28 @@ static void test_public_api(void **s)
 	assert_int_equal(ctr_process_pid(p), 0);
 	assert_int_equal(ctr_process_start(p, NULL), 0);
 	uint32_t code = 0;
-	assert_int_equal(ctr_process_wait(p, 30000, &code, NULL, NULL), 0);
+	assert_int_equal(ctr_process_wait(&code, NULL, p, 30000, NULL), 0);
 	assert_int_equal(code, 4);
-	assert_int_equal(ctr_process_status(p, &st, &code, NULL), 0);
+	assert_int_equal(ctr_process_status(&st, &code, p, NULL), 0);
 	assert_int_equal(st, CTR_TASK_STOPPED);
-	assert_int_equal(ctr_process_delete(p, &code, NULL), 0);
+	assert_int_equal(ctr_process_delete(&code, p, CTR_NO_OPTS, NULL), 0);
 	assert_int_equal(code, 4);
 	ctr_process_free(p);
 
 	uint32_t *pids = NULL;
 	size_t n = 0;
-	assert_int_equal(ctr_task_pids(t, &pids, &n, NULL), 0);
+	assert_int_equal(ctr_task_pids(&pids, &n, t, NULL), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(pids[0], ctr_task_pid(t));
 	ctr_free(pids);
-	assert_int_equal(ctr_task_wait(t, 100, &code, NULL, NULL), CTR_ETIMEOUT);
-	assert_int_equal(ctr_task_delete(t, 0, NULL, NULL), CTR_EPRECONDITION);
+	assert_int_equal(ctr_task_wait(&code, NULL, t, 100, NULL), CTR_ETIMEOUT);
+	assert_int_equal(ctr_task_delete(NULL, t, CTR_NO_OPTS, NULL), CTR_EPRECONDITION);
 	/* EOF on stdin ends `read x` */
-	assert_int_equal(ctr_task_close_io(t, NULL), 0);
-	assert_int_equal(ctr_task_wait(t, 30000, &code, NULL, NULL), 0);
+	assert_int_equal(ctr_task_close_io(t, CTR_NO_OPTS, NULL), 0);
+	assert_int_equal(ctr_task_wait(&code, NULL, t, 30000, NULL), 0);
 	assert_int_equal(code, 5);
-	assert_int_equal(ctr_task_kill(t, SIGTERM, 0, NULL), CTR_ENOTFOUND);
-	assert_int_equal(ctr_task_delete(t, 0, &code, NULL), 0);
+	assert_int_equal(ctr_task_kill(t, SIGTERM, CTR_NO_OPTS, NULL), CTR_ENOTFOUND);
+	assert_int_equal(ctr_task_delete(&code, t, CTR_NO_OPTS, NULL), 0);
 	assert_int_equal(code, 5);
 	ctr_task_free(t);
 	close(fo);

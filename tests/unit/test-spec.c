@@ -168,10 +168,10 @@ static void test_cgroups_path_and_ids(void **state)
 	ctr_spec *sp = NULL;
 	assert_int_equal(ctr_spec_new(&sp, "default", "c1", NULL, NULL, 0, NULL), 0);
 	assert_string_equal(ctr_spec_stop_signal(sp), "SIGTERM");
-	assert_int_equal(ctr_spec_to_json(sp, CTR_SPEC_JSON_PRETTY, &j, NULL), 0);
+	assert_int_equal(ctr_spec_to_json(&j, sp, CTR_SPEC_JSON_PRETTY, NULL), 0);
 	assert_non_null(strstr(j, "\n    \"process\""));
 	ctr_free(j);
-	assert_int_equal(ctr_spec_to_json(sp, 0x80, &j, NULL), CTR_EINVAL);
+	assert_int_equal(ctr_spec_to_json(&j, sp, 0x80, NULL), CTR_EINVAL);
 	ctr_spec_free(sp);
 	ctr_spec_free(NULL);
 }
@@ -249,7 +249,7 @@ static void test_image_config(void **state)
 	ctr_opt_free(o2);
 	assert_string_equal(ctr_spec_stop_signal(sp), "SIGQUIT");
 	char *j;
-	assert_int_equal(ctr_spec_to_json(sp, 0, &j, NULL), 0);
+	assert_int_equal(ctr_spec_to_json(&j, sp, 0, NULL), 0);
 	ctr_spec_free(sp);
 	json_t *s = json_loads(j, 0, NULL);
 	ctr_free(j);

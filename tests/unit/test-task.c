@@ -162,7 +162,7 @@ static void test_null_args(void **s)
 {
 	(void)s;
 	assert_int_equal(ctr_task_start(NULL, NULL), CTR_EINVAL);
-	assert_int_equal(ctr_task_kill(NULL, 9, 0, NULL), CTR_EINVAL);
+	assert_int_equal(ctr_task_kill(NULL, 9, CTR_NO_OPTS, NULL), CTR_EINVAL);
 	assert_int_equal(ctr_process_start(NULL, NULL), CTR_EINVAL);
 	assert_int_equal(ctr_task_pid(NULL), 0);
 	assert_null(ctr_task_id(NULL));
