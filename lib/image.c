@@ -161,11 +161,27 @@ CTR_EXPORT int ctr_image_create(ctr_image **out, ctr_client *c, const char *name
 	return r < 0 ? ctr_err_prefix(err, r, "create image") : 0;
 }
 
-CTR_EXPORT int ctr_image_tag(ctr_image **out, ctr_client *c, const char *src, const char *dst,
-				    int force, const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
+static int apply_tag_force(void *target, void *userdata, ctr_error **err)
 {
-	struct ctr_call call;
-	int r = call_opts(c, &call, opts, n_opts, "tag image", err);
+	(void)userdata;
+	(void)err;
+	*(bool *)target = true;
+	return 0;
+}
+
+CTR_EXPORT ctr_opt *ctr_with_tag_force(void)
+{
+	return ctr_opt_make(CTR_OPT_IMAGE, "ctr_with_tag_force", apply_tag_force, NULL, NULL);
+}
+
+CTR_EXPORT int ctr_image_tag(ctr_image **out, ctr_client *c, const char *src, const char *dst,
+			     const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
+{
+	if (!c)
+		return ctr_err(err, CTR_EINVAL, 0, "tag image: client is NULL");
+	struct ctr_call call = {0};
+	bool force = false;
+	int r = ctr_opts_apply(CTR_OPT_IMAGE, &force, &call, opts, n_opts, "tag image", err);
 	if (r == 0)
 		r = ctr_md_image_name_validate(dst, err);
 	if (r < 0)
@@ -176,7 +192,7 @@ CTR_EXPORT int ctr_image_tag(ctr_image **out, ctr_client *c, const char *src, co
 		return ctr_err_prefix(err, r, "tag image");
 	free(s.name);
 	s.name = (char *)dst;
-	r = ctr_image_put(out, c, ns, &s, force != 0, err);
+	r = ctr_image_put(out, c, ns, &s, force, err);
 	s.name = NULL;
 	ctr_md_image_clear(&s);
 	return r < 0 ? ctr_err_prefix(err, r, "tag image") : 0;

@@ -125,9 +125,9 @@ CTR_EXPORT void ctr_lease_free(ctr_lease *l)
 	free(l);
 }
 
-CTR_EXPORT void ctr_lease_list_free(ctr_lease **v)
+CTR_EXPORT void ctr_lease_list_free(ctr_lease **v, size_t n)
 {
-	for (size_t i = 0; v && v[i]; i++)
+	for (size_t i = 0; v && i < n && v[i]; i++)
 		ctr_lease_free(v[i]);
 	free(v);
 }
@@ -163,7 +163,7 @@ CTR_EXPORT int ctr_lease_list(ctr_lease ***out, size_t *n, ctr_client *c,
 	ctr_lease **v = calloc(cnt + 1, sizeof(*v));
 	for (size_t i = 0; v && i < cnt; i++) {
 		if (!(v[i] = malloc(sizeof(**v)))) {
-			ctr_lease_list_free(v);
+			ctr_lease_list_free(v, cnt);
 			v = NULL;
 			break;
 		}

@@ -14,20 +14,33 @@ static int check(ctr_client *c, const char *name, const char *what, ctr_error **
 	return r < 0 ? ctr_err_prefix(err, r, "%s", what) : 0;
 }
 
-CTR_EXPORT int ctr_namespace_create(ctr_client *c, const char *name, const char *const *labels,
-				    ctr_error **err)
+/* Namespace calls take CTR_OPT_NAMESPACE options; none are defined yet,
+ * but an application's option-callback of that kind is applied. */
+static int ns_opts(const ctr_opt *const *opts, size_t n_opts, const char *what, ctr_error **err)
 {
-	int r = check(c, name, "create namespace", err);
+	return ctr_opts_apply(CTR_OPT_NAMESPACE, NULL, NULL, opts, n_opts, what, err);
+}
+
+CTR_EXPORT int ctr_namespace_create(ctr_client *c, const char *name, const char *const *labels,
+				    const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
+{
+	int r = ns_opts(opts, n_opts, "create namespace", err);
+	if (r == 0)
+		r = check(c, name, "create namespace", err);
 	if (r == 0)
 		r = ctr_md_ns_create(c->db, name, labels, err);
 	return r;
 }
 
 CTR_EXPORT int ctr_namespace_list(char ***names, ctr_client *c, const char *const *filters,
-				  size_t n_filters, ctr_error **err)
+				  size_t n_filters, const ctr_opt *const *opts, size_t n_opts,
+				  ctr_error **err)
 {
 	if (!names || !c)
 		return ctr_err(err, CTR_EINVAL, 0, "list namespaces: names and client are required");
+	int r = ns_opts(opts, n_opts, "list namespaces", err);
+	if (r < 0)
+		return r;
 	return ctr_md_ns_list(names, c->db, filters, n_filters, err);
 }
 
@@ -51,9 +64,12 @@ CTR_EXPORT int ctr_namespace_set_labels(ctr_client *c, const char *name,
 	return r;
 }
 
-CTR_EXPORT int ctr_namespace_delete(ctr_client *c, const char *name, ctr_error **err)
+CTR_EXPORT int ctr_namespace_delete(ctr_client *c, const char *name, const ctr_opt *const *opts,
+				    size_t n_opts, ctr_error **err)
 {
-	int r = check(c, name, "delete namespace", err);
+	int r = ns_opts(opts, n_opts, "delete namespace", err);
+	if (r == 0)
+		r = check(c, name, "delete namespace", err);
 	if (r == 0)
 		r = ctr_md_ns_delete(c->db, name, err);
 	return r;

@@ -16,15 +16,16 @@ struct ctr_credentials {
 	char *secret;
 };
 
-CTR_EXPORT int ctr_credentials_set(ctr_credentials *cred, const char *user, const char *secret)
+CTR_EXPORT int ctr_credentials_set(ctr_credentials *cred, const char *user, const char *secret,
+				   ctr_error **err)
 {
 	if (!cred || !user || !secret)
-		return CTR_EINVAL;
+		return ctr_err(err, CTR_EINVAL, 0, "ctr_credentials_set: NULL argument");
 	char *u = strdup(user), *s = strdup(secret);
 	if (!u || !s) {
 		free(u);
 		free(s);
-		return CTR_ENOMEM;
+		return ctr_err_nomem(err);
 	}
 	free(cred->user);
 	free(cred->secret);
@@ -266,9 +267,9 @@ static ctr_opt *cb_opt(const char *name, ctr_opt_apply_fn apply, void *fn, void 
 	return ctr_opt_make(CTR_OPT_REMOTE, name, apply, cb, free);
 }
 
-static ctr_opt *count_opt(const char *name, ctr_opt_apply_fn apply, int n)
+static ctr_opt *count_opt(const char *name, ctr_opt_apply_fn apply, size_t n)
 {
-	if (n <= 0 || n > 1024)
+	if (n == 0 || n > 1024)
 		return NULL;
 	unsigned *v = malloc(sizeof(*v));
 	if (!v)
@@ -335,12 +336,12 @@ CTR_EXPORT ctr_opt *ctr_with_progress(ctr_progress_fn fn, void *userdata)
 	return cb_opt("ctr_with_progress", apply_progress, (void *)fn, userdata);
 }
 
-CTR_EXPORT ctr_opt *ctr_with_max_concurrent_downloads(int n)
+CTR_EXPORT ctr_opt *ctr_with_max_concurrent_downloads(size_t n)
 {
 	return count_opt("ctr_with_max_concurrent_downloads", apply_downloads, n);
 }
 
-CTR_EXPORT ctr_opt *ctr_with_max_concurrent_uploads(int n)
+CTR_EXPORT ctr_opt *ctr_with_max_concurrent_uploads(size_t n)
 {
 	return count_opt("ctr_with_max_concurrent_uploads", apply_uploads, n);
 }

@@ -140,7 +140,7 @@ static int creds_cb(const char *host, ctr_credentials *cred, void *ud)
 {
 	(void)host;
 	struct remote_flags *f = ud;
-	return ctr_credentials_set(cred, f->user, f->pass);
+	return ctr_credentials_set(cred, f->user, f->pass, NULL);
 }
 
 enum {
@@ -215,8 +215,9 @@ static int parse_remote_flags(const char *what, bool pull, int argc, char **argv
 			else if (ch == OPT_LABEL && n_labels < 63)
 				labels[n_labels++] = optarg;
 			else if (ch == OPT_MAXDL)
-				lctr_opts_add(&f->o, pull ? ctr_with_max_concurrent_downloads(atoi(optarg))
-							  : ctr_with_max_concurrent_uploads(atoi(optarg)));
+				/* a negative count wraps above the limit: refused */
+				lctr_opts_add(&f->o, pull ? ctr_with_max_concurrent_downloads((size_t)atoi(optarg))
+							  : ctr_with_max_concurrent_uploads((size_t)atoi(optarg)));
 			else if (ch == OPT_SKIPUNPACK)
 				f->skip_unpack = true;
 			else if (ch == OPT_SNAP)
@@ -472,13 +473,18 @@ static int images_tag(struct lctr *g, int argc, char **argv)
 	ctr_client *c = lctr_client(g);
 	if (!c)
 		return 1;
-	for (int i = optind + 1; i < argc; i++) {
+	ctr_opt *fo = force ? ctr_with_tag_force() : NULL;
+	const ctr_opt *o[1] = {fo};
+	int rc = 0;
+	for (int i = optind + 1; i < argc && !rc; i++) {
 		ctr_error *err = NULL;
-		if (ctr_image_tag(NULL, c, argv[optind], argv[i], force, NULL, 0, &err) < 0)
-			return lctr_fail("images tag", err);
-		printf("%s\n", argv[i]);
+		if (ctr_image_tag(NULL, c, argv[optind], argv[i], o, force ? 1 : 0, &err) < 0)
+			rc = lctr_fail("images tag", err);
+		else
+			printf("%s\n", argv[i]);
 	}
-	return 0;
+	ctr_opt_free(fo);
+	return rc;
 }
 
 static const struct lctr_cmd images_cmds[] = {

@@ -74,13 +74,14 @@ static int leases_ls(struct lctr *g, int argc, char **argv)
 		return 1;
 	ctr_error *err = NULL;
 	ctr_lease **ls = NULL;
-	if (ctr_lease_list(&ls, NULL, cl, (const char *const *)(argv + optind), (size_t)(argc - optind),
+	size_t n_ls = 0;
+	if (ctr_lease_list(&ls, &n_ls, cl, (const char *const *)(argv + optind), (size_t)(argc - optind),
 			   NULL, 0, &err) < 0)
 		return lctr_fail("leases ls", err);
 	if (quiet) {
 		for (size_t i = 0; ls[i]; i++)
 			puts(ctr_lease_id(ls[i]));
-		ctr_lease_list_free(ls);
+		ctr_lease_list_free(ls, n_ls);
 		return 0;
 	}
 	struct lctr_table t;
@@ -107,7 +108,7 @@ static int leases_ls(struct lctr *g, int argc, char **argv)
 		free(joined);
 	}
 	lctr_table_print(&t, stdout);
-	ctr_lease_list_free(ls);
+	ctr_lease_list_free(ls, n_ls);
 	return 0;
 }
 

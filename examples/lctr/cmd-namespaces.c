@@ -31,8 +31,7 @@ static int ns_ls(struct lctr *g, int argc, char **argv)
 		return 1;
 	ctr_error *err = NULL;
 	char **names = NULL;
-	if (ctr_namespace_list(&names, cl, (const char *const *)(argv + optind),
-			       (size_t)(argc - optind), &err) < 0)
+	if (ctr_namespace_list(&names, cl, (const char *const *)(argv + optind), (size_t)(argc - optind), CTR_NO_OPTS, &err) < 0)
 		return lctr_fail("namespaces ls", err);
 	if (quiet) {
 		for (size_t i = 0; names[i]; i++)
@@ -71,7 +70,7 @@ static int ns_create(struct lctr *g, int argc, char **argv)
 	if (!cl)
 		return 1;
 	ctr_error *err = NULL;
-	if (ctr_namespace_create(cl, argv[1], (const char *const *)(argv + 2), &err) < 0)
+	if (ctr_namespace_create(cl, argv[1], (const char *const *)(argv + 2), CTR_NO_OPTS, &err) < 0)
 		return lctr_fail("namespaces create", err);
 	return 0;
 }
@@ -86,7 +85,7 @@ static int ns_rm(struct lctr *g, int argc, char **argv)
 	int rc = 0;
 	for (int i = 1; i < argc; i++) {
 		ctr_error *err = NULL;
-		if (ctr_namespace_delete(cl, argv[i], &err) < 0) {
+		if (ctr_namespace_delete(cl, argv[i], CTR_NO_OPTS, &err) < 0) {
 			char what[128];
 			snprintf(what, sizeof(what), "namespaces rm %.80s", argv[i]);
 			rc = lctr_fail(what, err);

@@ -80,10 +80,14 @@ CTR_EXPORT int ctr_image_create(ctr_image **out, ctr_client *c, const char *name
 				       const char *media_type, const char *digest, int64_t size,
 				       const char *const *labels, const ctr_opt *const *opts,
 				       size_t n_opts, ctr_error **err);
-/* ctr images tag: dst gets src's target and labels. With force, an
- * existing dst is replaced; otherwise CTR_EEXISTS. */
+/* Tag options (kind CTR_OPT_IMAGE). */
+/* Replace an existing destination (ctr images tag --force). */
+CTR_EXPORT ctr_opt *ctr_with_tag_force(void);
+/* ctr images tag: dst gets src's target and labels. With
+ * ctr_with_tag_force, an existing dst is replaced; otherwise CTR_EEXISTS.
+ * Takes CTR_OPT_IMAGE and CTR_OPT_CALL options. */
 CTR_EXPORT int ctr_image_tag(ctr_image **out, ctr_client *c, const char *src, const char *dst,
-				    int force, const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
+			     const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
 /* Label updates: "k=v" sets, "k=" removes. out may be NULL. */
 CTR_EXPORT int ctr_image_update(ctr_image **out, ctr_client *c, const char *name,
 				       const char *const *labels, const ctr_opt *const *opts,

@@ -54,7 +54,8 @@ CTR_EXPORT void ctr_lease_free(ctr_lease *l);
 CTR_EXPORT int ctr_lease_list(ctr_lease ***out, size_t *n, ctr_client *c,
 			      const char *const *filters, size_t n_filters,
 			      const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
-CTR_EXPORT void ctr_lease_list_free(ctr_lease **v);
+/* n: the count ctr_lease_list gave. */
+CTR_EXPORT void ctr_lease_list_free(ctr_lease **v, size_t n);
 
 /* Deletes a lease; what it held is left to the collector.
  * Errors: CTR_EINVAL, CTR_ENOTFOUND. */

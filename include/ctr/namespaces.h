@@ -9,21 +9,26 @@
 
 #include <ctr/common.h>
 #include <ctr/client.h>
+#include <ctr/opts.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
+/* Create, list and delete take CTR_OPT_NAMESPACE options (none defined
+ * yet; an option-callback of that kind receives a NULL target). */
+
 /* Creates namespace `name` with labels (may be NULL).
  * Errors: CTR_EINVAL (bad name or label), CTR_EEXISTS. */
 CTR_EXPORT int ctr_namespace_create(ctr_client *c, const char *name, const char *const *labels,
-				    ctr_error **err);
+				    const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
 
 /* Names of the namespaces that match any of the containerd filter strings
  * (fields: name, labels.<key>; n_filters 0: all), sorted. Free *names with
  * ctr_strv_free. Errors: CTR_EINVAL (bad filter). */
 CTR_EXPORT int ctr_namespace_list(char ***names, ctr_client *c, const char *const *filters,
-				  size_t n_filters, ctr_error **err);
+				  size_t n_filters, const ctr_opt *const *opts, size_t n_opts,
+				  ctr_error **err);
 
 /* The namespace's labels, sorted "key=value". Free with ctr_strv_free.
  * Errors: CTR_EINVAL, CTR_ENOTFOUND. */
@@ -38,7 +43,8 @@ CTR_EXPORT int ctr_namespace_set_labels(ctr_client *c, const char *name,
 /* Deletes an empty namespace. Errors: CTR_EINVAL, CTR_ENOTFOUND,
  * CTR_EPRECONDITION when images, containers, content, ingests, leases or
  * snapshots are left in it (the message names them). */
-CTR_EXPORT int ctr_namespace_delete(ctr_client *c, const char *name, ctr_error **err);
+CTR_EXPORT int ctr_namespace_delete(ctr_client *c, const char *name, const ctr_opt *const *opts,
+				    size_t n_opts, ctr_error **err);
 
 #ifdef __cplusplus
 }

@@ -26,7 +26,8 @@ extern "C" {
 typedef struct ctr_credentials ctr_credentials;
 /* Copies user and secret (secret may be an identity token with user "").
  * CTR_EINVAL for NULL arguments, CTR_ENOMEM. */
-CTR_EXPORT int ctr_credentials_set(ctr_credentials *cred, const char *user, const char *secret);
+CTR_EXPORT int ctr_credentials_set(ctr_credentials *cred, const char *user, const char *secret,
+				   ctr_error **err);
 /* Asked once per registry host that wants credentials. Return 0 (after
  * ctr_credentials_set, or without it for anonymous access) or a negative
  * CTR_E* code, which fails the call. */
@@ -62,9 +63,9 @@ CTR_EXPORT ctr_opt *ctr_with_tls_client_cert(const char *cert, const char *key);
 CTR_EXPORT ctr_opt *ctr_with_credentials(ctr_credentials_fn fn, void *userdata);
 /* Credentials from a docker config.json (auths only; helpers are not run). */
 CTR_EXPORT ctr_opt *ctr_with_docker_config(const char *path);
-/* Blobs transferred at once (default 3); n > 0. */
-CTR_EXPORT ctr_opt *ctr_with_max_concurrent_downloads(int n);
-CTR_EXPORT ctr_opt *ctr_with_max_concurrent_uploads(int n);
+/* Blobs transferred at once (default 3); 1 <= n <= 1024, else NULL. */
+CTR_EXPORT ctr_opt *ctr_with_max_concurrent_downloads(size_t n);
+CTR_EXPORT ctr_opt *ctr_with_max_concurrent_uploads(size_t n);
 CTR_EXPORT ctr_opt *ctr_with_progress(ctr_progress_fn fn, void *userdata);
 /* Platforms to keep from an index, in order of preference (repeatable).
  * Default: the host platform and what it can run. */

@@ -230,7 +230,7 @@ static void assert_empty(ctr_client *c)
 	ctr_lease **ls = NULL;
 	assert_int_equal(ctr_lease_list(&ls, &n, c, NULL, 0, NULL, 0, NULL), 0);
 	assert_int_equal(n, 0);
-	ctr_lease_list_free(ls);
+	ctr_lease_list_free(ls, n);
 }
 
 static bool has_blob(ctr_client *c, const char *digest)
@@ -464,7 +464,7 @@ static void test_push_pull_roundtrip(void **state)
 	size_t n = 9;
 	assert_int_equal(ctr_lease_list(&ls, &n, b, NULL, 0, NULL, 0, NULL), 0);
 	assert_int_equal(n, 0);
-	ctr_lease_list_free(ls);
+	ctr_lease_list_free(ls, n);
 
 	/* with the caller's lease: everything is held by it and it stays */
 	ctr_client *lc = new_client();
@@ -483,7 +483,7 @@ static void test_push_pull_roundtrip(void **state)
 	ctr_strv_free(ids);
 	assert_int_equal(ctr_lease_list(&ls, &n, lc, NULL, 0, NULL, 0, NULL), 0);
 	assert_int_equal(n, 1);
-	ctr_lease_list_free(ls);
+	ctr_lease_list_free(ls, n);
 	ctr_opt_free(lid);
 	ctr_opt_free(lo);
 	ctr_client_free(lc);
@@ -596,7 +596,7 @@ static int creds_cb(const char *host, ctr_credentials *cred, void *ud)
 	(void)host;
 	struct creds *c = ud;
 	c->calls++;
-	return ctr_credentials_set(cred, c->user, c->pass);
+	return ctr_credentials_set(cred, c->user, c->pass, NULL);
 }
 
 static void auth_case(const char *mode)

@@ -152,7 +152,7 @@ static size_t n_leases(void)
 	ctr_lease **ls = NULL;
 	size_t n = 0;
 	assert_int_equal(ctr_lease_list(&ls, &n, c, NULL, 0, NULL, 0, NULL), 0);
-	ctr_lease_list_free(ls);
+	ctr_lease_list_free(ls, n);
 	return n;
 }
 

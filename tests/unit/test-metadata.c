@@ -33,11 +33,11 @@ static void test_ns_basic(void **state)
 	ctr_error *err = NULL;
 	char **v = NULL;
 
-	assert_int_equal(ctr_namespace_create(c, "alpha", L("team=a", "tier=1"), NULL), 0);
-	assert_int_equal(ctr_namespace_create(c, "beta", NULL, NULL), 0);
-	expect_code(ctr_namespace_create(c, "alpha", NULL, &err), CTR_EEXISTS, &err);
+	assert_int_equal(ctr_namespace_create(c, "alpha", L("team=a", "tier=1"), CTR_NO_OPTS, NULL), 0);
+	assert_int_equal(ctr_namespace_create(c, "beta", NULL, CTR_NO_OPTS, NULL), 0);
+	expect_code(ctr_namespace_create(c, "alpha", NULL, CTR_NO_OPTS, &err), CTR_EEXISTS, &err);
 
-	assert_int_equal(ctr_namespace_list(&v, c, NULL, 0, NULL), 0);
+	assert_int_equal(ctr_namespace_list(&v, c, NULL, 0, CTR_NO_OPTS, NULL), 0);
 	assert_int_equal(fx_strv_len(v), 2);
 	assert_string_equal(v[0], "alpha");
 	assert_string_equal(v[1], "beta");
@@ -65,9 +65,9 @@ static void test_ns_basic(void **state)
 	expect_code(ctr_namespace_labels(&v, c, "nope", &err), CTR_ENOTFOUND, &err);
 	assert_ptr_equal(v, (char **)0x1); /* untouched on failure */
 
-	assert_int_equal(ctr_namespace_delete(c, "beta", NULL), 0);
-	expect_code(ctr_namespace_delete(c, "beta", &err), CTR_ENOTFOUND, &err);
-	assert_int_equal(ctr_namespace_list(&v, c, NULL, 0, NULL), 0);
+	assert_int_equal(ctr_namespace_delete(c, "beta", CTR_NO_OPTS, NULL), 0);
+	expect_code(ctr_namespace_delete(c, "beta", CTR_NO_OPTS, &err), CTR_ENOTFOUND, &err);
+	assert_int_equal(ctr_namespace_list(&v, c, NULL, 0, CTR_NO_OPTS, NULL), 0);
 	assert_int_equal(fx_strv_len(v), 2);
 	assert_false(fx_strv_has(v, "beta"));
 	ctr_strv_free(v);
@@ -83,7 +83,7 @@ static void test_ns_delete_nonempty(void **state)
 	ctr_client *c = f->c;
 	ctr_error *err = NULL;
 
-	assert_int_equal(ctr_namespace_create(c, "busy", NULL, NULL), 0);
+	assert_int_equal(ctr_namespace_create(c, "busy", NULL, CTR_NO_OPTS, NULL), 0);
 	assert_int_equal(ctr_md_content_add(c->db, "busy", D1, 1, NULL, NULL, NULL, NULL), 0);
 	assert_int_equal(ctr_md_lease_create(NULL, c->db, "busy", "l1", NULL, 0, NULL), 0);
 	assert_int_equal(ctr_md_image_put(c->db, "busy", "docker.io/library/x:1",
@@ -92,7 +92,7 @@ static void test_ns_delete_nonempty(void **state)
 	assert_int_equal(ctr_md_snapshot_put(c->db, "busy", "overlayfs", "k1", NULL, "active", NULL,
 					     NULL, NULL),
 			 0);
-	assert_int_equal(ctr_namespace_delete(c, "busy", &err), CTR_EPRECONDITION);
+	assert_int_equal(ctr_namespace_delete(c, "busy", CTR_NO_OPTS, &err), CTR_EPRECONDITION);
 	const char *m = ctr_error_message(err);
 	assert_non_null(strstr(m, "1 images"));
 	assert_non_null(strstr(m, "1 content"));
@@ -106,11 +106,11 @@ static void test_ns_delete_nonempty(void **state)
 	assert_int_equal(ctr_md_content_delete(c->db, "busy", D1, NULL), 0);
 	assert_int_equal(ctr_md_lease_delete(c->db, "busy", "l1", NULL), 0);
 	assert_int_equal(ctr_md_image_delete(c->db, "busy", "docker.io/library/x:1", NULL), 0);
-	assert_int_equal(ctr_namespace_delete(c, "busy", &err), CTR_EPRECONDITION);
+	assert_int_equal(ctr_namespace_delete(c, "busy", CTR_NO_OPTS, &err), CTR_EPRECONDITION);
 	assert_non_null(strstr(ctr_error_message(err), "snapshots"));
 	ctr_error_free(err);
 	assert_int_equal(ctr_db_exec(c->db, "DELETE FROM snapshots", NULL), 0);
-	assert_int_equal(ctr_namespace_delete(c, "busy", NULL), 0);
+	assert_int_equal(ctr_namespace_delete(c, "busy", CTR_NO_OPTS, NULL), 0);
 	assert_int_equal(fx_count(c, "SELECT count(*) FROM namespaces"), 0);
 }
 
@@ -127,13 +127,13 @@ static void test_ns_bad_names(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		ctr_error *err = NULL;
 		char **v = NULL;
-		expect_code(ctr_namespace_create(c, bad[i], NULL, &err), CTR_EINVAL, &err);
+		expect_code(ctr_namespace_create(c, bad[i], NULL, CTR_NO_OPTS, &err), CTR_EINVAL, &err);
 		err = NULL;
 		expect_code(ctr_namespace_set_labels(c, bad[i], L("a=b"), &err), CTR_EINVAL, &err);
 		err = NULL;
 		expect_code(ctr_namespace_labels(&v, c, bad[i], &err), CTR_EINVAL, &err);
 		err = NULL;
-		expect_code(ctr_namespace_delete(c, bad[i], &err), CTR_EINVAL, &err);
+		expect_code(ctr_namespace_delete(c, bad[i], CTR_NO_OPTS, &err), CTR_EINVAL, &err);
 		err = NULL;
 		/* A client may not even open on it. */
 		ctr_opt *o = ctr_with_namespace(bad[i]);
@@ -156,16 +156,16 @@ static void test_ns_bad_names(void **state)
 	}
 	/* Bad labels write nothing either. */
 	ctr_error *err = NULL;
-	expect_code(ctr_namespace_create(c, "ok", L("novalue"), &err), CTR_EINVAL, &err);
+	expect_code(ctr_namespace_create(c, "ok", L("novalue"), CTR_NO_OPTS, &err), CTR_EINVAL, &err);
 	err = NULL;
-	expect_code(ctr_namespace_create(c, "ok", L("=v"), &err), CTR_EINVAL, &err);
+	expect_code(ctr_namespace_create(c, "ok", L("=v"), CTR_NO_OPTS, &err), CTR_EINVAL, &err);
 	err = NULL;
 	char big[5000];
 	memset(big, 'x', sizeof(big) - 1);
 	big[0] = 'k';
 	big[1] = '=';
 	big[sizeof(big) - 1] = 0;
-	expect_code(ctr_namespace_create(c, "ok", L(big), &err), CTR_EINVAL, &err);
+	expect_code(ctr_namespace_create(c, "ok", L(big), CTR_NO_OPTS, &err), CTR_EINVAL, &err);
 	assert_int_equal(fx_count(c, "SELECT count(*) FROM namespaces"), 0);
 	assert_int_equal(fx_count(c, "SELECT count(*) FROM leases"), 0);
 	fx_ls(f->root, after, sizeof(after));
@@ -194,7 +194,7 @@ static void test_concurrent_processes(void **state)
 				char name[32];
 				snprintf(name, sizeof(name), "p%d-n%d", p, i);
 				ctr_error *err = NULL;
-				if (ctr_namespace_create(c, name, NULL, &err) < 0) {
+				if (ctr_namespace_create(c, name, NULL, CTR_NO_OPTS, &err) < 0) {
 					fprintf(stderr, "child %d: %s\n", p, ctr_error_message(err));
 					rc = 11;
 				}
@@ -225,7 +225,7 @@ static void test_concurrent_processes(void **state)
 	f->c = fx_client(f, NULL);
 	assert_non_null(f->c);
 	char **v = NULL;
-	assert_int_equal(ctr_namespace_list(&v, f->c, NULL, 0, NULL), 0);
+	assert_int_equal(ctr_namespace_list(&v, f->c, NULL, 0, CTR_NO_OPTS, NULL), 0);
 	assert_int_equal(fx_strv_len(v), P * N + P);
 	for (int p = 0; p < P; p++)
 		for (int i = 0; i < N; i++) {
@@ -242,7 +242,7 @@ static void test_concurrent_processes(void **state)
 		size_t n = 0;
 		assert_int_equal(ctr_lease_list(&ls, &n, f->c, NULL, 0, (const ctr_opt *const *)&o, 1, NULL), 0);
 		assert_int_equal(n, N);
-		ctr_lease_list_free(ls);
+		ctr_lease_list_free(ls, n);
 		ctr_opt_free(o);
 	}
 	sqlite3_stmt *st = NULL;
@@ -290,7 +290,7 @@ static void test_lease_basic(void **state)
 	assert_int_equal(n, 3);
 	assert_string_equal(ctr_lease_id(ls[0]), "build-1");
 	assert_null(ls[3]);
-	ctr_lease_list_free(ls);
+	ctr_lease_list_free(ls, n);
 
 	assert_int_equal(ctr_lease_delete(c, ctr_lease_id(r1), NULL, 0, NULL), 0);
 	err = NULL;
@@ -642,23 +642,23 @@ static void test_filters(void **state)
 	ctr_client *c = f->c;
 	ctr_error *err = NULL;
 	char **v = NULL;
-	assert_int_equal(ctr_namespace_create(c, "prod-a", L("env=prod", "team=a"), NULL), 0);
-	assert_int_equal(ctr_namespace_create(c, "prod-b", L("env=prod"), NULL), 0);
-	assert_int_equal(ctr_namespace_create(c, "dev", L("env=dev"), NULL), 0);
+	assert_int_equal(ctr_namespace_create(c, "prod-a", L("env=prod", "team=a"), CTR_NO_OPTS, NULL), 0);
+	assert_int_equal(ctr_namespace_create(c, "prod-b", L("env=prod"), CTR_NO_OPTS, NULL), 0);
+	assert_int_equal(ctr_namespace_create(c, "dev", L("env=dev"), CTR_NO_OPTS, NULL), 0);
 
-	assert_int_equal(ctr_namespace_list(&v, c, L("labels.env==prod"), 1, NULL), 0);
+	assert_int_equal(ctr_namespace_list(&v, c, L("labels.env==prod"), 1, CTR_NO_OPTS, NULL), 0);
 	assert_int_equal(fx_strv_len(v), 2);
 	assert_string_equal(v[0], "prod-a");
 	ctr_strv_free(v);
-	assert_int_equal(ctr_namespace_list(&v, c, L("name~=^prod", "name==dev"), 2, NULL), 0);
+	assert_int_equal(ctr_namespace_list(&v, c, L("name~=^prod", "name==dev"), 2, CTR_NO_OPTS, NULL), 0);
 	assert_int_equal(fx_strv_len(v), 3);
 	ctr_strv_free(v);
-	assert_int_equal(ctr_namespace_list(&v, c, L("labels.env==prod,labels.team"), 1, NULL), 0);
+	assert_int_equal(ctr_namespace_list(&v, c, L("labels.env==prod,labels.team"), 1, CTR_NO_OPTS, NULL), 0);
 	assert_int_equal(fx_strv_len(v), 1);
 	assert_string_equal(v[0], "prod-a");
 	ctr_strv_free(v);
 	v = NULL;
-	expect_code(ctr_namespace_list(&v, c, L("name=="), 1, &err), CTR_EINVAL, &err);
+	expect_code(ctr_namespace_list(&v, c, L("name=="), 1, CTR_NO_OPTS, &err), CTR_EINVAL, &err);
 	assert_null(v);
 
 	ctr_opt *o1[] = {ctr_with_lease_id("a"), ctr_with_lease_labels(L("kind=pull"))};
@@ -674,11 +674,11 @@ static void test_filters(void **state)
 	assert_int_equal(ctr_lease_list(&ls, &n, c, L("labels.kind==build"), 1, NULL, 0, NULL), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(ctr_lease_id(ls[0]), "b");
-	ctr_lease_list_free(ls);
+	ctr_lease_list_free(ls, n);
 	assert_int_equal(ctr_lease_list(&ls, &n, c, L("id==a"), 1, NULL, 0, NULL), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(ctr_lease_id(ls[0]), "a");
-	ctr_lease_list_free(ls);
+	ctr_lease_list_free(ls, n);
 
 	assert_int_equal(ctr_md_content_add(c->db, "default", D1, 10, L("a=1"), NULL, NULL, NULL), 0);
 	assert_int_equal(ctr_md_content_add(c->db, "default", D2, 20, NULL, NULL, NULL, NULL), 0);

@@ -100,10 +100,12 @@ static void test_images(void **state)
 	assert_int_equal(ctr_image_create(NULL, c, "y", mt, dg, 19, bad_labels, NULL, 0, NULL), CTR_EINVAL);
 	assert_int_equal(n_images(), 1);
 	/* Tag, labels, filters, delete. */
-	assert_int_equal(ctr_image_tag(NULL, c, "docker.io/library/x:1", "x:2", 0, NULL, 0, NULL), 0);
-	assert_int_equal(ctr_image_tag(NULL, c, "docker.io/library/x:1", "x:2", 0, NULL, 0, NULL), CTR_EEXISTS);
-	assert_int_equal(ctr_image_tag(NULL, c, "docker.io/library/x:1", "x:2", 1, NULL, 0, NULL), 0);
-	assert_int_equal(ctr_image_tag(NULL, c, "nosuch", "z", 0, NULL, 0, NULL), CTR_ENOTFOUND);
+	assert_int_equal(ctr_image_tag(NULL, c, "docker.io/library/x:1", "x:2", NULL, 0, NULL), 0);
+	assert_int_equal(ctr_image_tag(NULL, c, "docker.io/library/x:1", "x:2", NULL, 0, NULL), CTR_EEXISTS);
+	ctr_opt *force = ctr_with_tag_force();
+	assert_int_equal(ctr_image_tag(NULL, c, "docker.io/library/x:1", "x:2", CTR_OPTS(force), NULL), 0);
+	ctr_opt_free(force);
+	assert_int_equal(ctr_image_tag(NULL, c, "nosuch", "z", NULL, 0, NULL), CTR_ENOTFOUND);
 	const char *upd[] = {"a=", "b=2", NULL};
 	assert_int_equal(ctr_image_update(&img, c, "x:2", upd, NULL, 0, NULL), 0);
 	assert_string_equal(ctr_image_labels(img)[0], "b=2");

@@ -89,7 +89,8 @@ static void test_apply_multi(void **state)
 	assert_int_equal(ctr_opts_apply_multi(t2, 2, &call, CTR_OPTS(bl), "pull", NULL), CTR_EINVAL);
 	ctr_pull_cfg_clear(&pull2);
 	assert_null(ctr_with_max_concurrent_downloads(0));
-	assert_null(ctr_with_max_concurrent_uploads(-1));
+	assert_null(ctr_with_max_concurrent_uploads((size_t)-1));
+	assert_null(ctr_with_max_concurrent_uploads(1025));
 	assert_null(ctr_with_platform(NULL));
 	assert_null(ctr_with_hosts_dir(""));
 	assert_null(ctr_with_credentials(NULL, NULL));
@@ -123,9 +124,9 @@ static int creds_cb(const char *host, ctr_credentials *cred, void *ud)
 		return 0;
 	if (!strcmp(host, "fail.local"))
 		return CTR_EPERM;
-	assert_int_equal(ctr_credentials_set(NULL, "u", "p"), CTR_EINVAL);
-	assert_int_equal(ctr_credentials_set(cred, "first", "x"), 0);
-	return ctr_credentials_set(cred, "user", "secret");
+	assert_int_equal(ctr_credentials_set(NULL, "u", "p", NULL), CTR_EINVAL);
+	assert_int_equal(ctr_credentials_set(cred, "first", "x", NULL), 0);
+	return ctr_credentials_set(cred, "user", "secret", NULL);
 }
 
 static int progress_cb(const char *digest, const char *mt, int64_t done, int64_t total, ctr_progress_state s,
@@ -198,7 +199,7 @@ static void assert_store_empty(ctr_client *c)
 	ctr_lease **ls = NULL;
 	assert_int_equal(ctr_lease_list(&ls, &n, c, NULL, 0, NULL, 0, NULL), 0);
 	assert_int_equal(n, 0);
-	ctr_lease_list_free(ls);
+	ctr_lease_list_free(ls, n);
 }
 
 static void test_call_checks(void **state)
