@@ -275,15 +275,17 @@ CTR_EXPORT int ctr_content_reader_open(ctr_content_reader **out, ctr_client *c, 
 
 CTR_EXPORT int64_t ctr_content_reader_size(const ctr_content_reader *r) { return r ? r->size : 0; }
 
-CTR_EXPORT int64_t ctr_content_reader_pread(ctr_content_reader *r, void *buf, size_t len, int64_t offset,
-					    ctr_error **err)
+CTR_EXPORT int ctr_content_reader_pread(size_t *n_read, ctr_content_reader *r, void *buf, size_t len,
+				       int64_t offset, ctr_error **err)
 {
-	if (!r || offset < 0)
+	if (!n_read || !r || offset < 0)
 		return ctr_err(err, CTR_EINVAL, 0, "content pread: bad reader or offset");
 	for (;;) {
 		ssize_t n = pread(r->fd, buf, len, offset);
-		if (n >= 0)
-			return n;
+		if (n >= 0) {
+			*n_read = (size_t)n;
+			return 0;
+		}
 		if (errno != EINTR)
 			return ctr_err_errno(err, errno, "content pread");
 	}

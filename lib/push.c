@@ -56,7 +56,10 @@ static void push_clear(struct push *p)
 
 static ssize_t reader_read_at(void *ud, void *buf, size_t len, uint64_t off, ctr_error **err)
 {
-	int64_t n = ctr_content_reader_pread(ud, buf, len, (int64_t)off, err);
+	size_t n = 0;
+	int r = ctr_content_reader_pread(&n, ud, buf, len, (int64_t)off, err);
+	if (r < 0)
+		return r;
 	if (n == 0)
 		return ctr_err(err, CTR_EIO, 0, "blob ended early at %llu", (unsigned long long)off);
 	return (ssize_t)n;
@@ -148,13 +151,14 @@ static int read_all(struct push *p, const struct ctr_desc *d, char **buf, size_t
 	char *b = size == d->size ? malloc((size_t)size + 1) : NULL;
 	int64_t got = 0;
 	while (b && got < size) {
-		int64_t n = ctr_content_reader_pread(rd, b + got, (size_t)(size - got), got, err);
-		if (n <= 0) {
+		size_t n = 0;
+		r = ctr_content_reader_pread(&n, rd, b + got, (size_t)(size - got), got, err);
+		if (r < 0 || n == 0) {
 			free(b);
 			ctr_content_reader_free(rd);
-			return n < 0 ? (int)n : ctr_err(err, CTR_EIO, 0, "manifest %s: short read", d->digest);
+			return r < 0 ? r : ctr_err(err, CTR_EIO, 0, "manifest %s: short read", d->digest);
 		}
-		got += n;
+		got += (int64_t)n;
 	}
 	ctr_content_reader_free(rd);
 	if (!b)

@@ -72,11 +72,13 @@ CTR_EXPORT void ctr_mount_list_free(ctr_mount_list *l)
 	free(l);
 }
 
-CTR_EXPORT int ctr_mount_unmount(const char *target, int all, ctr_error **err)
+CTR_EXPORT int ctr_mount_unmount(const char *target, unsigned flags, ctr_error **err)
 {
 	if (!target)
 		return ctr_err(err, CTR_EINVAL, 0, "unmount: target is NULL");
-	return ctr_unmount(target, all != 0, err);
+	if (flags & ~CTR_UNMOUNT_ALL)
+		return ctr_err(err, CTR_EINVAL, 0, "unmount %s: unknown flags %#x", target, flags);
+	return ctr_unmount(target, (flags & CTR_UNMOUNT_ALL) != 0, err);
 }
 
 /* ---- infos ---- */

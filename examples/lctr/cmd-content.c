@@ -66,18 +66,18 @@ static int content_get(struct lctr *g, int argc, char **argv)
 	char buf[1 << 16];
 	int64_t off = 0;
 	for (;;) {
-		int64_t n = ctr_content_reader_pread(r, buf, sizeof(buf), off, &err);
-		if (n < 0) {
+		size_t n = 0;
+		if (ctr_content_reader_pread(&n, r, buf, sizeof(buf), off, &err) < 0) {
 			ctr_content_reader_free(r);
 			return lctr_fail("content get", err);
 		}
 		if (n == 0)
 			break;
-		if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n) {
+		if (fwrite(buf, 1, n, stdout) != n) {
 			ctr_content_reader_free(r);
 			return lctr_failf("content get: write: short write");
 		}
-		off += n;
+		off += (int64_t)n;
 	}
 	ctr_content_reader_free(r);
 	return fflush(stdout) == 0 ? 0 : 1;

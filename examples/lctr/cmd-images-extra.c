@@ -87,7 +87,7 @@ int lctr_images_unmount(struct lctr *g, int argc, char **argv)
 		return lctr_failf("images unmount: usage: lctr images unmount [--rm] TARGET");
 	const char *target = argv[optind];
 	ctr_error *err = NULL;
-	if (ctr_mount_unmount(target, 1, &err) < 0)
+	if (ctr_mount_unmount(target, CTR_UNMOUNT_ALL, &err) < 0)
 		return lctr_fail("images unmount", err);
 	if (rm) {
 		ctr_client *c = lctr_client(g);

@@ -51,9 +51,10 @@ typedef struct ctr_content_reader ctr_content_reader;
 CTR_EXPORT int ctr_content_reader_open(ctr_content_reader **out, ctr_client *c, const char *digest,
 				       const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
 CTR_EXPORT int64_t ctr_content_reader_size(const ctr_content_reader *r);
-/* Returns bytes read (0 at end), or a negative CTR_E* code. */
-CTR_EXPORT int64_t ctr_content_reader_pread(ctr_content_reader *r, void *buf, size_t len,
-					    int64_t offset, ctr_error **err);
+/* Reads up to len bytes at offset into buf; *n_read gets the count (0 at
+ * the end). */
+CTR_EXPORT int ctr_content_reader_pread(size_t *n_read, ctr_content_reader *r, void *buf, size_t len,
+					int64_t offset, ctr_error **err);
 CTR_EXPORT void ctr_content_reader_free(ctr_content_reader *r);
 
 /* Writing: verified, resumable ingest by ref. Opening a ref that another

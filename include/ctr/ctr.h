@@ -11,6 +11,7 @@
 #include <ctr/archive.h>
 #include <ctr/remote.h>
 #include <ctr/namespaces.h>
+#include <ctr/mount.h>
 #include <ctr/snapshot.h>
 #include <ctr/leases.h>
 #include <ctr/gc.h>

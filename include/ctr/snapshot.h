@@ -1,5 +1,5 @@
 /* libctr: snapshots (containerd's snapshots.Snapshotter, per namespace),
- * mounts, and registering an application's own snapshotter.
+ * and registering an application's own snapshotter (ctr/sys/snapshotter.h).
  *
  * Snapshotter names: "overlayfs" (the default when NULL) and "native" are
  * built in; ctr_snapshotter_register adds more. Keys are any string
@@ -12,33 +12,12 @@
 
 #include <ctr/client.h>
 #include <ctr/common.h>
+#include <ctr/mount.h>
 #include <ctr/opts.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* ---- mounts ---- */
-
-/* Mounts as containerd describes them: {type, source, options}. */
-typedef struct ctr_mount_list ctr_mount_list;
-
-CTR_EXPORT int ctr_mount_list_new(ctr_mount_list **out, ctr_error **err);
-/* Copies its arguments; options is NULL-terminated (may be NULL). */
-CTR_EXPORT int ctr_mount_list_add(ctr_mount_list *l, const char *type, const char *source,
-				  const char *const *options, ctr_error **err);
-CTR_EXPORT size_t ctr_mount_list_len(const ctr_mount_list *l);
-/* Borrowed; NULL when i is out of range. */
-CTR_EXPORT const char *ctr_mount_list_type(const ctr_mount_list *l, size_t i);
-CTR_EXPORT const char *ctr_mount_list_source(const ctr_mount_list *l, size_t i);
-CTR_EXPORT const char *const *ctr_mount_list_options(const ctr_mount_list *l, size_t i);
-/* Mounts every entry on target, in order (containerd's mount.All). Needs
- * CAP_SYS_ADMIN. On failure nothing stays mounted. */
-CTR_EXPORT int ctr_mount_list_mount(const ctr_mount_list *l, const char *target, ctr_error **err);
-CTR_EXPORT void ctr_mount_list_free(ctr_mount_list *l);
-/* Unmounts target (all stacked mounts when `all` is non-zero); a target
- * that is not mounted is fine. */
-CTR_EXPORT int ctr_mount_unmount(const char *target, int all, ctr_error **err);
 
 /* ---- snapshot records ---- */
 

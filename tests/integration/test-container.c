@@ -257,7 +257,7 @@ static void test_user_from_snapshot(void **s)
 	write_file(p, "root:x:0:0:root:/root:/bin/sh\nlctrapp:x:4321:4322::/home/app:/bin/sh\n", 0644);
 	snprintf(p, sizeof(p), "%s/etc/group", mnt);
 	write_file(p, "root:x:0:\nlctrgrp:x:4322:\nextra:x:4400:lctrapp\n", 0644);
-	assert_int_equal(ctr_mount_unmount(mnt, 1, NULL), 0);
+	assert_int_equal(ctr_mount_unmount(mnt, CTR_UNMOUNT_ALL, NULL), 0);
 	rmdir(mnt);
 
 	/* A name the snapshot does not have: CTR_ENOTFOUND, no record. */
@@ -344,7 +344,7 @@ static void make_image(void)
 	write_file(p, "root:x:0:\nimggrp:x:2346:\n", 0644);
 	snprintf(p, sizeof(p), "%s/work", mnt);
 	assert_int_equal(mkdir(p, 0777), 0);
-	assert_int_equal(ctr_mount_unmount(mnt, 1, NULL), 0);
+	assert_int_equal(ctr_mount_unmount(mnt, CTR_UNMOUNT_ALL, NULL), 0);
 	rmdir(mnt);
 	assert_int_equal(ctr_snapshot_commit(cl, "overlayfs", diff_id, "extract-img", NULL, NULL, 0, NULL), 0);
 

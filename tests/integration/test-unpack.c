@@ -117,10 +117,11 @@ static void test_tree_matches_umoci(void **state)
 			snprintf(blob, sizeof(blob), "%s/diff.tgz", tmp);
 			FILE *bf = fopen(blob, "w");
 			char buf[65536];
-			int64_t off = 0, nr;
-			while ((nr = ctr_content_reader_pread(rd, buf, sizeof(buf), off, NULL)) > 0) {
-				fwrite(buf, 1, (size_t)nr, bf);
-				off += nr;
+			int64_t off = 0;
+			size_t nr = 0;
+			while (ctr_content_reader_pread(&nr, rd, buf, sizeof(buf), off, NULL) == 0 && nr > 0) {
+				fwrite(buf, 1, nr, bf);
+				off += (int64_t)nr;
 			}
 			fclose(bf);
 			ctr_content_reader_free(rd);
