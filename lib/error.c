@@ -1,5 +1,8 @@
 #include "error.h"
 
+#include <ctr/sys/alloc.h>
+#include <ctr/sys/error.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,6 +115,16 @@ CTR_EXPORT const char *ctr_strerror(int code)
 }
 
 CTR_EXPORT void ctr_free(void *p) { free(p); }
+/* ctr_free is free(): what these allocate, the library frees. */
+CTR_EXPORT void *ctr_malloc(size_t size) { return malloc(size ? size : 1); }
+CTR_EXPORT char *ctr_strdup(const char *s) { return s ? strdup(s) : NULL; }
+
+CTR_EXPORT int ctr_error_set(ctr_error **err, int code, int errnum, const char *message)
+{
+	if (code >= 0 || code < CTR_ENOMEM)
+		code = CTR_EINVAL;
+	return ctr_err(err, code, errnum, "%s", message ? message : ctr_strerror(code));
+}
 
 CTR_EXPORT void ctr_strv_free(char **strv)
 {

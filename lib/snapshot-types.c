@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <ctr/sys/snapshotter.h>
+
 #include "error.h"
 #include "metadata/metadata.h"
 #include "snapshots.h"
@@ -173,7 +175,7 @@ static int vt_create(struct vt_self *s, bool view, const char *key, const char *
 	if (r < 0)
 		return r;
 	ctr_mount_list *l = NULL;
-	r = (view ? s->vt.view : s->vt.prepare)(s->self, key, parent, (const char *const *)labels, &l, err);
+	r = (view ? s->vt.view : s->vt.prepare)(&l, s->self, key, parent, (const char *const *)labels, err);
 	if (r < 0)
 		return r;
 	if (m)
@@ -198,7 +200,7 @@ static int vt_mounts(void *self, const char *key, struct ctr_mount **m, size_t *
 {
 	struct vt_self *s = self;
 	ctr_mount_list *l = NULL;
-	int r = s->vt.mounts(s->self, key, &l, err);
+	int r = s->vt.mounts(&l, s->self, key, err);
 	return r < 0 ? r : take_mounts(l, m, n);
 }
 
@@ -237,7 +239,7 @@ static int vt_stat(void *self, const char *key, struct ctr_snap_info *out, ctr_e
 {
 	struct vt_self *s = self;
 	ctr_snapshot_info *i = NULL;
-	int r = s->vt.stat(s->self, key, &i, err);
+	int r = s->vt.stat(&i, s->self, key, err);
 	if (r < 0)
 		return r;
 	if (!i)
@@ -261,7 +263,7 @@ static int vt_usage(void *self, const char *key, struct ctr_snap_usage *out, ctr
 {
 	struct vt_self *s = self;
 	out->size = out->inodes = 0;
-	return s->vt.usage ? s->vt.usage(s->self, key, &out->size, &out->inodes, err) : 0;
+	return s->vt.usage ? s->vt.usage(&out->size, &out->inodes, s->self, key, err) : 0;
 }
 
 struct walk_ad {
@@ -303,7 +305,7 @@ static int vt_apply_dir(void *self, const char *key, char **path, ctr_error **er
 	struct vt_self *s = self;
 	if (!s->vt.apply_dir)
 		return ctr_err(err, CTR_ENOTSUP, 0, "snapshotter cannot unpack layers (no apply_dir)");
-	return s->vt.apply_dir(s->self, key, path, err);
+	return s->vt.apply_dir(path, s->self, key, err);
 }
 
 static void vt_close(void *self)

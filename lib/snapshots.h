@@ -4,6 +4,7 @@
 #define CTR_LIB_SNAPSHOTS_H
 
 #include <ctr/snapshot.h>
+#include <ctr/sys/snapshotter.h>
 
 #include "client.h"
 #include "snapshot/snapshotter.h"

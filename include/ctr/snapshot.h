@@ -2,7 +2,7 @@
  * and registering an application's own snapshotter (ctr/sys/snapshotter.h).
  *
  * Snapshotter names: "overlayfs" (the default when NULL) and "native" are
- * built in; ctr_snapshotter_register adds more. Keys are any string
+ * built in; ctr_snapshotter_register (ctr/sys/snapshotter.h) adds more. Keys are any string
  * of 1..255 bytes without control characters (they never become paths:
  * containerd uses keys like "extract-1 sha256:..."). Every call runs in the
  * client's namespace or the one ctr_with_call_namespace names; prepare and
@@ -30,10 +30,8 @@ typedef enum ctr_snapshot_kind {
 
 typedef struct ctr_snapshot_info ctr_snapshot_info;
 
-/* For snapshotters written by applications (their stat and walk). */
-CTR_EXPORT int ctr_snapshot_info_new(ctr_snapshot_info **out, const char *name, const char *parent,
-				     ctr_snapshot_kind kind, const char *const *labels,
-				     int64_t created_at, int64_t updated_at, ctr_error **err);
+/* Snapshotters written by applications make these with
+ * ctr_snapshot_info_new (ctr/sys/snapshotter.h). */
 CTR_EXPORT const char *ctr_snapshot_info_name(const ctr_snapshot_info *i);
 /* NULL when the snapshot has no parent. */
 CTR_EXPORT const char *ctr_snapshot_info_parent(const ctr_snapshot_info *i);
@@ -97,48 +95,6 @@ CTR_EXPORT int ctr_snapshot_list(ctr_snapshot_info ***out, size_t *n_out, ctr_cl
 CTR_EXPORT int ctr_snapshot_diff(char **digest_out, char **diff_id_out, int64_t *size_out, ctr_client *c,
 				 const char *snapshotter, const char *key, const char *compression,
 				 const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
-
-/* ---- an application's own snapshotter ----
- *
- * libctr's answer to containerd's proxy snapshotter plugins: the
- * application hands the client a table of callbacks, and every snapshot
- * call (and pull's unpack, for snapshotters that provide apply_dir) goes
- * through it under the name it was registered with. Keys reaching the
- * callbacks are "<namespace>/<key>": the snapshotter itself needs no
- * notion of namespaces. Callbacks run in the calling thread; labels arrive
- * as NULL-terminated "key=value" arrays. */
-#define CTR_SNAPSHOTTER_VTABLE_VERSION 1
-
-struct ctr_snapshotter_vtable {
-	unsigned int version; /* CTR_SNAPSHOTTER_VTABLE_VERSION */
-	int (*prepare)(void *self, const char *key, const char *parent, const char *const *labels,
-		       ctr_mount_list **mounts, ctr_error **err);
-	int (*view)(void *self, const char *key, const char *parent, const char *const *labels,
-		    ctr_mount_list **mounts, ctr_error **err);
-	int (*mounts)(void *self, const char *key, ctr_mount_list **mounts, ctr_error **err);
-	int (*commit)(void *self, const char *name, const char *key, const char *const *labels,
-		      ctr_error **err);
-	int (*remove)(void *self, const char *key, ctr_error **err);
-	int (*stat)(void *self, const char *key, ctr_snapshot_info **out, ctr_error **err);
-	/* Replaces the labels. May be NULL. */
-	int (*update)(void *self, const char *key, const char *const *labels, ctr_error **err);
-	/* May be NULL (usage reports 0). */
-	int (*usage)(void *self, const char *key, int64_t *size, int64_t *inodes, ctr_error **err);
-	int (*walk)(void *self, int (*fn)(const ctr_snapshot_info *info, void *ud), void *ud,
-		    ctr_error **err);
-	/* May be NULL. The directory a layer tar is unpacked into for an
-	 * active key, with overlay-style whiteouts; *path is freed with free(). */
-	int (*apply_dir)(void *self, const char *key, char **path, ctr_error **err);
-	/* May be NULL; called when the client is freed. */
-	void (*close)(void *self);
-};
-
-/* CTR_EEXISTS when the name is taken (built-in names included), CTR_EINVAL
- * for a bad name or vtable version. The table is copied; self is passed to
- * every callback. */
-CTR_EXPORT int ctr_snapshotter_register(ctr_client *c, const char *name,
-					       const struct ctr_snapshotter_vtable *vt, void *self,
-					       ctr_error **err);
 
 #ifdef __cplusplus
 }

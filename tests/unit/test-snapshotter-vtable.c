@@ -12,6 +12,9 @@
 #include <fcntl.h>
 
 #include <ctr/ctr.h>
+#include <ctr/sys/alloc.h>
+#include <ctr/sys/error.h>
+#include <ctr/sys/snapshotter.h>
 
 #include "util/fs.h"
 
@@ -41,7 +44,7 @@ static void log_call(struct mem *m, const char *what, const char *key)
 	snprintf(m->calls + l, sizeof(m->calls) - l, "%s %s\n", what, key);
 }
 
-static int mk(void *self, const char *key, const char *parent, ctr_snapshot_kind kind, ctr_mount_list **out,
+static int mk(ctr_mount_list **out, void *self, const char *key, const char *parent, ctr_snapshot_kind kind,
 	      ctr_error **err)
 {
 	struct mem *m = self;
@@ -61,21 +64,20 @@ static int mk(void *self, const char *key, const char *parent, ctr_snapshot_kind
 	return 0;
 }
 
-static int m_prepare(void *s, const char *k, const char *p, const char *const *l, ctr_mount_list **o, ctr_error **e)
+static int m_prepare(ctr_mount_list **o, void *s, const char *k, const char *p, const char *const *l, ctr_error **e)
 {
 	(void)l;
-	return mk(s, k, p, CTR_SNAPSHOT_ACTIVE, o, e);
+	return mk(o, s, k, p, CTR_SNAPSHOT_ACTIVE, e);
 }
-static int m_view(void *s, const char *k, const char *p, const char *const *l, ctr_mount_list **o, ctr_error **e)
+static int m_view(ctr_mount_list **o, void *s, const char *k, const char *p, const char *const *l, ctr_error **e)
 {
 	(void)l;
-	return mk(s, k, p, CTR_SNAPSHOT_VIEW, o, e);
+	return mk(o, s, k, p, CTR_SNAPSHOT_VIEW, e);
 }
-static int m_mounts(void *s, const char *k, ctr_mount_list **o, ctr_error **e)
+static int m_mounts(ctr_mount_list **o, void *s, const char *k, ctr_error **e)
 {
-	(void)e;
 	if (!find(s, k))
-		return CTR_ENOTFOUND;
+		return ctr_error_set(e, CTR_ENOTFOUND, 0, "memsnap: no such key");
 	ctr_mount_list_new(o, NULL);
 	ctr_mount_list_add(*o, "bind", "/tmp/memsnap", NULL, NULL);
 	return 0;
@@ -103,7 +105,7 @@ static int m_remove(void *s, const char *k, ctr_error **e)
 	log_call(m, "remove", k);
 	return 0;
 }
-static int m_stat(void *s, const char *k, ctr_snapshot_info **o, ctr_error **e)
+static int m_stat(ctr_snapshot_info **o, void *s, const char *k, ctr_error **e)
 {
 	struct rec *r = find(s, k);
 	if (!r)
@@ -122,6 +124,15 @@ static int m_walk(void *s, int (*fn)(const ctr_snapshot_info *, void *), void *u
 			return r;
 	}
 	return 0;
+}
+
+/* The directory is the library's to free (with ctr_free). */
+static int m_apply_dir(char **path, void *s, const char *k, ctr_error **e)
+{
+	if (!find(s, k))
+		return ctr_error_set(e, CTR_ENOTFOUND, 0, "memsnap: no such key");
+	*path = ctr_strdup("/nonexistent/memsnap-apply");
+	return *path ? 0 : ctr_error_set(e, CTR_ENOMEM, 0, "out of memory");
 }
 
 static int closed;
@@ -145,16 +156,23 @@ static void test_vtable(void **state)
 	struct ctr_snapshotter_vtable vt = {
 		.version = CTR_SNAPSHOTTER_VTABLE_VERSION,
 		.prepare = m_prepare, .view = m_view, .mounts = m_mounts, .commit = m_commit,
-		.remove = m_remove, .stat = m_stat, .walk = m_walk, .close = m_close,
+		.remove = m_remove, .stat = m_stat, .walk = m_walk, .apply_dir = m_apply_dir, .close = m_close,
 	};
 	ctr_error *err = NULL;
 	assert_int_equal(ctr_snapshotter_register(c, "memsnap", &vt, &mem, NULL), 0);
 	assert_int_equal(ctr_snapshotter_register(c, "memsnap", &vt, &mem, &err), CTR_EEXISTS);
 	ctr_error_free(err);
+	err = NULL;
 	assert_int_equal(ctr_snapshotter_register(c, "overlayfs", &vt, &mem, NULL), CTR_EEXISTS);
 	assert_int_equal(ctr_snapshotter_register(c, "../x", &vt, &mem, NULL), CTR_EINVAL);
 	struct ctr_snapshotter_vtable bad = vt;
-	bad.version = 99;
+	/* A table of a layout this library does not know is refused. */
+	bad.version = CTR_SNAPSHOTTER_VTABLE_VERSION + 1;
+	assert_int_equal(ctr_snapshotter_register(c, "other", &bad, &mem, &err), CTR_EINVAL);
+	assert_non_null(strstr(ctr_error_message(err), "version"));
+	ctr_error_free(err);
+	err = NULL;
+	bad.version = 0;
 	assert_int_equal(ctr_snapshotter_register(c, "other", &bad, &mem, NULL), CTR_EINVAL);
 	bad = vt;
 	bad.commit = NULL;
@@ -189,8 +207,42 @@ static void test_vtable(void **state)
 	ctr_rm_rf_at(AT_FDCWD, tmp, NULL);
 }
 
+/* ctr/sys/error.h: what a callback or vtable uses to report a failure. */
+static void test_error_set(void **state)
+{
+	(void)state;
+	assert_int_equal(ctr_error_set(NULL, CTR_ENOTFOUND, 0, "x"), CTR_ENOTFOUND);
+	ctr_error *e = NULL;
+	assert_int_equal(ctr_error_set(&e, CTR_EIO, 5, "disk on fire"), CTR_EIO);
+	assert_non_null(e);
+	assert_int_equal(ctr_error_code_of(e), CTR_EIO);
+	assert_int_equal(ctr_error_errno(e), 5);
+	assert_non_null(strstr(ctr_error_message(e), "disk on fire"));
+	/* The first error is kept. */
+	assert_int_equal(ctr_error_set(&e, CTR_EBUSY, 0, "second"), CTR_EBUSY);
+	assert_int_equal(ctr_error_code_of(e), CTR_EIO);
+	ctr_error_free(e);
+	e = NULL;
+	/* Not a CTR_E* error code: CTR_EINVAL. */
+	assert_int_equal(ctr_error_set(&e, 7, 0, "odd"), CTR_EINVAL);
+	assert_int_equal(ctr_error_code_of(e), CTR_EINVAL);
+	ctr_error_free(e);
+	e = NULL;
+	assert_int_equal(ctr_error_set(&e, CTR_ENOMEM, 0, NULL), CTR_ENOMEM);
+	assert_string_equal(ctr_error_message(e), "out of memory");
+	ctr_error_free(e);
+	/* ctr/sys/alloc.h: freed with ctr_free. */
+	char *d = ctr_strdup("abc");
+	assert_string_equal(d, "abc");
+	ctr_free(d);
+	assert_null(ctr_strdup(NULL));
+	void *m = ctr_malloc(16);
+	assert_non_null(m);
+	ctr_free(m);
+}
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(test_vtable)};
+	const struct CMUnitTest tests[] = {cmocka_unit_test(test_vtable), cmocka_unit_test(test_error_set)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
