@@ -214,6 +214,28 @@ static void test_public_api(void **s)
 	assert_int_equal(code, 4);
 	ctr_process_free(p);
 
+	/* Kill and delete options: a running exec is deleted only with
+	 * ctr_with_process_kill, which kills it first (128 + SIGKILL);
+	 * ctr_with_kill_all is for tasks, and options of another kind are
+	 * refused. */
+	if (ctr_task_exec(&p, t, "p2", "{\"args\":[\"sleep\",\"100\"],\"env\":[\"PATH=/bin\"],\"cwd\":\"/\"}",
+			  NULL, 0, &e) < 0)
+		fail_msg("exec: %s", ctr_error_message(e));
+	assert_int_equal(ctr_process_start(p, NULL), 0);
+	ctr_opt *pk = ctr_with_process_kill(), *ka = ctr_with_kill_all();
+	assert_int_equal(ctr_process_delete(&code, p, CTR_NO_OPTS, NULL), CTR_EPRECONDITION);
+	assert_int_equal(ctr_process_kill(p, SIGTERM, CTR_OPTS(ka), NULL), CTR_EINVAL);
+	assert_int_equal(ctr_process_kill(p, SIGTERM, CTR_OPTS(pk), NULL), CTR_EINVAL);
+	assert_int_equal(ctr_task_kill(t, SIGTERM, CTR_OPTS(pk), NULL), CTR_EINVAL);
+	assert_int_equal(ctr_process_status(&st, NULL, p, NULL), 0);
+	assert_int_equal(st, CTR_TASK_RUNNING);
+	code = 0;
+	assert_int_equal(ctr_process_delete(&code, p, CTR_OPTS(pk), NULL), 0);
+	assert_int_equal(code, 128 + SIGKILL);
+	ctr_process_free(p);
+	ctr_opt_free(pk);
+	ctr_opt_free(ka);
+
 	uint32_t *pids = NULL;
 	size_t n = 0;
 	assert_int_equal(ctr_task_pids(&pids, &n, t, NULL), 0);
@@ -259,7 +281,7 @@ static void test_public_api(void **s)
 		exits++;
 		ctr_event_free(ev);
 	}
-	assert_int_equal(exits, 2);
+	assert_int_equal(exits, 3); /* p1, p2 and the init */
 	ctr_subscription_free(sub);
 	ctr_opt_free(rp);
 	free(j);

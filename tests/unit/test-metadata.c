@@ -15,6 +15,14 @@
 #define L(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 /* Takes the error by address: the call in `r` must fill it first. */
+static int count_apply(void *target, void *userdata, ctr_error **err)
+{
+	(void)target;
+	(void)err;
+	(*(int *)userdata)++;
+	return 0;
+}
+
 static void expect_code(int r, int code, ctr_error **err)
 {
 	if (r != code)
@@ -36,6 +44,20 @@ static void test_ns_basic(void **state)
 	assert_int_equal(ctr_namespace_create(c, "alpha", L("team=a", "tier=1"), CTR_NO_OPTS, NULL), 0);
 	assert_int_equal(ctr_namespace_create(c, "beta", NULL, CTR_NO_OPTS, NULL), 0);
 	expect_code(ctr_namespace_create(c, "alpha", NULL, CTR_NO_OPTS, &err), CTR_EEXISTS, &err);
+	/* Namespace calls take CTR_OPT_NAMESPACE options: another kind is
+	 * refused and nothing is created; an option-callback of the kind runs. */
+	ctr_opt *lo = ctr_with_lease("l1");
+	expect_code(ctr_namespace_create(c, "gamma", NULL, CTR_OPTS(lo), &err), CTR_EINVAL, &err);
+	ctr_opt_free(lo);
+	int ran = 0;
+	ctr_opt *cb = ctr_opt_new(CTR_OPT_NAMESPACE, count_apply, &ran, NULL);
+	char **names = NULL;
+	assert_int_equal(ctr_namespace_list(&names, c, NULL, 0, CTR_OPTS(cb), NULL), 0);
+	assert_int_equal(ran, 1);
+	for (size_t i = 0; names[i]; i++)
+		assert_string_not_equal(names[i], "gamma");
+	ctr_strv_free(names);
+	ctr_opt_free(cb);
 
 	assert_int_equal(ctr_namespace_list(&v, c, NULL, 0, CTR_NO_OPTS, NULL), 0);
 	assert_int_equal(fx_strv_len(v), 2);

@@ -104,6 +104,8 @@ static void test_images(void **state)
 	assert_int_equal(ctr_image_tag(NULL, c, "docker.io/library/x:1", "x:2", NULL, 0, NULL), CTR_EEXISTS);
 	ctr_opt *force = ctr_with_tag_force();
 	assert_int_equal(ctr_image_tag(NULL, c, "docker.io/library/x:1", "x:2", CTR_OPTS(force), NULL), 0);
+	/* The force option is for tag only; other calls refuse its kind. */
+	assert_int_equal(ctr_image_update(NULL, c, "x:2", NULL, CTR_OPTS(force), NULL), CTR_EINVAL);
 	ctr_opt_free(force);
 	assert_int_equal(ctr_image_tag(NULL, c, "nosuch", "z", NULL, 0, NULL), CTR_ENOTFOUND);
 	const char *upd[] = {"a=", "b=2", NULL};
