@@ -26,6 +26,7 @@
 #include "error.h"
 #include "image.h"
 #include "images/manifest.h"
+#include "metadata/metadata.h"
 #include "remote-opts.h"
 #include "unpack-stream.h"
 #include "util/macro.h"
@@ -52,8 +53,6 @@ static void fetch_clear(struct fetch *f)
 	}
 	free(f->mans);
 	ctr_remote_free(f->r);
-	ctr_opt_free(f->ns_opt);
-	ctr_opt_free(f->lease_opt);
 	free(f->lease);
 	free(f->src_label);
 	ctr_pull_cfg_clear(&f->pull);
@@ -319,8 +318,7 @@ static int sink_reset(void *ud, ctr_error **err)
  * holds it and it carries the labels. */
 static int have_blob(struct fetch *f, const char *digest, char **labels, ctr_error **err)
 {
-	const ctr_opt *co[] = {f->ns_opt};
-	int r = ctr_lease_add_resource(f->c, f->lease, "content", digest, co, 1, err);
+	int r = ctr_md_lease_add_resource(f->c->db, f->ns, f->lease, "content", digest, err);
 	if (r < 0 || !labels || !labels[0])
 		return r;
 	/* The source label lists every repository the blob came from
@@ -329,7 +327,7 @@ static int have_blob(struct fetch *f, const char *digest, char **labels, ctr_err
 	const char *eq = strrchr(f->src_label, '=');
 	size_t klen = (size_t)(eq - f->src_label) + 1, n = 0;
 	ctr_content_info *info = NULL;
-	if (ctr_content_info_get(&info, f->c, digest, co, 1, NULL) == 0) {
+	if (ctr_contents_info_get(&info, f->c, digest, &f->scope, NULL) == 0) {
 		const char *const *l = ctr_content_info_labels(info);
 		for (size_t i = 0; l && l[i] && !merged; i++) {
 			if (strncmp(l[i], f->src_label, klen))
@@ -357,7 +355,7 @@ static int have_blob(struct fetch *f, const char *digest, char **labels, ctr_err
 		return ctr_err_nomem(err);
 	for (size_t i = 0; labels[i]; i++)
 		v[n++] = merged && !strcmp(labels[i], f->src_label) ? merged : labels[i];
-	return ctr_content_update_labels(f->c, digest, v, co, 1, err);
+	return ctr_contents_update_labels(f->c, digest, v, &f->scope, err);
 }
 
 /* Opens the ingest of desc (kind-digest, as containerd's MakeRefKey).
@@ -366,21 +364,15 @@ static int have_blob(struct fetch *f, const char *digest, char **labels, ctr_err
 int ctr_fetch_open_ingest(struct fetch *f, const struct ctr_desc *d, int wait_ms, char **labels,
 		       ctr_content_writer **w, ctr_error **err)
 {
-	const ctr_opt *co[] = {f->ns_opt};
 	ctr_content_info *info = NULL;
-	if (ctr_content_info_get(&info, f->c, d->digest, co, 1, NULL) == 0) {
+	if (ctr_contents_info_get(&info, f->c, d->digest, &f->scope, NULL) == 0) {
 		ctr_content_info_free(info);
 		int r = have_blob(f, d->digest, labels, err);
 		return r < 0 ? r : 1;
 	}
 	char ref[CTR_DIGEST_MAX + 16];
 	snprintf(ref, sizeof(ref), "%s-%s", ref_kind(d->media_type), d->digest);
-	ctr_opt *exp = ctr_with_content_expected(d->digest, d->size);
-	ctr_opt *wait = ctr_with_content_wait(wait_ms);
-	const ctr_opt *wo[] = {f->ns_opt, f->lease_opt, exp, wait};
-	int r = ctr_content_writer_open(w, f->c, ref, wo, 4, err);
-	ctr_opt_free(exp);
-	ctr_opt_free(wait);
+	int r = ctr_contents_writer_open(w, f->c, ref, d->digest, d->size, wait_ms, &f->scope, err);
 	if (r == CTR_EEXISTS) {
 		if (err && *err) {
 			ctr_error_free(*err);
@@ -410,8 +402,7 @@ static void drop_ingest(struct fetch *f, const struct ctr_desc *d)
 {
 	char ref[CTR_DIGEST_MAX + 16];
 	snprintf(ref, sizeof(ref), "%s-%s", ref_kind(d->media_type), d->digest);
-	const ctr_opt *co[] = {f->ns_opt};
-	ctr_content_abort(f->c, ref, co, 1, NULL);
+	ctr_contents_abort(f->c, ref, &f->scope, NULL);
 }
 
 /* One round over the blobs not yet done: open ingests (waiting wait_ms for
@@ -556,10 +547,7 @@ static int do_fetch(ctr_image **out, ctr_client *c, const char *ref, bool pull, 
 		r = ctr_err_nomem(err);
 		goto out;
 	}
-	if (!(f.ns_opt = ctr_with_call_namespace(f.ns))) {
-		r = ctr_err_nomem(err);
-		goto out;
-	}
+	f.scope.ns = f.ns;
 
 	struct ctr_remote_desc root = {0};
 	if ((r = ctr_remote_resolve(f.r, &root, err)) < 0)
@@ -577,19 +565,19 @@ static int do_fetch(ctr_image **out, ctr_client *c, const char *ref, bool pull, 
 	if (f.call.lease) {
 		f.lease = strdup(f.call.lease);
 	} else {
-		ctr_opt *exp = ctr_with_lease_expiration(24 * 3600);
-		const ctr_opt *lo[] = {exp, f.ns_opt};
-		ctr_lease *l = NULL;
-		r = ctr_lease_create(&l, c, lo, 2, err);
-		ctr_opt_free(exp);
+		struct ctr_lease l = {0};
+		r = ctr_md_lease_create(&l, c->db, f.ns, NULL, NULL, ctr_db_now() + 24LL * 3600 * 1000000000LL, err);
 		if (r == 0) {
-			f.lease = strdup(ctr_lease_id(l));
+			f.lease = strdup(l.id);
 			f.own_lease = true;
+		} else {
+			ctr_err_prefix(err, r, "create lease");
 		}
-		ctr_lease_free(l);
+		ctr_md_lease_clear(&l);
 	}
-	if (r == 0 && (!f.lease || !(f.lease_opt = ctr_with_lease(f.lease))))
+	if (r == 0 && !f.lease)
 		r = ctr_err_nomem(err);
+	f.scope.lease = f.lease;
 	bool deferred = false;
 	if (r == 0 && pull && f.pull.unpack)
 		r = ctr_fetch_unpack_begin(&f, err);
@@ -616,7 +604,7 @@ static int do_fetch(ctr_image **out, ctr_client *c, const char *ref, bool pull, 
 	}
 	ctr_remote_desc_clear(&root);
 	if (f.own_lease)
-		ctr_lease_delete(c, f.lease, (const ctr_opt *const[]){f.ns_opt}, 1, NULL);
+		ctr_md_lease_delete(c->db, f.ns, f.lease, NULL);
 out:
 	fetch_clear(&f);
 	if (r < 0)

@@ -13,7 +13,9 @@
 #include <string.h>
 
 #include "client.h"
+#include "content-internal.h"
 #include "error.h"
+#include "image.h"
 #include "images/manifest.h"
 #include "remote-opts.h"
 #include "util/macro.h"
@@ -34,7 +36,7 @@ struct pnode {
 
 struct push {
 	ctr_client *c;
-	ctr_opt *ns_opt;
+	struct ctr_call scope; /* the call's namespace, for the content calls */
 	struct ctr_remote_cfg cfg;
 	struct ctr_platform_matcher matcher;
 	const struct ctr_ref *ref;
@@ -51,7 +53,6 @@ static void push_clear(struct push *p)
 		free(p->nodes[i].mount_from);
 	}
 	free(p->nodes);
-	ctr_opt_free(p->ns_opt);
 }
 
 static ssize_t reader_read_at(void *ud, void *buf, size_t len, uint64_t off, ctr_error **err)
@@ -119,15 +120,14 @@ static int add_blob(struct push *p, const struct ctr_desc *d, ctr_error **err)
 		return err && *err ? ctr_error_code_of(*err) : CTR_ENOMEM;
 	if (dup)
 		return 0;
-	const ctr_opt *co[] = {p->ns_opt};
-	int r = ctr_content_reader_open(&nd->rd, p->c, d->digest, co, 1, err);
+	int r = ctr_contents_reader_open(&nd->rd, p->c, d->digest, &p->scope, err);
 	if (r < 0)
 		return ctr_err_prefix(err, r, "blob %s", d->digest);
 	if (ctr_content_reader_size(nd->rd) != d->size)
 		return ctr_err(err, CTR_EPRECONDITION, 0, "blob %s has %lld bytes, the descriptor says %lld", d->digest,
 			       (long long)ctr_content_reader_size(nd->rd), (long long)d->size);
 	ctr_content_info *info = NULL;
-	if (ctr_content_info_get(&info, p->c, d->digest, co, 1, NULL) == 0) {
+	if (ctr_contents_info_get(&info, p->c, d->digest, &p->scope, NULL) == 0) {
 		nd->mount_from = mount_source(p, info);
 		ctr_content_info_free(info);
 	}
@@ -139,9 +139,8 @@ static int read_all(struct push *p, const struct ctr_desc *d, char **buf, size_t
 	if (d->size > (int64_t)CTR_MAX_MANIFEST)
 		return ctr_err(err, CTR_EINVAL, 0, "manifest %s: %lld bytes, more than %u", d->digest,
 			       (long long)d->size, CTR_MAX_MANIFEST);
-	const ctr_opt *co[] = {p->ns_opt};
 	ctr_content_reader *rd = NULL;
-	int r = ctr_content_reader_open(&rd, p->c, d->digest, co, 1, err);
+	int r = ctr_contents_reader_open(&rd, p->c, d->digest, &p->scope, err);
 	if (r < 0)
 		return ctr_err_prefix(err, r, "manifest %s", d->digest);
 	int64_t size = ctr_content_reader_size(rd);
@@ -226,16 +225,12 @@ CTR_EXPORT int ctr_client_push(ctr_client *c, const char *ref, const char *local
 	int r = ctr_opts_apply_multi(t, 2, &call, opts, n_opts, "push", err);
 	if (r < 0)
 		goto out;
-	if (!(p.ns_opt = ctr_with_call_namespace(ctr_call_ns(c, &call)))) {
-		r = ctr_err_nomem(err);
-		goto out;
-	}
+	p.scope.ns = ctr_call_ns(c, &call);
 	bool explicit_;
 	ctr_remote_cfg_matcher(&p.cfg, &p.matcher, &explicit_);
 	if (!explicit_)
 		ctr_platform_matcher_all(&p.matcher); /* containerd pushes every platform by default */
-	const ctr_opt *co[] = {p.ns_opt};
-	if ((r = ctr_client_get_image(&img, c, local_name ? local_name : ref, co, 1, err)) < 0)
+	if ((r = ctr_images_get(&img, c, p.scope.ns, local_name ? local_name : ref, err)) < 0)
 		goto out;
 	struct ctr_remote_opts ro;
 	ctr_remote_cfg_to_opts(&p.cfg, true, &ro);

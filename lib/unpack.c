@@ -158,18 +158,10 @@ int ctr_unpack(ctr_client *c, const char *ns, const char *media_type, const char
 			goto out;
 		ctr_md_lease_clear(&l);
 	}
-	ctr_opt *nsopt = ctr_with_call_namespace(ns);
-	ctr_opt *lease = ctr_with_lease(lease_id[0] ? lease_id : call->lease);
-	const ctr_opt *opts[] = {nsopt, lease};
-	if (!nsopt || !lease) {
-		ctr_opt_free(nsopt);
-		ctr_opt_free(lease);
-		r = ctr_err_nomem(err);
-		goto release;
-	}
+	const struct ctr_call scope = {.ns = ns, .lease = lease_id[0] ? lease_id : call->lease};
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		ctr_snapshot_info *info = NULL;
-		if (ctr_snapshot_stat(&info, c, sn->name, chain[i], opts, 1, NULL) == 0) {
+		if (ctr_snapshots_stat(&info, c, sn->name, chain[i], &scope, NULL) == 0) {
 			ctr_snapshot_info_free(info);
 			continue;
 		}
@@ -179,7 +171,7 @@ int ctr_unpack(ctr_client *c, const char *ns, const char *media_type, const char
 			break;
 		}
 		/* Somebody may have finished it while we waited for the lock. */
-		if (ctr_snapshot_stat(&info, c, sn->name, chain[i], opts, 1, NULL) == 0) {
+		if (ctr_snapshots_stat(&info, c, sn->name, chain[i], &scope, NULL) == 0) {
 			ctr_snapshot_info_free(info);
 			continue;
 		}
@@ -187,17 +179,17 @@ int ctr_unpack(ctr_client *c, const char *ns, const char *media_type, const char
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		snprintf(key, sizeof(key), "extract-%ld%09ld-%d %s", (long)ts.tv_sec, ts.tv_nsec, (int)getpid(), chain[i]);
-		r = ctr_snapshot_prepare(NULL, c, sn->name, key, i ? chain[i - 1] : NULL, NULL, opts, 2, err);
+		r = ctr_snapshots_prepare(NULL, c, sn->name, key, i ? chain[i - 1] : NULL, NULL, false, &scope, err);
 		if (r < 0)
 			break;
 		r = apply_layer(c, ns, sn, key, &m.layers[i], cfg.diff_ids[i], progress, err);
 		if (r == 0) {
-			r = ctr_snapshot_commit(c, sn->name, chain[i], key, NULL, opts, 2, err);
+			r = ctr_snapshots_commit(c, sn->name, chain[i], key, NULL, &scope, err);
 			if (r == CTR_EEXISTS) /* committed meanwhile by a process that did not lock */
 				r = 0;
 		}
 		if (r < 0) {
-			ctr_snapshot_remove(c, sn->name, key, opts, 1, NULL);
+			ctr_snapshots_remove(c, sn->name, key, &scope, NULL);
 			break;
 		}
 		/* containerd records the diff_id on the compressed blob. */
@@ -214,9 +206,6 @@ int ctr_unpack(ctr_client *c, const char *ns, const char *media_type, const char
 		if (r == 0 && top_chain)
 			snprintf(top_chain, CTR_DIGEST_MAX, "%s", chain[n - 1]);
 	}
-	ctr_opt_free(nsopt);
-	ctr_opt_free(lease);
-release:
 	if (lease_id[0])
 		ctr_md_lease_delete(c->db, ns, lease_id, NULL);
 out:
@@ -253,10 +242,9 @@ CTR_EXPORT int ctr_image_is_unpacked(int *out, const ctr_image *img, const char 
 	int r = ctr_image_chain_id(&chain, img, err);
 	if (r < 0)
 		return r;
-	ctr_opt *ns = ctr_with_call_namespace(img->ns);
+	const struct ctr_call scope = {.ns = img->ns};
 	ctr_snapshot_info *info = NULL;
-	r = ctr_snapshot_stat(&info, img->c, snapshotter, chain, CTR_OPTS(ns), NULL);
-	ctr_opt_free(ns);
+	r = ctr_snapshots_stat(&info, img->c, snapshotter, chain, &scope, NULL);
 	free(chain);
 	*out = r == 0 && ctr_snapshot_info_kind(info) == CTR_SNAPSHOT_COMMITTED;
 	ctr_snapshot_info_free(info);

@@ -172,7 +172,8 @@ static int apply_image_config(void *target, void *ud, ctr_error **err)
 	return ctr_oci_apply_additional_gids(s, "root", err);
 }
 
-CTR_EXPORT ctr_opt *ctr_oci_with_image_config_args(const char *config_json, const char *const *args)
+/* Both image-config constructors: args NULL keeps the image's own. */
+static ctr_opt *image_config_opt(const char *config_json, const char *const *args)
 {
 	if (!config_json)
 		return NULL;
@@ -184,9 +185,14 @@ CTR_EXPORT ctr_opt *ctr_oci_with_image_config_args(const char *config_json, cons
 	return ctr_oci_opt("ctr_oci_with_image_config", apply_image_config, a);
 }
 
+CTR_EXPORT ctr_opt *ctr_oci_with_image_config_args(const char *config_json, const char *const *args)
+{
+	return image_config_opt(config_json, args);
+}
+
 CTR_EXPORT ctr_opt *ctr_oci_with_image_config(const char *config_json)
 {
-	return ctr_oci_with_image_config_args(config_json, NULL);
+	return image_config_opt(config_json, NULL);
 }
 
 /* ---- process ---- */

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "content-internal.h"
 #include "error.h"
 #include "unpack.h"
 #include "image.h"
@@ -231,7 +232,7 @@ static int ingest(struct imp *im, const char *name, int64_t size, const char *ex
 fail:
 	ctr_hasher_free(h);
 	ctr_content_writer_free(w);
-	ctr_content_abort(im->c, ref, CTR_OPTS(im->arc.o_ns), NULL);
+	ctr_contents_abort(im->c, ref, &im->arc.scope, NULL);
 	free(ref);
 	return ctr_err_prefix(err, r, "ingest %s", name);
 }
