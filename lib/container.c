@@ -23,6 +23,7 @@
 #include "util/ident.h"
 #include "util/json.h"
 #include "util/macro.h"
+#include "util/strv.h"
 
 struct ext {
 	char *name;
@@ -256,19 +257,9 @@ static int apply_labels(void *t, void *ud, ctr_error **err)
 
 CTR_EXPORT ctr_opt *ctr_with_container_labels(const char *const *labels)
 {
-	if (!labels)
-		return NULL;
-	size_t n = 0;
-	while (labels[n])
-		n++;
-	char **copy = calloc(n + 1, sizeof(char *));
+	char **copy = labels ? ctr_strv_dup(labels) : NULL;
 	if (!copy)
 		return NULL;
-	for (size_t i = 0; i < n; i++)
-		if (!(copy[i] = strdup(labels[i]))) {
-			ctr_strv_free(copy);
-			return NULL;
-		}
 	return ctr_opt_make(CTR_OPT_CONTAINER, "ctr_with_container_labels", apply_labels, copy, strv_free_ud);
 }
 

@@ -29,6 +29,7 @@
 #include "metadata/metadata.h"
 #include "remote-opts.h"
 #include "unpack-stream.h"
+#include "util/gc-labels.h"
 #include "util/macro.h"
 
 #include "fetch-internal.h"
@@ -93,8 +94,9 @@ static int child_label(const struct ctr_pull_cfg *p, struct fman *fm, const stru
 		key = p->child_fn(fm->desc.media_type, child->media_type, child->digest, key, p->child_ud);
 		if (!key)
 			return 0;
-		if (strncmp(key, "containerd.io/gc.ref.", 21) != 0 || strchr(key, '='))
-			return ctr_err(err, CTR_EINVAL, 0, "child label map: \"%.100s\" is not a containerd.io/gc.ref. key", key);
+		if (strncmp(key, CTR_GC_REF_PREFIX, strlen(CTR_GC_REF_PREFIX)) != 0 || strchr(key, '='))
+			return ctr_err(err, CTR_EINVAL, 0, "child label map: \"%.100s\" is not a " CTR_GC_REF_PREFIX " key",
+				       key);
 	}
 	return add_label(fm, key, child->digest, err);
 }
@@ -109,18 +111,19 @@ static int gc_labels(const struct ctr_pull_cfg *p, struct fman *fm, ctr_error **
 		for (size_t i = 0; i < m->n_manifests; i++) {
 			const struct ctr_desc *d = &m->manifests[i];
 			if (ctr_media_kind(d->media_type) == CTR_MT_MANIFEST)
-				snprintf(key, sizeof(key), "containerd.io/gc.ref.content.m.%zu", nm++);
+				ctr_gc_key_content(key, sizeof(key), "m", (long)nm++);
 			else
-				snprintf(key, sizeof(key), "containerd.io/gc.ref.content.%zu", no++);
+				ctr_gc_key_content(key, sizeof(key), NULL, (long)no++);
 			if ((r = child_label(p, fm, d, key, err)) < 0)
 				return r;
 		}
 		return 0;
 	}
-	if ((r = child_label(p, fm, &m->config, "containerd.io/gc.ref.content.config", err)) < 0)
+	ctr_gc_key_content(key, sizeof(key), "config", -1);
+	if ((r = child_label(p, fm, &m->config, key, err)) < 0)
 		return r;
 	for (size_t i = 0; i < m->n_layers; i++) {
-		snprintf(key, sizeof(key), "containerd.io/gc.ref.content.l.%zu", i);
+		ctr_gc_key_content(key, sizeof(key), "l", (long)i);
 		if ((r = child_label(p, fm, &m->layers[i], key, err)) < 0)
 			return r;
 	}
@@ -374,10 +377,7 @@ int ctr_fetch_open_ingest(struct fetch *f, const struct ctr_desc *d, int wait_ms
 	snprintf(ref, sizeof(ref), "%s-%s", ref_kind(d->media_type), d->digest);
 	int r = ctr_contents_writer_open(w, f->c, ref, d->digest, d->size, wait_ms, &f->scope, err);
 	if (r == CTR_EEXISTS) {
-		if (err && *err) {
-			ctr_error_free(*err);
-			*err = NULL;
-		}
+		ctr_err_drop(err);
 		r = have_blob(f, d->digest, labels, err);
 		return r < 0 ? r : 1;
 	}
@@ -389,10 +389,7 @@ int ctr_fetch_commit_blob(struct fetch *f, ctr_content_writer *w, const struct c
 {
 	int r = ctr_content_writer_commit(w, d->size, d->digest, (const char *const *)labels, err);
 	if (r == CTR_EEXISTS) {
-		if (err && *err) {
-			ctr_error_free(*err);
-			*err = NULL;
-		}
+		ctr_err_drop(err);
 		return have_blob(f, d->digest, labels, err);
 	}
 	return r;
@@ -424,10 +421,7 @@ static int fetch_round(struct fetch *f, int wait_ms, bool *deferred_left, ctr_er
 		b->deferred = false;
 		r = ctr_fetch_open_ingest(f, b->desc, wait_ms, src, &b->w, err);
 		if (r == CTR_EBUSY && wait_ms == 0) {
-			if (err && *err) {
-				ctr_error_free(*err);
-				*err = NULL;
-			}
+			ctr_err_drop(err);
 			b->deferred = *deferred_left = true;
 			continue;
 		}

@@ -92,10 +92,7 @@ CTR_EXPORT int ctr_snapshot_diff(char **digest_out, char **diff_id_out, int64_t 
 		const char *labels[] = {lbl, NULL};
 		r = ctr_content_writer_commit(w, (int64_t)res.size, res.digest, labels, err);
 		if (r == CTR_EEXISTS) {
-			if (err && *err) {
-				ctr_error_free(*err);
-				*err = NULL;
-			}
+			ctr_err_drop(err);
 			r = 0;
 		}
 	} else if (w) {

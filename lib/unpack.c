@@ -30,6 +30,7 @@
 #include "snapshots.h"
 #include "unpack.h"
 #include "util/fs.h"
+#include "util/gc-labels.h"
 #include "util/macro.h"
 
 struct blob_src {
@@ -200,9 +201,8 @@ int ctr_unpack(ctr_client *c, const char *ns, const char *media_type, const char
 	if (r == 0 && n > 0) {
 		/* The config keeps the unpacked top layer alive for GC, as in
 		 * containerd: containerd.io/gc.ref.snapshot.<snapshotter>. */
-		char lbl[300];
-		snprintf(lbl, sizeof(lbl), "containerd.io/gc.ref.snapshot.%s=%s", sn->name, chain[n - 1]);
-		r = set_label_tx_free(c, ns, m.config.digest, lbl, err);
+		_cleanup_free_ char *lbl = ctr_gc_label_snapshot(sn->name, chain[n - 1]);
+		r = lbl ? set_label_tx_free(c, ns, m.config.digest, lbl, err) : ctr_err_nomem(err);
 		if (r == 0 && top_chain)
 			snprintf(top_chain, CTR_DIGEST_MAX, "%s", chain[n - 1]);
 	}

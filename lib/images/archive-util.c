@@ -12,6 +12,7 @@
 #include "error.h"
 #include "metadata/metadata.h"
 #include "remotes/reference.h"
+#include "util/array.h"
 #include "util/macro.h"
 
 int ctr_arc_begin(struct ctr_arc *a, ctr_client *c, const struct ctr_call *call, ctr_error **err)
@@ -64,14 +65,9 @@ bool ctr_arc_has(struct ctr_arc *a, const char *digest, uint64_t *size)
 
 static int remember(struct ctr_arc *a, const char *digest, ctr_error **err)
 {
-	if (a->n_added == a->cap_added) {
-		size_t cap = a->cap_added ? a->cap_added * 2 : 16;
-		char **v = realloc(a->added, cap * sizeof(*v));
-		if (!v)
-			return ctr_err_nomem(err);
-		a->added = v;
-		a->cap_added = cap;
-	}
+	int r = ctr_array_grow((void **)&a->added, &a->cap_added, a->n_added, sizeof(*a->added), err);
+	if (r < 0)
+		return r;
 	if (!(a->added[a->n_added] = strdup(digest)))
 		return ctr_err_nomem(err);
 	a->n_added++;
@@ -91,10 +87,7 @@ int ctr_arc_writer(struct ctr_arc *a, const char *expected, int64_t size, ctr_co
 	if (r == CTR_EEXISTS && expected) {
 		/* The bytes were there: the open recorded them in the namespace. */
 		free(rf);
-		if (err && *err) {
-			ctr_error_free(*err);
-			*err = NULL;
-		}
+		ctr_err_drop(err);
 		int r2 = remember(a, expected, err);
 		return r2 < 0 ? r2 : CTR_EEXISTS;
 	}
@@ -113,10 +106,7 @@ int ctr_arc_commit(struct ctr_arc *a, ctr_content_writer *w, char *ref, int64_t 
 	int r = ctr_content_writer_commit(w, size, digest, NULL, err);
 	ctr_content_writer_free(w);
 	if (r == CTR_EEXISTS) {
-		if (err && *err) {
-			ctr_error_free(*err);
-			*err = NULL;
-		}
+		ctr_err_drop(err);
 		r = 0;
 	}
 	if (r < 0) {

@@ -17,6 +17,7 @@
 #include "images/archive-util.h"
 #include "images/manifest.h"
 #include "metadata/metadata.h"
+#include "util/array.h"
 #include "util/macro.h"
 
 #define EXPORT_MAX_PLATFORMS 16
@@ -100,19 +101,6 @@ struct exp {
 	char algs[2][16];
 };
 
-static int grow(void **v, size_t *cap, size_t n, size_t size, ctr_error **err)
-{
-	if (n < *cap)
-		return 0;
-	size_t nc = *cap ? *cap * 2 : 16;
-	void *p = realloc(*v, nc * size);
-	if (!p)
-		return ctr_err_nomem(err);
-	*v = p;
-	*cap = nc;
-	return 0;
-}
-
 static void exp_clear(struct exp *e)
 {
 	for (size_t i = 0; i < e->n_recs; i++) {
@@ -131,7 +119,7 @@ static void exp_clear(struct exp *e)
 
 static int add_rec(struct exp *e, const struct rec *r, ctr_error **err)
 {
-	int rc = grow((void **)&e->recs, &e->cap_recs, e->n_recs, sizeof(*e->recs), err);
+	int rc = ctr_array_grow((void **)&e->recs, &e->cap_recs, e->n_recs, sizeof(*e->recs), err);
 	if (rc < 0) {
 		free(r->path);
 		free(r->data);
@@ -221,7 +209,7 @@ static int dm_add(struct exp *e, const char *digest, const char *name, ctr_error
 {
 	struct dman *m = find_dm(e, digest);
 	if (!m) {
-		int r = grow((void **)&e->dm, &e->cap_dm, e->n_dm, sizeof(*e->dm), err);
+		int r = ctr_array_grow((void **)&e->dm, &e->cap_dm, e->n_dm, sizeof(*e->dm), err);
 		if (r < 0)
 			return r;
 		m = &e->dm[e->n_dm++];
