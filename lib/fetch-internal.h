@@ -13,7 +13,6 @@
 struct ctr_layer_unpack;
 struct ctr_fetch_unpack;
 
-#define MAX_DEPTH 8
 #define MAX_MANIFESTS 512
 #define MAX_BLOBS 4096
 /* How long a deferred blob waits for another process's ingest. */

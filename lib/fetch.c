@@ -223,8 +223,9 @@ static int walk_index(struct fetch *f, size_t mi, int depth, ctr_error **err)
 
 static int walk(struct fetch *f, const struct ctr_desc *d, int depth, bool want_layers, ctr_error **err)
 {
-	if (depth > MAX_DEPTH)
-		return ctr_err(err, CTR_EINVAL, 0, "indexes nested deeper than %d", MAX_DEPTH);
+	int r = ctr_image_depth_check(depth, err);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < f->n_mans; i++)
 		if (!strcmp(f->mans[i].desc.digest, d->digest))
 			return 0;
@@ -236,7 +237,7 @@ static int walk(struct fetch *f, const struct ctr_desc *d, int depth, bool want_
 	struct ctr_remote_desc rd = {.media_type = d->media_type, .digest = (char *)d->digest, .size = (uint64_t)d->size};
 	char *buf = NULL;
 	size_t len = 0;
-	int r = ctr_remote_fetch_buf(f->r, &rd, CTR_MAX_MANIFEST, &buf, &len, err);
+	r = ctr_remote_fetch_buf(f->r, &rd, CTR_MAX_MANIFEST, &buf, &len, err);
 	if (r < 0)
 		return ctr_err_prefix(err, r, "fetch %s %s", ref_kind(d->media_type), d->digest);
 	struct fman fm = {.buf = buf, .len = len};

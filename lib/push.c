@@ -20,7 +20,6 @@
 #include "remote-opts.h"
 #include "util/macro.h"
 
-#define MAX_DEPTH 8
 #define MAX_NODES 4096
 
 struct pnode {
@@ -167,14 +166,15 @@ static int read_all(struct push *p, const struct ctr_desc *d, char **buf, size_t
 /* Post-order: children first, so manifests end up before their index. */
 static int walk(struct push *p, const struct ctr_desc *d, int depth, ctr_error **err)
 {
-	if (depth > MAX_DEPTH)
-		return ctr_err(err, CTR_EINVAL, 0, "indexes nested deeper than %d", MAX_DEPTH);
+	int r = ctr_image_depth_check(depth, err);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < p->n; i++)
 		if (!strcmp(p->nodes[i].desc.digest, d->digest))
 			return 0;
 	char *buf = NULL;
 	size_t len = 0;
-	int r = read_all(p, d, &buf, &len, err);
+	r = read_all(p, d, &buf, &len, err);
 	if (r < 0)
 		return r;
 	struct ctr_manifest m = {0};

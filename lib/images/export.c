@@ -21,7 +21,6 @@
 #include "util/macro.h"
 
 #define EXPORT_MAX_PLATFORMS 16
-#define EXPORT_MAX_DEPTH 16
 
 struct exp_cfg {
 	struct ctr_platform plats[EXPORT_MAX_PLATFORMS];
@@ -180,8 +179,8 @@ static int add_tree(struct exp *e, const struct ctr_desc *d, int depth, ctr_erro
 	enum ctr_mt_kind k = ctr_media_kind(d->media_type);
 	if (r < 0 || (k != CTR_MT_MANIFEST && k != CTR_MT_INDEX))
 		return r;
-	if (depth > EXPORT_MAX_DEPTH)
-		return ctr_err(err, CTR_EINVAL, 0, "indexes nested deeper than %d", EXPORT_MAX_DEPTH);
+	if ((r = ctr_image_depth_check(depth, err)) < 0)
+		return r;
 	struct ctr_manifest m = {0};
 	if ((r = read_manifest(e, d, &m, err)) < 0)
 		return r;

@@ -467,8 +467,8 @@ static int walk(struct imp *im, const struct ctr_desc *d, int depth, bool top, c
 				       (unsigned long long)have, (long long)d->size);
 		return 0;
 	}
-	if (depth > IMPORT_MAX_DEPTH)
-		return ctr_err(err, CTR_EINVAL, 0, "indexes nested deeper than %d", IMPORT_MAX_DEPTH);
+	if ((r = ctr_image_depth_check(depth, err)) < 0)
+		return r;
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
 	if ((r = ctr_arc_read(im->c, im->arc.ns, d->digest, CTR_MAX_MANIFEST, &buf, &len, err)) < 0)
