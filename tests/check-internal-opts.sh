@@ -21,18 +21,21 @@ entry=$(cat "$include"/ctr/*.h $(find "$include/ctr" -mindepth 2 -name '*.h' 2>/
 		sub(/\(.*/, ""); n = split($0, w, /[ \t*]+/); print w[n] }' | sort -u)
 [ -n "$entry" ] || { echo "no option-taking entry point found in $include/ctr" >&2; exit 1; }
 bad=0
-while read -r obj sym; do
+# Undefined references to either kind, as "object symbol kind".
+refs=$(awk -v entry="$entry" '
+	BEGIN { n = split(entry, e, "\n"); for (i = 1; i <= n; i++) ep[e[i]] = 1 }
+	$2 == "U" {
+		k = split($1, p, ":"); obj = p[k - 1]
+		if ($3 ~ /^ctr_(oci_)?with_/) print obj, $3, "option-constructor"
+		else if ($3 in ep) print obj, $3, "entry-point"
+	}' <<<"$listing" | sort -u)
+while read -r obj sym kind; do
 	[ -z "$obj" ] && continue
-	kind="public option constructor"
-	case $sym in ctr_with_* | ctr_oci_with_*) ;; *)
-		grep -qxF "$sym" <<<"$entry" || continue
-		kind="public entry point" ;;
-	esac
 	if ! grep -qE "^[^ ]*:${obj//./\\.}: *[0-9a-f]+ T ${sym}\$" <<<"$listing"; then
-		echo "${obj##*/}: refers to $kind $sym" >&2
+		echo "${obj##*/}: refers to public ${kind/-/ } $sym" >&2
 		bad=1
 	fi
-done < <(awk '$2 == "U" { n = split($1, p, ":"); print p[n - 1], $3 }' <<<"$listing" | sort -u)
+done <<<"$refs"
 n=$(awk -F: '{ print $(NF - 1) }' <<<"$listing" | sort -u | wc -l)
 [ "$bad" = 0 ] && echo "$n objects: none refers to a public option constructor or option-taking entry point" \
 	"($(wc -l <<<"$entry") of them) it does not define"
