@@ -267,7 +267,7 @@ CTR_EXPORT int ctr_snapshot_mounts(ctr_mount_list **mounts, ctr_client *c, const
 	return r < 0 ? r : ctr_snapshots_mounts(mounts, c, snapshotter, key, &call, err);
 }
 
-/* rebase: key has no parent and name gets `parent` (ctr_snapshot_commit_parent). */
+/* rebase: key has no parent and name gets `parent` (ctr_snapshots_commit_parent). */
 static int commit_impl(ctr_client *c, const char *snapshotter, const char *name, const char *key,
 		       bool rebase, const char *parent, const char *const *labels,
 		       const struct ctr_call *call, ctr_error **err)

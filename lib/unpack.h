@@ -1,4 +1,4 @@
-/* Internal: unpacking an image target into snapshots (lib/unpack.c). */
+/* Internal: unpacking an image target into snapshots (lib/unpack.c, lib/unpack-parallel.c). */
 #ifndef CTR_LIB_UNPACK_H
 #define CTR_LIB_UNPACK_H
 
