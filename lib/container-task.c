@@ -62,9 +62,8 @@ CTR_EXPORT int ctr_container_new_task(struct ctr_task **out, ctr_container *k, c
 	bool mounted = false;
 	if (r == 0 && k->md.snapshot_key) {
 		ctr_mount_list *ml = NULL;
-		ctr_opt *ns = ctr_with_call_namespace(k->ns);
-		r = ctr_snapshot_mounts(&ml, c, k->md.snapshotter, k->md.snapshot_key, CTR_OPTS(ns), err);
-		ctr_opt_free(ns);
+		r = ctr_snapshots_mounts(&ml, c, k->md.snapshotter, k->md.snapshot_key, &(struct ctr_call){.ns = k->ns},
+					 err);
 		if (r == 0)
 			r = ctr_mount_list_mount(ml, rootfs, err);
 		ctr_mount_list_free(ml);
@@ -94,8 +93,5 @@ CTR_EXPORT int ctr_container_task(struct ctr_task **out, ctr_container *k, ctr_e
 {
 	if (!out || !k)
 		return ctr_err(err, CTR_EINVAL, 0, "container task: NULL argument");
-	ctr_opt *ns = ctr_with_call_namespace(k->ns);
-	int r = ctr_task_load(out, k->c, k->md.id, CTR_OPTS(ns), err);
-	ctr_opt_free(ns);
-	return r;
+	return ctr_tasks_load(out, k->c, k->ns, k->md.id, err);
 }

@@ -23,6 +23,7 @@
 #include "util/ident.h"
 #include "util/json.h"
 #include "util/macro.h"
+#include "util/strv.h"
 
 struct ext {
 	char *name;
@@ -256,19 +257,9 @@ static int apply_labels(void *t, void *ud, ctr_error **err)
 
 CTR_EXPORT ctr_opt *ctr_with_container_labels(const char *const *labels)
 {
-	if (!labels)
-		return NULL;
-	size_t n = 0;
-	while (labels[n])
-		n++;
-	char **copy = calloc(n + 1, sizeof(char *));
+	char **copy = labels ? ctr_strv_dup(labels) : NULL;
 	if (!copy)
 		return NULL;
-	for (size_t i = 0; i < n; i++)
-		if (!(copy[i] = strdup(labels[i]))) {
-			ctr_strv_free(copy);
-			return NULL;
-		}
 	return ctr_opt_make(CTR_OPT_CONTAINER, "ctr_with_container_labels", apply_labels, copy, strv_free_ud);
 }
 
@@ -387,11 +378,9 @@ static int gen_spec(char **out, char **stop_signal, ctr_client *c, const char *n
 	_cleanup_close_ int rootfd = -1;
 	if (cfg->snap_key) {
 		ctr_mount_list *ml = NULL;
-		ctr_opt *nsopt = ctr_with_call_namespace(ns);
-		if (nsopt && ctr_snapshot_mounts(&ml, c, snapshotter, cfg->snap_key, CTR_OPTS(nsopt), NULL) == 0)
+		if (ctr_snapshots_mounts(&ml, c, snapshotter, cfg->snap_key, &(struct ctr_call){.ns = ns}, NULL) == 0)
 			ctr_mounts_open_root(ml->v, ml->n, &rootfd, NULL); /* no root: numeric users only */
 		ctr_mount_list_free(ml);
-		ctr_opt_free(nsopt);
 	}
 	ctr_spec *s = NULL;
 	int r = ctr_spec_new_at(&s, ns, id, rootfd, cfg->spec_opts, cfg->n_spec_opts, err);
@@ -428,21 +417,13 @@ CTR_EXPORT int ctr_container_new(ctr_container **out, ctr_client *c, const char 
 		r = ctr_err(err, CTR_EEXISTS, 0, "container \"%s\": already exists", id);
 		goto out;
 	}
-	ctr_opt *nsopt = ctr_with_call_namespace(ns);
-	ctr_opt *lease = call.lease ? ctr_with_lease(call.lease) : NULL;
-	const ctr_opt *snap_opts[2] = {nsopt, lease};
-	if (!nsopt || (call.lease && !lease)) {
-		ctr_opt_free(nsopt);
-		ctr_opt_free(lease);
-		r = ctr_err_nomem(err);
-		goto out;
-	}
+	const struct ctr_call snap_call = {.ns = ns, .lease = call.lease};
 	if (cfg.snap_key && cfg.snap_new) {
 		_cleanup_free_ char *chain = NULL;
 		r = ctr_image_chain_id(&chain, cfg.snap_image, err);
 		if (r == 0) {
-			r = (cfg.snap_view ? ctr_snapshot_view : ctr_snapshot_prepare)(
-				NULL, c, snapshotter, cfg.snap_key, chain, NULL, snap_opts, lease ? 2 : 1, err);
+			r = ctr_snapshots_prepare(NULL, c, snapshotter, cfg.snap_key, chain, NULL, cfg.snap_view,
+						  &snap_call, err);
 			if (r == CTR_ENOTFOUND)
 				ctr_err_prefix(err, r, "image %s is not unpacked in %s", ctr_image_name(cfg.snap_image), snapshotter);
 		}
@@ -450,8 +431,6 @@ CTR_EXPORT int ctr_container_new(ctr_container **out, ctr_client *c, const char 
 	} else if (cfg.snap_key) {
 		r = ctr_md_snapshot_get(NULL, c->db, ns, snapshotter, cfg.snap_key, err);
 	}
-	ctr_opt_free(nsopt);
-	ctr_opt_free(lease);
 	if (r < 0)
 		goto out;
 	if (cfg.new_spec || !cfg.spec) {
@@ -508,9 +487,7 @@ CTR_EXPORT int ctr_container_new(ctr_container **out, ctr_client *c, const char 
 	}
 out:
 	if (r < 0 && made_snapshot) {
-		ctr_opt *o = ctr_with_call_namespace(ns);
-		ctr_snapshot_remove(c, snapshotter, cfg.snap_key, CTR_OPTS(o), NULL);
-		ctr_opt_free(o);
+		ctr_snapshots_remove(c, snapshotter, cfg.snap_key, &(struct ctr_call){.ns = ns}, NULL);
 	}
 	cfg_clear(&cfg);
 	return r < 0 ? ctr_err_prefix(err, r, "new container %s", id) : 0;
@@ -574,10 +551,7 @@ CTR_EXPORT int ctr_container_image(ctr_image **out, const ctr_container *k, ctr_
 		return ctr_err(err, CTR_EINVAL, 0, "container is NULL");
 	if (!k->md.image)
 		return ctr_err(err, CTR_ENOTFOUND, 0, "container %s has no image", k->md.id);
-	ctr_opt *ns = ctr_with_call_namespace(k->ns);
-	int r = ctr_image_get(out, k->c, k->md.image, CTR_OPTS(ns), err);
-	ctr_opt_free(ns);
-	return r;
+	return ctr_images_get(out, k->c, k->ns, k->md.image, err);
 }
 
 static int store(ctr_container *k, struct ctr_md_container *md, ctr_error **err)
@@ -696,9 +670,8 @@ CTR_EXPORT int ctr_container_delete(ctr_container *k, const ctr_opt *const *opts
 	if (r < 0)
 		return ctr_err_prefix(err, r, "delete container %s", k->md.id);
 	if (cleanup && k->md.snapshot_key) {
-		ctr_opt *ns = ctr_with_call_namespace(k->ns);
-		r = ctr_snapshot_remove(k->c, k->md.snapshotter, k->md.snapshot_key, CTR_OPTS(ns), err);
-		ctr_opt_free(ns);
+		r = ctr_snapshots_remove(k->c, k->md.snapshotter, k->md.snapshot_key, &(struct ctr_call){.ns = k->ns},
+					 err);
 		if (r == CTR_ENOTFOUND)
 			r = 0;
 	}

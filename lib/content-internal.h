@@ -4,6 +4,25 @@
 
 #include <ctr/content.h>
 
+#include "opts.h"
+
+/* The layer's internal calls: the public ctr_content_* functions parse their
+ * options into these plain arguments, and the rest of the library calls
+ * these directly. call may be NULL (the client's namespace, no lease).
+ * Errors as the public calls. */
+int ctr_contents_info_get(ctr_content_info **out, ctr_client *c, const char *digest, const struct ctr_call *call,
+			  ctr_error **err);
+int ctr_contents_update_labels(ctr_client *c, const char *digest, const char *const *labels, const struct ctr_call *call,
+			       ctr_error **err);
+int ctr_contents_delete(ctr_client *c, const char *digest, const struct ctr_call *call, ctr_error **err);
+int ctr_contents_reader_open(ctr_content_reader **out, ctr_client *c, const char *digest, const struct ctr_call *call,
+			     ctr_error **err);
+int ctr_contents_abort(ctr_client *c, const char *ref, const struct ctr_call *call, ctr_error **err);
+/* expected_digest (or NULL) and size (-1: unknown) as ctr_with_content_expected,
+ * timeout_ms as ctr_with_content_wait. */
+int ctr_contents_writer_open(ctr_content_writer **out, ctr_client *c, const char *ref, const char *expected_digest,
+			     int64_t size, int timeout_ms, const struct ctr_call *call, ctr_error **err);
+
 /* Truncates the writer's ingest to 0 bytes (a server ignored Range). */
 int ctr_content_writer_reset(ctr_content_writer *w, ctr_error **err);
 

@@ -148,25 +148,32 @@ CTR_EXPORT void ctr_content_info_list_free(ctr_content_info **v, size_t n)
 	free(v);
 }
 
-CTR_EXPORT int ctr_content_get(ctr_content_info **out, ctr_client *c, const char *digest,
-				    const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
+int ctr_contents_info_get(ctr_content_info **out, ctr_client *c, const char *digest, const struct ctr_call *call,
+			  ctr_error **err)
 {
-	struct ctr_call call;
-	int r = call_opts(c, &call, opts, n_opts, "content info", err);
+	if (!c)
+		return ctr_err(err, CTR_EINVAL, 0, "content info: client is NULL");
+	int r = ctr_digest_parse(digest, NULL, NULL, err);
 	if (r < 0)
-		return r;
-	if ((r = ctr_digest_parse(digest, NULL, NULL, err)) < 0)
 		return ctr_err_prefix(err, r, "content info");
 	ctr_content_info *i = calloc(1, sizeof(*i));
 	if (!i)
 		return ctr_err_nomem(err);
-	r = ctr_md_content_get(&i->md, c->db, ctr_call_ns(c, &call), digest, err);
+	r = ctr_md_content_get(&i->md, c->db, ctr_call_ns(c, call), digest, err);
 	if (r < 0) {
 		free(i);
 		return ctr_err_prefix(err, r, "content info %s", digest);
 	}
 	*out = i;
 	return 0;
+}
+
+CTR_EXPORT int ctr_content_get(ctr_content_info **out, ctr_client *c, const char *digest,
+				    const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
+{
+	struct ctr_call call;
+	int r = call_opts(c, &call, opts, n_opts, "content info", err);
+	return r < 0 ? r : ctr_contents_info_get(out, c, digest, &call, err);
 }
 
 CTR_EXPORT int ctr_content_list(ctr_content_info ***out, size_t *n_out, ctr_client *c,
@@ -203,29 +210,36 @@ CTR_EXPORT int ctr_content_list(ctr_content_info ***out, size_t *n_out, ctr_clie
 	return 0;
 }
 
+int ctr_contents_update_labels(ctr_client *c, const char *digest, const char *const *labels, const struct ctr_call *call,
+			       ctr_error **err)
+{
+	if (!c)
+		return ctr_err(err, CTR_EINVAL, 0, "content label: client is NULL");
+	int r = ctr_digest_parse(digest, NULL, NULL, err);
+	if (r == 0)
+		r = ctr_md_content_update_labels(NULL, c->db, ctr_call_ns(c, call), digest, labels, false, err);
+	if (r < 0)
+		return ctr_err_prefix(err, r, "content label %s", digest ? digest : "");
+	return 0;
+}
+
 CTR_EXPORT int ctr_content_update(ctr_client *c, const char *digest,
 					 const char *const *labels, const ctr_opt *const *opts,
 					 size_t n_opts, ctr_error **err)
 {
 	struct ctr_call call;
 	int r = call_opts(c, &call, opts, n_opts, "content label", err);
-	if (r == 0 && (r = ctr_digest_parse(digest, NULL, NULL, err)) == 0)
-		r = ctr_md_content_update_labels(NULL, c->db, ctr_call_ns(c, &call), digest, labels, false, err);
-	if (r < 0)
-		return ctr_err_prefix(err, r, "content label %s", digest ? digest : "");
-	return 0;
+	return r < 0 ? r : ctr_contents_update_labels(c, digest, labels, &call, err);
 }
 
-CTR_EXPORT int ctr_content_delete(ctr_client *c, const char *digest,
-				  const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
+int ctr_contents_delete(ctr_client *c, const char *digest, const struct ctr_call *call, ctr_error **err)
 {
-	struct ctr_call call;
-	int r = call_opts(c, &call, opts, n_opts, "content delete", err);
-	if (r == 0 && (r = ctr_digest_parse(digest, NULL, NULL, err)) < 0)
-		return ctr_err_prefix(err, r, "content delete");
+	if (!c)
+		return ctr_err(err, CTR_EINVAL, 0, "content delete: client is NULL");
+	int r = ctr_digest_parse(digest, NULL, NULL, err);
 	if (r < 0)
-		return r;
-	const char *ns = ctr_call_ns(c, &call);
+		return ctr_err_prefix(err, r, "content delete");
+	const char *ns = ctr_call_ns(c, call);
 	/* Exclusive GC lock: no committer can be between rename and record
 	 * while we decide the bytes are unowned. */
 	_cleanup_close_ int lock = ctr_cs_gc_lock(c->cs, true, err);
@@ -240,19 +254,26 @@ CTR_EXPORT int ctr_content_delete(ctr_client *c, const char *digest,
 	return 0;
 }
 
-/* ---- reader ---- */
-
-CTR_EXPORT int ctr_content_reader_open(ctr_content_reader **out, ctr_client *c, const char *digest,
-				       const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
+CTR_EXPORT int ctr_content_delete(ctr_client *c, const char *digest,
+				  const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
 {
 	struct ctr_call call;
-	int r = call_opts(c, &call, opts, n_opts, "content read", err);
+	int r = call_opts(c, &call, opts, n_opts, "content delete", err);
+	return r < 0 ? r : ctr_contents_delete(c, digest, &call, err);
+}
+
+/* ---- reader ---- */
+
+int ctr_contents_reader_open(ctr_content_reader **out, ctr_client *c, const char *digest, const struct ctr_call *call,
+			     ctr_error **err)
+{
+	if (!c)
+		return ctr_err(err, CTR_EINVAL, 0, "content read: client is NULL");
+	int r = ctr_digest_parse(digest, NULL, NULL, err);
 	if (r < 0)
-		return r;
-	if ((r = ctr_digest_parse(digest, NULL, NULL, err)) < 0)
 		return ctr_err_prefix(err, r, "content read");
 	struct ctr_md_content md = {0};
-	if ((r = ctr_md_content_get(&md, c->db, ctr_call_ns(c, &call), digest, err)) < 0)
+	if ((r = ctr_md_content_get(&md, c->db, ctr_call_ns(c, call), digest, err)) < 0)
 		return ctr_err_prefix(err, r, "content read %s", digest);
 	ctr_md_content_clear(&md);
 	int fd = ctr_cs_blob_open(c->cs, digest, err);
@@ -271,6 +292,14 @@ CTR_EXPORT int ctr_content_reader_open(ctr_content_reader **out, ctr_client *c, 
 	rd->size = st.st_size;
 	*out = rd;
 	return 0;
+}
+
+CTR_EXPORT int ctr_content_reader_open(ctr_content_reader **out, ctr_client *c, const char *digest,
+				       const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
+{
+	struct ctr_call call;
+	int r = call_opts(c, &call, opts, n_opts, "content read", err);
+	return r < 0 ? r : ctr_contents_reader_open(out, c, digest, &call, err);
 }
 
 CTR_EXPORT int64_t ctr_content_reader_size(const ctr_content_reader *r) { return r ? r->size : 0; }
@@ -332,20 +361,24 @@ static int adopt_existing(ctr_client *c, const char *ns, const struct ctr_call *
 	return r;
 }
 
-CTR_EXPORT int ctr_content_writer_open(ctr_content_writer **out, ctr_client *c, const char *ref,
-				       const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
+int ctr_contents_writer_open(ctr_content_writer **out, ctr_client *c, const char *ref, const char *expected_digest,
+			     int64_t size, int timeout_ms, const struct ctr_call *call, ctr_error **err)
 {
 	if (!c)
 		return ctr_err(err, CTR_EINVAL, 0, "content writer: client is NULL");
 	if (!ref || !*ref)
 		return ctr_err(err, CTR_EINVAL, 0, "content writer: empty ref");
-	struct writer_cfg cfg = {.size = -1};
-	struct ctr_call call = {0};
-	int r = ctr_opts_apply(CTR_OPT_CONTENT, &cfg, &call, opts, n_opts, "content writer", err);
-	_cleanup_free_ char *expected = cfg.expected;
-	if (r < 0)
-		return r;
-	const char *ns = ctr_call_ns(c, &call);
+	int r;
+	if (expected_digest && (r = ctr_digest_parse(expected_digest, NULL, NULL, err)) < 0)
+		return ctr_err_prefix(err, r, "content writer");
+	_cleanup_free_ char *expected = expected_digest ? strdup(expected_digest) : NULL;
+	if (expected_digest && !expected)
+		return ctr_err_nomem(err);
+	struct writer_cfg cfg = {.size = size, .timeout_ms = timeout_ms};
+	const struct ctr_call none = {0};
+	if (!call)
+		call = &none;
+	const char *ns = ctr_call_ns(c, call);
 	if (expected) {
 		struct ctr_md_content md = {0};
 		r = ctr_md_content_get(&md, c->db, ns, expected, NULL);
@@ -354,7 +387,7 @@ CTR_EXPORT int ctr_content_writer_open(ctr_content_writer **out, ctr_client *c, 
 			return ctr_err(err, CTR_EEXISTS, 0, "content %s: already exists", expected);
 		uint64_t have;
 		if (ctr_cs_blob_stat(c->cs, expected, &have, NULL) == 0) {
-			r = adopt_existing(c, ns, &call, expected, cfg.size > 0 ? (uint64_t)cfg.size : 0, NULL, err);
+			r = adopt_existing(c, ns, call, expected, cfg.size > 0 ? (uint64_t)cfg.size : 0, NULL, err);
 			if (r < 0)
 				return ctr_err_prefix(err, r, "content writer %s", ref);
 			return ctr_err(err, CTR_EEXISTS, 0, "content %s: already exists", expected);
@@ -364,7 +397,7 @@ CTR_EXPORT int ctr_content_writer_open(ctr_content_writer **out, ctr_client *c, 
 	if (!key)
 		return ctr_err_nomem(err);
 	/* The ingest is owned by the namespace and held by the call's lease. */
-	if ((r = ctr_md_ingest_put(c->db, ns, ref, 0, &call, err)) < 0)
+	if ((r = ctr_md_ingest_put(c->db, ns, ref, 0, call, err)) < 0)
 		return ctr_err_prefix(err, r, "content writer %s", ref);
 	ctr_content_writer *w = calloc(1, sizeof(*w));
 	if (!w)
@@ -374,23 +407,37 @@ CTR_EXPORT int ctr_content_writer_open(ctr_content_writer **out, ctr_client *c, 
 	if (r < 0) {
 		free(w);
 		if (r == CTR_EEXISTS && expected) {
-			int r2 = adopt_existing(c, ns, &call, expected, 0, NULL, err);
+			int r2 = adopt_existing(c, ns, call, expected, 0, NULL, err);
 			return r2 < 0 ? r2 : CTR_EEXISTS;
 		}
 		return ctr_err_prefix(err, r, "content writer %s", ref);
 	}
 	w->c = ctr_client_ref(c);
 	w->ns = strdup(ns);
-	w->lease = call.lease ? strdup(call.lease) : NULL;
+	w->lease = call->lease ? strdup(call->lease) : NULL;
 	w->ref = strdup(ref);
 	w->expected = TAKE_PTR(expected);
 	w->expected_size = cfg.size;
-	if (!w->ns || !w->ref || (call.lease && !w->lease)) {
+	if (!w->ns || !w->ref || (call->lease && !w->lease)) {
 		ctr_content_writer_free(w);
 		return ctr_err_nomem(err);
 	}
 	*out = w;
 	return 0;
+}
+
+CTR_EXPORT int ctr_content_writer_open(ctr_content_writer **out, ctr_client *c, const char *ref,
+				       const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
+{
+	if (!c)
+		return ctr_err(err, CTR_EINVAL, 0, "content writer: client is NULL");
+	struct writer_cfg cfg = {.size = -1};
+	struct ctr_call call = {0};
+	int r = ctr_opts_apply(CTR_OPT_CONTENT, &cfg, &call, opts, n_opts, "content writer", err);
+	_cleanup_free_ char *expected = cfg.expected;
+	if (r < 0)
+		return r;
+	return ctr_contents_writer_open(out, c, ref, expected, cfg.size, cfg.timeout_ms, &call, err);
 }
 
 CTR_EXPORT int64_t ctr_content_writer_offset(const ctr_content_writer *w)
@@ -542,18 +589,23 @@ CTR_EXPORT int ctr_content_status_list(ctr_content_status ***out, size_t *n_out,
 	return 0;
 }
 
+int ctr_contents_abort(ctr_client *c, const char *ref, const struct ctr_call *call, ctr_error **err)
+{
+	if (!c)
+		return ctr_err(err, CTR_EINVAL, 0, "content abort: client is NULL");
+	if (!ref || !*ref)
+		return ctr_err(err, CTR_EINVAL, 0, "content abort: empty ref");
+	_cleanup_free_ char *key = ns_ref(ctr_call_ns(c, call), ref);
+	if (!key)
+		return ctr_err_nomem(err);
+	int r = ctr_cs_abort(c->cs, key, err);
+	return r < 0 ? ctr_err_prefix(err, r, "content abort %s", ref) : 0;
+}
+
 CTR_EXPORT int ctr_content_abort(ctr_client *c, const char *ref, const ctr_opt *const *opts,
 				 size_t n_opts, ctr_error **err)
 {
 	struct ctr_call call;
 	int r = call_opts(c, &call, opts, n_opts, "content abort", err);
-	if (r < 0)
-		return r;
-	if (!ref || !*ref)
-		return ctr_err(err, CTR_EINVAL, 0, "content abort: empty ref");
-	_cleanup_free_ char *key = ns_ref(ctr_call_ns(c, &call), ref);
-	if (!key)
-		return ctr_err_nomem(err);
-	r = ctr_cs_abort(c->cs, key, err);
-	return r < 0 ? ctr_err_prefix(err, r, "content abort %s", ref) : 0;
+	return r < 0 ? r : ctr_contents_abort(c, ref, &call, err);
 }

@@ -136,3 +136,11 @@ CTR_EXPORT void ctr_strv_free(char **strv)
 }
 
 void ctr_strv_freep(char ***p) { ctr_strv_free(*p); }
+
+void ctr_err_drop(ctr_error **err)
+{
+	if (err && *err) {
+		ctr_error_free(*err);
+		*err = NULL;
+	}
+}

@@ -18,6 +18,9 @@ int ctr_err(ctr_error **err, int code, int sys_errno, const char *fmt, ...)
 /* Prefixes context ("what: ") to an existing error; returns code. */
 int ctr_err_prefix(ctr_error **err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Drops the error a caller has handled: frees *err and sets it to NULL
+ * (err or *err may be NULL). */
+void ctr_err_drop(ctr_error **err);
 /* Maps an errno to the closest CTR_E* code. */
 int ctr_errno_code(int e);
 /* ctr_err with the code derived from errno. */

@@ -13,7 +13,6 @@
 struct ctr_layer_unpack;
 struct ctr_fetch_unpack;
 
-#define MAX_DEPTH 8
 #define MAX_MANIFESTS 512
 #define MAX_BLOBS 4096
 /* How long a deferred blob waits for another process's ingest. */
@@ -49,7 +48,7 @@ struct fetch {
 	const char *ns;
 	char *lease;
 	bool own_lease;
-	ctr_opt *ns_opt, *lease_opt;
+	struct ctr_call scope; /* f.ns and f.lease, for the content calls */
 	char *src_label; /* "containerd.io/distribution.source.<host>=<repo>" */
 	struct ctr_platform_matcher matcher;
 	size_t limit; /* manifests kept per index; 0: all matching */

@@ -26,8 +26,10 @@
 #include "error.h"
 #include "image.h"
 #include "images/manifest.h"
+#include "metadata/metadata.h"
 #include "remote-opts.h"
 #include "unpack-stream.h"
+#include "util/gc-labels.h"
 #include "util/macro.h"
 
 #include "fetch-internal.h"
@@ -52,8 +54,6 @@ static void fetch_clear(struct fetch *f)
 	}
 	free(f->mans);
 	ctr_remote_free(f->r);
-	ctr_opt_free(f->ns_opt);
-	ctr_opt_free(f->lease_opt);
 	free(f->lease);
 	free(f->src_label);
 	ctr_pull_cfg_clear(&f->pull);
@@ -94,8 +94,9 @@ static int child_label(const struct ctr_pull_cfg *p, struct fman *fm, const stru
 		key = p->child_fn(fm->desc.media_type, child->media_type, child->digest, key, p->child_ud);
 		if (!key)
 			return 0;
-		if (strncmp(key, "containerd.io/gc.ref.", 21) != 0 || strchr(key, '='))
-			return ctr_err(err, CTR_EINVAL, 0, "child label map: \"%.100s\" is not a containerd.io/gc.ref. key", key);
+		if (strncmp(key, CTR_GC_REF_PREFIX, strlen(CTR_GC_REF_PREFIX)) != 0 || strchr(key, '='))
+			return ctr_err(err, CTR_EINVAL, 0, "child label map: \"%.100s\" is not a " CTR_GC_REF_PREFIX " key",
+				       key);
 	}
 	return add_label(fm, key, child->digest, err);
 }
@@ -110,18 +111,19 @@ static int gc_labels(const struct ctr_pull_cfg *p, struct fman *fm, ctr_error **
 		for (size_t i = 0; i < m->n_manifests; i++) {
 			const struct ctr_desc *d = &m->manifests[i];
 			if (ctr_media_kind(d->media_type) == CTR_MT_MANIFEST)
-				snprintf(key, sizeof(key), "containerd.io/gc.ref.content.m.%zu", nm++);
+				ctr_gc_key_content(key, sizeof(key), "m", (long)nm++);
 			else
-				snprintf(key, sizeof(key), "containerd.io/gc.ref.content.%zu", no++);
+				ctr_gc_key_content(key, sizeof(key), NULL, (long)no++);
 			if ((r = child_label(p, fm, d, key, err)) < 0)
 				return r;
 		}
 		return 0;
 	}
-	if ((r = child_label(p, fm, &m->config, "containerd.io/gc.ref.content.config", err)) < 0)
+	ctr_gc_key_content(key, sizeof(key), "config", -1);
+	if ((r = child_label(p, fm, &m->config, key, err)) < 0)
 		return r;
 	for (size_t i = 0; i < m->n_layers; i++) {
-		snprintf(key, sizeof(key), "containerd.io/gc.ref.content.l.%zu", i);
+		ctr_gc_key_content(key, sizeof(key), "l", (long)i);
 		if ((r = child_label(p, fm, &m->layers[i], key, err)) < 0)
 			return r;
 	}
@@ -221,8 +223,9 @@ static int walk_index(struct fetch *f, size_t mi, int depth, ctr_error **err)
 
 static int walk(struct fetch *f, const struct ctr_desc *d, int depth, bool want_layers, ctr_error **err)
 {
-	if (depth > MAX_DEPTH)
-		return ctr_err(err, CTR_EINVAL, 0, "indexes nested deeper than %d", MAX_DEPTH);
+	int r = ctr_image_depth_check(depth, err);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < f->n_mans; i++)
 		if (!strcmp(f->mans[i].desc.digest, d->digest))
 			return 0;
@@ -234,7 +237,7 @@ static int walk(struct fetch *f, const struct ctr_desc *d, int depth, bool want_
 	struct ctr_remote_desc rd = {.media_type = d->media_type, .digest = (char *)d->digest, .size = (uint64_t)d->size};
 	char *buf = NULL;
 	size_t len = 0;
-	int r = ctr_remote_fetch_buf(f->r, &rd, CTR_MAX_MANIFEST, &buf, &len, err);
+	r = ctr_remote_fetch_buf(f->r, &rd, CTR_MAX_MANIFEST, &buf, &len, err);
 	if (r < 0)
 		return ctr_err_prefix(err, r, "fetch %s %s", ref_kind(d->media_type), d->digest);
 	struct fman fm = {.buf = buf, .len = len};
@@ -319,8 +322,7 @@ static int sink_reset(void *ud, ctr_error **err)
  * holds it and it carries the labels. */
 static int have_blob(struct fetch *f, const char *digest, char **labels, ctr_error **err)
 {
-	const ctr_opt *co[] = {f->ns_opt};
-	int r = ctr_lease_add_resource(f->c, f->lease, "content", digest, co, 1, err);
+	int r = ctr_md_lease_add_resource(f->c->db, f->ns, f->lease, "content", digest, err);
 	if (r < 0 || !labels || !labels[0])
 		return r;
 	/* The source label lists every repository the blob came from
@@ -329,7 +331,7 @@ static int have_blob(struct fetch *f, const char *digest, char **labels, ctr_err
 	const char *eq = strrchr(f->src_label, '=');
 	size_t klen = (size_t)(eq - f->src_label) + 1, n = 0;
 	ctr_content_info *info = NULL;
-	if (ctr_content_get(&info, f->c, digest, co, 1, NULL) == 0) {
+	if (ctr_contents_info_get(&info, f->c, digest, &f->scope, NULL) == 0) {
 		const char *const *l = ctr_content_info_labels(info);
 		for (size_t i = 0; l && l[i] && !merged; i++) {
 			if (strncmp(l[i], f->src_label, klen))
@@ -357,7 +359,7 @@ static int have_blob(struct fetch *f, const char *digest, char **labels, ctr_err
 		return ctr_err_nomem(err);
 	for (size_t i = 0; labels[i]; i++)
 		v[n++] = merged && !strcmp(labels[i], f->src_label) ? merged : labels[i];
-	return ctr_content_update(f->c, digest, v, co, 1, err);
+	return ctr_contents_update_labels(f->c, digest, v, &f->scope, err);
 }
 
 /* Opens the ingest of desc (kind-digest, as containerd's MakeRefKey).
@@ -366,26 +368,17 @@ static int have_blob(struct fetch *f, const char *digest, char **labels, ctr_err
 int ctr_fetch_open_ingest(struct fetch *f, const struct ctr_desc *d, int wait_ms, char **labels,
 		       ctr_content_writer **w, ctr_error **err)
 {
-	const ctr_opt *co[] = {f->ns_opt};
 	ctr_content_info *info = NULL;
-	if (ctr_content_get(&info, f->c, d->digest, co, 1, NULL) == 0) {
+	if (ctr_contents_info_get(&info, f->c, d->digest, &f->scope, NULL) == 0) {
 		ctr_content_info_free(info);
 		int r = have_blob(f, d->digest, labels, err);
 		return r < 0 ? r : 1;
 	}
 	char ref[CTR_DIGEST_MAX + 16];
 	snprintf(ref, sizeof(ref), "%s-%s", ref_kind(d->media_type), d->digest);
-	ctr_opt *exp = ctr_with_content_expected(d->digest, d->size);
-	ctr_opt *wait = ctr_with_content_wait(wait_ms);
-	const ctr_opt *wo[] = {f->ns_opt, f->lease_opt, exp, wait};
-	int r = ctr_content_writer_open(w, f->c, ref, wo, 4, err);
-	ctr_opt_free(exp);
-	ctr_opt_free(wait);
+	int r = ctr_contents_writer_open(w, f->c, ref, d->digest, d->size, wait_ms, &f->scope, err);
 	if (r == CTR_EEXISTS) {
-		if (err && *err) {
-			ctr_error_free(*err);
-			*err = NULL;
-		}
+		ctr_err_drop(err);
 		r = have_blob(f, d->digest, labels, err);
 		return r < 0 ? r : 1;
 	}
@@ -397,10 +390,7 @@ int ctr_fetch_commit_blob(struct fetch *f, ctr_content_writer *w, const struct c
 {
 	int r = ctr_content_writer_commit(w, d->size, d->digest, (const char *const *)labels, err);
 	if (r == CTR_EEXISTS) {
-		if (err && *err) {
-			ctr_error_free(*err);
-			*err = NULL;
-		}
+		ctr_err_drop(err);
 		return have_blob(f, d->digest, labels, err);
 	}
 	return r;
@@ -410,8 +400,7 @@ static void drop_ingest(struct fetch *f, const struct ctr_desc *d)
 {
 	char ref[CTR_DIGEST_MAX + 16];
 	snprintf(ref, sizeof(ref), "%s-%s", ref_kind(d->media_type), d->digest);
-	const ctr_opt *co[] = {f->ns_opt};
-	ctr_content_abort(f->c, ref, co, 1, NULL);
+	ctr_contents_abort(f->c, ref, &f->scope, NULL);
 }
 
 /* One round over the blobs not yet done: open ingests (waiting wait_ms for
@@ -433,10 +422,7 @@ static int fetch_round(struct fetch *f, int wait_ms, bool *deferred_left, ctr_er
 		b->deferred = false;
 		r = ctr_fetch_open_ingest(f, b->desc, wait_ms, src, &b->w, err);
 		if (r == CTR_EBUSY && wait_ms == 0) {
-			if (err && *err) {
-				ctr_error_free(*err);
-				*err = NULL;
-			}
+			ctr_err_drop(err);
 			b->deferred = *deferred_left = true;
 			continue;
 		}
@@ -556,10 +542,7 @@ static int do_fetch(ctr_image **out, ctr_client *c, const char *ref, bool pull, 
 		r = ctr_err_nomem(err);
 		goto out;
 	}
-	if (!(f.ns_opt = ctr_with_call_namespace(f.ns))) {
-		r = ctr_err_nomem(err);
-		goto out;
-	}
+	f.scope.ns = f.ns;
 
 	struct ctr_remote_desc root = {0};
 	if ((r = ctr_remote_resolve(f.r, &root, err)) < 0)
@@ -577,19 +560,19 @@ static int do_fetch(ctr_image **out, ctr_client *c, const char *ref, bool pull, 
 	if (f.call.lease) {
 		f.lease = strdup(f.call.lease);
 	} else {
-		ctr_opt *exp = ctr_with_lease_expiration(24 * 3600);
-		const ctr_opt *lo[] = {exp, f.ns_opt};
-		ctr_lease *l = NULL;
-		r = ctr_lease_create(&l, c, lo, 2, err);
-		ctr_opt_free(exp);
+		struct ctr_lease l = {0};
+		r = ctr_md_lease_create(&l, c->db, f.ns, NULL, NULL, ctr_db_now() + 24LL * 3600 * 1000000000LL, err);
 		if (r == 0) {
-			f.lease = strdup(ctr_lease_id(l));
+			f.lease = strdup(l.id);
 			f.own_lease = true;
+		} else {
+			ctr_err_prefix(err, r, "create lease");
 		}
-		ctr_lease_free(l);
+		ctr_md_lease_clear(&l);
 	}
-	if (r == 0 && (!f.lease || !(f.lease_opt = ctr_with_lease(f.lease))))
+	if (r == 0 && !f.lease)
 		r = ctr_err_nomem(err);
+	f.scope.lease = f.lease;
 	bool deferred = false;
 	if (r == 0 && pull && f.pull.unpack)
 		r = ctr_fetch_unpack_begin(&f, err);
@@ -616,7 +599,7 @@ static int do_fetch(ctr_image **out, ctr_client *c, const char *ref, bool pull, 
 	}
 	ctr_remote_desc_clear(&root);
 	if (f.own_lease)
-		ctr_lease_delete(c, f.lease, (const ctr_opt *const[]){f.ns_opt}, 1, NULL);
+		ctr_md_lease_delete(c->db, f.ns, f.lease, NULL);
 out:
 	fetch_clear(&f);
 	if (r < 0)

@@ -11,6 +11,7 @@
 #include "image.h"
 #include "images/resolve.h"
 #include "metadata/metadata.h"
+#include "snapshots.h"
 #include "util/macro.h"
 
 static bool have(const ctr_image *i, const char *digest, int64_t *size)
@@ -138,13 +139,12 @@ CTR_EXPORT int ctr_image_usage(int64_t *content, int64_t *snapshots, const ctr_i
 			nl++;
 		char (*chain)[CTR_DIGEST_MAX] = nl ? calloc(nl, CTR_DIGEST_MAX) : NULL;
 		if (chain && ctr_chain_ids((const char *const *)ids, nl, chain, NULL) == 0) {
-			ctr_opt *ns = ctr_with_call_namespace(i->ns);
+			const struct ctr_call in_ns = {.ns = i->ns};
 			for (size_t l = 0; l < nl; l++) {
 				int64_t s = 0, inodes = 0;
-				if (ctr_snapshot_usage(&s, &inodes, i->c, snapshotter, chain[l], CTR_OPTS(ns), NULL) == 0)
+				if (ctr_snapshots_usage(&s, &inodes, i->c, snapshotter, chain[l], &in_ns, NULL) == 0)
 					snaps += s;
 			}
-			ctr_opt_free(ns);
 		}
 		free(chain);
 		ctr_strv_free(ids);

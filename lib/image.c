@@ -74,16 +74,18 @@ static int load(ctr_image **out, ctr_client *c, const char *ns, const char *name
 	return ctr_image_wrap(out, c, ns, &md, err);
 }
 
+int ctr_images_get(ctr_image **out, ctr_client *c, const char *ns, const char *name, ctr_error **err)
+{
+	int r = ctr_md_image_name_validate(name, err);
+	return r < 0 ? r : load(out, c, ns, name, err);
+}
+
 CTR_EXPORT int ctr_image_get(ctr_image **out, ctr_client *c, const char *name,
 				    const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
 {
 	struct ctr_call call;
 	int r = call_opts(c, &call, opts, n_opts, "get image", err);
-	if (r == 0)
-		r = ctr_md_image_name_validate(name, err);
-	if (r == 0)
-		r = load(out, c, ctr_call_ns(c, &call), name, err);
-	return r;
+	return r < 0 ? r : ctr_images_get(out, c, ctr_call_ns(c, &call), name, err);
 }
 
 CTR_EXPORT int ctr_image_list(ctr_image ***out, size_t *n_out, ctr_client *c,

@@ -13,6 +13,8 @@ struct ctr_image {
 	struct ctr_md_image md;
 };
 
+/* ctr_image_get in namespace ns (not NULL). */
+int ctr_images_get(ctr_image **out, ctr_client *c, const char *ns, const char *name, ctr_error **err);
 /* Takes md's contents (cleared on return either way). */
 int ctr_image_wrap(ctr_image **out, ctr_client *c, const char *ns, struct ctr_md_image *md, ctr_error **err);
 /* Creates or (replace) overwrites a record whose target the namespace's

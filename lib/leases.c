@@ -9,6 +9,7 @@
 #include "metadata/metadata.h"
 #include "util/ident.h"
 #include "util/macro.h"
+#include "util/strv.h"
 
 struct lease_cfg {
 	const char *id;
@@ -64,17 +65,9 @@ static void strv_free_ud(void *p) { ctr_strv_free(p); }
 
 CTR_EXPORT ctr_opt *ctr_with_lease_labels(const char *const *labels)
 {
-	size_t n = 0;
-	while (labels && labels[n])
-		n++;
-	char **v = calloc(n + 1, sizeof(char *));
+	char **v = ctr_strv_dup(labels);
 	if (!v)
 		return NULL;
-	for (size_t i = 0; i < n; i++)
-		if (!(v[i] = strdup(labels[i]))) {
-			ctr_strv_free(v);
-			return NULL;
-		}
 	return ctr_opt_make(CTR_OPT_LEASE, "ctr_with_lease_labels", apply_labels, v, strv_free_ud);
 }
 

@@ -18,6 +18,8 @@
 #include "fetch-internal.h"
 #include "images/resolve.h"
 #include "metadata/metadata.h"
+#include "snapshots.h"
+#include "util/gc-labels.h"
 #include "unpack-stream.h"
 #include "util/macro.h"
 
@@ -28,6 +30,7 @@ struct ctr_fetch_unpack {
 	struct ctr_layer_unpack **u;
 	size_t n;
 	char *snapshotter;
+	const char *sn_name; /* snapshotter resolved (the default named), borrowed from the client */
 	struct ctr_call call;
 };
 
@@ -112,9 +115,14 @@ int ctr_fetch_unpack_begin(struct fetch *f, ctr_error **err)
 	up->call = (struct ctr_call){.ns = f->ns, .lease = f->lease};
 	if (f->pull.snapshotter && !(up->snapshotter = strdup(f->pull.snapshotter)))
 		return ctr_err_nomem(err);
+	struct ctr_snapshotter *sn = NULL;
+	int r = ctr_client_snapshotter(&sn, f->c, up->snapshotter, err);
+	if (r < 0)
+		return ctr_err_prefix(err, r, "unpack");
+	up->sn_name = sn->name;
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
-	int r = load_config(f, &best->config, &buf, &len, err);
+	r = load_config(f, &best->config, &buf, &len, err);
 	if (r < 0)
 		return ctr_err_prefix(err, r, "unpack: config %s", best->config.digest);
 	struct fblob *cb = blob_of(f, best->config.digest);
@@ -208,11 +216,10 @@ int ctr_fetch_unpack_end(struct fetch *f, bool ok, ctr_error **err)
 	}
 	if (r == 0 && up->n > 0) {
 		/* The config keeps the unpacked top layer alive for GC. */
-		char lbl[300];
-		snprintf(lbl, sizeof(lbl), "containerd.io/gc.ref.snapshot.%s=%s",
-			 up->snapshotter ? up->snapshotter : "overlayfs", up->chain[up->n - 1]);
+		_cleanup_free_ char *lbl = ctr_gc_label_snapshot(up->sn_name, up->chain[up->n - 1]);
 		const char *upd[] = {lbl, NULL};
-		r = ctr_md_content_update_labels(NULL, f->c->db, f->ns, up->m->config.digest, upd, false, err);
+		r = lbl ? ctr_md_content_update_labels(NULL, f->c->db, f->ns, up->m->config.digest, upd, false, err)
+			: ctr_err_nomem(err);
 	}
 	/* Detach from the blobs: free removes what was not committed. */
 	for (size_t i = 0; i < f->n_blobs; i++)

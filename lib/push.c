@@ -13,12 +13,13 @@
 #include <string.h>
 
 #include "client.h"
+#include "content-internal.h"
 #include "error.h"
+#include "image.h"
 #include "images/manifest.h"
 #include "remote-opts.h"
 #include "util/macro.h"
 
-#define MAX_DEPTH 8
 #define MAX_NODES 4096
 
 struct pnode {
@@ -34,7 +35,7 @@ struct pnode {
 
 struct push {
 	ctr_client *c;
-	ctr_opt *ns_opt;
+	struct ctr_call scope; /* the call's namespace, for the content calls */
 	struct ctr_remote_cfg cfg;
 	struct ctr_platform_matcher matcher;
 	const struct ctr_ref *ref;
@@ -51,7 +52,6 @@ static void push_clear(struct push *p)
 		free(p->nodes[i].mount_from);
 	}
 	free(p->nodes);
-	ctr_opt_free(p->ns_opt);
 }
 
 static ssize_t reader_read_at(void *ud, void *buf, size_t len, uint64_t off, ctr_error **err)
@@ -122,15 +122,14 @@ static int add_blob(struct push *p, const struct ctr_desc *d, ctr_error **err)
 		return err && *err ? ctr_error_code_of(*err) : CTR_ENOMEM;
 	if (dup)
 		return 0;
-	const ctr_opt *co[] = {p->ns_opt};
-	int r = ctr_content_reader_open(&nd->rd, p->c, d->digest, co, 1, err);
+	int r = ctr_contents_reader_open(&nd->rd, p->c, d->digest, &p->scope, err);
 	if (r < 0)
 		return ctr_err_prefix(err, r, "blob %s", d->digest);
 	if (ctr_content_reader_size(nd->rd) != d->size)
 		return ctr_err(err, CTR_EPRECONDITION, 0, "blob %s has %lld bytes, the descriptor says %lld", d->digest,
 			       (long long)ctr_content_reader_size(nd->rd), (long long)d->size);
 	ctr_content_info *info = NULL;
-	if (ctr_content_get(&info, p->c, d->digest, co, 1, NULL) == 0) {
+	if (ctr_contents_info_get(&info, p->c, d->digest, &p->scope, NULL) == 0) {
 		nd->mount_from = mount_source(p, info);
 		ctr_content_info_free(info);
 	}
@@ -142,9 +141,8 @@ static int read_all(struct push *p, const struct ctr_desc *d, char **buf, size_t
 	if (d->size > (int64_t)CTR_MAX_MANIFEST)
 		return ctr_err(err, CTR_EINVAL, 0, "manifest %s: %lld bytes, more than %u", d->digest,
 			       (long long)d->size, CTR_MAX_MANIFEST);
-	const ctr_opt *co[] = {p->ns_opt};
 	ctr_content_reader *rd = NULL;
-	int r = ctr_content_reader_open(&rd, p->c, d->digest, co, 1, err);
+	int r = ctr_contents_reader_open(&rd, p->c, d->digest, &p->scope, err);
 	if (r < 0)
 		return ctr_err_prefix(err, r, "manifest %s", d->digest);
 	int64_t size = ctr_content_reader_size(rd);
@@ -172,14 +170,15 @@ static int read_all(struct push *p, const struct ctr_desc *d, char **buf, size_t
 /* Post-order: children first, so manifests end up before their index. */
 static int walk(struct push *p, const struct ctr_desc *d, int depth, ctr_error **err)
 {
-	if (depth > MAX_DEPTH)
-		return ctr_err(err, CTR_EINVAL, 0, "indexes nested deeper than %d", MAX_DEPTH);
+	int r = ctr_image_depth_check(depth, err);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < p->n; i++)
 		if (!strcmp(p->nodes[i].desc.digest, d->digest))
 			return 0;
 	char *buf = NULL;
 	size_t len = 0;
-	int r = read_all(p, d, &buf, &len, err);
+	r = read_all(p, d, &buf, &len, err);
 	if (r < 0)
 		return r;
 	struct ctr_manifest m = {0};
@@ -230,16 +229,12 @@ CTR_EXPORT int ctr_image_push(ctr_client *c, const char *ref, const char *local_
 	int r = ctr_opts_apply_multi(t, 2, &call, opts, n_opts, "push", err);
 	if (r < 0)
 		goto out;
-	if (!(p.ns_opt = ctr_with_call_namespace(ctr_call_ns(c, &call)))) {
-		r = ctr_err_nomem(err);
-		goto out;
-	}
+	p.scope.ns = ctr_call_ns(c, &call);
 	bool explicit_;
 	ctr_remote_cfg_matcher(&p.cfg, &p.matcher, &explicit_);
 	if (!explicit_)
 		ctr_platform_matcher_all(&p.matcher); /* containerd pushes every platform by default */
-	const ctr_opt *co[] = {p.ns_opt};
-	if ((r = ctr_image_get(&img, c, local_name ? local_name : ref, co, 1, err)) < 0)
+	if ((r = ctr_images_get(&img, c, p.scope.ns, local_name ? local_name : ref, err)) < 0)
 		goto out;
 	struct ctr_remote_opts ro;
 	ctr_remote_cfg_to_opts(&p.cfg, true, &ro);

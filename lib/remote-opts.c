@@ -10,6 +10,7 @@
 #include "util/ident.h"
 #include "metadata/metadata.h"
 #include "util/macro.h"
+#include "util/strv.h"
 
 struct ctr_credentials {
 	char *user;
@@ -467,18 +468,8 @@ CTR_EXPORT ctr_opt *ctr_with_all_metadata(void)
 
 CTR_EXPORT ctr_opt *ctr_with_pull_labels(const char *const *labels)
 {
-	if (!labels)
-		return NULL;
-	size_t n = 0;
-	while (labels[n])
-		n++;
-	char **v = calloc(n + 1, sizeof(*v));
+	char **v = labels ? ctr_strv_dup(labels) : NULL;
 	if (!v)
 		return NULL;
-	for (size_t i = 0; i < n; i++)
-		if (!(v[i] = strdup(labels[i]))) {
-			strv_free(v);
-			return NULL;
-		}
 	return ctr_opt_make(CTR_OPT_PULL, "ctr_with_pull_labels", apply_pull_labels, v, strv_free);
 }

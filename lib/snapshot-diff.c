@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "archive/diff.h"
+#include "content-internal.h"
 #include "error.h"
 #include "metadata/metadata.h"
 #include "snapshots.h"
@@ -62,16 +63,15 @@ CTR_EXPORT int ctr_snapshot_diff(char **digest_out, char **diff_id_out, int64_t 
 	 * holds exactly the changes. */
 	_cleanup_close_ int lower = -1;
 	char view[128] = "";
-	ctr_opt *nsopt = ctr_with_call_namespace(ns);
-	if (!nsopt)
-		return ctr_err_nomem(err);
+	const struct ctr_call in_ns = {.ns = ns};
+	const struct ctr_call in_lease = {.ns = ns, .lease = call.lease};
 	if (!sn->overlay_whiteouts && parent) {
 		dopts.source = CTR_DIFF_COMPARE;
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		snprintf(view, sizeof(view), "diff-view-%d-%ld", (int)getpid(), ts.tv_nsec);
 		ctr_mount_list *ml = NULL;
-		r = ctr_snapshot_view(&ml, c, sn->name, view, parent, NULL, CTR_OPTS(nsopt), err);
+		r = ctr_snapshots_prepare(&ml, c, sn->name, view, parent, NULL, true, &in_ns, err);
 		if (r == 0)
 			r = ctr_mounts_open_root(ml->v, ml->n, &lower, err);
 		ctr_mount_list_free(ml);
@@ -81,10 +81,8 @@ CTR_EXPORT int ctr_snapshot_diff(char **digest_out, char **diff_id_out, int64_t 
 	ctr_content_writer *w = NULL;
 	char ref[200];
 	snprintf(ref, sizeof(ref), "diff-%d-%ld", (int)getpid(), (long)time(NULL));
-	ctr_opt *lease = call.lease ? ctr_with_lease(call.lease) : NULL;
-	const ctr_opt *wo[] = {nsopt, lease};
 	if (r == 0)
-		r = ctr_content_writer_open(&w, c, ref, wo, lease ? 2 : 1, err);
+		r = ctr_contents_writer_open(&w, c, ref, NULL, -1, 0, &in_lease, err);
 	struct ctr_diff_result res = {0};
 	if (r == 0)
 		r = ctr_diff_write(lower, upper, &dopts, to_writer, w, &res, err);
@@ -94,22 +92,17 @@ CTR_EXPORT int ctr_snapshot_diff(char **digest_out, char **diff_id_out, int64_t 
 		const char *labels[] = {lbl, NULL};
 		r = ctr_content_writer_commit(w, (int64_t)res.size, res.digest, labels, err);
 		if (r == CTR_EEXISTS) {
-			if (err && *err) {
-				ctr_error_free(*err);
-				*err = NULL;
-			}
+			ctr_err_drop(err);
 			r = 0;
 		}
 	} else if (w) {
 		ctr_content_writer_free(w);
 		w = NULL;
-		ctr_content_abort(c, ref, CTR_OPTS(nsopt), NULL);
+		ctr_contents_abort(c, ref, &in_ns, NULL);
 	}
 	ctr_content_writer_free(w);
 	if (view[0])
-		ctr_snapshot_remove(c, sn->name, view, CTR_OPTS(nsopt), NULL);
-	ctr_opt_free(nsopt);
-	ctr_opt_free(lease);
+		ctr_snapshots_remove(c, sn->name, view, &in_ns, NULL);
 	if (r < 0)
 		return ctr_err_prefix(err, r, "snapshot diff %s", key);
 	char *d = digest_out ? strdup(res.digest) : NULL, *i = diff_id_out ? strdup(res.diff_id) : NULL;

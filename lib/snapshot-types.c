@@ -10,6 +10,7 @@
 #include "snapshots.h"
 #include "util/ident.h"
 #include "util/macro.h"
+#include "util/strv.h"
 
 struct ctr_snapshot_info {
 	char *name;
@@ -94,16 +95,10 @@ CTR_EXPORT int ctr_snapshot_info_new(ctr_snapshot_info **out, const char *name, 
 	ctr_snapshot_info *i = calloc(1, sizeof(*i));
 	if (!i)
 		return ctr_err_nomem(err);
-	size_t n = 0;
-	while (labels && labels[n])
-		n++;
 	i->name = strdup(name);
 	i->parent = parent ? strdup(parent) : NULL;
-	i->labels = calloc(n + 1, sizeof(char *));
-	bool ok = i->name && (!parent || i->parent) && i->labels;
-	for (size_t k = 0; ok && k < n; k++)
-		ok = (i->labels[k] = strdup(labels[k])) != NULL;
-	if (!ok) {
+	i->labels = ctr_strv_dup(labels);
+	if (!i->name || (parent && !i->parent) || !i->labels) {
 		ctr_snapshot_info_free(i);
 		return ctr_err_nomem(err);
 	}

@@ -118,21 +118,33 @@ struct call {
 	struct ctr_snapshotter *sn;
 };
 
+/* The layer's own entry: every call, public or internal, starts here with
+ * plain per-call settings (call may be NULL: the client's namespace, no
+ * lease). */
 static int begin(struct call *k, ctr_client *c, const char *snapshotter, const char *key,
-		 const ctr_opt *const *opts, size_t n_opts, const char *what, ctr_error **err)
+		 const struct ctr_call *call, const char *what, ctr_error **err)
 {
 	if (!c)
 		return ctr_err(err, CTR_EINVAL, 0, "%s: client is NULL", what);
-	k->call = (struct ctr_call){0};
-	int r = ctr_opts_apply(CTR_OPT_CALL, &k->call, &k->call, opts, n_opts, what, err);
-	if (r == 0 && key)
-		r = ctr_snapshot_key_validate(key, err);
+	k->call = call ? *call : (struct ctr_call){0};
+	int r = key ? ctr_snapshot_key_validate(key, err) : 0;
 	if (r == 0)
 		r = ctr_client_snapshotter(&k->sn, c, snapshotter, err);
 	if (r < 0)
 		return ctr_err_prefix(err, r, "%s", what);
 	k->ns = ctr_call_ns(c, &k->call);
 	return 0;
+}
+
+/* A public call's options, parsed into the call structure. */
+static int parse_call(struct ctr_call *call, ctr_client *c, const ctr_opt *const *opts, size_t n_opts,
+		      const char *what, ctr_error **err)
+{
+	if (!c)
+		return ctr_err(err, CTR_EINVAL, 0, "%s: client is NULL", what);
+	*call = (struct ctr_call){0};
+	int r = ctr_opts_apply(CTR_OPT_CALL, call, call, opts, n_opts, what, err);
+	return r < 0 ? ctr_err_prefix(err, r, "%s", what) : 0;
 }
 
 static const char *kind_str(enum ctr_snap_kind k)
@@ -153,13 +165,14 @@ static int to_list(ctr_mount_list **out, struct ctr_mount *m, size_t n, ctr_erro
 	return 0;
 }
 
-static int create(ctr_mount_list **mounts, ctr_client *c, const char *snapshotter, const char *key,
-		  const char *parent, const char *const *labels, const ctr_opt *const *opts, size_t n_opts,
-		  enum ctr_snap_kind kind, ctr_error **err)
+int ctr_snapshots_prepare(ctr_mount_list **mounts, ctr_client *c, const char *snapshotter, const char *key,
+			  const char *parent, const char *const *labels, bool view, const struct ctr_call *call,
+			  ctr_error **err)
 {
-	const char *what = kind == CTR_SNAP_VIEW ? "snapshot view" : "snapshot prepare";
+	enum ctr_snap_kind kind = view ? CTR_SNAP_VIEW : CTR_SNAP_ACTIVE;
+	const char *what = view ? "snapshot view" : "snapshot prepare";
 	struct call k;
-	int r = begin(&k, c, snapshotter, key, opts, n_opts, what, err);
+	int r = begin(&k, c, snapshotter, key, call, what, err);
 	if (r == 0 && parent && *parent)
 		r = ctr_snapshot_key_validate(parent, err);
 	if (r == 0 && labels)
@@ -212,22 +225,25 @@ CTR_EXPORT int ctr_snapshot_prepare(ctr_mount_list **mounts, ctr_client *c, cons
 				    const char *key, const char *parent, const char *const *labels,
 				    const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
 {
-	return create(mounts, c, snapshotter, key, parent, labels, opts, n_opts, CTR_SNAP_ACTIVE, err);
+	struct ctr_call call;
+	int r = parse_call(&call, c, opts, n_opts, "snapshot prepare", err);
+	return r < 0 ? r : ctr_snapshots_prepare(mounts, c, snapshotter, key, parent, labels, false, &call, err);
 }
 
 CTR_EXPORT int ctr_snapshot_view(ctr_mount_list **mounts, ctr_client *c, const char *snapshotter,
 				 const char *key, const char *parent, const char *const *labels,
 				 const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
 {
-	return create(mounts, c, snapshotter, key, parent, labels, opts, n_opts, CTR_SNAP_VIEW, err);
+	struct ctr_call call;
+	int r = parse_call(&call, c, opts, n_opts, "snapshot view", err);
+	return r < 0 ? r : ctr_snapshots_prepare(mounts, c, snapshotter, key, parent, labels, true, &call, err);
 }
 
-CTR_EXPORT int ctr_snapshot_mounts(ctr_mount_list **mounts, ctr_client *c, const char *snapshotter,
-				   const char *key, const ctr_opt *const *opts, size_t n_opts,
-				   ctr_error **err)
+int ctr_snapshots_mounts(ctr_mount_list **mounts, ctr_client *c, const char *snapshotter, const char *key,
+			 const struct ctr_call *call, ctr_error **err)
 {
 	struct call k;
-	int r = begin(&k, c, snapshotter, key, opts, n_opts, "snapshot mounts", err);
+	int r = begin(&k, c, snapshotter, key, call, "snapshot mounts", err);
 	if (r < 0)
 		return r;
 	if ((r = ctr_md_snapshot_get(NULL, c->db, k.ns, k.sn->name, key, err)) < 0)
@@ -242,13 +258,22 @@ CTR_EXPORT int ctr_snapshot_mounts(ctr_mount_list **mounts, ctr_client *c, const
 	return to_list(mounts, m, n, err);
 }
 
-/* rebase: key has no parent and name gets `parent` (ctr_snapshot_commit_parent). */
+CTR_EXPORT int ctr_snapshot_mounts(ctr_mount_list **mounts, ctr_client *c, const char *snapshotter,
+				   const char *key, const ctr_opt *const *opts, size_t n_opts,
+				   ctr_error **err)
+{
+	struct ctr_call call;
+	int r = parse_call(&call, c, opts, n_opts, "snapshot mounts", err);
+	return r < 0 ? r : ctr_snapshots_mounts(mounts, c, snapshotter, key, &call, err);
+}
+
+/* rebase: key has no parent and name gets `parent` (ctr_snapshots_commit_parent). */
 static int commit_impl(ctr_client *c, const char *snapshotter, const char *name, const char *key,
 		       bool rebase, const char *parent, const char *const *labels,
-		       const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
+		       const struct ctr_call *call, ctr_error **err)
 {
 	struct call k;
-	int r = begin(&k, c, snapshotter, key, opts, n_opts, "snapshot commit", err);
+	int r = begin(&k, c, snapshotter, key, call, "snapshot commit", err);
 	if (r == 0)
 		r = ctr_snapshot_key_validate(name, err);
 	if (r == 0 && rebase && parent)
@@ -331,21 +356,29 @@ CTR_EXPORT int ctr_snapshot_commit(ctr_client *c, const char *snapshotter, const
 				   const char *key, const char *const *labels,
 				   const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
 {
-	return commit_impl(c, snapshotter, name, key, false, NULL, labels, opts, n_opts, err);
+	struct ctr_call call;
+	int r = parse_call(&call, c, opts, n_opts, "snapshot commit", err);
+	return r < 0 ? r : commit_impl(c, snapshotter, name, key, false, NULL, labels, &call, err);
 }
 
-int ctr_snapshot_commit_parent(ctr_client *c, const char *snapshotter, const char *name,
-			       const char *key, const char *parent, const char *const *labels,
-			       const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
+int ctr_snapshots_commit(ctr_client *c, const char *snapshotter, const char *name, const char *key,
+			 const char *const *labels, const struct ctr_call *call, ctr_error **err)
 {
-	return commit_impl(c, snapshotter, name, key, true, parent, labels, opts, n_opts, err);
+	return commit_impl(c, snapshotter, name, key, false, NULL, labels, call, err);
 }
 
-CTR_EXPORT int ctr_snapshot_remove(ctr_client *c, const char *snapshotter, const char *key,
-				   const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
+int ctr_snapshots_commit_parent(ctr_client *c, const char *snapshotter, const char *name, const char *key,
+				const char *parent, const char *const *labels, const struct ctr_call *call,
+				ctr_error **err)
+{
+	return commit_impl(c, snapshotter, name, key, true, parent, labels, call, err);
+}
+
+int ctr_snapshots_remove(ctr_client *c, const char *snapshotter, const char *key, const struct ctr_call *call,
+			 ctr_error **err)
 {
 	struct call k;
-	int r = begin(&k, c, snapshotter, key, opts, n_opts, "snapshot remove", err);
+	int r = begin(&k, c, snapshotter, key, call, "snapshot remove", err);
 	if (r < 0)
 		return r;
 	{
@@ -368,18 +401,25 @@ CTR_EXPORT int ctr_snapshot_remove(ctr_client *c, const char *snapshotter, const
 	return 0;
 }
 
+CTR_EXPORT int ctr_snapshot_remove(ctr_client *c, const char *snapshotter, const char *key,
+				   const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
+{
+	struct ctr_call call;
+	int r = parse_call(&call, c, opts, n_opts, "snapshot remove", err);
+	return r < 0 ? r : ctr_snapshots_remove(c, snapshotter, key, &call, err);
+}
+
 static ctr_snapshot_kind public_kind(const char *k)
 {
 	return !strcmp(k, "view") ? CTR_SNAPSHOT_VIEW : !strcmp(k, "active") ? CTR_SNAPSHOT_ACTIVE
 		: !strcmp(k, "committed") ? CTR_SNAPSHOT_COMMITTED : CTR_SNAPSHOT_UNKNOWN;
 }
 
-CTR_EXPORT int ctr_snapshot_stat(ctr_snapshot_info **out, ctr_client *c, const char *snapshotter,
-				 const char *key, const ctr_opt *const *opts, size_t n_opts,
-				 ctr_error **err)
+int ctr_snapshots_stat(ctr_snapshot_info **out, ctr_client *c, const char *snapshotter, const char *key,
+		       const struct ctr_call *call, ctr_error **err)
 {
 	struct call k;
-	int r = begin(&k, c, snapshotter, key, opts, n_opts, "snapshot stat", err);
+	int r = begin(&k, c, snapshotter, key, call, "snapshot stat", err);
 	if (r < 0)
 		return r;
 	struct ctr_md_snapshot s = {0};
@@ -391,12 +431,24 @@ CTR_EXPORT int ctr_snapshot_stat(ctr_snapshot_info **out, ctr_client *c, const c
 	return r;
 }
 
+CTR_EXPORT int ctr_snapshot_stat(ctr_snapshot_info **out, ctr_client *c, const char *snapshotter,
+				 const char *key, const ctr_opt *const *opts, size_t n_opts,
+				 ctr_error **err)
+{
+	struct ctr_call call;
+	int r = parse_call(&call, c, opts, n_opts, "snapshot stat", err);
+	return r < 0 ? r : ctr_snapshots_stat(out, c, snapshotter, key, &call, err);
+}
+
 CTR_EXPORT int ctr_snapshot_update(ctr_client *c, const char *snapshotter, const char *key,
 					  const char *const *labels, const ctr_opt *const *opts,
 					  size_t n_opts, ctr_error **err)
 {
+	struct ctr_call call;
 	struct call k;
-	int r = begin(&k, c, snapshotter, key, opts, n_opts, "snapshot label", err);
+	int r = parse_call(&call, c, opts, n_opts, "snapshot label", err);
+	if (r == 0)
+		r = begin(&k, c, snapshotter, key, &call, "snapshot label", err);
 	if (r < 0)
 		return r;
 	_cleanup_(ctr_db_txp) struct ctr_db *tx = NULL;
@@ -408,12 +460,11 @@ CTR_EXPORT int ctr_snapshot_update(ctr_client *c, const char *snapshotter, const
 	return r < 0 ? ctr_err_prefix(err, r, "snapshot label") : 0;
 }
 
-CTR_EXPORT int ctr_snapshot_usage(int64_t *size, int64_t *inodes, ctr_client *c,
-				  const char *snapshotter, const char *key,
-				  const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
+int ctr_snapshots_usage(int64_t *size, int64_t *inodes, ctr_client *c, const char *snapshotter,
+			const char *key, const struct ctr_call *call, ctr_error **err)
 {
 	struct call k;
-	int r = begin(&k, c, snapshotter, key, opts, n_opts, "snapshot usage", err);
+	int r = begin(&k, c, snapshotter, key, call, "snapshot usage", err);
 	if (r < 0)
 		return r;
 	if ((r = ctr_md_snapshot_get(NULL, c->db, k.ns, k.sn->name, key, err)) < 0)
@@ -431,13 +482,25 @@ CTR_EXPORT int ctr_snapshot_usage(int64_t *size, int64_t *inodes, ctr_client *c,
 	return 0;
 }
 
+CTR_EXPORT int ctr_snapshot_usage(int64_t *size, int64_t *inodes, ctr_client *c,
+				  const char *snapshotter, const char *key,
+				  const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
+{
+	struct ctr_call call;
+	int r = parse_call(&call, c, opts, n_opts, "snapshot usage", err);
+	return r < 0 ? r : ctr_snapshots_usage(size, inodes, c, snapshotter, key, &call, err);
+}
+
 CTR_EXPORT int ctr_snapshot_list(ctr_snapshot_info ***out, size_t *n_out, ctr_client *c,
 				 const char *snapshotter, const char *const *filters,
 				 size_t n_filters, const ctr_opt *const *opts, size_t n_opts,
 				 ctr_error **err)
 {
+	struct ctr_call call;
 	struct call k;
-	int r = begin(&k, c, snapshotter, NULL, opts, n_opts, "snapshot list", err);
+	int r = parse_call(&call, c, opts, n_opts, "snapshot list", err);
+	if (r == 0)
+		r = begin(&k, c, snapshotter, NULL, &call, "snapshot list", err);
 	if (r < 0)
 		return r;
 	struct ctr_md_snapshot *v = NULL;

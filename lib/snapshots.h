@@ -26,16 +26,34 @@ int ctr_snapshot_key_validate(const char *key, ctr_error **err);
 int ctr_snapshot_apply_dir(char **path, ctr_client *c, const char *snapshotter, const char *ns,
 			   const char *key, ctr_error **err);
 
-/* ctr_snapshot_commit for an active key of the namespace that was prepared
+/* The layer's internal calls: the public ctr_snapshot_* functions parse
+ * their options into a struct ctr_call and call these, and the rest of the
+ * library calls these directly. call may be NULL (the client's namespace, no
+ * lease). Errors as the public calls. */
+int ctr_snapshots_prepare(ctr_mount_list **mounts, ctr_client *c, const char *snapshotter, const char *key,
+			  const char *parent, const char *const *labels, bool view, const struct ctr_call *call,
+			  ctr_error **err);
+int ctr_snapshots_mounts(ctr_mount_list **mounts, ctr_client *c, const char *snapshotter, const char *key,
+			 const struct ctr_call *call, ctr_error **err);
+int ctr_snapshots_commit(ctr_client *c, const char *snapshotter, const char *name, const char *key,
+			 const char *const *labels, const struct ctr_call *call, ctr_error **err);
+int ctr_snapshots_remove(ctr_client *c, const char *snapshotter, const char *key, const struct ctr_call *call,
+			 ctr_error **err);
+int ctr_snapshots_stat(ctr_snapshot_info **out, ctr_client *c, const char *snapshotter, const char *key,
+		       const struct ctr_call *call, ctr_error **err);
+int ctr_snapshots_usage(int64_t *size, int64_t *inodes, ctr_client *c, const char *snapshotter,
+			const char *key, const struct ctr_call *call, ctr_error **err);
+
+/* ctr_snapshots_commit for an active key of the namespace that was prepared
  * without a parent (a layer applied on its own): the committed name gets
  * `parent` (a committed snapshot of the namespace, or NULL) as its parent,
  * in the record and in the snapshotter (ops->commit_rebase). CTR_ENOTSUP
  * when the snapshotter cannot (native, applications'), CTR_EPRECONDITION
  * when key already has a parent or parent is not committed, CTR_ENOTFOUND,
  * CTR_EEXISTS as ctr_snapshot_commit. */
-int ctr_snapshot_commit_parent(ctr_client *c, const char *snapshotter, const char *name,
-			       const char *key, const char *parent, const char *const *labels,
-			       const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
+int ctr_snapshots_commit_parent(ctr_client *c, const char *snapshotter, const char *name, const char *key,
+				const char *parent, const char *const *labels, const struct ctr_call *call,
+				ctr_error **err);
 
 /* The collector's hook: removes the snapshotter's copy of a namespaced
  * snapshot whose record is gone, and then snapshotter entries of any

@@ -291,6 +291,15 @@ int ctr_task_new_bundle(ctr_task **out, ctr_client *c, const char *ns, const cha
 	return 0;
 }
 
+int ctr_tasks_load(ctr_task **out, ctr_client *c, const char *ns, const char *id, ctr_error **err)
+{
+	ctr_rt_task *rt = NULL;
+	int r = ctr_rt_load(&rt, c->state, ns, id, err);
+	if (r < 0)
+		return r;
+	return ctr_task_wrap(out, c, rt, err);
+}
+
 CTR_EXPORT int ctr_task_load(ctr_task **out, ctr_client *c, const char *id,
 			     const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
 {
@@ -298,13 +307,7 @@ CTR_EXPORT int ctr_task_load(ctr_task **out, ctr_client *c, const char *id,
 		return ctr_err(err, CTR_EINVAL, 0, "ctr_task_load: NULL argument");
 	struct ctr_call call = {0};
 	int r = ctr_opts_apply(CTR_OPT_CALL, &call, &call, opts, n_opts, "ctr_task_load", err);
-	if (r < 0)
-		return r;
-	ctr_rt_task *rt = NULL;
-	r = ctr_rt_load(&rt, c->state, ctr_call_ns(c, &call), id, err);
-	if (r < 0)
-		return r;
-	return ctr_task_wrap(out, c, rt, err);
+	return r < 0 ? r : ctr_tasks_load(out, c, ctr_call_ns(c, &call), id, err);
 }
 
 CTR_EXPORT ctr_task *ctr_task_ref(ctr_task *t)

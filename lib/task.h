@@ -31,6 +31,8 @@ void ctr_task_opts_clear(struct ctr_task_opts *o);
  *   ctr_rt_bundle_prepare -> mount the snapshot on <dir>/rootfs ->
  *   ctr_rt_create(opts.io, opts.runtime) -> ctr_task_wrap. */
 int ctr_task_wrap(ctr_task **out, ctr_client *c, ctr_rt_task *rt, ctr_error **err);
+/* ctr_task_load in namespace ns (not NULL). */
+int ctr_tasks_load(ctr_task **out, ctr_client *c, const char *ns, const char *id, ctr_error **err);
 
 /* Convenience for callers that already have a spec and a mounted rootfs
  * (absolute path): prepare + create + wrap in namespace ns (NULL: the

@@ -21,6 +21,7 @@
 #include "snapshots.h"
 #include "unpack-stream.h"
 #include "unpack.h"
+#include "util/gc-labels.h"
 #include "util/macro.h"
 
 struct par {
@@ -184,10 +185,10 @@ out:
 	if (r == 0 && n > 0) {
 		/* The config keeps the unpacked top layer alive for GC, as in
 		 * containerd: containerd.io/gc.ref.snapshot.<snapshotter>. */
-		char lbl[300];
-		snprintf(lbl, sizeof(lbl), "containerd.io/gc.ref.snapshot.%s=%s", sn->name, chain[n - 1]);
+		_cleanup_free_ char *lbl = ctr_gc_label_snapshot(sn->name, chain[n - 1]);
 		const char *upd[] = {lbl, NULL};
-		r = ctr_md_content_update_labels(NULL, c->db, ns, m.config.digest, upd, false, err);
+		r = lbl ? ctr_md_content_update_labels(NULL, c->db, ns, m.config.digest, upd, false, err)
+			: ctr_err_nomem(err);
 		if (r == 0 && top_chain)
 			snprintf(top_chain, CTR_DIGEST_MAX, "%s", chain[n - 1]);
 	}

@@ -83,42 +83,20 @@ void ctr_unpack_md_unlock(void)
 
 /* ---- snapshot calls ---- */
 
-struct call_opts {
-	ctr_opt *v[2];
-	size_t n;
-};
-
-static int call_opts(struct call_opts *o, const struct ctr_layer_unpack *u, ctr_error **err)
+/* The snapshot calls run in u's namespace and under u's lease. */
+static struct ctr_call scope(const struct ctr_layer_unpack *u)
 {
-	*o = (struct call_opts){0};
-	o->v[o->n++] = ctr_with_call_namespace(u->ns);
-	if (u->lease)
-		o->v[o->n++] = ctr_with_lease(u->lease);
-	for (size_t i = 0; i < o->n; i++)
-		if (!o->v[i])
-			return ctr_err_nomem(err);
-	return 0;
-}
-
-static void call_opts_clear(struct call_opts *o)
-{
-	for (size_t i = 0; i < o->n; i++)
-		ctr_opt_free(o->v[i]);
+	return (struct ctr_call){.ns = u->ns, .lease = u->lease};
 }
 
 /* 1 when name is committed in u's namespace, 0 when not. */
 static int is_committed(struct ctr_layer_unpack *u, const char *name)
 {
-	struct call_opts o;
-	if (call_opts(&o, u, NULL) < 0) {
-		call_opts_clear(&o);
-		return 0;
-	}
+	struct ctr_call call = scope(u);
 	ctr_snapshot_info *info = NULL;
 	ctr_unpack_md_lock();
-	int r = ctr_snapshot_stat(&info, u->c, u->sn->name, name, (const ctr_opt *const *)o.v, 1, NULL);
+	int r = ctr_snapshots_stat(&info, u->c, u->sn->name, name, &call, NULL);
 	ctr_unpack_md_unlock();
-	call_opts_clear(&o);
 	bool yes = r == 0 && ctr_snapshot_info_kind(info) == CTR_SNAPSHOT_COMMITTED;
 	ctr_snapshot_info_free(info);
 	return yes;
@@ -128,13 +106,10 @@ static void remove_extract(struct ctr_layer_unpack *u)
 {
 	if (!u->prepared)
 		return;
-	struct call_opts o;
-	if (call_opts(&o, u, NULL) == 0) {
-		ctr_unpack_md_lock();
-		ctr_snapshot_remove(u->c, u->sn->name, u->key, (const ctr_opt *const *)o.v, 1, NULL);
-		ctr_unpack_md_unlock();
-	}
-	call_opts_clear(&o);
+	struct ctr_call call = scope(u);
+	ctr_unpack_md_lock();
+	ctr_snapshots_remove(u->c, u->sn->name, u->key, &call, NULL);
+	ctr_unpack_md_unlock();
 	u->prepared = false;
 	free(u->dir);
 	u->dir = NULL;
@@ -147,19 +122,14 @@ static int prepare_extract(struct ctr_layer_unpack *u, const char *parent, ctr_e
 	clock_gettime(CLOCK_REALTIME, &ts);
 	snprintf(u->key, sizeof(u->key), "extract-%ld%09ld-%d %s", (long)ts.tv_sec, ts.tv_nsec, (int)getpid(),
 		 u->chain);
-	struct call_opts o;
-	int r = call_opts(&o, u, err);
+	struct ctr_call call = scope(u);
+	ctr_unpack_md_lock();
+	int r = ctr_snapshots_prepare(NULL, u->c, u->sn->name, u->key, parent, NULL, false, &call, err);
 	if (r == 0) {
-		ctr_unpack_md_lock();
-		r = ctr_snapshot_prepare(NULL, u->c, u->sn->name, u->key, parent, NULL, (const ctr_opt *const *)o.v,
-					 o.n, err);
-		if (r == 0) {
-			u->prepared = true;
-			r = ctr_snapshot_apply_dir(&u->dir, u->c, u->sn->name, u->ns, u->key, err);
-		}
-		ctr_unpack_md_unlock();
+		u->prepared = true;
+		r = ctr_snapshot_apply_dir(&u->dir, u->c, u->sn->name, u->ns, u->key, err);
 	}
-	call_opts_clear(&o);
+	ctr_unpack_md_unlock();
 	if (r < 0)
 		remove_extract(u);
 	return r;
@@ -571,15 +541,11 @@ static int copy_up_targets(struct ctr_layer_unpack *u, char **targets, size_t n,
 {
 	char vkey[CTR_DIGEST_MAX + 80];
 	snprintf(vkey, sizeof(vkey), "%s view", u->key);
-	struct call_opts o;
+	struct ctr_call call = scope(u);
 	ctr_mount_list *ml = NULL;
-	int r = call_opts(&o, u, err);
-	if (r == 0) {
-		ctr_unpack_md_lock();
-		r = ctr_snapshot_view(&ml, u->c, u->sn->name, vkey, u->parent, NULL, (const ctr_opt *const *)o.v, o.n,
-				      err);
-		ctr_unpack_md_unlock();
-	}
+	ctr_unpack_md_lock();
+	int r = ctr_snapshots_prepare(&ml, u->c, u->sn->name, vkey, u->parent, NULL, true, &call, err);
+	ctr_unpack_md_unlock();
 	int root = -1;
 	if (r == 0)
 		r = ctr_mounts_open_root(ml->v, ml->n, &root, err);
@@ -604,10 +570,9 @@ static int copy_up_targets(struct ctr_layer_unpack *u, char **targets, size_t n,
 	if (ml) {
 		ctr_mount_list_free(ml);
 		ctr_unpack_md_lock();
-		ctr_snapshot_remove(u->c, u->sn->name, vkey, (const ctr_opt *const *)o.v, 1, NULL);
+		ctr_snapshots_remove(u->c, u->sn->name, vkey, &call, NULL);
 		ctr_unpack_md_unlock();
 	}
-	call_opts_clear(&o);
 	return r;
 }
 
@@ -661,17 +626,14 @@ int ctr_layer_unpack_commit(struct ctr_layer_unpack *u, ctr_error **err)
 	int r = 0;
 	if (u->mode == M_DEFERRED || u->needs_redo)
 		r = apply_stored(u, err);
-	struct call_opts o;
-	if (r == 0)
-		r = call_opts(&o, u, err);
 	if (r == 0) {
-		const ctr_opt *const *ov = (const ctr_opt *const *)o.v;
+		struct ctr_call call = scope(u);
 		ctr_unpack_md_lock();
 		if (u->mode == M_REBASE)
-			r = ctr_snapshot_commit_parent(u->c, u->sn->name, u->chain, u->key, u->parent[0] ? u->parent : NULL,
-						       NULL, ov, o.n, err);
+			r = ctr_snapshots_commit_parent(u->c, u->sn->name, u->chain, u->key,
+							u->parent[0] ? u->parent : NULL, NULL, &call, err);
 		else
-			r = ctr_snapshot_commit(u->c, u->sn->name, u->chain, u->key, NULL, ov, o.n, err);
+			r = ctr_snapshots_commit(u->c, u->sn->name, u->chain, u->key, NULL, &call, err);
 		if (r == 0) {
 			u->prepared = false; /* the key is the chain ID now */
 			/* containerd records the diff_id on the compressed blob. */
@@ -681,7 +643,6 @@ int ctr_layer_unpack_commit(struct ctr_layer_unpack *u, ctr_error **err)
 			ctr_md_content_update_labels(NULL, u->c->db, u->ns, u->digest, upd, false, NULL);
 		}
 		ctr_unpack_md_unlock();
-		call_opts_clear(&o);
 	}
 	if (r == CTR_EEXISTS && is_committed(u, u->chain))
 		r = 0; /* committed meanwhile by a process that did not lock */

@@ -1,4 +1,4 @@
-/* Internal: unpacking an image target into snapshots (lib/unpack.c). */
+/* Internal: unpacking an image target into snapshots (lib/unpack.c, lib/unpack-parallel.c). */
 #ifndef CTR_LIB_UNPACK_H
 #define CTR_LIB_UNPACK_H
 
@@ -14,17 +14,13 @@ struct ctr_unpack_progress {
 
 /* Unpacks the manifest the target resolves to for pm into snapshotter
  * (NULL: default), in namespace ns, under call's lease (or a temporary
- * one). top_chain (may be NULL) gets the top layer's chain ID. Errors:
- * CTR_EDIGEST (a layer's diff_id), CTR_ENOTFOUND (content missing, no
+ * one): every layer at once through the streaming unpacker
+ * (lib/unpack-stream.h), at most CTR_UNPACK_PARALLEL layers in flight,
+ * committed in order. The one apply path, for every snapshotter. progress
+ * is called from the layers' threads, one call at a time. top_chain (may be
+ * NULL) gets the top layer's chain ID. Errors: CTR_EDIGEST (a layer's
+ * diff_id, digest or compressed size), CTR_ENOTFOUND (content missing, no
  * platform match), CTR_ENOTSUP (layer media type), the apply's errors. */
-int ctr_unpack(ctr_client *c, const char *ns, const char *media_type, const char *digest,
-	       const struct ctr_platform_matcher *pm, const char *snapshotter, const struct ctr_call *call,
-	       const struct ctr_unpack_progress *progress, char *top_chain, ctr_error **err);
-
-/* Unpacks like ctr_unpack, every layer at once through the streaming
- * unpacker (lib/unpack-stream.h): at most CTR_UNPACK_PARALLEL layers in
- * flight, committed in order. progress is called from the layers' threads,
- * one call at a time. */
 #define CTR_UNPACK_PARALLEL 4
 int ctr_unpack_parallel(ctr_client *c, const char *ns, const char *media_type, const char *digest,
 			const struct ctr_platform_matcher *pm, const char *snapshotter,

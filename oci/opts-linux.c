@@ -18,6 +18,7 @@
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/macro.h"
+#include "util/strv.h"
 
 static json_t *linux_of(struct ctr_spec *s) { return ctr_oci_obj(s->root, "linux"); }
 
@@ -182,7 +183,7 @@ CTR_EXPORT ctr_opt *ctr_with_mount(const char *type, const char *source, const c
 		return NULL;
 	struct ctr_oci_arg *a = ctr_oci_arg_new();
 	if (!a || !(a->s[0] = strdup(type)) || (source && !(a->s[1] = strdup(source))) ||
-	    !(a->s[2] = strdup(destination)) || !(a->v[0] = ctr_oci_strv_dup(options))) {
+	    !(a->s[2] = strdup(destination)) || !(a->v[0] = ctr_strv_dup(options))) {
 		ctr_oci_arg_free(a);
 		return NULL;
 	}

@@ -12,6 +12,7 @@
 #include "opts.h"
 #include "util/json.h"
 #include "util/macro.h"
+#include "util/strv.h"
 
 #define MAX_IMAGE_CONFIG (8u << 20)
 
@@ -51,7 +52,7 @@ ctr_opt *ctr_oci_opt_str(const char *name, ctr_opt_apply_fn apply, const char *s
 ctr_opt *ctr_oci_opt_strv(const char *name, ctr_opt_apply_fn apply, const char *const *v)
 {
 	struct ctr_oci_arg *a = ctr_oci_arg_new();
-	if (!a || !(a->v[0] = ctr_oci_strv_dup(v))) {
+	if (!a || !(a->v[0] = ctr_strv_dup(v))) {
 		ctr_oci_arg_free(a);
 		return NULL;
 	}
@@ -172,21 +173,27 @@ static int apply_image_config(void *target, void *ud, ctr_error **err)
 	return ctr_oci_apply_additional_gids(s, "root", err);
 }
 
-CTR_EXPORT ctr_opt *ctr_with_image_config_args(const char *config_json, const char *const *args)
+/* Both image-config constructors: args NULL keeps the image's own. */
+static ctr_opt *image_config_opt(const char *config_json, const char *const *args)
 {
 	if (!config_json)
 		return NULL;
 	struct ctr_oci_arg *a = ctr_oci_arg_new();
-	if (!a || !(a->s[0] = strdup(config_json)) || (args && !(a->v[0] = ctr_oci_strv_dup(args)))) {
+	if (!a || !(a->s[0] = strdup(config_json)) || (args && !(a->v[0] = ctr_strv_dup(args)))) {
 		ctr_oci_arg_free(a);
 		return NULL;
 	}
 	return ctr_oci_opt("ctr_with_image_config", apply_image_config, a);
 }
 
+CTR_EXPORT ctr_opt *ctr_with_image_config_args(const char *config_json, const char *const *args)
+{
+	return image_config_opt(config_json, args);
+}
+
 CTR_EXPORT ctr_opt *ctr_with_image_config(const char *config_json)
 {
-	return ctr_with_image_config_args(config_json, NULL);
+	return image_config_opt(config_json, NULL);
 }
 
 /* ---- process ---- */

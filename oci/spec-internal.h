@@ -41,8 +41,6 @@ json_t *ctr_oci_arr(json_t *parent, const char *key);
 /* NULL-terminated strv -> JSON array of strings; CTR_EINVAL when a string
  * is not UTF-8 (jansson refuses it). `what` names it in the message. */
 int ctr_oci_strv_json(const char *const *v, const char *what, json_t **out, ctr_error **err);
-/* Copies a NULL-terminated strv (NULL -> empty strv); NULL on ENOMEM. */
-char **ctr_oci_strv_dup(const char *const *v);
 /* Sets obj[key] to a string, CTR_EINVAL when not UTF-8. */
 int ctr_oci_set_str(json_t *obj, const char *key, const char *v, ctr_error **err);
 /* containerd's replaceOrAppendEnvValues: returns a new array. */

@@ -50,23 +50,6 @@ int ctr_oci_strv_json(const char *const *v, const char *what, json_t **out, ctr_
 	return 0;
 }
 
-char **ctr_oci_strv_dup(const char *const *v)
-{
-	size_t n = 0;
-	while (v && v[n])
-		n++;
-	char **c = calloc(n + 1, sizeof(*c));
-	if (!c)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (!(c[i] = strdup(v[i]))) {
-			ctr_strv_free(c);
-			return NULL;
-		}
-	}
-	return c;
-}
-
 int ctr_oci_set_str(json_t *obj, const char *key, const char *v, ctr_error **err)
 {
 	json_t *s = json_string(v);

@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,41 +33,6 @@ static int forward(ctr_error **err, ctr_error *local, int r, int tolerated)
 	else
 		ctr_error_free(local);
 	return r;
-}
-
-static int read_bounded(int fd, const char *name, char **out, ctr_error **err)
-{
-	size_t cap = 4096, n = 0;
-	_cleanup_free_ char *buf = malloc(cap + 1);
-	if (!buf)
-		return ctr_err_nomem(err);
-	for (;;) {
-		if (n == cap) {
-			if (cap > CTR_OCI_MAX_USER_FILE)
-				return ctr_err(err, CTR_EINVAL, EFBIG, "/%s is larger than %u bytes", name,
-					       CTR_OCI_MAX_USER_FILE);
-			char *nb = realloc(buf, cap * 2 + 1);
-			if (!nb)
-				return ctr_err_nomem(err);
-			buf = nb;
-			cap *= 2;
-		}
-		ssize_t k = read(fd, buf + n, cap - n);
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return ctr_err_errno(err, errno, "read /%s", name);
-		}
-		if (k == 0)
-			break;
-		n += (size_t)k;
-	}
-	if (n > CTR_OCI_MAX_USER_FILE)
-		return ctr_err(err, CTR_EINVAL, EFBIG, "/%s is larger than %u bytes", name,
-			       CTR_OCI_MAX_USER_FILE);
-	buf[n] = 0;
-	*out = TAKE_PTR(buf);
-	return 0;
 }
 
 int ctr_oci_read_user_file(int rootfd, const char *name, char **out, ctr_error **err)
@@ -100,7 +66,9 @@ int ctr_oci_read_user_file(int rootfd, const char *name, char **out, ctr_error *
 		return ctr_err_errno(err, errno, "stat /%s", name);
 	if (!S_ISREG(st2.st_mode) || st2.st_dev != st.st_dev || st2.st_ino != st.st_ino)
 		return ctr_err(err, CTR_EINVAL, 0, "/%s in the image changed while being opened", name);
-	return read_bounded(fd, name, out, err);
+	char shown[PATH_MAX];
+	snprintf(shown, sizeof(shown), "/%s", name);
+	return ctr_read_fd(fd, shown, CTR_OCI_MAX_USER_FILE, out, NULL, err);
 }
 
 /* Strict decimal id: digits only, at most CTR_OCI_MAX_ID. */

@@ -11,6 +11,7 @@
 
 #include "error.h"
 #include "util/macro.h"
+#include "util/strv.h"
 
 void ctr_mount_clear(struct ctr_mount *m)
 {
@@ -32,23 +33,16 @@ void ctr_mounts_free(struct ctr_mount *v, size_t n)
 int ctr_mount_init(struct ctr_mount *m, const char *type, const char *source,
 		   const char *const *options, ctr_error **err)
 {
-	size_t n = 0;
-	while (options && options[n])
-		n++;
 	struct ctr_mount r = {0};
 	r.type = strdup(type);
 	r.source = strdup(source);
-	r.options = calloc(n + 1, sizeof(char *));
-	if (!r.type || !r.source || !r.options)
-		goto nomem;
-	for (size_t i = 0; i < n; i++)
-		if (!(r.options[i] = strdup(options[i])))
-			goto nomem;
+	r.options = ctr_strv_dup(options);
+	if (!r.type || !r.source || !r.options) {
+		ctr_mount_clear(&r);
+		return ctr_err_nomem(err);
+	}
 	*m = r;
 	return 0;
-nomem:
-	ctr_mount_clear(&r);
-	return ctr_err_nomem(err);
 }
 
 struct flagopt {

@@ -7,10 +7,12 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "content-internal.h"
 #include "content/store.h"
 #include "error.h"
 #include "metadata/metadata.h"
 #include "remotes/reference.h"
+#include "util/array.h"
 #include "util/macro.h"
 
 int ctr_arc_begin(struct ctr_arc *a, ctr_client *c, const struct ctr_call *call, ctr_error **err)
@@ -29,12 +31,7 @@ int ctr_arc_begin(struct ctr_arc *a, ctr_client *c, const struct ctr_call *call,
 		ctr_md_lease_clear(&l);
 		a->own_lease = true;
 	}
-	a->o_ns = ctr_with_call_namespace(a->ns);
-	a->o_lease = ctr_with_lease(a->lease);
-	if (!a->o_ns || !a->o_lease) {
-		ctr_arc_end(a, true);
-		return ctr_err_nomem(err);
-	}
+	a->scope = (struct ctr_call){.ns = a->ns, .lease = a->lease};
 	return 0;
 }
 
@@ -48,13 +45,11 @@ void ctr_arc_end(struct ctr_arc *a, bool failed)
 			 * them (under the GC lock, as a delete does). */
 			if (!a->own_lease)
 				ctr_md_lease_delete_resource(a->c->db, a->ns, a->lease, "content", a->added[i], NULL);
-			ctr_content_delete(a->c, a->added[i], CTR_OPTS(a->o_ns), NULL);
+			ctr_contents_delete(a->c, a->added[i], &(struct ctr_call){.ns = a->ns}, NULL);
 		}
 		free(a->added[i]);
 	}
 	free(a->added);
-	ctr_opt_free(a->o_ns);
-	ctr_opt_free(a->o_lease);
 	*a = (struct ctr_arc){0};
 }
 
@@ -70,14 +65,9 @@ bool ctr_arc_has(struct ctr_arc *a, const char *digest, uint64_t *size)
 
 static int remember(struct ctr_arc *a, const char *digest, ctr_error **err)
 {
-	if (a->n_added == a->cap_added) {
-		size_t cap = a->cap_added ? a->cap_added * 2 : 16;
-		char **v = realloc(a->added, cap * sizeof(*v));
-		if (!v)
-			return ctr_err_nomem(err);
-		a->added = v;
-		a->cap_added = cap;
-	}
+	int r = ctr_array_grow((void **)&a->added, &a->cap_added, a->n_added, sizeof(*a->added), err);
+	if (r < 0)
+		return r;
 	if (!(a->added[a->n_added] = strdup(digest)))
 		return ctr_err_nomem(err);
 	a->n_added++;
@@ -93,20 +83,11 @@ int ctr_arc_writer(struct ctr_arc *a, const char *expected, int64_t size, ctr_co
 	char *rf = NULL;
 	if (asprintf(&rf, "import-%s-%u", a->lease, a->seq++) < 0)
 		return ctr_err_nomem(err);
-	ctr_opt *o_exp = ctr_with_content_expected(expected, size);
-	if (!o_exp) {
-		free(rf);
-		return ctr_err_nomem(err);
-	}
-	int r = ctr_content_writer_open(w, a->c, rf, CTR_OPTS(o_exp, a->o_ns, a->o_lease), err);
-	ctr_opt_free(o_exp);
+	int r = ctr_contents_writer_open(w, a->c, rf, expected, size, 0, &a->scope, err);
 	if (r == CTR_EEXISTS && expected) {
 		/* The bytes were there: the open recorded them in the namespace. */
 		free(rf);
-		if (err && *err) {
-			ctr_error_free(*err);
-			*err = NULL;
-		}
+		ctr_err_drop(err);
 		int r2 = remember(a, expected, err);
 		return r2 < 0 ? r2 : CTR_EEXISTS;
 	}
@@ -125,14 +106,11 @@ int ctr_arc_commit(struct ctr_arc *a, ctr_content_writer *w, char *ref, int64_t 
 	int r = ctr_content_writer_commit(w, size, digest, NULL, err);
 	ctr_content_writer_free(w);
 	if (r == CTR_EEXISTS) {
-		if (err && *err) {
-			ctr_error_free(*err);
-			*err = NULL;
-		}
+		ctr_err_drop(err);
 		r = 0;
 	}
 	if (r < 0) {
-		ctr_content_abort(a->c, ref, CTR_OPTS(a->o_ns), NULL);
+		ctr_contents_abort(a->c, ref, &a->scope, NULL);
 		free(ref);
 		return r;
 	}
@@ -158,7 +136,7 @@ int ctr_arc_put(struct ctr_arc *a, const void *buf, size_t len, char *digest_out
 	r = ctr_content_writer_write(w, buf, len, err);
 	if (r < 0) {
 		ctr_content_writer_free(w);
-		ctr_content_abort(a->c, ref, CTR_OPTS(a->o_ns), NULL);
+		ctr_contents_abort(a->c, ref, &a->scope, NULL);
 		free(ref);
 		return r;
 	}

@@ -22,7 +22,7 @@ struct ctr_arc {
 	const char *ns;
 	char lease[80];
 	bool own_lease;
-	ctr_opt *o_ns, *o_lease;
+	struct ctr_call scope; /* ns and lease, for the content calls */
 	unsigned seq;
 	char **added;
 	size_t n_added, cap_added;

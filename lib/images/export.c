@@ -17,10 +17,10 @@
 #include "images/archive-util.h"
 #include "images/manifest.h"
 #include "metadata/metadata.h"
+#include "util/array.h"
 #include "util/macro.h"
 
 #define EXPORT_MAX_PLATFORMS 16
-#define EXPORT_MAX_DEPTH 16
 
 struct exp_cfg {
 	struct ctr_platform plats[EXPORT_MAX_PLATFORMS];
@@ -100,19 +100,6 @@ struct exp {
 	char algs[2][16];
 };
 
-static int grow(void **v, size_t *cap, size_t n, size_t size, ctr_error **err)
-{
-	if (n < *cap)
-		return 0;
-	size_t nc = *cap ? *cap * 2 : 16;
-	void *p = realloc(*v, nc * size);
-	if (!p)
-		return ctr_err_nomem(err);
-	*v = p;
-	*cap = nc;
-	return 0;
-}
-
 static void exp_clear(struct exp *e)
 {
 	for (size_t i = 0; i < e->n_recs; i++) {
@@ -131,7 +118,7 @@ static void exp_clear(struct exp *e)
 
 static int add_rec(struct exp *e, const struct rec *r, ctr_error **err)
 {
-	int rc = grow((void **)&e->recs, &e->cap_recs, e->n_recs, sizeof(*e->recs), err);
+	int rc = ctr_array_grow((void **)&e->recs, &e->cap_recs, e->n_recs, sizeof(*e->recs), err);
 	if (rc < 0) {
 		free(r->path);
 		free(r->data);
@@ -192,8 +179,8 @@ static int add_tree(struct exp *e, const struct ctr_desc *d, int depth, ctr_erro
 	enum ctr_mt_kind k = ctr_media_kind(d->media_type);
 	if (r < 0 || (k != CTR_MT_MANIFEST && k != CTR_MT_INDEX))
 		return r;
-	if (depth > EXPORT_MAX_DEPTH)
-		return ctr_err(err, CTR_EINVAL, 0, "indexes nested deeper than %d", EXPORT_MAX_DEPTH);
+	if ((r = ctr_image_depth_check(depth, err)) < 0)
+		return r;
 	struct ctr_manifest m = {0};
 	if ((r = read_manifest(e, d, &m, err)) < 0)
 		return r;
@@ -221,7 +208,7 @@ static int dm_add(struct exp *e, const char *digest, const char *name, ctr_error
 {
 	struct dman *m = find_dm(e, digest);
 	if (!m) {
-		int r = grow((void **)&e->dm, &e->cap_dm, e->n_dm, sizeof(*e->dm), err);
+		int r = ctr_array_grow((void **)&e->dm, &e->cap_dm, e->n_dm, sizeof(*e->dm), err);
 		if (r < 0)
 			return r;
 		m = &e->dm[e->n_dm++];

@@ -11,6 +11,7 @@
 #include "metadata/metadata.h"
 #include "util/json.h"
 #include "util/macro.h"
+#include "util/strv.h"
 
 
 
@@ -126,17 +127,9 @@ static int apply_labels(void *t, void *ud, ctr_error **err)
 	int r = ctr_md_labels_validate(in, err);
 	if (r < 0)
 		return r;
-	size_t n = 0;
-	while (in[n])
-		n++;
-	char **v = calloc(n + 1, sizeof(*v));
+	char **v = ctr_strv_dup(in);
 	if (!v)
 		return ctr_err_nomem(err);
-	for (size_t i = 0; i < n; i++)
-		if (!(v[i] = strdup(in[i]))) {
-			ctr_strv_free(v);
-			return ctr_err_nomem(err);
-		}
 	ctr_strv_free(c->labels);
 	c->labels = v;
 	return 0;
@@ -144,18 +137,8 @@ static int apply_labels(void *t, void *ud, ctr_error **err)
 
 CTR_EXPORT ctr_opt *ctr_with_import_labels(const char *const *labels)
 {
-	if (!labels)
-		return NULL;
-	size_t n = 0;
-	while (labels[n])
-		n++;
-	char **v = calloc(n + 1, sizeof(*v));
+	char **v = labels ? ctr_strv_dup(labels) : NULL;
 	if (!v)
 		return NULL;
-	for (size_t i = 0; i < n; i++)
-		if (!(v[i] = strdup(labels[i]))) {
-			ctr_strv_free(v);
-			return NULL;
-		}
 	return ctr_opt_make(CTR_OPT_IMPORT, "ctr_with_import_labels", apply_labels, v, strv_free_ud);
 }

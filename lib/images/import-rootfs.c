@@ -12,6 +12,7 @@
 
 #include "archive/diff.h"
 #include "client.h"
+#include "content-internal.h"
 #include "error.h"
 #include "image.h"
 #include "images/archive-util.h"
@@ -51,7 +52,7 @@ static int build(struct ctr_arc *a, int dirfd, const char *name, ctr_image **out
 	r = ctr_diff_write(-1, dirfd, &dopts, to_writer, w, &res, err);
 	if (r < 0) {
 		ctr_content_writer_free(w);
-		ctr_content_abort(a->c, ref, CTR_OPTS(a->o_ns), NULL);
+		ctr_contents_abort(a->c, ref, &a->scope, NULL);
 		free(ref);
 		return ctr_err_prefix(err, r, "layer");
 	}

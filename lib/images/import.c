@@ -18,26 +18,15 @@
 #include <string.h>
 
 #include "client.h"
+#include "content-internal.h"
 #include "error.h"
 #include "unpack.h"
 #include "image.h"
 #include "images/import.h"
 #include "metadata/metadata.h"
+#include "util/array.h"
 #include "util/json.h"
 #include "util/macro.h"
-
-static int grow(void **v, size_t *cap, size_t n, size_t size, ctr_error **err)
-{
-	if (n < *cap)
-		return 0;
-	size_t nc = *cap ? *cap * 2 : 16;
-	void *p = realloc(*v, nc * size);
-	if (!p)
-		return ctr_err_nomem(err);
-	*v = p;
-	*cap = nc;
-	return 0;
-}
 
 static void imp_clear(struct imp *im)
 {
@@ -231,7 +220,7 @@ static int ingest(struct imp *im, const char *name, int64_t size, const char *ex
 fail:
 	ctr_hasher_free(h);
 	ctr_content_writer_free(w);
-	ctr_content_abort(im->c, ref, CTR_OPTS(im->arc.o_ns), NULL);
+	ctr_contents_abort(im->c, ref, &im->arc.scope, NULL);
 	free(ref);
 	return ctr_err_prefix(err, r, "ingest %s", name);
 }
@@ -252,7 +241,7 @@ static int read_entry(struct imp *im, struct archive_entry *e, ctr_error **err)
 	if (type == AE_IFLNK) {
 		if (special_name(p))
 			return ctr_err(err, CTR_EINVAL, 0, "archive entry %s: a symlink where a file is expected", p);
-		if ((r = grow((void **)&im->links, &im->cap_links, im->n_links, sizeof(*im->links), err)) < 0)
+		if ((r = ctr_array_grow((void **)&im->links, &im->cap_links, im->n_links, sizeof(*im->links), err)) < 0)
 			return r;
 		struct link_ent *l = &im->links[im->n_links];
 		l->target = link_target(p, archive_entry_symlink(e));
@@ -285,7 +274,7 @@ static int read_entry(struct imp *im, struct archive_entry *e, ctr_error **err)
 			return ctr_err_prefix(err, r, "archive entry %s", p);
 		expected = digest;
 	}
-	if ((r = grow((void **)&im->files, &im->cap_files, im->n_files, sizeof(*im->files), err)) < 0)
+	if ((r = ctr_array_grow((void **)&im->files, &im->cap_files, im->n_files, sizeof(*im->files), err)) < 0)
 		return r;
 	struct file_ent fe = {.size = size};
 	if ((r = ingest(im, p, size, expected, &fe, err)) < 0)
@@ -367,7 +356,7 @@ static int add_image(struct imp *im, const char *name, const struct ctr_desc *d,
 	int r = ctr_md_image_name_validate(name, err);
 	if (r < 0)
 		return ctr_err_prefix(err, r, "image name from the archive");
-	if ((r = grow((void **)&im->imgs, &im->cap_imgs, im->n_imgs, sizeof(*im->imgs), err)) < 0)
+	if ((r = ctr_array_grow((void **)&im->imgs, &im->cap_imgs, im->n_imgs, sizeof(*im->imgs), err)) < 0)
 		return r;
 	struct img_ent *e = &im->imgs[im->n_imgs];
 	*e = (struct img_ent){0};
@@ -449,7 +438,7 @@ static bool visited(struct imp *im, const char *digest, ctr_error **err, int *r)
 	for (size_t i = 0; i < im->n_visited; i++)
 		if (!strcmp(im->visited[i], digest))
 			return true;
-	*r = grow((void **)&im->visited, &im->cap_visited, im->n_visited, sizeof(char *), err);
+	*r = ctr_array_grow((void **)&im->visited, &im->cap_visited, im->n_visited, sizeof(char *), err);
 	if (*r == 0 && !(im->visited[im->n_visited++] = strdup(digest)))
 		*r = ctr_err_nomem(err);
 	return false;
@@ -478,8 +467,8 @@ static int walk(struct imp *im, const struct ctr_desc *d, int depth, bool top, c
 				       (unsigned long long)have, (long long)d->size);
 		return 0;
 	}
-	if (depth > IMPORT_MAX_DEPTH)
-		return ctr_err(err, CTR_EINVAL, 0, "indexes nested deeper than %d", IMPORT_MAX_DEPTH);
+	if ((r = ctr_image_depth_check(depth, err)) < 0)
+		return r;
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
 	if ((r = ctr_arc_read(im->c, im->arc.ns, d->digest, CTR_MAX_MANIFEST, &buf, &len, err)) < 0)
@@ -610,10 +599,7 @@ CTR_EXPORT int ctr_image_import(ctr_image ***out, size_t *n_out, ctr_client *c, 
 			if (r == CTR_ENOTFOUND && im.cfg.index_name && !strcmp(ctr_image_name(img), im.cfg.index_name)) {
 				/* the whole-index record may offer no manifest for the host */
 				r = 0;
-				if (err && *err) {
-					ctr_error_free(*err);
-					*err = NULL;
-				}
+				ctr_err_drop(err);
 			}
 			if (r < 0)
 				ctr_err_prefix(err, r, "unpack %s", ctr_image_name(img));

@@ -13,7 +13,6 @@
 
 #define IMPORT_JSON_MAX CTR_MAX_MANIFEST /* index.json, manifest.json, oci-layout */
 #define IMPORT_MAX_PLATFORMS 16
-#define IMPORT_MAX_DEPTH 16
 #define IMPORT_MAX_PATH 4096
 #define IMPORT_BUF (128 * 1024)
 

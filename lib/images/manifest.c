@@ -350,3 +350,10 @@ int ctr_chain_ids(const char *const *diff_ids, size_t n, char (*out)[CTR_DIGEST_
 	}
 	return 0;
 }
+
+int ctr_image_depth_check(int depth, ctr_error **err)
+{
+	if (depth > CTR_IMAGE_MAX_DEPTH)
+		return ctr_err(err, CTR_EINVAL, 0, "indexes nested deeper than %d", CTR_IMAGE_MAX_DEPTH);
+	return 0;
+}

@@ -31,6 +31,9 @@
 
 #define CTR_MAX_MANIFEST (4u << 20)
 #define CTR_MAX_CONFIG (8u << 20)
+/* How deep indexes may nest below an image's root: the one limit of every
+ * walk of an image tree (fetch, push, import, export). */
+#define CTR_IMAGE_MAX_DEPTH 16
 
 enum ctr_mt_kind {
 	CTR_MT_UNKNOWN = 0,
@@ -107,5 +110,9 @@ void ctr_image_config_clear(struct ctr_image_config *c);
 /* Chain IDs as in the OCI spec: chain[0] = diff[0], chain[i] =
  * sha256(chain[i-1] + " " + diff[i]). out has n entries of CTR_DIGEST_MAX. */
 int ctr_chain_ids(const char *const *diff_ids, size_t n, char (*out)[CTR_DIGEST_MAX], ctr_error **err);
+
+/* 0, or CTR_EINVAL when a walk at `depth` (the root is 0) is deeper than
+ * CTR_IMAGE_MAX_DEPTH. */
+int ctr_image_depth_check(int depth, ctr_error **err);
 
 #endif

@@ -118,9 +118,14 @@ int ctr_md_image_create_tx(struct ctr_db *db, const char *ns, const struct ctr_m
 	if (r == 0 && (r = ctr_md_labels_validate((const char *const *)img->labels, err)) == 0 && !replace &&
 	    ctr_md_image_get_tx(NULL, db, ns, img->name, NULL) == 0)
 		r = ctr_err(err, CTR_EEXISTS, 0, "image \"%.200s\": already exists", img->name);
+	return r < 0 ? r : ctr_md_image_upsert_tx(db, ns, img, "create image", err);
+}
+
+int ctr_md_image_upsert_tx(struct ctr_db *db, const char *ns, const struct ctr_md_image *img, const char *what,
+			   ctr_error **err)
+{
 	_cleanup_free_ char *json = NULL;
-	if (r == 0)
-		r = ctr_md_labels_to_json(&json, (const char *const *)img->labels, err);
+	int r = ctr_md_labels_to_json(&json, (const char *const *)img->labels, err);
 	if (r == 0)
 		r = ctr_md_ns_ensure_tx(db, ns, err);
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
@@ -137,7 +142,7 @@ int ctr_md_image_create_tx(struct ctr_db *db, const char *ns, const struct ctr_m
 		sqlite3_bind_int64(st, 5, (int64_t)img->size);
 		sqlite3_bind_text(st, 6, json, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 7, ctr_db_now());
-		r = ctr_db_step_done(db, st, err, "create image");
+		r = ctr_db_step_done(db, st, err, what);
 	}
 	return r;
 }

@@ -267,6 +267,10 @@ int ctr_md_image_list(struct ctr_md_image **out, size_t *n, struct ctr_db *db, c
 /* CTR_EEXISTS unless replace. Creates the namespace. */
 int ctr_md_image_create_tx(struct ctr_db *db, const char *ns, const struct ctr_md_image *img, bool replace,
 			   ctr_error **err);
+/* The INSERT (or, for an existing name, UPDATE) of an image record, without
+ * the checks of create; `what` names the step in errors. */
+int ctr_md_image_upsert_tx(struct ctr_db *db, const char *ns, const struct ctr_md_image *img, const char *what,
+			   ctr_error **err);
 int ctr_md_image_update_labels_tx(struct ctr_db *db, const char *ns, const char *name,
 				  const char *const *updates, ctr_error **err);
 /* CTR_ENOTFOUND. */

@@ -30,27 +30,12 @@ struct image_args {
 static int image_put_tx(struct ctr_db *db, void *ud, ctr_error **err)
 {
 	struct image_args *a = ud;
-	_cleanup_free_ char *json = NULL;
-	int r = ctr_md_labels_to_json(&json, a->labels, err);
-	if (r == 0)
-		r = ctr_md_ns_ensure_tx(db, a->ns, err);
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	if (r == 0)
-		r = ctr_db_prepare(db, &st,
-				   "INSERT INTO images(ns, name, target_media_type, target_digest, target_size, "
-				   "labels, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) "
-				   "ON CONFLICT(ns, name) DO UPDATE SET target_media_type = ?3, "
-				   "target_digest = ?4, target_size = ?5, labels = ?6, updated_at = ?7",
-				   err);
-	if (r == 0)
-		r = ctr_db_bind_texts(db, st, err, 4, a->ns, a->name, a->media_type, a->digest);
-	if (r == 0) {
-		sqlite3_bind_int64(st, 5, (int64_t)a->size);
-		sqlite3_bind_text(st, 6, json, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 7, ctr_db_now());
-		r = ctr_db_step_done(db, st, err, "put image");
-	}
-	return r;
+	const struct ctr_md_image img = {.name = (char *)a->name,
+					 .media_type = (char *)a->media_type,
+					 .digest = (char *)a->digest,
+					 .size = a->size,
+					 .labels = (char **)a->labels};
+	return ctr_md_image_upsert_tx(db, a->ns, &img, "put image", err);
 }
 
 int ctr_md_image_put(struct ctr_db *db, const char *ns, const char *name, const char *media_type,

@@ -352,10 +352,8 @@ int ctr_rt_delete(ctr_rt_task *t, bool force, struct ctr_rt_exit *exit, ctr_erro
 	r = ctr_rt_runc(t, f ? a1 : a2, NULL, err);
 	if (r < 0 && r != CTR_ENOTFOUND)
 		return r;
-	if (err && *err && r == CTR_ENOTFOUND) {
-		ctr_error_free(*err);
-		*err = NULL;
-	}
+	if (r == CTR_ENOTFOUND)
+		ctr_err_drop(err);
 	if (f && st != CTR_RT_STOPPED) {
 		/* The shim records the status of the process runc killed. */
 		ctr_rt_proc_wait(&t->init, 2000, &ex, NULL);

@@ -276,26 +276,21 @@ int ctr_write_atomic(int dirfd, const char *name, const void *data, size_t len,
 	return 0;
 }
 
-int ctr_read_file(int dirfd, const char *name, size_t max, char **out, size_t *len,
-		  ctr_error **err)
+int ctr_read_fd(int fd, const char *name, size_t max, char **out, size_t *len, ctr_error **err)
 {
-	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return ctr_err_errno(err, errno, "open %s", name);
 	struct stat st;
-	if (fstat(fd, &st) < 0)
-		return ctr_err_errno(err, errno, "stat %s", name);
-	if (!S_ISREG(st.st_mode))
-		return ctr_err(err, CTR_EINVAL, 0, "%s is not a regular file", name);
-	if ((uint64_t)st.st_size > max)
-		return ctr_err(err, CTR_EINVAL, EFBIG, "%s is larger than %zu bytes", name, max);
-	size_t cap = (size_t)st.st_size + 1, n = 0;
+	size_t cap = 4096, n = 0;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		if ((uint64_t)st.st_size > max)
+			return ctr_err(err, CTR_EINVAL, EFBIG, "%s is larger than %zu bytes", name, max);
+		cap = (size_t)st.st_size + 1;
+	}
 	_cleanup_free_ char *buf = malloc(cap + 1);
 	if (!buf)
 		return ctr_err_nomem(err);
 	for (;;) {
 		if (n == cap) {
-			/* grew since fstat: re-check against max */
+			/* grew since fstat (or no size known): re-check against max */
 			if (cap > max)
 				return ctr_err(err, CTR_EINVAL, EFBIG, "%s is larger than %zu bytes", name, max);
 			char *nb = realloc(buf, cap * 2 + 1);
@@ -321,6 +316,20 @@ int ctr_read_file(int dirfd, const char *name, size_t max, char **out, size_t *l
 	if (len)
 		*len = n;
 	return 0;
+}
+
+int ctr_read_file(int dirfd, const char *name, size_t max, char **out, size_t *len,
+		  ctr_error **err)
+{
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return ctr_err_errno(err, errno, "open %s", name);
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return ctr_err_errno(err, errno, "stat %s", name);
+	if (!S_ISREG(st.st_mode))
+		return ctr_err(err, CTR_EINVAL, 0, "%s is not a regular file", name);
+	return ctr_read_fd(fd, name, max, out, len, err);
 }
 
 static int rm_rf_children(int dfd, ctr_error **err)

@@ -26,6 +26,9 @@ int ctr_mkdir_p(const char *path, mode_t mode, ctr_error **err);
 int ctr_write_atomic(int dirfd, const char *name, const void *data, size_t len,
 		     mode_t mode, ctr_error **err);
 
+/* Reads fd to its end, at most max bytes (name is for messages). *out is
+ * NUL-terminated. CTR_EINVAL (errno EFBIG) when larger than max. */
+int ctr_read_fd(int fd, const char *name, size_t max, char **out, size_t *len, ctr_error **err);
 /* Reads a whole file of at most max bytes. *out is NUL-terminated. CTR_EINVAL
  * when larger than max, CTR_ENOTFOUND when missing. */
 int ctr_read_file(int dirfd, const char *name, size_t max, char **out, size_t *len,

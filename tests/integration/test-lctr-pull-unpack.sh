@@ -49,6 +49,9 @@ for sn in overlayfs native; do
 		# Unpacked by the pull itself: its three layers are committed.
 		[ "$("$LCTR" snapshots --snapshotter "$sn" ls | grep -c ' Committed$')" = 3 ] ||
 			fail "$sn $img: $("$LCTR" snapshots --snapshotter "$sn" ls)"
+		# The config keeps the top layer alive for GC in this snapshotter.
+		"$LCTR" content ls | grep -q "containerd.io/gc.ref.snapshot.$sn=sha256:" ||
+			fail "$sn $img: no gc.ref.snapshot.$sn label: $("$LCTR" content ls)"
 		mkdir -p "$tmp/mnt-$sn-$img"
 		"$LCTR" images mount --snapshotter "$sn" "$ref" "$tmp/mnt-$sn-$img" >/dev/null
 		python3 "$F/treecmp.py" "$tmp/umoci/rootfs" "$tmp/mnt-$sn-$img" >"$tmp/cmp" ||

@@ -553,53 +553,6 @@ static void test_two_processes(void **state)
 	ctr_client_free(c);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Not a test: CTR_BENCH_UNPACK=1 prints serial vs parallel unpack time of a
- * 4 x 2000-file image. */
-static void bench_parallel_vs_serial(void **state)
-{
-	(void)state;
-	char layout[600];
-	snprintf(layout, sizeof(layout), "%s/big", tmp);
-	mkimage_py(layout, "import random\n"
-			   "rnd=random.Random(1)\n"
-			   "layers=[[('dir','l%d'%l,0o755)]+[('dir','l%d/d%d'%(l,k),0o755) for k in range(20)]+"
-			   "[('file','l%d/d%d/f%d'%(l,k%20,k),0o644,rnd.randbytes(4096)) for k in range(2000)]"
-			   " for l in range(4)]");
-	struct ctr_platform_matcher pm;
-	ctr_platform_matcher_default(&pm);
-	double t[2] = {0, 0};
-	/* Alternating, twice each, so neither gets the warmer cache. */
-	for (int round = 0; round < 4; round++) {
-		int par = round == 0 || round == 3;
-		char name[32];
-		snprintf(name, sizeof(name), "bench-%d", round);
-		ctr_client *c = test_client(tmp, name);
-		assert_int_equal(layout_load(c, layout, "big", 0), 0);
-		ctr_image *img = NULL;
-		assert_int_equal(ctr_image_get(&img, c, "big", NULL, 0, NULL), 0);
-		sync();
-		double t0 = now_s();
-		int r = (par ? ctr_unpack_parallel : ctr_unpack)(c, "default", ctr_image_target_media_type(img),
-								  ctr_image_target_digest(img), &pm, "overlayfs", NULL,
-								  NULL, NULL, NULL);
-		double dt = now_s() - t0;
-		t[par] += dt / 2;
-		printf("round %d %s: %.3f s\n", round, par ? "parallel" : "serial", dt);
-		assert_int_equal(r, 0);
-		ctr_image_free(img);
-		ctr_client_free(c);
-	}
-	printf("unpack 4 x 2000 files: serial %.3f s, parallel %.3f s, serial/parallel %.2f\n", t[0], t[1],
-	       t[0] / t[1]);
-}
-
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -612,12 +565,6 @@ int main(void)
 	}
 	const char *s = getenv("MESON_SOURCE_ROOT");
 	snprintf(src_root, sizeof(src_root), "%s", s ? s : ".");
-	if (getenv("CTR_BENCH_UNPACK")) {
-		const struct CMUnitTest bench[] = {
-			cmocka_unit_test_setup_teardown(bench_parallel_vs_serial, setup, teardown),
-		};
-		return cmocka_run_group_tests(bench, NULL, NULL);
-	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_parallel_matches_umoci, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chunks_and_reset, setup, teardown),

@@ -215,7 +215,7 @@ static void test_interrupted_and_concurrent(void **state)
 	pid_t pid = fork();
 	if (pid == 0) {
 		struct ctr_unpack_progress p = {kill_midway, NULL};
-		ctr_unpack(c, "default", ctr_image_target_media_type(img), ctr_image_target_digest(img), &pm,
+		ctr_unpack_parallel(c, "default", ctr_image_target_media_type(img), ctr_image_target_digest(img), &pm,
 			   "overlayfs", NULL, &p, NULL, NULL);
 		_exit(0);
 	}
@@ -245,7 +245,7 @@ static void test_interrupted_and_concurrent(void **state)
 			ctr_client *c2 = test_client(tmp, "kill");
 			struct count cnt = {0};
 			struct ctr_unpack_progress p = {count_bytes, &cnt};
-			int r = ctr_unpack(c2, "default", ctr_image_target_media_type(img), ctr_image_target_digest(img),
+			int r = ctr_unpack_parallel(c2, "default", ctr_image_target_media_type(img), ctr_image_target_digest(img),
 					   &pm, "overlayfs", NULL, &p, NULL, NULL);
 			if (write(fds[k][1], &cnt.bytes, sizeof(cnt.bytes)) < 0)
 				_exit(3);
@@ -276,6 +276,18 @@ static void test_interrupted_and_concurrent(void **state)
 	assert_true(unpacked);
 	ctr_image_free(img);
 	ctr_client_free(c);
+}
+
+/* A failed unpack leaves no snapshot at all in sn, committed or not. */
+static void assert_no_snapshots(ctr_client *c, const char *sn)
+{
+	ctr_snapshot_info **v = NULL;
+	size_t n = 9;
+	assert_int_equal(ctr_snapshot_list(&v, &n, c, sn, NULL, 0, NULL, 0, NULL), 0);
+	for (size_t k = 0; k < n; k++)
+		print_message("left: %s\n", ctr_snapshot_info_name(v[k]));
+	assert_int_equal(n, 0);
+	ctr_snapshot_info_list_free(v, n);
 }
 
 static void test_bad_diff_id(void **state)
@@ -309,15 +321,51 @@ static void test_bad_diff_id(void **state)
 	assert_int_equal(ctr_image_unpack(img, "overlayfs", NULL, 0, &err), CTR_EDIGEST);
 	assert_non_null(strstr(ctr_error_message(err), "diff_id"));
 	ctr_error_free(err);
-	ctr_snapshot_info **v = NULL;
-	size_t n = 9;
-	assert_int_equal(ctr_snapshot_list(&v, &n, c, "overlayfs", NULL, 0, NULL, 0, NULL), 0);
-	for (size_t k = 0; k < n; k++)
-		print_message("left: %s\n", ctr_snapshot_info_name(v[k]));
-	assert_int_equal(n, 0);
-	ctr_snapshot_info_list_free(v, n);
+	assert_no_snapshots(c, "overlayfs");
 	ctr_image_free(img);
 	ctr_client_free(c);
+}
+
+static void test_bad_layer_size(void **state)
+{
+	(void)state;
+	/* A manifest whose first layer descriptor says one byte more than the
+	 * blob has: every snapshotter's unpack fails with CTR_EDIGEST naming
+	 * the size, and commits nothing. */
+	char layout[600];
+	snprintf(layout, sizeof(layout), "%s/sz", tmp);
+	assert_int_equal(test_sh("python3 %s/tests/fixtures/mkimage.py busybox %s >/dev/null", src_root, layout), 0);
+	assert_int_equal(test_sh("python3 - %s <<'PY'\n"
+			     "import json,hashlib,sys\n"
+			     "d=sys.argv[1]; s=json.load(open(d+'/summary.json'))\n"
+			     "b=lambda x: d+'/blobs/sha256/'+x.split(':')[1]\n"
+			     "m=json.load(open(b(s['digest'])))\n"
+			     "m['layers'][0]['size']+=1\n"
+			     "mb=json.dumps(m).encode(); md='sha256:'+hashlib.sha256(mb).hexdigest()\n"
+			     "open(b(md),'wb').write(mb)\n"
+			     "i=json.load(open(d+'/index.json')); i['manifests'][0]['digest']=md; i['manifests'][0]['size']=len(mb)\n"
+			     "json.dump(i,open(d+'/index.json','w'))\n"
+			     "PY", layout), 0);
+	const char *sns[] = {"overlayfs", "native"};
+	for (size_t k = 0; k < 2; k++) {
+		char name[32];
+		snprintf(name, sizeof(name), "size-%s", sns[k]);
+		ctr_client *c = test_client(tmp, name);
+		assert_int_equal(layout_load(c, layout, "sz", 0), 0);
+		ctr_image *img = NULL;
+		assert_int_equal(ctr_image_get(&img, c, "sz", NULL, 0, NULL), 0);
+		ctr_error *err = NULL;
+		assert_int_equal(ctr_image_unpack(img, sns[k], NULL, 0, &err), CTR_EDIGEST);
+		print_message("%s: %s\n", sns[k], ctr_error_message(err));
+		assert_non_null(strstr(ctr_error_message(err), "bytes, expected"));
+		ctr_error_free(err);
+		assert_no_snapshots(c, sns[k]);
+		int unpacked = 1;
+		assert_int_equal(ctr_image_is_unpacked(&unpacked, img, sns[k], NULL), 0);
+		assert_false(unpacked);
+		ctr_image_free(img);
+		ctr_client_free(c);
+	}
 }
 
 int main(void)
@@ -337,6 +385,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_zstd_same_tree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interrupted_and_concurrent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_diff_id, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_layer_size, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -36,6 +36,19 @@ static int parse(const char *doc, const char *mt, struct ctr_manifest *m, char *
 	return r;
 }
 
+/* One nesting limit for every image walk: the root and CTR_IMAGE_MAX_DEPTH
+ * levels below it, and not one more. */
+static void test_depth_limit(void **state)
+{
+	(void)state;
+	assert_int_equal(ctr_image_depth_check(0, NULL), 0);
+	assert_int_equal(ctr_image_depth_check(CTR_IMAGE_MAX_DEPTH, NULL), 0);
+	ctr_error *e = NULL;
+	assert_int_equal(ctr_image_depth_check(CTR_IMAGE_MAX_DEPTH + 1, &e), CTR_EINVAL);
+	assert_non_null(strstr(ctr_error_message(e), "nested deeper than 16"));
+	ctr_error_free(e);
+}
+
 static void test_manifest(void **state)
 {
 	(void)state;
@@ -168,6 +181,7 @@ int main(void)
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_select),
 		cmocka_unit_test(test_config),
+		cmocka_unit_test(test_depth_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-/* ctr_snapshot_commit_parent (lib/snapshots.c) and the overlay
+/* ctr_snapshots_commit_parent (lib/snapshots.c) and the overlay
  * snapshotter's commit_rebase: a snapshot prepared without a parent gets
  * one at commit. No root needed: nothing is mounted. */
 #include <setjmp.h>
@@ -71,7 +71,7 @@ static void test_rebase(void **state)
 	assert_int_equal(ctr_snapshot_prepare(NULL, c, sn, "k-base", NULL, NULL, NULL, 0, NULL), 0);
 	assert_int_equal(ctr_snapshot_commit(c, sn, "base", "k-base", NULL, NULL, 0, NULL), 0);
 	assert_int_equal(ctr_snapshot_prepare(NULL, c, sn, "k-top", NULL, NULL, NULL, 0, NULL), 0);
-	assert_int_equal(ctr_snapshot_commit_parent(c, sn, "top", "k-top", "base", NULL, NULL, 0, NULL), 0);
+	assert_int_equal(ctr_snapshots_commit_parent(c, sn, "top", "k-top", "base", NULL, NULL, NULL), 0);
 	assert_string_equal(parent_of(sn, "top"), "base");
 	/* The snapshotter's own record has the parent too: a child of top
 	 * mounts both layers as lowers, nearest first. */
@@ -89,7 +89,7 @@ static void test_rebase(void **state)
 	assert_int_equal(ctr_snapshot_remove(c, sn, "base", NULL, 0, NULL), CTR_EPRECONDITION);
 	/* No parent at all is fine too. */
 	assert_int_equal(ctr_snapshot_prepare(NULL, c, sn, "k-alone", NULL, NULL, NULL, 0, NULL), 0);
-	assert_int_equal(ctr_snapshot_commit_parent(c, sn, "alone", "k-alone", NULL, NULL, NULL, 0, NULL), 0);
+	assert_int_equal(ctr_snapshots_commit_parent(c, sn, "alone", "k-alone", NULL, NULL, NULL, NULL), 0);
 	assert_string_equal(parent_of(sn, "alone"), "");
 }
 
@@ -101,15 +101,15 @@ static void test_rebase_refused(void **state)
 	assert_int_equal(ctr_snapshot_commit(c, sn, "base", "k-base", NULL, NULL, 0, NULL), 0);
 	/* Already has a parent. */
 	assert_int_equal(ctr_snapshot_prepare(NULL, c, sn, "k-on", "base", NULL, NULL, 0, NULL), 0);
-	assert_int_equal(ctr_snapshot_commit_parent(c, sn, "on", "k-on", "base", NULL, NULL, 0, NULL), CTR_EPRECONDITION);
+	assert_int_equal(ctr_snapshots_commit_parent(c, sn, "on", "k-on", "base", NULL, NULL, NULL), CTR_EPRECONDITION);
 	assert_int_equal(kind_of(sn, "k-on"), CTR_SNAPSHOT_ACTIVE);
 	assert_int_equal(kind_of(sn, "on"), CTR_SNAPSHOT_UNKNOWN);
 	/* Parent missing, parent not committed, name taken, bad parent key. */
 	assert_int_equal(ctr_snapshot_prepare(NULL, c, sn, "k-x", NULL, NULL, NULL, 0, NULL), 0);
-	assert_int_equal(ctr_snapshot_commit_parent(c, sn, "x", "k-x", "missing", NULL, NULL, 0, NULL), CTR_ENOTFOUND);
-	assert_int_equal(ctr_snapshot_commit_parent(c, sn, "x", "k-x", "k-on", NULL, NULL, 0, NULL), CTR_EPRECONDITION);
-	assert_int_equal(ctr_snapshot_commit_parent(c, sn, "base", "k-x", NULL, NULL, NULL, 0, NULL), CTR_EEXISTS);
-	assert_int_equal(ctr_snapshot_commit_parent(c, sn, "x", "k-x", "bad\n", NULL, NULL, 0, NULL), CTR_EINVAL);
+	assert_int_equal(ctr_snapshots_commit_parent(c, sn, "x", "k-x", "missing", NULL, NULL, NULL), CTR_ENOTFOUND);
+	assert_int_equal(ctr_snapshots_commit_parent(c, sn, "x", "k-x", "k-on", NULL, NULL, NULL), CTR_EPRECONDITION);
+	assert_int_equal(ctr_snapshots_commit_parent(c, sn, "base", "k-x", NULL, NULL, NULL, NULL), CTR_EEXISTS);
+	assert_int_equal(ctr_snapshots_commit_parent(c, sn, "x", "k-x", "bad\n", NULL, NULL, NULL), CTR_EINVAL);
 	assert_int_equal(kind_of(sn, "k-x"), CTR_SNAPSHOT_ACTIVE);
 	assert_int_equal(kind_of(sn, "x"), CTR_SNAPSHOT_UNKNOWN);
 	assert_string_equal(parent_of(sn, "k-x"), "");
@@ -117,7 +117,7 @@ static void test_rebase_refused(void **state)
 	assert_int_equal(ctr_snapshot_prepare(NULL, c, "native", "n-base", NULL, NULL, NULL, 0, NULL), 0);
 	assert_int_equal(ctr_snapshot_commit(c, "native", "nb", "n-base", NULL, NULL, 0, NULL), 0);
 	assert_int_equal(ctr_snapshot_prepare(NULL, c, "native", "n-k", NULL, NULL, NULL, 0, NULL), 0);
-	assert_int_equal(ctr_snapshot_commit_parent(c, "native", "n", "n-k", "nb", NULL, NULL, 0, NULL), CTR_ENOTSUP);
+	assert_int_equal(ctr_snapshots_commit_parent(c, "native", "n", "n-k", "nb", NULL, NULL, NULL), CTR_ENOTSUP);
 	assert_int_equal(kind_of("native", "n-k"), CTR_SNAPSHOT_ACTIVE);
 	assert_int_equal(kind_of("native", "n"), CTR_SNAPSHOT_UNKNOWN);
 }

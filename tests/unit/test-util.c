@@ -1,4 +1,4 @@
-/* lib/util: identifiers, digests, in-root resolution, atomic writes, locks, JSON. */
+/* lib/util: identifiers, gc labels, strv, arrays, digests, in-root resolution, atomic writes, locks, JSON. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,11 +15,84 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "util/array.h"
 #include "util/digest.h"
 #include "util/fs.h"
+#include "util/gc-labels.h"
 #include "util/ident.h"
 #include "util/json.h"
 #include "util/macro.h"
+#include "util/strv.h"
+
+static void test_strv(void **state)
+{
+	(void)state;
+	const char *in[] = {"a=1", "", "b", NULL};
+	char **c = ctr_strv_dup(in);
+	assert_non_null(c);
+	assert_int_equal(ctr_strv_len((const char *const *)c), 3);
+	for (size_t i = 0; i < 3; i++) {
+		assert_string_equal(c[i], in[i]);
+		assert_ptr_not_equal(c[i], in[i]);
+	}
+	assert_null(c[3]);
+	ctr_strv_free(c);
+	c = ctr_strv_dup(NULL);
+	assert_non_null(c);
+	assert_null(c[0]);
+	assert_int_equal(ctr_strv_len(NULL), 0);
+	ctr_strv_free(c);
+}
+
+static void test_array_grow(void **state)
+{
+	(void)state;
+	int *v = NULL;
+	size_t cap = 0;
+	for (size_t n = 0; n < 100; n++) {
+		assert_int_equal(ctr_array_grow((void **)&v, &cap, n, sizeof(*v), NULL), 0);
+		assert_true(cap > n);
+		v[n] = (int)n;
+	}
+	for (size_t n = 0; n < 100; n++)
+		assert_int_equal(v[n], (int)n);
+	/* A size that overflows fails and changes nothing. */
+	size_t before = cap;
+	ctr_error *e = NULL;
+	assert_int_equal(ctr_array_grow((void **)&v, &cap, cap, SIZE_MAX / 4, &e), CTR_ENOMEM);
+	assert_non_null(e);
+	assert_int_equal(cap, before);
+	ctr_err_drop(&e);
+	assert_null(e);
+	ctr_err_drop(&e);
+	ctr_err_drop(NULL);
+	free(v);
+}
+
+/* Each snapshotter names its own snapshots: the label of a native unpack is
+ * not overlayfs's (pull with unpack once wrote "overlayfs" for any unnamed
+ * snapshotter). */
+static void test_gc_labels(void **state)
+{
+	(void)state;
+	char *l = ctr_gc_label_snapshot("native", "sha256:ab");
+	assert_string_equal(l, "containerd.io/gc.ref.snapshot.native=sha256:ab");
+	free(l);
+	l = ctr_gc_label_snapshot("overlayfs", "sha256:ab");
+	assert_string_equal(l, "containerd.io/gc.ref.snapshot.overlayfs=sha256:ab");
+	free(l);
+	assert_null(ctr_gc_label_snapshot(NULL, "sha256:ab"));
+	assert_null(ctr_gc_label_snapshot("", "sha256:ab"));
+	assert_null(ctr_gc_label_snapshot("native", ""));
+	char k[40];
+	assert_true(ctr_gc_key_content(k, sizeof(k), "config", -1));
+	assert_string_equal(k, "containerd.io/gc.ref.content.config");
+	assert_true(ctr_gc_key_content(k, sizeof(k), "l", 3));
+	assert_string_equal(k, "containerd.io/gc.ref.content.l.3");
+	assert_true(ctr_gc_key_content(k, sizeof(k), NULL, 0));
+	assert_string_equal(k, "containerd.io/gc.ref.content.0");
+	assert_false(ctr_gc_key_content(k, 20, "m", 1));
+}
 
 static void test_ident(void **state)
 {
@@ -251,6 +324,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_atomic_and_read, setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_lock, setup_tmp, teardown_tmp),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_gc_labels),
+		cmocka_unit_test(test_strv),
+		cmocka_unit_test(test_array_grow),
 		cmocka_unit_test(test_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,12 @@
+/* NULL-terminated string vectors (freed with ctr_strv_free). */
+#ifndef CTR_UTIL_STRV_H
+#define CTR_UTIL_STRV_H
+
+#include <stddef.h>
+
+/* A deep copy of v (NULL: an empty vector). NULL only when out of memory. */
+char **ctr_strv_dup(const char *const *v);
+/* The number of strings before the NULL (0 for NULL). */
+size_t ctr_strv_len(const char *const *v);
+
+#endif
