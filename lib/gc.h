@@ -4,7 +4,7 @@
 #define CTR_LIB_GC_H
 
 #include "client.h"
-#include "metadata/metadata.h"
+#include "metadata.h"
 
 /* Fills the blob part of the sweeper from the client's blob store and takes
  * the store's GC lock exclusively (so no blob is renamed in without its

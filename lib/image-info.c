@@ -9,9 +9,9 @@
 
 #include "error.h"
 #include "image.h"
-#include "images/resolve.h"
-#include "metadata/metadata.h"
-#include "util/macro.h"
+#include "resolve.h"
+#include "metadata.h"
+#include "macro.h"
 
 static bool have(const ctr_image *i, const char *digest, int64_t *size)
 {

@@ -6,9 +6,9 @@
 
 #include "client.h"
 #include "error.h"
-#include "metadata/metadata.h"
-#include "util/ident.h"
-#include "util/macro.h"
+#include "metadata.h"
+#include "ident.h"
+#include "macro.h"
 
 struct lease_cfg {
 	const char *id;

@@ -15,9 +15,9 @@
 
 #include "error.h"
 #include "opts.h"
-#include "util/fs.h"
-#include "util/json.h"
-#include "util/macro.h"
+#include "fs.h"
+#include "json.h"
+#include "macro.h"
 
 static json_t *linux_of(struct ctr_spec *s) { return ctr_oci_obj(s->root, "linux"); }
 

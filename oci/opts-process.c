@@ -10,8 +10,8 @@
 
 #include "error.h"
 #include "opts.h"
-#include "util/json.h"
-#include "util/macro.h"
+#include "json.h"
+#include "macro.h"
 
 #define MAX_IMAGE_CONFIG (8u << 20)
 

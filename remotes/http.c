@@ -10,9 +10,9 @@
 
 #include "config.h"
 #include "error.h"
-#include "util/fs.h"
-#include "util/json.h"
-#include "util/macro.h"
+#include "fs.h"
+#include "json.h"
+#include "macro.h"
 
 void ctr_http_resp_clear(struct ctr_http_resp *r)
 {

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "error.h"
-#include "util/macro.h"
+#include "macro.h"
 
 void ctr_mount_clear(struct ctr_mount *m)
 {

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "snapshot/mount.h"
+#include "mount.h"
 
 enum ctr_snap_kind {
 	CTR_SNAP_UNKNOWN = 0,

@@ -16,8 +16,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "archive.h"
-#include "util/digest.h"
+#include "layer-archive.h"
+#include "digest.h"
 
 struct apply_xattr {
 	char *name;

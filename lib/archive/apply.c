@@ -45,7 +45,7 @@
  *   sockets                            skipped
  *   names over 4095 bytes              refused: CTR_EINVAL (a component over
  *                                      255 fails with ENAMETOOLONG: EINVAL) */
-#include "archive.h"
+#include "layer-archive.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -60,10 +60,10 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "../error.h"
+#include "error.h"
 #include "apply-internal.h"
-#include "util/fs.h"
-#include "util/macro.h"
+#include "fs.h"
+#include "macro.h"
 
 static la_ssize_t la_read(struct archive *ar, void *ud, const void **buf)
 {

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../error.h"
+#include "error.h"
 #include "apply-internal.h"
-#include "archive.h"
-#include "util/macro.h"
+#include "layer-archive.h"
+#include "macro.h"
 
 struct scan {
 	ctr_archive_read_fn read;

@@ -10,7 +10,7 @@
  * is never unlinked, and a waiter that gets a lock can check that its lock
  * file is still the one at ingest/<key>/lock; when it is not, the ingest
  * it waited for is gone and it starts over. */
-#include "content/store-priv.h"
+#include "store-priv.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -24,8 +24,8 @@
 #include <unistd.h>
 
 #include "error.h"
-#include "util/fs.h"
-#include "util/macro.h"
+#include "fs.h"
+#include "macro.h"
 
 #define KEY_LEN 64
 #define TRASH_PREFIX ".trash-"

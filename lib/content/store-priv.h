@@ -2,7 +2,7 @@
 #ifndef CTR_CONTENT_STORE_PRIV_H
 #define CTR_CONTENT_STORE_PRIV_H
 
-#include "content/store.h"
+#include "store.h"
 
 struct ctr_cs {
 	int content_fd; /* O_RDONLY|O_DIRECTORY on content/ */

@@ -1,6 +1,6 @@
 /* The blob half of the raw content store: opening the layout, blob stat,
  * open, delete and walk, and the GC lock. Ingest lives in ingest.c. */
-#include "content/store-priv.h"
+#include "store-priv.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "error.h"
-#include "util/fs.h"
-#include "util/macro.h"
+#include "fs.h"
+#include "macro.h"
 
 static const ctr_digest_alg known_algs[] = {CTR_DIGEST_SHA256, CTR_DIGEST_SHA512};
 

@@ -8,8 +8,8 @@
 
 #include "error.h"
 #include "schema.h"
-#include "util/macro.h"
-#include "util/sqlite.h"
+#include "macro.h"
+#include "sqlite.h"
 
 int64_t ctr_db_now(void)
 {

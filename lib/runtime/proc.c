@@ -20,10 +20,10 @@
 #include "config.h"
 #include "error.h"
 #include "runtime-priv.h"
-#include "util/fs.h"
-#include "util/ident.h"
-#include "util/json.h"
-#include "util/macro.h"
+#include "fs.h"
+#include "ident.h"
+#include "json.h"
+#include "macro.h"
 
 extern char **environ;
 

@@ -25,12 +25,12 @@
 #include <ctr/ctr.h>
 
 #include "client.h"
-#include "images/platforms.h"
-#include "images/resolve.h"
+#include "platforms.h"
+#include "resolve.h"
 #include "layout.h"
 #include "unpack-stream.h"
 #include "unpack.h"
-#include "util/fs.h"
+#include "fs.h"
 
 static char tmp[256];
 static char src_root[1024];

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "content/store.h"
+#include "store.h"
 #include "error.h"
 #include "md-fixture.h"
 

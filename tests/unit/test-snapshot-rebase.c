@@ -15,7 +15,7 @@
 #include <ctr/ctr.h>
 
 #include "snapshots.h"
-#include "util/fs.h"
+#include "fs.h"
 
 static char tmp[256];
 static ctr_client *c;

@@ -13,7 +13,7 @@
 
 #include <ctr/ctr.h>
 
-#include "util/fs.h"
+#include "fs.h"
 
 struct rec {
 	char key[300];

@@ -15,11 +15,11 @@
 #include <unistd.h>
 
 #include "error.h"
-#include "util/digest.h"
-#include "util/fs.h"
-#include "util/ident.h"
-#include "util/json.h"
-#include "util/macro.h"
+#include "digest.h"
+#include "fs.h"
+#include "ident.h"
+#include "json.h"
+#include "macro.h"
 
 static void test_ident(void **state)
 {
