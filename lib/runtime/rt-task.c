@@ -264,6 +264,30 @@ int ctr_rt_kill(ctr_rt_task *t, int sig, bool all, ctr_error **err)
 	return ctr_rt_runc(t, all ? a1 : a2, NULL, err);
 }
 
+/* A process of the task: its init process is the task's, an exec goes
+ * through its shim. Here rather than in proc.c, which the task builds on. */
+int ctr_rt_proc_start(ctr_rt_proc *p, ctr_error **err)
+{
+	if (!p->exec_id)
+		return ctr_rt_start(p->task, err);
+	if (p->pid > 0 || faccessat(p->dir_fd, CTR_SHIM_PID_FILE, F_OK, 0) == 0)
+		return ctr_err(err, CTR_EPRECONDITION, 0, "exec process %s already started", p->exec_id);
+	return ctr_rt_spawn(p, &p->io, err);
+}
+
+int ctr_rt_proc_kill(ctr_rt_proc *p, int sig, ctr_error **err)
+{
+	if (sig <= 0 || sig >= 65)
+		return ctr_err(err, CTR_EINVAL, 0, "bad signal %d", sig);
+	if (!p->exec_id)
+		return ctr_rt_kill(p->task, sig, false, err);
+	if (ctr_rt_read_exit(p, NULL) == 1)
+		return ctr_err(err, CTR_ENOTFOUND, 0, "process %s: already finished", p->exec_id);
+	char b[32];
+	snprintf(b, sizeof(b), CTR_SHIM_CMD_KILL " %d", sig);
+	return ctr_rt_control(p, b, err);
+}
+
 int ctr_rt_pause(ctr_rt_task *t, ctr_error **err)
 {
 	const char *args[] = {"pause", t->id, NULL};

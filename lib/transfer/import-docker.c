@@ -16,6 +16,41 @@
 
 /* ---- docker archives ---- */
 
+int ctr_import_clean_path(const char *in, char **out, ctr_error **err)
+{
+	if (!in)
+		return ctr_err(err, CTR_EINVAL, 0, "archive entry without a name");
+	size_t len = strlen(in);
+	if (len > IMPORT_MAX_PATH)
+		return ctr_err(err, CTR_EINVAL, 0, "archive path longer than %d bytes", IMPORT_MAX_PATH);
+	if (in[0] == '/')
+		return ctr_err(err, CTR_EINVAL, 0, "archive path \"%.200s\": absolute", in);
+	char *o = malloc(len + 1);
+	if (!o)
+		return ctr_err_nomem(err);
+	size_t n = 0;
+	const char *p = in;
+	while (*p) {
+		size_t k = strcspn(p, "/");
+		if (k == 2 && p[0] == '.' && p[1] == '.') {
+			free(o);
+			return ctr_err(err, CTR_EINVAL, 0, "archive path \"%.200s\": contains \"..\"", in);
+		}
+		if (k && !(k == 1 && p[0] == '.')) {
+			if (n)
+				o[n++] = '/';
+			memcpy(o + n, p, k);
+			n += k;
+		}
+		p += k;
+		while (*p == '/')
+			p++;
+	}
+	o[n] = '\0';
+	*out = o;
+	return 0;
+}
+
 static const struct file_ent *find_file(const struct imp *im, const char *name)
 {
 	for (size_t i = 0; i < im->n_files; i++)

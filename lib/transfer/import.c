@@ -68,41 +68,6 @@ static void imp_clear(struct imp *im)
 
 /* ---- paths ---- */
 
-int ctr_import_clean_path(const char *in, char **out, ctr_error **err)
-{
-	if (!in)
-		return ctr_err(err, CTR_EINVAL, 0, "archive entry without a name");
-	size_t len = strlen(in);
-	if (len > IMPORT_MAX_PATH)
-		return ctr_err(err, CTR_EINVAL, 0, "archive path longer than %d bytes", IMPORT_MAX_PATH);
-	if (in[0] == '/')
-		return ctr_err(err, CTR_EINVAL, 0, "archive path \"%.200s\": absolute", in);
-	char *o = malloc(len + 1);
-	if (!o)
-		return ctr_err_nomem(err);
-	size_t n = 0;
-	const char *p = in;
-	while (*p) {
-		size_t k = strcspn(p, "/");
-		if (k == 2 && p[0] == '.' && p[1] == '.') {
-			free(o);
-			return ctr_err(err, CTR_EINVAL, 0, "archive path \"%.200s\": contains \"..\"", in);
-		}
-		if (k && !(k == 1 && p[0] == '.')) {
-			if (n)
-				o[n++] = '/';
-			memcpy(o + n, p, k);
-			n += k;
-		}
-		p += k;
-		while (*p == '/')
-			p++;
-	}
-	o[n] = '\0';
-	*out = o;
-	return 0;
-}
-
 /* path.Join(path.Dir(name), link) when it stays inside the archive; NULL
  * otherwise (and for absolute links). */
 static char *link_target(const char *name, const char *link)
