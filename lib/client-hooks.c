@@ -1,6 +1,7 @@
 /* Where each subsystem opens and closes its part of a client. Kept apart
  * from client.c so adding a subsystem touches one small file. */
 #include "client.h"
+#include "client-hooks.h"
 #include "store.h"
 #include "error.h"
 #include "events.h"

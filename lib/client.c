@@ -1,4 +1,5 @@
 #include "client.h"
+#include "client-hooks.h"
 
 #include <errno.h>
 #include <fcntl.h>

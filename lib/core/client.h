@@ -33,9 +33,4 @@ static inline const char *ctr_call_ns(const ctr_client *c, const struct ctr_call
 	return call && call->ns ? call->ns : c->ns;
 }
 
-/* Subsystems attach to the client here (lib/client-hooks.c): opened after
- * the root and state directories exist, closed in reverse order. */
-int ctr_client_hooks_open(ctr_client *c, ctr_error **err);
-void ctr_client_hooks_close(ctr_client *c);
-
 #endif
