@@ -1,4 +1,4 @@
-/* Glue between the collector (lib/metadata/gc.c) and the stores whose bytes
+/* Glue between the collector (lib/metadata/md-gc.c) and the stores whose bytes
  * it frees. */
 #ifndef CTR_LIB_GC_H
 #define CTR_LIB_GC_H

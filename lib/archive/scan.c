@@ -1,6 +1,6 @@
 /* A read-only pass over a layer tar: which hardlink targets the layer does
  * not create itself (they come from a parent layer and must be copied up
- * before the layer can be applied on its own, lib/unpack-stream.c). */
+ * before the layer can be applied on its own, lib/unpack/unpack-stream.c). */
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>

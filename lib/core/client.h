@@ -21,7 +21,7 @@ struct ctr_client {
 	struct ctr_db *db; /* metadata (lib/metadata) */
 	struct ctr_cs *cs; /* blob store (lib/content) */
 	/* Snapshotters by name: built-ins opened on first use, plus the
-	 * application's (lib/snapshots.c). */
+	 * application's (lib/snapshots/snapshot-ns.c). */
 	struct ctr_snapshotter **snaps;
 	size_t n_snaps;
 	struct ctr_events *events; /* event journal handles (lib/events), opened on first publish */

@@ -1,5 +1,5 @@
-/* Internal: the state of one fetch or pull (lib/fetch.c), shared with the
- * streaming unpack of pull (lib/pull-unpack.c). */
+/* Internal: the state of one fetch or pull (lib/transfer/transfer-fetch.c), shared with the
+ * streaming unpack of pull (lib/transfer/pull-unpack.c). */
 #ifndef CTR_LIB_FETCH_INTERNAL_H
 #define CTR_LIB_FETCH_INTERNAL_H
 
@@ -57,7 +57,7 @@ struct fetch {
 	size_t n_mans;
 	struct fblob *blobs;
 	size_t n_blobs;
-	struct ctr_fetch_unpack *up; /* pull with unpack (lib/pull-unpack.c) */
+	struct ctr_fetch_unpack *up; /* pull with unpack (lib/transfer/pull-unpack.c) */
 };
 
 /* fetch.c: 1 when the namespace has the blob already (labels applied), 0

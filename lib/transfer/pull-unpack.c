@@ -1,6 +1,6 @@
 /* Unpacking while pulling: one streaming unpacker per layer of the manifest
  * chosen for this host, fed by the same sink that writes the layer's ingest
- * (lib/fetch.c), so each layer is downloaded, hashed, stored, inflated and
+ * (lib/transfer/transfer-fetch.c), so each layer is downloaded, hashed, stored, inflated and
  * applied in one pass, all layers at once. Layers that do not come through
  * the network in this call (already in the store, or written by another
  * process) are fed from the content store. Commits go in layer order. */

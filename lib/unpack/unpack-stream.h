@@ -1,4 +1,4 @@
-/* Internal: the streaming layer unpacker (lib/unpack-stream.c). The pull
+/* Internal: the streaming layer unpacker (lib/unpack/unpack-stream.c). The pull
  * path feeds a layer's compressed bytes as they come off the network; a
  * thread of the unpacker decompresses and applies them into the layer's
  * extract snapshot at the same time.

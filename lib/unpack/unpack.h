@@ -1,4 +1,4 @@
-/* Internal: unpacking an image target into snapshots (lib/unpack.c). */
+/* Internal: unpacking an image target into snapshots (lib/unpack/unpack.c). */
 #ifndef CTR_LIB_UNPACK_H
 #define CTR_LIB_UNPACK_H
 
@@ -22,7 +22,7 @@ int ctr_unpack(ctr_client *c, const char *ns, const char *media_type, const char
 	       const struct ctr_unpack_progress *progress, char *top_chain, ctr_error **err);
 
 /* Unpacks like ctr_unpack, every layer at once through the streaming
- * unpacker (lib/unpack-stream.h): at most CTR_UNPACK_PARALLEL layers in
+ * unpacker (lib/unpack/unpack-stream.h): at most CTR_UNPACK_PARALLEL layers in
  * flight, committed in order. progress is called from the layers' threads,
  * one call at a time. */
 #define CTR_UNPACK_PARALLEL 4

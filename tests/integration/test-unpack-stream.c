@@ -1,4 +1,4 @@
-/* The streaming, parallel layer unpacker (lib/unpack-stream.c) for real
+/* The streaming, parallel layer unpacker (lib/unpack/unpack-stream.c) for real
  * (root): images from tests/fixtures/mkimage.py, fed to the unpacker from
  * threads in random-sized chunks, with resets, corruption and wrong
  * diff_ids, and compared with `umoci unpack`. */

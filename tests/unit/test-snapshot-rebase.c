@@ -1,4 +1,4 @@
-/* ctr_snapshot_commit_parent (lib/snapshots.c) and the overlay
+/* ctr_snapshot_commit_parent (lib/snapshots/snapshot-ns.c) and the overlay
  * snapshotter's commit_rebase: a snapshot prepared without a parent gets
  * one at commit. No root needed: nothing is mounted. */
 #include <setjmp.h>
