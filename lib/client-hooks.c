@@ -1,10 +1,11 @@
 /* Where each subsystem opens and closes its part of a client. Kept apart
  * from client.c so adding a subsystem touches one small file. */
 #include "client.h"
-#include "content/store.h"
+#include "client-hooks.h"
+#include "store.h"
 #include "error.h"
-#include "events/events.h"
-#include "metadata/db.h"
+#include "events.h"
+#include "db.h"
 #include "snapshots.h"
 
 int ctr_client_hooks_open(ctr_client *c, ctr_error **err)

@@ -1,4 +1,5 @@
 #include "client.h"
+#include "client-hooks.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,9 +9,9 @@
 #include <unistd.h>
 
 #include "error.h"
-#include "util/fs.h"
-#include "util/ident.h"
-#include "util/macro.h"
+#include "fs.h"
+#include "ident.h"
+#include "macro.h"
 
 struct client_cfg {
 	char *root;

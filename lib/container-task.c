@@ -9,10 +9,10 @@
 
 #include "container.h"
 #include "error.h"
-#include "events/events.h"
+#include "events.h"
 #include "snapshots.h"
 #include "task.h"
-#include "util/macro.h"
+#include "macro.h"
 
 /* root.path of the spec when it is absolute, else NULL. */
 static int spec_host_root(char **out, const char *spec, ctr_error **err)

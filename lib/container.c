@@ -15,15 +15,15 @@
 #include "client.h"
 #include "container.h"
 #include "error.h"
-#include "events/events.h"
+#include "events.h"
 #include "image.h"
-#include "metadata/metadata.h"
-#include "oci/spec-internal.h"
+#include "metadata.h"
+#include "spec-internal.h"
 #include "snapshots.h"
-#include "util/ident.h"
-#include "util/json.h"
-#include "util/macro.h"
-#include "util/strv.h"
+#include "ident.h"
+#include "json.h"
+#include "macro.h"
+#include "strv.h"
 
 struct ext {
 	char *name;

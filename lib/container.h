@@ -4,7 +4,7 @@
 
 #include <ctr/container.h>
 
-#include "metadata/metadata.h"
+#include "metadata.h"
 
 struct ctr_container {
 	ctr_client *c;

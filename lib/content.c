@@ -16,13 +16,13 @@
 
 #include "client.h"
 #include "content-internal.h"
-#include "content/store.h"
+#include "store.h"
 #include "error.h"
-#include "events/events.h"
-#include "metadata/metadata.h"
-#include "util/filters.h"
-#include "util/ident.h"
-#include "util/macro.h"
+#include "events.h"
+#include "metadata.h"
+#include "filters.h"
+#include "ident.h"
+#include "macro.h"
 
 struct ctr_content_info {
 	struct ctr_md_content md;

@@ -1,5 +1,5 @@
 /* The collector's blob sweeper over the content store. */
-#include "content/store.h"
+#include "store.h"
 #include "error.h"
 #include "gc.h"
 #include "snapshots.h"

@@ -6,7 +6,7 @@
 #include "error.h"
 #include "gc.h"
 #include "snapshots.h"
-#include "util/macro.h"
+#include "macro.h"
 
 CTR_EXPORT int ctr_client_gc(char ***removed, ctr_client *c, const ctr_opt *const *opts,
 			     size_t n_opts, ctr_error **err)

@@ -1,10 +1,10 @@
-/* Glue between the collector (lib/metadata/gc.c) and the stores whose bytes
+/* Glue between the collector (lib/metadata/md-gc.c) and the stores whose bytes
  * it frees. */
 #ifndef CTR_LIB_GC_H
 #define CTR_LIB_GC_H
 
 #include "client.h"
-#include "metadata/metadata.h"
+#include "metadata.h"
 
 /* Fills the blob part of the sweeper from the client's blob store and takes
  * the store's GC lock exclusively (so no blob is renamed in without its

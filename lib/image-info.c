@@ -9,10 +9,10 @@
 
 #include "error.h"
 #include "image.h"
-#include "images/resolve.h"
-#include "metadata/metadata.h"
+#include "resolve.h"
+#include "metadata.h"
+#include "macro.h"
 #include "snapshots.h"
-#include "util/macro.h"
 
 static bool have(const ctr_image *i, const char *digest, int64_t *size)
 {

@@ -6,11 +6,11 @@
 
 #include "client.h"
 #include "error.h"
-#include "events/events.h"
+#include "events.h"
 #include "image.h"
-#include "images/resolve.h"
-#include "metadata/metadata.h"
-#include "util/macro.h"
+#include "resolve.h"
+#include "metadata.h"
+#include "macro.h"
 
 CTR_EXPORT const char *ctr_image_name(const ctr_image *i) { return i ? i->md.name : NULL; }
 CTR_EXPORT const char *ctr_image_target_media_type(const ctr_image *i) { return i ? i->md.media_type : NULL; }

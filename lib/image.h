@@ -5,7 +5,7 @@
 #include <ctr/image.h>
 #include <stdbool.h>
 
-#include "metadata/metadata.h"
+#include "metadata.h"
 
 struct ctr_image {
 	ctr_client *c;

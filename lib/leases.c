@@ -6,10 +6,10 @@
 
 #include "client.h"
 #include "error.h"
-#include "metadata/metadata.h"
-#include "util/ident.h"
-#include "util/macro.h"
-#include "util/strv.h"
+#include "metadata.h"
+#include "ident.h"
+#include "macro.h"
+#include "strv.h"
 
 struct lease_cfg {
 	const char *id;

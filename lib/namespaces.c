@@ -3,8 +3,8 @@
 
 #include "client.h"
 #include "error.h"
-#include "metadata/metadata.h"
-#include "util/ident.h"
+#include "metadata.h"
+#include "ident.h"
 
 static int check(ctr_client *c, const char *name, const char *what, ctr_error **err)
 {

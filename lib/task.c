@@ -2,7 +2,7 @@
  * needs a container record (creating a task from a container) lives with
  * the container API; this file only needs the client's state directory. */
 #include "task.h"
-#include "snapshot/mount.h"
+#include "mount.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,10 +12,10 @@
 #include <string.h>
 
 #include "error.h"
-#include "events/events.h"
+#include "events.h"
 #include "opts.h"
-#include "util/fs.h"
-#include "util/macro.h"
+#include "fs.h"
+#include "macro.h"
 
 struct ctr_process {
 	ctr_task *task; /* a reference */

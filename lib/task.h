@@ -6,7 +6,7 @@
 #include <ctr/task.h>
 
 #include "client.h"
-#include "runtime/runtime.h"
+#include "runtime.h"
 
 struct ctr_task {
 	int refs;

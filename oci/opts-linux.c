@@ -15,10 +15,10 @@
 
 #include "error.h"
 #include "opts.h"
-#include "util/fs.h"
-#include "util/json.h"
-#include "util/macro.h"
-#include "util/strv.h"
+#include "fs.h"
+#include "json.h"
+#include "macro.h"
+#include "strv.h"
 
 static json_t *linux_of(struct ctr_spec *s) { return ctr_oci_obj(s->root, "linux"); }
 

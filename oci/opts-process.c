@@ -10,9 +10,9 @@
 
 #include "error.h"
 #include "opts.h"
-#include "util/json.h"
-#include "util/macro.h"
-#include "util/strv.h"
+#include "json.h"
+#include "macro.h"
+#include "strv.h"
 
 #define MAX_IMAGE_CONFIG (8u << 20)
 

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "util/macro.h"
+#include "macro.h"
 
 /* Allowed for every container. Data: the names containerd lists. */
 static const char *const allow_always[] = {

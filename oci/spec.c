@@ -9,8 +9,8 @@
 
 #include "error.h"
 #include "opts.h"
-#include "util/ident.h"
-#include "util/macro.h"
+#include "ident.h"
+#include "macro.h"
 
 json_t *ctr_oci_obj(json_t *parent, const char *key)
 {

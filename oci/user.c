@@ -16,9 +16,9 @@
 #include <unistd.h>
 
 #include "error.h"
-#include "util/fs.h"
-#include "util/json.h"
-#include "util/macro.h"
+#include "fs.h"
+#include "json.h"
+#include "macro.h"
 
 /* Hands an error from a lookup made with a local error object to the
  * caller, or drops it when the caller tolerates that code. */

@@ -12,9 +12,9 @@
 
 #include "error.h"
 #include "http.h"
-#include "util/fs.h"
-#include "util/json.h"
-#include "util/macro.h"
+#include "fs.h"
+#include "json.h"
+#include "macro.h"
 
 #define TOKEN_BODY_MAX (1024 * 1024)
 #define DOCKER_CONFIG_MAX (4 * 1024 * 1024)

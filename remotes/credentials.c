@@ -8,8 +8,8 @@
 
 #include "auth.h"
 #include "error.h"
-#include "util/json.h"
-#include "util/macro.h"
+#include "json.h"
+#include "macro.h"
 
 #define DOCKER_CONFIG_MAX (4 * 1024 * 1024)
 

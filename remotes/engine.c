@@ -6,7 +6,7 @@
 #include <time.h>
 
 #include "error.h"
-#include "util/macro.h"
+#include "macro.h"
 
 #define MAX_REDIRECTS 10
 #define MAX_BACKOFF_MS 10000

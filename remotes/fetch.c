@@ -4,8 +4,8 @@
 
 #include "engine.h"
 #include "error.h"
-#include "util/digest.h"
-#include "util/macro.h"
+#include "digest.h"
+#include "macro.h"
 
 struct fetch_state {
 	struct ctr_remote *r;

@@ -9,8 +9,8 @@
 
 #include "error.h"
 #include "toml.h"
-#include "util/fs.h"
-#include "util/macro.h"
+#include "fs.h"
+#include "macro.h"
 
 #define HOSTS_TOML_MAX (1024 * 1024)
 

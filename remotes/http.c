@@ -8,10 +8,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "config.h"
 #include "error.h"
-#include "util/fs.h"
-#include "util/json.h"
-#include "util/macro.h"
+#include "fs.h"
+#include "json.h"
+#include "macro.h"
 
 void ctr_http_resp_clear(struct ctr_http_resp *r)
 {
@@ -125,7 +126,7 @@ int ctr_http_setup(CURL *c, const struct ctr_registry_host *h, const char *user_
 	/* A stalled transfer (under 1 KiB/s for 60 s) is a timeout. */
 	SET(CURLOPT_LOW_SPEED_LIMIT, 1024L);
 	SET(CURLOPT_LOW_SPEED_TIME, 60L);
-	SET(CURLOPT_USERAGENT, user_agent ? user_agent : "libctr/0.1");
+	SET(CURLOPT_USERAGENT, user_agent ? user_agent : "libctr/" CTR_VERSION);
 	SET(CURLOPT_ACCEPT_ENCODING, NULL);
 	if (h) {
 		if (h->skip_verify == 1) {

@@ -4,8 +4,8 @@
 
 #include "engine.h"
 #include "error.h"
-#include "util/digest.h"
-#include "util/macro.h"
+#include "digest.h"
+#include "macro.h"
 
 enum push_step { P_HEAD, P_MOUNT, P_POST, P_PUT, P_PATCH, P_FINAL, P_MANIFEST };
 

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "error.h"
-#include "util/digest.h"
-#include "util/macro.h"
+#include "digest.h"
+#include "macro.h"
 
 #define NAME_MAX_LEN 255
 #define TAG_MAX_LEN 128

@@ -8,9 +8,9 @@
 #include "config.h"
 #include "engine.h"
 #include "error.h"
-#include "util/digest.h"
-#include "util/json.h"
-#include "util/macro.h"
+#include "digest.h"
+#include "json.h"
+#include "macro.h"
 
 #define ACCEPT_MANIFESTS                                                                                               \
 	CTR_MEDIA_OCI_MANIFEST ", " CTR_MEDIA_OCI_INDEX ", " CTR_MEDIA_DOCKER_MANIFEST ", " CTR_MEDIA_DOCKER_LIST

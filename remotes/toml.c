@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "error.h"
-#include "util/macro.h"
+#include "macro.h"
 
 #define TOML_MAX_DEPTH 32
 

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "error.h"
-#include "util/macro.h"
+#include "macro.h"
 
 struct links {
 	dev_t dev;

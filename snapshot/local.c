@@ -18,11 +18,11 @@
 #include <unistd.h>
 
 #include "error.h"
-#include "snapshot/copy.h"
-#include "snapshot/snapshotter.h"
-#include "snapshot/storage.h"
-#include "util/fs.h"
-#include "util/macro.h"
+#include "copy.h"
+#include "snapshotter.h"
+#include "storage.h"
+#include "fs.h"
+#include "macro.h"
 
 struct local {
 	struct ctr_snap_store *st;

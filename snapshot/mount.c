@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "error.h"
-#include "util/macro.h"
-#include "util/strv.h"
+#include "macro.h"
+#include "strv.h"
 
 void ctr_mount_clear(struct ctr_mount *m)
 {

@@ -1,6 +1,6 @@
 /* The snapshotter interface (containerd's snapshots.Snapshotter) and the
  * built-in ones. A snapshotter knows nothing of namespaces, registries or
- * images: keys are global to it, and lib/snapshots.c maps namespaced keys
+ * images: keys are global to it, and lib/snapshots/snapshot-ns.c maps namespaced keys
  * onto them, as containerd's metadata layer does. */
 #ifndef CTR_SNAPSHOT_SNAPSHOTTER_H
 #define CTR_SNAPSHOT_SNAPSHOTTER_H
@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "snapshot/mount.h"
+#include "mount.h"
 
 enum ctr_snap_kind {
 	CTR_SNAP_UNKNOWN = 0,

@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #include "error.h"
-#include "util/fs.h"
-#include "util/sqlite.h"
-#include "util/macro.h"
+#include "fs.h"
+#include "sqlite.h"
+#include "macro.h"
 
 #define SCHEMA_VERSION 1
 

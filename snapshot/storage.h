@@ -9,7 +9,7 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
-#include "snapshot/snapshotter.h"
+#include "snapshotter.h"
 
 struct ctr_snap_store {
 	sqlite3 *db;

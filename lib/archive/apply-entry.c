@@ -11,10 +11,10 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "../error.h"
+#include "error.h"
 #include "apply-internal.h"
-#include "util/fs.h"
-#include "util/macro.h"
+#include "fs.h"
+#include "macro.h"
 
 static bool xattr_allowed(const struct apply *a, const char *name)
 {

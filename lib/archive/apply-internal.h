@@ -16,8 +16,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "archive.h"
-#include "util/digest.h"
+#include "layer-archive.h"
+#include "digest.h"
 
 struct apply_xattr {
 	char *name;
@@ -178,7 +178,10 @@ int ap_eerrno(struct apply *a, ctr_error **err, int e, const char *what);
 /* libarchive failed: the source's own error when it was the source. */
 int ap_archive_fail(struct apply *a, ctr_error **err);
 
-/* Namespace helpers, reader thread only (apply.c). */
+/* Namespace helpers, reader thread only (apply-dirs.c). */
+int ap_touch(struct apply *a, const char *parent, const char *base, ctr_error **err);
+int ap_get_parent(struct apply *a, const char *parent, struct apply_dir **out, ctr_error **err);
+int ap_drain(struct apply *a, ctr_error **err);
 int ap_open_dir(struct apply *a, const char *path, bool create, int flags, ctr_error **err);
 void ap_cache_drop(struct apply *a);
 int ap_wait_if_pending(struct apply *a, const struct apply_dir *d, const char *base, ctr_error **err);

@@ -10,10 +10,10 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "../error.h"
+#include "error.h"
 #include "apply-internal.h"
-#include "util/fs.h"
-#include "util/macro.h"
+#include "fs.h"
+#include "macro.h"
 
 static uint64_t hash_str(const char *s)
 {

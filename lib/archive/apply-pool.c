@@ -16,9 +16,9 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "../error.h"
-#include "util/fs.h"
-#include "util/macro.h"
+#include "error.h"
+#include "fs.h"
+#include "macro.h"
 
 void apply_meta_clear(struct apply_meta *m)
 {

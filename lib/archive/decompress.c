@@ -3,7 +3,7 @@
  * sides in the same pass and refuses decompression bombs. */
 #include "config.h"
 
-#include "archive.h"
+#include "layer-archive.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -15,8 +15,8 @@
 #include <isa-l/igzip_lib.h>
 #endif
 
-#include "../error.h"
-#include "util/macro.h"
+#include "error.h"
+#include "macro.h"
 
 #define IN_SIZE (128u * 1024)
 /* Consumed bytes kept in front of the read position: ISA-L may hold up to 8

@@ -18,7 +18,7 @@
 #include <zstd.h>
 
 #include "error.h"
-#include "util/macro.h"
+#include "macro.h"
 
 #define WH_PREFIX ".wh."
 #define WH_OPAQUE ".wh..wh..opq"

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "util/digest.h"
+#include "digest.h"
 
 /* A byte sink: writes all of buf or returns a negative CTR_E* code. */
 typedef int (*ctr_diff_write_fn)(void *ud, const void *buf, size_t len, ctr_error **err);

@@ -1,16 +1,16 @@
 /* A read-only pass over a layer tar: which hardlink targets the layer does
  * not create itself (they come from a parent layer and must be copied up
- * before the layer can be applied on its own, lib/unpack-stream.c). */
+ * before the layer can be applied on its own, lib/unpack/unpack-stream.c). */
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../error.h"
+#include "error.h"
 #include "apply-internal.h"
-#include "archive.h"
-#include "util/macro.h"
+#include "layer-archive.h"
+#include "macro.h"
 
 struct scan {
 	ctr_archive_read_fn read;

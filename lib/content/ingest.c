@@ -10,7 +10,7 @@
  * is never unlinked, and a waiter that gets a lock can check that its lock
  * file is still the one at ingest/<key>/lock; when it is not, the ingest
  * it waited for is gone and it starts over. */
-#include "content/store-priv.h"
+#include "store-priv.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -24,11 +24,10 @@
 #include <unistd.h>
 
 #include "error.h"
-#include "util/fs.h"
-#include "util/macro.h"
+#include "fs.h"
+#include "macro.h"
 
 #define KEY_LEN 64
-#define TRASH_PREFIX ".trash-"
 
 struct ctr_cs_writer {
 	struct ctr_cs *cs;
@@ -190,23 +189,6 @@ static int ingest_remove(struct ctr_cs *cs, const char *key, ctr_error **err)
 		return ctr_err_errno(err, errno, "ingest: remove");
 	ctr_rm_rf_at(cs->ingest_fd, trash, NULL);
 	return 0;
-}
-
-void ctr_cs_ingest_sweep(struct ctr_cs *cs)
-{
-	int fd = openat(cs->ingest_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return;
-	}
-	struct dirent *de;
-	while ((de = readdir(d)))
-		if (!strncmp(de->d_name, TRASH_PREFIX, strlen(TRASH_PREFIX)))
-			ctr_rm_rf_at(dirfd(d), de->d_name, NULL);
-	closedir(d);
 }
 
 static bool blob_exists(struct ctr_cs *cs, const char *digest)

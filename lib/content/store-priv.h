@@ -2,7 +2,7 @@
 #ifndef CTR_CONTENT_STORE_PRIV_H
 #define CTR_CONTENT_STORE_PRIV_H
 
-#include "content/store.h"
+#include "store.h"
 
 struct ctr_cs {
 	int content_fd; /* O_RDONLY|O_DIRECTORY on content/ */
@@ -16,7 +16,8 @@ struct ctr_cs {
 int ctr_cs_blob_dir(struct ctr_cs *cs, const char *digest, const char **hex, ctr_digest_alg *alg,
 		    ctr_error **err);
 
-/* Removes leftovers of interrupted ingest removals (ingest/.trash-*). */
-void ctr_cs_ingest_sweep(struct ctr_cs *cs);
+/* An ingest being removed is first renamed to ingest/.trash-*; the store
+ * sweeps leftovers of interrupted removals when it opens. */
+#define TRASH_PREFIX ".trash-"
 
 #endif

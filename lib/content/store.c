@@ -1,6 +1,6 @@
 /* The blob half of the raw content store: opening the layout, blob stat,
  * open, delete and walk, and the GC lock. Ingest lives in ingest.c. */
-#include "content/store-priv.h"
+#include "store-priv.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "error.h"
-#include "util/fs.h"
-#include "util/macro.h"
+#include "fs.h"
+#include "macro.h"
 
 static const ctr_digest_alg known_algs[] = {CTR_DIGEST_SHA256, CTR_DIGEST_SHA512};
 
@@ -39,6 +39,24 @@ void ctr_cs_close(struct ctr_cs *cs)
 	free(cs);
 }
 
+/* Removes leftovers of interrupted ingest removals (ingest/.trash-*). */
+static void ingest_sweep(struct ctr_cs *cs)
+{
+	int fd = openat(cs->ingest_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (!strncmp(de->d_name, TRASH_PREFIX, strlen(TRASH_PREFIX)))
+			ctr_rm_rf_at(dirfd(d), de->d_name, NULL);
+	closedir(d);
+}
+
 int ctr_cs_open(struct ctr_cs **out, int root_fd, ctr_error **err)
 {
 	struct ctr_cs *cs = calloc(1, sizeof(*cs));
@@ -57,7 +75,7 @@ int ctr_cs_open(struct ctr_cs **out, int root_fd, ctr_error **err)
 		if (r < 0)
 			goto fail;
 	}
-	ctr_cs_ingest_sweep(cs);
+	ingest_sweep(cs);
 	*out = cs;
 	return 0;
 fail:

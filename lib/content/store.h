@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "util/digest.h"
+#include "digest.h"
 
 struct ctr_cs;
 struct ctr_cs_writer;

@@ -19,10 +19,10 @@
 #include "client.h"
 #include "error.h"
 #include "opts.h"
-#include "util/fs.h"
-#include "util/ident.h"
-#include "util/json.h"
-#include "util/macro.h"
+#include "fs.h"
+#include "ident.h"
+#include "json.h"
+#include "macro.h"
 
 /* A rotation takes a few syscalls, so a publisher that cannot get the
  * shared lock for this long is facing a stuck process, not a rotation. */

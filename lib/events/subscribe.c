@@ -18,10 +18,10 @@
 #include "client.h"
 #include "error.h"
 #include "opts.h"
-#include "util/filters.h"
-#include "util/ident.h"
-#include "util/json.h"
-#include "util/macro.h"
+#include "filters.h"
+#include "ident.h"
+#include "json.h"
+#include "macro.h"
 
 struct ctr_event {
 	int64_t timestamp;

@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "error.h"
-#include "util/json.h"
-#include "util/macro.h"
+#include "json.h"
+#include "macro.h"
 
 enum ctr_mt_kind ctr_media_kind(const char *mt)
 {

@@ -8,8 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "images/platforms.h"
-#include "util/digest.h"
+#include "platforms.h"
+#include "digest.h"
 
 #define CTR_MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
 #define CTR_MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"

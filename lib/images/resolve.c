@@ -6,10 +6,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "content/store.h"
+#include "store.h"
 #include "error.h"
-#include "metadata/metadata.h"
-#include "util/macro.h"
+#include "metadata.h"
+#include "macro.h"
 
 int ctr_content_read_all(ctr_client *c, const char *ns, const char *digest, size_t max, char **buf,
 			 size_t *len, ctr_error **err)

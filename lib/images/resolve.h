@@ -4,8 +4,8 @@
 #define CTR_IMAGES_RESOLVE_H
 
 #include "client.h"
-#include "images/manifest.h"
-#include "images/platforms.h"
+#include "manifest.h"
+#include "platforms.h"
 
 /* Reads blob digest of the namespace's content (at most max bytes, and the
  * record must exist in ns: CTR_ENOTFOUND otherwise). *buf is NUL-terminated. */

@@ -4,9 +4,9 @@
 
 #include "error.h"
 #include "metadata.h"
-#include "util/ident.h"
-#include "util/json.h"
-#include "util/macro.h"
+#include "ident.h"
+#include "json.h"
+#include "macro.h"
 
 void ctr_md_container_clear(struct ctr_md_container *c)
 {

@@ -8,57 +8,14 @@
 
 #include "error.h"
 #include "schema.h"
-#include "util/macro.h"
-#include "util/sqlite.h"
+#include "macro.h"
+#include "sqlite.h"
 
 int64_t ctr_db_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-int ctr_db_err(struct ctr_db *db, int rc, ctr_error **err, const char *what)
-{
-	int code;
-	switch (rc & 0xff) {
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		code = CTR_EBUSY;
-		break;
-	case SQLITE_NOMEM:
-		return ctr_err_nomem(err);
-	case SQLITE_CONSTRAINT:
-		if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
-			code = CTR_EEXISTS;
-		else if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
-			code = CTR_EPRECONDITION;
-		else
-			code = CTR_EINVAL;
-		break;
-	case SQLITE_READONLY:
-	case SQLITE_PERM:
-	case SQLITE_AUTH:
-		code = CTR_EPERM;
-		break;
-	case SQLITE_TOOBIG:
-	case SQLITE_RANGE:
-	case SQLITE_MISMATCH:
-		code = CTR_EINVAL;
-		break;
-	default:
-		code = CTR_EIO;
-	}
-	const char *msg = db && db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc);
-	return ctr_err(err, code, 0, "metadata %s: %s", what, msg);
-}
-
-int ctr_db_exec(struct ctr_db *db, const char *sql, ctr_error **err)
-{
-	int rc = sqlite3_exec(db->h, sql, NULL, NULL, NULL);
-	if (rc != SQLITE_OK)
-		return ctr_db_err(db, rc, err, "exec");
-	return 0;
 }
 
 int ctr_db_prepare(struct ctr_db *db, sqlite3_stmt **st, const char *sql, ctr_error **err)

@@ -5,8 +5,8 @@
 
 #include "error.h"
 #include "metadata.h"
-#include "util/digest.h"
-#include "util/macro.h"
+#include "digest.h"
+#include "macro.h"
 
 void ctr_md_image_clear(struct ctr_md_image *i)
 {

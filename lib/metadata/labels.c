@@ -4,9 +4,9 @@
 
 #include "error.h"
 #include "metadata.h"
-#include "util/filters.h"
-#include "util/json.h"
-#include "util/macro.h"
+#include "filters.h"
+#include "json.h"
+#include "macro.h"
 
 int ctr_md_labels_validate(const char *const *labels, ctr_error **err)
 {

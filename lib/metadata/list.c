@@ -5,7 +5,7 @@
 
 #include "error.h"
 #include "metadata.h"
-#include "util/macro.h"
+#include "macro.h"
 
 int ctr_md_list(struct ctr_md_lister *l, struct ctr_db *db, const char *sql, const char *ns,
 		const char *arg2, const char *const *filters, size_t n_filters, void **out, size_t *n_out,

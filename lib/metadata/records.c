@@ -5,8 +5,8 @@
 
 #include "error.h"
 #include "metadata.h"
-#include "util/digest.h"
-#include "util/macro.h"
+#include "digest.h"
+#include "macro.h"
 
 /* Runs one prepared upsert in its own write transaction. */
 typedef int (*tx_fn)(struct ctr_db *db, void *ud, ctr_error **err);

@@ -1,6 +1,6 @@
 #include "schema.h"
 
-#include "util/macro.h"
+#include "macro.h"
 
 /* Version 1: namespaces and what the collector needs first: leases, their
  * resources, and per-namespace ownership of content and ingests. Every

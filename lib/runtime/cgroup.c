@@ -12,8 +12,8 @@
 
 #include "error.h"
 #include "runtime-priv.h"
-#include "util/json.h"
-#include "util/macro.h"
+#include "json.h"
+#include "macro.h"
 
 /* Does the comma list `list` contain `word`? */
 static bool has_word(const char *list, const char *word)

@@ -20,10 +20,10 @@
 #include "config.h"
 #include "error.h"
 #include "runtime-priv.h"
-#include "util/fs.h"
-#include "util/ident.h"
-#include "util/json.h"
-#include "util/macro.h"
+#include "fs.h"
+#include "ident.h"
+#include "json.h"
+#include "macro.h"
 
 extern char **environ;
 
@@ -458,19 +458,6 @@ int ctr_rt_proc_wait(ctr_rt_proc *p, int timeout_ms, struct ctr_rt_exit *exit, c
 	}
 }
 
-int ctr_rt_proc_kill(ctr_rt_proc *p, int sig, ctr_error **err)
-{
-	if (sig <= 0 || sig >= 65)
-		return ctr_err(err, CTR_EINVAL, 0, "bad signal %d", sig);
-	if (!p->exec_id)
-		return ctr_rt_kill(p->task, sig, false, err);
-	if (ctr_rt_read_exit(p, NULL) == 1)
-		return ctr_err(err, CTR_ENOTFOUND, 0, "process %s: already finished", p->exec_id);
-	char b[32];
-	snprintf(b, sizeof(b), CTR_SHIM_CMD_KILL " %d", sig);
-	return ctr_rt_control(p, b, err);
-}
-
 int ctr_rt_proc_resize(ctr_rt_proc *p, uint32_t cols, uint32_t rows, ctr_error **err)
 {
 	if (cols > 65535 || rows > 65535)
@@ -623,15 +610,6 @@ int ctr_rt_exec_load(ctr_rt_proc **out, ctr_rt_task *t, const char *exec_id, ctr
 	ctr_rt_proc_attach(p);
 	*out = p;
 	return 0;
-}
-
-int ctr_rt_proc_start(ctr_rt_proc *p, ctr_error **err)
-{
-	if (!p->exec_id)
-		return ctr_rt_start(p->task, err);
-	if (p->pid > 0 || faccessat(p->dir_fd, CTR_SHIM_PID_FILE, F_OK, 0) == 0)
-		return ctr_err(err, CTR_EPRECONDITION, 0, "exec process %s already started", p->exec_id);
-	return ctr_rt_spawn(p, &p->io, err);
 }
 
 int ctr_rt_proc_delete(ctr_rt_proc *p, struct ctr_rt_exit *exit, ctr_error **err)

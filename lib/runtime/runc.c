@@ -11,7 +11,7 @@
 
 #include "error.h"
 #include "runtime-priv.h"
-#include "util/macro.h"
+#include "macro.h"
 
 extern char **environ;
 

@@ -3,7 +3,7 @@
 #define CTR_LIB_RUNTIME_PRIV_H
 
 #include "runtime.h"
-#include "shim/proto.h"
+#include "proto.h"
 
 struct ctr_rt_proc {
 	struct ctr_rt_task *task; /* borrowed: the task outlives its processes */

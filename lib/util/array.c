@@ -1,4 +1,4 @@
-#include "util/array.h"
+#include "array.h"
 
 #include <errno.h>
 #include <stdint.h>

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../error.h"
+#include "error.h"
 #include "macro.h"
 
 /* The low-level SHA API gives a copyable context, which is what lets an

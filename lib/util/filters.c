@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../error.h"
+#include "error.h"
 #include "macro.h"
 
 enum op { OP_PRESENT, OP_EQ, OP_NE, OP_MATCH };

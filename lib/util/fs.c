@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../error.h"
+#include "error.h"
 #include "macro.h"
 
 #ifndef SYS_openat2

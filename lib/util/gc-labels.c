@@ -1,4 +1,4 @@
-#include "util/gc-labels.h"
+#include "gc-labels.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "../error.h"
+#include "error.h"
 
 static bool alnum(char c)
 {

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../error.h"
+#include "error.h"
 #include "macro.h"
 
 int ctr_json_parse(const char *buf, size_t len, size_t max_size, int max_depth,

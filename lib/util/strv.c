@@ -1,4 +1,4 @@
-#include "util/strv.h"
+#include "strv.h"
 
 #include <ctr/common.h>
 #include <stdlib.h>

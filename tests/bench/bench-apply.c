@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "../unit/archive-helpers.h"
-#include "util/fs.h"
+#include "fs.h"
 
 static double now(void)
 {

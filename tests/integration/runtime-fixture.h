@@ -27,11 +27,11 @@
 #include "error.h"
 #include <ctr/ctr.h>
 
-#include "runtime/runtime-priv.h"
+#include "runtime-priv.h"
 #include "task.h"
-#include "runtime/shim/proto.h"
-#include "util/digest.h"
-#include "util/fs.h"
+#include "proto.h"
+#include "digest.h"
+#include "fs.h"
 
 #include <jansson.h>
 

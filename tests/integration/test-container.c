@@ -32,8 +32,8 @@
 
 #include <ctr/ctr.h>
 
-#include "images/platforms.h"
-#include "util/digest.h"
+#include "platforms.h"
+#include "digest.h"
 
 static char base[128], rootfs[192];
 static ctr_client *cl;

@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "error.h"
-#include "snapshot/mount.h"
-#include "util/fs.h"
+#include "mount.h"
+#include "fs.h"
 
 static char tmp[256];
 

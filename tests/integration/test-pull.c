@@ -23,8 +23,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "util/digest.h"
-#include "util/fs.h"
+#include "digest.h"
+#include "fs.h"
 
 static char top[64];      /* temp dir of the whole run */
 static const char *src;   /* source root */

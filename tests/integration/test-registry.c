@@ -28,10 +28,10 @@
 #include <zlib.h>
 
 #include "error.h"
-#include "remotes/remotes.h"
-#include "util/digest.h"
-#include "util/fs.h"
-#include "util/macro.h"
+#include "remotes.h"
+#include "digest.h"
+#include "fs.h"
+#include "macro.h"
 
 struct reg {
 	pid_t pid;

@@ -23,10 +23,10 @@
 #include <unistd.h>
 
 #include "error.h"
-#include "remotes/remotes.h"
-#include "util/digest.h"
-#include "util/fs.h"
-#include "util/macro.h"
+#include "remotes.h"
+#include "digest.h"
+#include "fs.h"
+#include "macro.h"
 
 static pid_t srv_pid = -1;
 static char dir[64];

@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 #include "error.h"
-#include "snapshot/snapshotter.h"
-#include "util/fs.h"
+#include "snapshotter.h"
+#include "fs.h"
 
 static char tmp[256];
 

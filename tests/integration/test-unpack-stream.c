@@ -1,4 +1,4 @@
-/* The streaming, parallel layer unpacker (lib/unpack-stream.c) for real
+/* The streaming, parallel layer unpacker (lib/unpack/unpack-stream.c) for real
  * (root): images from tests/fixtures/mkimage.py, fed to the unpacker from
  * threads in random-sized chunks, with resets, corruption and wrong
  * diff_ids, and compared with `umoci unpack`. */
@@ -25,12 +25,12 @@
 #include <ctr/ctr.h>
 
 #include "client.h"
-#include "images/platforms.h"
-#include "images/resolve.h"
+#include "platforms.h"
+#include "resolve.h"
 #include "layout.h"
 #include "unpack-stream.h"
 #include "unpack.h"
-#include "util/fs.h"
+#include "fs.h"
 
 static char tmp[256];
 static char src_root[1024];

@@ -22,10 +22,10 @@
 #include <ctr/ctr.h>
 
 #include "client.h"
-#include "images/platforms.h"
+#include "platforms.h"
 #include "layout.h"
 #include "unpack.h"
-#include "util/fs.h"
+#include "fs.h"
 
 static char tmp[256];
 static char src_root[1024];

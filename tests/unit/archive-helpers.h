@@ -15,9 +15,9 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "archive/archive.h"
+#include "layer-archive.h"
 #include "error.h"
-#include "util/digest.h"
+#include "digest.h"
 
 /* ---- growable buffer --------------------------------------------------- */
 

@@ -24,11 +24,11 @@
 #include <ctr/ctr.h>
 
 #include "client.h"
-#include "content/store.h"
+#include "store.h"
 #include "error.h"
-#include "util/digest.h"
-#include "util/fs.h"
-#include "util/macro.h"
+#include "digest.h"
+#include "fs.h"
+#include "macro.h"
 
 static char tmpdir[256];
 static int root_fd = -1;

@@ -11,9 +11,9 @@
 #include <ctr/ctr.h>
 
 #include "client.h"
-#include "metadata/db.h"
-#include "metadata/metadata.h"
-#include "util/fs.h"
+#include "db.h"
+#include "metadata.h"
+#include "fs.h"
 
 struct fx {
 	char dir[64];

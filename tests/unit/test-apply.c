@@ -14,8 +14,8 @@
 #include <sys/xattr.h>
 
 #include "archive-helpers.h"
-#include "util/fs.h"
-#include "util/macro.h"
+#include "fs.h"
+#include "macro.h"
 
 static bool is_root;
 static char base[256];   /* per-test tmp dir */

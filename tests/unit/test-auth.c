@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "error.h"
-#include "remotes/auth.h"
-#include "remotes/http.h"
-#include "util/macro.h"
+#include "auth.h"
+#include "http.h"
+#include "macro.h"
 
 static void test_challenges(void **state)
 {

@@ -16,8 +16,8 @@
 
 #include <ctr/ctr.h>
 
-#include "util/digest.h"
-#include "util/fs.h"
+#include "digest.h"
+#include "fs.h"
 
 static char tmp[256];
 static ctr_client *c;

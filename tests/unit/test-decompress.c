@@ -12,8 +12,8 @@
 
 #include "archive-helpers.h"
 #include "config.h"
-#include "util/fs.h"
-#include "util/macro.h"
+#include "fs.h"
+#include "macro.h"
 
 static struct buf gzip_buf(const void *d, size_t n, int level)
 {

@@ -16,9 +16,9 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "archive/diff.h"
+#include "diff.h"
 #include "error.h"
-#include "util/fs.h"
+#include "fs.h"
 
 static char tmp[256];
 

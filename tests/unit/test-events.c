@@ -24,9 +24,9 @@
 
 #include "client.h"
 #include "error.h"
-#include "events/events.h"
-#include "util/fs.h"
-#include "util/macro.h"
+#include "events.h"
+#include "fs.h"
+#include "macro.h"
 
 struct fx {
 	char dir[64];

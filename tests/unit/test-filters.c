@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "error.h"
-#include "util/filters.h"
-#include "util/macro.h"
+#include "filters.h"
+#include "macro.h"
 
 /* A tiny object: name, topic, and labels as key/value pairs. */
 struct obj {

@@ -1,4 +1,4 @@
-/* lib/metadata/gc.c: roots, references, sweeping, and what the sweeper is
+/* lib/metadata/md-gc.c: roots, references, sweeping, and what the sweeper is
  * asked to remove. A recording sweeper stands in for the stores. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "content/store.h"
+#include "store.h"
 #include "error.h"
 #include "md-fixture.h"
 

@@ -13,11 +13,11 @@
 #include <unistd.h>
 
 #include "error.h"
-#include "remotes/hosts.h"
-#include "remotes/remotes.h"
-#include "remotes/toml.h"
-#include "util/fs.h"
-#include "util/macro.h"
+#include "hosts.h"
+#include "remotes.h"
+#include "toml.h"
+#include "fs.h"
+#include "macro.h"
 
 static const char full[] =
 	"# containerd style\n"

@@ -21,9 +21,9 @@
 
 #include <ctr/ctr.h>
 
-#include "util/digest.h"
-#include "util/fs.h"
-#include "util/macro.h"
+#include "digest.h"
+#include "fs.h"
+#include "macro.h"
 
 static char tmp[256];
 static ctr_client *c;

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "error.h"
-#include "images/manifest.h"
+#include "manifest.h"
 
 #define D(c) "sha256:" c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c
 

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "md-fixture.h"
-#include "util/ident.h"
+#include "ident.h"
 
 #define L(...) ((const char *const[]){__VA_ARGS__, NULL})
 

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "error.h"
-#include "images/platforms.h"
+#include "platforms.h"
 
 static const char *fmt(const char *spec)
 {

@@ -14,7 +14,7 @@
 
 #include <ctr/ctr.h>
 
-#include "util/fs.h"
+#include "fs.h"
 
 static char tmp[256];
 static ctr_client *c;

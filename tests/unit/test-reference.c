@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "error.h"
-#include "remotes/reference.h"
-#include "util/macro.h"
+#include "reference.h"
+#include "macro.h"
 
 #define D1 "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 

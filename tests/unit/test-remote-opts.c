@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "remote-opts.h"
-#include "util/fs.h"
+#include "fs.h"
 
 static int apply_spec(void *t, void *ud, ctr_error **err)
 {

@@ -1,4 +1,4 @@
-/* ctr_snapshots_commit_parent (lib/snapshots.c) and the overlay
+/* ctr_snapshots_commit_parent (lib/snapshots/snapshot-ns.c) and the overlay
  * snapshotter's commit_rebase: a snapshot prepared without a parent gets
  * one at commit. No root needed: nothing is mounted. */
 #include <setjmp.h>
@@ -15,7 +15,7 @@
 #include <ctr/ctr.h>
 
 #include "snapshots.h"
-#include "util/fs.h"
+#include "fs.h"
 
 static char tmp[256];
 static ctr_client *c;

@@ -16,7 +16,7 @@
 #include <ctr/sys/error.h>
 #include <ctr/sys/snapshotter.h>
 
-#include "util/fs.h"
+#include "fs.h"
 
 struct rec {
 	char key[300];

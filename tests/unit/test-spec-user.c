@@ -15,9 +15,9 @@
 
 #include "spec-helpers.h"
 
-#include "oci/spec-internal.h"
-#include "util/fs.h"
-#include "util/macro.h"
+#include "spec-internal.h"
+#include "fs.h"
+#include "macro.h"
 
 static char tmp[256];
 static char root[300];    /* the good rootfs */

@@ -16,10 +16,10 @@
 #include "config.h"
 #include "spec-helpers.h"
 
-#include "oci/spec-internal.h"
-#include "util/fs.h"
-#include "util/json.h"
-#include "util/macro.h"
+#include "spec-internal.h"
+#include "fs.h"
+#include "json.h"
+#include "macro.h"
 
 #if HAVE_SECCOMP
 #include <seccomp.h>

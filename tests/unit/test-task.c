@@ -17,9 +17,9 @@
 #include <ctr/ctr.h>
 
 #include "error.h"
-#include "runtime/runtime.h"
+#include "runtime.h"
 #include "task.h"
-#include "util/fs.h"
+#include "fs.h"
 
 static char tmp[256], root[320], state[320];
 static ctr_client *client;

@@ -15,14 +15,14 @@
 #include <unistd.h>
 
 #include "error.h"
-#include "util/array.h"
-#include "util/digest.h"
-#include "util/fs.h"
-#include "util/gc-labels.h"
-#include "util/ident.h"
-#include "util/json.h"
-#include "util/macro.h"
-#include "util/strv.h"
+#include "array.h"
+#include "digest.h"
+#include "fs.h"
+#include "gc-labels.h"
+#include "ident.h"
+#include "json.h"
+#include "macro.h"
+#include "strv.h"
 
 static void test_strv(void **state)
 {

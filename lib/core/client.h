@@ -1,0 +1,36 @@
+/* Internal view of the client. */
+#ifndef CTR_LIB_CLIENT_H
+#define CTR_LIB_CLIENT_H
+
+#include <ctr/client.h>
+
+#include "opts.h"
+
+struct ctr_db;
+struct ctr_cs;
+struct ctr_snapshotter;
+struct ctr_events;
+
+struct ctr_client {
+	int refs;
+	char *root;  /* absolute */
+	char *state; /* absolute */
+	char *ns;
+	int root_fd;  /* O_PATH|O_DIRECTORY on root */
+	int state_fd; /* O_PATH|O_DIRECTORY on state */
+	struct ctr_db *db; /* metadata (lib/metadata) */
+	struct ctr_cs *cs; /* blob store (lib/content) */
+	/* Snapshotters by name: built-ins opened on first use, plus the
+	 * application's (lib/snapshots/snapshot-ns.c). */
+	struct ctr_snapshotter **snaps;
+	size_t n_snaps;
+	struct ctr_events *events; /* event journal handles (lib/events), opened on first publish */
+};
+
+/* The namespace a call runs in: the call option's, else the client's. */
+static inline const char *ctr_call_ns(const ctr_client *c, const struct ctr_call *call)
+{
+	return call && call->ns ? call->ns : c->ns;
+}
+
+#endif

@@ -1,0 +1,429 @@
+/* Tasks: the bundle in the state directory, `runc create` through the init
+ * shim, and the runc verbs that act on the whole container. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "runtime-priv.h"
+#include "fs.h"
+#include "ident.h"
+#include "json.h"
+#include "macro.h"
+
+static int container_dir(char **out, const char *state_dir, const char *ns, const char *id,
+			 ctr_error **err)
+{
+	int r = ctr_ident_validate(ns, "namespace", err);
+	if (r < 0)
+		return r;
+	r = ctr_ident_validate(id, "container id", err);
+	if (r < 0)
+		return r;
+	if (!state_dir || state_dir[0] != '/')
+		return ctr_err(err, CTR_EINVAL, 0, "state directory must be an absolute path");
+	if (asprintf(out, "%s/" CTR_RT_DIR "/%s/%s", state_dir, ns, id) < 0)
+		return ctr_err_nomem(err);
+	return 0;
+}
+
+int ctr_rt_bundle_prepare(char **dir_out, const char *state_dir, const char *ns, const char *id,
+			  const char *config_json, const char *rootfs, bool terminal, ctr_error **err)
+{
+	_cleanup_free_ char *dir = NULL;
+	int r = container_dir(&dir, state_dir, ns, id, err);
+	if (r < 0)
+		return r;
+	if (!config_json)
+		return ctr_err(err, CTR_EINVAL, 0, "task %s: no spec", id);
+	if (rootfs && rootfs[0] != '/')
+		return ctr_err(err, CTR_EINVAL, 0, "task %s: rootfs %s is not absolute", id, rootfs);
+	json_t *spec = NULL;
+	r = ctr_json_parse(config_json, strlen(config_json), CTR_RT_SPEC_MAX, CTR_JSON_MAX_DEPTH,
+			   "config.json", &spec, err);
+	if (r < 0)
+		return r;
+	json_t *proc = json_object_get(spec, "process");
+	if (!json_is_object(spec) || !json_is_object(proc)) {
+		json_decref(spec);
+		return ctr_err(err, CTR_EINVAL, 0, "task %s: spec has no process object", id);
+	}
+	json_object_set_new(proc, "terminal", json_boolean(terminal));
+	json_t *root = json_object_get(spec, "root");
+	if (!json_is_object(root)) {
+		root = json_object();
+		json_object_set_new(spec, "root", root);
+	}
+	json_object_set_new(root, "path", json_string(rootfs ? rootfs : "rootfs"));
+	_cleanup_free_ char *text = ctr_json_dump(spec);
+	json_decref(spec);
+	if (!text)
+		return ctr_err_nomem(err);
+
+	_cleanup_free_ char *parent = strdup(dir);
+	if (!parent)
+		return ctr_err_nomem(err);
+	*strrchr(parent, '/') = 0;
+	r = ctr_mkdir_p(parent, 0700, err);
+	if (r < 0)
+		return r;
+	if (mkdir(dir, 0700) < 0)
+		return errno == EEXIST ? ctr_err(err, CTR_EEXISTS, EEXIST, "task %s exists in namespace %s", id, ns)
+				       : ctr_err_errno(err, errno, "mkdir %s", dir);
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (dfd < 0)
+		r = ctr_err_errno(err, errno, "open %s", dir);
+	if (r == 0)
+		r = ctr_write_atomic(dfd, "config.json", text, strlen(text), 0600, err);
+	if (r == 0 && !rootfs && mkdirat(dfd, "rootfs", 0755) < 0)
+		r = ctr_err_errno(err, errno, "mkdir %s/rootfs", dir);
+	if (r < 0) {
+		ctr_rm_rf_at(AT_FDCWD, dir, NULL);
+		return r;
+	}
+	*dir_out = TAKE_PTR(dir);
+	return 0;
+}
+
+static int task_open(ctr_rt_task **out, const char *state_dir, const char *ns, const char *id,
+		     ctr_error **err)
+{
+	ctr_rt_task *t = calloc(1, sizeof(*t));
+	if (!t)
+		return ctr_err_nomem(err);
+	t->dir_fd = -1;
+	t->init.dir_fd = t->init.pidfd = -1;
+	int r = container_dir(&t->dir, state_dir, ns, id, err);
+	if (r < 0)
+		goto fail;
+	if (!(t->ns = strdup(ns)) || !(t->id = strdup(id)) || !(t->state = strdup(state_dir)) ||
+	    asprintf(&t->runc_root, "%s/runc", t->dir) < 0) {
+		t->runc_root = NULL;
+		r = ctr_err_nomem(err);
+		goto fail;
+	}
+	t->dir_fd = open(t->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (t->dir_fd < 0) {
+		r = errno == ENOENT ? ctr_err(err, CTR_ENOTFOUND, ENOENT, "task %s in namespace %s", id, ns)
+				    : ctr_err_errno(err, errno, "open %s", t->dir);
+		goto fail;
+	}
+	r = ctr_rt_proc_init_fields(&t->init, t, NULL, err);
+	if (r < 0)
+		goto fail;
+	*out = t;
+	return 0;
+fail:
+	ctr_rt_task_free(t);
+	return r;
+}
+
+void ctr_rt_task_free(ctr_rt_task *t)
+{
+	if (!t)
+		return;
+	ctr_rt_proc_clear(&t->init);
+	if (t->dir_fd >= 0)
+		close(t->dir_fd);
+	free(t->dir);
+	free(t->state);
+	free(t->runc_root);
+	free(t->runtime);
+	free(t->ns);
+	free(t->id);
+	free(t);
+}
+
+int ctr_rt_create(ctr_rt_task **out, const char *state_dir, const char *ns, const char *id,
+		  const struct ctr_rt_io *io, const char *runtime, ctr_error **err)
+{
+	static const struct ctr_rt_io none = {.kind = CTR_RT_IO_NULL};
+	ctr_rt_task *t = NULL;
+	int r = task_open(&t, state_dir, ns, id, err);
+	if (r < 0)
+		return r;
+	if (!runtime || !*runtime)
+		runtime = CTR_RT_DEFAULT_RUNTIME;
+	if (strchr(runtime, '\n')) {
+		ctr_rt_task_free(t);
+		return ctr_err(err, CTR_EINVAL, 0, "bad runtime name");
+	}
+	if (!(t->runtime = strdup(runtime))) {
+		ctr_rt_task_free(t);
+		return ctr_err_nomem(err);
+	}
+	if (faccessat(t->dir_fd, "config.json", F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
+		ctr_rt_task_free(t);
+		return ctr_err(err, CTR_EPRECONDITION, 0, "task %s: bundle has no config.json", id);
+	}
+	if (mkdirat(t->dir_fd, "init", 0700) < 0) {
+		r = errno == EEXIST ? ctr_err(err, CTR_EEXISTS, EEXIST, "task %s already created", id)
+				    : ctr_err_errno(err, errno, "mkdir %s/init", t->dir);
+		ctr_rt_task_free(t);
+		return r;
+	}
+	t->init.dir_fd = openat(t->dir_fd, "init", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (t->init.dir_fd < 0)
+		r = ctr_err_errno(err, errno, "open %s/init", t->dir);
+	if (r == 0 && mkdirat(t->dir_fd, "runc", 0700) < 0 && errno != EEXIST)
+		r = ctr_err_errno(err, errno, "mkdir %s", t->runc_root);
+	if (r == 0)
+		r = ctr_write_atomic(t->dir_fd, "runtime", runtime, strlen(runtime), 0600, err);
+	if (r == 0)
+		r = ctr_rt_io_copy(&t->init, io ? io : &none, err);
+	if (r == 0)
+		r = ctr_rt_spawn(&t->init, &t->init.io, err);
+	if (r < 0) {
+		/* Nothing half-made stays: the runtime's state, the shim. */
+		const char *args[] = {"delete", "--force", t->id, NULL};
+		ctr_rt_runc(t, args, NULL, NULL);
+		ctr_rt_proc_stop_shim(&t->init, 500);
+		ctr_rm_rf_at(t->dir_fd, "init", NULL);
+		ctr_rm_rf_at(t->dir_fd, "runc", NULL);
+		unlinkat(t->dir_fd, "runtime", 0);
+		ctr_rt_task_free(t);
+		return r;
+	}
+	*out = t;
+	return 0;
+}
+
+int ctr_rt_load(ctr_rt_task **out, const char *state_dir, const char *ns, const char *id,
+		ctr_error **err)
+{
+	ctr_rt_task *t = NULL;
+	int r = task_open(&t, state_dir, ns, id, err);
+	if (r < 0)
+		return r;
+	char *rt = NULL;
+	size_t len;
+	r = ctr_read_file(t->dir_fd, "runtime", PATH_MAX, &rt, &len, err);
+	if (r == 0 && (len == 0 || strlen(rt) != len))
+		r = ctr_err(err, CTR_EIO, 0, "task %s: bad runtime file", id);
+	if (r == 0) {
+		t->runtime = rt;
+		rt = NULL;
+		t->init.dir_fd = openat(t->dir_fd, "init", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		if (t->init.dir_fd < 0)
+			r = ctr_err(err, CTR_ENOTFOUND, errno, "task %s in namespace %s", id, ns);
+	} else if (r == CTR_ENOTFOUND) {
+		r = ctr_err_prefix(err, CTR_ENOTFOUND, "task %s in namespace %s", id, ns);
+	}
+	free(rt);
+	if (r < 0) {
+		ctr_rt_task_free(t);
+		return r;
+	}
+	ctr_rt_proc_attach(&t->init);
+	*out = t;
+	return 0;
+}
+
+const char *ctr_rt_task_id(const ctr_rt_task *t) { return t->id; }
+const char *ctr_rt_task_ns(const ctr_rt_task *t) { return t->ns; }
+const char *ctr_rt_task_dir(const ctr_rt_task *t) { return t->dir; }
+ctr_rt_proc *ctr_rt_task_init(ctr_rt_task *t) { return &t->init; }
+
+static int touch(int dirfd, const char *name, ctr_error **err)
+{
+	return ctr_write_atomic(dirfd, name, "", 0, 0600, err);
+}
+
+int ctr_rt_start(ctr_rt_task *t, ctr_error **err)
+{
+	ctr_rt_status st;
+	int r = ctr_rt_proc_status(&t->init, &st, NULL, err);
+	if (r < 0)
+		return r;
+	if (st != CTR_RT_CREATED)
+		return ctr_err(err, CTR_EPRECONDITION, 0, "task %s is not in the created state", t->id);
+	const char *args[] = {"start", t->id, NULL};
+	r = ctr_rt_runc(t, args, NULL, err);
+	if (r < 0)
+		return r;
+	return touch(t->init.dir_fd, "started", err);
+}
+
+int ctr_rt_kill(ctr_rt_task *t, int sig, bool all, ctr_error **err)
+{
+	if (sig <= 0 || sig >= 65)
+		return ctr_err(err, CTR_EINVAL, 0, "bad signal %d", sig);
+	if (ctr_rt_read_exit(&t->init, NULL) == 1)
+		return ctr_err(err, CTR_ENOTFOUND, 0, "task %s: process already finished", t->id);
+	char s[16];
+	snprintf(s, sizeof(s), "%d", sig);
+	const char *a1[] = {"kill", "--all", t->id, s, NULL};
+	const char *a2[] = {"kill", t->id, s, NULL};
+	return ctr_rt_runc(t, all ? a1 : a2, NULL, err);
+}
+
+/* A process of the task: its init process is the task's, an exec goes
+ * through its shim. Here rather than in proc.c, which the task builds on. */
+int ctr_rt_proc_start(ctr_rt_proc *p, ctr_error **err)
+{
+	if (!p->exec_id)
+		return ctr_rt_start(p->task, err);
+	if (p->pid > 0 || faccessat(p->dir_fd, CTR_SHIM_PID_FILE, F_OK, 0) == 0)
+		return ctr_err(err, CTR_EPRECONDITION, 0, "exec process %s already started", p->exec_id);
+	return ctr_rt_spawn(p, &p->io, err);
+}
+
+int ctr_rt_proc_kill(ctr_rt_proc *p, int sig, ctr_error **err)
+{
+	if (sig <= 0 || sig >= 65)
+		return ctr_err(err, CTR_EINVAL, 0, "bad signal %d", sig);
+	if (!p->exec_id)
+		return ctr_rt_kill(p->task, sig, false, err);
+	if (ctr_rt_read_exit(p, NULL) == 1)
+		return ctr_err(err, CTR_ENOTFOUND, 0, "process %s: already finished", p->exec_id);
+	char b[32];
+	snprintf(b, sizeof(b), CTR_SHIM_CMD_KILL " %d", sig);
+	return ctr_rt_control(p, b, err);
+}
+
+int ctr_rt_pause(ctr_rt_task *t, ctr_error **err)
+{
+	const char *args[] = {"pause", t->id, NULL};
+	int r = ctr_rt_runc(t, args, NULL, err);
+	if (r < 0)
+		return r;
+	return touch(t->init.dir_fd, "paused", err);
+}
+
+int ctr_rt_resume(ctr_rt_task *t, ctr_error **err)
+{
+	const char *args[] = {"resume", t->id, NULL};
+	int r = ctr_rt_runc(t, args, NULL, err);
+	if (r < 0)
+		return r;
+	if (unlinkat(t->init.dir_fd, "paused", 0) < 0 && errno != ENOENT)
+		return ctr_err_errno(err, errno, "task %s: remove paused marker", t->id);
+	return 0;
+}
+
+int ctr_rt_update(ctr_rt_task *t, const char *resources_json, ctr_error **err)
+{
+	if (!resources_json)
+		return ctr_err(err, CTR_EINVAL, 0, "update %s: no resources", t->id);
+	json_t *res = NULL;
+	int r = ctr_json_parse(resources_json, strlen(resources_json), 1u << 20, CTR_JSON_MAX_DEPTH,
+			       "resources", &res, err);
+	if (r < 0)
+		return r;
+	bool obj = json_is_object(res);
+	json_decref(res);
+	if (!obj)
+		return ctr_err(err, CTR_EINVAL, 0, "update %s: resources must be a JSON object", t->id);
+	r = ctr_write_atomic(t->init.dir_fd, "update.json", resources_json, strlen(resources_json),
+			     0600, err);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *path = NULL;
+	if (asprintf(&path, "%s/update.json", t->init.path) < 0)
+		return ctr_err_nomem(err);
+	const char *args[] = {"update", "--resources", path, t->id, NULL};
+	r = ctr_rt_runc(t, args, NULL, err);
+	unlinkat(t->init.dir_fd, "update.json", 0);
+	return r;
+}
+
+/* Stops every exec shim still around (their processes die with the
+ * container) and removes exec/. */
+static void drop_execs(ctr_rt_task *t)
+{
+	_cleanup_close_ int fd = openat(t->dir_fd, "exec", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0) {
+		DIR *d = fdopendir(fd);
+		if (d) {
+			fd = -1; /* owned by d now */
+			struct dirent *e;
+			while ((e = readdir(d))) {
+				if (e->d_name[0] == '.' || !ctr_ident_ok(e->d_name))
+					continue;
+				ctr_rt_proc *p = NULL;
+				if (ctr_rt_exec_load(&p, t, e->d_name, NULL) == 0) {
+					ctr_rt_proc_stop_shim(p, 1000);
+					ctr_rt_proc_free(p);
+				}
+			}
+			closedir(d);
+		}
+	}
+	ctr_rm_rf_at(t->dir_fd, "exec", NULL);
+}
+
+int ctr_rt_delete(ctr_rt_task *t, bool force, struct ctr_rt_exit *exit, ctr_error **err)
+{
+	ctr_rt_status st;
+	struct ctr_rt_exit ex = {0};
+	int r = ctr_rt_proc_status(&t->init, &st, &ex, err);
+	if (r < 0)
+		return r;
+	if (!force && st != CTR_RT_STOPPED && st != CTR_RT_UNKNOWN && st != CTR_RT_CREATED)
+		return ctr_err(err, CTR_EPRECONDITION, 0, "task %s is %s; kill it first or force",
+			       t->id, st == CTR_RT_PAUSED ? "paused" : "running");
+	const char *a1[] = {"delete", "--force", t->id, NULL};
+	const char *a2[] = {"delete", t->id, NULL};
+	/* A created task is deleted with force: runc refuses otherwise. */
+	bool f = force || st == CTR_RT_CREATED;
+	r = ctr_rt_runc(t, f ? a1 : a2, NULL, err);
+	if (r < 0 && r != CTR_ENOTFOUND)
+		return r;
+	if (r == CTR_ENOTFOUND)
+		ctr_err_drop(err);
+	if (f && st != CTR_RT_STOPPED) {
+		/* The shim records the status of the process runc killed. */
+		ctr_rt_proc_wait(&t->init, 2000, &ex, NULL);
+	}
+	drop_execs(t);
+	ctr_rt_proc_stop_shim(&t->init, 2000);
+	ctr_rm_rf_at(t->dir_fd, "runc", NULL);
+	ctr_rm_rf_at(t->dir_fd, "init", NULL);
+	unlinkat(t->dir_fd, "runtime", 0);
+	if (exit)
+		*exit = ex;
+	_cleanup_free_ char *state = strdup(t->dir);
+	if (!state)
+		return 0;
+	/* state = <state>/tasks/<ns>/<id>: strip three components */
+	for (int i = 0; i < 3; i++) {
+		char *s = strrchr(state, '/');
+		if (s)
+			*s = 0;
+	}
+	if (ctr_rt_bundle_remove(state, t->ns, t->id, NULL) == CTR_EBUSY)
+		return 0; /* the caller unmounts the rootfs and removes the rest */
+	return 0;
+}
+
+int ctr_rt_bundle_remove(const char *state_dir, const char *ns, const char *id, ctr_error **err)
+{
+	_cleanup_free_ char *dir = NULL;
+	int r = container_dir(&dir, state_dir, ns, id, err);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (dfd < 0)
+		return errno == ENOENT ? 0 : ctr_err_errno(err, errno, "open %s", dir);
+	/* rmdir, never a recursive remove: a mounted rootfs must not be
+	 * emptied through its mountpoint. */
+	if (unlinkat(dfd, "rootfs", AT_REMOVEDIR) < 0 && errno != ENOENT)
+		return ctr_err(err, errno == EBUSY || errno == ENOTEMPTY ? CTR_EBUSY : ctr_errno_code(errno),
+			       errno, "remove %s/rootfs", dir);
+	if (faccessat(dfd, "init", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return ctr_err(err, CTR_EBUSY, 0, "task %s still exists; delete it first", id);
+	unlinkat(dfd, "config.json", 0);
+	ctr_rm_rf_at(dfd, "runc", NULL);
+	ctr_rm_rf_at(dfd, "exec", NULL);
+	unlinkat(dfd, "runtime", 0);
+	if (rmdir(dir) < 0 && errno != ENOENT)
+		return ctr_err_errno(err, errno, "remove %s", dir);
+	return 0;
+}

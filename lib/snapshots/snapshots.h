@@ -1,0 +1,75 @@
+/* Internal: the client's snapshotters and the namespaced snapshot calls
+ * other objects (unpack, containers) use. */
+#ifndef CTR_LIB_SNAPSHOTS_H
+#define CTR_LIB_SNAPSHOTS_H
+
+#include <ctr/snapshot.h>
+#include <ctr/sys/snapshotter.h>
+
+#include "client.h"
+#include "snapshotter.h"
+
+#define CTR_DEFAULT_SNAPSHOTTER "overlayfs"
+#define CTR_SNAPSHOT_KEY_MAX 255
+
+/* The snapshotter called name (NULL: the default), opening a built-in one
+ * on first use. CTR_ENOTFOUND for an unknown name, CTR_EINVAL for a bad one. */
+int ctr_client_snapshotter(struct ctr_snapshotter **out, ctr_client *c, const char *name,
+			   ctr_error **err);
+void ctr_client_snapshotters_close(ctr_client *c);
+
+/* "<ns>/<key>", the key the snapshotter itself stores. Caller frees. */
+char *ctr_snapshot_backing_key(const char *ns, const char *key);
+int ctr_snapshot_key_validate(const char *key, ctr_error **err);
+
+/* The directory a layer is applied into for an active snapshot of ns. */
+int ctr_snapshot_apply_dir(char **path, ctr_client *c, const char *snapshotter, const char *ns,
+			   const char *key, ctr_error **err);
+
+/* The layer's internal calls: the public ctr_snapshot_* functions parse
+ * their options into a struct ctr_call and call these, and the rest of the
+ * library calls these directly. call may be NULL (the client's namespace, no
+ * lease). Errors as the public calls. */
+int ctr_snapshots_prepare(ctr_mount_list **mounts, ctr_client *c, const char *snapshotter, const char *key,
+			  const char *parent, const char *const *labels, bool view, const struct ctr_call *call,
+			  ctr_error **err);
+int ctr_snapshots_mounts(ctr_mount_list **mounts, ctr_client *c, const char *snapshotter, const char *key,
+			 const struct ctr_call *call, ctr_error **err);
+int ctr_snapshots_commit(ctr_client *c, const char *snapshotter, const char *name, const char *key,
+			 const char *const *labels, const struct ctr_call *call, ctr_error **err);
+int ctr_snapshots_remove(ctr_client *c, const char *snapshotter, const char *key, const struct ctr_call *call,
+			 ctr_error **err);
+int ctr_snapshots_stat(ctr_snapshot_info **out, ctr_client *c, const char *snapshotter, const char *key,
+		       const struct ctr_call *call, ctr_error **err);
+int ctr_snapshots_usage(int64_t *size, int64_t *inodes, ctr_client *c, const char *snapshotter,
+			const char *key, const struct ctr_call *call, ctr_error **err);
+
+/* ctr_snapshots_commit for an active key of the namespace that was prepared
+ * without a parent (a layer applied on its own): the committed name gets
+ * `parent` (a committed snapshot of the namespace, or NULL) as its parent,
+ * in the record and in the snapshotter (ops->commit_rebase). CTR_ENOTSUP
+ * when the snapshotter cannot (native, applications'), CTR_EPRECONDITION
+ * when key already has a parent or parent is not committed, CTR_ENOTFOUND,
+ * CTR_EEXISTS as ctr_snapshot_commit. */
+int ctr_snapshots_commit_parent(ctr_client *c, const char *snapshotter, const char *name, const char *key,
+				const char *parent, const char *const *labels, const struct ctr_call *call,
+				ctr_error **err);
+
+/* The collector's hook: removes the snapshotter's copy of a namespaced
+ * snapshot whose record is gone, and then snapshotter entries of any
+ * namespace that no record names and that are older than grace_ns. */
+int ctr_snapshots_gc_remove(ctr_client *c, const char *ns, const char *snapshotter,
+			    const char *key, ctr_error **err);
+int ctr_snapshots_gc_orphans(ctr_client *c, int64_t grace_ns, char ***removed, ctr_error **err);
+
+/* Internal mount list <-> public handle. */
+struct ctr_mount_list {
+	struct ctr_mount *v;
+	size_t n;
+};
+
+/* Adapts an application's vtable to the internal ops. */
+int ctr_snapshotter_from_vtable(struct ctr_snapshotter **out, const char *name,
+				const struct ctr_snapshotter_vtable *vt, void *self, ctr_error **err);
+
+#endif

@@ -1,0 +1,620 @@
+/* Fetching an image (containerd's client Fetch/Pull without unpack):
+ * resolve, walk the manifest tree in memory (each manifest ≤ 4 MiB,
+ * verified and parsed with the limits of images/manifest.h), then stream
+ * configs and layers into verified content-store ingests, then write the
+ * manifests (children before parents, with gc.ref labels), then the image
+ * record; all under one lease.
+ *
+ * Nothing of a manifest tree that fails to parse is written: the walk is
+ * done before the first byte goes to the store.
+ *
+ * Two processes fetching the same blob: ingests are opened without waiting
+ * first; a blob another process is writing is deferred, and opened again
+ * (waiting) only after this call's own blobs are committed and their
+ * writers closed, so no process waits while holding an ingest another one
+ * wants. When the other process has committed it, opening adopts the blob. */
+#include <ctr/content.h>
+#include <ctr/leases.h>
+#include <ctr/remote.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "content-internal.h"
+#include "error.h"
+#include "image.h"
+#include "manifest.h"
+#include "remote-opts.h"
+#include "unpack-stream.h"
+#include "macro.h"
+#include "metadata.h"
+#include "gc-labels.h"
+
+#include "fetch-internal.h"
+
+static void fetch_clear(struct fetch *f)
+{
+	ctr_fetch_unpack_free(f->up);
+	f->up = NULL;
+	for (size_t i = 0; i < f->n_blobs; i++) {
+		ctr_content_writer_free(f->blobs[i].w);
+		ctr_desc_clear(f->blobs[i].desc);
+		free(f->blobs[i].desc);
+	}
+	free(f->blobs);
+	for (size_t i = 0; i < f->n_mans; i++) {
+		ctr_desc_clear(&f->mans[i].desc);
+		free(f->mans[i].buf);
+		ctr_manifest_clear(&f->mans[i].m);
+		for (size_t j = 0; j < f->mans[i].n_labels; j++)
+			free(f->mans[i].labels[j]);
+		free(f->mans[i].labels);
+	}
+	free(f->mans);
+	ctr_remote_free(f->r);
+	free(f->lease);
+	free(f->src_label);
+	ctr_pull_cfg_clear(&f->pull);
+}
+
+static const char *ref_kind(const char *mt)
+{
+	switch (ctr_media_kind(mt)) {
+	case CTR_MT_MANIFEST: return "manifest";
+	case CTR_MT_INDEX: return "index";
+	case CTR_MT_CONFIG: return "config";
+	case CTR_MT_LAYER: return "layer";
+	default: return "unknown";
+	}
+}
+
+static int add_label(struct fman *fm, const char *key, const char *value, ctr_error **err)
+{
+	char **v = realloc(fm->labels, (fm->n_labels + 2) * sizeof(*v));
+	if (!v)
+		return ctr_err_nomem(err);
+	fm->labels = v;
+	if (asprintf(&v[fm->n_labels], "%s=%s", key, value) < 0)
+		return ctr_err_nomem(err);
+	v[++fm->n_labels] = NULL;
+	return 0;
+}
+
+/* containerd's ChildGCLabels with SetChildrenMappedLabels' numbering: one
+ * counter per key; keys ending in '.' always get the number. */
+/* One child's label: containerd's key, or what the caller's map says. */
+static int child_label(const struct ctr_pull_cfg *p, struct fman *fm, const struct ctr_desc *child,
+		       const char *key, ctr_error **err)
+{
+	if (p->filter_layers && ctr_media_kind(child->media_type) == CTR_MT_LAYER)
+		return 0;
+	if (p->child_fn) {
+		key = p->child_fn(fm->desc.media_type, child->media_type, child->digest, key, p->child_ud);
+		if (!key)
+			return 0;
+		if (strncmp(key, CTR_GC_REF_PREFIX, strlen(CTR_GC_REF_PREFIX)) != 0 || strchr(key, '='))
+			return ctr_err(err, CTR_EINVAL, 0, "child label map: \"%.100s\" is not a " CTR_GC_REF_PREFIX " key",
+				       key);
+	}
+	return add_label(fm, key, child->digest, err);
+}
+
+static int gc_labels(const struct ctr_pull_cfg *p, struct fman *fm, ctr_error **err)
+{
+	const struct ctr_manifest *m = &fm->m;
+	char key[96];
+	int r;
+	if (m->kind == CTR_MT_INDEX) {
+		size_t nm = 0, no = 0;
+		for (size_t i = 0; i < m->n_manifests; i++) {
+			const struct ctr_desc *d = &m->manifests[i];
+			if (ctr_media_kind(d->media_type) == CTR_MT_MANIFEST)
+				ctr_gc_key_content(key, sizeof(key), "m", (long)nm++);
+			else
+				ctr_gc_key_content(key, sizeof(key), NULL, (long)no++);
+			if ((r = child_label(p, fm, d, key, err)) < 0)
+				return r;
+		}
+		return 0;
+	}
+	ctr_gc_key_content(key, sizeof(key), "config", -1);
+	if ((r = child_label(p, fm, &m->config, key, err)) < 0)
+		return r;
+	for (size_t i = 0; i < m->n_layers; i++) {
+		ctr_gc_key_content(key, sizeof(key), "l", (long)i);
+		if ((r = child_label(p, fm, &m->layers[i], key, err)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int add_blob(struct fetch *f, const struct ctr_desc *d, ctr_error **err)
+{
+	for (size_t i = 0; i < f->n_blobs; i++)
+		if (!strcmp(f->blobs[i].desc->digest, d->digest))
+			return 0;
+	if (f->n_blobs >= MAX_BLOBS)
+		return ctr_err(err, CTR_EINVAL, 0, "more than %d blobs", MAX_BLOBS);
+	struct fblob *v = realloc(f->blobs, (f->n_blobs + 1) * sizeof(*v));
+	if (!v)
+		return ctr_err_nomem(err);
+	f->blobs = v;
+	struct ctr_desc *copy = calloc(1, sizeof(*copy));
+	if (!copy || ctr_desc_copy(copy, d) < 0) {
+		free(copy);
+		return ctr_err_nomem(err);
+	}
+	v[f->n_blobs++] = (struct fblob){.desc = copy};
+	return 0;
+}
+
+static int rank_cmp_matcher(const struct ctr_platform_matcher *m, const struct ctr_desc *a,
+			    const struct ctr_desc *b)
+{
+	/* Descriptors without a platform sort last (containerd's LimitManifests). */
+	if (!a->has_platform || !b->has_platform)
+		return (int)!a->has_platform - (int)!b->has_platform;
+	size_t ra = ctr_platform_rank(m, &a->platform), rb = ctr_platform_rank(m, &b->platform);
+	return ra < rb ? -1 : ra > rb;
+}
+
+static int walk(struct fetch *f, const struct ctr_desc *d, int depth, bool want_layers, ctr_error **err);
+
+/* Chooses an index's children: all with ctr_with_all_platforms or
+ * --all-metadata (layers only where the platform matches), else those
+ * without a platform or matching one, best first, at most f->limit. */
+static int walk_index(struct fetch *f, size_t mi, int depth, ctr_error **err)
+{
+	size_t n = f->mans[mi].m.n_manifests;
+	if (!n)
+		return 0;
+	_cleanup_free_ size_t *sel = calloc(n, sizeof(*sel));
+	_cleanup_free_ bool *layers = calloc(n, sizeof(*layers));
+	if (!sel || !layers)
+		return ctr_err_nomem(err);
+	size_t ns = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct ctr_desc *c = &f->mans[mi].m.manifests[i];
+		bool match = f->matcher.all || !c->has_platform || ctr_platform_match(&f->matcher, &c->platform);
+		if (match || f->pull.all_metadata) {
+			layers[ns] = match;
+			sel[ns++] = i;
+		}
+	}
+	if (!f->matcher.all && !f->pull.all_metadata) {
+		/* insertion sort by rank: stable, like containerd's SliceStable */
+		for (size_t i = 1; i < ns; i++)
+			for (size_t j = i; j > 0; j--) {
+				const struct ctr_desc *a = &f->mans[mi].m.manifests[sel[j - 1]];
+				const struct ctr_desc *b = &f->mans[mi].m.manifests[sel[j]];
+				if (rank_cmp_matcher(&f->matcher, a, b) <= 0)
+					break;
+				size_t t = sel[j];
+				sel[j] = sel[j - 1];
+				sel[j - 1] = t;
+			}
+		if (f->limit && ns > f->limit)
+			ns = f->limit;
+		if (ns == 0)
+			return ctr_err(err, CTR_ENOTFOUND, 0, "no manifest in index %s matches the platform",
+				       f->mans[mi].desc.digest);
+	}
+	for (size_t k = 0; k < ns; k++) {
+		/* f->mans moves as children are added: index it each time */
+		struct ctr_desc *c = &f->mans[mi].m.manifests[sel[k]];
+		enum ctr_mt_kind kind = ctr_media_kind(c->media_type);
+		int r;
+		if (kind == CTR_MT_MANIFEST || kind == CTR_MT_INDEX || kind == CTR_MT_SCHEMA1) {
+			struct ctr_desc copy;
+			if (ctr_desc_copy(&copy, c) < 0)
+				return ctr_err_nomem(err);
+			r = walk(f, &copy, depth + 1, layers[k], err);
+			ctr_desc_clear(&copy);
+		} else {
+			r = add_blob(f, c, err);
+		}
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int walk(struct fetch *f, const struct ctr_desc *d, int depth, bool want_layers, ctr_error **err)
+{
+	int r = ctr_image_depth_check(depth, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < f->n_mans; i++)
+		if (!strcmp(f->mans[i].desc.digest, d->digest))
+			return 0;
+	if (f->n_mans >= MAX_MANIFESTS)
+		return ctr_err(err, CTR_EINVAL, 0, "more than %d manifests", MAX_MANIFESTS);
+	if (d->size > (int64_t)CTR_MAX_MANIFEST)
+		return ctr_err(err, CTR_EINVAL, 0, "%s %s: %lld bytes, more than the %u allowed", ref_kind(d->media_type),
+			       d->digest, (long long)d->size, CTR_MAX_MANIFEST);
+	struct ctr_remote_desc rd = {.media_type = d->media_type, .digest = (char *)d->digest, .size = (uint64_t)d->size};
+	char *buf = NULL;
+	size_t len = 0;
+	r = ctr_remote_fetch_buf(f->r, &rd, CTR_MAX_MANIFEST, &buf, &len, err);
+	if (r < 0)
+		return ctr_err_prefix(err, r, "fetch %s %s", ref_kind(d->media_type), d->digest);
+	struct fman fm = {.buf = buf, .len = len};
+	if ((r = ctr_manifest_parse(buf, len, d->media_type, &fm.m, err)) < 0) {
+		free(buf);
+		return ctr_err_prefix(err, r, "%s %s", ref_kind(d->media_type), d->digest);
+	}
+	struct fman *v = realloc(f->mans, (f->n_mans + 1) * sizeof(*v));
+	if (!v || ctr_desc_copy(&fm.desc, d) < 0) {
+		if (v)
+			f->mans = v;
+		free(buf);
+		ctr_manifest_clear(&fm.m);
+		return ctr_err_nomem(err);
+	}
+	f->mans = v;
+	size_t mi = f->n_mans++;
+	v[mi] = fm;
+	if ((r = gc_labels(&f->pull, &f->mans[mi], err)) < 0)
+		return r;
+	/* the source label, as "key=value" split at its last '=' */
+	const char *eq = strrchr(f->src_label, '=');
+	_cleanup_free_ char *key = strndup(f->src_label, (size_t)(eq - f->src_label));
+	if (!key || (r = add_label(&f->mans[mi], key, eq + 1, err)) < 0)
+		return key ? r : ctr_err_nomem(err);
+	if (fm.m.kind == CTR_MT_INDEX)
+		return walk_index(f, mi, depth, err);
+	if ((r = add_blob(f, &f->mans[mi].m.config, err)) < 0)
+		return r;
+	for (size_t i = 0; want_layers && i < f->mans[mi].m.n_layers; i++)
+		if ((r = add_blob(f, &f->mans[mi].m.layers[i], err)) < 0)
+			return r;
+	return 0;
+}
+
+/* ---- writing ---- */
+
+/* A blob goes to its ingest and, for a layer of a pull that unpacks, to
+ * the layer's unpacker in the same pass (DESIGN.md, "Data flow: pull"). */
+static int sink_write(void *ud, const void *buf, size_t len, ctr_error **err)
+{
+	struct fblob *b = ud;
+	int r = ctr_content_writer_write(b->w, buf, len, err);
+	if (r == 0 && b->u) {
+		b->streamed = true;
+		r = ctr_layer_unpack_write(b->u, buf, len, err);
+	}
+	return r;
+}
+
+static int replay_partial(struct fblob *b, ctr_error **err)
+{
+	_cleanup_free_ char *buf = malloc(1 << 20);
+	if (!buf)
+		return ctr_err_nomem(err);
+	int64_t end = ctr_content_writer_offset(b->w);
+	for (int64_t off = 0; off < end;) {
+		int64_t n = ctr_content_writer_pread(b->w, buf, 1 << 20, off, err);
+		if (n < 0)
+			return (int)n;
+		if (n == 0)
+			return ctr_err(err, CTR_EIO, 0, "ingest of %s ends before its offset", b->desc->digest);
+		int r = ctr_layer_unpack_write(b->u, buf, (size_t)n, err);
+		if (r < 0)
+			return r;
+		off += n;
+	}
+	b->streamed = true;
+	return 0;
+}
+
+static int sink_reset(void *ud, ctr_error **err)
+{
+	struct fblob *b = ud;
+	int r = ctr_content_writer_reset(b->w, err);
+	if (r == 0 && b->u)
+		r = ctr_layer_unpack_reset(b->u, err);
+	return r;
+}
+
+/* The namespace has the blob (possibly just adopted): make sure the lease
+ * holds it and it carries the labels. */
+static int have_blob(struct fetch *f, const char *digest, char **labels, ctr_error **err)
+{
+	int r = ctr_md_lease_add_resource(f->c->db, f->ns, f->lease, "content", digest, err);
+	if (r < 0 || !labels || !labels[0])
+		return r;
+	/* The source label lists every repository the blob came from
+	 * (containerd appends): merge ours into the existing value. */
+	_cleanup_free_ char *merged = NULL;
+	const char *eq = strrchr(f->src_label, '=');
+	size_t klen = (size_t)(eq - f->src_label) + 1, n = 0;
+	ctr_content_info *info = NULL;
+	if (ctr_contents_info_get(&info, f->c, digest, &f->scope, NULL) == 0) {
+		const char *const *l = ctr_content_info_labels(info);
+		for (size_t i = 0; l && l[i] && !merged; i++) {
+			if (strncmp(l[i], f->src_label, klen))
+				continue;
+			const char *v = l[i] + klen, *repo = eq + 1;
+			bool has = false;
+			for (const char *p = v; *p;) {
+				size_t len = strcspn(p, ",");
+				if (len == strlen(repo) && !strncmp(p, repo, len))
+					has = true;
+				p += len + (p[len] == ',');
+			}
+			if (asprintf(&merged, "%s,%s", l[i], repo) < 0 || has) {
+				free(merged);
+				merged = strdup(l[i]);
+			}
+		}
+		ctr_content_info_free(info);
+	}
+	size_t cnt = 0;
+	while (labels[cnt])
+		cnt++;
+	_cleanup_free_ const char **v = calloc(cnt + 1, sizeof(*v));
+	if (!v)
+		return ctr_err_nomem(err);
+	for (size_t i = 0; labels[i]; i++)
+		v[n++] = merged && !strcmp(labels[i], f->src_label) ? merged : labels[i];
+	return ctr_contents_update_labels(f->c, digest, v, &f->scope, err);
+}
+
+/* Opens the ingest of desc (kind-digest, as containerd's MakeRefKey).
+ * Returns 1 when the namespace has the blob, 0 when *w is open, or a code
+ * (CTR_EBUSY: another process writes it and wait_ms was 0). */
+int ctr_fetch_open_ingest(struct fetch *f, const struct ctr_desc *d, int wait_ms, char **labels,
+		       ctr_content_writer **w, ctr_error **err)
+{
+	ctr_content_info *info = NULL;
+	if (ctr_contents_info_get(&info, f->c, d->digest, &f->scope, NULL) == 0) {
+		ctr_content_info_free(info);
+		int r = have_blob(f, d->digest, labels, err);
+		return r < 0 ? r : 1;
+	}
+	char ref[CTR_DIGEST_MAX + 16];
+	snprintf(ref, sizeof(ref), "%s-%s", ref_kind(d->media_type), d->digest);
+	int r = ctr_contents_writer_open(w, f->c, ref, d->digest, d->size, wait_ms, &f->scope, err);
+	if (r == CTR_EEXISTS) {
+		ctr_err_drop(err);
+		r = have_blob(f, d->digest, labels, err);
+		return r < 0 ? r : 1;
+	}
+	return r;
+}
+
+int ctr_fetch_commit_blob(struct fetch *f, ctr_content_writer *w, const struct ctr_desc *d, char **labels,
+		       ctr_error **err)
+{
+	int r = ctr_content_writer_commit(w, d->size, d->digest, (const char *const *)labels, err);
+	if (r == CTR_EEXISTS) {
+		ctr_err_drop(err);
+		return have_blob(f, d->digest, labels, err);
+	}
+	return r;
+}
+
+static void drop_ingest(struct fetch *f, const struct ctr_desc *d)
+{
+	char ref[CTR_DIGEST_MAX + 16];
+	snprintf(ref, sizeof(ref), "%s-%s", ref_kind(d->media_type), d->digest);
+	ctr_contents_abort(f->c, ref, &f->scope, NULL);
+}
+
+/* One round over the blobs not yet done: open ingests (waiting wait_ms for
+ * another writer), fetch all open ones at once, commit them. */
+static int fetch_round(struct fetch *f, int wait_ms, bool *deferred_left, ctr_error **err)
+{
+	char *src[] = {f->src_label, NULL};
+	size_t n_items = 0;
+	_cleanup_free_ struct ctr_remote_fetch_item *items = calloc(f->n_blobs + 1, sizeof(*items));
+	_cleanup_free_ size_t *which = calloc(f->n_blobs + 1, sizeof(*which));
+	if (!items || !which)
+		return ctr_err_nomem(err);
+	*deferred_left = false;
+	int r = 0;
+	for (size_t i = 0; i < f->n_blobs; i++) {
+		struct fblob *b = &f->blobs[i];
+		if (b->done || (wait_ms > 0 && !b->deferred))
+			continue;
+		b->deferred = false;
+		r = ctr_fetch_open_ingest(f, b->desc, wait_ms, src, &b->w, err);
+		if (r == CTR_EBUSY && wait_ms == 0) {
+			ctr_err_drop(err);
+			b->deferred = *deferred_left = true;
+			continue;
+		}
+		if (r < 0)
+			goto out;
+		if (r == 1) {
+			if ((r = ctr_remote_cfg_progress(&f->cfg, b->desc->digest, b->desc->media_type, b->desc->size,
+							 b->desc->size, CTR_PROGRESS_DONE)) < 0) {
+				r = ctr_err(err, r, 0, "canceled");
+				goto out;
+			}
+			continue;
+		}
+		b->rd = (struct ctr_remote_desc){.media_type = b->desc->media_type,
+						 .digest = b->desc->digest,
+						 .size = (uint64_t)b->desc->size,
+						 .urls = b->desc->urls};
+		/* An unpacker needs the whole stream: the part a killed earlier
+		 * call left in the ingest is replayed to it, then the download
+		 * resumes at the offset with Range. */
+		if (b->u && ctr_content_writer_offset(b->w) > 0 && (r = replay_partial(b, err)) < 0)
+			goto out;
+		b->sink = (struct ctr_remote_sink){.write = sink_write,
+						   .reset = sink_reset,
+						   .offset = (uint64_t)ctr_content_writer_offset(b->w),
+						   .ud = b};
+		items[n_items] = (struct ctr_remote_fetch_item){.desc = &b->rd, .sink = &b->sink};
+		which[n_items++] = i;
+	}
+	r = 0;
+	if (n_items)
+		r = ctr_remote_fetch(f->r, items, n_items, err);
+	for (size_t k = 0; k < n_items; k++) {
+		struct fblob *b = &f->blobs[which[k]];
+		int rr = items[k].result;
+		/* Commit what arrived whole even when another item failed: a
+		 * retry then skips it (the collector takes it otherwise). */
+		if (rr == 0) {
+			rr = ctr_fetch_commit_blob(f, b->w, b->desc, src, r < 0 ? NULL : err);
+			if (r == 0)
+				r = rr;
+		}
+		ctr_content_writer_free(b->w);
+		b->w = NULL;
+		/* Wrong bytes must not be resumed from. */
+		if (rr == CTR_EDIGEST || rr == CTR_EPRECONDITION)
+			drop_ingest(f, b->desc);
+	}
+	if (r < 0)
+		return ctr_err_prefix(err, r, "fetch blobs");
+	return 0;
+out:
+	for (size_t i = 0; i < f->n_blobs; i++) {
+		ctr_content_writer_free(f->blobs[i].w);
+		f->blobs[i].w = NULL;
+	}
+	return r;
+}
+
+/* Manifests go in after everything they name, children before parents
+ * (the walk appended parents first). */
+static int write_manifests(struct fetch *f, ctr_error **err)
+{
+	for (size_t i = f->n_mans; i-- > 0;) {
+		struct fman *fm = &f->mans[i];
+		ctr_content_writer *w = NULL;
+		int r = ctr_fetch_open_ingest(f, &fm->desc, WAIT_OTHER_MS, fm->labels, &w, err);
+		if (r < 0)
+			return ctr_err_prefix(err, r, "store %s %s", ref_kind(fm->desc.media_type), fm->desc.digest);
+		if (r == 0) {
+			/* Start over: the bytes are in memory and verified. */
+			if (ctr_content_writer_offset(w) && (r = ctr_content_writer_reset(w, err)) < 0) {
+				ctr_content_writer_free(w);
+				return r;
+			}
+			r = ctr_content_writer_write(w, fm->buf, fm->len, err);
+			if (r == 0)
+				r = ctr_fetch_commit_blob(f, w, &fm->desc, fm->labels, err);
+			ctr_content_writer_free(w);
+			if (r < 0)
+				return ctr_err_prefix(err, r, "store %s", fm->desc.digest);
+		}
+		if ((r = ctr_remote_cfg_progress(&f->cfg, fm->desc.digest, fm->desc.media_type, (int64_t)fm->len,
+						 (int64_t)fm->len, CTR_PROGRESS_DONE)) < 0)
+			return ctr_err(err, r, 0, "canceled");
+	}
+	return 0;
+}
+
+static int do_fetch(ctr_image **out, ctr_client *c, const char *ref, bool pull, const ctr_opt *const *opts,
+		    size_t n_opts, ctr_error **err)
+{
+	const char *what = pull ? "pull" : "fetch";
+	if (!c)
+		return ctr_err(err, CTR_EINVAL, 0, "%s: client is NULL", what);
+	if (!ref || !*ref)
+		return ctr_err(err, CTR_EINVAL, 0, "%s: empty reference", what);
+	struct fetch f = {.c = c, .ref = ref};
+	struct ctr_opt_target t[] = {{CTR_OPT_REMOTE, &f.cfg}, {CTR_OPT_PULL, &f.pull}};
+	int r = ctr_opts_apply_multi(t, 2, &f.call, opts, n_opts, what, err);
+	if (r < 0)
+		goto out;
+	if ((r = ctr_md_image_name_validate(ref, err)) < 0)
+		goto out;
+	f.ns = ctr_call_ns(c, &f.call);
+	bool explicit_;
+	ctr_remote_cfg_matcher(&f.cfg, &f.matcher, &explicit_);
+	f.limit = f.matcher.all ? 0 : pull ? 1 : 0;
+
+	struct ctr_remote_opts ro;
+	ctr_remote_cfg_to_opts(&f.cfg, false, &ro);
+	if ((r = ctr_remote_open(&f.r, ref, &ro, err)) < 0)
+		goto out;
+	const struct ctr_ref *pr = ctr_remote_ref(f.r);
+	if (asprintf(&f.src_label, "containerd.io/distribution.source.%s=%s", pr->domain, pr->path) < 0) {
+		f.src_label = NULL;
+		r = ctr_err_nomem(err);
+		goto out;
+	}
+	f.scope.ns = f.ns;
+
+	struct ctr_remote_desc root = {0};
+	if ((r = ctr_remote_resolve(f.r, &root, err)) < 0)
+		goto out;
+	struct ctr_desc rootd = {.media_type = root.media_type, .size = (int64_t)root.size};
+	snprintf(rootd.digest, sizeof(rootd.digest), "%s", root.digest);
+	r = walk(&f, &rootd, 0, true, err);
+	if (r < 0) {
+		ctr_remote_desc_clear(&root);
+		goto out;
+	}
+
+	/* The lease: the caller's, or one of our own that expires in a day
+	 * (containerd's default) should we die before deleting it. */
+	if (f.call.lease) {
+		f.lease = strdup(f.call.lease);
+	} else {
+		struct ctr_lease l = {0};
+		r = ctr_md_lease_create(&l, c->db, f.ns, NULL, NULL, ctr_db_now() + 24LL * 3600 * 1000000000LL, err);
+		if (r == 0) {
+			f.lease = strdup(l.id);
+			f.own_lease = true;
+		} else {
+			ctr_err_prefix(err, r, "create lease");
+		}
+		ctr_md_lease_clear(&l);
+	}
+	if (r == 0 && !f.lease)
+		r = ctr_err_nomem(err);
+	f.scope.lease = f.lease;
+	bool deferred = false;
+	if (r == 0 && pull && f.pull.unpack)
+		r = ctr_fetch_unpack_begin(&f, err);
+	if (r == 0)
+		r = fetch_round(&f, 0, &deferred, err);
+	if (r == 0 && deferred)
+		r = fetch_round(&f, WAIT_OTHER_MS, &deferred, err);
+	if (f.up) {
+		/* Finished and committed in layer order; on failure whatever was
+		 * not committed is removed. */
+		int ru = ctr_fetch_unpack_end(&f, r == 0, r == 0 ? err : NULL);
+		if (r == 0)
+			r = ru;
+	}
+	if (r == 0)
+		r = write_manifests(&f, err);
+	if (r == 0) {
+		struct ctr_md_image img = {.name = (char *)ref,
+					   .media_type = root.media_type,
+					   .digest = root.digest,
+					   .size = root.size,
+					   .labels = (char **)f.pull.labels};
+		r = ctr_image_put(out, c, f.ns, &img, true, err);
+	}
+	ctr_remote_desc_clear(&root);
+	if (f.own_lease)
+		ctr_md_lease_delete(c->db, f.ns, f.lease, NULL);
+out:
+	fetch_clear(&f);
+	if (r < 0)
+		return ctr_err_prefix(err, r, "%s %s", what, ref);
+	return 0;
+}
+
+CTR_EXPORT int ctr_image_fetch(ctr_image **out, ctr_client *c, const char *ref, const ctr_opt *const *opts,
+				size_t n_opts, ctr_error **err)
+{
+	return do_fetch(out, c, ref, false, opts, n_opts, err);
+}
+
+CTR_EXPORT int ctr_image_pull(ctr_image **out, ctr_client *c, const char *ref, const ctr_opt *const *opts,
+			      size_t n_opts, ctr_error **err)
+{
+	return do_fetch(out, c, ref, true, opts, n_opts, err);
+}
