@@ -22,7 +22,7 @@ leftover_pids() {
 	local p
 	for p in /proc/[0-9]*; do
 		[ "${p#/proc/}" = $$ ] && continue
-		tr "\\0" " " <"$p/cmdline" 2>/dev/null | grep -F -- "$tmp/" >/dev/null && echo "${p#/proc/}"
+		{ tr "\\0" " " <"$p/cmdline"; } 2>/dev/null | grep -F -- "$tmp/" >/dev/null && echo "${p#/proc/}"
 	done
 	return 0
 }
