@@ -37,6 +37,21 @@ assert_clean() {
 	[ -z "$p" ] || fail "processes left: $(for i in $p; do tr '\0' ' ' <"/proc/$i/cmdline"; echo; done)"
 }
 
+# The output contract of the bindings' pull-run programs (examples/python,
+# examples/go): $1 is the word in "hello from <word>", $tmp/out and
+# $tmp/err what the program wrote. Then nothing may be left.
+check_binding_run() {
+	[ ! -s "$tmp/err" ] || fail "stderr: $(cat "$tmp/err")"
+	grep -qx "libctr [0-9]*\.[0-9]*\.[0-9]*" "$tmp/out" || fail "version: $(cat "$tmp/out")"
+	grep -qx "pulled $REF (sha256:[0-9a-f]\{64\})" "$tmp/out" || fail "pulled: $(cat "$tmp/out")"
+	grep -qx "hello from $1" "$tmp/out" || fail "container output: $(cat "$tmp/out")"
+	grep -qx "exit status: 3" "$tmp/out" || fail "exit status: $(cat "$tmp/out")"
+	grep -Eqx "error code -1 \(not found\): .*no-such-tag.*not found.*" "$tmp/out" || fail "error: $(cat "$tmp/out")"
+	grep -qx "objects not freed: 0" "$tmp/out" || fail "leak: $(cat "$tmp/out")"
+	assert_clean
+	[ -z "$(LCTR_ROOT=$root LCTR_STATE=$state "$LCTR" containers ls -q)" ] || fail "container left"
+}
+
 examples_cleanup() {
 	set +e
 	local pid d c
