@@ -1,0 +1,3 @@
+module libctr.example/pullrun
+
+go 1.19
