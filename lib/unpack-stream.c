@@ -67,18 +67,17 @@ struct ctr_layer_unpack {
 	struct ctr_decompress_stats ds;
 };
 
-/* Snapshot and metadata calls of every unpacker: the client's databases
- * take one user at a time. */
-static pthread_mutex_t md_mu = PTHREAD_MUTEX_INITIALIZER;
-
-void ctr_unpack_md_lock(void)
+/* Snapshot and metadata calls of one client's unpackers, one at a time: a
+ * layer's start, reset, commit and cleanup each make several calls that
+ * belong together (the client's mutex; other clients are not held up). */
+void ctr_unpack_md_lock(ctr_client *c)
 {
-	pthread_mutex_lock(&md_mu);
+	pthread_mutex_lock(&c->unpack_mu);
 }
 
-void ctr_unpack_md_unlock(void)
+void ctr_unpack_md_unlock(ctr_client *c)
 {
-	pthread_mutex_unlock(&md_mu);
+	pthread_mutex_unlock(&c->unpack_mu);
 }
 
 /* ---- snapshot calls ---- */
@@ -115,9 +114,9 @@ static int is_committed(struct ctr_layer_unpack *u, const char *name)
 		return 0;
 	}
 	ctr_snapshot_info *info = NULL;
-	ctr_unpack_md_lock();
+	ctr_unpack_md_lock(u->c);
 	int r = ctr_snapshot_stat(&info, u->c, u->sn->name, name, (const ctr_opt *const *)o.v, 1, NULL);
-	ctr_unpack_md_unlock();
+	ctr_unpack_md_unlock(u->c);
 	call_opts_clear(&o);
 	bool yes = r == 0 && ctr_snapshot_info_kind(info) == CTR_SNAPSHOT_COMMITTED;
 	ctr_snapshot_info_free(info);
@@ -130,9 +129,9 @@ static void remove_extract(struct ctr_layer_unpack *u)
 		return;
 	struct call_opts o;
 	if (call_opts(&o, u, NULL) == 0) {
-		ctr_unpack_md_lock();
+		ctr_unpack_md_lock(u->c);
 		ctr_snapshot_remove(u->c, u->sn->name, u->key, (const ctr_opt *const *)o.v, 1, NULL);
-		ctr_unpack_md_unlock();
+		ctr_unpack_md_unlock(u->c);
 	}
 	call_opts_clear(&o);
 	u->prepared = false;
@@ -150,14 +149,14 @@ static int prepare_extract(struct ctr_layer_unpack *u, const char *parent, ctr_e
 	struct call_opts o;
 	int r = call_opts(&o, u, err);
 	if (r == 0) {
-		ctr_unpack_md_lock();
+		ctr_unpack_md_lock(u->c);
 		r = ctr_snapshot_prepare(NULL, u->c, u->sn->name, u->key, parent, NULL, (const ctr_opt *const *)o.v,
 					 o.n, err);
 		if (r == 0) {
 			u->prepared = true;
 			r = ctr_snapshot_apply_dir(&u->dir, u->c, u->sn->name, u->ns, u->key, err);
 		}
-		ctr_unpack_md_unlock();
+		ctr_unpack_md_unlock(u->c);
 	}
 	call_opts_clear(&o);
 	if (r < 0)
@@ -370,9 +369,9 @@ int ctr_layer_unpack_start(struct ctr_layer_unpack **out, ctr_client *c, const c
 	snprintf(u->chain, sizeof(u->chain), "%s", chain_id);
 	snprintf(u->parent, sizeof(u->parent), "%s", parent_chain ? parent_chain : "");
 	u->size = layer->size;
-	ctr_unpack_md_lock();
+	ctr_unpack_md_lock(u->c);
 	r = ctr_client_snapshotter(&u->sn, c, snapshotter, err);
-	ctr_unpack_md_unlock();
+	ctr_unpack_md_unlock(u->c);
 	if (r == 0) {
 		enum ctr_compression f;
 		r = decompress_format(u, &f, err);
@@ -575,10 +574,10 @@ static int copy_up_targets(struct ctr_layer_unpack *u, char **targets, size_t n,
 	ctr_mount_list *ml = NULL;
 	int r = call_opts(&o, u, err);
 	if (r == 0) {
-		ctr_unpack_md_lock();
+		ctr_unpack_md_lock(u->c);
 		r = ctr_snapshot_view(&ml, u->c, u->sn->name, vkey, u->parent, NULL, (const ctr_opt *const *)o.v, o.n,
 				      err);
-		ctr_unpack_md_unlock();
+		ctr_unpack_md_unlock(u->c);
 	}
 	int root = -1;
 	if (r == 0)
@@ -603,9 +602,9 @@ static int copy_up_targets(struct ctr_layer_unpack *u, char **targets, size_t n,
 		close(root);
 	if (ml) {
 		ctr_mount_list_free(ml);
-		ctr_unpack_md_lock();
+		ctr_unpack_md_lock(u->c);
 		ctr_snapshot_remove(u->c, u->sn->name, vkey, (const ctr_opt *const *)o.v, 1, NULL);
-		ctr_unpack_md_unlock();
+		ctr_unpack_md_unlock(u->c);
 	}
 	call_opts_clear(&o);
 	return r;
@@ -666,7 +665,7 @@ int ctr_layer_unpack_commit(struct ctr_layer_unpack *u, ctr_error **err)
 		r = call_opts(&o, u, err);
 	if (r == 0) {
 		const ctr_opt *const *ov = (const ctr_opt *const *)o.v;
-		ctr_unpack_md_lock();
+		ctr_unpack_md_lock(u->c);
 		if (u->mode == M_REBASE)
 			r = ctr_snapshot_commit_parent(u->c, u->sn->name, u->chain, u->key, u->parent[0] ? u->parent : NULL,
 						       NULL, ov, o.n, err);
@@ -680,7 +679,7 @@ int ctr_layer_unpack_commit(struct ctr_layer_unpack *u, ctr_error **err)
 			const char *upd[] = {lbl, NULL};
 			ctr_md_content_update_labels(NULL, u->c->db, u->ns, u->digest, upd, false, NULL);
 		}
-		ctr_unpack_md_unlock();
+		ctr_unpack_md_unlock(u->c);
 		call_opts_clear(&o);
 	}
 	if (r == CTR_EEXISTS && is_committed(u, u->chain))

@@ -126,8 +126,10 @@ CTR_EXPORT int ctr_snapshot_diff(char **digest_out, char **diff_id_out, int64_t 
  * call (and pull's unpack, for snapshotters that provide apply_dir) goes
  * through it under the name it was registered with. Keys reaching the
  * callbacks are "<namespace>/<key>": the snapshotter itself needs no
- * notion of namespaces. Callbacks run in the calling thread; labels arrive
- * as NULL-terminated "key=value" arrays. */
+ * notion of namespaces. Callbacks run in the calling thread; when the
+ * client is used from several threads they run in several at once, so the
+ * implementation guards its own state. Labels arrive as NULL-terminated
+ * "key=value" arrays. */
 #define CTR_SNAPSHOTTER_VTABLE_VERSION 1
 
 struct ctr_snapshotter_vtable {
