@@ -101,6 +101,9 @@ static void client_destroy(ctr_client *c)
 	free(c->root);
 	free(c->state);
 	free(c->ns);
+	pthread_mutex_destroy(&c->snaps_mu);
+	pthread_mutex_destroy(&c->events_mu);
+	pthread_mutex_destroy(&c->unpack_mu);
 	free(c);
 }
 
@@ -128,6 +131,9 @@ CTR_EXPORT int ctr_client_new(ctr_client **out, const ctr_opt *const *opts, size
 	}
 	c->refs = 1;
 	c->root_fd = c->state_fd = -1;
+	pthread_mutex_init(&c->snaps_mu, NULL);
+	pthread_mutex_init(&c->events_mu, NULL);
+	pthread_mutex_init(&c->unpack_mu, NULL);
 	c->ns = cfg.ns;
 	r = open_dir(cfg.root, &c->root, &c->root_fd, err);
 	if (r == 0)
@@ -147,7 +153,7 @@ CTR_EXPORT int ctr_client_new(ctr_client **out, const ctr_opt *const *opts, size
 CTR_EXPORT ctr_client *ctr_client_ref(ctr_client *c)
 {
 	if (c)
-		__atomic_add_fetch(&c->refs, 1, __ATOMIC_SEQ_CST);
+		__atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
 	return c;
 }
 
@@ -155,7 +161,7 @@ CTR_EXPORT void ctr_client_free(ctr_client *c)
 {
 	if (!c)
 		return;
-	if (__atomic_sub_fetch(&c->refs, 1, __ATOMIC_SEQ_CST) == 0)
+	if (__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0)
 		client_destroy(c);
 }
 

@@ -411,13 +411,25 @@ CTR_EXPORT int ctr_container_new(ctr_container **out, ctr_client *c, const char 
 	const char *ns = ctr_call_ns(c, &call);
 	const char *snapshotter = cfg.snapshotter ? cfg.snapshotter : CTR_DEFAULT_SNAPSHOTTER;
 	struct ctr_md_container md = {0};
-	_cleanup_free_ char *ext = NULL;
+	_cleanup_free_ char *ext = NULL, *tmp_lease = NULL;
 	bool made_snapshot = false;
 	if (ctr_md_container_get(NULL, c->db, ns, id, NULL) == 0) {
 		r = ctr_err(err, CTR_EEXISTS, 0, "container \"%s\": already exists", id);
 		goto out;
 	}
-	const struct ctr_call snap_call = {.ns = ns, .lease = call.lease};
+	/* A new snapshot has no owner until the container record names it: a
+	 * lease of our own (unless the caller gave one) holds it against a
+	 * collection in another thread or process until then. */
+	if (cfg.snap_key && cfg.snap_new && !call.lease) {
+		struct ctr_lease l = {0};
+		if ((r = ctr_md_lease_create(&l, c->db, ns, NULL, NULL,
+					     ctr_db_now() + 24LL * 3600 * 1000000000LL, err)) < 0)
+			goto out;
+		tmp_lease = TAKE_PTR(l.id);
+		ctr_md_lease_clear(&l);
+	}
+	const char *lease_id = call.lease ? call.lease : tmp_lease;
+	const struct ctr_call snap_call = {.ns = ns, .lease = lease_id};
 	if (cfg.snap_key && cfg.snap_new) {
 		_cleanup_free_ char *chain = NULL;
 		r = ctr_image_chain_id(&chain, cfg.snap_image, err);
@@ -489,6 +501,8 @@ out:
 	if (r < 0 && made_snapshot) {
 		ctr_snapshots_remove(c, snapshotter, cfg.snap_key, &(struct ctr_call){.ns = ns}, NULL);
 	}
+	if (tmp_lease)
+		ctr_md_lease_delete(c->db, ns, tmp_lease, NULL);
 	cfg_clear(&cfg);
 	return r < 0 ? ctr_err_prefix(err, r, "new container %s", id) : 0;
 }

@@ -387,10 +387,19 @@ int ctr_contents_writer_open(ctr_content_writer **out, ctr_client *c, const char
 			return ctr_err(err, CTR_EEXISTS, 0, "content %s: already exists", expected);
 		uint64_t have;
 		if (ctr_cs_blob_stat(c->cs, expected, &have, NULL) == 0) {
-			r = adopt_existing(c, ns, call, expected, cfg.size > 0 ? (uint64_t)cfg.size : 0, NULL, err);
-			if (r < 0)
+			/* CTR_ENOTFOUND: a collection took the blob after the
+			 * stat; then it is written anew below. */
+			ctr_error *e = NULL;
+			r = adopt_existing(c, ns, call, expected, cfg.size > 0 ? (uint64_t)cfg.size : 0, NULL, &e);
+			if (r == 0)
+				return ctr_err(err, CTR_EEXISTS, 0, "content %s: already exists", expected);
+			if (r != CTR_ENOTFOUND) {
+				if (err && !*err)
+					*err = TAKE_PTR(e);
+				ctr_error_free(e);
 				return ctr_err_prefix(err, r, "content writer %s", ref);
-			return ctr_err(err, CTR_EEXISTS, 0, "content %s: already exists", expected);
+			}
+			ctr_error_free(e);
 		}
 	}
 	_cleanup_free_ char *key = ns_ref(ns, ref);

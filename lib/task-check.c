@@ -1,21 +1,24 @@
-/* Whether a container still has a task. Until the runtime layer lands, a
- * task is known by its state directory <state>/<ns>/<id>, which the runtime
- * creates with the task and removes when the task is deleted. */
+/* Whether a container still has a task: the runtime layer keeps a task's
+ * state directory (ctr_rt_container_dir) from its creation until the task is
+ * deleted, so its presence is the answer, from any process. */
 #include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 
 #include "client.h"
 #include "container.h"
 #include "error.h"
+#include "runtime.h"
+#include "macro.h"
 
 int ctr_container_task_check(const ctr_container *k, ctr_error **err)
 {
-	char rel[256];
-	snprintf(rel, sizeof(rel), "tasks/%s/%s", k->ns, k->md.id);
+	_cleanup_free_ char *dir = NULL;
+	int r = ctr_rt_container_dir(&dir, k->c->state, k->ns, k->md.id, err);
+	if (r < 0)
+		return r;
 	struct stat st;
-	if (fstatat(k->c->state_fd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0)
+	if (lstat(dir, &st) == 0)
 		return ctr_err(err, CTR_EPRECONDITION, 0, "container %s has a task: delete the task first", k->md.id);
 	return 0;
 }

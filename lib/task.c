@@ -313,13 +313,15 @@ CTR_EXPORT int ctr_task_load(ctr_task **out, ctr_client *c, const char *id,
 CTR_EXPORT ctr_task *ctr_task_ref(ctr_task *t)
 {
 	if (t)
-		t->refs++;
+		__atomic_add_fetch(&t->refs, 1, __ATOMIC_RELAXED);
 	return t;
 }
 
 CTR_EXPORT void ctr_task_free(ctr_task *t)
 {
-	if (!t || --t->refs > 0)
+	/* acq_rel: the last owner sees every other owner's writes before it
+	 * frees (a binding may drop its references from any thread). */
+	if (!t || __atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
 	ctr_rt_task_free(t->rt);
 	ctr_client_free(t->client);

@@ -9,7 +9,7 @@
 #include "runtime.h"
 
 struct ctr_task {
-	int refs;
+	int refs; /* atomic: ctr_task_ref/_free from any thread */
 	ctr_client *client; /* a reference */
 	ctr_rt_task *rt;
 };

@@ -84,6 +84,22 @@ static int prep(struct ctr_snap_store *st, sqlite3_stmt **s, const char *sql, ct
 	return rc == SQLITE_OK ? 0 : db_err(st, rc, err, "prepare");
 }
 
+static struct ctr_snap_store *store_lock(struct ctr_snap_store *st)
+{
+	pthread_mutex_lock(&st->mu);
+	return st;
+}
+
+static void store_unlockp(struct ctr_snap_store **st)
+{
+	pthread_mutex_unlock(&(*st)->mu);
+}
+
+/* Holds the store for the rest of the scope; declared before the
+ * statements it covers, so they are finalized first. */
+#define STORE_SCOPE(st) \
+	__attribute__((cleanup(store_unlockp), unused)) struct ctr_snap_store *store_scope_ = store_lock(st)
+
 int ctr_snap_store_open(struct ctr_snap_store **out, const char *dir, ctr_error **err)
 {
 	int r = ctr_mkdir_p(dir, 0700, err);
@@ -93,6 +109,11 @@ int ctr_snap_store_open(struct ctr_snap_store **out, const char *dir, ctr_error 
 	if (!st)
 		return ctr_err_nomem(err);
 	st->dir_fd = st->snapshots_fd = -1;
+	pthread_mutexattr_t ma;
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&st->mu, &ma);
+	pthread_mutexattr_destroy(&ma);
 	st->dir = strdup(dir);
 	_cleanup_free_ char *dbpath = NULL;
 	if (!st->dir || asprintf(&dbpath, "%s/metadata.db", dir) < 0) {
@@ -166,38 +187,58 @@ void ctr_snap_store_close(struct ctr_snap_store *st)
 		close(st->dir_fd);
 	if (st->snapshots_fd >= 0)
 		close(st->snapshots_fd);
+	pthread_mutex_destroy(&st->mu);
 	free(st->dir);
 	free(st);
 }
 
+/* On success the calling thread keeps mu until commit or rollback. */
 int ctr_snap_store_begin(struct ctr_snap_store *st, ctr_error **err)
 {
+	store_lock(st);
 	for (int i = 0; i < 100; i++) {
 		int rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-		if (rc == SQLITE_OK)
+		if (rc == SQLITE_OK) {
+			st->in_tx = true;
 			return 0;
-		if (rc != SQLITE_BUSY)
-			return db_err(st, rc, err, "begin");
+		}
+		if (rc != SQLITE_BUSY) {
+			int r = db_err(st, rc, err, "begin");
+			pthread_mutex_unlock(&st->mu);
+			return r;
+		}
 		usleep(20000);
 	}
-	return db_err(st, SQLITE_BUSY, err, "begin");
+	int r = db_err(st, SQLITE_BUSY, err, "begin");
+	pthread_mutex_unlock(&st->mu);
+	return r;
 }
 
 int ctr_snap_store_commit_tx(struct ctr_snap_store *st, ctr_error **err)
 {
+	STORE_SCOPE(st);
 	int rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		int r = db_err(st, rc, err, "commit");
 		ctr_snap_store_rollback(st);
 		return r;
 	}
+	if (st->in_tx) {
+		st->in_tx = false;
+		pthread_mutex_unlock(&st->mu); /* begin's hold */
+	}
 	return 0;
 }
 
 void ctr_snap_store_rollback(struct ctr_snap_store *st)
 {
+	STORE_SCOPE(st);
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	if (st->in_tx) {
+		st->in_tx = false;
+		pthread_mutex_unlock(&st->mu); /* begin's hold */
+	}
 }
 
 /* Looks up key: id, kind, parent id. 1 found, 0 not found, <0 error. */
@@ -268,6 +309,7 @@ int ctr_snap_store_create(struct ctr_snap_store *st, enum ctr_snap_kind kind, co
 			  const char *parent, const char *labels_json, int64_t *id,
 			  int64_t **parent_ids, size_t *n_parents, ctr_error **err)
 {
+	STORE_SCOPE(st);
 	int64_t pid = 0;
 	enum ctr_snap_kind pkind;
 	int r;
@@ -311,6 +353,7 @@ int ctr_snap_store_get(struct ctr_snap_store *st, const char *key, int64_t *id,
 		       enum ctr_snap_kind *kind, int64_t **parent_ids, size_t *n_parents,
 		       ctr_error **err)
 {
+	STORE_SCOPE(st);
 	int64_t pid = 0;
 	int r = lookup(st, key, id, kind, &pid, err);
 	if (r < 0)
@@ -354,6 +397,7 @@ static int fill_info(sqlite3_stmt *s, struct ctr_snap_info *out, ctr_error **err
 int ctr_snap_store_stat(struct ctr_snap_store *st, const char *key, struct ctr_snap_info *out,
 			ctr_error **err)
 {
+	STORE_SCOPE(st);
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 	int r = prep(st, &s, INFO_SELECT "WHERE s.key = ?1", err);
 	if (r < 0)
@@ -423,6 +467,7 @@ int ctr_snap_store_commit(struct ctr_snap_store *st, const char *name, const cha
 			  const char *labels_json, const struct ctr_snap_usage *usage, int64_t *id,
 			  ctr_error **err)
 {
+	STORE_SCOPE(st);
 	return commit_impl(st, name, key, false, NULL, labels_json, usage, id, err);
 }
 
@@ -430,12 +475,14 @@ int ctr_snap_store_commit_rebase(struct ctr_snap_store *st, const char *name, co
 				 const char *parent, const char *labels_json,
 				 const struct ctr_snap_usage *usage, int64_t *id, ctr_error **err)
 {
+	STORE_SCOPE(st);
 	return commit_impl(st, name, key, true, parent, labels_json, usage, id, err);
 }
 
 int ctr_snap_store_remove(struct ctr_snap_store *st, const char *key, int64_t *id,
 			  enum ctr_snap_kind *kind, ctr_error **err)
 {
+	STORE_SCOPE(st);
 	int r = lookup(st, key, id, kind, NULL, err);
 	if (r < 0)
 		return r;
@@ -460,6 +507,7 @@ int ctr_snap_store_remove(struct ctr_snap_store *st, const char *key, int64_t *i
 int ctr_snap_store_update(struct ctr_snap_store *st, const char *key, const char *labels_json,
 			  ctr_error **err)
 {
+	STORE_SCOPE(st);
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 	int r = prep(st, &s, "UPDATE snapshots SET labels = ?1, updated_at = ?2 WHERE key = ?3", err);
 	if (r < 0)
@@ -478,6 +526,7 @@ int ctr_snap_store_update(struct ctr_snap_store *st, const char *key, const char
 int ctr_snap_store_usage(struct ctr_snap_store *st, const char *key, struct ctr_snap_usage *out,
 			 enum ctr_snap_kind *kind, int64_t *id, ctr_error **err)
 {
+	STORE_SCOPE(st);
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 	int r = prep(st, &s, "SELECT size, inodes, kind, id FROM snapshots WHERE key = ?1", err);
 	if (r < 0)
@@ -497,6 +546,7 @@ int ctr_snap_store_usage(struct ctr_snap_store *st, const char *key, struct ctr_
 
 int ctr_snap_store_walk(struct ctr_snap_store *st, ctr_snap_walk_fn fn, void *ud, ctr_error **err)
 {
+	STORE_SCOPE(st);
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 	int r = prep(st, &s, INFO_SELECT "ORDER BY s.key", err);
 	if (r < 0)
@@ -516,6 +566,7 @@ int ctr_snap_store_walk(struct ctr_snap_store *st, ctr_snap_walk_fn fn, void *ud
 
 int ctr_snap_store_id_exists(struct ctr_snap_store *st, int64_t id, ctr_error **err)
 {
+	STORE_SCOPE(st);
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 	int r = prep(st, &s, "SELECT 1 FROM snapshots WHERE id = ?1", err);
 	if (r < 0)

@@ -6,13 +6,22 @@
 #define CTR_SNAPSHOT_STORAGE_H
 
 #include <ctr/common.h>
+#include <pthread.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "snapshotter.h"
 
+/* Threads: every thread of a client shares one store per snapshotter. The
+ * connection is opened NOMUTEX and guarded by mu (recursive), which
+ * ctr_snap_store_begin takes until commit or rollback (so no other thread's
+ * statement lands in the transaction) and every other call takes for its
+ * own statements. A walk's callback runs under it. */
 struct ctr_snap_store {
 	sqlite3 *db;
+	pthread_mutex_t mu;
+	bool in_tx; /* under mu */
 	char *dir;
 	int dir_fd;       /* <dir> */
 	int snapshots_fd; /* <dir>/snapshots */

@@ -2,7 +2,8 @@
 # The one command that installs what is missing, builds and runs every suite:
 #   1. Debian packages (apt-get) when any is missing;
 #   2. a -Dwerror=true build and all its suites (unit, then integration);
-#   3. an ASan+UBSan build running the unit suite, and a clang -Werror build;
+#   3. an ASan+UBSan build running the unit suite, a ThreadSanitizer build
+#      running the two-thread test, and a clang -Werror build;
 #   4. an install into a scratch prefix and a program outside the tree built
 #      with `pkg-config --cflags --libs libctr`.
 set -euo pipefail
@@ -56,6 +57,19 @@ else meson setup "$asandir" -Dwerror=true -Db_sanitize=address,undefined -Db_lun
 ninja -C "$asandir" -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	meson test -C "$asandir" --suite unit --print-errorlogs --num-processes "$jobs"
+
+echo "== ThreadSanitizer build: two threads on one client"
+# Only what the two-thread test needs: the test and the shim (not static
+# under a sanitizer, see meson.build). Any report fails (halt_on_error).
+tsandir=${TSANDIR:-build-ci-tsan}
+if [ -d "$tsandir" ]; then meson setup --reconfigure "$tsandir" -Dwerror=true -Db_sanitize=thread -Db_lundef=false >/dev/null
+else meson setup "$tsandir" -Dwerror=true -Db_sanitize=thread -Db_lundef=false >/dev/null; fi
+ninja -C "$tsandir" -j "$jobs" tests/itest-threads libctr-shim
+if [ "$(id -u)" = 0 ]; then
+	TSAN_OPTIONS=halt_on_error=1 meson test -C "$tsandir" --no-rebuild --print-errorlogs threads
+else
+	echo "SKIP ThreadSanitizer test: needs root (mounts, runc)"
+fi
 
 echo "== clang build (-Dwerror=true)"
 clangdir=${CLANGDIR:-build-ci-clang}

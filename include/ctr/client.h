@@ -10,9 +10,21 @@ extern "C" {
 #endif
 
 /* A client owns the connection to the metadata database of one root and the
- * state directory. It is reference counted: every image, container or task
- * handle keeps a reference, so handles may be freed in any order. A client
- * may be used from several threads only if the caller serialises calls. */
+ * state directory. It is reference counted (atomically): every image,
+ * container or task handle keeps a reference, so handles may be freed in any
+ * order and from any thread.
+ *
+ * Threads (libctr(3), THREAD SAFETY): one client may be used from several
+ * threads at once; calls on it serialise internally only where they share
+ * state (a metadata transaction, a snapshotter's records, the event
+ * journal), and two clients never wait on each other inside the process.
+ * Not safe: ctr_client_set_namespace while another thread uses the client
+ * (give calls their namespace as an option instead), and ctr_client_free of
+ * the last reference while a call on it runs. Other handles (image,
+ * container, process, subscription, content reader/writer, spec) have one
+ * owner: a thread may use or free one handle while other threads use
+ * others, but one handle is not for two threads at once. ctr_task is
+ * reference counted (atomically) like the client. */
 typedef struct ctr_client ctr_client;
 
 /* Client options (kind CTR_OPT_CLIENT). */
@@ -34,7 +46,8 @@ CTR_EXPORT void ctr_client_free(ctr_client *c);
 CTR_EXPORT const char *ctr_client_root(const ctr_client *c);
 CTR_EXPORT const char *ctr_client_state(const ctr_client *c);
 CTR_EXPORT const char *ctr_client_namespace(const ctr_client *c);
-/* Changes the default namespace. CTR_EINVAL on a bad identifier. */
+/* Changes the default namespace. CTR_EINVAL on a bad identifier. Not to be
+ * called while another thread uses c. */
 CTR_EXPORT int ctr_client_set_namespace(ctr_client *c, const char *ns, ctr_error **err);
 
 #ifdef __cplusplus

@@ -40,7 +40,7 @@ typedef enum ctr_progress_state {
 	CTR_PROGRESS_VERIFYING = 3,
 	CTR_PROGRESS_DONE = 4,
 	CTR_PROGRESS_FAILED = 5,
-	CTR_PROGRESS_UNPACKING = 6 /* reserved for unpacking */
+	CTR_PROGRESS_UNPACKING = 6 /* a layer is being applied into its snapshot (pull with unpack) */
 } ctr_progress_state;
 /* Called from the calling thread as blobs move; total is -1 when unknown.
  * A non-zero return cancels the call (CTR_ECANCELED); what was fetched

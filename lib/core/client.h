@@ -3,6 +3,7 @@
 #define CTR_LIB_CLIENT_H
 
 #include <ctr/client.h>
+#include <pthread.h>
 
 #include "opts.h"
 
@@ -12,7 +13,7 @@ struct ctr_snapshotter;
 struct ctr_events;
 
 struct ctr_client {
-	int refs;
+	int refs; /* atomic: ctr_client_ref/_free from any thread */
 	char *root;  /* absolute */
 	char *state; /* absolute */
 	char *ns;
@@ -21,10 +22,18 @@ struct ctr_client {
 	struct ctr_db *db; /* metadata (lib/metadata) */
 	struct ctr_cs *cs; /* blob store (lib/content) */
 	/* Snapshotters by name: built-ins opened on first use, plus the
-	 * application's (lib/snapshots/snapshot-ns.c). */
+	 * application's (lib/snapshots/snapshot-ns.c). Under snaps_mu; an entry, once
+	 * added, lives until the client is destroyed. */
+	pthread_mutex_t snaps_mu;
 	struct ctr_snapshotter **snaps;
 	size_t n_snaps;
-	struct ctr_events *events; /* event journal handles (lib/events), opened on first publish */
+	/* Event journal handles (lib/events), opened on first publish; under
+	 * events_mu, which also orders this client's appends. */
+	pthread_mutex_t events_mu;
+	struct ctr_events *events;
+	/* Around the snapshot and metadata calls of this client's streaming
+	 * unpackers (lib/unpack-stream.c). */
+	pthread_mutex_t unpack_mu;
 };
 
 /* The namespace a call runs in: the call option's, else the client's. */

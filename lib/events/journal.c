@@ -396,24 +396,9 @@ static int prepare(const char *ns, const char *topic, json_t *payload, char **te
 	return 0;
 }
 
-/* Subsystems may publish from worker threads (a parallel unpack), so the
- * client's cached handles are guarded. A child forked while another thread
- * held the mutex gets a fresh one: the handles it guarded are reopened in
- * the child anyway (ev->pid). */
-static pthread_mutex_t publish_mutex = PTHREAD_MUTEX_INITIALIZER;
-static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
-
-static void publish_mutex_reset(void)
-{
-	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
-	publish_mutex = fresh;
-}
-
-static void register_atfork(void)
-{
-	pthread_atfork(NULL, NULL, publish_mutex_reset);
-}
-
+/* Subsystems may publish from worker threads (a parallel unpack), and an
+ * application from several threads: the client's cached handles are
+ * guarded by its events_mu. */
 /* The client's journal handles, (re)opened after a fork. */
 static int client_events(ctr_client *c, struct ctr_events **out, ctr_error **err)
 {
@@ -436,13 +421,12 @@ static int publish(ctr_client *c, const char *ns, const char *topic, json_t *pay
 	int r = prepare(ns, topic, payload, &text, err);
 	if (r < 0)
 		return r;
-	pthread_once(&atfork_once, register_atfork);
-	pthread_mutex_lock(&publish_mutex);
+	pthread_mutex_lock(&c->events_mu);
 	struct ctr_events *ev;
 	r = client_events(c, &ev, err);
 	if (r == 0)
 		r = journal_append(ev, ns, topic, text, err);
-	pthread_mutex_unlock(&publish_mutex);
+	pthread_mutex_unlock(&c->events_mu);
 	return r;
 }
 
@@ -470,10 +454,10 @@ int ctr_events_publish_at(int state_fd, const char *ns, const char *topic, json_
 
 void ctr_events_close(ctr_client *c)
 {
-	pthread_mutex_lock(&publish_mutex);
+	pthread_mutex_lock(&c->events_mu);
 	events_free(c->events);
 	c->events = NULL;
-	pthread_mutex_unlock(&publish_mutex);
+	pthread_mutex_unlock(&c->events_mu);
 }
 
 CTR_EXPORT int ctr_event_publish(ctr_client *c, const char *topic, const char *payload_json,

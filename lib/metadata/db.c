@@ -79,24 +79,44 @@ int ctr_db_col_strdup(sqlite3_stmt *st, int i, char **out, ctr_error **err)
 
 /* BEGIN IMMEDIATE waits on the busy timeout itself; a few more tries cover a
  * writer that holds the lock longer than that under heavy load. */
+struct ctr_db *ctr_db_lock(struct ctr_db *db)
+{
+	if (db)
+		pthread_mutex_lock(&db->mu);
+	return db;
+}
+
+void ctr_db_unlock(struct ctr_db *db)
+{
+	pthread_mutex_unlock(&db->mu);
+}
+
+/* On success the calling thread keeps mu until commit or rollback. */
 int ctr_db_begin(struct ctr_db *db, bool write, ctr_error **err)
 {
-	if (db->depth)
+	ctr_db_lock(db);
+	if (db->depth) {
+		ctr_db_unlock(db);
 		return ctr_err(err, CTR_EINVAL, 0, "metadata: nested transaction");
+	}
 	int rc = SQLITE_BUSY;
 	for (int attempt = 0; attempt < 3; attempt++) {
 		rc = sqlite3_exec(db->h, write ? "BEGIN IMMEDIATE" : "BEGIN", NULL, NULL, NULL);
 		if ((rc & 0xff) != SQLITE_BUSY)
 			break;
 	}
-	if (rc != SQLITE_OK)
-		return ctr_db_err(db, rc, err, "begin transaction");
+	if (rc != SQLITE_OK) {
+		int r = ctr_db_err(db, rc, err, "begin transaction");
+		ctr_db_unlock(db);
+		return r;
+	}
 	db->depth = 1;
 	return 0;
 }
 
 int ctr_db_commit(struct ctr_db *db, ctr_error **err)
 {
+	CTR_DB_LOCK_SCOPE(db);
 	if (!db->depth)
 		return ctr_err(err, CTR_EINVAL, 0, "metadata: commit without a transaction");
 	int rc = SQLITE_BUSY;
@@ -108,16 +128,21 @@ int ctr_db_commit(struct ctr_db *db, ctr_error **err)
 		return r;
 	}
 	db->depth = 0;
+	ctr_db_unlock(db); /* begin's hold */
 	return 0;
 }
 
 void ctr_db_rollback(struct ctr_db *db)
 {
-	if (!db || !db->depth)
+	if (!db)
+		return;
+	CTR_DB_LOCK_SCOPE(db);
+	if (!db->depth)
 		return;
 	if (!sqlite3_get_autocommit(db->h))
 		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 	db->depth = 0;
+	ctr_db_unlock(db); /* begin's hold */
 }
 
 int ctr_db_tx(struct ctr_db **tx, struct ctr_db *db, bool write, ctr_error **err)
@@ -146,6 +171,7 @@ void ctr_db_txp(struct ctr_db **tx)
 
 int ctr_db_version(struct ctr_db *db, int *out, ctr_error **err)
 {
+	CTR_DB_LOCK_SCOPE(db);
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	int r = ctr_db_prepare(db, &st, "PRAGMA user_version", err);
 	if (r < 0)
@@ -218,6 +244,11 @@ int ctr_db_open_version(struct ctr_db **out, const char *root, int version, ctr_
 	struct ctr_db *db = calloc(1, sizeof(*db));
 	if (!db)
 		return ctr_err_nomem(err);
+	pthread_mutexattr_t ma;
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&db->mu, &ma);
+	pthread_mutexattr_destroy(&ma);
 	int r = 0;
 	if (asprintf(&db->path, "%s/meta.db", root) < 0) {
 		db->path = NULL;
@@ -262,6 +293,7 @@ void ctr_db_close(struct ctr_db *db)
 	ctr_db_rollback(db);
 	if (db->h)
 		sqlite3_close_v2(db->h);
+	pthread_mutex_destroy(&db->mu);
 	free(db->path);
 	free(db);
 }

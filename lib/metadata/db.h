@@ -9,14 +9,23 @@
 #define CTR_METADATA_DB_H
 
 #include <ctr/common.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Threads. One connection serves every thread of a client, so a
+ * transaction must own it from BEGIN to COMMIT/ROLLBACK: another thread's
+ * statements would otherwise run inside it (and a second BEGIN would fail).
+ * mu (recursive) is taken by ctr_db_begin and released by commit/rollback;
+ * a statement run outside a transaction takes it with ctr_db_lock for as
+ * long as the statement lives. SQLite's own FULLMUTEX mode covers the rest
+ * (sqlite3_errmsg read after a step under mu stays that step's). */
 struct ctr_db {
 	sqlite3 *h;
 	char *path;
-	int depth; /* open transactions started with ctr_db_begin (0 or 1) */
+	pthread_mutex_t mu;
+	int depth; /* under mu: open transactions started with ctr_db_begin (0 or 1) */
 };
 
 /* How long a writer waits for another one before CTR_EBUSY. */
@@ -34,6 +43,19 @@ void ctr_db_close(struct ctr_db *db);
 int ctr_db_latest_version(void);
 /* The file's schema version (PRAGMA user_version). */
 int ctr_db_version(struct ctr_db *db, int *out, ctr_error **err);
+
+/* Holds the connection for the calling thread (recursive: fine inside its
+ * own transaction). Returns db, for the cleanup form below. */
+struct ctr_db *ctr_db_lock(struct ctr_db *db);
+void ctr_db_unlock(struct ctr_db *db);
+static inline void ctr_db_unlockp(struct ctr_db **db)
+{
+	if (*db)
+		ctr_db_unlock(*db);
+}
+/* Declare before the statements it covers, so they are finalized first. */
+#define CTR_DB_LOCK_SCOPE(db) \
+	__attribute__((cleanup(ctr_db_unlockp), unused)) struct ctr_db *ctr_db_scope_ = ctr_db_lock(db)
 
 /* Transactions. ctr_db_begin(write=true) is BEGIN IMMEDIATE and retries on
  * SQLITE_BUSY; write=false is a deferred read transaction. */

@@ -108,6 +108,7 @@ int ctr_md_content_add(struct ctr_db *db, const char *ns, const char *digest, ui
 static int get_row(struct ctr_md_content *out, struct ctr_db *db, const char *ns,
 		   const char *digest, char **labels_json, ctr_error **err)
 {
+	CTR_DB_LOCK_SCOPE(db); /* also called outside a transaction */
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	int r = ctr_db_prepare(db, &st,
 			       "SELECT " CONTENT_COLS " FROM content WHERE ns = ?1 AND digest = ?2", err);
@@ -217,6 +218,7 @@ int ctr_md_content_list(struct ctr_md_content **out, size_t *n, struct ctr_db *d
 
 int ctr_md_content_referenced(struct ctr_db *db, const char *digest, bool *out, ctr_error **err)
 {
+	CTR_DB_LOCK_SCOPE(db); /* also called outside a transaction */
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	int r = ctr_db_prepare(db, &st, "SELECT 1 FROM content WHERE digest = ?1 LIMIT 1", err);
 	if (r == 0)

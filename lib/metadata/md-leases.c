@@ -169,6 +169,7 @@ static int lease_from_row(struct ctr_lease *l, sqlite3_stmt *st, ctr_error **err
 /* 1 when ns has lease id, 0 when not, or a negative code. */
 static int lease_exists(struct ctr_db *db, const char *ns, const char *id, ctr_error **err)
 {
+	CTR_DB_LOCK_SCOPE(db); /* also called outside a transaction */
 	_cleanup_stmt_ sqlite3_stmt *q = NULL;
 	int r = ctr_db_prepare(db, &q, "SELECT 1 FROM leases WHERE ns = ?1 AND id = ?2", err);
 	if (r == 0)
@@ -264,6 +265,7 @@ int ctr_md_lease_create(struct ctr_lease *out, struct ctr_db *db, const char *ns
 int ctr_md_lease_get(struct ctr_lease *out, struct ctr_db *db, const char *ns, const char *id,
 		     ctr_error **err)
 {
+	CTR_DB_LOCK_SCOPE(db); /* also called outside a transaction */
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	int r = ctr_db_prepare(db, &st,
 			       "SELECT ns, id, labels, created_at, expires_at FROM leases "

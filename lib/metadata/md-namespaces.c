@@ -57,6 +57,7 @@ int ctr_md_ns_create(struct ctr_db *db, const char *ns, const char *const *label
 int ctr_md_ns_list(char ***out, struct ctr_db *db, const char *const *filters, size_t n_filters,
 		   ctr_error **err)
 {
+	CTR_DB_LOCK_SCOPE(db); /* also called outside a transaction */
 	struct ctr_filter *f = NULL;
 	int r = ctr_md_filter_parse(&f, filters, n_filters, err);
 	if (r < 0)
@@ -93,6 +94,7 @@ int ctr_md_ns_list(char ***out, struct ctr_db *db, const char *const *filters, s
 
 static int get_labels_json(char **out, struct ctr_db *db, const char *ns, ctr_error **err)
 {
+	CTR_DB_LOCK_SCOPE(db); /* also called outside a transaction */
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	int r = ctr_db_prepare(db, &st, "SELECT labels FROM namespaces WHERE name = ?1", err);
 	if (r == 0)

@@ -171,16 +171,8 @@ int ctr_md_content_list(struct ctr_md_content **out, size_t *n, struct ctr_db *d
 /* True when any namespace records digest. */
 int ctr_md_content_referenced(struct ctr_db *db, const char *digest, bool *out, ctr_error **err);
 
-/* ---- object records the collector reads (records.c) ----
- * Minimal writers used by the collector's tests and by later layers until
- * they bring their full CRUD. */
-int ctr_md_image_put(struct ctr_db *db, const char *ns, const char *name, const char *media_type,
-		     const char *digest, uint64_t size, const char *const *labels, ctr_error **err);
-int ctr_md_image_delete(struct ctr_db *db, const char *ns, const char *name, ctr_error **err);
-int ctr_md_container_put(struct ctr_db *db, const char *ns, const char *id, const char *image,
-			 const char *snapshotter, const char *snapshot_key,
-			 const char *const *labels, ctr_error **err);
-int ctr_md_container_delete(struct ctr_db *db, const char *ns, const char *id, ctr_error **err);
+/* ---- snapshot and ingest records (records.c) ---- */
+
 /* kind: "active", "view" or "committed". parent may be NULL. */
 int ctr_md_snapshot_put_tx(struct ctr_db *db, const char *ns, const char *snapshotter,
 			   const char *key, const char *parent, const char *kind,

@@ -1,12 +1,13 @@
-/* Minimal writers for the image, container, snapshot and ingest records
- * that the collector reads. Later layers grow these into full CRUD. */
+/* Writers of the snapshot and ingest records: the namespaced snapshot layer
+ * (lib/snapshots.c) and the content API (lib/content.c) record through
+ * these. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
 #include "metadata.h"
-#include "digest.h"
 #include "macro.h"
+#include "digest.h"
 
 /* Runs one prepared upsert in its own write transaction. */
 typedef int (*tx_fn)(struct ctr_db *db, void *ud, ctr_error **err);
@@ -19,105 +20,6 @@ static int in_tx(struct ctr_db *db, tx_fn fn, void *ud, ctr_error **err)
 	if (r < 0)
 		return r;
 	return ctr_db_tx_commit(&tx, err);
-}
-
-struct image_args {
-	const char *ns, *name, *media_type, *digest;
-	uint64_t size;
-	const char *const *labels;
-};
-
-static int image_put_tx(struct ctr_db *db, void *ud, ctr_error **err)
-{
-	struct image_args *a = ud;
-	const struct ctr_md_image img = {.name = (char *)a->name,
-					 .media_type = (char *)a->media_type,
-					 .digest = (char *)a->digest,
-					 .size = a->size,
-					 .labels = (char **)a->labels};
-	return ctr_md_image_upsert_tx(db, a->ns, &img, "put image", err);
-}
-
-int ctr_md_image_put(struct ctr_db *db, const char *ns, const char *name, const char *media_type,
-		     const char *digest, uint64_t size, const char *const *labels, ctr_error **err)
-{
-	int r = ctr_digest_parse(digest, NULL, NULL, err);
-	if (r < 0)
-		return ctr_err_prefix(err, CTR_EINVAL, "image %s target", name);
-	if (!name || !*name || !media_type)
-		return ctr_err(err, CTR_EINVAL, 0, "image: name and media type are required");
-	struct image_args a = {ns, name, media_type, digest, size, labels};
-	return in_tx(db, image_put_tx, &a, err);
-}
-
-struct del_args {
-	const char *sql, *a, *b, *what;
-};
-
-static int del_tx(struct ctr_db *db, void *ud, ctr_error **err)
-{
-	struct del_args *d = ud;
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = ctr_db_prepare(db, &st, d->sql, err);
-	if (r == 0)
-		r = ctr_db_bind_texts(db, st, err, 2, d->a, d->b);
-	if (r == 0)
-		r = ctr_db_step_done(db, st, err, "delete");
-	if (r == 0 && sqlite3_changes(db->h) == 0)
-		r = ctr_err(err, CTR_ENOTFOUND, 0, "%s %s not found", d->what, d->b);
-	return r;
-}
-
-int ctr_md_image_delete(struct ctr_db *db, const char *ns, const char *name, ctr_error **err)
-{
-	struct del_args d = {"DELETE FROM images WHERE ns = ?1 AND name = ?2", ns, name, "image"};
-	return in_tx(db, del_tx, &d, err);
-}
-
-struct container_args {
-	const char *ns, *id, *image, *snapshotter, *key;
-	const char *const *labels;
-};
-
-static int container_put_tx(struct ctr_db *db, void *ud, ctr_error **err)
-{
-	struct container_args *a = ud;
-	_cleanup_free_ char *json = NULL;
-	int r = ctr_md_labels_to_json(&json, a->labels, err);
-	if (r == 0)
-		r = ctr_md_ns_ensure_tx(db, a->ns, err);
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	if (r == 0)
-		r = ctr_db_prepare(db, &st,
-				   "INSERT INTO containers(ns, id, image, snapshotter, snapshot_key, labels, "
-				   "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) "
-				   "ON CONFLICT(ns, id) DO UPDATE SET image = ?3, snapshotter = ?4, "
-				   "snapshot_key = ?5, labels = ?6, updated_at = ?7",
-				   err);
-	if (r == 0)
-		r = ctr_db_bind_texts(db, st, err, 5, a->ns, a->id, a->image, a->snapshotter, a->key);
-	if (r == 0) {
-		sqlite3_bind_text(st, 6, json, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 7, ctr_db_now());
-		r = ctr_db_step_done(db, st, err, "put container");
-	}
-	return r;
-}
-
-int ctr_md_container_put(struct ctr_db *db, const char *ns, const char *id, const char *image,
-			 const char *snapshotter, const char *snapshot_key,
-			 const char *const *labels, ctr_error **err)
-{
-	if (!id || !*id)
-		return ctr_err(err, CTR_EINVAL, 0, "container: id is required");
-	struct container_args a = {ns, id, image, snapshotter, snapshot_key, labels};
-	return in_tx(db, container_put_tx, &a, err);
-}
-
-int ctr_md_container_delete(struct ctr_db *db, const char *ns, const char *id, ctr_error **err)
-{
-	struct del_args d = {"DELETE FROM containers WHERE ns = ?1 AND id = ?2", ns, id, "container"};
-	return in_tx(db, del_tx, &d, err);
 }
 
 int ctr_md_snapshot_put_tx(struct ctr_db *db, const char *ns, const char *snapshotter,

@@ -18,7 +18,7 @@
 #include "json.h"
 #include "macro.h"
 
-static int container_dir(char **out, const char *state_dir, const char *ns, const char *id,
+int ctr_rt_container_dir(char **out, const char *state_dir, const char *ns, const char *id,
 			 ctr_error **err)
 {
 	int r = ctr_ident_validate(ns, "namespace", err);
@@ -38,7 +38,7 @@ int ctr_rt_bundle_prepare(char **dir_out, const char *state_dir, const char *ns,
 			  const char *config_json, const char *rootfs, bool terminal, ctr_error **err)
 {
 	_cleanup_free_ char *dir = NULL;
-	int r = container_dir(&dir, state_dir, ns, id, err);
+	int r = ctr_rt_container_dir(&dir, state_dir, ns, id, err);
 	if (r < 0)
 		return r;
 	if (!config_json)
@@ -100,7 +100,7 @@ static int task_open(ctr_rt_task **out, const char *state_dir, const char *ns, c
 		return ctr_err_nomem(err);
 	t->dir_fd = -1;
 	t->init.dir_fd = t->init.pidfd = -1;
-	int r = container_dir(&t->dir, state_dir, ns, id, err);
+	int r = ctr_rt_container_dir(&t->dir, state_dir, ns, id, err);
 	if (r < 0)
 		goto fail;
 	if (!(t->ns = strdup(ns)) || !(t->id = strdup(id)) || !(t->state = strdup(state_dir)) ||
@@ -406,7 +406,7 @@ int ctr_rt_delete(ctr_rt_task *t, bool force, struct ctr_rt_exit *exit, ctr_erro
 int ctr_rt_bundle_remove(const char *state_dir, const char *ns, const char *id, ctr_error **err)
 {
 	_cleanup_free_ char *dir = NULL;
-	int r = container_dir(&dir, state_dir, ns, id, err);
+	int r = ctr_rt_container_dir(&dir, state_dir, ns, id, err);
 	if (r < 0)
 		return r;
 	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);

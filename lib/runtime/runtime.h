@@ -1,7 +1,7 @@
 /* The runtime layer: takes a bundle (config.json + a rootfs path) and runs it
  * through an OCI runtime (runc by default) under one libctr-shim per process.
  * It knows nothing about container records, images or snapshots: the caller
- * (lib/task.c, later ctr_container_new_task) gives it the spec text and a
+ * (lib/task.c, through ctr_container_new_task) gives it the spec text and a
  * mounted rootfs.
  *
  * Layout: <state>/tasks/<ns>/<id>/ (mode 0700), described in shim/proto.h.
@@ -20,6 +20,11 @@
 #include <ctr/common.h>
 
 #define CTR_RT_DIR "tasks"
+/* *out gets <state_dir>/tasks/<ns>/<id> (caller frees), the one place that
+ * path is built. CTR_EINVAL for a bad namespace or id or a relative
+ * state_dir. */
+int ctr_rt_container_dir(char **out, const char *state_dir, const char *ns, const char *id,
+			 ctr_error **err);
 #define CTR_RT_DEFAULT_RUNTIME "runc"
 /* Largest config.json / process.json accepted from a caller. */
 #define CTR_RT_SPEC_MAX (4u << 20)

@@ -32,7 +32,7 @@ static int add_snapshotter(ctr_client *c, struct ctr_snapshotter *s, ctr_error *
 	return 0;
 }
 
-int ctr_client_snapshotter(struct ctr_snapshotter **out, ctr_client *c, const char *name, ctr_error **err)
+static int client_snapshotter(struct ctr_snapshotter **out, ctr_client *c, const char *name, ctr_error **err)
 {
 	if (!name || !*name)
 		name = CTR_DEFAULT_SNAPSHOTTER;
@@ -60,6 +60,15 @@ int ctr_client_snapshotter(struct ctr_snapshotter **out, ctr_client *c, const ch
 	return 0;
 }
 
+/* Two threads asking for the same built-in at once open it once. */
+int ctr_client_snapshotter(struct ctr_snapshotter **out, ctr_client *c, const char *name, ctr_error **err)
+{
+	pthread_mutex_lock(&c->snaps_mu);
+	int r = client_snapshotter(out, c, name, err);
+	pthread_mutex_unlock(&c->snaps_mu);
+	return r;
+}
+
 void ctr_client_snapshotters_close(ctr_client *c)
 {
 	for (size_t i = 0; i < c->n_snaps; i++)
@@ -80,13 +89,17 @@ CTR_EXPORT int ctr_snapshotter_register(ctr_client *c, const char *name,
 		return r;
 	if (!strcmp(name, "overlayfs") || !strcmp(name, "native"))
 		return ctr_err(err, CTR_EEXISTS, 0, "snapshotter %s: the name is built in", name);
-	for (size_t i = 0; i < c->n_snaps; i++)
+	pthread_mutex_lock(&c->snaps_mu);
+	for (size_t i = 0; i < c->n_snaps && r == 0; i++)
 		if (!strcmp(c->snaps[i]->name, name))
-			return ctr_err(err, CTR_EEXISTS, 0, "snapshotter %s: already registered", name);
+			r = ctr_err(err, CTR_EEXISTS, 0, "snapshotter %s: already registered", name);
 	struct ctr_snapshotter *s = NULL;
-	if ((r = ctr_snapshotter_from_vtable(&s, name, vt, self, err)) < 0)
-		return r;
-	return add_snapshotter(c, s, err);
+	if (r == 0)
+		r = ctr_snapshotter_from_vtable(&s, name, vt, self, err);
+	if (r == 0)
+		r = add_snapshotter(c, s, err);
+	pthread_mutex_unlock(&c->snaps_mu);
+	return r;
 }
 
 /* ---- keys ---- */

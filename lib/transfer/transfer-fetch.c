@@ -372,7 +372,15 @@ int ctr_fetch_open_ingest(struct fetch *f, const struct ctr_desc *d, int wait_ms
 	if (ctr_contents_info_get(&info, f->c, d->digest, &f->scope, NULL) == 0) {
 		ctr_content_info_free(info);
 		int r = have_blob(f, d->digest, labels, err);
-		return r < 0 ? r : 1;
+		if (r < 0)
+			return r;
+		/* A collection (another thread or process) may have taken the
+		 * record before the lease held it: once leased, a record still
+		 * there stays; otherwise fetch it again. */
+		if (ctr_contents_info_get(&info, f->c, d->digest, &f->scope, NULL) == 0) {
+			ctr_content_info_free(info);
+			return 1;
+		}
 	}
 	char ref[CTR_DIGEST_MAX + 16];
 	snprintf(ref, sizeof(ref), "%s-%s", ref_kind(d->media_type), d->digest);

@@ -67,18 +67,17 @@ struct ctr_layer_unpack {
 	struct ctr_decompress_stats ds;
 };
 
-/* Snapshot and metadata calls of every unpacker: the client's databases
- * take one user at a time. */
-static pthread_mutex_t md_mu = PTHREAD_MUTEX_INITIALIZER;
-
-void ctr_unpack_md_lock(void)
+/* Snapshot and metadata calls of one client's unpackers, one at a time: a
+ * layer's start, reset, commit and cleanup each make several calls that
+ * belong together (the client's mutex; other clients are not held up). */
+void ctr_unpack_md_lock(ctr_client *c)
 {
-	pthread_mutex_lock(&md_mu);
+	pthread_mutex_lock(&c->unpack_mu);
 }
 
-void ctr_unpack_md_unlock(void)
+void ctr_unpack_md_unlock(ctr_client *c)
 {
-	pthread_mutex_unlock(&md_mu);
+	pthread_mutex_unlock(&c->unpack_mu);
 }
 
 /* ---- snapshot calls ---- */
@@ -94,9 +93,9 @@ static int is_committed(struct ctr_layer_unpack *u, const char *name)
 {
 	struct ctr_call call = scope(u);
 	ctr_snapshot_info *info = NULL;
-	ctr_unpack_md_lock();
+	ctr_unpack_md_lock(u->c);
 	int r = ctr_snapshots_stat(&info, u->c, u->sn->name, name, &call, NULL);
-	ctr_unpack_md_unlock();
+	ctr_unpack_md_unlock(u->c);
 	bool yes = r == 0 && ctr_snapshot_info_kind(info) == CTR_SNAPSHOT_COMMITTED;
 	ctr_snapshot_info_free(info);
 	return yes;
@@ -107,9 +106,9 @@ static void remove_extract(struct ctr_layer_unpack *u)
 	if (!u->prepared)
 		return;
 	struct ctr_call call = scope(u);
-	ctr_unpack_md_lock();
+	ctr_unpack_md_lock(u->c);
 	ctr_snapshots_remove(u->c, u->sn->name, u->key, &call, NULL);
-	ctr_unpack_md_unlock();
+	ctr_unpack_md_unlock(u->c);
 	u->prepared = false;
 	free(u->dir);
 	u->dir = NULL;
@@ -123,13 +122,13 @@ static int prepare_extract(struct ctr_layer_unpack *u, const char *parent, ctr_e
 	snprintf(u->key, sizeof(u->key), "extract-%ld%09ld-%d %s", (long)ts.tv_sec, ts.tv_nsec, (int)getpid(),
 		 u->chain);
 	struct ctr_call call = scope(u);
-	ctr_unpack_md_lock();
+	ctr_unpack_md_lock(u->c);
 	int r = ctr_snapshots_prepare(NULL, u->c, u->sn->name, u->key, parent, NULL, false, &call, err);
 	if (r == 0) {
 		u->prepared = true;
 		r = ctr_snapshot_apply_dir(&u->dir, u->c, u->sn->name, u->ns, u->key, err);
 	}
-	ctr_unpack_md_unlock();
+	ctr_unpack_md_unlock(u->c);
 	if (r < 0)
 		remove_extract(u);
 	return r;
@@ -340,9 +339,9 @@ int ctr_layer_unpack_start(struct ctr_layer_unpack **out, ctr_client *c, const c
 	snprintf(u->chain, sizeof(u->chain), "%s", chain_id);
 	snprintf(u->parent, sizeof(u->parent), "%s", parent_chain ? parent_chain : "");
 	u->size = layer->size;
-	ctr_unpack_md_lock();
+	ctr_unpack_md_lock(u->c);
 	r = ctr_client_snapshotter(&u->sn, c, snapshotter, err);
-	ctr_unpack_md_unlock();
+	ctr_unpack_md_unlock(u->c);
 	if (r == 0) {
 		enum ctr_compression f;
 		r = decompress_format(u, &f, err);
@@ -543,9 +542,9 @@ static int copy_up_targets(struct ctr_layer_unpack *u, char **targets, size_t n,
 	snprintf(vkey, sizeof(vkey), "%s view", u->key);
 	struct ctr_call call = scope(u);
 	ctr_mount_list *ml = NULL;
-	ctr_unpack_md_lock();
+	ctr_unpack_md_lock(u->c);
 	int r = ctr_snapshots_prepare(&ml, u->c, u->sn->name, vkey, u->parent, NULL, true, &call, err);
-	ctr_unpack_md_unlock();
+	ctr_unpack_md_unlock(u->c);
 	int root = -1;
 	if (r == 0)
 		r = ctr_mounts_open_root(ml->v, ml->n, &root, err);
@@ -569,9 +568,9 @@ static int copy_up_targets(struct ctr_layer_unpack *u, char **targets, size_t n,
 		close(root);
 	if (ml) {
 		ctr_mount_list_free(ml);
-		ctr_unpack_md_lock();
+		ctr_unpack_md_lock(u->c);
 		ctr_snapshots_remove(u->c, u->sn->name, vkey, &call, NULL);
-		ctr_unpack_md_unlock();
+		ctr_unpack_md_unlock(u->c);
 	}
 	return r;
 }
@@ -628,7 +627,7 @@ int ctr_layer_unpack_commit(struct ctr_layer_unpack *u, ctr_error **err)
 		r = apply_stored(u, err);
 	if (r == 0) {
 		struct ctr_call call = scope(u);
-		ctr_unpack_md_lock();
+		ctr_unpack_md_lock(u->c);
 		if (u->mode == M_REBASE)
 			r = ctr_snapshots_commit_parent(u->c, u->sn->name, u->chain, u->key,
 							u->parent[0] ? u->parent : NULL, NULL, &call, err);
@@ -642,7 +641,7 @@ int ctr_layer_unpack_commit(struct ctr_layer_unpack *u, ctr_error **err)
 			const char *upd[] = {lbl, NULL};
 			ctr_md_content_update_labels(NULL, u->c->db, u->ns, u->digest, upd, false, NULL);
 		}
-		ctr_unpack_md_unlock();
+		ctr_unpack_md_unlock(u->c);
 	}
 	if (r == CTR_EEXISTS && is_committed(u, u->chain))
 		r = 0; /* committed meanwhile by a process that did not lock */

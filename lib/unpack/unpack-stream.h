@@ -24,10 +24,10 @@
  * then ignored by write and read back from the content store).
  *
  * Threads: write/reset/finish may run in one thread (the fetch's) and
- * start/commit/free in another; snapshot and metadata calls of all
- * unpackers are serialised by one mutex of this module
- * (ctr_unpack_md_lock): a caller that uses the client's databases from
- * another thread while unpackers live takes it too. Start the layers of an
+ * start/commit/free in another; the snapshot and metadata calls of one
+ * client's unpackers are serialised by the client's unpack mutex
+ * (ctr_unpack_md_lock). The databases guard themselves (lib/metadata/db.h,
+ * snapshot/storage.h), so other threads of the client need not take it. Start the layers of an
  * image in layer order from one thread: chain locks are then taken in the
  * same order by every process, so two pulls cannot deadlock (start blocks
  * while another process holds that chain ID). Commits are the
@@ -81,8 +81,8 @@ int ctr_layer_unpack_finish(struct ctr_layer_unpack *u, bool ok, ctr_error **err
 int ctr_layer_unpack_commit(struct ctr_layer_unpack *u, ctr_error **err);
 void ctr_layer_unpack_free(struct ctr_layer_unpack *u);
 
-/* The mutex around every snapshot and metadata call of the unpackers. */
-void ctr_unpack_md_lock(void);
-void ctr_unpack_md_unlock(void);
+/* The mutex around the snapshot and metadata calls of c's unpackers. */
+void ctr_unpack_md_lock(ctr_client *c);
+void ctr_unpack_md_unlock(ctr_client *c);
 
 #endif

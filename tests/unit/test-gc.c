@@ -9,6 +9,7 @@
 #include "store.h"
 #include "error.h"
 #include "md-fixture.h"
+#include "md-records.h"
 
 #define L(...) ((const char *const[]){__VA_ARGS__, NULL})
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "md-fixture.h"
+#include "md-records.h"
 #include "ident.h"
 
 #define L(...) ((const char *const[]){__VA_ARGS__, NULL})

@@ -10,9 +10,10 @@
  * call (and pull's unpack, for snapshotters that provide apply_dir) goes
  * through it under the name it was registered with. Keys reaching the
  * callbacks are "<namespace>/<key>": the snapshotter itself needs no
- * notion of namespaces. Callbacks run in the calling thread; labels arrive
- * as NULL-terminated "key=value" arrays. They have the library's call
- * shape: outputs first, then self, then inputs, then err. */
+ * notion of namespaces. Callbacks run in the calling thread; when the
+ * client is used from several threads they run in several at once, so the
+ * implementation guards its own state. Labels arrive as NULL-terminated
+ * "key=value" arrays. They have the library's call shape: outputs first, then self, then inputs, then err. */
 #ifndef CTR_SYS_SNAPSHOTTER_H
 #define CTR_SYS_SNAPSHOTTER_H
 
