@@ -554,39 +554,38 @@ int lctr_process_run(ctr_process *p, bool tty, bool detach, const char *what)
 
 /* The flags run and containers create share (ctr's ContainerFlags and the
  * snapshotter flag). */
-const struct option lctr_cflags_long[] = {
-	{"env", required_argument, NULL, LCTR_O_ENV},
-	{"label", required_argument, NULL, LCTR_O_LABEL},
-	{"mount", required_argument, NULL, LCTR_O_MOUNT},
-	{"net-host", no_argument, NULL, LCTR_O_NET_HOST},
-	{"user", required_argument, NULL, LCTR_O_USER},
-	{"cwd", required_argument, NULL, LCTR_O_CWD},
-	{"read-only", no_argument, NULL, LCTR_O_READ_ONLY},
-	{"privileged", no_argument, NULL, LCTR_O_PRIVILEGED},
-	{"memory-limit", required_argument, NULL, LCTR_O_MEMORY},
-	{"cpus", required_argument, NULL, LCTR_O_CPUS},
-	{"snapshotter", required_argument, NULL, LCTR_O_SNAPSHOTTER},
-	{"runtime", required_argument, NULL, LCTR_O_RUNTIME},
-	{"seccomp", no_argument, NULL, LCTR_O_SECCOMP},
-	{"rootfs", no_argument, NULL, LCTR_O_ROOTFS},
-	{"hostname", required_argument, NULL, LCTR_O_HOSTNAME},
-	{"cap-add", required_argument, NULL, LCTR_O_CAP_ADD},
-	{"cap-drop", required_argument, NULL, LCTR_O_CAP_DROP},
-	{"tty", no_argument, NULL, LCTR_O_TTY},
-	{"log-uri", required_argument, NULL, LCTR_O_LOG_URI},
-	{"null-io", no_argument, NULL, LCTR_O_NULL_IO},
-	{"pid-file", required_argument, NULL, LCTR_O_PID_FILE},
-	{"rm", no_argument, NULL, LCTR_O_RM},
-	{"detach", no_argument, NULL, LCTR_O_DETACH},
+const struct lctr_flag lctr_cflags_flags[] = {
+	{0, "env", required_argument, LCTR_O_ENV, "K=V", "set an environment variable (repeatable)"},
+	{0, "label", required_argument, LCTR_O_LABEL, "K=V", "set a container label (repeatable)"},
+	{0, "mount", required_argument, LCTR_O_MOUNT, "SPEC",
+	 "add a mount: type=bind,src=S,dst=D,options=rbind:ro (repeatable)"},
+	{0, "net-host", no_argument, LCTR_O_NET_HOST, NULL, "use the host's network namespace"},
+	{0, "user", required_argument, LCTR_O_USER, "U[:G]", "run as this user (and group)"},
+	{0, "cwd", required_argument, LCTR_O_CWD, "DIR", "working directory of the process"},
+	{0, "read-only", no_argument, LCTR_O_READ_ONLY, NULL, "mount the rootfs read-only"},
+	{0, "privileged", no_argument, LCTR_O_PRIVILEGED, NULL, "all capabilities, all devices, no seccomp"},
+	{0, "memory-limit", required_argument, LCTR_O_MEMORY, "BYTES", "memory limit in bytes"},
+	{0, "cpus", required_argument, LCTR_O_CPUS, "N", "CPU limit, in CPUs (1.5: one and a half)"},
+	{0, "snapshotter", required_argument, LCTR_O_SNAPSHOTTER, "S", "snapshotter: overlayfs or native"},
+	{0, "runtime", required_argument, LCTR_O_RUNTIME, "NAME", "the OCI runtime binary (default runc)"},
+	{0, "seccomp", no_argument, LCTR_O_SECCOMP, NULL, "apply the default seccomp profile"},
+	{0, "rootfs", no_argument, LCTR_O_ROOTFS, NULL, "the first argument is a host directory, not an image"},
+	{0, "hostname", required_argument, LCTR_O_HOSTNAME, "H", "the container's host name"},
+	{0, "cap-add", required_argument, LCTR_O_CAP_ADD, "CAP", "add a capability (repeatable)"},
+	{0, "cap-drop", required_argument, LCTR_O_CAP_DROP, "CAP", "drop a capability (repeatable)"},
+	{'t', "tty", no_argument, LCTR_O_TTY, NULL, "give the process a terminal"},
 	{0},
 };
 
-static const char run_usage[] =
-	"usage: lctr run [--rm] [-t] [-d] [--env K=V]... [--mount type=bind,src=S,dst=D,options=rbind:ro]...\n"
-	"  [--net-host] [--user U[:G]] [--cwd DIR] [--read-only] [--privileged] [--memory-limit BYTES]\n"
-	"  [--cpus N] [--label K=V]... [--snapshotter S] [--runtime NAME] [--log-uri file:///PATH]\n"
-	"  [--seccomp] [--rootfs] [--hostname H] [--cap-add CAP] [--cap-drop CAP] [--null-io]\n"
-	"  [--pid-file F] IMAGE|ROOTFS ID [COMMAND [ARG...]]\n";
+/* run's own, besides the container flags. */
+const struct lctr_flag lctr_run_flags[] = {
+	{0, "rm", no_argument, LCTR_O_RM, NULL, "delete the container and its snapshot when it exits"},
+	{'d', "detach", no_argument, LCTR_O_DETACH, NULL, "return once the task runs"},
+	{0, "log-uri", required_argument, LCTR_O_LOG_URI, "file:///PATH", "send stdout and stderr to a file"},
+	{0, "null-io", no_argument, LCTR_O_NULL_IO, NULL, "send the process's output to /dev/null"},
+	{0, "pid-file", required_argument, LCTR_O_PID_FILE, "F", "write the task's pid to F"},
+	{0},
+};
 
 int lctr_cmd_run(struct lctr *g, int argc, char **argv)
 {
@@ -594,28 +593,17 @@ int lctr_cmd_run(struct lctr *g, int argc, char **argv)
 	bool rm = false, detach = false;
 	int c;
 	optind = 0;
-	/* "+": the command's own flags follow the id, as ctr's SkipArgReorder. */
-	while ((c = getopt_long(argc, argv, "+tdh", lctr_cflags_long, NULL)) != -1) {
-		int k = lctr_cflags_opt(&f, c == 't' ? LCTR_O_TTY : c, optarg);
+	/* the command's own flags follow the id, as ctr's SkipArgReorder (stop) */
+	while ((c = lctr_getopt(argc, argv)) != -1) {
+		int k = lctr_cflags_opt(&f, c, optarg);
 		if (k < 0) {
 			lctr_cflags_free(&f);
 			return 1;
 		}
-		if (k)
-			continue;
 		if (c == LCTR_O_RM)
 			rm = true;
-		else if (c == 'd' || c == LCTR_O_DETACH)
+		else if (c == LCTR_O_DETACH)
 			detach = true;
-		else {
-			fputs(run_usage, c == 'h' ? stdout : stderr);
-			lctr_cflags_free(&f);
-			return c == 'h' ? 0 : 2;
-		}
-	}
-	if (argc - optind < 2) {
-		lctr_cflags_free(&f);
-		return lctr_failf("run: %s must be provided", argc - optind < 1 ? "image ref" : "container id");
 	}
 	const char *ref = argv[optind], *id = argv[optind + 1];
 	char what[160];
