@@ -103,7 +103,9 @@ static int delete_one(struct lctr *g, const char *id, bool keep_snapshot)
 		if (ctr_task_status(&st, NULL, t, &err) < 0)
 			rc = lctr_fail(what, err);
 		else if (st != CTR_TASK_STOPPED && st != CTR_TASK_CREATED)
-			rc = lctr_failf("%s: cannot delete a non stopped container: %s", what, status_name(st));
+			rc = lctr_failf("%s: cannot delete a non stopped container: %s (kill it first, or lctr tasks rm "
+					"--force)",
+					what, status_name(st));
 		else {
 			/* A created task never ran: deleting it needs the kill. */
 			ctr_opt *pk = st == CTR_TASK_CREATED ? ctr_with_process_kill() : NULL;

@@ -132,7 +132,7 @@ static void progress_end(struct progress *p)
 struct remote_flags {
 	char *user, *pass;
 	struct lctr_opts o;
-	bool skip_unpack, print_chainid;
+	bool plain_http, skip_unpack, print_chainid;
 	const char *snapshotter;
 };
 
@@ -183,7 +183,10 @@ static int parse_remote_flags(const char *what, bool pull, int argc, char **argv
 	optind = 0;
 	while ((ch = lctr_getopt(argc, argv)) != -1) {
 		switch (ch) {
-		case OPT_PLAIN: lctr_opts_add(&f->o, ctr_with_plain_http()); break;
+		case OPT_PLAIN:
+			f->plain_http = true;
+			lctr_opts_add(&f->o, ctr_with_plain_http());
+			break;
 		case OPT_PLATFORM: lctr_opts_add(&f->o, ctr_with_platform(optarg)); break;
 		case OPT_ALLPLAT: lctr_opts_add(&f->o, ctr_with_all_platforms()); break;
 		case OPT_HOSTS: lctr_opts_add(&f->o, ctr_with_hosts_dir(optarg)); break;
@@ -250,6 +253,14 @@ static int parse_remote_flags(const char *what, bool pull, int argc, char **argv
 	return 0;
 }
 
+/* A TLS failure without --plain-http may be a plain-HTTP registry. */
+static int remote_fail(const char *what, ctr_error *err, bool plain_http)
+{
+	if (!plain_http && err && strstr(ctr_error_message(err), "TLS/certificate error"))
+		return lctr_fail_hint(what, err, "if the registry talks plain HTTP, add --plain-http");
+	return lctr_fail(what, err);
+}
+
 static void remote_flags_free(struct remote_flags *f)
 {
 	lctr_opts_free(&f->o);
@@ -287,12 +298,13 @@ static int do_pull(struct lctr *g, int argc, char **argv, bool fetch)
 	ctr_image *img = NULL;
 	int r = fetch ? ctr_image_fetch(&img, c, ref, LCTR_OPTS(&f.o), &err)
 		      : ctr_image_pull(&img, c, ref, LCTR_OPTS(&f.o), &err);
+	bool plain_http = f.plain_http;
 	remote_flags_free(&f);
 	if (r < 0) {
 		if (p.tty && p.n)
 			redraw(&p, true);
 		free(p.v);
-		return lctr_fail(what, err);
+		return remote_fail(what, err, plain_http);
 	}
 	if (unpack) {
 		if (p.tty && p.n)
@@ -356,10 +368,11 @@ static int images_push(struct lctr *g, int argc, char **argv)
 	lctr_opts_add(&f.o, ctr_with_progress(on_progress, &p));
 	ctr_error *err = NULL;
 	int r = ctr_image_push(c, ref, local, LCTR_OPTS(&f.o), &err);
+	bool plain_http = f.plain_http;
 	remote_flags_free(&f);
 	if (r < 0) {
 		free(p.v);
-		return lctr_fail("push", err);
+		return remote_fail("push", err, plain_http);
 	}
 	progress_end(&p);
 	return 0;

@@ -220,8 +220,13 @@ int lctr_container_create(ctr_container **out, struct lctr *g, const struct lctr
 	} else {
 		/* As ctr run: an image that is not unpacked yet is unpacked now. */
 		int unpacked = 0;
-		if (ctr_image_get(&img, cl, ref, NULL, 0, &err) < 0 ||
-		    ctr_image_config(&config, img, &err) < 0 ||
+		if (ctr_image_get(&img, cl, ref, NULL, 0, &err) == CTR_ENOTFOUND) {
+			char hint[300];
+			snprintf(hint, sizeof(hint), "pull it first: lctr images pull %.200s", ref);
+			rc = lctr_fail_hint(what, err, hint);
+			goto out;
+		}
+		if (!img || ctr_image_config(&config, img, &err) < 0 ||
 		    ctr_image_is_unpacked(&unpacked, img, f->snapshotter, &err) < 0 ||
 		    (!unpacked && ctr_image_unpack(img, f->snapshotter, NULL, 0, &err) < 0)) {
 			rc = lctr_fail(what, err);

@@ -206,7 +206,10 @@ static int tasks_rm(struct lctr *g, int argc, char **argv)
 		bool kill = force || st == CTR_TASK_CREATED;
 		ctr_opt *pk = kill ? ctr_with_process_kill() : NULL;
 		const ctr_opt *o[1] = {pk};
-		if (ctr_task_delete(NULL, t, o, kill ? 1 : 0, &err) < 0)
+		int r = ctr_task_delete(NULL, t, o, kill ? 1 : 0, &err);
+		if (r == CTR_EPRECONDITION)
+			rc = lctr_fail_hint(what, err, "kill it first or --force");
+		else if (r < 0)
 			rc = lctr_fail(what, err);
 		else
 			lctr_io_dir_remove(lctr_client(g), argv[i]);

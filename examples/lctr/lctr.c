@@ -35,6 +35,13 @@ int lctr_fail(const char *what, ctr_error *err)
 	return 1;
 }
 
+int lctr_fail_hint(const char *what, ctr_error *err, const char *hint)
+{
+	fprintf(stderr, "lctr: %s: %s (%s)\n", what, err ? ctr_error_message(err) : "failed", hint);
+	ctr_error_free(err);
+	return 1;
+}
+
 int lctr_failf(const char *fmt, ...)
 {
 	va_list ap;

@@ -51,6 +51,8 @@ ctr_client *lctr_client(struct lctr *g);
 
 /* Prints "lctr: <what>: <why>" on stderr and returns 1. Frees err. */
 int lctr_fail(const char *what, ctr_error *err);
+/* The same with what the user can do about it: "... (<hint>)". */
+int lctr_fail_hint(const char *what, ctr_error *err, const char *hint);
 /* Prints "lctr: <msg>" and returns 1 (for usage errors: 2 is for flags). */
 int lctr_failf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
