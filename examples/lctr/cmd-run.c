@@ -97,7 +97,29 @@ int lctr_cflags_opt(struct lctr_cflags *f, int c, const char *arg)
 	case LCTR_O_READ_ONLY: f->read_only = true; return 1;
 	case LCTR_O_PRIVILEGED: f->privileged = true; return 1;
 	case LCTR_O_SNAPSHOTTER: f->snapshotter = arg; return 1;
-	case LCTR_O_RUNTIME: f->runtime = arg; return 1;
+	case LCTR_O_RUNTIME:
+	case LCTR_O_RUNC_BINARY: f->runtime = arg; return 1;
+	case LCTR_O_ENV_FILE: f->env_file = arg; return 1;
+	case LCTR_O_CGROUP: f->cgroup = arg; return 1;
+	case LCTR_O_NEW_PRIVS: f->new_privs = true; return 1;
+	case LCTR_O_CPU_QUOTA:
+	case LCTR_O_CPU_PERIOD: {
+		if (!f->has_cfs)
+			f->cpu_quota = -1;
+		f->has_cfs = true;
+		errno = 0;
+		long long v = strtoll(arg, &end, 10);
+		bool quota = c == LCTR_O_CPU_QUOTA;
+		if (!*arg || *end || errno || v < (quota ? -1 : 0)) {
+			lctr_failf("invalid --cpu-%s \"%s\": a number of microseconds", quota ? "quota" : "period", arg);
+			return -1;
+		}
+		if (quota)
+			f->cpu_quota = v;
+		else
+			f->cpu_period = (uint64_t)v;
+		return 1;
+	}
 	case LCTR_O_SECCOMP: f->seccomp = true; return 1;
 	case LCTR_O_ROOTFS: f->rootfs = true; return 1;
 	case LCTR_O_HOSTNAME: f->hostname = arg; return 1;
@@ -124,6 +146,48 @@ int lctr_cflags_opt(struct lctr_cflags *f, int c, const char *arg)
 	default:
 		return 0;
 	}
+}
+
+static void strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* --env-file: one K=V a line; empty lines and # comments skipped (ctr).
+ * NULL-terminated, each entry and the array free()d. Prints errors. */
+static char **read_env_file(const char *path, const char *what)
+{
+	FILE *fp = fopen(path, "re");
+	if (!fp) {
+		lctr_failf("%s: --env-file %s: %s", what, path, strerror(errno));
+		return NULL;
+	}
+	char **v = calloc(1, sizeof(char *)), *line = NULL;
+	size_t n = 0, cap = 0;
+	ssize_t len;
+	while (v && (len = getline(&line, &cap, fp)) >= 0) {
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = 0;
+		if (!len || line[0] == '#')
+			continue;
+		char **nv = realloc(v, (n + 2) * sizeof(char *));
+		if (!nv || !(nv[n] = strdup(line))) {
+			v = nv ? nv : v;
+			v[n] = NULL;
+			strv_free(v);
+			v = NULL;
+			break;
+		}
+		v = nv;
+		v[++n] = NULL;
+	}
+	free(line);
+	fclose(fp);
+	if (!v)
+		lctr_failf("%s: --env-file %s: out of memory", what, path);
+	return v;
 }
 
 /* "type=bind,src=S,dst=D,options=rbind:ro" (ctr's parseMountFlag). */
@@ -197,9 +261,17 @@ int lctr_container_create(ctr_container **out, struct lctr *g, const struct lctr
 		return 1;
 	struct lctr_opts so = {0}, co = {0};
 	ctr_image *img = NULL;
-	char *config = NULL, *root = NULL;
+	char *config = NULL, *root = NULL, **file_env = NULL;
 	ctr_error *err = NULL;
 	int rc = 1;
+	if (f->has_cfs && f->cpus > 0)
+		return lctr_failf("%s: --cpus and --cpu-quota/--cpu-period cannot be used together", what);
+	/* the file first, then --env (ctr) */
+	if (f->env_file) {
+		if (!(file_env = read_env_file(f->env_file, what)))
+			goto out;
+		lctr_opts_add(&so, ctr_with_env((const char *const *)file_env));
+	}
 	lctr_opts_add(&so, ctr_with_env(f->env));
 	for (size_t i = 0; i < f->n_mounts; i++) {
 		ctr_opt *m = mount_opt(f->mounts[i], what);
@@ -267,8 +339,14 @@ int lctr_container_create(ctr_container **out, struct lctr *g, const struct lctr
 		lctr_opts_add(&so, ctr_with_seccomp_default());
 	if (f->cpus > 0)
 		lctr_opts_add(&so, ctr_with_cpus(f->cpus));
+	if (f->has_cfs)
+		lctr_opts_add(&so, ctr_with_cpu_cfs(f->cpu_quota, f->cpu_period));
 	if (f->memory_limit)
 		lctr_opts_add(&so, ctr_with_memory_limit(f->memory_limit));
+	if (f->cgroup)
+		lctr_opts_add(&so, ctr_with_cgroup(f->cgroup));
+	if (f->new_privs)
+		lctr_opts_add(&so, ctr_with_new_privileges());
 	lctr_opts_add(&co, ctr_with_new_spec(LCTR_OPTS(&so)));
 	if (ctr_container_new(out, cl, id, LCTR_OPTS(&co), &err) < 0) {
 		rc = lctr_fail(what, err);
@@ -278,6 +356,7 @@ int lctr_container_create(ctr_container **out, struct lctr *g, const struct lctr
 out:
 	lctr_opts_free(&co); /* before the spec options it borrows */
 	lctr_opts_free(&so);
+	strv_free(file_env);
 	ctr_image_free(img);
 	ctr_free(config);
 	free(root);
@@ -579,6 +658,12 @@ const struct lctr_flag lctr_cflags_flags[] = {
 	{0, "cap-add", required_argument, LCTR_O_CAP_ADD, "CAP", "add a capability (repeatable)"},
 	{0, "cap-drop", required_argument, LCTR_O_CAP_DROP, "CAP", "drop a capability (repeatable)"},
 	{'t', "tty", no_argument, LCTR_O_TTY, NULL, "give the process a terminal"},
+	{0, "env-file", required_argument, LCTR_O_ENV_FILE, "F", "read K=V lines from F (before --env)"},
+	{0, "cpu-quota", required_argument, LCTR_O_CPU_QUOTA, "US", "CFS quota in microseconds (-1: none)"},
+	{0, "cpu-period", required_argument, LCTR_O_CPU_PERIOD, "US", "CFS period in microseconds"},
+	{0, "cgroup", required_argument, LCTR_O_CGROUP, "PATH", "the container's cgroup path"},
+	{0, "runc-binary", required_argument, LCTR_O_RUNC_BINARY, "PATH", "the runc binary (as --runtime)"},
+	{0, "allow-new-privs", no_argument, LCTR_O_NEW_PRIVS, NULL, "let the process gain privileges (setuid)"},
 	{0},
 };
 

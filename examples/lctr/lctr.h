@@ -114,13 +114,17 @@ enum {
 	LCTR_O_READ_ONLY, LCTR_O_PRIVILEGED, LCTR_O_MEMORY, LCTR_O_CPUS, LCTR_O_SNAPSHOTTER,
 	LCTR_O_RUNTIME, LCTR_O_SECCOMP, LCTR_O_ROOTFS, LCTR_O_HOSTNAME, LCTR_O_CAP_ADD,
 	LCTR_O_CAP_DROP, LCTR_O_TTY, LCTR_O_LOG_URI, LCTR_O_NULL_IO, LCTR_O_PID_FILE, LCTR_O_RM,
-	LCTR_O_DETACH,
+	LCTR_O_DETACH, LCTR_O_ENV_FILE, LCTR_O_CPU_QUOTA, LCTR_O_CPU_PERIOD, LCTR_O_CGROUP,
+	LCTR_O_RUNC_BINARY, LCTR_O_NEW_PRIVS,
 };
 struct lctr_cflags {
 	const char **env, **labels, **mounts, **caps_add, **caps_drop; /* NULL-terminated */
 	size_t n_env, n_labels, n_mounts, n_caps_add, n_caps_drop;
-	const char *user, *cwd, *snapshotter, *runtime, *hostname, *log_uri, *pid_file;
-	bool net_host, read_only, privileged, seccomp, rootfs, tty, null_io;
+	const char *user, *cwd, *snapshotter, *runtime, *hostname, *log_uri, *pid_file, *env_file, *cgroup;
+	bool net_host, read_only, privileged, seccomp, rootfs, tty, null_io, new_privs;
+	bool has_cfs;		/* --cpu-quota or --cpu-period */
+	int64_t cpu_quota;	/* -1: none */
+	uint64_t cpu_period;	/* 0: the kernel's */
 	uint64_t memory_limit;
 	double cpus;
 };
