@@ -14,7 +14,6 @@ builddir=${BUILDDIR:-build}
 [ -d "$builddir" ] || meson setup "$builddir" >/dev/null
 ninja -C "$builddir" >/dev/null
 lctr=$src/$builddir/examples/lctr/lctr
-export LIBCTR_SHIM=$src/$builddir/libctr-shim
 tmp=$(mktemp -d /tmp/lctr-demo.XXXXXX)
 regdir=$tmp/registry
 cleanup() {

@@ -355,7 +355,8 @@ static void handle_done(struct ctr_engine *e, struct ctr_xfer *x, CURLcode code)
 			return;
 		}
 		char what[600];
-		snprintf(what, sizeof(what), "%s %s %s", r->name, x->method, j->desc ? j->desc->digest : "");
+		snprintf(what, sizeof(what), "%s %s%s%s", r->name, x->method, j->desc ? " " : "",
+			 j->desc ? j->desc->digest : "");
 		rc = ctr_http_curl_error(code, x->errbuf, what, &err);
 		ctr_xfer_free(x);
 		ctr_job_finish(j, rc, err);

@@ -13,27 +13,11 @@ static int containers_create(struct lctr *g, int argc, char **argv)
 	struct lctr_cflags f = {0};
 	int c;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+th", lctr_cflags_long, NULL)) != -1) {
-		int k = (c == LCTR_O_RM || c == LCTR_O_DETACH || c == LCTR_O_LOG_URI || c == LCTR_O_NULL_IO ||
-			 c == LCTR_O_PID_FILE)
-				? 0
-				: lctr_cflags_opt(&f, c == 't' ? LCTR_O_TTY : c, optarg);
-		if (k < 0) {
+	while ((c = lctr_getopt(argc, argv)) != -1) {
+		if (lctr_cflags_opt(&f, c, optarg) < 0) {
 			lctr_cflags_free(&f);
 			return 1;
 		}
-		if (!k) {
-			fputs("usage: lctr containers create [run's flags, minus --rm -d] IMAGE|ROOTFS ID "
-			      "[COMMAND [ARG...]]\n",
-			      c == 'h' ? stdout : stderr);
-			lctr_cflags_free(&f);
-			return c == 'h' ? 0 : 2;
-		}
-	}
-	if (argc - optind < 2) {
-		lctr_cflags_free(&f);
-		return lctr_failf("containers create: %s must be provided",
-				  argc - optind < 1 ? "image ref" : "container id");
 	}
 	char what[160];
 	snprintf(what, sizeof(what), "containers create %.100s", argv[optind + 1]);
@@ -119,7 +103,9 @@ static int delete_one(struct lctr *g, const char *id, bool keep_snapshot)
 		if (ctr_task_status(&st, NULL, t, &err) < 0)
 			rc = lctr_fail(what, err);
 		else if (st != CTR_TASK_STOPPED && st != CTR_TASK_CREATED)
-			rc = lctr_failf("%s: cannot delete a non stopped container: %s", what, status_name(st));
+			rc = lctr_failf("%s: cannot delete a non stopped container: %s (kill it first, or lctr tasks rm "
+					"--force)",
+					what, status_name(st));
 		else {
 			/* A created task never ran: deleting it needs the kill. */
 			ctr_opt *pk = st == CTR_TASK_CREATED ? ctr_with_process_kill() : NULL;
@@ -145,16 +131,9 @@ static int delete_one(struct lctr *g, const char *id, bool keep_snapshot)
 static int containers_rm(struct lctr *g, int argc, char **argv)
 {
 	bool keep = false;
-	static const struct option longopts[] = {{"keep-snapshot", no_argument, NULL, 'k'}, {0}};
-	int c;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
-		if (c != 'k')
-			return 2;
+	while (lctr_getopt(argc, argv) == 'k')
 		keep = true;
-	}
-	if (optind >= argc)
-		return lctr_failf("containers rm: usage: rm [--keep-snapshot] ID...");
 	int rc = 0;
 	for (int i = optind; i < argc; i++)
 		if (delete_one(g, argv[i], keep))
@@ -174,16 +153,9 @@ static void print_json(const char *text)
 static int containers_info(struct lctr *g, int argc, char **argv)
 {
 	bool spec = false;
-	static const struct option longopts[] = {{"spec", no_argument, NULL, 's'}, {0}};
-	int c;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
-		if (c != 's')
-			return 2;
+	while (lctr_getopt(argc, argv) == 's')
 		spec = true;
-	}
-	if (argc - optind != 1)
-		return lctr_failf("containers info: usage: info [--spec] ID");
 	char what[160];
 	snprintf(what, sizeof(what), "containers info %.100s", argv[optind]);
 	ctr_container *k = NULL;
@@ -247,16 +219,27 @@ static int containers_unsupported(struct lctr *g, int argc, char **argv)
 	return lctr_failf("containers %s: not supported yet (needs CRIU checkpoint support)", argv[0]);
 }
 
+static const struct lctr_flag rm_flags[] = {
+	{0, "keep-snapshot", no_argument, 'k', NULL, "keep the container's snapshot"},
+	{0},
+};
+
+static const struct lctr_flag info_flags[] = {
+	{0, "spec", no_argument, 's', NULL, "print only the OCI spec"},
+	{0},
+};
+
 int lctr_cmd_containers(struct lctr *g, int argc, char **argv)
 {
 	static const struct lctr_cmd cmds[] = {
-		{"create", NULL, containers_create, "create a container (run's flags, minus --rm -d)"},
-		{"ls", "list", containers_ls, "list containers [-q] [FILTER...]"},
-		{"rm", "delete del remove", containers_rm, "delete containers [--keep-snapshot] ID..."},
-		{"info", NULL, containers_info, "print a container as JSON [--spec] ID"},
-		{"label", NULL, containers_label, "set and print labels ID [K=V]..."},
-		{"checkpoint", NULL, containers_unsupported, "not supported yet"},
-		{"restore", NULL, containers_unsupported, "not supported yet"},
+		{"create", NULL, containers_create, "create a container (run's flags, minus --rm -d)",
+		 "IMAGE|ROOTFS ID [COMMAND [ARG...]]", lctr_cflags_flags, NULL, 2},
+		{"ls", "list", containers_ls, "list containers", "[FILTER...]", lctr_ls_flagdefs},
+		{"rm", "delete del remove", containers_rm, "delete containers", "ID...", rm_flags},
+		{"info", NULL, containers_info, "print a container as JSON", "ID", info_flags},
+		{"label", NULL, containers_label, "set and print labels", "ID [K=V]..."},
+		{"checkpoint", NULL, containers_unsupported, "not supported yet", "[ARG...]"},
+		{"restore", NULL, containers_unsupported, "not supported yet", "[ARG...]"},
 	};
 	return lctr_dispatch(g, "containers", cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv);
 }

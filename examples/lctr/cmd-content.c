@@ -165,14 +165,11 @@ static int content_active(struct lctr *g, int argc, char **argv)
 /* ctr content ingest [--expected-size N] [--expected-digest D] REF < data */
 static int content_ingest(struct lctr *g, int argc, char **argv)
 {
-	static const struct option lo[] = {{"expected-size", required_argument, NULL, 's'},
-					   {"expected-digest", required_argument, NULL, 'd'},
-					   {0}};
 	long long size = -1;
 	const char *digest = NULL;
 	int ch;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+	optind = 0;
+	while ((ch = lctr_getopt(argc, argv)) != -1) {
 		if (ch == 's')
 			size = atoll(optarg);
 		else if (ch == 'd')
@@ -214,14 +211,21 @@ static int content_ingest(struct lctr *g, int argc, char **argv)
 	return 0;
 }
 
+static const struct lctr_flag ingest_flags[] = {
+	{0, "expected-size", required_argument, 's', "N", "fail unless the data has N bytes"},
+	{0, "expected-digest", required_argument, 'd', "D", "fail unless the data has digest D"},
+	{0},
+};
+
 static const struct lctr_cmd content_cmds[] = {
-	{"fetch", NULL, lctr_content_fetch, "fetch REF's content and image record (pull's flags)"},
-	{"ingest", NULL, content_ingest, "write stdin into the store under REF"},
-	{"ls", "list", content_ls, "list all blobs in the store [-q] [FILTER...]"},
-	{"get", NULL, content_get, "write the blob DIGEST to stdout"},
-	{"rm", "remove delete del", content_rm, "remove blobs from the namespace"},
-	{"label", NULL, content_label, "add, update (K=V) or remove (K) labels"},
-	{"active", NULL, content_active, "list active ingests"},
+	{"fetch", NULL, lctr_content_fetch, "fetch REF's content and image record (pull's flags)", "REF",
+	 lctr_remote_flags, lctr_pull_flags},
+	{"ingest", NULL, content_ingest, "write stdin into the store under REF", "REF", ingest_flags},
+	{"ls", "list", content_ls, "list all blobs in the store", "[FILTER...]", lctr_ls_flagdefs},
+	{"get", NULL, content_get, "write the blob DIGEST to stdout", "DIGEST"},
+	{"rm", "remove delete del", content_rm, "remove blobs from the namespace", "DIGEST..."},
+	{"label", NULL, content_label, "add, update (K=V) or remove (K) labels", "DIGEST K[=V]..."},
+	{"active", NULL, content_active, "list active ingests", "[FILTER...]"},
 };
 
 int lctr_cmd_content(struct lctr *g, int argc, char **argv)

@@ -36,13 +36,6 @@ static void format_time(int64_t ns, char *buf, size_t len)
 int lctr_cmd_events(struct lctr *g, int argc, char **argv)
 {
 	int first = 1;
-	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		printf("usage: lctr events [FILTER...]\n\n"
-		       "Streams events from every process that uses the same state directory.\n"
-		       "Filters use containerd's syntax on topic, namespace and event.<field>,\n"
-		       "e.g. 'topic~=\"^/tasks/\"' 'namespace==default'; several filters are ORed.\n");
-		return 0;
-	}
 	if (argc > 1 && !strcmp(argv[1], "--"))
 		first = 2;
 	ctr_client *c = lctr_client(g);

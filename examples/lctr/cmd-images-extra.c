@@ -7,20 +7,34 @@
 #include <stdlib.h>
 #include <string.h>
 
+const struct lctr_flag lctr_images_mount_flags[] = {
+	{0, "rw", no_argument, 'w', NULL, "mount read-write (an active snapshot)"},
+	{0, "platform", required_argument, 'p', "P", "the platform to mount (the host's is unpacked)"},
+	{0, "snapshotter", required_argument, 's', "S", "snapshotter: overlayfs or native"},
+	{0},
+};
+
+const struct lctr_flag lctr_images_unmount_flags[] = {
+	{0, "rm", no_argument, 'r', NULL, "remove the snapshot too"},
+	{0, "snapshotter", required_argument, 's', "S", "snapshotter: overlayfs or native"},
+	{0},
+};
+
+const struct lctr_flag lctr_images_usage_flags[] = {
+	{0, "snapshotter", required_argument, 's', "S", "snapshotter: overlayfs or native"},
+	{0},
+};
+
 /* mount [--platform P] [--rw] [--snapshotter S] REF TARGET: unpacks when
  * needed, then a snapshot keyed by TARGET (a view, or active with --rw) is
  * mounted there, as ctr does. */
 int lctr_images_mount(struct lctr *g, int argc, char **argv)
 {
-	static const struct option lo[] = {{"rw", no_argument, NULL, 'w'},
-					   {"platform", required_argument, NULL, 'p'},
-					   {"snapshotter", required_argument, NULL, 's'},
-					   {0}};
 	bool rw = false;
 	const char *sn = NULL;
 	int ch;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+	optind = 0;
+	while ((ch = lctr_getopt(argc, argv)) != -1) {
 		if (ch == 'w')
 			rw = true;
 		else if (ch == 's')
@@ -68,14 +82,11 @@ int lctr_images_mount(struct lctr *g, int argc, char **argv)
 /* unmount [--rm] [--snapshotter S] TARGET */
 int lctr_images_unmount(struct lctr *g, int argc, char **argv)
 {
-	static const struct option lo[] = {{"rm", no_argument, NULL, 'r'},
-					   {"snapshotter", required_argument, NULL, 's'},
-					   {0}};
 	bool rm = false;
 	const char *sn = NULL;
 	int ch;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+	optind = 0;
+	while ((ch = lctr_getopt(argc, argv)) != -1) {
 		if (ch == 'r')
 			rm = true;
 		else if (ch == 's')
@@ -144,11 +155,10 @@ int lctr_images_check(struct lctr *g, int argc, char **argv)
 /* usage [--snapshotter S] REF: the image's layer snapshots and their size. */
 int lctr_images_usage(struct lctr *g, int argc, char **argv)
 {
-	static const struct option lo[] = {{"snapshotter", required_argument, NULL, 's'}, {0}};
 	const char *sn = NULL;
 	int ch;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+	optind = 0;
+	while ((ch = lctr_getopt(argc, argv)) != -1) {
 		if (ch == 's')
 			sn = optarg;
 		else

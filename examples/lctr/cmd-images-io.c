@@ -11,20 +11,29 @@
 #include <time.h>
 #include <unistd.h>
 
+const struct lctr_flag lctr_images_import_flags[] = {
+	{0, "platform", required_argument, 'p', "P", "import this platform only"},
+	{0, "all-platforms", no_argument, 'a', NULL, "import every platform"},
+	{0, "index-name", required_argument, 'i', "NAME", "name the archive's index too"},
+	{0, "base-name", required_argument, 'b', "N", "name unnamed images N:<tag>"},
+	{0, "digests", no_argument, 'd', NULL, "name images by digest as well"},
+	{0, "label", required_argument, 'l', "K=V", "label the image records (repeatable)"},
+	{0, "from-rootfs", required_argument, 'r', "DIR", "make an image NAME from a host directory"},
+	{0, "no-unpack", no_argument, 'N', NULL, "do not unpack"},
+	{0, "snapshotter", required_argument, 'S', "S", "unpack with this snapshotter"},
+	{0},
+};
+
+const struct lctr_flag lctr_images_export_flags[] = {
+	{0, "platform", required_argument, 'p', "P", "export this platform (repeatable)"},
+	{0, "all-platforms", no_argument, 'a', NULL, "export every platform"},
+	{0, "skip-manifest-json", no_argument, 'm', NULL, "write no docker manifest.json"},
+	{0, "skip-non-distributable", no_argument, 'n', NULL, "leave out non-distributable layers"},
+	{0},
+};
+
 int lctr_images_import(struct lctr *g, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"platform", required_argument, NULL, 'p'},
-		{"all-platforms", no_argument, NULL, 'a'},
-		{"index-name", required_argument, NULL, 'i'},
-		{"base-name", required_argument, NULL, 'b'},
-		{"digests", no_argument, NULL, 'd'},
-		{"label", required_argument, NULL, 'l'},
-		{"from-rootfs", required_argument, NULL, 'r'},
-		{"no-unpack", no_argument, NULL, 'N'},
-		{"snapshotter", required_argument, NULL, 'S'},
-		{0},
-	};
 	struct lctr_opts o = {0};
 	const char *base = NULL, *rootfs = NULL, *snapshotter = NULL;
 	bool digests = false, no_unpack = false;
@@ -32,7 +41,7 @@ int lctr_images_import(struct lctr *g, int argc, char **argv)
 	size_t n_labels = 0;
 	int c;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+	while ((c = lctr_getopt(argc, argv)) != -1) {
 		switch (c) {
 		case 'p': lctr_opts_add(&o, ctr_with_import_platform(optarg)); break;
 		case 'a': lctr_opts_add(&o, ctr_with_import_all_platforms()); break;
@@ -120,17 +129,10 @@ int lctr_images_import(struct lctr *g, int argc, char **argv)
 
 int lctr_images_export(struct lctr *g, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"platform", required_argument, NULL, 'p'},
-		{"all-platforms", no_argument, NULL, 'a'},
-		{"skip-manifest-json", no_argument, NULL, 'm'},
-		{"skip-non-distributable", no_argument, NULL, 'n'},
-		{0},
-	};
 	struct lctr_opts o = {0};
 	int c;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+	while ((c = lctr_getopt(argc, argv)) != -1) {
 		switch (c) {
 		case 'p': lctr_opts_add(&o, ctr_with_export_platform(optarg)); break;
 		case 'a': lctr_opts_add(&o, ctr_with_export_all_platforms()); break;

@@ -132,7 +132,7 @@ static void progress_end(struct progress *p)
 struct remote_flags {
 	char *user, *pass;
 	struct lctr_opts o;
-	bool skip_unpack, print_chainid;
+	bool plain_http, skip_unpack, print_chainid;
 	const char *snapshotter;
 };
 
@@ -148,22 +148,28 @@ enum {
 	OPT_LABEL, OPT_MAXDL, OPT_SKIPUNPACK, OPT_SNAP, OPT_CHAINID,
 };
 
-static const struct option remote_lo[] = {
-	{"plain-http", no_argument, NULL, OPT_PLAIN},
-	{"platform", required_argument, NULL, OPT_PLATFORM},
-	{"all-platforms", no_argument, NULL, OPT_ALLPLAT},
-	{"all-metadata", no_argument, NULL, OPT_ALLMETA},
-	{"user", required_argument, NULL, OPT_USER},
-	{"hosts-dir", required_argument, NULL, OPT_HOSTS},
-	{"tlscacert", required_argument, NULL, OPT_CA},
-	{"tlscert", required_argument, NULL, OPT_CERT},
-	{"tlskey", required_argument, NULL, OPT_KEY},
-	{"skip-verify", no_argument, NULL, 'k'},
-	{"label", required_argument, NULL, OPT_LABEL},
-	{"max-concurrent-downloads", required_argument, NULL, OPT_MAXDL},
-	{"skip-unpack", no_argument, NULL, OPT_SKIPUNPACK},
-	{"snapshotter", required_argument, NULL, OPT_SNAP},
-	{"print-chainid", no_argument, NULL, OPT_CHAINID},
+/* pull's and push's flags (ctr's RegistryFlags), then pull's own. */
+const struct lctr_flag lctr_remote_flags[] = {
+	{0, "plain-http", no_argument, OPT_PLAIN, NULL, "talk HTTP, not HTTPS, to the registry"},
+	{0, "platform", required_argument, OPT_PLATFORM, "P", "this platform only, e.g. linux/arm64 (repeatable)"},
+	{0, "all-platforms", no_argument, OPT_ALLPLAT, NULL, "every platform of the index"},
+	{0, "user", required_argument, OPT_USER, "USER[:PASS]",
+	 "registry credentials (without :PASS, $LCTR_PASSWORD)"},
+	{0, "hosts-dir", required_argument, OPT_HOSTS, "DIR", "containerd hosts.toml directory (mirrors, TLS)"},
+	{0, "tlscacert", required_argument, OPT_CA, "F", "trust this CA certificate file"},
+	{0, "tlscert", required_argument, OPT_CERT, "F", "client certificate file"},
+	{0, "tlskey", required_argument, OPT_KEY, "F", "client key file (with --tlscert)"},
+	{'k', "skip-verify", no_argument, 'k', NULL, "do not verify the registry's certificate"},
+	{0, "max-concurrent-downloads", required_argument, OPT_MAXDL, "N", "blobs transferred at once"},
+	{0},
+};
+
+const struct lctr_flag lctr_pull_flags[] = {
+	{0, "all-metadata", no_argument, OPT_ALLMETA, NULL, "fetch the manifests and configs of every platform"},
+	{0, "label", required_argument, OPT_LABEL, "K=V", "label the image record (repeatable)"},
+	{0, "skip-unpack", no_argument, OPT_SKIPUNPACK, NULL, "do not unpack into a snapshotter"},
+	{0, "snapshotter", required_argument, OPT_SNAP, "S", "unpack with this snapshotter (overlayfs, native)"},
+	{0, "print-chainid", no_argument, OPT_CHAINID, NULL, "print the image's chain ID after unpack"},
 	{0},
 };
 
@@ -174,10 +180,13 @@ static int parse_remote_flags(const char *what, bool pull, int argc, char **argv
 	const char *labels[64];
 	size_t n_labels = 0;
 	int ch;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "k", remote_lo, NULL)) != -1) {
+	optind = 0;
+	while ((ch = lctr_getopt(argc, argv)) != -1) {
 		switch (ch) {
-		case OPT_PLAIN: lctr_opts_add(&f->o, ctr_with_plain_http()); break;
+		case OPT_PLAIN:
+			f->plain_http = true;
+			lctr_opts_add(&f->o, ctr_with_plain_http());
+			break;
 		case OPT_PLATFORM: lctr_opts_add(&f->o, ctr_with_platform(optarg)); break;
 		case OPT_ALLPLAT: lctr_opts_add(&f->o, ctr_with_all_platforms()); break;
 		case OPT_HOSTS: lctr_opts_add(&f->o, ctr_with_hosts_dir(optarg)); break;
@@ -244,6 +253,14 @@ static int parse_remote_flags(const char *what, bool pull, int argc, char **argv
 	return 0;
 }
 
+/* A TLS failure without --plain-http may be a plain-HTTP registry. */
+static int remote_fail(const char *what, ctr_error *err, bool plain_http)
+{
+	if (!plain_http && err && strstr(ctr_error_message(err), "TLS/certificate error"))
+		return lctr_fail_hint(what, err, "if the registry talks plain HTTP, add --plain-http");
+	return lctr_fail(what, err);
+}
+
 static void remote_flags_free(struct remote_flags *f)
 {
 	lctr_opts_free(&f->o);
@@ -259,10 +276,6 @@ static int do_pull(struct lctr *g, int argc, char **argv, bool fetch)
 	if (rc) {
 		remote_flags_free(&f);
 		return rc;
-	}
-	if (argc - optind != 1) {
-		remote_flags_free(&f);
-		return lctr_failf("%s: usage: lctr %s [flags] REF", what, fetch ? "content fetch" : "images pull");
 	}
 	const char *ref = argv[optind];
 	ctr_client *c = lctr_client(g);
@@ -285,12 +298,13 @@ static int do_pull(struct lctr *g, int argc, char **argv, bool fetch)
 	ctr_image *img = NULL;
 	int r = fetch ? ctr_image_fetch(&img, c, ref, LCTR_OPTS(&f.o), &err)
 		      : ctr_image_pull(&img, c, ref, LCTR_OPTS(&f.o), &err);
+	bool plain_http = f.plain_http;
 	remote_flags_free(&f);
 	if (r < 0) {
 		if (p.tty && p.n)
 			redraw(&p, true);
 		free(p.v);
-		return lctr_fail(what, err);
+		return remote_fail(what, err, plain_http);
 	}
 	if (unpack) {
 		if (p.tty && p.n)
@@ -343,10 +357,6 @@ static int images_push(struct lctr *g, int argc, char **argv)
 		remote_flags_free(&f);
 		return rc;
 	}
-	if (argc - optind != 1 && argc - optind != 2) {
-		remote_flags_free(&f);
-		return lctr_failf("push: usage: lctr images push [flags] REF [LOCAL]");
-	}
 	const char *ref = argv[optind], *local = argc - optind == 2 ? argv[optind + 1] : NULL;
 	ctr_client *c = lctr_client(g);
 	if (!c) {
@@ -358,10 +368,11 @@ static int images_push(struct lctr *g, int argc, char **argv)
 	lctr_opts_add(&f.o, ctr_with_progress(on_progress, &p));
 	ctr_error *err = NULL;
 	int r = ctr_image_push(c, ref, local, LCTR_OPTS(&f.o), &err);
+	bool plain_http = f.plain_http;
 	remote_flags_free(&f);
 	if (r < 0) {
 		free(p.v);
-		return lctr_fail("push", err);
+		return remote_fail("push", err, plain_http);
 	}
 	progress_end(&p);
 	return 0;
@@ -440,8 +451,6 @@ static int images_ls(struct lctr *g, int argc, char **argv)
 
 static int images_rm(struct lctr *g, int argc, char **argv)
 {
-	if (argc < 2)
-		return lctr_failf("images rm: usage: lctr images rm REF...");
 	ctr_client *c = lctr_client(g);
 	if (!c)
 		return 1;
@@ -459,10 +468,9 @@ static int images_rm(struct lctr *g, int argc, char **argv)
 static int images_tag(struct lctr *g, int argc, char **argv)
 {
 	bool force = false;
-	static const struct option lo[] = {{"force", no_argument, NULL, 'f'}, {0}};
 	int ch;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "f", lo, NULL)) != -1) {
+	optind = 0;
+	while ((ch = lctr_getopt(argc, argv)) != -1) {
 		if (ch == 'f')
 			force = true;
 		else
@@ -487,18 +495,27 @@ static int images_tag(struct lctr *g, int argc, char **argv)
 	return rc;
 }
 
+static const struct lctr_flag tag_flags[] = {
+	{'f', "force", no_argument, 'f', NULL, "move DST when it names another image"},
+	{0},
+};
+
 static const struct lctr_cmd images_cmds[] = {
-	{"pull", NULL, images_pull, "fetch an image from a registry and unpack it [--skip-unpack]"},
-	{"push", NULL, images_push, "push an image to a registry"},
-	{"ls", "list", images_ls, "list images [-q] [FILTER...]"},
-	{"rm", "remove delete del", images_rm, "remove image records"},
-	{"tag", NULL, images_tag, "tag an image [--force] SRC DST..."},
-	{"check", NULL, lctr_images_check, "check that images' content is present"},
-	{"usage", NULL, lctr_images_usage, "disk usage of an image"},
-	{"mount", NULL, lctr_images_mount, "mount an image's rootfs [--rw] REF TARGET"},
-	{"unmount", "umount", lctr_images_unmount, "unmount a mounted image [--rm] TARGET"},
-	{"import", NULL, lctr_images_import, "import images from a tar (OCI layout or docker save) or --from-rootfs DIR"},
-	{"export", NULL, lctr_images_export, "export images as an OCI layout tar"},
+	{"pull", NULL, images_pull, "fetch an image from a registry and unpack it", "REF", lctr_remote_flags,
+	 lctr_pull_flags},
+	{"push", NULL, images_push, "push an image to a registry", "REF [LOCAL]", lctr_remote_flags},
+	{"ls", "list", images_ls, "list images", "[FILTER...]", lctr_ls_flagdefs},
+	{"rm", "remove delete del", images_rm, "remove image records", "REF..."},
+	{"tag", NULL, images_tag, "tag an image", "SRC DST...", tag_flags},
+	{"check", NULL, lctr_images_check, "check that images' content is present", "[FILTER...]"},
+	{"usage", NULL, lctr_images_usage, "disk usage of an image", "REF", lctr_images_usage_flags},
+	{"mount", NULL, lctr_images_mount, "mount an image's rootfs", "REF TARGET", lctr_images_mount_flags},
+	{"unmount", "umount", lctr_images_unmount, "unmount a mounted image", "TARGET",
+	 lctr_images_unmount_flags},
+	{"import", NULL, lctr_images_import, "import images from a tar (OCI layout or docker save) or --from-rootfs DIR",
+	 "[FILE|-]", lctr_images_import_flags},
+	{"export", NULL, lctr_images_export, "export images as an OCI layout tar", "FILE|- REF...",
+	 lctr_images_export_flags},
 };
 
 int lctr_cmd_images(struct lctr *g, int argc, char **argv)

@@ -114,18 +114,13 @@ static int leases_ls(struct lctr *g, int argc, char **argv)
 
 static int leases_create(struct lctr *g, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"expires", required_argument, NULL, 'x'},
-		{"label", required_argument, NULL, 'l'},
-		{0},
-	};
 	struct lctr_opts o = {0};
 	char *labels[65] = {0};
 	size_t n_labels = 0;
 	double expires = 24 * 3600; /* ctr's default */
 	int c, rc = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+x:", longopts, NULL)) != -1) {
+	while ((c = lctr_getopt(argc, argv)) != -1) {
 		switch (c) {
 		case 'x':
 			expires = parse_duration(optarg);
@@ -182,12 +177,18 @@ static int leases_rm(struct lctr *g, int argc, char **argv)
 	return rc;
 }
 
+static const struct lctr_flag create_flags[] = {
+	{'x', "expires", required_argument, 'x', "DURATION", "expire after this long (24h, 30m; default 24h)"},
+	{0, "label", required_argument, 'l', "K=V", "label the lease (repeatable)"},
+	{0},
+};
+
 int lctr_cmd_leases(struct lctr *g, int argc, char **argv)
 {
 	static const struct lctr_cmd cmds[] = {
-		{"ls", "list", leases_ls, "list leases [-q]"},
-		{"create", NULL, leases_create, "create [--expires DURATION] [--label K=V]... [ID]"},
-		{"rm", "delete del remove", leases_rm, "delete leases ID..."},
+		{"ls", "list", leases_ls, "list leases", "[FILTER...]", lctr_ls_flagdefs},
+		{"create", NULL, leases_create, "create a lease and print its id", "[ID]", create_flags},
+		{"rm", "delete del remove", leases_rm, "delete leases", "ID..."},
 	};
 	return lctr_dispatch(g, "leases", cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv);
 }

@@ -112,10 +112,10 @@ static int ns_label(struct lctr *g, int argc, char **argv)
 int lctr_cmd_namespaces(struct lctr *g, int argc, char **argv)
 {
 	static const struct lctr_cmd cmds[] = {
-		{"ls", "list", ns_ls, "list namespaces [-q]"},
-		{"create", "c", ns_create, "create NAME [KEY=VALUE...]"},
-		{"rm", "remove", ns_rm, "remove empty namespaces NAME..."},
-		{"label", NULL, ns_label, "set (KEY=VALUE) or clear (KEY=) labels of NAME"},
+		{"ls", "list", ns_ls, "list namespaces", "[FILTER...]", lctr_ls_flagdefs},
+		{"create", "c", ns_create, "create a namespace", "NAME [KEY=VALUE...]"},
+		{"rm", "remove", ns_rm, "remove empty namespaces", "NAME..."},
+		{"label", NULL, ns_label, "set (KEY=VALUE) or clear (KEY=) labels", "NAME [KEY=VALUE...]"},
 	};
 	return lctr_dispatch(g, "namespaces", cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv);
 }

@@ -97,7 +97,29 @@ int lctr_cflags_opt(struct lctr_cflags *f, int c, const char *arg)
 	case LCTR_O_READ_ONLY: f->read_only = true; return 1;
 	case LCTR_O_PRIVILEGED: f->privileged = true; return 1;
 	case LCTR_O_SNAPSHOTTER: f->snapshotter = arg; return 1;
-	case LCTR_O_RUNTIME: f->runtime = arg; return 1;
+	case LCTR_O_RUNTIME:
+	case LCTR_O_RUNC_BINARY: f->runtime = arg; return 1;
+	case LCTR_O_ENV_FILE: f->env_file = arg; return 1;
+	case LCTR_O_CGROUP: f->cgroup = arg; return 1;
+	case LCTR_O_NEW_PRIVS: f->new_privs = true; return 1;
+	case LCTR_O_CPU_QUOTA:
+	case LCTR_O_CPU_PERIOD: {
+		if (!f->has_cfs)
+			f->cpu_quota = -1;
+		f->has_cfs = true;
+		errno = 0;
+		long long v = strtoll(arg, &end, 10);
+		bool quota = c == LCTR_O_CPU_QUOTA;
+		if (!*arg || *end || errno || v < (quota ? -1 : 0)) {
+			lctr_failf("invalid --cpu-%s \"%s\": a number of microseconds", quota ? "quota" : "period", arg);
+			return -1;
+		}
+		if (quota)
+			f->cpu_quota = v;
+		else
+			f->cpu_period = (uint64_t)v;
+		return 1;
+	}
 	case LCTR_O_SECCOMP: f->seccomp = true; return 1;
 	case LCTR_O_ROOTFS: f->rootfs = true; return 1;
 	case LCTR_O_HOSTNAME: f->hostname = arg; return 1;
@@ -124,6 +146,48 @@ int lctr_cflags_opt(struct lctr_cflags *f, int c, const char *arg)
 	default:
 		return 0;
 	}
+}
+
+static void strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* --env-file: one K=V a line; empty lines and # comments skipped (ctr).
+ * NULL-terminated, each entry and the array free()d. Prints errors. */
+static char **read_env_file(const char *path, const char *what)
+{
+	FILE *fp = fopen(path, "re");
+	if (!fp) {
+		lctr_failf("%s: --env-file %s: %s", what, path, strerror(errno));
+		return NULL;
+	}
+	char **v = calloc(1, sizeof(char *)), *line = NULL;
+	size_t n = 0, cap = 0;
+	ssize_t len;
+	while (v && (len = getline(&line, &cap, fp)) >= 0) {
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = 0;
+		if (!len || line[0] == '#')
+			continue;
+		char **nv = realloc(v, (n + 2) * sizeof(char *));
+		if (!nv || !(nv[n] = strdup(line))) {
+			v = nv ? nv : v;
+			v[n] = NULL;
+			strv_free(v);
+			v = NULL;
+			break;
+		}
+		v = nv;
+		v[++n] = NULL;
+	}
+	free(line);
+	fclose(fp);
+	if (!v)
+		lctr_failf("%s: --env-file %s: out of memory", what, path);
+	return v;
 }
 
 /* "type=bind,src=S,dst=D,options=rbind:ro" (ctr's parseMountFlag). */
@@ -197,9 +261,17 @@ int lctr_container_create(ctr_container **out, struct lctr *g, const struct lctr
 		return 1;
 	struct lctr_opts so = {0}, co = {0};
 	ctr_image *img = NULL;
-	char *config = NULL, *root = NULL;
+	char *config = NULL, *root = NULL, **file_env = NULL;
 	ctr_error *err = NULL;
 	int rc = 1;
+	if (f->has_cfs && f->cpus > 0)
+		return lctr_failf("%s: --cpus and --cpu-quota/--cpu-period cannot be used together", what);
+	/* the file first, then --env (ctr) */
+	if (f->env_file) {
+		if (!(file_env = read_env_file(f->env_file, what)))
+			goto out;
+		lctr_opts_add(&so, ctr_with_env((const char *const *)file_env));
+	}
 	lctr_opts_add(&so, ctr_with_env(f->env));
 	for (size_t i = 0; i < f->n_mounts; i++) {
 		ctr_opt *m = mount_opt(f->mounts[i], what);
@@ -220,8 +292,13 @@ int lctr_container_create(ctr_container **out, struct lctr *g, const struct lctr
 	} else {
 		/* As ctr run: an image that is not unpacked yet is unpacked now. */
 		int unpacked = 0;
-		if (ctr_image_get(&img, cl, ref, NULL, 0, &err) < 0 ||
-		    ctr_image_config(&config, img, &err) < 0 ||
+		if (ctr_image_get(&img, cl, ref, NULL, 0, &err) == CTR_ENOTFOUND) {
+			char hint[300];
+			snprintf(hint, sizeof(hint), "pull it first: lctr images pull %.200s", ref);
+			rc = lctr_fail_hint(what, err, hint);
+			goto out;
+		}
+		if (!img || ctr_image_config(&config, img, &err) < 0 ||
 		    ctr_image_is_unpacked(&unpacked, img, f->snapshotter, &err) < 0 ||
 		    (!unpacked && ctr_image_unpack(img, f->snapshotter, NULL, 0, &err) < 0)) {
 			rc = lctr_fail(what, err);
@@ -262,8 +339,14 @@ int lctr_container_create(ctr_container **out, struct lctr *g, const struct lctr
 		lctr_opts_add(&so, ctr_with_seccomp_default());
 	if (f->cpus > 0)
 		lctr_opts_add(&so, ctr_with_cpus(f->cpus));
+	if (f->has_cfs)
+		lctr_opts_add(&so, ctr_with_cpu_cfs(f->cpu_quota, f->cpu_period));
 	if (f->memory_limit)
 		lctr_opts_add(&so, ctr_with_memory_limit(f->memory_limit));
+	if (f->cgroup)
+		lctr_opts_add(&so, ctr_with_cgroup(f->cgroup));
+	if (f->new_privs)
+		lctr_opts_add(&so, ctr_with_new_privileges());
 	lctr_opts_add(&co, ctr_with_new_spec(LCTR_OPTS(&so)));
 	if (ctr_container_new(out, cl, id, LCTR_OPTS(&co), &err) < 0) {
 		rc = lctr_fail(what, err);
@@ -273,6 +356,7 @@ int lctr_container_create(ctr_container **out, struct lctr *g, const struct lctr
 out:
 	lctr_opts_free(&co); /* before the spec options it borrows */
 	lctr_opts_free(&so);
+	strv_free(file_env);
 	ctr_image_free(img);
 	ctr_free(config);
 	free(root);
@@ -554,39 +638,44 @@ int lctr_process_run(ctr_process *p, bool tty, bool detach, const char *what)
 
 /* The flags run and containers create share (ctr's ContainerFlags and the
  * snapshotter flag). */
-const struct option lctr_cflags_long[] = {
-	{"env", required_argument, NULL, LCTR_O_ENV},
-	{"label", required_argument, NULL, LCTR_O_LABEL},
-	{"mount", required_argument, NULL, LCTR_O_MOUNT},
-	{"net-host", no_argument, NULL, LCTR_O_NET_HOST},
-	{"user", required_argument, NULL, LCTR_O_USER},
-	{"cwd", required_argument, NULL, LCTR_O_CWD},
-	{"read-only", no_argument, NULL, LCTR_O_READ_ONLY},
-	{"privileged", no_argument, NULL, LCTR_O_PRIVILEGED},
-	{"memory-limit", required_argument, NULL, LCTR_O_MEMORY},
-	{"cpus", required_argument, NULL, LCTR_O_CPUS},
-	{"snapshotter", required_argument, NULL, LCTR_O_SNAPSHOTTER},
-	{"runtime", required_argument, NULL, LCTR_O_RUNTIME},
-	{"seccomp", no_argument, NULL, LCTR_O_SECCOMP},
-	{"rootfs", no_argument, NULL, LCTR_O_ROOTFS},
-	{"hostname", required_argument, NULL, LCTR_O_HOSTNAME},
-	{"cap-add", required_argument, NULL, LCTR_O_CAP_ADD},
-	{"cap-drop", required_argument, NULL, LCTR_O_CAP_DROP},
-	{"tty", no_argument, NULL, LCTR_O_TTY},
-	{"log-uri", required_argument, NULL, LCTR_O_LOG_URI},
-	{"null-io", no_argument, NULL, LCTR_O_NULL_IO},
-	{"pid-file", required_argument, NULL, LCTR_O_PID_FILE},
-	{"rm", no_argument, NULL, LCTR_O_RM},
-	{"detach", no_argument, NULL, LCTR_O_DETACH},
+const struct lctr_flag lctr_cflags_flags[] = {
+	{0, "env", required_argument, LCTR_O_ENV, "K=V", "set an environment variable (repeatable)"},
+	{0, "label", required_argument, LCTR_O_LABEL, "K=V", "set a container label (repeatable)"},
+	{0, "mount", required_argument, LCTR_O_MOUNT, "SPEC",
+	 "add a mount: type=bind,src=S,dst=D,options=rbind:ro (repeatable)"},
+	{0, "net-host", no_argument, LCTR_O_NET_HOST, NULL, "use the host's network namespace"},
+	{0, "user", required_argument, LCTR_O_USER, "U[:G]", "run as this user (and group)"},
+	{0, "cwd", required_argument, LCTR_O_CWD, "DIR", "working directory of the process"},
+	{0, "read-only", no_argument, LCTR_O_READ_ONLY, NULL, "mount the rootfs read-only"},
+	{0, "privileged", no_argument, LCTR_O_PRIVILEGED, NULL, "all capabilities, all devices, no seccomp"},
+	{0, "memory-limit", required_argument, LCTR_O_MEMORY, "BYTES", "memory limit in bytes"},
+	{0, "cpus", required_argument, LCTR_O_CPUS, "N", "CPU limit, in CPUs (1.5: one and a half)"},
+	{0, "snapshotter", required_argument, LCTR_O_SNAPSHOTTER, "S", "snapshotter: overlayfs or native"},
+	{0, "runtime", required_argument, LCTR_O_RUNTIME, "NAME", "the OCI runtime binary (default runc)"},
+	{0, "seccomp", no_argument, LCTR_O_SECCOMP, NULL, "apply the default seccomp profile"},
+	{0, "rootfs", no_argument, LCTR_O_ROOTFS, NULL, "the first argument is a host directory, not an image"},
+	{0, "hostname", required_argument, LCTR_O_HOSTNAME, "H", "the container's host name"},
+	{0, "cap-add", required_argument, LCTR_O_CAP_ADD, "CAP", "add a capability (repeatable)"},
+	{0, "cap-drop", required_argument, LCTR_O_CAP_DROP, "CAP", "drop a capability (repeatable)"},
+	{'t', "tty", no_argument, LCTR_O_TTY, NULL, "give the process a terminal"},
+	{0, "env-file", required_argument, LCTR_O_ENV_FILE, "F", "read K=V lines from F (before --env)"},
+	{0, "cpu-quota", required_argument, LCTR_O_CPU_QUOTA, "US", "CFS quota in microseconds (-1: none)"},
+	{0, "cpu-period", required_argument, LCTR_O_CPU_PERIOD, "US", "CFS period in microseconds"},
+	{0, "cgroup", required_argument, LCTR_O_CGROUP, "PATH", "the container's cgroup path"},
+	{0, "runc-binary", required_argument, LCTR_O_RUNC_BINARY, "PATH", "the runc binary (as --runtime)"},
+	{0, "allow-new-privs", no_argument, LCTR_O_NEW_PRIVS, NULL, "let the process gain privileges (setuid)"},
 	{0},
 };
 
-static const char run_usage[] =
-	"usage: lctr run [--rm] [-t] [-d] [--env K=V]... [--mount type=bind,src=S,dst=D,options=rbind:ro]...\n"
-	"  [--net-host] [--user U[:G]] [--cwd DIR] [--read-only] [--privileged] [--memory-limit BYTES]\n"
-	"  [--cpus N] [--label K=V]... [--snapshotter S] [--runtime NAME] [--log-uri file:///PATH]\n"
-	"  [--seccomp] [--rootfs] [--hostname H] [--cap-add CAP] [--cap-drop CAP] [--null-io]\n"
-	"  [--pid-file F] IMAGE|ROOTFS ID [COMMAND [ARG...]]\n";
+/* run's own, besides the container flags. */
+const struct lctr_flag lctr_run_flags[] = {
+	{0, "rm", no_argument, LCTR_O_RM, NULL, "delete the container and its snapshot when it exits"},
+	{'d', "detach", no_argument, LCTR_O_DETACH, NULL, "return once the task runs"},
+	{0, "log-uri", required_argument, LCTR_O_LOG_URI, "file:///PATH", "send stdout and stderr to a file"},
+	{0, "null-io", no_argument, LCTR_O_NULL_IO, NULL, "send the process's output to /dev/null"},
+	{0, "pid-file", required_argument, LCTR_O_PID_FILE, "F", "write the task's pid to F"},
+	{0},
+};
 
 int lctr_cmd_run(struct lctr *g, int argc, char **argv)
 {
@@ -594,28 +683,17 @@ int lctr_cmd_run(struct lctr *g, int argc, char **argv)
 	bool rm = false, detach = false;
 	int c;
 	optind = 0;
-	/* "+": the command's own flags follow the id, as ctr's SkipArgReorder. */
-	while ((c = getopt_long(argc, argv, "+tdh", lctr_cflags_long, NULL)) != -1) {
-		int k = lctr_cflags_opt(&f, c == 't' ? LCTR_O_TTY : c, optarg);
+	/* the command's own flags follow the id, as ctr's SkipArgReorder (stop) */
+	while ((c = lctr_getopt(argc, argv)) != -1) {
+		int k = lctr_cflags_opt(&f, c, optarg);
 		if (k < 0) {
 			lctr_cflags_free(&f);
 			return 1;
 		}
-		if (k)
-			continue;
 		if (c == LCTR_O_RM)
 			rm = true;
-		else if (c == 'd' || c == LCTR_O_DETACH)
+		else if (c == LCTR_O_DETACH)
 			detach = true;
-		else {
-			fputs(run_usage, c == 'h' ? stdout : stderr);
-			lctr_cflags_free(&f);
-			return c == 'h' ? 0 : 2;
-		}
-	}
-	if (argc - optind < 2) {
-		lctr_cflags_free(&f);
-		return lctr_failf("run: %s must be provided", argc - optind < 1 ? "image ref" : "container id");
 	}
 	const char *ref = argv[optind], *id = argv[optind + 1];
 	char what[160];

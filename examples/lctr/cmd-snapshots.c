@@ -185,14 +185,11 @@ static void print_mounts(const ctr_mount_list *m, const char *target)
 /* prepare|view [--target DIR] [--mounts] KEY [PARENT] */
 static int snap_create(struct lctr *g, int argc, char **argv, bool view)
 {
-	static const struct option lo[] = {{"target", required_argument, NULL, 't'},
-					   {"mounts", no_argument, NULL, 'm'},
-					   {0}};
 	const char *target = NULL;
 	bool show = false;
 	int ch;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+	optind = 0;
+	while ((ch = lctr_getopt(argc, argv)) != -1) {
 		if (ch == 't')
 			target = optarg;
 		else if (ch == 'm')
@@ -295,31 +292,39 @@ static int snap_label(struct lctr *g, int argc, char **argv)
 	return 0;
 }
 
-static const struct lctr_cmd snap_cmds[] = {
-	{"ls", "list", snap_ls, "list snapshots [FILTER...]"},
-	{"info", NULL, snap_info, "show a snapshot as JSON"},
-	{"usage", NULL, snap_usage, "disk usage of snapshots [KEY...]"},
-	{"rm", "remove delete del", snap_rm, "remove snapshots"},
-	{"prepare", NULL, snap_prepare, "create an active snapshot [--target DIR] [--mounts] KEY [PARENT]"},
-	{"view", NULL, snap_view, "create a read-only view [--target DIR] [--mounts] KEY PARENT"},
-	{"commit", NULL, snap_commit, "commit an active snapshot: NAME KEY"},
-	{"mounts", "m mount", snap_mounts, "print the mount commands: TARGET KEY"},
-	{"tree", NULL, snap_tree, "show the snapshots as a tree"},
-	{"label", NULL, snap_label, "set (K=V) or remove (K=) labels"},
+static const struct lctr_flag create_flags[] = {
+	{0, "target", required_argument, 't', "DIR", "mount the snapshot there"},
+	{0, "mounts", no_argument, 'm', NULL, "print the mount commands"},
+	{0},
 };
+
+static const struct lctr_cmd snap_cmds[] = {
+	{"ls", "list", snap_ls, "list snapshots", "[FILTER...]"},
+	{"info", NULL, snap_info, "show a snapshot as JSON", "KEY"},
+	{"usage", NULL, snap_usage, "disk usage of snapshots", "[KEY...]"},
+	{"rm", "remove delete del", snap_rm, "remove snapshots", "KEY..."},
+	{"prepare", NULL, snap_prepare, "create an active snapshot", "KEY [PARENT]", create_flags},
+	{"view", NULL, snap_view, "create a read-only view", "KEY PARENT", create_flags},
+	{"commit", NULL, snap_commit, "commit an active snapshot", "NAME KEY"},
+	{"mounts", "m mount", snap_mounts, "print the mount commands", "TARGET KEY"},
+	{"tree", NULL, snap_tree, "show the snapshots as a tree", ""},
+	{"label", NULL, snap_label, "set (K=V) or remove (K=) labels", "KEY K=V..."},
+};
+
+static const struct lctr_flag group_flags[] = {
+	{0, "snapshotter", required_argument, 's', "S", "the snapshotter: overlayfs (default) or native"},
+	{0},
+};
+
+static int group_flag(int val, const char *arg)
+{
+	if (val == 's')
+		snapshotter = arg;
+	return 0;
+}
 
 int lctr_cmd_snapshots(struct lctr *g, int argc, char **argv)
 {
-	static const struct option lo[] = {{"snapshotter", required_argument, NULL, 's'}, {0}};
-	int ch;
-	optind = 1;
-	/* "+": flags of the group end at its sub-command */
-	while ((ch = getopt_long(argc, argv, "+", lo, NULL)) != -1) {
-		if (ch == 's')
-			snapshotter = optarg;
-		else
-			return 2;
-	}
-	return lctr_dispatch(g, "snapshots", snap_cmds, sizeof(snap_cmds) / sizeof(snap_cmds[0]),
-			     argc - optind + 1, argv + optind - 1);
+	return lctr_dispatch_flags(g, "snapshots", group_flags, group_flag, snap_cmds,
+				   sizeof(snap_cmds) / sizeof(snap_cmds[0]), argc, argv);
 }

@@ -63,18 +63,11 @@ static const char *one_id(int argc, char **argv, const char *cmd, char *what, si
 
 static int tasks_start(struct lctr *g, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"detach", no_argument, NULL, 'd'},
-		{"null-io", no_argument, NULL, LCTR_O_NULL_IO},
-		{"log-uri", required_argument, NULL, LCTR_O_LOG_URI},
-		{"pid-file", required_argument, NULL, LCTR_O_PID_FILE},
-		{0},
-	};
 	struct lctr_cflags f = {0};
 	bool detach = false;
 	int c;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+d", longopts, NULL)) != -1) {
+	while ((c = lctr_getopt(argc, argv)) != -1) {
 		if (c == 'd')
 			detach = true;
 		else if (lctr_cflags_opt(&f, c, optarg) != 1)
@@ -138,17 +131,11 @@ static int tasks_ls(struct lctr *g, int argc, char **argv)
 
 static int tasks_kill(struct lctr *g, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"signal", required_argument, NULL, 's'},
-		{"all", no_argument, NULL, 'a'},
-		{"exec-id", required_argument, NULL, 'e'},
-		{0},
-	};
 	const char *sigs = NULL, *exec_id = NULL;
 	bool all = false;
 	int c;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+s:a", longopts, NULL)) != -1) {
+	while ((c = lctr_getopt(argc, argv)) != -1) {
 		switch (c) {
 		case 's': sigs = optarg; break;
 		case 'a': all = true; break;
@@ -199,17 +186,10 @@ static int tasks_kill(struct lctr *g, int argc, char **argv)
 
 static int tasks_rm(struct lctr *g, int argc, char **argv)
 {
-	static const struct option longopts[] = {{"force", no_argument, NULL, 'f'}, {0}};
 	bool force = false;
-	int c;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+f", longopts, NULL)) != -1) {
-		if (c != 'f')
-			return 2;
+	while (lctr_getopt(argc, argv) == 'f')
 		force = true;
-	}
-	if (optind >= argc)
-		return lctr_failf("tasks rm: usage: rm [-f] ID...");
 	int rc = 0;
 	for (int i = optind; i < argc; i++) {
 		char what[160];
@@ -226,7 +206,10 @@ static int tasks_rm(struct lctr *g, int argc, char **argv)
 		bool kill = force || st == CTR_TASK_CREATED;
 		ctr_opt *pk = kill ? ctr_with_process_kill() : NULL;
 		const ctr_opt *o[1] = {pk};
-		if (ctr_task_delete(NULL, t, o, kill ? 1 : 0, &err) < 0)
+		int r = ctr_task_delete(NULL, t, o, kill ? 1 : 0, &err);
+		if (r == CTR_EPRECONDITION)
+			rc = lctr_fail_hint(what, err, "kill it first or --force");
+		else if (r < 0)
 			rc = lctr_fail(what, err);
 		else
 			lctr_io_dir_remove(lctr_client(g), argv[i]);
@@ -300,23 +283,13 @@ out:
 
 static int tasks_exec(struct lctr *g, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"exec-id", required_argument, NULL, 'e'},
-		{"tty", no_argument, NULL, 't'},
-		{"detach", no_argument, NULL, 'd'},
-		{"cwd", required_argument, NULL, 'c'},
-		{"env", required_argument, NULL, 'v'},
-		{"log-uri", required_argument, NULL, 'l'},
-		{"null-io", no_argument, NULL, 'n'},
-		{0},
-	};
 	const char *exec_id = NULL, *cwd = NULL, *log_uri = NULL;
 	bool tty = false, detach = false, null_io = false;
 	const char *env[65];
 	size_t n_env = 0;
 	int c;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+td", longopts, NULL)) != -1) {
+	while ((c = lctr_getopt(argc, argv)) != -1) {
 		switch (c) {
 		case 'e': exec_id = optarg; break;
 		case 't': tty = true; break;
@@ -439,15 +412,10 @@ static json_int_t jint(json_t *j, const char *a, const char *b)
 
 static int tasks_metrics(struct lctr *g, int argc, char **argv)
 {
-	static const struct option longopts[] = {{"format", required_argument, NULL, 'f'}, {0}};
 	const char *format = "table";
-	int c;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
-		if (c != 'f')
-			return 2;
+	while (lctr_getopt(argc, argv) == 'f')
 		format = optarg;
-	}
 	if (strcmp(format, "table") && strcmp(format, "json"))
 		return lctr_failf("tasks metrics: format must be table or json");
 	char what[160];
@@ -506,18 +474,11 @@ static int tasks_metrics(struct lctr *g, int argc, char **argv)
 
 static int tasks_update(struct lctr *g, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"memory-limit", required_argument, NULL, 'm'},
-		{"cpus", required_argument, NULL, 'c'},
-		{"cpu-quota", required_argument, NULL, 'q'},
-		{"cpu-period", required_argument, NULL, 'p'},
-		{0},
-	};
 	struct lctr_cflags f = {0};
 	long long quota = -2, period = 0;
 	int c;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+	while ((c = lctr_getopt(argc, argv)) != -1) {
 		char *end;
 		switch (c) {
 		case 'm':
@@ -585,22 +546,66 @@ static int tasks_unsupported(struct lctr *g, int argc, char **argv)
 	return lctr_failf("tasks %s: not supported yet", argv[0]);
 }
 
+static const struct lctr_flag start_flags[] = {
+	{'d', "detach", no_argument, 'd', NULL, "return once the task runs"},
+	{0, "null-io", no_argument, LCTR_O_NULL_IO, NULL, "send the process's output to /dev/null"},
+	{0, "log-uri", required_argument, LCTR_O_LOG_URI, "file:///PATH", "send stdout and stderr to a file"},
+	{0, "pid-file", required_argument, LCTR_O_PID_FILE, "F", "write the task's pid to F"},
+	{0},
+};
+
+static const struct lctr_flag kill_flags[] = {
+	{'s', "signal", required_argument, 's', "SIGNAL", "the signal (default: the image's stop signal, else SIGTERM)"},
+	{'a', "all", no_argument, 'a', NULL, "signal every process of the task"},
+	{0, "exec-id", required_argument, 'e', "E", "signal this exec'd process"},
+	{0},
+};
+
+static const struct lctr_flag rm_flags[] = {
+	{'f', "force", no_argument, 'f', NULL, "kill a running task first"},
+	{0},
+};
+
+static const struct lctr_flag exec_flags[] = {
+	{0, "exec-id", required_argument, 'e', "E", "the process's id (required)"},
+	{'t', "tty", no_argument, 't', NULL, "give the process a terminal"},
+	{'d', "detach", no_argument, 'd', NULL, "return once the process runs"},
+	{0, "cwd", required_argument, 'c', "DIR", "working directory"},
+	{0, "env", required_argument, 'v', "K=V", "set an environment variable (repeatable)"},
+	{0, "log-uri", required_argument, 'l', "file:///PATH", "send stdout and stderr to a file"},
+	{0, "null-io", no_argument, 'n', NULL, "send the process's output to /dev/null"},
+	{0},
+};
+
+static const struct lctr_flag metrics_flags[] = {
+	{0, "format", required_argument, 'f', "table|json", "output format (default table)"},
+	{0},
+};
+
+static const struct lctr_flag update_flags[] = {
+	{0, "memory-limit", required_argument, 'm', "BYTES", "new memory limit"},
+	{0, "cpus", required_argument, 'c', "N", "new CPU limit, in CPUs"},
+	{0, "cpu-quota", required_argument, 'q', "US", "CFS quota in microseconds (-1: none)"},
+	{0, "cpu-period", required_argument, 'p', "US", "CFS period in microseconds"},
+	{0},
+};
+
 int lctr_cmd_tasks(struct lctr *g, int argc, char **argv)
 {
 	static const struct lctr_cmd cmds[] = {
-		{"start", NULL, tasks_start, "start a container's task [-d] [--null-io] [--log-uri U] ID"},
-		{"ls", "list", tasks_ls, "list tasks [-q]"},
-		{"kill", NULL, tasks_kill, "signal a task [-s SIGNAL] [-a] [--exec-id E] ID"},
-		{"rm", "delete del remove", tasks_rm, "delete tasks [-f] ID..."},
-		{"wait", NULL, tasks_wait, "wait for a task and exit with its status ID"},
-		{"exec", NULL, tasks_exec, "run a process in a task --exec-id E [-t] [-d] [--cwd D] [--env K=V] ID CMD..."},
-		{"ps", NULL, tasks_ps, "list a task's processes ID"},
-		{"pause", NULL, tasks_pause, "pause a task ID"},
-		{"resume", NULL, tasks_resume, "resume a task ID"},
-		{"metrics", "metric", tasks_metrics, "print a task's cgroup metrics [--format table|json] ID"},
-		{"update", NULL, tasks_update, "update resources [--memory-limit B] [--cpus N] ID"},
-		{"attach", NULL, lctr_tasks_attach, "attach to a task started with -d ID"},
-		{"checkpoint", NULL, tasks_unsupported, "not supported yet"},
+		{"start", NULL, tasks_start, "start a container's task", "ID", start_flags},
+		{"ls", "list", tasks_ls, "list tasks", "", lctr_ls_flagdefs},
+		{"kill", NULL, tasks_kill, "signal a task", "ID", kill_flags},
+		{"rm", "delete del remove", tasks_rm, "delete tasks", "ID...", rm_flags},
+		{"wait", NULL, tasks_wait, "wait for a task and exit with its status", "ID"},
+		{"exec", NULL, tasks_exec, "run a process in a task", "ID CMD [ARG...]", exec_flags, NULL, 1},
+		{"ps", NULL, tasks_ps, "list a task's processes", "ID"},
+		{"pause", NULL, tasks_pause, "pause a task", "ID"},
+		{"resume", NULL, tasks_resume, "resume a task", "ID"},
+		{"metrics", "metric", tasks_metrics, "print a task's cgroup metrics", "ID", metrics_flags},
+		{"update", NULL, tasks_update, "update a task's resources", "ID", update_flags},
+		{"attach", NULL, lctr_tasks_attach, "attach to a task started with -d", "ID"},
+		{"checkpoint", NULL, tasks_unsupported, "not supported yet", "[ARG...]"},
 	};
 	return lctr_dispatch(g, "tasks", cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv);
 }

@@ -16,28 +16,61 @@ struct lctr {
 /* A command: argv[0] is the command's own name. Returns the exit status. */
 typedef int (*lctr_cmd_fn)(struct lctr *g, int argc, char **argv);
 
+/* A flag of a command: lctr_getopt returns val for --name and for -shortc. */
+struct lctr_flag {
+	char shortc; /* 0: long only */
+	const char *name;
+	int has_arg; /* no_argument or required_argument */
+	int val;
+	const char *arg; /* the value's name in the help; NULL without a value */
+	const char *help;
+};
+
 struct lctr_cmd {
 	const char *name;
 	const char *aliases; /* space separated, may be NULL */
 	lctr_cmd_fn fn;
 	const char *help;
+	/* The positional arguments ("ID [K=V]..."); the counts are checked
+	 * from it. NULL for a group, which dispatches on its own. */
+	const char *usage;
+	/* Its flags (name NULL ends a table): every one is checked before the
+	 * command runs, and the command reads them with lctr_getopt. */
+	const struct lctr_flag *flags, *more_flags;
+	/* After this many positional arguments comes a command line, passed
+	 * on as it is (0: flags may follow any argument). */
+	int stop;
 };
+
+/* The next flag of the running command (its tables), or -1 at the end. The
+ * flags were checked before the command was called: no unknown ones. */
+int lctr_getopt(int argc, char **argv);
 
 /* Opens the client from the global flags; prints the error and returns NULL. */
 ctr_client *lctr_client(struct lctr *g);
 
 /* Prints "lctr: <what>: <why>" on stderr and returns 1. Frees err. */
 int lctr_fail(const char *what, ctr_error *err);
+/* The same with what the user can do about it: "... (<hint>)". */
+int lctr_fail_hint(const char *what, ctr_error *err, const char *hint);
 /* Prints "lctr: <msg>" and returns 1 (for usage errors: 2 is for flags). */
 int lctr_failf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The flags every ls takes: -q/--quiet. Returns the index of the first
- * filter argument, or -1 for an unknown flag (getopt printed it). */
+ * filter argument. */
+extern const struct lctr_flag lctr_ls_flagdefs[];
 int lctr_ls_flags(int argc, char **argv, bool *quiet);
 
-/* Runs the sub-command of a group: argv[1] names it. */
+/* Runs the sub-command of a group: argv[1] names it. Global flags and
+ * --help/-h are taken before and after it; a command's flags and argument
+ * counts are checked before it runs (usage errors exit 2). */
 int lctr_dispatch(struct lctr *g, const char *group, const struct lctr_cmd *cmds, size_t n,
 		  int argc, char **argv);
+/* The same, for a group with flags of its own: on_flag gets each one
+ * (val, value) and returns 0, or an exit status. */
+int lctr_dispatch_flags(struct lctr *g, const char *group, const struct lctr_flag *gflags,
+			int (*on_flag)(int val, const char *arg), const struct lctr_cmd *cmds, size_t n,
+			int argc, char **argv);
 
 /* Builds a NULL-terminated option array that frees itself; add NULL-safe. */
 struct lctr_opts {
@@ -66,7 +99,11 @@ void lctr_table_add(struct lctr_table *t, const char *cell);
 /* Prints and frees the table. */
 void lctr_table_print(struct lctr_table *t, FILE *f);
 
-/* images sub-commands in cmd-images-extra.c */
+/* images sub-commands in cmd-images-extra.c, and their flags */
+extern const struct lctr_flag lctr_images_mount_flags[], lctr_images_unmount_flags[], lctr_images_usage_flags[];
+extern const struct lctr_flag lctr_images_import_flags[], lctr_images_export_flags[];
+/* pull's and push's flags, and pull's own (content fetch has pull's). */
+extern const struct lctr_flag lctr_remote_flags[], lctr_pull_flags[];
 int lctr_images_mount(struct lctr *g, int argc, char **argv);
 int lctr_images_unmount(struct lctr *g, int argc, char **argv);
 int lctr_images_check(struct lctr *g, int argc, char **argv);
@@ -77,18 +114,24 @@ enum {
 	LCTR_O_READ_ONLY, LCTR_O_PRIVILEGED, LCTR_O_MEMORY, LCTR_O_CPUS, LCTR_O_SNAPSHOTTER,
 	LCTR_O_RUNTIME, LCTR_O_SECCOMP, LCTR_O_ROOTFS, LCTR_O_HOSTNAME, LCTR_O_CAP_ADD,
 	LCTR_O_CAP_DROP, LCTR_O_TTY, LCTR_O_LOG_URI, LCTR_O_NULL_IO, LCTR_O_PID_FILE, LCTR_O_RM,
-	LCTR_O_DETACH,
+	LCTR_O_DETACH, LCTR_O_ENV_FILE, LCTR_O_CPU_QUOTA, LCTR_O_CPU_PERIOD, LCTR_O_CGROUP,
+	LCTR_O_RUNC_BINARY, LCTR_O_NEW_PRIVS,
 };
 struct lctr_cflags {
 	const char **env, **labels, **mounts, **caps_add, **caps_drop; /* NULL-terminated */
 	size_t n_env, n_labels, n_mounts, n_caps_add, n_caps_drop;
-	const char *user, *cwd, *snapshotter, *runtime, *hostname, *log_uri, *pid_file;
-	bool net_host, read_only, privileged, seccomp, rootfs, tty, null_io;
+	const char *user, *cwd, *snapshotter, *runtime, *hostname, *log_uri, *pid_file, *env_file, *cgroup;
+	bool net_host, read_only, privileged, seccomp, rootfs, tty, null_io, new_privs;
+	bool has_cfs;		/* --cpu-quota or --cpu-period */
+	int64_t cpu_quota;	/* -1: none */
+	uint64_t cpu_period;	/* 0: the kernel's */
 	uint64_t memory_limit;
 	double cpus;
 };
 #include <getopt.h>
-extern const struct option lctr_cflags_long[];
+/* The container flags (run, containers create) and run's own. */
+extern const struct lctr_flag lctr_cflags_flags[];
+extern const struct lctr_flag lctr_run_flags[];
 int lctr_cflags_opt(struct lctr_cflags *f, int c, const char *arg);
 void lctr_cflags_free(struct lctr_cflags *f);
 /* Creates container id from an image ref (or a host directory with

@@ -1,11 +1,13 @@
 /* Processes: one shim each. Spawning it, waiting from any process (pidfd on
  * the shim plus inotify on the process directory), status from the shim's
  * files, control requests, and exec'd processes. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,12 +46,67 @@ static int pidfd_signal(int fd, int sig)
 	return (int)syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0);
 }
 
-const char *ctr_rt_shim_path(void)
+/* The directory of the object this function was loaded from: the shared
+ * library, or the program a static copy is linked into. */
+static bool own_dir(char *buf, size_t len)
+{
+	Dl_info info;
+	if (!dladdr((void *)ctr_rt_shim_find, &info) || !info.dli_fname || !*info.dli_fname)
+		return false;
+	char *real = realpath(info.dli_fname, NULL);
+	if (!real)
+		return false;
+	char *slash = strrchr(real, '/');
+	bool ok = slash && (size_t)(slash - real) < len;
+	if (ok)
+		snprintf(buf, len, "%.*s", (int)(slash - real), real);
+	free(real);
+	return ok;
+}
+
+/* dir is inside the meson build tree this library was built in. */
+static bool in_build_tree(const char *dir)
+{
+	char *root = realpath(CTR_BUILD_ROOT, NULL);
+	if (!root)
+		return false;
+	size_t n = strlen(root);
+	bool in = !strncmp(dir, root, n) && (dir[n] == '/' || !dir[n]);
+	free(root);
+	return in;
+}
+
+int ctr_rt_shim_find(char *buf, size_t len, ctr_error **err)
 {
 	const char *e = getenv("LIBCTR_SHIM");
-	if (e && *e)
-		return e;
-	return CTR_LIBEXECDIR "/" CTR_SHIM_NAME;
+	if (e && *e) {
+		if (access(e, X_OK) < 0)
+			return ctr_err(err, CTR_EUNAVAILABLE, errno, "shim LIBCTR_SHIM=%s", e);
+		snprintf(buf, len, "%s", e);
+		return 0;
+	}
+	/* The build tree's shim for a library (or test program) run from it;
+	 * else the libexec directory beside the library's own install, so a
+	 * --destdir or moved install runs its own; then the configured one. */
+	char dir[PATH_MAX], cand[3][PATH_MAX + 64];
+	size_t n = 0;
+	if (own_dir(dir, sizeof(dir))) {
+		if (in_build_tree(dir))
+			snprintf(cand[n++], sizeof(cand[0]), "%s/%s", CTR_BUILD_ROOT, CTR_SHIM_NAME);
+		else if (*CTR_LIBEXECDIR_FROM_LIBDIR)
+			snprintf(cand[n++], sizeof(cand[0]), "%s/%s/%s", dir, CTR_LIBEXECDIR_FROM_LIBDIR, CTR_SHIM_NAME);
+	}
+	snprintf(cand[n++], sizeof(cand[0]), "%s/%s", CTR_LIBEXECDIR, CTR_SHIM_NAME);
+	for (size_t i = 0; i < n; i++)
+		if (access(cand[i], X_OK) == 0) {
+			snprintf(buf, len, "%s", cand[i]);
+			return 0;
+		}
+	char tried[3 * (PATH_MAX + 70)] = "";
+	for (size_t i = 0; i < n; i++)
+		snprintf(tried + strlen(tried), sizeof(tried) - strlen(tried), "%s%s", i ? ", " : "", cand[i]);
+	return ctr_err(err, CTR_EUNAVAILABLE, 0, "%s not found (tried %s; LIBCTR_SHIM names another)",
+		       CTR_SHIM_NAME, tried);
 }
 
 unsigned long long ctr_rt_starttime(pid_t pid)
@@ -223,7 +280,10 @@ int ctr_rt_io_copy(ctr_rt_proc *p, const struct ctr_rt_io *io, ctr_error **err)
 int ctr_rt_spawn(ctr_rt_proc *p, const struct ctr_rt_io *io, ctr_error **err)
 {
 	ctr_rt_task *t = p->task;
-	const char *shim = ctr_rt_shim_path();
+	char shim[PATH_MAX + 64];
+	int found = ctr_rt_shim_find(shim, sizeof(shim), err);
+	if (found < 0)
+		return found;
 	const char *argv[32];
 	size_t n = 0;
 	argv[n++] = shim;

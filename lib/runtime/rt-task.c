@@ -111,7 +111,7 @@ static int task_open(ctr_rt_task **out, const char *state_dir, const char *ns, c
 	}
 	t->dir_fd = open(t->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (t->dir_fd < 0) {
-		r = errno == ENOENT ? ctr_err(err, CTR_ENOTFOUND, ENOENT, "task %s in namespace %s", id, ns)
+		r = errno == ENOENT ? ctr_err(err, CTR_ENOTFOUND, 0, "task \"%s\": not found", id)
 				    : ctr_err_errno(err, errno, "open %s", t->dir);
 		goto fail;
 	}
@@ -212,7 +212,7 @@ int ctr_rt_load(ctr_rt_task **out, const char *state_dir, const char *ns, const 
 		rt = NULL;
 		t->init.dir_fd = openat(t->dir_fd, "init", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 		if (t->init.dir_fd < 0)
-			r = ctr_err(err, CTR_ENOTFOUND, errno, "task %s in namespace %s", id, ns);
+			r = ctr_err(err, CTR_ENOTFOUND, 0, "task \"%s\": not found", id);
 	} else if (r == CTR_ENOTFOUND) {
 		r = ctr_err_prefix(err, CTR_ENOTFOUND, "task %s in namespace %s", id, ns);
 	}
@@ -367,7 +367,7 @@ int ctr_rt_delete(ctr_rt_task *t, bool force, struct ctr_rt_exit *exit, ctr_erro
 	if (r < 0)
 		return r;
 	if (!force && st != CTR_RT_STOPPED && st != CTR_RT_UNKNOWN && st != CTR_RT_CREATED)
-		return ctr_err(err, CTR_EPRECONDITION, 0, "task %s is %s; kill it first or force",
+		return ctr_err(err, CTR_EPRECONDITION, 0, "task %s is %s",
 			       t->id, st == CTR_RT_PAUSED ? "paused" : "running");
 	const char *a1[] = {"delete", "--force", t->id, NULL};
 	const char *a2[] = {"delete", t->id, NULL};

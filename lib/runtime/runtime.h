@@ -137,7 +137,10 @@ int ctr_rt_proc_kill(ctr_rt_proc *p, int sig, ctr_error **err);
 int ctr_rt_proc_resize(ctr_rt_proc *p, uint32_t cols, uint32_t rows, ctr_error **err);
 int ctr_rt_proc_close_stdin(ctr_rt_proc *p, ctr_error **err);
 
-/* The shim binary: $LIBCTR_SHIM, else CTR_LIBEXECDIR/libctr-shim. */
-const char *ctr_rt_shim_path(void);
+/* The shim binary into buf: $LIBCTR_SHIM; else, for a library loaded from
+ * its build tree, the shim built there; else <library's dir>/<libdir to
+ * libexecdir>/libctr-shim, then CTR_LIBEXECDIR/libctr-shim. The error names
+ * every path tried. */
+int ctr_rt_shim_find(char *buf, size_t len, ctr_error **err);
 
 #endif

@@ -15,7 +15,6 @@ src=$(pwd)
 runs=${1:-5} layers=${2:-4} files=${3:-2000}
 builddir=${BUILDDIR:-build}
 lctr=$src/$builddir/examples/lctr/lctr
-export LIBCTR_SHIM=$src/$builddir/libctr-shim
 F=$src/tests/fixtures
 tmp=$(mktemp -d /tmp/lctr-bench.XXXXXX)
 cpid=

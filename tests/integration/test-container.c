@@ -491,7 +491,8 @@ static void test_lctr_run_image(void **s)
 	/* an image that is not there: one line, exit 1 */
 	assert_int_equal(lctr_sh("run lctr.test/missing:1 limg4 true", out), 1);
 	o = read_all(out);
-	assert_string_equal(o, "lctr: run limg4: image \"lctr.test/missing:1\": not found\n");
+	assert_string_equal(o, "lctr: run limg4: image \"lctr.test/missing:1\": not found "
+			       "(pull it first: lctr images pull lctr.test/missing:1)\n");
 	free(o);
 }
 

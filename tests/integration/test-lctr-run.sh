@@ -243,12 +243,12 @@ expect_err() { # pattern command...
 	set -e
 	[ "$rc" = 1 ] && [ "$(echo "$out" | wc -l)" = 1 ] && [[ "$out" == $pat ]] || fail "$*: rc=$rc: $out"
 }
-expect_err 'lctr: containers rm svc: cannot delete a non stopped container: running' L c rm svc
-expect_err 'lctr: tasks rm svc: *running*' L t rm svc
-expect_err 'lctr: run x1: image "example.com/missing:1": not found' L run example.com/missing:1 x1 true
+expect_err 'lctr: containers rm svc: cannot delete a non stopped container: running (kill it first, or lctr tasks rm --force)' L c rm svc
+expect_err 'lctr: tasks rm svc: task svc is running (kill it first or --force)' L t rm svc
+expect_err 'lctr: run x1: image "example.com/missing:1": not found (pull it first: lctr images pull example.com/missing:1)' L run example.com/missing:1 x1 true
 expect_err 'lctr: run svc: *already exists*' L run --rootfs "$R" svc true
 expect_err 'lctr: tasks kill svc: unknown signal "NOPE"' L t kill -s NOPE svc
-expect_err 'lctr: tasks wait nope: task nope *' L t wait nope
+expect_err 'lctr: tasks wait nope: task "nope": not found' L t wait nope
 L c ls -q | has -x svc || fail "a failed command changed the containers"
 
 # After tasks rm + containers rm: no shim, no mount, no state.

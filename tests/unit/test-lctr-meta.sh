@@ -70,5 +70,5 @@ out=$("$LCTR" gc)
 [ "$out" = "lease default/short" ] || fail "gc printed: $out"
 [ -z "$("$LCTR" gc)" ] || fail "second gc removed something"
 [ "$("$LCTR" leases ls -q)" = build1 ] || fail "live lease after gc"
-expect_fail 1 gc extra
+expect_fail 2 gc extra
 echo "lctr namespaces/leases/gc: ok"

@@ -12,7 +12,7 @@ set +e
 out=$("$LCTR" nosuchcmd 2>&1); rc=$?
 set -e
 [ "$rc" = 2 ] || { echo "unknown command exit $rc"; exit 1; }
-[[ "$out" == "lctr: unknown command \"nosuchcmd\"" ]] || { echo "bad error line: $out"; exit 1; }
+[[ "$out" == "lctr: unknown command \"nosuchcmd\" (see lctr --help)" ]] || { echo "bad error line: $out"; exit 1; }
 # A bad namespace: exit 1, "lctr: <what>: <why>".
 set +e
 out=$("$LCTR" -n ../x info 2>&1); rc=$?

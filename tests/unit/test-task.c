@@ -158,6 +158,30 @@ static void test_new_bundle_bad_input(void **s)
 	assert_int_equal(stat(p, &st), -1);
 }
 
+/* The shim is found without $LIBCTR_SHIM: this program runs from the build
+ * tree, so the one built there; $LIBCTR_SHIM overrides it, and a missing
+ * one is an error naming the path. */
+static void test_shim_find(void **s)
+{
+	(void)s;
+	char path[4200], want[4200];
+	const char *build = getenv("MESON_BUILD_ROOT");
+	assert_non_null(build);
+	snprintf(want, sizeof(want), "%s/libctr-shim", build);
+	unsetenv("LIBCTR_SHIM");
+	assert_int_equal(ctr_rt_shim_find(path, sizeof(path), NULL), 0);
+	assert_string_equal(path, want);
+	setenv("LIBCTR_SHIM", "/bin/true", 1);
+	assert_int_equal(ctr_rt_shim_find(path, sizeof(path), NULL), 0);
+	assert_string_equal(path, "/bin/true");
+	ctr_error *e = NULL;
+	setenv("LIBCTR_SHIM", "/nonexistent/libctr-shim", 1);
+	assert_int_equal(ctr_rt_shim_find(path, sizeof(path), &e), CTR_EUNAVAILABLE);
+	assert_non_null(strstr(ctr_error_message(e), "LIBCTR_SHIM=/nonexistent/libctr-shim"));
+	ctr_error_free(e);
+	unsetenv("LIBCTR_SHIM");
+}
+
 static void test_null_args(void **s)
 {
 	(void)s;
@@ -174,6 +198,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_opts, setup, teardown),
+		cmocka_unit_test(test_shim_find),
 		cmocka_unit_test_setup_teardown(test_load_bad_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_bundle_bad_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_null_args, setup, teardown),

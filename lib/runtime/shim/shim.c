@@ -120,13 +120,14 @@ static void runtime_error(char *out, size_t len)
 	}
 	if (!m)
 		return;
-	size_t i = 0;
-	for (; m[i] && m[i] != '\n' && i + 1 < len; i++) {
-		if (m[i] == '"' && (i == 0 || m[i - 1] != '\\'))
-			break;
-		out[i] = m[i];
+	/* JSON string: up to the closing quote, \" and \\ unescaped */
+	size_t k = 0;
+	for (size_t i = 0; m[i] && m[i] != '"' && m[i] != '\n' && k + 1 < len; i++) {
+		if (m[i] == '\\' && (m[i + 1] == '"' || m[i + 1] == '\\'))
+			i++;
+		out[k++] = m[i];
 	}
-	out[i] = 0;
+	out[k] = 0;
 }
 
 static int listen_console(void)
@@ -350,7 +351,12 @@ int main(int argc, char **argv)
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		char msg[512];
-		runtime_error(msg, sizeof(msg));
+		/* With the caller's stdio, the runtime printed its error there
+		 * already: say where instead of printing it twice. */
+		if (o.inherit && !o.terminal)
+			snprintf(msg, sizeof(msg), "failed (its error is on stderr above)");
+		else
+			runtime_error(msg, sizeof(msg));
 		report("err %d %s\n", WIFEXITED(status) && WEXITSTATUS(status) == 127 ? ENOENT : EIO, msg);
 		_exit(1);
 	}
