@@ -51,7 +51,7 @@ CTR_EXPORT ctr_opt *ctr_with_namespace(const char *ns)
 }
 
 /* Default directories: /var/lib/libctr and /run/libctr for root, the XDG
- * directories otherwise (DESIGN.md, "State on disk"). */
+ * directories otherwise (ARCHITECTURE.md, "State on disk"). */
 static int default_dir(char **out, bool state, ctr_error **err)
 {
 	const char *env, *sub;

@@ -213,7 +213,7 @@ static int commit_impl(struct local *l, const char *name, const char *key, bool 
 	if (fd >= 0 && (r = ctr_dir_usage(fd, &u, err)) < 0)
 		return r;
 	/* Durable before it gets its committed name: one syncfs, not an fsync
-	 * per file (DESIGN.md). */
+	 * per file (ARCHITECTURE.md). */
 	if (fd >= 0)
 		syncfs(fd);
 	if ((r = ctr_snap_store_begin(l->st, err)) < 0)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The public API has one call shape (STYLE.md, "Public API").
+"""The public API has one call shape (ARCHITECTURE.md, "The public call shape").
 
 Usage: check-api-shape.py [INCLUDE_DIR]
        check-api-shape.py --self-test tests/fixtures/api-shape

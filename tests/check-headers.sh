@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every public header, the implementer's ctr/sys/ ones included, compiles on
-# its own as strict C99 (STYLE.md).
+# its own as strict C99 (ARCHITECTURE.md, "Conventions").
 set -euo pipefail
 cc=$1 inc=$2
 tmp=$(mktemp -d)

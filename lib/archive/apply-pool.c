@@ -1,7 +1,7 @@
 /* Worker threads that create regular files for ctr_archive_apply.
  *
  * Creating a file costs far more kernel time than reading it from the tar
- * (DESIGN.md, "Data flow: pull"), and that cost parallelises, so the reader
+ * (ARCHITECTURE.md, "Data flow: pull"), and that cost parallelises, so the reader
  * hands small files (content already in memory) to a few workers. Workers
  * only ever create a new name in a directory fd that the reader resolved
  * inside the layer, with O_CREAT|O_EXCL|O_NOFOLLOW: they never resolve a

@@ -1,5 +1,5 @@
 /* OCI and Docker schema 2 documents: descriptors, manifests, indexes and
- * image configs, parsed with the size and nesting limits of DESIGN.md. */
+ * image configs, parsed with the size and nesting limits of ARCHITECTURE.md. */
 #ifndef CTR_IMAGES_MANIFEST_H
 #define CTR_IMAGES_MANIFEST_H
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# lctr events (CLI.md): events published by other processes stream out one
+# lctr events (lctr(1)): events published by other processes stream out one
 # line each, in ctr's format, and filters select them.
 #   usage: test-lctr-events.sh EVENTS_PUB   ($LCTR names the lctr binary)
 set -euo pipefail

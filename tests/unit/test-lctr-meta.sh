@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# lctr namespaces, leases and gc (CLI.md): output shapes, exit codes, errors.
+# lctr namespaces, leases and gc (lctr(1)): output shapes, exit codes, errors.
 set -euo pipefail
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# lctr's command-line contract (CLI.md): version, info, error line shape.
+# lctr's command-line contract (lctr(1)): version, info, error line shape.
 set -euo pipefail
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
