@@ -59,13 +59,6 @@ struct fetch {
 	struct ctr_fetch_unpack *up; /* pull with unpack (lib/transfer/pull-unpack.c) */
 };
 
-/* fetch.c: 1 when the namespace has the blob already (labels applied), 0
- * with *w open for writing, or a negative code. */
-int ctr_fetch_open_ingest(struct fetch *f, const struct ctr_desc *d, int wait_ms, char **labels,
-			  ctr_content_writer **w, ctr_error **err);
-int ctr_fetch_commit_blob(struct fetch *f, ctr_content_writer *w, const struct ctr_desc *d, char **labels,
-			  ctr_error **err);
-
 /* pull-unpack.c: before the blobs are fetched, reads the config, starts one
  * streaming unpacker per layer of the manifest chosen for this host and
  * attaches each to its blob; after, feeds what did not stream, finishes and

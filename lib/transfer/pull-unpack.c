@@ -15,6 +15,7 @@
 #include "content-internal.h"
 #include "store.h"
 #include "error.h"
+#include "fetch-ingest.h"
 #include "fetch-internal.h"
 #include "resolve.h"
 #include "metadata.h"
