@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "client.h"
-#include "content-internal.h"
+#include "content-ns.h"
 #include "error.h"
 #include "manifest.h"
 #include "metadata.h"

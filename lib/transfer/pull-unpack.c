@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "content-internal.h"
+#include "content-ns.h"
 #include "store.h"
 #include "error.h"
 #include "fetch-ingest.h"

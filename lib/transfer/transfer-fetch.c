@@ -22,9 +22,9 @@
 #include <string.h>
 
 #include "client.h"
-#include "content-internal.h"
+#include "content-ns.h"
 #include "error.h"
-#include "image.h"
+#include "image-ns.h"
 #include "manifest.h"
 #include "remote-opts.h"
 #include "unpack-stream.h"

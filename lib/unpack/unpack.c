@@ -23,7 +23,7 @@
 #include "client.h"
 #include "store.h"
 #include "error.h"
-#include "image.h"
+#include "image-ns.h"
 #include "resolve.h"
 #include "metadata.h"
 #include "snapshots.h"
