@@ -1,5 +1,6 @@
 /* Internal: the state of one fetch or pull (lib/transfer/transfer-fetch.c), shared with the
- * streaming unpack of pull (lib/transfer/pull-unpack.c). */
+ * streaming unpack of pull (lib/transfer/pull-unpack.c) and the blob ingest
+ * (lib/transfer/fetch-ingest.c). */
 #ifndef CTR_LIB_FETCH_INTERNAL_H
 #define CTR_LIB_FETCH_INTERNAL_H
 
