@@ -16,7 +16,7 @@
 #include "container.h"
 #include "error.h"
 #include "events.h"
-#include "image.h"
+#include "image-ns.h"
 #include "metadata.h"
 #include "spec-internal.h"
 #include "snapshots.h"

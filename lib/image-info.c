@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "error.h"
-#include "image.h"
+#include "image-ns.h"
 #include "resolve.h"
 #include "metadata.h"
 #include "macro.h"

@@ -1,4 +1,5 @@
-/* The public image record API over lib/metadata/images.c. */
+/* The public image record API over the image handles of
+ * lib/records/image-ns.c (records in lib/metadata/images.c). */
 #include <ctr/image.h>
 
 #include <stdlib.h>
@@ -7,7 +8,7 @@
 #include "client.h"
 #include "error.h"
 #include "events.h"
-#include "image.h"
+#include "image-ns.h"
 #include "resolve.h"
 #include "metadata.h"
 #include "macro.h"
@@ -41,21 +42,6 @@ CTR_EXPORT void ctr_image_list_free(ctr_image **v, size_t n)
 	free(v);
 }
 
-int ctr_image_wrap(ctr_image **out, ctr_client *c, const char *ns, struct ctr_md_image *md, ctr_error **err)
-{
-	ctr_image *i = calloc(1, sizeof(*i));
-	if (!i || !(i->ns = strdup(ns))) {
-		free(i);
-		ctr_md_image_clear(md);
-		return ctr_err_nomem(err);
-	}
-	i->md = *md;
-	memset(md, 0, sizeof(*md));
-	i->c = ctr_client_ref(c);
-	*out = i;
-	return 0;
-}
-
 static int call_opts(ctr_client *c, struct ctr_call *call, const ctr_opt *const *opts, size_t n,
 		     const char *what, ctr_error **err)
 {
@@ -63,21 +49,6 @@ static int call_opts(ctr_client *c, struct ctr_call *call, const ctr_opt *const 
 		return ctr_err(err, CTR_EINVAL, 0, "%s: client is NULL", what);
 	*call = (struct ctr_call){0};
 	return ctr_opts_apply(CTR_OPT_CALL, call, call, opts, n, what, err);
-}
-
-static int load(ctr_image **out, ctr_client *c, const char *ns, const char *name, ctr_error **err)
-{
-	struct ctr_md_image md = {0};
-	int r = ctr_md_image_get(&md, c->db, ns, name, err);
-	if (r < 0)
-		return r;
-	return ctr_image_wrap(out, c, ns, &md, err);
-}
-
-int ctr_images_get(ctr_image **out, ctr_client *c, const char *ns, const char *name, ctr_error **err)
-{
-	int r = ctr_md_image_name_validate(name, err);
-	return r < 0 ? r : load(out, c, ns, name, err);
 }
 
 CTR_EXPORT int ctr_image_get(ctr_image **out, ctr_client *c, const char *name,
@@ -118,32 +89,6 @@ CTR_EXPORT int ctr_image_list(ctr_image ***out, size_t *n_out, ctr_client *c,
 	*out = res;
 	*n_out = n;
 	return 0;
-}
-
-/* Creates (or with replace, overwrites) a record; the target must be in the
- * namespace's content. */
-int ctr_image_put(ctr_image **out, ctr_client *c, const char *ns, const struct ctr_md_image *img, bool replace,
-		  ctr_error **err)
-{
-	struct ctr_md_content cc = {0};
-	int r = ctr_md_content_get(&cc, c->db, ns, img->digest, err);
-	ctr_md_content_clear(&cc);
-	if (r < 0)
-		return ctr_err_prefix(err, r, "image %s: target", img->name);
-	bool existed = ctr_md_image_get(NULL, c->db, ns, img->name, NULL) == 0;
-	{
-		_cleanup_(ctr_db_txp) struct ctr_db *tx = NULL;
-		r = ctr_db_tx(&tx, c->db, true, err);
-		if (r == 0)
-			r = ctr_md_image_create_tx(c->db, ns, img, replace, err);
-		if (r == 0)
-			r = ctr_db_tx_commit(&tx, err);
-	}
-	if (r < 0)
-		return r;
-	ctr_events_publish(c, ns, existed ? "/images/update" : "/images/create",
-			   json_pack("{s:s}", "name", img->name));
-	return out ? load(out, c, ns, img->name, err) : 0;
 }
 
 CTR_EXPORT int ctr_image_create(ctr_image **out, ctr_client *c, const char *name,
@@ -220,7 +165,7 @@ CTR_EXPORT int ctr_image_update(ctr_image **out, ctr_client *c, const char *name
 	if (r < 0)
 		return ctr_err_prefix(err, r, "update image");
 	ctr_events_publish(c, ns, "/images/update", json_pack("{s:s}", "name", name));
-	return out ? load(out, c, ns, name, err) : 0;
+	return out ? ctr_images_get(out, c, ns, name, err) : 0;
 }
 
 CTR_EXPORT int ctr_image_delete(ctr_client *c, const char *name, const ctr_opt *const *opts,

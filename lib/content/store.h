@@ -1,7 +1,7 @@
 /* The raw blob store under <root>/content: immutable blobs named by digest
  * and resumable, verified ingests. It knows nothing of namespaces or leases;
- * lib/metadata records who owns what, and lib/content.c ties the two into
- * the public content API.
+ * lib/metadata records who owns what, and lib/records/content-ns.c ties the
+ * two into the handles of the public content API (lib/content.c).
  *
  * Layout (DESIGN.md, "State on disk"):
  *   content/blobs/<alg>/<hex>     immutable, appears only by rename after its

@@ -345,7 +345,7 @@ static int sweep_ingests(struct gc *g, struct ctr_strv_buf *removed, struct ctr_
 			r = ctr_db_step_done(db, del, err, "gc delete ingest");
 	}
 	/* The store keeps each namespace's ingest under "<ns>/<ref>" (see
-	 * lib/content.c), so every removed record names one store ingest. */
+	 * lib/records/content-ns.c), so every removed record names one store ingest. */
 	for (size_t i = 0; r == 0 && i < refs.n; i++)
 		r = ctr_strv_buf_addf(gone, err, "%s/%s", ns.v[i], refs.v[i]);
 

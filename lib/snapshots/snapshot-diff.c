@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "diff.h"
-#include "content-internal.h"
+#include "content-ns.h"
 #include "error.h"
 #include "metadata.h"
 #include "snapshots.h"

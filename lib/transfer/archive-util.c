@@ -12,7 +12,7 @@
 #include "metadata.h"
 #include "reference.h"
 #include "macro.h"
-#include "content-internal.h"
+#include "content-ns.h"
 #include "array.h"
 
 int ctr_arc_begin(struct ctr_arc *a, ctr_client *c, const struct ctr_call *call, ctr_error **err)

@@ -1,5 +1,6 @@
 /* Internal: the state of one fetch or pull (lib/transfer/transfer-fetch.c), shared with the
- * streaming unpack of pull (lib/transfer/pull-unpack.c). */
+ * streaming unpack of pull (lib/transfer/pull-unpack.c) and the blob ingest
+ * (lib/transfer/fetch-ingest.c). */
 #ifndef CTR_LIB_FETCH_INTERNAL_H
 #define CTR_LIB_FETCH_INTERNAL_H
 
@@ -58,13 +59,6 @@ struct fetch {
 	size_t n_blobs;
 	struct ctr_fetch_unpack *up; /* pull with unpack (lib/transfer/pull-unpack.c) */
 };
-
-/* fetch.c: 1 when the namespace has the blob already (labels applied), 0
- * with *w open for writing, or a negative code. */
-int ctr_fetch_open_ingest(struct fetch *f, const struct ctr_desc *d, int wait_ms, char **labels,
-			  ctr_content_writer **w, ctr_error **err);
-int ctr_fetch_commit_blob(struct fetch *f, ctr_content_writer *w, const struct ctr_desc *d, char **labels,
-			  ctr_error **err);
 
 /* pull-unpack.c: before the blobs are fetched, reads the config, starts one
  * streaming unpacker per layer of the manifest chosen for this host and

@@ -12,9 +12,9 @@
 
 #include "diff.h"
 #include "client.h"
-#include "content-internal.h"
+#include "content-ns.h"
 #include "error.h"
-#include "image.h"
+#include "image-ns.h"
 #include "archive-util.h"
 #include "manifest.h"
 #include "metadata.h"

@@ -18,10 +18,10 @@
 #include <string.h>
 
 #include "client.h"
-#include "content-internal.h"
+#include "content-ns.h"
 #include "error.h"
 #include "unpack.h"
-#include "image.h"
+#include "image-ns.h"
 #include "import.h"
 #include "metadata.h"
 #include "json.h"

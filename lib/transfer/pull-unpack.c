@@ -12,9 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "content-internal.h"
+#include "content-ns.h"
 #include "store.h"
 #include "error.h"
+#include "fetch-ingest.h"
 #include "fetch-internal.h"
 #include "resolve.h"
 #include "metadata.h"

@@ -22,9 +22,9 @@
 #include <string.h>
 
 #include "client.h"
-#include "content-internal.h"
+#include "content-ns.h"
 #include "error.h"
-#include "image.h"
+#include "image-ns.h"
 #include "manifest.h"
 #include "remote-opts.h"
 #include "unpack-stream.h"
@@ -32,6 +32,7 @@
 #include "metadata.h"
 #include "gc-labels.h"
 
+#include "fetch-ingest.h"
 #include "fetch-internal.h"
 
 static void fetch_clear(struct fetch *f)
@@ -57,17 +58,6 @@ static void fetch_clear(struct fetch *f)
 	free(f->lease);
 	free(f->src_label);
 	ctr_pull_cfg_clear(&f->pull);
-}
-
-static const char *ref_kind(const char *mt)
-{
-	switch (ctr_media_kind(mt)) {
-	case CTR_MT_MANIFEST: return "manifest";
-	case CTR_MT_INDEX: return "index";
-	case CTR_MT_CONFIG: return "config";
-	case CTR_MT_LAYER: return "layer";
-	default: return "unknown";
-	}
 }
 
 static int add_label(struct fman *fm, const char *key, const char *value, ctr_error **err)
@@ -232,18 +222,18 @@ static int walk(struct fetch *f, const struct ctr_desc *d, int depth, bool want_
 	if (f->n_mans >= MAX_MANIFESTS)
 		return ctr_err(err, CTR_EINVAL, 0, "more than %d manifests", MAX_MANIFESTS);
 	if (d->size > (int64_t)CTR_MAX_MANIFEST)
-		return ctr_err(err, CTR_EINVAL, 0, "%s %s: %lld bytes, more than the %u allowed", ref_kind(d->media_type),
+		return ctr_err(err, CTR_EINVAL, 0, "%s %s: %lld bytes, more than the %u allowed", ctr_fetch_ref_kind(d->media_type),
 			       d->digest, (long long)d->size, CTR_MAX_MANIFEST);
 	struct ctr_remote_desc rd = {.media_type = d->media_type, .digest = (char *)d->digest, .size = (uint64_t)d->size};
 	char *buf = NULL;
 	size_t len = 0;
 	r = ctr_remote_fetch_buf(f->r, &rd, CTR_MAX_MANIFEST, &buf, &len, err);
 	if (r < 0)
-		return ctr_err_prefix(err, r, "fetch %s %s", ref_kind(d->media_type), d->digest);
+		return ctr_err_prefix(err, r, "fetch %s %s", ctr_fetch_ref_kind(d->media_type), d->digest);
 	struct fman fm = {.buf = buf, .len = len};
 	if ((r = ctr_manifest_parse(buf, len, d->media_type, &fm.m, err)) < 0) {
 		free(buf);
-		return ctr_err_prefix(err, r, "%s %s", ref_kind(d->media_type), d->digest);
+		return ctr_err_prefix(err, r, "%s %s", ctr_fetch_ref_kind(d->media_type), d->digest);
 	}
 	struct fman *v = realloc(f->mans, (f->n_mans + 1) * sizeof(*v));
 	if (!v || ctr_desc_copy(&fm.desc, d) < 0) {
@@ -318,96 +308,10 @@ static int sink_reset(void *ud, ctr_error **err)
 	return r;
 }
 
-/* The namespace has the blob (possibly just adopted): make sure the lease
- * holds it and it carries the labels. */
-static int have_blob(struct fetch *f, const char *digest, char **labels, ctr_error **err)
-{
-	int r = ctr_md_lease_add_resource(f->c->db, f->ns, f->lease, "content", digest, err);
-	if (r < 0 || !labels || !labels[0])
-		return r;
-	/* The source label lists every repository the blob came from
-	 * (containerd appends): merge ours into the existing value. */
-	_cleanup_free_ char *merged = NULL;
-	const char *eq = strrchr(f->src_label, '=');
-	size_t klen = (size_t)(eq - f->src_label) + 1, n = 0;
-	ctr_content_info *info = NULL;
-	if (ctr_contents_info_get(&info, f->c, digest, &f->scope, NULL) == 0) {
-		const char *const *l = ctr_content_info_labels(info);
-		for (size_t i = 0; l && l[i] && !merged; i++) {
-			if (strncmp(l[i], f->src_label, klen))
-				continue;
-			const char *v = l[i] + klen, *repo = eq + 1;
-			bool has = false;
-			for (const char *p = v; *p;) {
-				size_t len = strcspn(p, ",");
-				if (len == strlen(repo) && !strncmp(p, repo, len))
-					has = true;
-				p += len + (p[len] == ',');
-			}
-			if (asprintf(&merged, "%s,%s", l[i], repo) < 0 || has) {
-				free(merged);
-				merged = strdup(l[i]);
-			}
-		}
-		ctr_content_info_free(info);
-	}
-	size_t cnt = 0;
-	while (labels[cnt])
-		cnt++;
-	_cleanup_free_ const char **v = calloc(cnt + 1, sizeof(*v));
-	if (!v)
-		return ctr_err_nomem(err);
-	for (size_t i = 0; labels[i]; i++)
-		v[n++] = merged && !strcmp(labels[i], f->src_label) ? merged : labels[i];
-	return ctr_contents_update_labels(f->c, digest, v, &f->scope, err);
-}
-
-/* Opens the ingest of desc (kind-digest, as containerd's MakeRefKey).
- * Returns 1 when the namespace has the blob, 0 when *w is open, or a code
- * (CTR_EBUSY: another process writes it and wait_ms was 0). */
-int ctr_fetch_open_ingest(struct fetch *f, const struct ctr_desc *d, int wait_ms, char **labels,
-		       ctr_content_writer **w, ctr_error **err)
-{
-	ctr_content_info *info = NULL;
-	if (ctr_contents_info_get(&info, f->c, d->digest, &f->scope, NULL) == 0) {
-		ctr_content_info_free(info);
-		int r = have_blob(f, d->digest, labels, err);
-		if (r < 0)
-			return r;
-		/* A collection (another thread or process) may have taken the
-		 * record before the lease held it: once leased, a record still
-		 * there stays; otherwise fetch it again. */
-		if (ctr_contents_info_get(&info, f->c, d->digest, &f->scope, NULL) == 0) {
-			ctr_content_info_free(info);
-			return 1;
-		}
-	}
-	char ref[CTR_DIGEST_MAX + 16];
-	snprintf(ref, sizeof(ref), "%s-%s", ref_kind(d->media_type), d->digest);
-	int r = ctr_contents_writer_open(w, f->c, ref, d->digest, d->size, wait_ms, &f->scope, err);
-	if (r == CTR_EEXISTS) {
-		ctr_err_drop(err);
-		r = have_blob(f, d->digest, labels, err);
-		return r < 0 ? r : 1;
-	}
-	return r;
-}
-
-int ctr_fetch_commit_blob(struct fetch *f, ctr_content_writer *w, const struct ctr_desc *d, char **labels,
-		       ctr_error **err)
-{
-	int r = ctr_content_writer_commit(w, d->size, d->digest, (const char *const *)labels, err);
-	if (r == CTR_EEXISTS) {
-		ctr_err_drop(err);
-		return have_blob(f, d->digest, labels, err);
-	}
-	return r;
-}
-
 static void drop_ingest(struct fetch *f, const struct ctr_desc *d)
 {
 	char ref[CTR_DIGEST_MAX + 16];
-	snprintf(ref, sizeof(ref), "%s-%s", ref_kind(d->media_type), d->digest);
+	snprintf(ref, sizeof(ref), "%s-%s", ctr_fetch_ref_kind(d->media_type), d->digest);
 	ctr_contents_abort(f->c, ref, &f->scope, NULL);
 }
 
@@ -499,7 +403,7 @@ static int write_manifests(struct fetch *f, ctr_error **err)
 		ctr_content_writer *w = NULL;
 		int r = ctr_fetch_open_ingest(f, &fm->desc, WAIT_OTHER_MS, fm->labels, &w, err);
 		if (r < 0)
-			return ctr_err_prefix(err, r, "store %s %s", ref_kind(fm->desc.media_type), fm->desc.digest);
+			return ctr_err_prefix(err, r, "store %s %s", ctr_fetch_ref_kind(fm->desc.media_type), fm->desc.digest);
 		if (r == 0) {
 			/* Start over: the bytes are in memory and verified. */
 			if (ctr_content_writer_offset(w) && (r = ctr_content_writer_reset(w, err)) < 0) {

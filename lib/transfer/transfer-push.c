@@ -13,10 +13,10 @@
 #include <string.h>
 
 #include "client.h"
-#include "content-internal.h"
+#include "content-ns.h"
 #include "error.h"
 #include "manifest.h"
-#include "image.h"
+#include "image-ns.h"
 #include "remote-opts.h"
 #include "macro.h"
 

@@ -1,6 +1,6 @@
-/* The per-chain lock every unpacker takes. Apart from unpack.c so that the
- * streaming unpacker, which unpack.c and unpack-parallel.c build on, can
- * take it without needing them. */
+/* The per-chain lock every unpacker takes. Apart from unpack-parallel.c so
+ * that the streaming unpacker, which unpack-parallel.c builds on, can take
+ * it without needing it. */
 #include <fcntl.h>
 #include <stdio.h>
 

@@ -1,4 +1,4 @@
-/* Internal: unpacking an image target into snapshots (lib/unpack/unpack.c, lib/unpack/unpack-parallel.c). */
+/* Internal: unpacking an image target into snapshots (lib/unpack/unpack-parallel.c; the public calls in lib/image-unpack.c). */
 #ifndef CTR_LIB_UNPACK_H
 #define CTR_LIB_UNPACK_H
 

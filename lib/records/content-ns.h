@@ -1,10 +1,33 @@
-/* Internal additions to the public content writer, for pull. */
-#ifndef CTR_LIB_CONTENT_INTERNAL_H
-#define CTR_LIB_CONTENT_INTERNAL_H
+/* The namespaced content layer (lib/records/content-ns.c): the handles behind
+ * the public content API and the internal calls on them. */
+#ifndef CTR_LIB_CONTENT_NS_H
+#define CTR_LIB_CONTENT_NS_H
 
 #include <ctr/content.h>
 
 #include "opts.h"
+#include "store.h"
+#include "metadata.h"
+
+struct ctr_content_info {
+	struct ctr_md_content md;
+};
+
+struct ctr_content_reader {
+	ctr_client *c;
+	int fd;
+	int64_t size;
+};
+
+struct ctr_content_writer {
+	ctr_client *c;
+	struct ctr_cs_writer *w;
+	char *ns;
+	char *lease;
+	char *ref;
+	char *expected;
+	int64_t expected_size;
+};
 
 /* The layer's internal calls: the public ctr_content_* functions parse their
  * options into these plain arguments, and the rest of the library calls

@@ -1,6 +1,7 @@
-/* Internal view of image handles, for pull, import and containers. */
-#ifndef CTR_LIB_IMAGE_H
-#define CTR_LIB_IMAGE_H
+/* Image handles of one namespace (lib/records/image-ns.c), for the image API,
+ * pull, import, unpack and containers. */
+#ifndef CTR_LIB_IMAGE_NS_H
+#define CTR_LIB_IMAGE_NS_H
 
 #include <ctr/image.h>
 #include <stdbool.h>

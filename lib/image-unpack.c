@@ -1,8 +1,9 @@
-/* Unpacking an image into snapshots (containerd's image.Unpack), through the
- * one apply path: the streaming unpacker (lib/unpack-stream.c) fed from the
- * content store (lib/unpack-parallel.c). Each layer is checked against the
- * config's diff_id and its descriptor's digest and size, and committed under
- * its chain ID. A half-applied layer never gets the chain ID.
+/* The public unpack calls on an image (containerd's image.Unpack): they parse
+ * the options and call the unpack layer (lib/unpack), whose one apply path
+ * is the streaming unpacker (lib/unpack/unpack-stream.c) fed from the
+ * content store (lib/unpack/unpack-parallel.c). Each layer is checked
+ * against the config's diff_id and its descriptor's digest and size, and
+ * committed under its chain ID. A half-applied layer never gets the chain ID.
  *
  * Each chain ID is unpacked once even by concurrent processes: a flock per
  * (namespace, snapshotter, chain ID) serialises them (ctr_unpack_chain_lock),
@@ -23,7 +24,7 @@
 #include "client.h"
 #include "store.h"
 #include "error.h"
-#include "image.h"
+#include "image-ns.h"
 #include "resolve.h"
 #include "metadata.h"
 #include "snapshots.h"
