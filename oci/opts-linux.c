@@ -742,3 +742,20 @@ CTR_EXPORT ctr_opt *ctr_with_seccomp_unconfined(void)
 {
 	return ctr_oci_opt("ctr_with_seccomp_unconfined", apply_seccomp_unconfined, NULL);
 }
+
+static int apply_seccomp_profile(void *target, void *ud, ctr_error **err)
+{
+	json_t *prof = NULL;
+	int r = ctr_oci_seccomp_load(((struct ctr_oci_arg *)ud)->s[0], &prof, err);
+	if (r < 0)
+		return r;
+	json_t *l = linux_of(target);
+	if (!l || json_object_set_new(l, "seccomp", prof) < 0)
+		return ctr_err_nomem(err);
+	return 0;
+}
+
+CTR_EXPORT ctr_opt *ctr_with_seccomp_profile(const char *path)
+{
+	return ctr_oci_opt_str("ctr_with_seccomp_profile", apply_seccomp_profile, path);
+}

@@ -1,13 +1,21 @@
 /* containerd's default seccomp profile (contrib/seccomp DefaultProfile):
  * an allowlist with every other syscall failing with EPERM, extended by
- * architecture, kernel version and the process's bounding capabilities. */
+ * architecture, kernel version and the process's bounding capabilities.
+ * The architecture list of the build's own architecture comes from
+ * libseccomp when the library is built with it. */
 #include "spec-internal.h"
 
+#include <ctype.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "config.h"
 #include "macro.h"
+
+#if HAVE_SECCOMP
+#include <seccomp.h>
+#endif
 
 /* Allowed for every container. Data: the names containerd lists. */
 static const char *const allow_always[] = {
@@ -83,17 +91,10 @@ static const char *const allow_ptrace_48[] = {"process_vm_readv", "process_vm_wr
 
 struct arch_extra {
 	const char *goarch;
-	const char *const *arches;
+	/* libseccomp's names of the architecture family, in containerd's order. */
+	const char *family[4];
 	const char *const *names;
 };
-
-static const char *const arches_amd64[] = {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32", NULL};
-static const char *const arches_arm64[] = {"SCMP_ARCH_ARM", "SCMP_ARCH_AARCH64", NULL};
-static const char *const arches_mips64[] = {"SCMP_ARCH_MIPS", "SCMP_ARCH_MIPS64", "SCMP_ARCH_MIPS64N32", NULL};
-static const char *const arches_mipsel64[] = {"SCMP_ARCH_MIPSEL", "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", NULL};
-static const char *const arches_s390x[] = {"SCMP_ARCH_S390", "SCMP_ARCH_S390X", NULL};
-static const char *const arches_riscv64[] = {"SCMP_ARCH_RISCV64", NULL};
-static const char *const arches_loong64[] = {"SCMP_ARCH_LOONGARCH64", NULL};
 
 static const char *const extra_ppc64le[] = {"sync_file_range2", "swapcontext", NULL};
 static const char *const extra_arm[] = {"arm_fadvise64_64", "arm_sync_file_range", "sync_file_range2",
@@ -105,20 +106,59 @@ static const char *const extra_riscv64[] = {"riscv_flush_icache", "riscv_hwprobe
 
 /* Go architecture names, as containerd switches on runtime.GOARCH. */
 static const struct arch_extra arch_table[] = {
-	{"amd64", arches_amd64, extra_amd64},
-	{"arm64", arches_arm64, extra_arm},
-	{"arm", NULL, extra_arm},
-	{"386", NULL, extra_386},
-	{"ppc64le", NULL, extra_ppc64le},
-	{"mips64", arches_mips64, NULL},
-	{"mips64n32", arches_mips64, NULL},
-	{"mipsel64", arches_mipsel64, NULL},
-	{"mipsel64n32", arches_mipsel64, NULL},
-	{"s390x", arches_s390x, extra_s390},
-	{"s390", NULL, extra_s390},
-	{"riscv64", arches_riscv64, extra_riscv64},
-	{"loong64", arches_loong64, NULL},
+	{"amd64", {"x86_64", "x86", "x32"}, extra_amd64},
+	{"arm64", {"arm", "aarch64"}, extra_arm},
+	{"arm", {NULL}, extra_arm},
+	{"386", {NULL}, extra_386},
+	{"ppc64le", {NULL}, extra_ppc64le},
+	{"mips64", {"mips", "mips64", "mips64n32"}, NULL},
+	{"mips64n32", {"mips", "mips64", "mips64n32"}, NULL},
+	{"mipsel64", {"mipsel", "mipsel64", "mipsel64n32"}, NULL},
+	{"mipsel64n32", {"mipsel", "mipsel64", "mipsel64n32"}, NULL},
+	{"s390x", {"s390", "s390x"}, extra_s390},
+	{"s390", {NULL}, extra_s390},
+	{"riscv64", {"riscv64"}, extra_riscv64},
+	{"loong64", {"loongarch64"}, NULL},
 };
+
+/* The OCI names of an architecture family ("x86_64" -> "SCMP_ARCH_X86_64").
+ * For the build's own architecture the family is the one holding
+ * libseccomp's native architecture, and only the names this libseccomp
+ * knows are listed; without libseccomp, or for another architecture, it is
+ * the table's. NULL when there is none (as containerd on that GOARCH). */
+static json_t *arch_names(const struct arch_extra *arch, bool native)
+{
+	const char *const *family = arch ? arch->family : NULL;
+#if HAVE_SECCOMP
+	if (native) {
+		family = NULL;
+		uint32_t tok = seccomp_arch_native();
+		for (size_t i = 0; !family && i < CTR_ARRAY_SIZE(arch_table); i++)
+			for (size_t k = 0; arch_table[i].family[k] && k < 4; k++)
+				if (seccomp_arch_resolve_name(arch_table[i].family[k]) == tok)
+					family = arch_table[i].family;
+	}
+#endif
+	if (!family || !family[0])
+		return NULL;
+	json_t *a = json_array();
+	for (size_t k = 0; a && k < 4 && family[k]; k++) {
+#if HAVE_SECCOMP
+		if (native && !seccomp_arch_resolve_name(family[k]))
+			continue;
+#endif
+		char up[32] = "SCMP_ARCH_";
+		size_t n = strlen(up);
+		for (const char *c = family[k]; *c && n + 1 < sizeof(up); c++)
+			up[n++] = (char)toupper((unsigned char)*c);
+		up[n] = '\0';
+		if (json_array_append_new(a, json_string(up)) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
 
 /* Syscalls a bounding capability brings back. */
 static const struct {
@@ -222,9 +262,9 @@ json_t *ctr_oci_seccomp_profile(const json_t *bounding, const char *goarch, int 
 	if (!calls || !prof)
 		goto fail;
 	int bad = 0;
-	if (arch && arch->arches)
-		bad |= json_object_set_new(prof, "architectures",
-					   names_json(arch->arches, strv_len(arch->arches)));
+	json_t *arches = arch_names(arch, goarch && !strcmp(goarch, ctr_oci_goarch()));
+	if (arches)
+		bad |= json_object_set_new(prof, "architectures", arches);
 	bad |= add_allow(calls, allow_always, CTR_ARRAY_SIZE(allow_always));
 	/* socket(2) for every family but AF_ALG and AF_VSOCK, as three single
 	 * comparisons: runc ORs repeated conditions on one argument. */

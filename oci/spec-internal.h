@@ -94,6 +94,11 @@ int ctr_oci_read_user_file(int rootfd, const char *name, char **out, ctr_error *
  * is the process's bounding capabilities (may be NULL). */
 json_t *ctr_oci_seccomp_profile(const json_t *bounding, const char *goarch,
 				int kernel_major, int kernel_minor);
+/* Reads and checks the Docker/containerd-format profile at path (syscall
+ * names and architectures through libseccomp) and sets *out to its OCI
+ * linux.seccomp form. CTR_ENOTFOUND when missing, CTR_EINVAL naming what is
+ * wrong, CTR_ENOTSUP when built without libseccomp. */
+int ctr_oci_seccomp_load(const char *path, json_t **out, ctr_error **err);
 /* Go's name of the architecture this library was built for. */
 const char *ctr_oci_goarch(void);
 

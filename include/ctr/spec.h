@@ -164,6 +164,14 @@ CTR_EXPORT ctr_opt *ctr_with_additional_gids(const char *user);
  * options. Off unless this option is given, as in containerd. */
 CTR_EXPORT ctr_opt *ctr_with_seccomp_default(void);
 CTR_EXPORT ctr_opt *ctr_with_seccomp_unconfined(void);
+/* The seccomp profile in the file at path (copied), in the Docker and
+ * containerd format: defaultAction, defaultErrnoRet, architectures or
+ * archMap, syscalls[] with name or names, action, errnoRet and args. The
+ * file is read when the option applies; every syscall name and architecture
+ * must be known to libseccomp. Errors: CTR_ENOTFOUND when the file is
+ * missing, CTR_EINVAL naming the bad JSON, action, architecture, syscall or
+ * argument op, CTR_ENOTSUP when libctr was built without libseccomp. */
+CTR_EXPORT ctr_opt *ctr_with_seccomp_profile(const char *path);
 
 #ifdef __cplusplus
 }

@@ -11,7 +11,9 @@
  *    image's /etc/passwd) and snapshot cleanup;
  *  - ctr_with_rootfs_path runs a snapshot-less container on a host
  *    directory, nothing leaks into it, and a working directory through
- *    /proc/self/fd does not start and leaves nothing behind. */
+ *    /proc/self/fd does not start and leaves nothing behind;
+ *  - a container with ctr_with_seccomp_profile cannot mkdir where the
+ *    profile refuses it, and can without it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,6 +34,7 @@
 
 #include <ctr/ctr.h>
 
+#include "config.h"
 #include "platforms.h"
 #include "digest.h"
 
@@ -543,6 +546,74 @@ static void test_rootfs_path_no_leak(void **s)
 	ctr_opt_free(bad);
 }
 
+/* Runs `busybox mkdir /tmp/<dir>` in a container on the busybox rootfs,
+ * with the seccomp profile at profile (NULL: none); returns its output and
+ * sets *status. */
+static char *run_mkdir(const char *id, const char *dir, const char *profile, uint32_t *status)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "busybox mkdir /tmp/%s 2>&1 && echo made", dir);
+	const char *args[] = {"sh", "-c", cmd, NULL};
+	ctr_opt *so[] = {ctr_with_rootfs_path(rootfs), ctr_with_default_path_env(),
+			 ctr_with_process_args(args), profile ? ctr_with_seccomp_profile(profile) : NULL};
+	size_t n = profile ? 4 : 3;
+	ctr_opt *co[] = {ctr_with_new_spec((const ctr_opt *const *)so, n)};
+	ctr_container *k = NULL;
+	ctr_error *e = NULL;
+	int r = ctr_container_new(&k, cl, id, (const ctr_opt *const *)co, 1, &e);
+	if (r)
+		print_message("%s\n", ctr_error_message(e));
+	assert_int_equal(r, 0);
+	ctr_opt_free(co[0]);
+	for (size_t i = 0; i < n; i++)
+		ctr_opt_free(so[i]);
+	char log[256];
+	snprintf(log, sizeof(log), "%s/%s.log", base, id);
+	run_logged(k, log, status);
+	assert_int_equal(ctr_container_delete(k, NULL, 0, NULL), 0);
+	ctr_container_free(k);
+	char *out = read_all(log);
+	assert_non_null(out);
+	return out;
+}
+
+/* ctr_with_seccomp_profile through runc: a profile that makes mkdir fail
+ * with EPERM (errnoRet 1) stops `mkdir` in the container, and the same
+ * container without it makes the directory. */
+static void test_seccomp_profile(void **s)
+{
+	(void)s;
+	SKIP_UNLESS_READY();
+	char prof[256];
+	snprintf(prof, sizeof(prof), "%s/deny-mkdir.json", base);
+	FILE *f = fopen(prof, "w");
+	assert_non_null(f);
+	fputs("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"archMap\":[{\"architecture\":\"SCMP_ARCH_X86_64\","
+	      "\"subArchitectures\":[\"SCMP_ARCH_X86\",\"SCMP_ARCH_X32\"]},{\"architecture\":"
+	      "\"SCMP_ARCH_AARCH64\",\"subArchitectures\":[\"SCMP_ARCH_ARM\"]}],\"syscalls\":[{\"names\":"
+	      "[\"mkdir\",\"mkdirat\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1}]}", f);
+	assert_int_equal(fclose(f), 0);
+	char made[320];
+	snprintf(made, sizeof(made), "%s/tmp/scx", rootfs);
+
+	uint32_t status = 99;
+	char *out = run_mkdir("secdeny", "scx", prof, &status);
+	if (!strstr(out, "Operation not permitted"))
+		print_message("with the profile: status %u, output %s\n", status, out);
+	assert_non_null(strstr(out, "Operation not permitted"));
+	assert_null(strstr(out, "made"));
+	assert_int_not_equal(status, 0);
+	free(out);
+	assert_int_equal(access(made, F_OK), -1);
+
+	status = 99;
+	out = run_mkdir("secallow", "scx", NULL, &status);
+	assert_int_equal(status, 0);
+	assert_string_equal(out, "made\n");
+	free(out);
+	assert_int_equal(rmdir(made), 0);
+}
+
 /* An image whose WORKDIR is /proc/self/fd/7 (a host fd runc holds, the
  * CVE-2024-21626 shape) does not start, and nothing is left. */
 static void test_workdir_proc_fd(void **s)
@@ -597,6 +668,9 @@ int main(void)
 		cmocka_unit_test_teardown(test_lctr_run_image, teardown),
 		cmocka_unit_test_teardown(test_rootfs_path_no_leak, teardown),
 		cmocka_unit_test_teardown(test_workdir_proc_fd, teardown),
+#if HAVE_SECCOMP
+		cmocka_unit_test_teardown(test_seccomp_profile, teardown),
+#endif
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
