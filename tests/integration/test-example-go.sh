@@ -27,6 +27,6 @@ before=$(ls -A "$MESON_SOURCE_ROOT/examples/go")
 	fail "pullrun: $(cat "$tmp/out" "$tmp/err")"
 check_binding_run go
 # The binary links the build tree's library.
-ldd "$gobuild/pullrun" | grep -q "libctr.so.0 => $libdir/" || fail "links: $(ldd "$gobuild/pullrun")"
+ldd "$gobuild/pullrun" | grep "libctr.so.0 => $libdir/" >/dev/null || fail "links: $(ldd "$gobuild/pullrun")"
 cat "$tmp/out"
 echo "example go: ok"
