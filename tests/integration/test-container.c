@@ -598,8 +598,9 @@ static void test_seccomp_profile(void **s)
 
 	uint32_t status = 99;
 	char *out = run_mkdir("secdeny", "scx", prof, &status);
+	assert_non_null(out);
 	if (!strstr(out, "Operation not permitted"))
-		print_message("with the profile: status %u, output %s\n", status, out);
+		print_message("with the profile: status %u, output %s\n", status, out ? out : "(none)");
 	assert_non_null(strstr(out, "Operation not permitted"));
 	assert_null(strstr(out, "made"));
 	assert_int_not_equal(status, 0);
