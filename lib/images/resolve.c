@@ -58,7 +58,7 @@ int ctr_image_resolve(ctr_client *c, const char *ns, const char *media_type, con
 	if (!cur_mt)
 		return ctr_err_nomem(err);
 	snprintf(cur_digest, sizeof(cur_digest), "%s", digest);
-	for (int depth = 0; depth < 8; depth++) {
+	for (int depth = 0; depth <= CTR_IMAGE_MAX_DEPTH; depth++) {
 		_cleanup_free_ char *buf = NULL;
 		size_t len = 0;
 		int r = ctr_content_read_all(c, ns, cur_digest, CTR_MAX_MANIFEST, &buf, &len, err);
@@ -107,5 +107,5 @@ int ctr_image_resolve(ctr_client *c, const char *ns, const char *media_type, con
 			snprintf(manifest_digest, CTR_DIGEST_MAX, "%s", cur_digest);
 		return 0;
 	}
-	return ctr_err(err, CTR_EINVAL, 0, "image %s: indexes nest deeper than 8", digest);
+	return ctr_err(err, CTR_EINVAL, 0, "image %s: indexes nested deeper than %d", digest, CTR_IMAGE_MAX_DEPTH);
 }

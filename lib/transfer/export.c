@@ -19,6 +19,7 @@
 #include "metadata.h"
 #include "macro.h"
 #include "array.h"
+#include "walk.h"
 
 #define EXPORT_MAX_PLATFORMS 16
 
@@ -98,6 +99,7 @@ struct exp {
 	size_t n_dm, cap_dm;
 	json_t *index_manifests;
 	char algs[2][16];
+	char best[CTR_DIGEST_MAX]; /* add_tree of an index: the manifest for manifest.json */
 };
 
 static void exp_clear(struct exp *e)
@@ -172,28 +174,70 @@ static int read_manifest(struct exp *e, const struct ctr_desc *d, struct ctr_man
 	return r < 0 ? ctr_err_prefix(err, r, "%s", d->digest) : 0;
 }
 
-/* containerd's getRecords: the blob and everything under it. */
-static int add_tree(struct exp *e, const struct ctr_desc *d, int depth, ctr_error **err)
+/* containerd's getRecords: every blob reached is recorded. */
+static int exp_visit(void *ud, const struct ctr_desc *d, int depth, bool node, ctr_error **err)
 {
-	int r = add_blob(e, d, err);
-	enum ctr_mt_kind k = ctr_media_kind(d->media_type);
-	if (r < 0 || (k != CTR_MT_MANIFEST && k != CTR_MT_INDEX))
-		return r;
-	if ((r = ctr_image_depth_check(depth, err)) < 0)
-		return r;
-	struct ctr_manifest m = {0};
-	if ((r = read_manifest(e, d, &m, err)) < 0)
-		return r;
-	if (m.kind == CTR_MT_MANIFEST) {
-		r = add_tree(e, &m.config, depth + 1, err);
-		for (size_t i = 0; i < m.n_layers && r == 0; i++)
-			r = add_tree(e, &m.layers[i], depth + 1, err);
-	} else {
-		for (size_t i = 0; i < m.n_manifests && r == 0; i++)
-			r = add_tree(e, &m.manifests[i], depth + 1, err);
+	(void)depth, (void)node;
+	return add_blob(ud, d, err);
+}
+
+static int exp_read(void *ud, const struct ctr_desc *d, char **buf, size_t *len, ctr_error **err)
+{
+	struct exp *e = ud;
+	int r = ctr_arc_read(e->c, e->ns, d->digest, CTR_MAX_MANIFEST, buf, len, err);
+	return r < 0 ? ctr_err_prefix(err, r, "%s", d->digest) : 0;
+}
+
+/* Below an index target, the manifests the platforms select (all of them
+ * with all-platforms), and the best one, for manifest.json; everything
+ * under those. */
+static int exp_select(void *ud, const struct ctr_walk_node *n, struct ctr_walk_pick *sel, size_t *n_sel,
+		      ctr_error **err)
+{
+	struct exp *e = ud;
+	size_t ns = 0;
+	if (n->depth > 0 || n->m.kind != CTR_MT_INDEX) {
+		for (size_t i = 0; i < n->n_children; i++)
+			sel[ns++] = (struct ctr_walk_pick){.i = i};
+		*n_sel = ns;
+		return 0;
 	}
-	ctr_manifest_clear(&m);
-	return r;
+	ssize_t best = -1;
+	size_t best_rank = 0;
+	for (size_t i = 0; i < n->n_children; i++) {
+		const struct ctr_desc *c = n->children[i];
+		bool match = !c->has_platform || ctr_platform_match(&e->m, &c->platform);
+		if (!match && !e->cfg.all)
+			continue;
+		if (match) {
+			/* Stable sort by preference, entries without a platform last. */
+			size_t rank = c->has_platform ? ctr_platform_rank(&e->m, &c->platform) : SIZE_MAX;
+			if (best < 0 || rank < best_rank) {
+				best = (ssize_t)i;
+				best_rank = rank;
+			}
+		}
+		sel[ns++] = (struct ctr_walk_pick){.i = i};
+	}
+	if (best < 0)
+		return ctr_err(err, CTR_ENOTFOUND, 0, "%s: no manifest found for platform", n->desc->digest);
+	snprintf(e->best, sizeof(e->best), "%s", n->children[best]->digest);
+	*n_sel = ns;
+	return 0;
+}
+
+/* The target's tree; for an index target, e->best is the manifest that
+ * manifest.json names. */
+static int add_tree(struct exp *e, const struct ctr_desc *d, ctr_error **err)
+{
+	const struct ctr_image_walker w = {
+		.visit = exp_visit,
+		.read = exp_read,
+		.select = exp_select,
+		.ud = e,
+	};
+	e->best[0] = 0;
+	return ctr_image_walk(&w, d, err);
 }
 
 static struct dman *find_dm(struct exp *e, const char *digest)
@@ -227,41 +271,6 @@ static int dm_add(struct exp *e, const char *digest, const char *name, ctr_error
 	return 0;
 }
 
-/* An index target: its blob, the manifests the platforms select (all of
- * them with all-platforms), and the best one for manifest.json. */
-static int add_index(struct exp *e, const struct ctr_desc *d, const char *name, ctr_error **err)
-{
-	int r = add_blob(e, d, err);
-	struct ctr_manifest m = {0};
-	if (r == 0)
-		r = read_manifest(e, d, &m, err);
-	if (r < 0)
-		return r;
-	ssize_t best = -1;
-	size_t best_rank = 0;
-	for (size_t i = 0; i < m.n_manifests && r == 0; i++) {
-		const struct ctr_desc *c = &m.manifests[i];
-		bool match = !c->has_platform || ctr_platform_match(&e->m, &c->platform);
-		if (!match && !e->cfg.all)
-			continue;
-		if (match) {
-			/* Stable sort by preference, entries without a platform last. */
-			size_t rank = c->has_platform ? ctr_platform_rank(&e->m, &c->platform) : SIZE_MAX;
-			if (best < 0 || rank < best_rank) {
-				best = (ssize_t)i;
-				best_rank = rank;
-			}
-		}
-		r = add_tree(e, c, 1, err);
-	}
-	if (r == 0 && best < 0)
-		r = ctr_err(err, CTR_ENOTFOUND, 0, "%s: no manifest found for platform", d->digest);
-	if (r == 0)
-		r = dm_add(e, m.manifests[best].digest, name, err);
-	ctr_manifest_clear(&m);
-	return r;
-}
-
 static int add_image(struct exp *e, const char *name, ctr_error **err)
 {
 	struct ctr_md_image img = {0};
@@ -273,12 +282,10 @@ static int add_image(struct exp *e, const char *name, ctr_error **err)
 	struct ctr_desc d = {.media_type = img.media_type, .size = (int64_t)img.size};
 	snprintf(d.digest, sizeof(d.digest), "%s", img.digest);
 	enum ctr_mt_kind k = ctr_media_kind(img.media_type);
-	if (k == CTR_MT_MANIFEST) {
-		r = add_tree(e, &d, 0, err);
+	if (k == CTR_MT_MANIFEST || k == CTR_MT_INDEX) {
+		r = add_tree(e, &d, err);
 		if (r == 0)
-			r = dm_add(e, d.digest, name, err);
-	} else if (k == CTR_MT_INDEX) {
-		r = add_index(e, &d, name, err);
+			r = dm_add(e, k == CTR_MT_INDEX ? e->best : d.digest, name, err);
 	} else {
 		r = ctr_err(err, CTR_EINVAL, 0, "image %s: only manifests may be exported, target is %s", name,
 			    img.media_type);

@@ -14,17 +14,6 @@
 #include "metadata.h"
 #include "macro.h"
 
-const char *ctr_fetch_ref_kind(const char *mt)
-{
-	switch (ctr_media_kind(mt)) {
-	case CTR_MT_MANIFEST: return "manifest";
-	case CTR_MT_INDEX: return "index";
-	case CTR_MT_CONFIG: return "config";
-	case CTR_MT_LAYER: return "layer";
-	default: return "unknown";
-	}
-}
-
 /* The namespace has the blob (possibly just adopted): make sure the lease
  * holds it and it carries the labels. */
 static int have_blob(struct fetch *f, const char *digest, char **labels, ctr_error **err)
@@ -90,7 +79,7 @@ int ctr_fetch_open_ingest(struct fetch *f, const struct ctr_desc *d, int wait_ms
 		}
 	}
 	char ref[CTR_DIGEST_MAX + 16];
-	snprintf(ref, sizeof(ref), "%s-%s", ctr_fetch_ref_kind(d->media_type), d->digest);
+	snprintf(ref, sizeof(ref), "%s-%s", ctr_media_kind_name(d->media_type), d->digest);
 	int r = ctr_contents_writer_open(w, f->c, ref, d->digest, d->size, wait_ms, &f->scope, err);
 	if (r == CTR_EEXISTS) {
 		ctr_err_drop(err);

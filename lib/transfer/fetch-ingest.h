@@ -6,9 +6,7 @@
 #include <ctr/content.h>
 
 #include "fetch-internal.h"
-
-/* The kind part of an ingest ref ("manifest", "layer", ...) for a media type. */
-const char *ctr_fetch_ref_kind(const char *mt);
+#include "walk.h"
 
 /* 1 when the namespace has the blob already (labels applied), 0
  * with *w open for writing, or a negative code. */

@@ -27,6 +27,8 @@
 #include "json.h"
 #include "macro.h"
 #include "array.h"
+#include "strv.h"
+#include "walk.h"
 
 static void imp_clear(struct imp *im)
 {
@@ -352,52 +354,6 @@ static int name_entry(struct imp *im, const struct ctr_desc *m, ctr_error **err)
 	return add_image(im, dref, m, err);
 }
 
-static const char *gc_key(const char *mt)
-{
-	switch (ctr_media_kind(mt)) {
-	case CTR_MT_CONFIG:
-		return CTR_LABEL_GC_REF_CONTENT ".config";
-	case CTR_MT_LAYER:
-		return CTR_LABEL_GC_REF_CONTENT ".l.";
-	case CTR_MT_MANIFEST:
-		if (!strcmp(mt, CTR_MT_OCI_MANIFEST) || !strcmp(mt, CTR_MT_DOCKER_MANIFEST))
-			return CTR_LABEL_GC_REF_CONTENT ".m.";
-		break;
-	default:
-		break;
-	}
-	return CTR_LABEL_GC_REF_CONTENT ".";
-}
-
-/* containerd's SetChildrenLabels: one label per child, numbered per key. */
-static int set_child_labels(struct imp *im, const char *parent, const struct ctr_desc *const *ch, size_t n,
-			    ctr_error **err)
-{
-	if (!n)
-		return 0;
-	char **labels = calloc(n + 1, sizeof(*labels));
-	if (!labels)
-		return ctr_err_nomem(err);
-	int r = 0;
-	for (size_t i = 0; i < n && r == 0; i++) {
-		const char *key = gc_key(ch[i]->media_type);
-		size_t idx = 0;
-		for (size_t j = 0; j < i; j++)
-			idx += gc_key(ch[j]->media_type) == key;
-		bool num = idx > 0 || key[strlen(key) - 1] == '.';
-		if (num ? asprintf(&labels[i], "%s%zu=%s", key, idx, ch[i]->digest) < 0
-			: asprintf(&labels[i], "%s=%s", key, ch[i]->digest) < 0) {
-			labels[i] = NULL;
-			r = ctr_err_nomem(err);
-		}
-	}
-	if (r == 0)
-		r = ctr_md_content_update_labels(NULL, im->c->db, im->arc.ns, parent,
-						 (const char *const *)labels, false, err);
-	ctr_strv_free(labels);
-	return r;
-}
-
 static bool visited(struct imp *im, const char *digest, ctr_error **err, int *r)
 {
 	for (size_t i = 0; i < im->n_visited; i++)
@@ -414,62 +370,88 @@ static bool optional_layer(const char *mt)
 	return strstr(mt, "nondistributable") || !strcmp(mt, CTR_MT_DOCKER_LAYER_FOREIGN);
 }
 
-static int walk(struct imp *im, const struct ctr_desc *d, int depth, bool top, ctr_error **err)
+/* Each blob once; a leaf must be in the archive with its size (foreign and
+ * non-distributable layers may be missing). */
+static int imp_visit(void *ud, const struct ctr_desc *d, int depth, bool node, ctr_error **err)
 {
+	struct imp *im = ud;
+	(void)depth;
 	int r = 0;
 	if (visited(im, d->digest, err, &r) || r < 0)
-		return r;
-	enum ctr_mt_kind kind = ctr_media_kind(d->media_type);
-	if (kind != CTR_MT_MANIFEST && kind != CTR_MT_INDEX) {
-		uint64_t have;
-		if (!ctr_arc_has(&im->arc, d->digest, &have)) {
-			if (kind == CTR_MT_LAYER && optional_layer(d->media_type))
-				return 0;
-			return ctr_err(err, CTR_ENOTFOUND, 0, "%s %s: not in the archive", d->media_type, d->digest);
-		}
-		if (have != (uint64_t)d->size)
-			return ctr_err(err, CTR_EINVAL, 0, "%s: %llu bytes, descriptor says %lld", d->digest,
-				       (unsigned long long)have, (long long)d->size);
+		return r < 0 ? r : CTR_WALK_SKIP;
+	if (node)
 		return 0;
+	uint64_t have;
+	enum ctr_mt_kind kind = ctr_media_kind(d->media_type);
+	if (!ctr_arc_has(&im->arc, d->digest, &have)) {
+		if (kind == CTR_MT_LAYER && optional_layer(d->media_type))
+			return 0;
+		return ctr_err(err, CTR_ENOTFOUND, 0, "%s %s: not in the archive", d->media_type, d->digest);
 	}
-	if ((r = ctr_image_depth_check(depth, err)) < 0)
-		return r;
-	_cleanup_free_ char *buf = NULL;
-	size_t len;
-	if ((r = ctr_arc_read(im->c, im->arc.ns, d->digest, CTR_MAX_MANIFEST, &buf, &len, err)) < 0)
-		return ctr_err_prefix(err, r, "%s %s", kind == CTR_MT_INDEX ? "index" : "manifest", d->digest);
-	if (len != (uint64_t)d->size)
-		return ctr_err(err, CTR_EINVAL, 0, "%s: %zu bytes, descriptor says %lld", d->digest, len,
+	if (have != (uint64_t)d->size)
+		return ctr_err(err, CTR_EINVAL, 0, "%s: %llu bytes, descriptor says %lld", d->digest,
+			       (unsigned long long)have, (long long)d->size);
+	return 0;
+}
+
+static int imp_read(void *ud, const struct ctr_desc *d, char **buf, size_t *len, ctr_error **err)
+{
+	struct imp *im = ud;
+	int r = ctr_arc_read(im->c, im->arc.ns, d->digest, CTR_MAX_MANIFEST, buf, len, err);
+	if (r < 0)
+		return ctr_err_prefix(err, r, "%s %s", ctr_media_kind_name(d->media_type), d->digest);
+	if (*len != (uint64_t)d->size) {
+		free(*buf);
+		*buf = NULL;
+		return ctr_err(err, CTR_EINVAL, 0, "%s: %zu bytes, descriptor says %lld", d->digest, *len,
 			       (long long)d->size);
-	struct ctr_manifest m = {0};
-	if ((r = ctr_manifest_parse(buf, len, d->media_type, &m, err)) < 0)
-		return ctr_err_prefix(err, r, "%s", d->digest);
-	size_t n = 0;
-	const struct ctr_desc **ch = calloc(m.n_layers + m.n_manifests + 1, sizeof(*ch));
-	if (!ch) {
-		ctr_manifest_clear(&m);
+	}
+	return 0;
+}
+
+/* The archive's index names the images; an index's entries for the
+ * platforms imported are followed; each parent is labelled for the
+ * children followed (containerd's import: FilterPlatforms, then
+ * SetChildrenLabels). */
+static int imp_select(void *ud, const struct ctr_walk_node *n, struct ctr_walk_pick *sel, size_t *n_sel,
+		      ctr_error **err)
+{
+	struct imp *im = ud;
+	size_t ns = 0;
+	int r = 0;
+	_cleanup_free_ const struct ctr_desc **ch = calloc(n->n_children + 1, sizeof(*ch));
+	if (!ch)
 		return ctr_err_nomem(err);
-	}
-	if (m.kind == CTR_MT_INDEX) {
-		for (size_t i = 0; i < m.n_manifests && r == 0; i++) {
-			const struct ctr_desc *e = &m.manifests[i];
-			if (top)
-				r = name_entry(im, e, err);
-			if (!e->has_platform || ctr_platform_match(&im->m, &e->platform))
-				ch[n++] = e;
+	for (size_t i = 0; i < n->n_children && r == 0; i++) {
+		const struct ctr_desc *e = n->children[i];
+		if (n->m.kind == CTR_MT_INDEX && n->depth == 0)
+			r = name_entry(im, e, err);
+		if (n->m.kind != CTR_MT_INDEX || !e->has_platform || ctr_platform_match(&im->m, &e->platform)) {
+			ch[ns] = e;
+			sel[ns++] = (struct ctr_walk_pick){.i = i};
 		}
-	} else {
-		ch[n++] = &m.config;
-		for (size_t i = 0; i < m.n_layers; i++)
-			ch[n++] = &m.layers[i];
 	}
-	if (r == 0)
-		r = set_child_labels(im, d->digest, ch, n, err);
-	for (size_t i = 0; i < n && r == 0; i++)
-		r = walk(im, ch[i], depth + 1, false, err);
-	free(ch);
-	ctr_manifest_clear(&m);
+	char **labels = NULL;
+	size_t n_labels = 0;
+	if (r == 0 && ns)
+		r = ctr_gc_child_labels(&labels, &n_labels, ch, ns, NULL, NULL, err);
+	if (r == 0 && ns)
+		r = ctr_md_content_update_labels(NULL, im->c->db, im->arc.ns, n->desc->digest,
+						 (const char *const *)labels, false, err);
+	ctr_strv_free(labels);
+	*n_sel = ns;
 	return r;
+}
+
+static int imp_walk(struct imp *im, const struct ctr_desc *root, ctr_error **err)
+{
+	const struct ctr_image_walker w = {
+		.visit = imp_visit,
+		.read = imp_read,
+		.select = imp_select,
+		.ud = im,
+	};
+	return ctr_image_walk(&w, root, err);
 }
 
 /* ---- records ---- */
@@ -547,7 +529,7 @@ CTR_EXPORT int ctr_image_import(ctr_image ***out, size_t *n_out, ctr_client *c, 
 	if (r == 0 && im.cfg.index_name)
 		r = add_image(&im, im.cfg.index_name, &idx, err);
 	if (r == 0)
-		r = walk(&im, &idx, 0, true, err);
+		r = imp_walk(&im, &idx, err);
 	if (r == 0)
 		r = write_records(&im, out, n_out, err);
 	ctr_arc_end(&im.arc, r < 0);

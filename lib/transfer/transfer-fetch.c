@@ -31,6 +31,7 @@
 #include "macro.h"
 #include "metadata.h"
 #include "gc-labels.h"
+#include "walk.h"
 
 #include "fetch-ingest.h"
 #include "fetch-internal.h"
@@ -72,52 +73,29 @@ static int add_label(struct fman *fm, const char *key, const char *value, ctr_er
 	return 0;
 }
 
-/* containerd's ChildGCLabels with SetChildrenMappedLabels' numbering: one
- * counter per key; keys ending in '.' always get the number. */
-/* One child's label: containerd's key, or what the caller's map says. */
-static int child_label(const struct ctr_pull_cfg *p, struct fman *fm, const struct ctr_desc *child,
-		       const char *key, ctr_error **err)
-{
-	if (p->filter_layers && ctr_media_kind(child->media_type) == CTR_MT_LAYER)
-		return 0;
-	if (p->child_fn) {
-		key = p->child_fn(fm->desc.media_type, child->media_type, child->digest, key, p->child_ud);
-		if (!key)
-			return 0;
-		if (strncmp(key, CTR_GC_REF_PREFIX, strlen(CTR_GC_REF_PREFIX)) != 0 || strchr(key, '='))
-			return ctr_err(err, CTR_EINVAL, 0, "child label map: \"%.100s\" is not a " CTR_GC_REF_PREFIX " key",
-				       key);
-	}
-	return add_label(fm, key, child->digest, err);
-}
-
-static int gc_labels(const struct ctr_pull_cfg *p, struct fman *fm, ctr_error **err)
-{
-	const struct ctr_manifest *m = &fm->m;
-	char key[96];
+/* The pull's label map over containerd's keys: layers dropped with
+ * ctr_with_child_labels_filter_layers, then the caller's map. */
+struct label_map {
+	const struct ctr_pull_cfg *p;
+	const char *parent_mt;
+	ctr_error **err;
 	int r;
-	if (m->kind == CTR_MT_INDEX) {
-		size_t nm = 0, no = 0;
-		for (size_t i = 0; i < m->n_manifests; i++) {
-			const struct ctr_desc *d = &m->manifests[i];
-			if (ctr_media_kind(d->media_type) == CTR_MT_MANIFEST)
-				ctr_gc_key_content(key, sizeof(key), "m", (long)nm++);
-			else
-				ctr_gc_key_content(key, sizeof(key), NULL, (long)no++);
-			if ((r = child_label(p, fm, d, key, err)) < 0)
-				return r;
-		}
-		return 0;
+};
+
+static const char *map_child(const struct ctr_desc *child, const char *key, void *ud)
+{
+	struct label_map *lm = ud;
+	if (lm->r < 0 || (lm->p->filter_layers && ctr_media_kind(child->media_type) == CTR_MT_LAYER))
+		return NULL;
+	if (!lm->p->child_fn)
+		return key;
+	key = lm->p->child_fn(lm->parent_mt, child->media_type, child->digest, key, lm->p->child_ud);
+	if (key && (strncmp(key, CTR_GC_REF_PREFIX, strlen(CTR_GC_REF_PREFIX)) != 0 || strchr(key, '='))) {
+		lm->r = ctr_err(lm->err, CTR_EINVAL, 0, "child label map: \"%.100s\" is not a " CTR_GC_REF_PREFIX " key",
+				key);
+		return NULL;
 	}
-	ctr_gc_key_content(key, sizeof(key), "config", -1);
-	if ((r = child_label(p, fm, &m->config, key, err)) < 0)
-		return r;
-	for (size_t i = 0; i < m->n_layers; i++) {
-		ctr_gc_key_content(key, sizeof(key), "l", (long)i);
-		if ((r = child_label(p, fm, &m->layers[i], key, err)) < 0)
-			return r;
-	}
-	return 0;
+	return key;
 }
 
 static int add_blob(struct fetch *f, const struct ctr_desc *d, ctr_error **err)
@@ -150,38 +128,94 @@ static int rank_cmp_matcher(const struct ctr_platform_matcher *m, const struct c
 	return ra < rb ? -1 : ra > rb;
 }
 
-static int walk(struct fetch *f, const struct ctr_desc *d, int depth, bool want_layers, ctr_error **err);
+/* A manifest reached through an index entry of another platform (kept
+ * with --all-metadata): its config, not its layers. */
+#define FETCH_META_ONLY 1u
 
-/* Chooses an index's children: all with ctr_with_all_platforms or
- * --all-metadata (layers only where the platform matches), else those
- * without a platform or matching one, best first, at most f->limit. */
-static int walk_index(struct fetch *f, size_t mi, int depth, ctr_error **err)
+/* Leaves become blobs to fetch; a manifest or index seen before is not
+ * walked again. */
+static int fetch_visit(void *ud, const struct ctr_desc *d, int depth, bool node, ctr_error **err)
 {
-	size_t n = f->mans[mi].m.n_manifests;
-	if (!n)
-		return 0;
-	_cleanup_free_ size_t *sel = calloc(n, sizeof(*sel));
-	_cleanup_free_ bool *layers = calloc(n, sizeof(*layers));
-	if (!sel || !layers)
+	struct fetch *f = ud;
+	(void)depth;
+	if (!node)
+		return add_blob(f, d, err);
+	for (size_t i = 0; i < f->n_mans; i++)
+		if (!strcmp(f->mans[i].desc.digest, d->digest))
+			return CTR_WALK_SKIP;
+	if (f->n_mans >= MAX_MANIFESTS)
+		return ctr_err(err, CTR_EINVAL, 0, "more than %d manifests", MAX_MANIFESTS);
+	if (d->size > (int64_t)CTR_MAX_MANIFEST)
+		return ctr_err(err, CTR_EINVAL, 0, "%s %s: %lld bytes, more than the %u allowed",
+			       ctr_media_kind_name(d->media_type), d->digest, (long long)d->size, CTR_MAX_MANIFEST);
+	return 0;
+}
+
+static int fetch_read(void *ud, const struct ctr_desc *d, char **buf, size_t *len, ctr_error **err)
+{
+	struct fetch *f = ud;
+	struct ctr_remote_desc rd = {.media_type = d->media_type, .digest = (char *)d->digest, .size = (uint64_t)d->size};
+	int r = ctr_remote_fetch_buf(f->r, &rd, CTR_MAX_MANIFEST, buf, len, err);
+	return r < 0 ? ctr_err_prefix(err, r, "fetch %s %s", ctr_media_kind_name(d->media_type), d->digest) : 0;
+}
+
+/* Keeps the document (written after its children) with its labels: a
+ * gc.ref label for every child, as containerd's pull labels them before it
+ * filters, and the distribution source. */
+static int fetch_enter(void *ud, struct ctr_walk_node *n, ctr_error **err)
+{
+	struct fetch *f = ud;
+	struct fman fm = {.buf = n->buf, .len = n->len, .m = n->m};
+	struct fman *v = realloc(f->mans, (f->n_mans + 1) * sizeof(*v));
+	if (!v)
 		return ctr_err_nomem(err);
-	size_t ns = 0;
-	for (size_t i = 0; i < n; i++) {
-		const struct ctr_desc *c = &f->mans[mi].m.manifests[i];
-		bool match = f->matcher.all || !c->has_platform || ctr_platform_match(&f->matcher, &c->platform);
-		if (match || f->pull.all_metadata) {
-			layers[ns] = match;
-			sel[ns++] = i;
-		}
+	f->mans = v;
+	if (ctr_desc_copy(&fm.desc, n->desc) < 0)
+		return ctr_err_nomem(err);
+	v[f->n_mans++] = fm;
+	n->buf = NULL;
+	n->keep_manifest = true;
+	struct fman *kept = &v[f->n_mans - 1];
+	struct label_map lm = {.p = &f->pull, .parent_mt = kept->desc.media_type, .err = err};
+	int r = ctr_gc_child_labels(&kept->labels, &kept->n_labels, (const struct ctr_desc *const *)n->children,
+				    n->n_children, map_child, &lm, err);
+	if (r == 0 && (r = lm.r) == 0) {
+		/* the source label, as "key=value" split at its last '=' */
+		const char *eq = strrchr(f->src_label, '=');
+		_cleanup_free_ char *key = strndup(f->src_label, (size_t)(eq - f->src_label));
+		r = key ? add_label(kept, key, eq + 1, err) : ctr_err_nomem(err);
 	}
-	if (!f->matcher.all && !f->pull.all_metadata) {
+	return r;
+}
+
+/* An index's children: all with ctr_with_all_platforms or --all-metadata
+ * (layers only where the platform matches), else those without a platform
+ * or matching one, best first, at most f->limit. A manifest's: its config,
+ * and its layers unless it was reached for its metadata only. */
+static int fetch_select(void *ud, const struct ctr_walk_node *n, struct ctr_walk_pick *sel, size_t *n_sel,
+			ctr_error **err)
+{
+	struct fetch *f = ud;
+	size_t ns = 0;
+	if (n->m.kind != CTR_MT_INDEX) {
+		for (size_t i = 0; i < n->n_children && (i == 0 || !(n->flags & FETCH_META_ONLY)); i++)
+			sel[ns++] = (struct ctr_walk_pick){.i = i};
+		*n_sel = ns;
+		return 0;
+	}
+	for (size_t i = 0; i < n->n_children; i++) {
+		const struct ctr_desc *c = n->children[i];
+		bool match = f->matcher.all || !c->has_platform || ctr_platform_match(&f->matcher, &c->platform);
+		if (match || f->pull.all_metadata)
+			sel[ns++] = (struct ctr_walk_pick){.i = i, .flags = match ? 0 : FETCH_META_ONLY};
+	}
+	if (!f->matcher.all && !f->pull.all_metadata && n->n_children) {
 		/* insertion sort by rank: stable, like containerd's SliceStable */
 		for (size_t i = 1; i < ns; i++)
 			for (size_t j = i; j > 0; j--) {
-				const struct ctr_desc *a = &f->mans[mi].m.manifests[sel[j - 1]];
-				const struct ctr_desc *b = &f->mans[mi].m.manifests[sel[j]];
-				if (rank_cmp_matcher(&f->matcher, a, b) <= 0)
+				if (rank_cmp_matcher(&f->matcher, n->children[sel[j - 1].i], n->children[sel[j].i]) <= 0)
 					break;
-				size_t t = sel[j];
+				struct ctr_walk_pick t = sel[j];
 				sel[j] = sel[j - 1];
 				sel[j - 1] = t;
 			}
@@ -189,78 +223,23 @@ static int walk_index(struct fetch *f, size_t mi, int depth, ctr_error **err)
 			ns = f->limit;
 		if (ns == 0)
 			return ctr_err(err, CTR_ENOTFOUND, 0, "no manifest in index %s matches the platform",
-				       f->mans[mi].desc.digest);
+				       n->desc->digest);
 	}
-	for (size_t k = 0; k < ns; k++) {
-		/* f->mans moves as children are added: index it each time */
-		struct ctr_desc *c = &f->mans[mi].m.manifests[sel[k]];
-		enum ctr_mt_kind kind = ctr_media_kind(c->media_type);
-		int r;
-		if (kind == CTR_MT_MANIFEST || kind == CTR_MT_INDEX || kind == CTR_MT_SCHEMA1) {
-			struct ctr_desc copy;
-			if (ctr_desc_copy(&copy, c) < 0)
-				return ctr_err_nomem(err);
-			r = walk(f, &copy, depth + 1, layers[k], err);
-			ctr_desc_clear(&copy);
-		} else {
-			r = add_blob(f, c, err);
-		}
-		if (r < 0)
-			return r;
-	}
+	*n_sel = ns;
 	return 0;
 }
 
-static int walk(struct fetch *f, const struct ctr_desc *d, int depth, bool want_layers, ctr_error **err)
+static int fetch_walk(struct fetch *f, const struct ctr_desc *root, ctr_error **err)
 {
-	int r = ctr_image_depth_check(depth, err);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < f->n_mans; i++)
-		if (!strcmp(f->mans[i].desc.digest, d->digest))
-			return 0;
-	if (f->n_mans >= MAX_MANIFESTS)
-		return ctr_err(err, CTR_EINVAL, 0, "more than %d manifests", MAX_MANIFESTS);
-	if (d->size > (int64_t)CTR_MAX_MANIFEST)
-		return ctr_err(err, CTR_EINVAL, 0, "%s %s: %lld bytes, more than the %u allowed", ctr_fetch_ref_kind(d->media_type),
-			       d->digest, (long long)d->size, CTR_MAX_MANIFEST);
-	struct ctr_remote_desc rd = {.media_type = d->media_type, .digest = (char *)d->digest, .size = (uint64_t)d->size};
-	char *buf = NULL;
-	size_t len = 0;
-	r = ctr_remote_fetch_buf(f->r, &rd, CTR_MAX_MANIFEST, &buf, &len, err);
-	if (r < 0)
-		return ctr_err_prefix(err, r, "fetch %s %s", ctr_fetch_ref_kind(d->media_type), d->digest);
-	struct fman fm = {.buf = buf, .len = len};
-	if ((r = ctr_manifest_parse(buf, len, d->media_type, &fm.m, err)) < 0) {
-		free(buf);
-		return ctr_err_prefix(err, r, "%s %s", ctr_fetch_ref_kind(d->media_type), d->digest);
-	}
-	struct fman *v = realloc(f->mans, (f->n_mans + 1) * sizeof(*v));
-	if (!v || ctr_desc_copy(&fm.desc, d) < 0) {
-		if (v)
-			f->mans = v;
-		free(buf);
-		ctr_manifest_clear(&fm.m);
-		return ctr_err_nomem(err);
-	}
-	f->mans = v;
-	size_t mi = f->n_mans++;
-	v[mi] = fm;
-	if ((r = gc_labels(&f->pull, &f->mans[mi], err)) < 0)
-		return r;
-	/* the source label, as "key=value" split at its last '=' */
-	const char *eq = strrchr(f->src_label, '=');
-	_cleanup_free_ char *key = strndup(f->src_label, (size_t)(eq - f->src_label));
-	if (!key || (r = add_label(&f->mans[mi], key, eq + 1, err)) < 0)
-		return key ? r : ctr_err_nomem(err);
-	if (fm.m.kind == CTR_MT_INDEX)
-		return walk_index(f, mi, depth, err);
-	if ((r = add_blob(f, &f->mans[mi].m.config, err)) < 0)
-		return r;
-	for (size_t i = 0; want_layers && i < f->mans[mi].m.n_layers; i++)
-		if ((r = add_blob(f, &f->mans[mi].m.layers[i], err)) < 0)
-			return r;
-	return 0;
+	const struct ctr_image_walker w = {
+		.schema1_nodes = true,
+		.visit = fetch_visit,
+		.read = fetch_read,
+		.enter = fetch_enter,
+		.select = fetch_select,
+		.ud = f,
+	};
+	return ctr_image_walk(&w, root, err);
 }
 
 /* ---- writing ---- */
@@ -311,7 +290,7 @@ static int sink_reset(void *ud, ctr_error **err)
 static void drop_ingest(struct fetch *f, const struct ctr_desc *d)
 {
 	char ref[CTR_DIGEST_MAX + 16];
-	snprintf(ref, sizeof(ref), "%s-%s", ctr_fetch_ref_kind(d->media_type), d->digest);
+	snprintf(ref, sizeof(ref), "%s-%s", ctr_media_kind_name(d->media_type), d->digest);
 	ctr_contents_abort(f->c, ref, &f->scope, NULL);
 }
 
@@ -403,7 +382,7 @@ static int write_manifests(struct fetch *f, ctr_error **err)
 		ctr_content_writer *w = NULL;
 		int r = ctr_fetch_open_ingest(f, &fm->desc, WAIT_OTHER_MS, fm->labels, &w, err);
 		if (r < 0)
-			return ctr_err_prefix(err, r, "store %s %s", ctr_fetch_ref_kind(fm->desc.media_type), fm->desc.digest);
+			return ctr_err_prefix(err, r, "store %s %s", ctr_media_kind_name(fm->desc.media_type), fm->desc.digest);
 		if (r == 0) {
 			/* Start over: the bytes are in memory and verified. */
 			if (ctr_content_writer_offset(w) && (r = ctr_content_writer_reset(w, err)) < 0) {
@@ -461,7 +440,7 @@ static int do_fetch(ctr_image **out, ctr_client *c, const char *ref, bool pull, 
 		goto out;
 	struct ctr_desc rootd = {.media_type = root.media_type, .size = (int64_t)root.size};
 	snprintf(rootd.digest, sizeof(rootd.digest), "%s", root.digest);
-	r = walk(&f, &rootd, 0, true, err);
+	r = fetch_walk(&f, &rootd, err);
 	if (r < 0) {
 		ctr_remote_desc_clear(&root);
 		goto out;

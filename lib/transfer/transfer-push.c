@@ -19,6 +19,7 @@
 #include "image-ns.h"
 #include "remote-opts.h"
 #include "macro.h"
+#include "walk.h"
 
 #define MAX_NODES 4096
 
@@ -167,49 +168,65 @@ static int read_all(struct push *p, const struct ctr_desc *d, char **buf, size_t
 	return 0;
 }
 
-/* Post-order: children first, so manifests end up before their index. */
-static int walk(struct push *p, const struct ctr_desc *d, int depth, ctr_error **err)
+/* Leaves are blobs to push; a document seen before is not walked again. */
+static int push_visit(void *ud, const struct ctr_desc *d, int depth, bool node, ctr_error **err)
 {
-	int r = ctr_image_depth_check(depth, err);
-	if (r < 0)
-		return r;
+	struct push *p = ud;
+	(void)depth;
+	if (!node)
+		return add_blob(p, d, err);
 	for (size_t i = 0; i < p->n; i++)
 		if (!strcmp(p->nodes[i].desc.digest, d->digest))
-			return 0;
-	char *buf = NULL;
-	size_t len = 0;
-	r = read_all(p, d, &buf, &len, err);
-	if (r < 0)
-		return r;
-	struct ctr_manifest m = {0};
-	if ((r = ctr_manifest_parse(buf, len, d->media_type, &m, err)) < 0) {
-		free(buf);
-		return ctr_err_prefix(err, r, "manifest %s", d->digest);
-	}
-	if (m.kind == CTR_MT_INDEX) {
-		for (size_t i = 0; r == 0 && i < m.n_manifests; i++) {
-			const struct ctr_desc *c = &m.manifests[i];
-			if (c->has_platform && !ctr_platform_match(&p->matcher, &c->platform))
-				continue;
-			enum ctr_mt_kind k = ctr_media_kind(c->media_type);
-			r = (k == CTR_MT_MANIFEST || k == CTR_MT_INDEX) ? walk(p, c, depth + 1, err) : add_blob(p, c, err);
-		}
-	} else {
-		r = add_blob(p, &m.config, err);
-		for (size_t i = 0; r == 0 && i < m.n_layers; i++)
-			r = add_blob(p, &m.layers[i], err);
-	}
-	ctr_manifest_clear(&m);
-	bool dup;
-	struct pnode *nd = r == 0 ? add_node(p, d, &dup, err) : NULL;
-	if (!nd) {
-		free(buf);
-		return r < 0 ? r : err && *err ? ctr_error_code_of(*err) : CTR_ENOMEM;
-	}
-	nd->manifest = true;
-	nd->buf = buf;
-	nd->len = len;
+			return CTR_WALK_SKIP;
 	return 0;
+}
+
+static int push_read(void *ud, const struct ctr_desc *d, char **buf, size_t *len, ctr_error **err)
+{
+	return read_all(ud, d, buf, len, err);
+}
+
+/* An index's entries for the platforms pushed (entries without one too). */
+static int push_select(void *ud, const struct ctr_walk_node *n, struct ctr_walk_pick *sel, size_t *n_sel,
+		       ctr_error **err)
+{
+	struct push *p = ud;
+	(void)err;
+	size_t ns = 0;
+	for (size_t i = 0; i < n->n_children; i++) {
+		const struct ctr_desc *c = n->children[i];
+		if (n->m.kind != CTR_MT_INDEX || !c->has_platform || ctr_platform_match(&p->matcher, &c->platform))
+			sel[ns++] = (struct ctr_walk_pick){.i = i};
+	}
+	*n_sel = ns;
+	return 0;
+}
+
+/* Post-order: children first, so manifests end up before their index. */
+static int push_leave(void *ud, struct ctr_walk_node *n, ctr_error **err)
+{
+	struct push *p = ud;
+	bool dup;
+	struct pnode *nd = add_node(p, n->desc, &dup, err);
+	if (!nd)
+		return err && *err ? ctr_error_code_of(*err) : CTR_ENOMEM;
+	nd->manifest = true;
+	nd->buf = n->buf;
+	nd->len = n->len;
+	n->buf = NULL;
+	return 0;
+}
+
+static int push_walk(struct push *p, const struct ctr_desc *root, ctr_error **err)
+{
+	const struct ctr_image_walker w = {
+		.visit = push_visit,
+		.read = push_read,
+		.select = push_select,
+		.leave = push_leave,
+		.ud = p,
+	};
+	return ctr_image_walk(&w, root, err);
 }
 
 CTR_EXPORT int ctr_image_push(ctr_client *c, const char *ref, const char *local_name, const ctr_opt *const *opts,
@@ -248,7 +265,7 @@ CTR_EXPORT int ctr_image_push(ctr_client *c, const char *ref, const char *local_
 		r = ctr_err(err, CTR_ENOTSUP, 0, "image target media type %s", root.media_type);
 		goto out;
 	}
-	if ((r = walk(&p, &root, 0, err)) < 0)
+	if ((r = push_walk(&p, &root, err)) < 0)
 		goto out;
 	if (!(items = calloc(p.n, sizeof(*items)))) {
 		r = ctr_err_nomem(err);
