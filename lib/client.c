@@ -130,6 +130,7 @@ CTR_EXPORT int ctr_client_new(ctr_client **out, const ctr_opt *const *opts, size
 		return r;
 	}
 	c->refs = 1;
+	c->destroy = client_destroy;
 	c->root_fd = c->state_fd = -1;
 	pthread_mutex_init(&c->snaps_mu, NULL);
 	pthread_mutex_init(&c->events_mu, NULL);
@@ -152,17 +153,12 @@ CTR_EXPORT int ctr_client_new(ctr_client **out, const ctr_opt *const *opts, size
 
 CTR_EXPORT ctr_client *ctr_client_ref(ctr_client *c)
 {
-	if (c)
-		__atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
-	return c;
+	return ctr_client_hold(c);
 }
 
 CTR_EXPORT void ctr_client_free(ctr_client *c)
 {
-	if (!c)
-		return;
-	if (__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0)
-		client_destroy(c);
+	ctr_client_release(c);
 }
 
 CTR_EXPORT const char *ctr_client_root(const ctr_client *c) { return c ? c->root : NULL; }

@@ -97,32 +97,6 @@ static int call_opts(ctr_client *c, struct ctr_call *call, const ctr_opt *const 
 
 /* ---- info ---- */
 
-CTR_EXPORT const char *ctr_content_info_digest(const ctr_content_info *i) { return i ? i->md.digest : NULL; }
-CTR_EXPORT int64_t ctr_content_info_size(const ctr_content_info *i) { return i ? (int64_t)i->md.size : 0; }
-CTR_EXPORT int64_t ctr_content_info_created_at(const ctr_content_info *i) { return i ? i->md.created_at : 0; }
-CTR_EXPORT int64_t ctr_content_info_updated_at(const ctr_content_info *i) { return i ? i->md.updated_at : 0; }
-CTR_EXPORT const char *const *ctr_content_info_labels(const ctr_content_info *i)
-{
-	return i ? (const char *const *)i->md.labels : NULL;
-}
-
-CTR_EXPORT void ctr_content_info_free(ctr_content_info *i)
-{
-	if (!i)
-		return;
-	ctr_md_content_clear(&i->md);
-	free(i);
-}
-
-CTR_EXPORT void ctr_content_info_list_free(ctr_content_info **v, size_t n)
-{
-	if (!v)
-		return;
-	for (size_t i = 0; i < n; i++)
-		ctr_content_info_free(v[i]);
-	free(v);
-}
-
 CTR_EXPORT int ctr_content_get(ctr_content_info **out, ctr_client *c, const char *digest,
 				    const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
 {
@@ -192,33 +166,6 @@ CTR_EXPORT int ctr_content_reader_open(ctr_content_reader **out, ctr_client *c, 
 	return r < 0 ? r : ctr_contents_reader_open(out, c, digest, &call, err);
 }
 
-CTR_EXPORT int64_t ctr_content_reader_size(const ctr_content_reader *r) { return r ? r->size : 0; }
-
-CTR_EXPORT int ctr_content_reader_pread(size_t *n_read, ctr_content_reader *r, void *buf, size_t len,
-				       int64_t offset, ctr_error **err)
-{
-	if (!n_read || !r || offset < 0)
-		return ctr_err(err, CTR_EINVAL, 0, "content pread: bad reader or offset");
-	for (;;) {
-		ssize_t n = pread(r->fd, buf, len, offset);
-		if (n >= 0) {
-			*n_read = (size_t)n;
-			return 0;
-		}
-		if (errno != EINTR)
-			return ctr_err_errno(err, errno, "content pread");
-	}
-}
-
-CTR_EXPORT void ctr_content_reader_free(ctr_content_reader *r)
-{
-	if (!r)
-		return;
-	close(r->fd);
-	ctr_client_free(r->c);
-	free(r);
-}
-
 /* ---- writer ---- */
 
 CTR_EXPORT int ctr_content_writer_open(ctr_content_writer **out, ctr_client *c, const char *ref,
@@ -235,51 +182,16 @@ CTR_EXPORT int ctr_content_writer_open(ctr_content_writer **out, ctr_client *c, 
 	return ctr_contents_writer_open(out, c, ref, expected, cfg.size, cfg.timeout_ms, &call, err);
 }
 
-CTR_EXPORT int64_t ctr_content_writer_offset(const ctr_content_writer *w)
-{
-	return w ? (int64_t)ctr_cs_writer_offset(w->w) : 0;
-}
-
-CTR_EXPORT int ctr_content_writer_write(ctr_content_writer *w, const void *buf, size_t len, ctr_error **err)
-{
-	if (!w)
-		return ctr_err(err, CTR_EINVAL, 0, "content write: writer is NULL");
-	return ctr_cs_writer_write(w->w, buf, len, err);
-}
-
+/* No option applies to a commit yet: the options are there so that one
+ * can come without a new symbol (containerd's Commit takes them). */
 CTR_EXPORT int ctr_content_writer_commit(ctr_content_writer *w, int64_t size, const char *digest,
-					 const char *const *labels, ctr_error **err)
+					 const char *const *labels, const ctr_opt *const *opts, size_t n_opts,
+					 ctr_error **err)
 {
-	if (!w)
-		return ctr_err(err, CTR_EINVAL, 0, "content commit: writer is NULL");
-	int r;
-	if (digest && (r = ctr_digest_parse(digest, NULL, NULL, err)) < 0)
-		return ctr_err_prefix(err, r, "content commit %s", w->ref);
-	if (labels && (r = ctr_md_labels_validate(labels, err)) < 0)
-		return ctr_err_prefix(err, r, "content commit %s", w->ref);
-	if (size < 0)
-		size = w->expected_size > 0 ? w->expected_size : 0;
-	_cleanup_close_ int lock = ctr_cs_gc_lock(w->c->cs, false, err);
-	if (lock < 0)
-		return lock;
-	char dg[CTR_DIGEST_MAX] = "";
-	int cr = ctr_cs_writer_commit(w->w, (uint64_t)size, digest ? digest : w->expected, dg, err);
-	if (cr < 0 && cr != CTR_EEXISTS)
-		return ctr_err_prefix(err, cr, "content commit %s", w->ref);
-	uint64_t have = 0;
-	if ((r = ctr_cs_blob_stat(w->c->cs, dg, &have, err)) < 0)
-		return r;
-	struct ctr_call call = {.ns = w->ns, .lease = w->lease};
-	bool created = false;
-	r = ctr_md_content_add(w->c->db, w->ns, dg, have, labels, &call, &created, err);
+	int r = ctr_opts_apply(CTR_OPT_CONTENT_COMMIT, NULL, NULL, opts, n_opts, "content commit", err);
 	if (r < 0)
-		return ctr_err_prefix(err, r, "content commit %s", w->ref);
-	if (created)
-		ctr_events_publish(w->c, w->ns, "/content/create",
-				   json_pack("{s:s,s:I}", "digest", dg, "size", (json_int_t)have));
-	if (cr == CTR_EEXISTS && err && !*err)
-		ctr_err(err, CTR_EEXISTS, 0, "content %s: already exists", dg);
-	return cr == CTR_EEXISTS ? CTR_EEXISTS : 0;
+		return r;
+	return ctr_contents_writer_commit(w, size, digest, labels, err);
 }
 
 /* ---- status ---- */

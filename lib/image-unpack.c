@@ -51,17 +51,26 @@ CTR_EXPORT int ctr_image_unpack(ctr_image *img, const char *snapshotter, const c
 	return r < 0 ? ctr_err_prefix(err, r, "unpack %s", img->md.name) : 0;
 }
 
-CTR_EXPORT int ctr_image_is_unpacked(int *out, const ctr_image *img, const char *snapshotter, ctr_error **err)
+CTR_EXPORT int ctr_image_is_unpacked(bool *out, const ctr_image *img, const char *snapshotter, ctr_error **err)
 {
+	if (!out || !img)
+		return ctr_err(err, CTR_EINVAL, 0, "is unpacked: %s is NULL", out ? "image" : "out");
+	*out = false;
 	char *chain = NULL;
 	int r = ctr_image_chain_id(&chain, img, err);
 	if (r < 0)
 		return r;
 	const struct ctr_call scope = {.ns = img->ns};
 	ctr_snapshot_info *info = NULL;
-	r = ctr_snapshots_stat(&info, img->c, snapshotter, chain, &scope, NULL);
+	r = ctr_snapshots_stat(&info, img->c, snapshotter, chain, &scope, err);
 	free(chain);
-	*out = r == 0 && ctr_snapshot_info_kind(info) == CTR_SNAPSHOT_COMMITTED;
+	if (r == CTR_ENOTFOUND) {
+		ctr_err_drop(err);
+		return 0;
+	}
+	if (r < 0)
+		return ctr_err_prefix(err, r, "is unpacked %s", img->md.name);
+	*out = ctr_snapshot_info_kind(info) == CTR_SNAPSHOT_COMMITTED;
 	ctr_snapshot_info_free(info);
 	return 0;
 }

@@ -13,35 +13,6 @@
 #include "metadata.h"
 #include "macro.h"
 
-CTR_EXPORT const char *ctr_image_name(const ctr_image *i) { return i ? i->md.name : NULL; }
-CTR_EXPORT const char *ctr_image_target_media_type(const ctr_image *i) { return i ? i->md.media_type : NULL; }
-CTR_EXPORT const char *ctr_image_target_digest(const ctr_image *i) { return i ? i->md.digest : NULL; }
-CTR_EXPORT int64_t ctr_image_target_size(const ctr_image *i) { return i ? (int64_t)i->md.size : 0; }
-CTR_EXPORT const char *const *ctr_image_labels(const ctr_image *i) { return i ? (const char *const *)i->md.labels : NULL; }
-CTR_EXPORT int64_t ctr_image_created_at(const ctr_image *i) { return i ? i->md.created_at : 0; }
-CTR_EXPORT int64_t ctr_image_updated_at(const ctr_image *i) { return i ? i->md.updated_at : 0; }
-CTR_EXPORT const char *ctr_image_namespace(const ctr_image *i) { return i ? i->ns : NULL; }
-CTR_EXPORT ctr_client *ctr_image_client(const ctr_image *i) { return i ? i->c : NULL; }
-
-CTR_EXPORT void ctr_image_free(ctr_image *i)
-{
-	if (!i)
-		return;
-	ctr_md_image_clear(&i->md);
-	free(i->ns);
-	ctr_client_free(i->c);
-	free(i);
-}
-
-CTR_EXPORT void ctr_image_list_free(ctr_image **v, size_t n)
-{
-	if (!v)
-		return;
-	for (size_t i = 0; i < n; i++)
-		ctr_image_free(v[i]);
-	free(v);
-}
-
 static int call_opts(ctr_client *c, struct ctr_call *call, const ctr_opt *const *opts, size_t n,
 		     const char *what, ctr_error **err)
 {

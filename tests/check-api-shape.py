@@ -28,6 +28,8 @@ apply to every function alike; there is no list of exceptions.
            unsigned parameters are `unsigned flags`.
   opts     calls whose containerd counterparts take options (OPTS_VERBS:
            list, create, update, delete, kill, exec, ...) take opts, n_opts.
+  answers  a status call that answers yes or no (is_*, has_*) gives it in
+           its first parameter, `bool *out`, never an int.
   free     X_free(X *) and X_list_free(X **v, size_t n).
   ABI      no `...` and no va_list anywhere, in functions or callbacks.
 """
@@ -66,7 +68,7 @@ VERBS = {
 }
 # Calls whose containerd counterparts take options take opts, n_opts, so
 # they can grow without a new symbol.
-OPTS_VERBS = {"list", "create", "update", "delete", "tag", "kill", "exec", "close_io",
+OPTS_VERBS = {"list", "create", "update", "delete", "tag", "kill", "exec", "close_io", "commit",
               "checkpoint", "pull", "fetch", "push", "import", "import_rootfs", "export",
               "new_task", "unpack", "load", "list_resources"}
 INT_NAMES = {"fd", "sig", "timeout_ms", "code", "errnum"}
@@ -75,7 +77,7 @@ OPTS = ("const ctr_opt *const *", "opts")
 N_OPTS = ("size_t", "n_opts")
 ERR = ("ctr_error **", "err")
 SCALARS = {"int", "unsigned", "unsigned int", "size_t", "int64_t", "uint64_t",
-           "int32_t", "uint32_t", "double", "char", "void"}
+           "int32_t", "uint32_t", "double", "char", "void", "bool"}
 
 
 def strip_comments(text):
@@ -276,6 +278,9 @@ class Api:
         verb = name[len("ctr_" + obj) + 1:] if obj else None
         if verb in OPTS_VERBS and ptype(OPTS[0]) not in types:
             self.fail(where, f"`{verb}` takes options in containerd: it needs `opts, n_opts`")
+        if verb and (verb.startswith("is_") or verb.startswith("has_")) and has_err and \
+           (not ps or ptype(types[0]) != ptype("bool *")):
+            self.fail(where, f"`{verb}` answers yes or no: its first parameter is `bool *out`")
         if verb == "list_free":
             if len(ps) != 2 or not types[0].endswith("**") or types[1] != "size_t" or ps[1][1] != "n":
                 self.fail(where, "list_free does not take (T **v, size_t n)")

@@ -203,7 +203,7 @@ static int content_ingest(struct lctr *g, int argc, char **argv)
 			return lctr_fail("content ingest", err);
 		}
 	}
-	r = ctr_content_writer_commit(w, size, digest, NULL, &err);
+	r = ctr_content_writer_commit(w, size, digest, NULL, CTR_NO_OPTS, &err);
 	ctr_content_writer_free(w);
 	if (r < 0 && r != CTR_EEXISTS)
 		return lctr_fail("content ingest", err);

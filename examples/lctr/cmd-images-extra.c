@@ -54,7 +54,7 @@ int lctr_images_mount(struct lctr *g, int argc, char **argv)
 	ctr_error *err = NULL;
 	if (ctr_image_get(&img, c, ref, NULL, 0, &err) < 0)
 		return lctr_fail("images mount", err);
-	int unpacked = 0;
+	bool unpacked = false;
 	if (ctr_image_is_unpacked(&unpacked, img, sn, &err) < 0 ||
 	    (!unpacked && ctr_image_unpack(img, sn, NULL, 0, &err) < 0)) {
 		ctr_image_free(img);
@@ -131,7 +131,7 @@ int lctr_images_check(struct lctr *g, int argc, char **argv)
 		int64_t present = 0, required = 0, size = 0;
 		ctr_image_check(&present, &required, v[i], NULL);
 		ctr_image_size(&size, v[i], NULL);
-		int unpacked = 0;
+		bool unpacked = false;
 		ctr_image_is_unpacked(&unpacked, v[i], NULL, NULL);
 		char status[64], sz[32], szt[32], szs[80];
 		snprintf(status, sizeof(status), "%s (%lld/%lld)", present == required ? "complete" : "incomplete",

@@ -317,7 +317,7 @@ static int do_pull(struct lctr *g, int argc, char **argv, bool fetch)
 		ctr_free(plat);
 		/* Already unpacked by the pull; this only catches up after an
 		 * earlier pull that skipped it. */
-		int unpacked = 1;
+		bool unpacked = true;
 		ctr_error *e2 = NULL;
 		/* (The host's platform may not be among those pulled.) */
 		if (ctr_image_is_unpacked(&unpacked, img, f.snapshotter, &e2) < 0)

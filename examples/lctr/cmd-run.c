@@ -291,7 +291,7 @@ int lctr_container_create(ctr_container **out, struct lctr *g, const struct lctr
 		lctr_opts_add(&so, ctr_with_default_path_env());
 	} else {
 		/* As ctr run: an image that is not unpacked yet is unpacked now. */
-		int unpacked = 0;
+		bool unpacked = false;
 		if (ctr_image_get(&img, cl, ref, NULL, 0, &err) == CTR_ENOTFOUND) {
 			char hint[300];
 			snprintf(hint, sizeof(hint), "pull it first: lctr images pull %.200s", ref);

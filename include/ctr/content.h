@@ -77,9 +77,12 @@ CTR_EXPORT int ctr_content_writer_write(ctr_content_writer *w, const void *buf, 
 /* Checks size (< 0: any) and digest (NULL: the expected one, or any), names
  * the blob and records it in the namespace with labels. A blob that already
  * exists gives CTR_EEXISTS, which callers treat as success (it is recorded
- * too). CTR_EPRECONDITION (size) and CTR_EDIGEST (digest) leave no blob. */
+ * too). CTR_EPRECONDITION (size) and CTR_EDIGEST (digest) leave no blob.
+ * No option applies yet (kind CTR_OPT_CONTENT_COMMIT): any option given is
+ * CTR_EINVAL. */
 CTR_EXPORT int ctr_content_writer_commit(ctr_content_writer *w, int64_t size, const char *digest,
-					 const char *const *labels, ctr_error **err);
+					 const char *const *labels, const ctr_opt *const *opts, size_t n_opts,
+					 ctr_error **err);
 /* Closes without committing: the ingest stays and can be resumed. NULL ok. */
 CTR_EXPORT void ctr_content_writer_free(ctr_content_writer *w);
 

@@ -7,6 +7,7 @@
 #include <ctr/client.h>
 #include <ctr/common.h>
 #include <ctr/opts.h>
+#include <stdbool.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -46,8 +47,10 @@ CTR_EXPORT int ctr_image_chain_id(char **out, const ctr_image *i, ctr_error **er
  * wait for each other. Takes call options (namespace, lease). */
 CTR_EXPORT int ctr_image_unpack(ctr_image *i, const char *snapshotter, const ctr_opt *const *opts,
 				size_t n_opts, ctr_error **err);
-/* *out = 1 when the top layer's snapshot exists in snapshotter. */
-CTR_EXPORT int ctr_image_is_unpacked(int *out, const ctr_image *i, const char *snapshotter, ctr_error **err);
+/* *out = true when the top layer's snapshot exists, committed, in
+ * snapshotter (NULL: the default). A snapshotter that cannot be opened (an
+ * unknown name) is an error, not false. */
+CTR_EXPORT int ctr_image_is_unpacked(bool *out, const ctr_image *i, const char *snapshotter, ctr_error **err);
 
 /* Bytes of the content the image needs on this host's platform: the
  * target (and index), manifest, config and layers (containerd's

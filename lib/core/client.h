@@ -13,7 +13,11 @@ struct ctr_snapshotter;
 struct ctr_events;
 
 struct ctr_client {
-	int refs; /* atomic: ctr_client_ref/_free from any thread */
+	int refs; /* atomic: ctr_client_hold/_release from any thread */
+	/* Set by the object layer that creates the client (lib/client.c): what
+	 * the last release runs, so that the lower layers holding a client
+	 * never call up into it. */
+	void (*destroy)(struct ctr_client *c);
 	char *root;  /* absolute */
 	char *state; /* absolute */
 	char *ns;
@@ -35,6 +39,21 @@ struct ctr_client {
 	 * unpackers (lib/unpack-stream.c). */
 	pthread_mutex_t unpack_mu;
 };
+
+/* A reference for a handle that keeps the client (ctr_client_ref). */
+static inline ctr_client *ctr_client_hold(ctr_client *c)
+{
+	if (c)
+		__atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
+	return c;
+}
+
+/* Drops one (ctr_client_free); the last one destroys the client. */
+static inline void ctr_client_release(ctr_client *c)
+{
+	if (c && __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		c->destroy(c);
+}
 
 /* The namespace a call runs in: the call option's, else the client's. */
 static inline const char *ctr_call_ns(const ctr_client *c, const struct ctr_call *call)

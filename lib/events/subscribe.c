@@ -88,7 +88,7 @@ CTR_EXPORT void ctr_subscription_free(ctr_subscription *s)
 		close(s->dir_fd);
 	ctr_filter_free(s->filter);
 	free(s->buf);
-	ctr_client_free(s->c);
+	ctr_client_release(s->c);
 	free(s);
 }
 
@@ -348,7 +348,7 @@ CTR_EXPORT int ctr_event_subscribe(ctr_subscription **out, ctr_client *c,
 	if (!s)
 		return ctr_err_nomem(err);
 	s->dir_fd = s->ifd = s->fd = -1;
-	s->c = ctr_client_ref(c);
+	s->c = ctr_client_hold(c);
 	r = ctr_filter_parse(&s->filter, filters, n_filters, err);
 	if (r < 0)
 		return ctr_err_prefix(err, r, "subscribe");

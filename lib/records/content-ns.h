@@ -46,6 +46,10 @@ int ctr_contents_abort(ctr_client *c, const char *ref, const struct ctr_call *ca
 int ctr_contents_writer_open(ctr_content_writer **out, ctr_client *c, const char *ref, const char *expected_digest,
 			     int64_t size, int timeout_ms, const struct ctr_call *call, ctr_error **err);
 
+/* ctr_content_writer_commit without options. */
+int ctr_contents_writer_commit(ctr_content_writer *w, int64_t size, const char *digest, const char *const *labels,
+			       ctr_error **err);
+
 /* Truncates the writer's ingest to 0 bytes (a server ignored Range). */
 int ctr_content_writer_reset(ctr_content_writer *w, ctr_error **err);
 

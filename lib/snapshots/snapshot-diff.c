@@ -90,7 +90,7 @@ CTR_EXPORT int ctr_snapshot_diff(char **digest_out, char **diff_id_out, int64_t 
 		char lbl[200];
 		snprintf(lbl, sizeof(lbl), "containerd.io/uncompressed=%s", res.diff_id);
 		const char *labels[] = {lbl, NULL};
-		r = ctr_content_writer_commit(w, (int64_t)res.size, res.digest, labels, err);
+		r = ctr_contents_writer_commit(w, (int64_t)res.size, res.digest, labels, err);
 		if (r == CTR_EEXISTS) {
 			ctr_err_drop(err);
 			r = 0;

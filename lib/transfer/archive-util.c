@@ -103,7 +103,7 @@ int ctr_arc_commit(struct ctr_arc *a, ctr_content_writer *w, char *ref, int64_t 
 		   const char *digest, ctr_error **err)
 {
 	bool had = ctr_arc_has(a, digest, NULL);
-	int r = ctr_content_writer_commit(w, size, digest, NULL, err);
+	int r = ctr_contents_writer_commit(w, size, digest, NULL, err);
 	ctr_content_writer_free(w);
 	if (r == CTR_EEXISTS) {
 		ctr_err_drop(err);

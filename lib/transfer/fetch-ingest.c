@@ -92,7 +92,7 @@ int ctr_fetch_open_ingest(struct fetch *f, const struct ctr_desc *d, int wait_ms
 int ctr_fetch_commit_blob(struct fetch *f, ctr_content_writer *w, const struct ctr_desc *d, char **labels,
 		       ctr_error **err)
 {
-	int r = ctr_content_writer_commit(w, d->size, d->digest, (const char *const *)labels, err);
+	int r = ctr_contents_writer_commit(w, d->size, d->digest, (const char *const *)labels, err);
 	if (r == CTR_EEXISTS) {
 		ctr_err_drop(err);
 		return have_blob(f, d->digest, labels, err);

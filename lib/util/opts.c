@@ -63,7 +63,10 @@ static const char *kind_name(ctr_opt_kind k)
 		[CTR_OPT_CONTAINER] = "container", [CTR_OPT_SPEC] = "spec",
 		[CTR_OPT_TASK] = "task", [CTR_OPT_SNAPSHOT] = "snapshot",
 		[CTR_OPT_REMOTE] = "remote", [CTR_OPT_IMPORT] = "import",
-		[CTR_OPT_EXPORT] = "export",
+		[CTR_OPT_EXPORT] = "export", [CTR_OPT_KILL] = "kill",
+		[CTR_OPT_PROCESS_DELETE] = "process delete", [CTR_OPT_TASK_UPDATE] = "task update",
+		[CTR_OPT_CLOSE_IO] = "close io", [CTR_OPT_IMAGE] = "image",
+		[CTR_OPT_NAMESPACE] = "namespace", [CTR_OPT_CONTENT_COMMIT] = "content commit",
 	};
 	if ((unsigned)k < sizeof(names) / sizeof(names[0]) && names[k])
 		return names[k];

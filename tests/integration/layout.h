@@ -64,7 +64,7 @@ static int layout_ingest_file(ctr_client *c, const char *path, const char *diges
 		r = ctr_content_writer_write(w, buf, n, NULL);
 	fclose(f);
 	if (r == 0)
-		r = ctr_content_writer_commit(w, -1, digest, NULL, NULL);
+		r = ctr_content_writer_commit(w, -1, digest, NULL, CTR_NO_OPTS, NULL);
 	ctr_content_writer_free(w);
 	return r == CTR_EEXISTS ? 0 : r;
 }

@@ -317,7 +317,7 @@ static void put_blob(const char *data, char *digest)
 	ctr_content_writer *w = NULL;
 	assert_int_equal(ctr_content_writer_open(&w, cl, digest, NULL, 0, NULL), 0);
 	assert_int_equal(ctr_content_writer_write(w, data, strlen(data), NULL), 0);
-	int r = ctr_content_writer_commit(w, (int64_t)strlen(data), digest, NULL, NULL);
+	int r = ctr_content_writer_commit(w, (int64_t)strlen(data), digest, NULL, CTR_NO_OPTS, NULL);
 	assert_true(r == 0 || r == CTR_EEXISTS);
 	ctr_content_writer_free(w);
 }

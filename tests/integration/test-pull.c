@@ -317,7 +317,7 @@ static void import_layout(ctr_client *c, const char *layout, const char *name)
 		assert_int_equal(ctr_content_writer_open(&w, c, dg, CTR_OPTS(exp), NULL), 0);
 		ctr_opt_free(exp);
 		assert_int_equal(ctr_content_writer_write(w, data, len, NULL), 0);
-		assert_int_equal(ctr_content_writer_commit(w, (int64_t)len, dg, NULL, NULL), 0);
+		assert_int_equal(ctr_content_writer_commit(w, (int64_t)len, dg, NULL, CTR_NO_OPTS, NULL), 0);
 		ctr_content_writer_free(w);
 		free(data);
 	}

@@ -56,7 +56,7 @@ static void unpack_and_mount(ctr_client *c, const char *name, const char *sn, co
 	assert_int_equal(ctr_image_get(&img, c, name, NULL, 0, NULL), 0);
 	if (ctr_image_unpack(img, sn, NULL, 0, &err) < 0)
 		fail_msg("unpack %s into %s: %s", name, sn, ctr_error_message(err));
-	int unpacked = 0;
+	bool unpacked = false;
 	assert_int_equal(ctr_image_is_unpacked(&unpacked, img, sn, NULL), 0);
 	assert_true(unpacked);
 	char *chain = NULL;
@@ -231,7 +231,7 @@ static void test_interrupted_and_concurrent(void **state)
 		assert_non_null(strstr(ctr_snapshot_info_name(v[k]), "extract-"));
 	}
 	ctr_snapshot_info_list_free(v, n);
-	int unpacked = 1;
+	bool unpacked = true;
 	assert_int_equal(ctr_image_is_unpacked(&unpacked, img, "overlayfs", NULL), 0);
 	assert_false(unpacked);
 
@@ -360,7 +360,7 @@ static void test_bad_layer_size(void **state)
 		assert_non_null(strstr(ctr_error_message(err), "bytes, expected"));
 		ctr_error_free(err);
 		assert_no_snapshots(c, sns[k]);
-		int unpacked = 1;
+		bool unpacked = true;
 		assert_int_equal(ctr_image_is_unpacked(&unpacked, img, sns[k], NULL), 0);
 		assert_false(unpacked);
 		ctr_image_free(img);

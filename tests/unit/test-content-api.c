@@ -59,7 +59,7 @@ static int write_blob(const char *ref, const char *data, const ctr_opt *const *o
 	if (r < 0)
 		return r;
 	assert_int_equal(ctr_content_writer_write(w, data, strlen(data), NULL), 0);
-	r = ctr_content_writer_commit(w, (int64_t)strlen(data), NULL, labels, NULL);
+	r = ctr_content_writer_commit(w, (int64_t)strlen(data), NULL, labels, CTR_NO_OPTS, NULL);
 	ctr_content_writer_free(w);
 	return r;
 }
@@ -125,16 +125,34 @@ static void test_commit_checks(void **state)
 	ctr_error *err = NULL;
 	assert_int_equal(ctr_content_writer_open(&w, c, "x", NULL, 0, NULL), 0);
 	assert_int_equal(ctr_content_writer_write(w, "data", 4, NULL), 0);
-	assert_int_equal(ctr_content_writer_commit(w, 4, other, NULL, &err), CTR_EDIGEST);
+	assert_int_equal(ctr_content_writer_commit(w, 4, other, NULL, CTR_NO_OPTS, &err), CTR_EDIGEST);
 	ctr_error_free(err);
 	ctr_content_writer_free(w);
 	assert_false(blob_on_disk(d));
 	assert_false(blob_on_disk(other));
 	assert_int_equal(ctr_content_writer_open(&w, c, "y", NULL, 0, NULL), 0);
 	assert_int_equal(ctr_content_writer_write(w, "data", 4, NULL), 0);
-	assert_int_equal(ctr_content_writer_commit(w, 5, NULL, NULL, NULL), CTR_EPRECONDITION);
+	assert_int_equal(ctr_content_writer_commit(w, 5, NULL, NULL, CTR_NO_OPTS, NULL), CTR_EPRECONDITION);
 	ctr_content_writer_free(w);
 	assert_false(blob_on_disk(d));
+	/* An option that does not apply to a commit: CTR_EINVAL naming it, no
+	 * blob, and the ingest is still there to commit. */
+	char z[CTR_DIGEST_MAX];
+	digest_of("zata", z);
+	assert_int_equal(ctr_content_writer_open(&w, c, "z", NULL, 0, NULL), 0);
+	assert_int_equal(ctr_content_writer_write(w, "zata", 4, NULL), 0);
+	ctr_opt *wait = ctr_with_content_wait(0);
+	err = NULL;
+	assert_int_equal(ctr_content_writer_commit(w, 4, NULL, NULL, CTR_OPTS(wait), &err), CTR_EINVAL);
+	assert_non_null(strstr(ctr_error_message(err), "ctr_with_content_wait"));
+	assert_non_null(strstr(ctr_error_message(err), "not a content commit option"));
+	ctr_error_free(err);
+	ctr_opt_free(wait);
+	assert_false(blob_on_disk(z));
+	assert_int_equal(ctr_content_writer_commit(w, 4, NULL, NULL, CTR_NO_OPTS, NULL), 0);
+	ctr_content_writer_free(w);
+	assert_true(blob_on_disk(z));
+	assert_int_equal(ctr_content_delete(c, z, CTR_NO_OPTS, NULL), 0);
 	/* Bad digests: exact code, nothing on disk. */
 	const char *bad[] = {"sha256:../../x", "nodigest", "sha256:ABC", ""};
 	for (size_t i = 0; i < 4; i++) {

@@ -671,7 +671,7 @@ static void put_blob(const char *data, char *digest)
 		return;
 	assert_int_equal(r, 0);
 	assert_int_equal(ctr_content_writer_write(w, data, strlen(data), NULL), 0);
-	assert_int_equal(ctr_content_writer_commit(w, (int64_t)strlen(data), digest, NULL, NULL), 0);
+	assert_int_equal(ctr_content_writer_commit(w, (int64_t)strlen(data), digest, NULL, CTR_NO_OPTS, NULL), 0);
 	ctr_content_writer_free(w);
 }
 

@@ -69,7 +69,7 @@ static void test_images(void **state)
 	ctr_content_writer *w = NULL;
 	assert_int_equal(ctr_content_writer_open(&w, c, "m", NULL, 0, NULL), 0);
 	assert_int_equal(ctr_content_writer_write(w, data, strlen(data), NULL), 0);
-	assert_int_equal(ctr_content_writer_commit(w, (int64_t)strlen(data), NULL, NULL, NULL), 0);
+	assert_int_equal(ctr_content_writer_commit(w, (int64_t)strlen(data), NULL, NULL, CTR_NO_OPTS, NULL), 0);
 	ctr_content_writer_free(w);
 	ctr_content_info **ci = NULL;
 	size_t n = 0;
