@@ -19,6 +19,8 @@
 #include "manifest.h"
 #include "metadata.h"
 #include "macro.h"
+#include "strv.h"
+#include "walk.h"
 
 static int to_writer(void *ud, const void *buf, size_t len, ctr_error **err)
 {
@@ -83,17 +85,16 @@ static int build(struct ctr_arc *a, int dirfd, const char *name, ctr_image **out
 	if ((r = put_doc(a, man, mdigest, &msize, err)) < 0)
 		return ctr_err_prefix(err, r, "manifest");
 
-	char *labels[3] = {NULL, NULL, NULL};
-	if (asprintf(&labels[0], CTR_LABEL_GC_REF_CONTENT ".config=%s", cdigest) < 0)
-		labels[0] = NULL;
-	if (asprintf(&labels[1], CTR_LABEL_GC_REF_CONTENT ".l.0=%s", res.digest) < 0)
-		labels[1] = NULL;
-	if (!labels[0] || !labels[1])
-		r = ctr_err_nomem(err);
-	else
+	struct ctr_desc cd = {.media_type = CTR_MT_OCI_CONFIG}, ld = {.media_type = CTR_MT_OCI_LAYER_GZIP};
+	snprintf(cd.digest, sizeof(cd.digest), "%s", cdigest);
+	snprintf(ld.digest, sizeof(ld.digest), "%s", res.digest);
+	const struct ctr_desc *children[] = {&cd, &ld};
+	char **labels = NULL;
+	size_t n_labels = 0;
+	r = ctr_gc_child_labels(&labels, &n_labels, children, 2, NULL, NULL, err);
+	if (r == 0)
 		r = ctr_md_content_update_labels(NULL, a->c->db, a->ns, mdigest, (const char *const *)labels, false, err);
-	free(labels[0]);
-	free(labels[1]);
+	ctr_strv_free(labels);
 	if (r < 0)
 		return r;
 	struct ctr_md_image md = {.name = (char *)name, .media_type = CTR_MT_OCI_MANIFEST, .digest = mdigest,

@@ -14,10 +14,7 @@
  * when out of memory or an argument is NULL or empty. */
 char *ctr_gc_label_snapshot(const char *snapshotter, const char *key);
 
-/* The key of a child's content ref, "containerd.io/gc.ref.content[.<kind>][.<i>]"
- * (kind NULL: none; i < 0: no number), as containerd's ChildGCLabels names
- * them ("config", "l.0", "m.0", "0"). Written into buf; false when it does
- * not fit. */
-bool ctr_gc_key_content(char *buf, size_t size, const char *kind, long i);
+/* The content keys a parent gets for its children are built by
+ * ctr_gc_child_labels (lib/images/walk.h), which knows media types. */
 
 #endif

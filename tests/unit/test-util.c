@@ -84,14 +84,6 @@ static void test_gc_labels(void **state)
 	assert_null(ctr_gc_label_snapshot(NULL, "sha256:ab"));
 	assert_null(ctr_gc_label_snapshot("", "sha256:ab"));
 	assert_null(ctr_gc_label_snapshot("native", ""));
-	char k[40];
-	assert_true(ctr_gc_key_content(k, sizeof(k), "config", -1));
-	assert_string_equal(k, "containerd.io/gc.ref.content.config");
-	assert_true(ctr_gc_key_content(k, sizeof(k), "l", 3));
-	assert_string_equal(k, "containerd.io/gc.ref.content.l.3");
-	assert_true(ctr_gc_key_content(k, sizeof(k), NULL, 0));
-	assert_string_equal(k, "containerd.io/gc.ref.content.0");
-	assert_false(ctr_gc_key_content(k, 20, "m", 1));
 }
 
 static void test_ident(void **state)
