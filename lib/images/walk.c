@@ -102,37 +102,32 @@ int ctr_image_walk(const struct ctr_image_walker *w, const struct ctr_desc *root
 	return walk(w, root, 0, 0, err);
 }
 
-/* containerd's ChildGCLabels: the key's stem by the child's media type. */
-static const char *child_key(const char *mt)
+/* containerd's ChildGCLabels: the key's stems, and which one a child's
+ * media type takes. */
+static const char *const stems[] = {
+	CTR_GC_REF_PREFIX "content.config",
+	CTR_GC_REF_PREFIX "content.l.",
+	CTR_GC_REF_PREFIX "content.m.",
+	CTR_GC_REF_PREFIX "content.",
+};
+
+static size_t child_stem(const char *mt)
 {
 	switch (ctr_media_kind(mt)) {
-	case CTR_MT_CONFIG:
-		return CTR_GC_REF_PREFIX "content.config";
-	case CTR_MT_LAYER:
-		return CTR_GC_REF_PREFIX "content.l.";
-	case CTR_MT_MANIFEST:
-		return CTR_GC_REF_PREFIX "content.m.";
-	default:
-		return CTR_GC_REF_PREFIX "content.";
+	case CTR_MT_CONFIG: return 0;
+	case CTR_MT_LAYER: return 1;
+	case CTR_MT_MANIFEST: return 2;
+	default: return 3;
 	}
 }
 
 int ctr_gc_child_labels(char ***labels, size_t *n, const struct ctr_desc *const *children, size_t n_children,
 			ctr_gc_child_map_fn map, void *ud, ctr_error **err)
 {
-	/* one counter per stem: there are four stems */
-	static const char *const stems[] = {
-		CTR_GC_REF_PREFIX "content.config",
-		CTR_GC_REF_PREFIX "content.l.",
-		CTR_GC_REF_PREFIX "content.m.",
-		CTR_GC_REF_PREFIX "content.",
-	};
 	size_t count[4] = {0};
 	for (size_t i = 0; i < n_children; i++) {
-		const char *stem = child_key(children[i]->media_type);
-		size_t s = 0;
-		while (strcmp(stems[s], stem))
-			s++;
+		size_t s = child_stem(children[i]->media_type);
+		const char *stem = stems[s];
 		size_t idx = count[s]++;
 		char key[128];
 		if (idx > 0 || stem[strlen(stem) - 1] == '.')
