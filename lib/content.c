@@ -274,6 +274,10 @@ CTR_EXPORT int ctr_content_writer_commit(ctr_content_writer *w, int64_t size, co
 	r = ctr_md_content_add(w->c->db, w->ns, dg, have, labels, &call, &created, err);
 	if (r < 0)
 		return ctr_err_prefix(err, r, "content commit %s", w->ref);
+	/* The ingest is the blob now: its record and lease hold go with it
+	 * (the blob's own record is held by the lease instead). */
+	if ((r = ctr_md_ingest_delete(w->c->db, w->ns, w->ref, err)) < 0)
+		return ctr_err_prefix(err, r, "content commit %s", w->ref);
 	if (created)
 		ctr_events_publish(w->c, w->ns, "/content/create",
 				   json_pack("{s:s,s:I}", "digest", dg, "size", (json_int_t)have));
