@@ -342,13 +342,17 @@ CTR_EXPORT uint32_t ctr_task_pid(const ctr_task *t)
 			return ctr_err(err, CTR_EINVAL, 0, "%s: NULL argument", __func__); \
 	} while (0)
 
+/* Runs under the process's start lock, so its /tasks/exit comes after. */
+static void publish_started(void *ud)
+{
+	ctr_task *t = ud;
+	publish(t, "/tasks/start", json_pack("{s:I}", "pid", (json_int_t)ctr_task_pid(t)));
+}
+
 CTR_EXPORT int ctr_task_start(ctr_task *t, ctr_error **err)
 {
 	NEED(t);
-	int r = ctr_rt_start(t->rt, err);
-	if (r == 0)
-		publish(t, "/tasks/start", json_pack("{s:I}", "pid", (json_int_t)ctr_task_pid(t)));
-	return r;
+	return ctr_rt_start_notify(t->rt, publish_started, t, err);
 }
 
 CTR_EXPORT int ctr_task_wait(uint32_t *exit_status, uint64_t *exited_at, ctr_task *t,
@@ -550,15 +554,18 @@ CTR_EXPORT void ctr_process_free(ctr_process *p)
 CTR_EXPORT const char *ctr_process_id(const ctr_process *p) { return p ? ctr_rt_proc_exec_id(p->rt) : NULL; }
 CTR_EXPORT uint32_t ctr_process_pid(const ctr_process *p) { return p ? (uint32_t)ctr_rt_proc_pid(p->rt) : 0; }
 
+static void publish_exec_started(void *ud)
+{
+	ctr_process *p = ud;
+	publish(p->task, "/tasks/exec-started",
+		json_pack("{s:s,s:I}", "exec_id", ctr_rt_proc_exec_id(p->rt), "pid",
+			  (json_int_t)ctr_rt_proc_pid(p->rt)));
+}
+
 CTR_EXPORT int ctr_process_start(ctr_process *p, ctr_error **err)
 {
 	NEED(p);
-	int r = ctr_rt_proc_start(p->rt, err);
-	if (r == 0)
-		publish(p->task, "/tasks/exec-started",
-			json_pack("{s:s,s:I}", "exec_id", ctr_rt_proc_exec_id(p->rt), "pid",
-				  (json_int_t)ctr_rt_proc_pid(p->rt)));
-	return r;
+	return ctr_rt_proc_start_notify(p->rt, publish_exec_started, p, err);
 }
 
 CTR_EXPORT int ctr_process_wait(uint32_t *exit_status, uint64_t *exited_at, ctr_process *p,

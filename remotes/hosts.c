@@ -96,6 +96,10 @@ static int string_list(const struct ctr_toml *v, const char *what, const char *k
 	} else {
 		return type_err(err, what, v, key, "a string or an array of strings");
 	}
+	/* An empty array is an empty list, never NULL (fuzz-hosts found a
+	 * header `x = []` whose values were then read through NULL). */
+	if (!list && !(list = calloc(1, sizeof(*list))))
+		return ctr_err_nomem(err);
 	*out = TAKE_PTR(list);
 	return 0;
 }

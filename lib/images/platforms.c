@@ -1,6 +1,8 @@
 #include "platforms.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,9 +205,14 @@ bool ctr_platform_equal(const struct ctr_platform *a, const struct ctr_platform 
 	return !strcmp(a->os, b->os) && !strcmp(a->arch, b->arch) && !strcmp(a->variant, b->variant);
 }
 
+static bool full(const struct ctr_platform_matcher *m)
+{
+	return m->n >= sizeof(m->vec) / sizeof(m->vec[0]);
+}
+
 static void push(struct ctr_platform_matcher *m, const struct ctr_platform *p)
 {
-	if (m->n < sizeof(m->vec) / sizeof(m->vec[0]))
+	if (!full(m))
 		m->vec[m->n++] = *p;
 }
 
@@ -214,8 +221,9 @@ static int variant_num(const char *v)
 	if (v[0] != 'v' || !v[1])
 		return -1;
 	char *end;
+	errno = 0;
 	long n = strtol(v + 1, &end, 10);
-	return *end ? -1 : (int)n;
+	return *end || errno || n < 0 || n > INT_MAX ? -1 : (int)n;
 }
 
 static void vector(struct ctr_platform_matcher *m, const struct ctr_platform *p)
@@ -224,7 +232,9 @@ static void vector(struct ctr_platform_matcher *m, const struct ctr_platform *p)
 	struct ctr_platform q = *p;
 	if (!strcmp(p->arch, "amd64")) {
 		int v = variant_num(p->variant);
-		for (v--; v >= 1; v--) {
+		/* The walk down stops once the vector is full: a variant such
+		 * as v2000000004 (fuzz-platform) took two billion steps. */
+		for (v--; v >= 1 && !full(m); v--) {
 			/* amd64/v1 normalises to plain amd64 */
 			if (v == 1)
 				q.variant[0] = 0;
@@ -237,7 +247,7 @@ static void vector(struct ctr_platform_matcher *m, const struct ctr_platform *p)
 		push(m, &q);
 	} else if (!strcmp(p->arch, "arm")) {
 		int v = variant_num(p->variant);
-		for (v--; v >= 5; v--) {
+		for (v--; v >= 5 && !full(m); v--) {
 			snprintf(q.variant, sizeof(q.variant), "v%d", v);
 			push(m, &q);
 		}

@@ -183,6 +183,9 @@ int ctr_md_snapshot_put(struct ctr_db *db, const char *ns, const char *snapshott
 /* expires_at 0: none. */
 int ctr_md_ingest_put(struct ctr_db *db, const char *ns, const char *ref, int64_t expires_at,
 		      const struct ctr_call *call, ctr_error **err);
+/* Drops the ingest's record and every lease's hold on it, as containerd
+ * does once the ingest is committed or aborted. 0 also when there is none. */
+int ctr_md_ingest_delete(struct ctr_db *db, const char *ns, const char *ref, ctr_error **err);
 
 /* ---- filtered lists (list.c) ---- */
 

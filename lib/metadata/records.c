@@ -113,3 +113,28 @@ int ctr_md_ingest_put(struct ctr_db *db, const char *ns, const char *ref, int64_
 	struct ingest_args a = {ns, ref, expires_at, call};
 	return in_tx(db, ingest_tx, &a, err);
 }
+
+static int ingest_delete_tx(struct ctr_db *db, void *ud, ctr_error **err)
+{
+	struct ingest_args *a = ud;
+	static const char *const sql[] = {
+		"DELETE FROM ingests WHERE ns = ?1 AND ref = ?2",
+		"DELETE FROM lease_resources WHERE ns = ?1 AND type = 'ingests' AND id = ?2",
+	};
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < CTR_ARRAY_SIZE(sql); i++) {
+		_cleanup_stmt_ sqlite3_stmt *st = NULL;
+		r = ctr_db_prepare(db, &st, sql[i], err);
+		if (r == 0)
+			r = ctr_db_bind_texts(db, st, err, 2, a->ns, a->ref);
+		if (r == 0)
+			r = ctr_db_step_done(db, st, err, "delete ingest");
+	}
+	return r;
+}
+
+int ctr_md_ingest_delete(struct ctr_db *db, const char *ns, const char *ref, ctr_error **err)
+{
+	struct ingest_args a = {ns, ref, 0, NULL};
+	return in_tx(db, ingest_delete_tx, &a, err);
+}

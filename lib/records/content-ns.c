@@ -180,8 +180,11 @@ int ctr_contents_writer_open(ctr_content_writer **out, ctr_client *c, const char
 	_cleanup_free_ char *key = ns_ref(ns, ref);
 	if (!key)
 		return ctr_err_nomem(err);
-	/* The ingest is owned by the namespace and held by the call's lease. */
-	if ((r = ctr_md_ingest_put(c->db, ns, ref, 0, call, err)) < 0)
+	/* The ingest is owned by the namespace and held by the call's lease;
+	 * without a lease it expires a day later, as containerd's metadata
+	 * content store does, so the collector keeps it resumable until then. */
+	int64_t expires = call->lease ? 0 : ctr_db_now() + CTR_INGEST_UNLEASED_EXPIRY;
+	if ((r = ctr_md_ingest_put(c->db, ns, ref, expires, call, err)) < 0)
 		return ctr_err_prefix(err, r, "content writer %s", ref);
 	ctr_content_writer *w = calloc(1, sizeof(*w));
 	if (!w)
@@ -243,10 +246,16 @@ int ctr_contents_abort(ctr_client *c, const char *ref, const struct ctr_call *ca
 		return ctr_err(err, CTR_EINVAL, 0, "content abort: client is NULL");
 	if (!ref || !*ref)
 		return ctr_err(err, CTR_EINVAL, 0, "content abort: empty ref");
-	_cleanup_free_ char *key = ns_ref(ctr_call_ns(c, call), ref);
+	const char *ns = ctr_call_ns(c, call);
+	_cleanup_free_ char *key = ns_ref(ns, ref);
 	if (!key)
 		return ctr_err_nomem(err);
 	int r = ctr_cs_abort(c->cs, key, err);
+	if (r == 0 || r == CTR_ENOTFOUND) {
+		int q = ctr_md_ingest_delete(c->db, ns, ref, r == 0 ? err : NULL);
+		if (r == 0)
+			r = q;
+	}
 	return r < 0 ? ctr_err_prefix(err, r, "content abort %s", ref) : 0;
 }
 
@@ -345,6 +354,10 @@ int ctr_contents_writer_commit(ctr_content_writer *w, int64_t size, const char *
 	bool created = false;
 	r = ctr_md_content_add(w->c->db, w->ns, dg, have, labels, &call, &created, err);
 	if (r < 0)
+		return ctr_err_prefix(err, r, "content commit %s", w->ref);
+	/* The ingest is the blob now: its record and lease hold go with it
+	 * (the blob's own record is held by the lease instead). */
+	if ((r = ctr_md_ingest_delete(w->c->db, w->ns, w->ref, err)) < 0)
 		return ctr_err_prefix(err, r, "content commit %s", w->ref);
 	if (created)
 		ctr_events_publish(w->c, w->ns, "/content/create",

@@ -9,6 +9,10 @@
 #include "store.h"
 #include "metadata.h"
 
+/* How long an ingest opened without a lease keeps its record from the
+ * collector: containerd's 24 hours. */
+#define CTR_INGEST_UNLEASED_EXPIRY (24LL * 3600 * 1000000000)
+
 struct ctr_content_info {
 	struct ctr_md_content md;
 };

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -421,6 +422,16 @@ int ctr_rt_spawn(ctr_rt_proc *p, const struct ctr_rt_io *io, ctr_error **err)
 		       t->id, p->name, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
+/* True after waiting when somebody held p's start lock (a start under
+ * way, in this process or another): the status is then read again. */
+static bool waited_for_start(ctr_rt_proc *p)
+{
+	_cleanup_close_ int fd = openat(p->dir_fd, CTR_SHIM_START_LOCK, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 || flock(fd, LOCK_SH | LOCK_NB) == 0)
+		return false;
+	return ctr_lock_fd(fd, false, 30000, NULL) >= 0;
+}
+
 int ctr_rt_proc_status(ctr_rt_proc *p, ctr_rt_status *st, struct ctr_rt_exit *exit, ctr_error **err)
 {
 	struct ctr_rt_exit ex = {0};
@@ -434,6 +445,8 @@ int ctr_rt_proc_status(ctr_rt_proc *p, ctr_rt_status *st, struct ctr_rt_exit *ex
 		return 0;
 	}
 	if (p->exec_id && !p->pid && !p->shim_gone && faccessat(p->dir_fd, CTR_SHIM_PID_FILE, F_OK, 0) < 0) {
+		if (waited_for_start(p))
+			return ctr_rt_proc_status(p, st, exit, err);
 		*st = CTR_RT_CREATED; /* recorded, not started */
 		return 0;
 	}
@@ -454,6 +467,8 @@ int ctr_rt_proc_status(ctr_rt_proc *p, ctr_rt_status *st, struct ctr_rt_exit *ex
 			*st = CTR_RT_PAUSED;
 		else if (faccessat(p->dir_fd, "started", F_OK, 0) == 0)
 			*st = CTR_RT_RUNNING;
+		else if (waited_for_start(p))
+			return ctr_rt_proc_status(p, st, exit, err);
 		else
 			*st = CTR_RT_CREATED;
 	} else {

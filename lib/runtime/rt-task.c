@@ -236,7 +236,21 @@ static int touch(int dirfd, const char *name, ctr_error **err)
 	return ctr_write_atomic(dirfd, name, "", 0, 0600, err);
 }
 
-int ctr_rt_start(ctr_rt_task *t, ctr_error **err)
+/* Takes p's start lock exclusive (see CTR_SHIM_START_LOCK); the fd. */
+static int start_lock(ctr_rt_proc *p, ctr_error **err)
+{
+	int fd = openat(p->dir_fd, CTR_SHIM_START_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return ctr_err_errno(err, errno, "process %s: open its start lock", p->name);
+	int r = ctr_lock_fd(fd, true, 30000, err);
+	if (r < 0) {
+		close(fd);
+		return ctr_err_prefix(err, r, "process %s: start lock", p->name);
+	}
+	return fd;
+}
+
+int ctr_rt_start_notify(ctr_rt_task *t, ctr_rt_started_fn started, void *ud, ctr_error **err)
 {
 	ctr_rt_status st;
 	int r = ctr_rt_proc_status(&t->init, &st, NULL, err);
@@ -244,11 +258,24 @@ int ctr_rt_start(ctr_rt_task *t, ctr_error **err)
 		return r;
 	if (st != CTR_RT_CREATED)
 		return ctr_err(err, CTR_EPRECONDITION, 0, "task %s is not in the created state", t->id);
+	_cleanup_close_ int lock = start_lock(&t->init, err);
+	if (lock < 0)
+		return lock;
+	/* Another starter may have won the lock first. */
+	if (faccessat(t->init.dir_fd, "started", F_OK, 0) == 0)
+		return ctr_err(err, CTR_EPRECONDITION, 0, "task %s is not in the created state", t->id);
 	const char *args[] = {"start", t->id, NULL};
 	r = ctr_rt_runc(t, args, NULL, err);
-	if (r < 0)
-		return r;
-	return touch(t->init.dir_fd, "started", err);
+	if (r == 0)
+		r = touch(t->init.dir_fd, "started", err);
+	if (r == 0 && started)
+		started(ud);
+	return r;
+}
+
+int ctr_rt_start(ctr_rt_task *t, ctr_error **err)
+{
+	return ctr_rt_start_notify(t, NULL, NULL, err);
 }
 
 int ctr_rt_kill(ctr_rt_task *t, int sig, bool all, ctr_error **err)
@@ -266,13 +293,26 @@ int ctr_rt_kill(ctr_rt_task *t, int sig, bool all, ctr_error **err)
 
 /* A process of the task: its init process is the task's, an exec goes
  * through its shim. Here rather than in proc.c, which the task builds on. */
-int ctr_rt_proc_start(ctr_rt_proc *p, ctr_error **err)
+int ctr_rt_proc_start_notify(ctr_rt_proc *p, ctr_rt_started_fn started, void *ud, ctr_error **err)
 {
 	if (!p->exec_id)
-		return ctr_rt_start(p->task, err);
+		return ctr_rt_start_notify(p->task, started, ud, err);
 	if (p->pid > 0 || faccessat(p->dir_fd, CTR_SHIM_PID_FILE, F_OK, 0) == 0)
 		return ctr_err(err, CTR_EPRECONDITION, 0, "exec process %s already started", p->exec_id);
-	return ctr_rt_spawn(p, &p->io, err);
+	_cleanup_close_ int lock = start_lock(p, err);
+	if (lock < 0)
+		return lock;
+	if (faccessat(p->dir_fd, CTR_SHIM_PID_FILE, F_OK, 0) == 0)
+		return ctr_err(err, CTR_EPRECONDITION, 0, "exec process %s already started", p->exec_id);
+	int r = ctr_rt_spawn(p, &p->io, err);
+	if (r == 0 && started)
+		started(ud);
+	return r;
+}
+
+int ctr_rt_proc_start(ctr_rt_proc *p, ctr_error **err)
+{
+	return ctr_rt_proc_start_notify(p, NULL, NULL, err);
 }
 
 int ctr_rt_proc_kill(ctr_rt_proc *p, int sig, ctr_error **err)

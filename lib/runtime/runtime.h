@@ -89,6 +89,12 @@ ctr_rt_proc *ctr_rt_task_init(ctr_rt_task *t);
 
 /* `runc start`. CTR_EPRECONDITION unless CREATED. */
 int ctr_rt_start(ctr_rt_task *t, ctr_error **err);
+/* Called once the process is started and recorded as running, while its
+ * start lock (CTR_SHIM_START_LOCK) is still held: where the caller
+ * publishes the start event, which then precedes the exit event. */
+typedef void (*ctr_rt_started_fn)(void *ud);
+/* ctr_rt_start, then started(ud) (may be NULL) before the lock goes. */
+int ctr_rt_start_notify(ctr_rt_task *t, ctr_rt_started_fn started, void *ud, ctr_error **err);
 /* `runc kill [--all] ID SIG`. CTR_ENOTFOUND once the process has exited. */
 int ctr_rt_kill(ctr_rt_task *t, int sig, bool all, ctr_error **err);
 int ctr_rt_pause(ctr_rt_task *t, ctr_error **err);
@@ -119,6 +125,8 @@ int ctr_rt_exec(ctr_rt_proc **out, ctr_rt_task *t, const char *exec_id, const ch
 int ctr_rt_exec_load(ctr_rt_proc **out, ctr_rt_task *t, const char *exec_id, ctr_error **err);
 /* Starts an exec'd process (`runc exec --detach` under its own shim). */
 int ctr_rt_proc_start(ctr_rt_proc *p, ctr_error **err);
+/* The same with a callback, as ctr_rt_start_notify. */
+int ctr_rt_proc_start_notify(ctr_rt_proc *p, ctr_rt_started_fn started, void *ud, ctr_error **err);
 /* Exec'd processes only: removes its files once it has exited
  * (CTR_EPRECONDITION before). Frees nothing. */
 int ctr_rt_proc_delete(ctr_rt_proc *p, struct ctr_rt_exit *exit, ctr_error **err);

@@ -16,7 +16,9 @@
  * when absent, "~=" matches against "" when absent. */
 #include "filters.h"
 
+#include <ctype.h>
 #include <regex.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -231,6 +233,72 @@ static void selector_clear(struct selector *s)
 		regfree(&s->re);
 }
 
+/* Longest regex accepted, and the bound on repetition counts: Go's
+ * regexp (containerd's filters) refuses counts over 1000 and nested
+ * repetition operators. glibc's regcomp copies a repeated subexpression
+ * once per count, so nested counts multiply: "u++++...}}}" made it
+ * allocate gigabytes (fuzz-filter). NULL when the pattern may compile. */
+#define FILTER_REGEX_MAX 1024
+#define FILTER_REPEAT_MAX 1000
+#define FILTER_REPEAT_PRODUCT_MAX 100000
+
+static const char *regex_too_costly(const char *re)
+{
+	if (strlen(re) > FILTER_REGEX_MAX)
+		return "longer than 1024 bytes";
+	unsigned long long product = 1;
+	bool after_repeat = false, escaped = false;
+	for (const char *c = re; *c; c++) {
+		if (escaped) {
+			escaped = false;
+			after_repeat = false;
+			continue;
+		}
+		if (*c == '\\') {
+			escaped = true;
+			continue;
+		}
+		if (*c == '[') { /* a bracket expression holds no operator */
+			const char *e = c + 1;
+			if (*e == '^')
+				e++;
+			if (*e == ']')
+				e++;
+			while (*e && *e != ']')
+				e++;
+			if (!*e)
+				return NULL; /* regcomp reports it */
+			c = e;
+			after_repeat = false;
+			continue;
+		}
+		if (*c == '*' || *c == '+' || *c == '?' || *c == '{') {
+			if (after_repeat)
+				return "nested repetition operator";
+			after_repeat = true;
+			if (*c != '{')
+				continue;
+			char *end;
+			unsigned long lo = strtoul(c + 1, &end, 10), hi = lo;
+			if (*end == ',')
+				hi = isdigit((unsigned char)end[1]) ? strtoul(end + 1, &end, 10) : lo;
+			while (*end && *end != '}')
+				end++;
+			if (lo > FILTER_REPEAT_MAX || hi > FILTER_REPEAT_MAX)
+				return "repetition count over 1000";
+			product *= hi ? hi : 1;
+			if (product > FILTER_REPEAT_PRODUCT_MAX)
+				return "repetition counts multiply past 100000";
+			if (!*end)
+				return NULL;
+			c = end;
+			continue;
+		}
+		after_repeat = false;
+	}
+	return NULL;
+}
+
 static int parse_selector(struct parser *p, struct selector *s)
 {
 	int r;
@@ -270,6 +338,10 @@ static int parse_selector(struct parser *p, struct selector *s)
 	if ((r = parse_value(p, &s->value)) < 0)
 		return r;
 	if (s->op == OP_MATCH) {
+		const char *why = regex_too_costly(s->value);
+		if (why)
+			return ctr_err(p->err, CTR_EINVAL, 0, "filter \"%.200s\": bad regex \"%.200s\": %s",
+				       p->whole, s->value, why);
 		int rc = regcomp(&s->re, s->value, REG_EXTENDED | REG_NOSUB);
 		if (rc != 0) {
 			char msg[128];

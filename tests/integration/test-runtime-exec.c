@@ -3,6 +3,18 @@
  * input. Needs root and runc. */
 #include "runtime-fixture.h"
 
+/* A client on the fixture's root and state, in its namespace. */
+static ctr_client *open_client(void)
+{
+	ctr_client *c = NULL;
+	ctr_opt *o1 = ctr_with_root(base), *o2 = ctr_with_state(state), *o3 = ctr_with_namespace(NS);
+	assert_int_equal(ctr_client_new(&c, CTR_OPTS(o1, o2, o3), NULL), 0);
+	ctr_opt_free(o1);
+	ctr_opt_free(o2);
+	ctr_opt_free(o3);
+	return c;
+}
+
 static void test_exec(void **s)
 {
 	(void)s;
@@ -112,12 +124,7 @@ static void test_host_dies(void **s)
 	waitpid(child, &status, 0);
 	/* The parent never saw the task: it loads it through the public API
 	 * from the state directory and gets the real exit code. */
-	ctr_client *c = NULL;
-	ctr_opt *o1 = ctr_with_root(base), *o2 = ctr_with_state(state), *o3 = ctr_with_namespace(NS);
-	assert_int_equal(ctr_client_new(&c, CTR_OPTS(o1, o2, o3), NULL), 0);
-	ctr_opt_free(o1);
-	ctr_opt_free(o2);
-	ctr_opt_free(o3);
+	ctr_client *c = open_client();
 	ctr_task *t = NULL;
 	ctr_error *e = NULL;
 	if (ctr_task_load(&t, c, "hostdies", NULL, 0, &e) < 0)
@@ -168,12 +175,7 @@ static void test_public_api(void **s)
 {
 	(void)s;
 	SKIP_IF_NEEDED();
-	ctr_client *c = NULL;
-	ctr_opt *o1 = ctr_with_root(base), *o2 = ctr_with_state(state), *o3 = ctr_with_namespace(NS);
-	assert_int_equal(ctr_client_new(&c, CTR_OPTS(o1, o2, o3), NULL), 0);
-	ctr_opt_free(o1);
-	ctr_opt_free(o2);
-	ctr_opt_free(o3);
+	ctr_client *c = open_client();
 	char in[512], out[512], er[512];
 	mkfifos("pub", in, out, er, sizeof(in));
 	int fo = open_reader(out);
@@ -285,6 +287,60 @@ static void test_public_api(void **s)
 	ctr_subscription_free(sub);
 	ctr_opt_free(rp);
 	free(j);
+	ctr_client_free(c);
+}
+
+/* Issue 12: a container that exits at once had its /tasks/exit published
+ * before its /tasks/start. Every subscriber must see each task's events in
+ * causal order: create, start, exit, delete. */
+static void test_event_order(void **s)
+{
+	(void)s;
+	SKIP_IF_NEEDED();
+	ctr_client *c = open_client();
+	enum { N = 12 };
+	for (int i = 0; i < N; i++) {
+		char id[32];
+		snprintf(id, sizeof(id), "order%d", i);
+		char *sp = spec(id, "[\"true\"]", NULL);
+		ctr_task *t = NULL;
+		ctr_error *e = NULL;
+		if (ctr_task_new_bundle(&t, c, NULL, id, sp, rootfs, NULL, 0, &e) < 0)
+			fail_msg("new task: %s", ctr_error_message(e));
+		free(sp);
+		assert_int_equal(ctr_task_start(t, NULL), 0);
+		uint32_t code = 1;
+		assert_int_equal(ctr_task_wait(&code, NULL, t, 30000, NULL), 0);
+		assert_int_equal(code, 0);
+		assert_int_equal(ctr_task_delete(NULL, t, CTR_NO_OPTS, NULL), 0);
+		ctr_task_free(t);
+	}
+	ctr_subscription *sub = NULL;
+	ctr_opt *rp = ctr_with_subscribe_replay();
+	const char *filters[] = {"topic~=\"^/tasks/\""};
+	assert_int_equal(ctr_event_subscribe(&sub, c, filters, 1, CTR_OPTS(rp), NULL), 0);
+	char seen[N][128];
+	memset(seen, 0, sizeof(seen));
+	for (;;) {
+		ctr_event *ev = NULL;
+		if (ctr_subscription_next(&ev, sub, 0, NULL) != 0)
+			break;
+		json_t *pl = json_loads(ctr_event_payload(ev), 0, NULL);
+		const char *cid = json_string_value(json_object_get(pl, "container_id"));
+		int i = -1;
+		if (cid && sscanf(cid, "order%d", &i) == 1 && i >= 0 && i < N) {
+			size_t n = strlen(seen[i]);
+			snprintf(seen[i] + n, sizeof(seen[i]) - n, "%s%s", n ? " " : "", ctr_event_topic(ev) + 7);
+		}
+		json_decref(pl);
+		ctr_event_free(ev);
+	}
+	for (int i = 0; i < N; i++) {
+		if (strcmp(seen[i], "create start exit delete") != 0)
+			fail_msg("task order%d: events %s", i, seen[i]);
+	}
+	ctr_subscription_free(sub);
+	ctr_opt_free(rp);
 	ctr_client_free(c);
 }
 
@@ -420,6 +476,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_host_dies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shim_killed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_public_api, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_event_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_only_stdio_reaches_container, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cwd_leaked_fd_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),

@@ -3,6 +3,8 @@
  * signals, pause/resume, metrics. Needs root and runc. */
 #include "runtime-fixture.h"
 
+#include <pthread.h>
+
 static void test_exit_code(void **s)
 {
 	(void)s;
@@ -326,6 +328,59 @@ static void test_inherit(void **s)
 	free(o);
 }
 
+struct deleter {
+	const char *id;
+	int rc;
+	bool done;
+};
+
+static void *delete_thread(void *ud)
+{
+	struct deleter *d = ud;
+	ctr_rt_task *t = NULL;
+	d->rc = ctr_rt_load(&t, state, NS, d->id, NULL);
+	if (d->rc == 0)
+		d->rc = ctr_rt_delete(t, false, NULL, NULL);
+	ctr_rt_task_free(t);
+	__atomic_store_n(&d->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Issue 12: between `runc start` and the "started" record a task read as
+ * CREATED, and a delete then force-deleted the starting task. Here the
+ * test is the starter, holding the start lock over that window: a delete
+ * from elsewhere waits for the start, then refuses a running task. */
+static void test_delete_waits_for_start(void **s)
+{
+	(void)s;
+	SKIP_IF_NEEDED();
+	ctr_rt_task *t = NULL;
+	ctr_error *e = NULL;
+	if (create(&t, "window", "[\"sleep\",\"30\"]", NULL, NULL, &e) < 0)
+		fail_msg("create: %s", ctr_error_message(e));
+	ctr_rt_proc *init = ctr_rt_task_init(t);
+	int lock = openat(init->dir_fd, CTR_SHIM_START_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	assert_true(lock >= 0);
+	assert_int_equal(ctr_lock_fd(lock, true, 0, NULL), 0);
+	const char *args[] = {"start", "window", NULL};
+	assert_int_equal(ctr_rt_runc(t, args, NULL, NULL), 0);
+	struct deleter d = {.id = "window"};
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, delete_thread, &d), 0);
+	usleep(300 * 1000);
+	assert_false(__atomic_load_n(&d.done, __ATOMIC_ACQUIRE));
+	assert_int_equal(ctr_write_atomic(init->dir_fd, "started", "", 0, 0600, NULL), 0);
+	close(lock);
+	pthread_join(th, NULL);
+	assert_int_equal(d.rc, CTR_EPRECONDITION);
+	ctr_rt_status st;
+	assert_int_equal(ctr_rt_proc_status(init, &st, NULL, NULL), 0);
+	assert_int_equal(st, CTR_RT_RUNNING);
+	assert_int_equal(ctr_rt_kill(t, SIGKILL, false, NULL), 0);
+	assert_int_equal(wait_exit(init), 128 + SIGKILL);
+	delete_and_check_gone(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -339,6 +394,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_log_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pause_resume_metrics, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inherit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delete_waits_for_start, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <ctr/ctr.h>
@@ -248,6 +249,97 @@ static void test_lease_holds_through_gc(void **state)
 	ctr_opt_free(nolease);
 }
 
+/* Rows of meta.db for a query that yields one text column, joined by " ". */
+static void db_rows(const char *sql, char *out, size_t len)
+{
+	char p[600];
+	snprintf(p, sizeof(p), "%s/root/meta.db", tmp);
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open_v2(p, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_stmt *st = NULL;
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	out[0] = '\0';
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(st, 0);
+		size_t n = strlen(out);
+		snprintf(out + n, len - n, "%s%s", n ? " " : "", v ? v : "NULL");
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+static void expect_no_ingest_removed(char **removed)
+{
+	for (size_t i = 0; removed && removed[i]; i++)
+		if (!strncmp(removed[i], "ingest ", 7))
+			fail_msg("gc removed %s", removed[i]);
+}
+
+/* Issue 12: a commit left its ingest's record behind (and its lease hold),
+ * which `content active` did not show and the first gc reported removed;
+ * and an ingest written without a lease lost its record and its partial
+ * bytes to the next gc. Now a commit and an abort drop the record and the
+ * hold, and an un-leased ingest expires a day later, as in containerd. */
+static void test_ingest_records_follow_the_ingest(void **state)
+{
+	(void)state;
+	ctr_opt *id = ctr_with_lease_id("pull-2");
+	ctr_lease *l = NULL;
+	assert_int_equal(ctr_lease_create(&l, c, CTR_OPTS(id), NULL), 0);
+	ctr_lease_free(l);
+	ctr_opt *lease = ctr_with_lease("pull-2");
+	assert_int_equal(write_blob("leased", "leased bytes", CTR_OPTS(lease), NULL), 0);
+	assert_int_equal(write_blob("bare", "bare bytes", NULL, 0, NULL), 0);
+	/* Two partial ingests: one aborted, one left to resume. */
+	ctr_content_writer *w = NULL;
+	assert_int_equal(ctr_content_writer_open(&w, c, "aborted", CTR_OPTS(lease), NULL), 0);
+	assert_int_equal(ctr_content_writer_write(w, "abc", 3, NULL), 0);
+	ctr_content_writer_free(w);
+	assert_int_equal(ctr_content_abort(c, "aborted", NULL, 0, NULL), 0);
+	assert_int_equal(ctr_content_writer_open(&w, c, "partial", NULL, 0, NULL), 0);
+	assert_int_equal(ctr_content_writer_write(w, "0123456789", 10, NULL), 0);
+	ctr_content_writer_free(w);
+
+	char rows[512];
+	db_rows("SELECT ns || '/' || ref FROM ingests ORDER BY ref", rows, sizeof(rows));
+	assert_string_equal(rows, "nsa/partial");
+	db_rows("SELECT lease || ':' || id FROM lease_resources WHERE type = 'ingests'", rows, sizeof(rows));
+	assert_string_equal(rows, "");
+	db_rows("SELECT CASE WHEN expires_at > (strftime('%s','now') + 23 * 3600) * 1000000000 "
+		"AND expires_at <= (strftime('%s','now') + 24 * 3600 + 60) * 1000000000 "
+		"THEN 'a day' ELSE 'wrong: ' || ifnull(expires_at, 'none') END FROM ingests",
+		rows, sizeof(rows));
+	assert_string_equal(rows, "a day");
+
+	/* gc removes no ingest and the partial one still resumes. */
+	char **removed = NULL;
+	assert_int_equal(ctr_client_gc(&removed, c, NULL, 0, NULL), 0);
+	expect_no_ingest_removed(removed);
+	ctr_strv_free(removed);
+	assert_int_equal(ctr_content_writer_open(&w, c, "partial", NULL, 0, NULL), 0);
+	assert_int_equal(ctr_content_writer_offset(w), 10);
+	ctr_content_writer_free(w);
+
+	/* Once expired, the collector takes the record and the bytes. */
+	char p[600];
+	snprintf(p, sizeof(p), "%s/root/meta.db", tmp);
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE ingests SET expires_at = 1", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(ctr_client_gc(&removed, c, NULL, 0, NULL), 0);
+	bool swept = false;
+	for (size_t i = 0; removed && removed[i]; i++)
+		swept |= !strcmp(removed[i], "ingest nsa/partial");
+	ctr_strv_free(removed);
+	assert_true(swept);
+	assert_int_equal(ctr_content_writer_open(&w, c, "partial", NULL, 0, NULL), 0);
+	assert_int_equal(ctr_content_writer_offset(w), 0);
+	ctr_content_writer_free(w);
+	ctr_opt_free(id);
+	ctr_opt_free(lease);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -255,6 +347,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_commit_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_labels_filters_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lease_holds_through_gc, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ingest_records_follow_the_ingest, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -103,11 +103,45 @@ static void test_errors(void **state)
 	}
 }
 
+/* fuzz-filter: "u++++...}}}" made regcomp allocate gigabytes. Nested
+ * repetition, counts over 1000 and counts that multiply past 100000 are
+ * refused before regcomp, as Go's regexp refuses them; plain patterns
+ * with counts and brackets still compile. */
+static void test_costly_regex(void **state)
+{
+	(void)state;
+	const char *bad[] = {"name~=u++", "name~=\"a*+\"", "name~=\"a{2}{3}\"", "name~=\"a{1001}\"",
+			     "name~=\"a{1,5000}\"", "name~=\"((a{100}){100}){100}\""};
+	for (size_t i = 0; i < CTR_ARRAY_SIZE(bad); i++) {
+		ctr_filter *f = NULL;
+		ctr_error *err = NULL;
+		const char *fs[] = {bad[i]};
+		if (ctr_filter_parse(&f, fs, 1, &err) != CTR_EINVAL)
+			fail_msg("\"%s\" parsed", bad[i]);
+		assert_null(f);
+		assert_non_null(strstr(ctr_error_message(err), "bad regex"));
+		ctr_error_free(err);
+	}
+	char *long_re = malloc(1100);
+	assert_non_null(long_re);
+	memcpy(long_re, "name~=", 6);
+	memset(long_re + 6, 'a', 1090);
+	long_re[1096] = 0;
+	ctr_filter *f = NULL;
+	const char *fs[] = {long_re};
+	assert_int_equal(ctr_filter_parse(&f, fs, 1, NULL), CTR_EINVAL);
+	free(long_re);
+	struct obj o = {.name = "docker.io/library/busybox:latest"};
+	assert_true(m("name~=\"^docker[.]io/(library)?/bu{1,2}sy[+*]*box\"", &o));
+	assert_true(m("name~=\"o{1}[a-z]{3,}[+]?\"", &o));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_costly_regex),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

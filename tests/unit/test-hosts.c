@@ -178,6 +178,18 @@ static void test_toml_misc(void **state)
 	assert_int_equal(ctr_toml_get(q, "e")->type, CTR_TOML_TABLE);
 	assert_null(ctr_toml_get(t, "missing"));
 	ctr_toml_free(t);
+	/* fuzz-hosts: a header with an empty list of values was read through
+	 * NULL; it parses to an empty list. */
+	{
+		const char *h = "[host.\"https://m.example\".header]\n  x-empty = []\n";
+		struct ctr_hosts e;
+		assert_int_equal(ctr_hosts_parse(h, strlen(h), "/b", "hosts.toml", &e, NULL), 0);
+		assert_int_equal(e.v[0].n_headers, 1);
+		assert_string_equal(e.v[0].headers[0].name, "x-empty");
+		assert_non_null(e.v[0].headers[0].values);
+		assert_null(e.v[0].headers[0].values[0]);
+		ctr_hosts_clear(&e);
+	}
 	/* Empty and comment-only files parse; unknown keys are ignored as in
 	 * containerd. */
 	struct ctr_hosts hs;

@@ -6,8 +6,10 @@
 #include <cmocka.h>
 
 #include <string.h>
+#include <time.h>
 
 #include "error.h"
+#include "macro.h"
 #include "platforms.h"
 
 static const char *fmt(const char *spec)
@@ -110,11 +112,36 @@ static void test_match(void **state)
 	json_decref(j);
 }
 
+/* fuzz-platform: amd64/v2000000004 walked down two billion variants. The
+ * walk stops once the matcher is full; a normal variant still gets its
+ * whole list. */
+static void test_huge_variant(void **state)
+{
+	(void)state;
+	struct ctr_platform_matcher m;
+	struct ctr_platform huge = {"linux", "amd64", "v2000000004"};
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ctr_platform_matcher_only(&m, &huge);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 2);
+	assert_int_equal(m.n, CTR_ARRAY_SIZE(m.vec));
+	assert_true(ctr_platform_match(&m, &huge));
+	struct ctr_platform overflow = {"linux", "amd64", "v99999999999999999999"};
+	ctr_platform_matcher_only(&m, &overflow);
+	assert_int_equal(m.n, 2); /* itself and 386 */
+	struct ctr_platform v3 = {"linux", "amd64", "v3"}, i386 = {"linux", "386", ""};
+	ctr_platform_matcher_only(&m, &v3);
+	assert_int_equal(m.n, 4); /* v3, v2, plain amd64, 386 */
+	assert_true(ctr_platform_match(&m, &i386));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_match),
+		cmocka_unit_test(test_huge_variant),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -116,6 +116,13 @@ static void publish_exit(void)
 	if (!o.state || !o.ns)
 		return;
 	char p[PATH_MAX];
+	/* After the start event: wait (30 s at most) while a starter holds
+	 * the start lock (CTR_SHIM_START_LOCK). */
+	int sl = open(proc_path(p, sizeof(p), CTR_SHIM_START_LOCK), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	for (int i = 0; sl >= 0 && i < 3000 && flock(sl, LOCK_SH | LOCK_NB) < 0; i++)
+		usleep(10000);
+	if (sl >= 0)
+		close(sl);
 	snprintf(p, sizeof(p), "%s/events", o.state);
 	if (mkdir(p, 0700) < 0 && errno != EEXIST)
 		return;

@@ -35,6 +35,13 @@
 #define CTR_SHIM_RUNC_LOG "runc.log"
 #define CTR_SHIM_PROC_PID "pid"
 #define CTR_SHIM_PROCESS_JSON "process.json"
+/* In the process's directory: whoever starts the process holds it
+ * exclusive (flock) from before the process can run until its start is
+ * recorded and published; the shim takes it shared before it publishes the
+ * exit, and a status read waits for it, so nobody sees a started process
+ * as created and /tasks/exit never comes before the start event. A crashed
+ * starter's lock goes with its process. */
+#define CTR_SHIM_START_LOCK "start.lock"
 
 /* Control requests, one per line. */
 #define CTR_SHIM_CMD_KILL "kill"          /* kill <signal> */
