@@ -6,6 +6,8 @@
 #      running the two-thread test, and a clang -Werror build;
 #   4. an install into a scratch prefix and a program outside the tree built
 #      with `pkg-config --cflags --libs libctr`.
+# `tests/run.sh --bench` instead builds and runs the benchmark suite
+# (tests/bench/run.sh: libctr beside containerd and podman), and nothing else.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$(pwd)
@@ -38,6 +40,11 @@ echo "== build ($builddir, -Dwerror=true)"
 if [ -d "$builddir" ]; then meson setup --reconfigure "$builddir" -Dwerror=true >/dev/null
 else meson setup "$builddir" -Dwerror=true >/dev/null; fi
 ninja -C "$builddir" -j "$jobs"
+
+if [ "${1:-}" = --bench ]; then
+	echo "== benchmark suite"
+	BUILDDIR=$builddir exec tests/bench/run.sh
+fi
 
 echo "== unit suite"
 meson test -C "$builddir" --suite unit --print-errorlogs --num-processes "$jobs"
