@@ -11,16 +11,20 @@
 #      with `pkg-config --cflags --libs libctr`.
 # `tests/run.sh --fuzz SECONDS` only builds the fuzz tree and runs every
 # target for SECONDS.
+# `tests/run.sh --bench` instead builds and runs the benchmark suite
+# (tests/bench/run.sh: libctr beside containerd and podman), and nothing else.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$(pwd)
 
 fuzz_only=
 if [ "${1:-}" = --fuzz ]; then
-	fuzz_only=${2:?usage: tests/run.sh [--fuzz SECONDS]}
+	fuzz_only=${2:?usage: tests/run.sh [--fuzz SECONDS | --bench]}
 	case $fuzz_only in *[!0-9]* | '') echo "tests/run.sh: --fuzz wants seconds, got $fuzz_only" >&2; exit 2;; esac
+elif [ "${1:-}" = --bench ] && [ $# -eq 1 ]; then
+	:
 elif [ $# -gt 0 ]; then
-	echo "usage: tests/run.sh [--fuzz SECONDS]" >&2
+	echo "usage: tests/run.sh [--fuzz SECONDS | --bench]" >&2
 	exit 2
 fi
 
@@ -73,6 +77,11 @@ echo "== build ($builddir, -Dwerror=true)"
 if [ -d "$builddir" ]; then meson setup --reconfigure "$builddir" -Dwerror=true >/dev/null
 else meson setup "$builddir" -Dwerror=true >/dev/null; fi
 ninja -C "$builddir" -j "$jobs"
+
+if [ "${1:-}" = --bench ]; then
+	echo "== benchmark suite"
+	BUILDDIR=$builddir exec tests/bench/run.sh
+fi
 
 echo "== unit suite"
 meson test -C "$builddir" --suite unit --print-errorlogs --num-processes "$jobs"

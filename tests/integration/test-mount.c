@@ -142,6 +142,69 @@ static void test_bind_ro(void **state)
 	ctr_mount_clear(&m);
 }
 
+/* The super options of the mount on path, from mountinfo ("" if none). */
+static void super_options(const char *path, char *out, size_t len)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096];
+	out[0] = 0;
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		char mp[1024];
+		if (sscanf(line, "%*s %*s %*s %*s %1023s", mp) != 1 || strcmp(mp, path))
+			continue;
+		char *sep = strstr(line, " - ");
+		char opts[1024];
+		if (sep && sscanf(sep + 3, "%*s %*s %1023s", opts) == 1)
+			snprintf(out, len, "%s", opts);
+	}
+	fclose(f);
+}
+
+/* A root opened only for reading (the user lookup, a diff's lower, a copy
+ * up source) has a read-only superblock, not just a read-only mount: a
+ * writable overlay syncs its upper filesystem when its last fd closes. */
+static void test_open_root_read_only_super(void **state)
+{
+	(void)state;
+	char lower[512], up[512], work[512], merged[512], p[600];
+	snprintf(lower, sizeof(lower), "lowerdir=%s/lower", tmp);
+	snprintf(up, sizeof(up), "upperdir=%s/upper", tmp);
+	snprintf(work, sizeof(work), "workdir=%s/work", tmp);
+	snprintf(merged, sizeof(merged), "%s/merged", tmp);
+	const char *dirs[] = {"lower", "upper", "work", "merged"};
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(p, sizeof(p), "%s/%s", tmp, dirs[i]);
+		assert_int_equal(mkdir(p, 0755), 0);
+	}
+	snprintf(p, sizeof(p), "%s/lower/passwd", tmp);
+	write_file(p, "root:x:0:0::/root:/bin/sh\n");
+	const char *opts[] = {lower, up, work, "index=off", NULL};
+	struct ctr_mount m;
+	assert_int_equal(ctr_mount_init(&m, "overlay", "overlay", opts, NULL), 0);
+	int fd = -1;
+	ctr_error *err = NULL;
+	if (ctr_mounts_open_root(&m, 1, &fd, &err) < 0)
+		fail_msg("open root: %s", ctr_error_message(err));
+	char *text = NULL;
+	assert_int_equal(ctr_read_file(fd, "passwd", 100, &text, NULL, NULL), 0);
+	assert_string_equal(text, "root:x:0:0::/root:/bin/sh\n");
+	free(text);
+	int w = openat(fd, "new", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	assert_true(w < 0);
+	assert_int_equal(errno, EROFS);
+	/* Attached only to read its superblock's options. */
+	assert_int_equal(move_mount(fd, "", AT_FDCWD, merged, MOVE_MOUNT_F_EMPTY_PATH), 0);
+	close(fd);
+	char so[1024];
+	super_options(merged, so, sizeof(so));
+	assert_true(!strncmp(so, "ro,", 3) || !strcmp(so, "ro"));
+	assert_int_equal(ctr_unmount(merged, false, NULL), 0);
+	snprintf(p, sizeof(p), "%s/upper/new", tmp);
+	assert_int_equal(access(p, F_OK), -1);
+	ctr_mount_clear(&m);
+}
+
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -156,6 +219,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_overlay_many_layers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bind_ro, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_root_read_only_super, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
