@@ -62,6 +62,7 @@ void lctr_cflags_free(struct lctr_cflags *f)
 	free(f->mounts);
 	free(f->caps_add);
 	free(f->caps_drop);
+	free(f->devices);
 }
 
 static int push(const char ***v, size_t *n, const char *s)
@@ -121,6 +122,10 @@ int lctr_cflags_opt(struct lctr_cflags *f, int c, const char *arg)
 		return 1;
 	}
 	case LCTR_O_SECCOMP: f->seccomp = true; return 1;
+	case LCTR_O_DEVICE:
+		return push(&f->devices, &f->n_devices, arg) < 0 ? -1 : 1;
+	case LCTR_O_SECCOMP_PROFILE: f->seccomp_profile = arg; return 1;
+	case LCTR_O_APPARMOR_PROFILE: f->apparmor_profile = arg; return 1;
 	case LCTR_O_ROOTFS: f->rootfs = true; return 1;
 	case LCTR_O_HOSTNAME: f->hostname = arg; return 1;
 	case LCTR_O_TTY: f->tty = true; return 1;
@@ -266,6 +271,8 @@ int lctr_container_create(ctr_container **out, struct lctr *g, const struct lctr
 	int rc = 1;
 	if (f->has_cfs && f->cpus > 0)
 		return lctr_failf("%s: --cpus and --cpu-quota/--cpu-period cannot be used together", what);
+	if (f->seccomp_profile && !f->seccomp)
+		return lctr_failf("%s: --seccomp must be set to use --seccomp-profile", what);
 	/* the file first, then --env (ctr) */
 	if (f->env_file) {
 		if (!(file_env = read_env_file(f->env_file, what)))
@@ -336,7 +343,13 @@ int lctr_container_create(ctr_container **out, struct lctr *g, const struct lctr
 	if (f->caps_drop)
 		lctr_opts_add(&so, ctr_with_dropped_capabilities(f->caps_drop));
 	if (f->seccomp)
-		lctr_opts_add(&so, ctr_with_seccomp_default());
+		lctr_opts_add(&so, f->seccomp_profile ? ctr_with_seccomp_profile(f->seccomp_profile)
+						      : ctr_with_seccomp_default());
+	if (f->apparmor_profile)
+		lctr_opts_add(&so, ctr_with_apparmor_profile(f->apparmor_profile));
+	/* ctr: each --device is WithDevices(path, "", "rwm") */
+	for (size_t i = 0; i < f->n_devices; i++)
+		lctr_opts_add(&so, ctr_with_devices(f->devices[i], NULL, "rwm"));
 	if (f->cpus > 0)
 		lctr_opts_add(&so, ctr_with_cpus(f->cpus));
 	if (f->has_cfs)
@@ -664,6 +677,12 @@ const struct lctr_flag lctr_cflags_flags[] = {
 	{0, "cgroup", required_argument, LCTR_O_CGROUP, "PATH", "the container's cgroup path"},
 	{0, "runc-binary", required_argument, LCTR_O_RUNC_BINARY, "PATH", "the runc binary (as --runtime)"},
 	{0, "allow-new-privs", no_argument, LCTR_O_NEW_PRIVS, NULL, "let the process gain privileges (setuid)"},
+	{0, "device", required_argument, LCTR_O_DEVICE, "PATH",
+	 "add a device node, or every node of a directory tree (repeatable)"},
+	{0, "seccomp-profile", required_argument, LCTR_O_SECCOMP_PROFILE, "F",
+	 "with --seccomp: the seccomp profile in F instead of the default"},
+	{0, "apparmor-profile", required_argument, LCTR_O_APPARMOR_PROFILE, "NAME",
+	 "run under this loaded AppArmor profile"},
 	{0},
 };
 
