@@ -5,8 +5,11 @@
  * CTR_OPT_SPEC) in order, as containerd's oci.GenerateSpec does with SpecOpts.
  * The result is read as JSON text for a bundle's config.json. Nothing here
  * starts a process or touches the host except where an option says so
- * (ctr_with_privileged reads /proc/self/status, ctr_with_host_devices
- * walks /dev, user options read the rootfs' /etc/passwd and /etc/group). */
+ * (ctr_with_all_current_capabilities reads /proc/self/status,
+ * ctr_with_host_devices walks /dev, ctr_with_devices and
+ * ctr_with_linux_device read the device paths given, ctr_with_env_file,
+ * ctr_with_spec_from_file and ctr_with_seccomp_profile read their file,
+ * user options read the rootfs' /etc/passwd and /etc/group). */
 #ifndef CTR_SPEC_H
 #define CTR_SPEC_H
 
