@@ -18,43 +18,6 @@
 #include <termios.h>
 #include <unistd.h>
 
-static const struct {
-	const char *name;
-	int sig;
-} signals[] = {
-	{"HUP", SIGHUP},   {"INT", SIGINT},	{"QUIT", SIGQUIT}, {"ILL", SIGILL},
-	{"TRAP", SIGTRAP}, {"ABRT", SIGABRT},	{"IOT", SIGIOT},   {"BUS", SIGBUS},
-	{"FPE", SIGFPE},   {"KILL", SIGKILL},	{"USR1", SIGUSR1}, {"SEGV", SIGSEGV},
-	{"USR2", SIGUSR2}, {"PIPE", SIGPIPE},	{"ALRM", SIGALRM}, {"TERM", SIGTERM},
-	{"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD}, {"CONT", SIGCONT}, {"STOP", SIGSTOP},
-	{"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},	{"TTOU", SIGTTOU}, {"URG", SIGURG},
-	{"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},	{"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},
-	{"WINCH", SIGWINCH}, {"IO", SIGIO},	{"POLL", SIGPOLL}, {"PWR", SIGPWR},
-	{"SYS", SIGSYS},
-};
-
-int lctr_parse_signal(const char *s)
-{
-	char *end;
-	errno = 0;
-	long n = strtol(s, &end, 10);
-	if (*s && !*end && !errno)
-		return n > 0 && n < 65 ? (int)n : -1;
-	if (!strncasecmp(s, "SIG", 3))
-		s += 3;
-	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
-		if (!strcasecmp(s, signals[i].name))
-			return signals[i].sig;
-	if (!strncasecmp(s, "RTMIN", 5) || !strncasecmp(s, "RTMAX", 5)) {
-		long off = s[5] ? strtol(s + 5, &end, 10) : 0;
-		if (*end)
-			return -1;
-		long v = toupper((unsigned char)s[3]) == 'I' ? SIGRTMIN + off : SIGRTMAX + off;
-		return v >= SIGRTMIN && v <= SIGRTMAX ? (int)v : -1;
-	}
-	return -1;
-}
-
 void lctr_cflags_free(struct lctr_cflags *f)
 {
 	free(f->env);

@@ -160,8 +160,6 @@ void lctr_io_dir_remove(ctr_client *cl, const char *id);
 int lctr_tasks_attach(struct lctr *g, int argc, char **argv);
 int lctr_tty_raw(void);
 void lctr_tty_reset(void);
-/* "SIGTERM", "TERM", "15": the number, or -1. */
-int lctr_parse_signal(const char *s);
 
 /* Command groups (cmd-*.c). */
 int lctr_cmd_version(struct lctr *g, int argc, char **argv);
