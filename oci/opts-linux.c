@@ -1,5 +1,6 @@
 /* Spec options on the container around the process: mounts, namespaces,
- * devices, resources, privileged mode, user namespaces, seccomp. */
+ * resources, user namespaces, seccomp. Devices are in opts-devices.c,
+ * privileged mode and the security fields in opts-security.c. */
 #include "spec-internal.h"
 
 #include <dirent.h>
@@ -19,15 +20,6 @@
 #include "json.h"
 #include "macro.h"
 #include "strv.h"
-
-static json_t *linux_of(struct ctr_spec *s) { return ctr_oci_obj(s->root, "linux"); }
-
-static json_t *resources_of(struct ctr_spec *s, const char *sub)
-{
-	json_t *l = linux_of(s);
-	json_t *r = l ? ctr_oci_obj(l, "resources") : NULL;
-	return r && sub ? ctr_oci_obj(r, sub) : r;
-}
 
 /* ---- simple fields ---- */
 
@@ -81,7 +73,7 @@ CTR_EXPORT ctr_opt *ctr_with_rootfs_path(const char *path)
 
 static int apply_cgroup(void *target, void *ud, ctr_error **err)
 {
-	json_t *l = linux_of(target);
+	json_t *l = ctr_oci_linux_of(target);
 	if (!l)
 		return ctr_err_nomem(err);
 	return ctr_oci_set_str(l, "cgroupsPath", ((struct ctr_oci_arg *)ud)->s[0], err);
@@ -94,15 +86,7 @@ CTR_EXPORT ctr_opt *ctr_with_cgroup(const char *path)
 
 static int apply_apparmor(void *target, void *ud, ctr_error **err)
 {
-	json_t *proc = ctr_oci_obj(((struct ctr_spec *)target)->root, "process");
-	const char *p = ud ? ((struct ctr_oci_arg *)ud)->s[0] : "";
-	if (!proc)
-		return ctr_err_nomem(err);
-	if (!*p) {
-		json_object_del(proc, "apparmorProfile");
-		return 0;
-	}
-	return ctr_oci_set_str(proc, "apparmorProfile", p, err);
+	return ctr_oci_set_process_str(target, "apparmorProfile", ((struct ctr_oci_arg *)ud)->s[0], err);
 }
 
 CTR_EXPORT ctr_opt *ctr_with_apparmor_profile(const char *profile)
@@ -276,6 +260,52 @@ CTR_EXPORT ctr_opt *ctr_with_host_hosts_file(void)
 	return ctr_oci_opt("ctr_with_host_hosts_file", apply_hosts_file, NULL);
 }
 
+static int apply_localtime(void *target, void *ud, ctr_error **err)
+{
+	return add_mount(target, "bind", "/etc/localtime", "/etc/localtime", (char *const *)ro_bind, err);
+}
+
+CTR_EXPORT ctr_opt *ctr_with_host_localtime(void)
+{
+	return ctr_oci_opt("ctr_with_host_localtime", apply_localtime, NULL);
+}
+
+/* WithDevShmSize: the first tmpfs "shm" on /dev/shm. */
+static int apply_shm_size(void *target, void *ud, ctr_error **err)
+{
+	struct ctr_spec *s = target;
+	int64_t kb = ((struct ctr_oci_arg *)ud)->i[0];
+	if (kb <= 0)
+		return ctr_err(err, CTR_EINVAL, 0, "/dev/shm size %lld KiB is not positive", (long long)kb);
+	json_t *ms = json_object_get(s->root, "mounts");
+	for (size_t i = 0; i < json_array_size(ms); i++) {
+		json_t *m = json_array_get(ms, i);
+		_cleanup_free_ char *d = path_clean(ctr_json_str(m, "destination") ?: "");
+		if (!d)
+			return ctr_err_nomem(err);
+		if (strcmp(d, "/dev/shm") || strcmp(ctr_json_str(m, "source") ?: "", "shm") ||
+		    strcmp(ctr_json_str(m, "type") ?: "", "tmpfs"))
+			continue;
+		json_t *o = ctr_oci_arr(m, "options");
+		if (!o)
+			return ctr_err_nomem(err);
+		for (size_t k = 0; k < json_array_size(o);)
+			if (!strncmp(json_string_value(json_array_get(o, k)) ?: "", "size=", 5))
+				json_array_remove(o, k);
+			else
+				k++;
+		char v[32];
+		snprintf(v, sizeof(v), "size=%lldk", (long long)kb);
+		return json_array_append_new(o, json_string(v)) < 0 ? ctr_err_nomem(err) : 0;
+	}
+	return ctr_err(err, CTR_ENOTFOUND, 0, "no /dev/shm mount specified");
+}
+
+CTR_EXPORT ctr_opt *ctr_with_dev_shm_size(int64_t kb)
+{
+	return ctr_oci_opt_i64("ctr_with_dev_shm_size", apply_shm_size, kb);
+}
+
 static int apply_resolvconf(void *target, void *ud, ctr_error **err)
 {
 	return add_mount(target, "bind", "/etc/resolv.conf", "/etc/resolv.conf",
@@ -304,7 +334,7 @@ static int host_ns(struct ctr_spec *s, const char *type, ctr_error **err)
 	int r = check_ns(type, err);
 	if (r < 0)
 		return r;
-	json_t *l = linux_of(s);
+	json_t *l = ctr_oci_linux_of(s);
 	if (!l)
 		return ctr_err_nomem(err);
 	json_t *nss = json_object_get(l, "namespaces");
@@ -332,7 +362,7 @@ static int apply_linux_ns(void *target, void *ud, ctr_error **err)
 	int r = check_ns(a->s[0], err);
 	if (r < 0)
 		return r;
-	json_t *l = linux_of(target);
+	json_t *l = ctr_oci_linux_of(target);
 	json_t *nss = l ? ctr_oci_arr(l, "namespaces") : NULL;
 	json_t *n = json_pack("{s:s}", "type", a->s[0]);
 	if (!nss || !n) {
@@ -390,7 +420,7 @@ CTR_EXPORT ctr_opt *ctr_with_host_network(void)
 static int apply_userns(void *target, void *ud, ctr_error **err)
 {
 	struct ctr_oci_arg *a = ud;
-	json_t *l = linux_of(target);
+	json_t *l = ctr_oci_linux_of(target);
 	json_t *nss = l ? ctr_oci_arr(l, "namespaces") : NULL;
 	if (!nss)
 		return ctr_err_nomem(err);
@@ -445,168 +475,6 @@ CTR_EXPORT ctr_opt *ctr_with_user_namespace(const ctr_id_map *uid_maps, size_t n
 	return ctr_oci_opt("ctr_with_user_namespace", apply_userns, a);
 }
 
-/* ---- devices ---- */
-
-static int apply_all_devices(void *target, void *ud, ctr_error **err)
-{
-	json_t *res = resources_of(target, NULL);
-	if (!res || json_object_set_new(res, "devices",
-					json_pack("[{s:b, s:s}]", "allow", 1, "access", "rwm")) < 0)
-		return ctr_err_nomem(err);
-	return 0;
-}
-
-CTR_EXPORT ctr_opt *ctr_with_all_devices_allowed(void)
-{
-	return ctr_oci_opt("ctr_with_all_devices_allowed", apply_all_devices, NULL);
-}
-
-static int apply_unix_devices(void *target, void *ud, ctr_error **err)
-{
-	/* null, random, full, tty, zero, urandom, console, pts (any minor), ptmx */
-	static const int devs[][2] = {{1, 3}, {1, 8}, {1, 7}, {5, 0}, {1, 5}, {1, 9}, {5, 1}, {136, -1}, {5, 2}};
-	json_t *res = resources_of(target, NULL);
-	json_t *d = res ? ctr_oci_arr(res, "devices") : NULL;
-	if (!d)
-		return ctr_err_nomem(err);
-	for (size_t i = 0; i < CTR_ARRAY_SIZE(devs); i++) {
-		json_t *e = json_pack("{s:b, s:s, s:i, s:s}", "allow", 1, "type", "c", "major",
-				      devs[i][0], "access", "rwm");
-		if (e && devs[i][1] >= 0)
-			json_object_set_new(e, "minor", json_integer(devs[i][1]));
-		if (!e || json_array_append_new(d, e) < 0)
-			return ctr_err_nomem(err);
-	}
-	return 0;
-}
-
-CTR_EXPORT ctr_opt *ctr_with_default_unix_devices(void)
-{
-	return ctr_oci_opt("ctr_with_default_unix_devices", apply_unix_devices, NULL);
-}
-
-static int walk_devices(const char *dir, json_t *out, int depth, ctr_error **err)
-{
-	if (depth > 16)
-		return 0;
-	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return ctr_err_errno(err, errno, "open %s", dir);
-	DIR *d = fdopendir(dfd);
-	if (!d)
-		return ctr_err_errno(err, errno, "read %s", dir);
-	dfd = -1;
-	int r = 0;
-	struct dirent *de;
-	while (r >= 0 && (de = readdir(d))) {
-		const char *n = de->d_name;
-		if (!strcmp(n, ".") || !strcmp(n, ".."))
-			continue;
-		struct stat st;
-		if (fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			if (errno == ENOENT)
-				continue;
-			r = ctr_err_errno(err, errno, "stat %s/%s", dir, n);
-			break;
-		}
-		_cleanup_free_ char *path = NULL;
-		if (asprintf(&path, "%s/%s", strcmp(dir, "/") ? dir : "", n) < 0) {
-			r = ctr_err_nomem(err);
-			break;
-		}
-		if (S_ISDIR(st.st_mode)) {
-			static const char *const skip[] = {"pts", "shm", "fd", "mqueue", ".lxc", ".lxd-mounts", ".udev"};
-			bool sk = false;
-			for (size_t i = 0; i < CTR_ARRAY_SIZE(skip); i++)
-				sk |= !strcmp(n, skip[i]);
-			if (!sk)
-				r = walk_devices(path, out, depth + 1, err);
-			continue;
-		}
-		if (!strcmp(n, "console") || !(S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)))
-			continue;
-		json_t *e = json_pack("{s:s, s:s, s:I, s:I, s:i, s:I, s:I}", "path", path, "type",
-				      S_ISCHR(st.st_mode) ? "c" : "b",
-				      "major", (json_int_t)major(st.st_rdev), "minor", (json_int_t)minor(st.st_rdev),
-				      "fileMode", (int)(st.st_mode & 07777), "uid", (json_int_t)st.st_uid,
-				      "gid", (json_int_t)st.st_gid);
-		/* json_pack fails only on a name that is not UTF-8: skip it. */
-		if (e && json_array_append_new(out, e) < 0)
-			r = ctr_err_nomem(err);
-	}
-	closedir(d);
-	return r;
-}
-
-int ctr_oci_host_devices(const char *dir, json_t *out, ctr_error **err)
-{
-	return walk_devices(dir, out, 0, err);
-}
-
-static int apply_host_devices(void *target, void *ud, ctr_error **err)
-{
-	json_t *l = linux_of(target);
-	json_t *d = l ? ctr_oci_arr(l, "devices") : NULL;
-	if (!d)
-		return ctr_err_nomem(err);
-	return ctr_oci_host_devices("/dev", d, err);
-}
-
-CTR_EXPORT ctr_opt *ctr_with_host_devices(void)
-{
-	return ctr_oci_opt("ctr_with_host_devices", apply_host_devices, NULL);
-}
-
-/* ---- privileged ---- */
-
-static void writable(json_t *mounts, const char *type)
-{
-	for (size_t i = 0; i < json_array_size(mounts); i++) {
-		json_t *m = json_array_get(mounts, i);
-		if (strcmp(ctr_json_str(m, "type") ?: "", type))
-			continue;
-		json_t *o = json_object_get(m, "options");
-		for (size_t k = 0; k < json_array_size(o); k++)
-			if (!strcmp(json_string_value(json_array_get(o, k)) ?: "", "ro"))
-				json_array_set_new(o, k, json_string("rw"));
-	}
-}
-
-static int apply_privileged(void *target, void *ud, ctr_error **err)
-{
-	struct ctr_spec *s = target;
-	_cleanup_free_ char *status = NULL;
-	size_t len;
-	int r = ctr_read_file(AT_FDCWD, "/proc/self/status", 1 << 20, &status, &len, err);
-	if (r < 0)
-		return r;
-	uint64_t eff;
-	if ((r = ctr_oci_parse_cap_eff(status, &eff, err)) < 0)
-		return r;
-	_cleanup_(ctr_oci_json_decrefp) json_t *caps = ctr_oci_caps_from_bitmap(eff);
-	if (!caps)
-		return ctr_err_nomem(err);
-	if ((r = ctr_oci_set_capabilities(s->root, caps, err)) < 0)
-		return r;
-	json_t *l = linux_of(s);
-	json_t *proc = ctr_oci_obj(s->root, "process");
-	if (!l || !proc)
-		return ctr_err_nomem(err);
-	json_object_del(l, "maskedPaths");
-	json_object_del(l, "readonlyPaths");
-	writable(json_object_get(s->root, "mounts"), "sysfs");
-	writable(json_object_get(s->root, "mounts"), "cgroup");
-	json_object_del(proc, "selinuxLabel");
-	json_object_del(proc, "apparmorProfile");
-	json_object_del(l, "seccomp");
-	return 0;
-}
-
-CTR_EXPORT ctr_opt *ctr_with_privileged(void)
-{
-	return ctr_oci_opt("ctr_with_privileged", apply_privileged, NULL);
-}
-
 /* ---- resources ---- */
 
 static int set_int(json_t *obj, const char *key, json_int_t v, ctr_error **err)
@@ -622,7 +490,7 @@ static int apply_memory(void *target, void *ud, ctr_error **err)
 	if (a->u[0] > INT64_MAX)
 		return ctr_err(err, CTR_EINVAL, ERANGE, "memory limit %llu out of range",
 			       (unsigned long long)a->u[0]);
-	return set_int(resources_of(target, "memory"), "limit", (json_int_t)a->u[0], err);
+	return set_int(ctr_oci_resources_of(target, "memory"), "limit", (json_int_t)a->u[0], err);
 }
 
 static ctr_opt *opt_u64(const char *name, ctr_opt_apply_fn fn, uint64_t v)
@@ -644,7 +512,7 @@ static int apply_shares(void *target, void *ud, ctr_error **err)
 	struct ctr_oci_arg *a = ud;
 	if (a->u[0] > INT64_MAX)
 		return ctr_err(err, CTR_EINVAL, ERANGE, "cpu shares out of range");
-	return set_int(resources_of(target, "cpu"), "shares", (json_int_t)a->u[0], err);
+	return set_int(ctr_oci_resources_of(target, "cpu"), "shares", (json_int_t)a->u[0], err);
 }
 
 CTR_EXPORT ctr_opt *ctr_with_cpu_shares(uint64_t shares)
@@ -657,19 +525,14 @@ static int apply_cfs(void *target, void *ud, ctr_error **err)
 	struct ctr_oci_arg *a = ud;
 	if (a->u[0] > INT64_MAX)
 		return ctr_err(err, CTR_EINVAL, ERANGE, "cpu period out of range");
-	json_t *cpu = resources_of(target, "cpu");
+	json_t *cpu = ctr_oci_resources_of(target, "cpu");
 	int r = set_int(cpu, "quota", a->i[0], err);
 	return r < 0 ? r : set_int(cpu, "period", (json_int_t)a->u[0], err);
 }
 
 CTR_EXPORT ctr_opt *ctr_with_cpu_cfs(int64_t quota, uint64_t period)
 {
-	struct ctr_oci_arg *a = ctr_oci_arg_new();
-	if (!a)
-		return NULL;
-	a->i[0] = quota;
-	a->u[0] = period;
-	return ctr_oci_opt("ctr_with_cpu_cfs", apply_cfs, a);
+	return ctr_oci_opt_iu("ctr_with_cpu_cfs", apply_cfs, quota, period);
 }
 
 static int apply_cpus(void *target, void *ud, ctr_error **err)
@@ -678,7 +541,7 @@ static int apply_cpus(void *target, void *ud, ctr_error **err)
 	/* ctr: period 100000 and quota = int64(cpus * 100000.0). */
 	if (!(a->d > 0.0) || !isfinite(a->d) || a->d * 100000.0 >= 9.2e18)
 		return ctr_err(err, CTR_EINVAL, 0, "cpus %g is not a positive number", a->d);
-	json_t *cpu = resources_of(target, "cpu");
+	json_t *cpu = ctr_oci_resources_of(target, "cpu");
 	int r = set_int(cpu, "quota", (json_int_t)(a->d * 100000.0), err);
 	return r < 0 ? r : set_int(cpu, "period", 100000, err);
 }
@@ -694,16 +557,85 @@ CTR_EXPORT ctr_opt *ctr_with_cpus(double cpus)
 
 static int apply_pids(void *target, void *ud, ctr_error **err)
 {
-	return set_int(resources_of(target, "pids"), "limit", ((struct ctr_oci_arg *)ud)->i[0], err);
+	return set_int(ctr_oci_resources_of(target, "pids"), "limit", ((struct ctr_oci_arg *)ud)->i[0], err);
 }
 
 CTR_EXPORT ctr_opt *ctr_with_pids_limit(int64_t limit)
 {
-	struct ctr_oci_arg *a = ctr_oci_arg_new();
-	if (!a)
+	return ctr_oci_opt_i64("ctr_with_pids_limit", apply_pids, limit);
+}
+
+static int apply_swap(void *target, void *ud, ctr_error **err)
+{
+	int64_t v = ((struct ctr_oci_arg *)ud)->i[0];
+	if (v < -1)
+		return ctr_err(err, CTR_EINVAL, 0, "memory swap %lld is below -1", (long long)v);
+	return set_int(ctr_oci_resources_of(target, "memory"), "swap", v, err);
+}
+
+CTR_EXPORT ctr_opt *ctr_with_memory_swap(int64_t bytes)
+{
+	return ctr_oci_opt_i64("ctr_with_memory_swap", apply_swap, bytes);
+}
+
+/* A cpuset list as the kernel reads it: "N" or "N-M" items, comma separated. */
+static bool cpuset_valid(const char *p)
+{
+	for (;;) {
+		char *end;
+		if (*p < '0' || *p > '9')
+			return false;
+		unsigned long a = strtoul(p, &end, 10), b = a;
+		if (*end == '-') {
+			p = end + 1;
+			if (*p < '0' || *p > '9')
+				return false;
+			b = strtoul(p, &end, 10);
+		}
+		if (a > b || b > 65535)
+			return false;
+		if (!*end)
+			return true;
+		if (*end != ',')
+			return false;
+		p = end + 1;
+	}
+}
+
+static int apply_cpuset(void *target, void *ud, ctr_error **err)
+{
+	struct ctr_oci_arg *a = ud;
+	const char *key = a->s[1];
+	json_t *cpu = ctr_oci_resources_of(target, "cpu");
+	if (!cpu)
+		return ctr_err_nomem(err);
+	if (!*a->s[0]) {
+		json_object_del(cpu, key);
+		return 0;
+	}
+	if (!cpuset_valid(a->s[0]))
+		return ctr_err(err, CTR_EINVAL, 0, "cpuset %s \"%.100s\" is not a list such as 0-2,4", key, a->s[0]);
+	return ctr_oci_set_str(cpu, key, a->s[0], err);
+}
+
+static ctr_opt *cpuset_opt(const char *name, const char *key, const char *v)
+{
+	struct ctr_oci_arg *a = v ? ctr_oci_arg_new() : NULL;
+	if (!a || !(a->s[0] = strdup(v)) || !(a->s[1] = strdup(key))) {
+		ctr_oci_arg_free(a);
 		return NULL;
-	a->i[0] = limit;
-	return ctr_oci_opt("ctr_with_pids_limit", apply_pids, a);
+	}
+	return ctr_oci_opt(name, apply_cpuset, a);
+}
+
+CTR_EXPORT ctr_opt *ctr_with_cpuset_cpus(const char *cpus)
+{
+	return cpuset_opt("ctr_with_cpuset_cpus", "cpus", cpus);
+}
+
+CTR_EXPORT ctr_opt *ctr_with_cpuset_mems(const char *mems)
+{
+	return cpuset_opt("ctr_with_cpuset_mems", "mems", mems);
 }
 
 /* ---- seccomp ---- */
@@ -718,7 +650,7 @@ static int apply_seccomp_default(void *target, void *ud, ctr_error **err)
 	json_t *bounding = json_object_get(json_object_get(json_object_get(s->root, "process"),
 							   "capabilities"), "bounding");
 	json_t *prof = ctr_oci_seccomp_profile(bounding, ctr_oci_goarch(), maj, min);
-	json_t *l = linux_of(s);
+	json_t *l = ctr_oci_linux_of(s);
 	if (!prof || !l || json_object_set_new(l, "seccomp", prof) < 0)
 		return ctr_err_nomem(err);
 	return 0;
@@ -731,7 +663,7 @@ CTR_EXPORT ctr_opt *ctr_with_seccomp_default(void)
 
 static int apply_seccomp_unconfined(void *target, void *ud, ctr_error **err)
 {
-	json_t *l = linux_of(target);
+	json_t *l = ctr_oci_linux_of(target);
 	if (!l)
 		return ctr_err_nomem(err);
 	json_object_del(l, "seccomp");
@@ -749,7 +681,7 @@ static int apply_seccomp_profile(void *target, void *ud, ctr_error **err)
 	int r = ctr_oci_seccomp_load(((struct ctr_oci_arg *)ud)->s[0], &prof, err);
 	if (r < 0)
 		return r;
-	json_t *l = linux_of(target);
+	json_t *l = ctr_oci_linux_of(target);
 	if (!l || json_object_set_new(l, "seccomp", prof) < 0)
 		return ctr_err_nomem(err);
 	return 0;

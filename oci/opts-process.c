@@ -2,6 +2,7 @@
  * user and capabilities (containerd's oci.With* of the same names). */
 #include "spec-internal.h"
 
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,12 +10,15 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "fs.h"
 #include "opts.h"
 #include "json.h"
 #include "macro.h"
 #include "strv.h"
 
 #define MAX_IMAGE_CONFIG (8u << 20)
+#define ENV_FILE_MAX (8u << 20)
+#define ENV_LINE_MAX (64u << 10)
 
 struct ctr_oci_arg *ctr_oci_arg_new(void) { return calloc(1, sizeof(struct ctr_oci_arg)); }
 
@@ -47,6 +51,37 @@ ctr_opt *ctr_oci_opt_str(const char *name, ctr_opt_apply_fn apply, const char *s
 		return NULL;
 	}
 	return ctr_oci_opt(name, apply, a);
+}
+
+ctr_opt *ctr_oci_opt_i64(const char *name, ctr_opt_apply_fn apply, int64_t v)
+{
+	struct ctr_oci_arg *a = ctr_oci_arg_new();
+	if (!a)
+		return NULL;
+	a->i[0] = v;
+	return ctr_oci_opt(name, apply, a);
+}
+
+ctr_opt *ctr_oci_opt_iu(const char *name, ctr_opt_apply_fn apply, int64_t i, uint64_t u)
+{
+	struct ctr_oci_arg *a = ctr_oci_arg_new();
+	if (!a)
+		return NULL;
+	a->i[0] = i;
+	a->u[0] = u;
+	return ctr_oci_opt(name, apply, a);
+}
+
+int ctr_oci_set_process_str(struct ctr_spec *s, const char *key, const char *v, ctr_error **err)
+{
+	json_t *proc = ctr_oci_obj(s->root, "process");
+	if (!proc)
+		return ctr_err_nomem(err);
+	if (!*v) {
+		json_object_del(proc, key);
+		return 0;
+	}
+	return ctr_oci_set_str(proc, key, v, err);
 }
 
 ctr_opt *ctr_oci_opt_strv(const char *name, ctr_opt_apply_fn apply, const char *const *v)
@@ -259,6 +294,50 @@ CTR_EXPORT ctr_opt *ctr_with_env(const char *const *env)
 	return ctr_oci_opt_strv("ctr_with_env", apply_env, env);
 }
 
+/* WithEnvFile: the file's lines, as Go's bufio.Scanner splits them. */
+static int apply_env_file(void *target, void *ud, ctr_error **err)
+{
+	const char *path = ((struct ctr_oci_arg *)ud)->s[0];
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	int r = ctr_read_file(AT_FDCWD, path, ENV_FILE_MAX, &buf, &len, err);
+	if (r < 0)
+		return r;
+	_cleanup_(ctr_oci_json_decrefp) json_t *over = json_array();
+	if (!over)
+		return ctr_err_nomem(err);
+	size_t lineno = 0;
+	for (char *p = buf, *end = buf + len; p < end; lineno++) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		if (n > ENV_LINE_MAX)
+			return ctr_err(err, CTR_EINVAL, 0, "env file %.200s: line %zu is longer than 64 KiB",
+				       path, lineno + 1);
+		if (n && p[n - 1] == '\r')
+			n--;
+		if (n && p[0] == '=')
+			return ctr_err(err, CTR_EINVAL, 0, "env file %.200s: line %zu has no name", path, lineno + 1);
+		if (memchr(p, 0, n))
+			return ctr_err(err, CTR_EINVAL, 0, "env file %.200s: line %zu holds a NUL", path, lineno + 1);
+		/* a blank line unsets nothing: leave it out */
+		json_t *line = n ? json_stringn(p, n) : NULL;
+		if (n && !line)
+			return ctr_err(err, CTR_EINVAL, 0, "env file %.200s: line %zu is not valid UTF-8", path,
+				       lineno + 1);
+		if (line && json_array_append_new(over, line) < 0)
+			return ctr_err_nomem(err);
+		p = nl ? nl + 1 : end;
+	}
+	if (!json_array_size(over))
+		return 0;
+	return merge_env(target, over, false, err);
+}
+
+CTR_EXPORT ctr_opt *ctr_with_env_file(const char *path)
+{
+	return ctr_oci_opt_str("ctr_with_env_file", apply_env_file, path);
+}
+
 static int apply_default_path(void *target, void *ud, ctr_error **err)
 {
 	_cleanup_(ctr_oci_json_decrefp) json_t *over = json_pack("[s]", CTR_OCI_DEFAULT_PATH);
@@ -305,6 +384,22 @@ static int apply_tty(void *target, void *ud, ctr_error **err)
 CTR_EXPORT ctr_opt *ctr_with_tty(void)
 {
 	return ctr_oci_opt("ctr_with_tty", apply_tty, NULL);
+}
+
+static int apply_tty_size(void *target, void *ud, ctr_error **err)
+{
+	struct ctr_oci_arg *a = ud;
+	json_t *proc = process_of(target);
+	if (!proc || json_object_set_new(proc, "consoleSize",
+					 json_pack("{s:I, s:I}", "height", (json_int_t)a->u[0], "width",
+						   (json_int_t)a->i[0])) < 0)
+		return ctr_err_nomem(err);
+	return 0;
+}
+
+CTR_EXPORT ctr_opt *ctr_with_tty_size(uint32_t width, uint32_t height)
+{
+	return ctr_oci_opt_iu("ctr_with_tty_size", apply_tty_size, width, height);
 }
 
 static const char *const rlimit_types[] = {
@@ -496,7 +591,7 @@ int ctr_oci_set_capabilities(json_t *root, const json_t *list, ctr_error **err)
 	return 0;
 }
 
-static int check_caps(char **v, ctr_error **err)
+int ctr_oci_check_caps(char **v, ctr_error **err)
 {
 	for (size_t i = 0; v[i]; i++)
 		if (!cap_valid(v[i]))
@@ -509,7 +604,7 @@ static int apply_caps(void *target, void *ud, ctr_error **err)
 {
 	struct ctr_spec *s = target;
 	struct ctr_oci_arg *a = ud;
-	int r = check_caps(a->v[0], err);
+	int r = ctr_oci_check_caps(a->v[0], err);
 	if (r < 0)
 		return r;
 	_cleanup_(ctr_oci_json_decrefp) json_t *list = NULL;
@@ -527,7 +622,7 @@ static int apply_caps_add(void *target, void *ud, ctr_error **err)
 {
 	struct ctr_spec *s = target;
 	struct ctr_oci_arg *a = ud;
-	int r = check_caps(a->v[0], err);
+	int r = ctr_oci_check_caps(a->v[0], err);
 	if (r < 0)
 		return r;
 	json_t *proc = process_of(s);
@@ -556,7 +651,7 @@ static int apply_caps_drop(void *target, void *ud, ctr_error **err)
 {
 	struct ctr_spec *s = target;
 	struct ctr_oci_arg *a = ud;
-	int r = check_caps(a->v[0], err);
+	int r = ctr_oci_check_caps(a->v[0], err);
 	if (r < 0)
 		return r;
 	json_t *proc = process_of(s);

@@ -228,9 +228,10 @@ static int load_rule(const char *path, size_t idx, const json_t *in, json_t *cal
 				what, i, json_is_string(op) ? json_string_value(op) : "(not a string)");
 			goto fail;
 		}
+		/* valueTwo 0 is left out, as the runtime spec's omitempty does */
 		json_t *a = json_pack("{s:O, s:O, s:O}", "index", (json_t *)index, "value", (json_t *)value,
 				      "op", (json_t *)op);
-		if (!a || (two && json_object_set(a, "valueTwo", (json_t *)two) < 0) ||
+		if (!a || (two && json_integer_value(two) && json_object_set(a, "valueTwo", (json_t *)two) < 0) ||
 		    json_array_append_new(out_args, a) < 0)
 			goto nomem;
 	}

@@ -38,6 +38,15 @@ json_t *ctr_oci_default_spec(const char *ns, const char *id);
  * of another type. NULL only on allocation failure. */
 json_t *ctr_oci_obj(json_t *parent, const char *key);
 json_t *ctr_oci_arr(json_t *parent, const char *key);
+/* spec.linux and spec.linux.resources(.sub when sub is not NULL), created
+ * when missing. NULL only on allocation failure. */
+static inline json_t *ctr_oci_linux_of(struct ctr_spec *s) { return ctr_oci_obj(s->root, "linux"); }
+static inline json_t *ctr_oci_resources_of(struct ctr_spec *s, const char *sub)
+{
+	json_t *l = ctr_oci_linux_of(s);
+	json_t *r = l ? ctr_oci_obj(l, "resources") : NULL;
+	return r && sub ? ctr_oci_obj(r, sub) : r;
+}
 /* NULL-terminated strv -> JSON array of strings; CTR_EINVAL when a string
  * is not UTF-8 (jansson refuses it). `what` names it in the message. */
 int ctr_oci_strv_json(const char *const *v, const char *what, json_t **out, ctr_error **err);
@@ -63,6 +72,12 @@ void ctr_oci_arg_free(void *a);
 ctr_opt *ctr_oci_opt(const char *name, ctr_opt_apply_fn apply, struct ctr_oci_arg *a);
 /* An option with one copied string argument; NULL when s is NULL. */
 ctr_opt *ctr_oci_opt_str(const char *name, ctr_opt_apply_fn apply, const char *s);
+/* An option with one int64 argument (i[0]). */
+ctr_opt *ctr_oci_opt_i64(const char *name, ctr_opt_apply_fn apply, int64_t v);
+/* An option with an int64 (i[0]) and a uint64 (u[0]) argument. */
+ctr_opt *ctr_oci_opt_iu(const char *name, ctr_opt_apply_fn apply, int64_t i, uint64_t u);
+/* Sets process[key] to v, or removes it when v is "" (Go's omitempty). */
+int ctr_oci_set_process_str(struct ctr_spec *s, const char *key, const char *v, ctr_error **err);
 /* An option with one copied strv argument (v NULL: empty). */
 ctr_opt *ctr_oci_opt_strv(const char *name, ctr_opt_apply_fn apply, const char *const *v);
 
@@ -72,12 +87,18 @@ const char *ctr_oci_cap_name(unsigned bit);
 int ctr_oci_parse_cap_eff(const char *status, uint64_t *out, ctr_error **err);
 /* Names of the known capabilities set in bits, in bit order. */
 json_t *ctr_oci_caps_from_bitmap(uint64_t bits);
+/* CTR_EINVAL unless every entry of v is a CAP_ name. */
+int ctr_oci_check_caps(char **v, ctr_error **err);
 /* WithCapabilities(caps): sets bounding/effective/permitted, filters inheritable. */
 int ctr_oci_set_capabilities(json_t *root, const json_t *caps, ctr_error **err);
 
 /* Appends the device nodes under dir (recursively, skipping what
  * containerd's getDevices skips) to the JSON array out. */
 int ctr_oci_host_devices(const char *dir, json_t *out, ctr_error **err);
+/* Appends the device nodes at path (one node, or a directory walked as
+ * containerd's getDevices walks it, in name order) to out, renamed under
+ * cpath when cpath is not NULL or "". */
+int ctr_oci_get_devices(const char *path, const char *cpath, json_t *out, ctr_error **err);
 
 /* User resolution (user.c). */
 int ctr_oci_apply_user(struct ctr_spec *s, const char *user, ctr_error **err);

@@ -18,43 +18,6 @@
 #include <termios.h>
 #include <unistd.h>
 
-static const struct {
-	const char *name;
-	int sig;
-} signals[] = {
-	{"HUP", SIGHUP},   {"INT", SIGINT},	{"QUIT", SIGQUIT}, {"ILL", SIGILL},
-	{"TRAP", SIGTRAP}, {"ABRT", SIGABRT},	{"IOT", SIGIOT},   {"BUS", SIGBUS},
-	{"FPE", SIGFPE},   {"KILL", SIGKILL},	{"USR1", SIGUSR1}, {"SEGV", SIGSEGV},
-	{"USR2", SIGUSR2}, {"PIPE", SIGPIPE},	{"ALRM", SIGALRM}, {"TERM", SIGTERM},
-	{"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD}, {"CONT", SIGCONT}, {"STOP", SIGSTOP},
-	{"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},	{"TTOU", SIGTTOU}, {"URG", SIGURG},
-	{"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},	{"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},
-	{"WINCH", SIGWINCH}, {"IO", SIGIO},	{"POLL", SIGPOLL}, {"PWR", SIGPWR},
-	{"SYS", SIGSYS},
-};
-
-int lctr_parse_signal(const char *s)
-{
-	char *end;
-	errno = 0;
-	long n = strtol(s, &end, 10);
-	if (*s && !*end && !errno)
-		return n > 0 && n < 65 ? (int)n : -1;
-	if (!strncasecmp(s, "SIG", 3))
-		s += 3;
-	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
-		if (!strcasecmp(s, signals[i].name))
-			return signals[i].sig;
-	if (!strncasecmp(s, "RTMIN", 5) || !strncasecmp(s, "RTMAX", 5)) {
-		long off = s[5] ? strtol(s + 5, &end, 10) : 0;
-		if (*end)
-			return -1;
-		long v = toupper((unsigned char)s[3]) == 'I' ? SIGRTMIN + off : SIGRTMAX + off;
-		return v >= SIGRTMIN && v <= SIGRTMAX ? (int)v : -1;
-	}
-	return -1;
-}
-
 void lctr_cflags_free(struct lctr_cflags *f)
 {
 	free(f->env);
@@ -62,6 +25,7 @@ void lctr_cflags_free(struct lctr_cflags *f)
 	free(f->mounts);
 	free(f->caps_add);
 	free(f->caps_drop);
+	free(f->devices);
 }
 
 static int push(const char ***v, size_t *n, const char *s)
@@ -121,6 +85,10 @@ int lctr_cflags_opt(struct lctr_cflags *f, int c, const char *arg)
 		return 1;
 	}
 	case LCTR_O_SECCOMP: f->seccomp = true; return 1;
+	case LCTR_O_DEVICE:
+		return push(&f->devices, &f->n_devices, arg) < 0 ? -1 : 1;
+	case LCTR_O_SECCOMP_PROFILE: f->seccomp_profile = arg; return 1;
+	case LCTR_O_APPARMOR_PROFILE: f->apparmor_profile = arg; return 1;
 	case LCTR_O_ROOTFS: f->rootfs = true; return 1;
 	case LCTR_O_HOSTNAME: f->hostname = arg; return 1;
 	case LCTR_O_TTY: f->tty = true; return 1;
@@ -266,6 +234,8 @@ int lctr_container_create(ctr_container **out, struct lctr *g, const struct lctr
 	int rc = 1;
 	if (f->has_cfs && f->cpus > 0)
 		return lctr_failf("%s: --cpus and --cpu-quota/--cpu-period cannot be used together", what);
+	if (f->seccomp_profile && !f->seccomp)
+		return lctr_failf("%s: --seccomp must be set to use --seccomp-profile", what);
 	/* the file first, then --env (ctr) */
 	if (f->env_file) {
 		if (!(file_env = read_env_file(f->env_file, what)))
@@ -336,7 +306,13 @@ int lctr_container_create(ctr_container **out, struct lctr *g, const struct lctr
 	if (f->caps_drop)
 		lctr_opts_add(&so, ctr_with_dropped_capabilities(f->caps_drop));
 	if (f->seccomp)
-		lctr_opts_add(&so, ctr_with_seccomp_default());
+		lctr_opts_add(&so, f->seccomp_profile ? ctr_with_seccomp_profile(f->seccomp_profile)
+						      : ctr_with_seccomp_default());
+	if (f->apparmor_profile)
+		lctr_opts_add(&so, ctr_with_apparmor_profile(f->apparmor_profile));
+	/* ctr: each --device is WithDevices(path, "", "rwm") */
+	for (size_t i = 0; i < f->n_devices; i++)
+		lctr_opts_add(&so, ctr_with_devices(f->devices[i], NULL, "rwm"));
 	if (f->cpus > 0)
 		lctr_opts_add(&so, ctr_with_cpus(f->cpus));
 	if (f->has_cfs)
@@ -664,6 +640,12 @@ const struct lctr_flag lctr_cflags_flags[] = {
 	{0, "cgroup", required_argument, LCTR_O_CGROUP, "PATH", "the container's cgroup path"},
 	{0, "runc-binary", required_argument, LCTR_O_RUNC_BINARY, "PATH", "the runc binary (as --runtime)"},
 	{0, "allow-new-privs", no_argument, LCTR_O_NEW_PRIVS, NULL, "let the process gain privileges (setuid)"},
+	{0, "device", required_argument, LCTR_O_DEVICE, "PATH",
+	 "add a device node, or every node of a directory tree (repeatable)"},
+	{0, "seccomp-profile", required_argument, LCTR_O_SECCOMP_PROFILE, "F",
+	 "with --seccomp: the seccomp profile in F instead of the default"},
+	{0, "apparmor-profile", required_argument, LCTR_O_APPARMOR_PROFILE, "NAME",
+	 "run under this loaded AppArmor profile"},
 	{0},
 };
 

@@ -159,12 +159,12 @@ static int tasks_kill(struct lctr *g, int argc, char **argv)
 			if (!strncmp(*l, CTR_STOP_SIGNAL_LABEL, n) && (*l)[n] == '=')
 				sigs = *l + n + 1;
 	}
-	int sig = lctr_parse_signal(sigs ? sigs : "SIGTERM");
+	int sig = -1;
 	int rc = 0;
 	ctr_error *err = NULL;
 	ctr_task *t = NULL;
 	ctr_process *p = NULL;
-	if (sig < 0) {
+	if (ctr_parse_signal(&sig, sigs ? sigs : "SIGTERM", NULL) < 0) {
 		rc = lctr_failf("%s: unknown signal \"%s\"", what, sigs);
 	} else if (ctr_container_task(&t, k, &err) < 0) {
 		rc = lctr_fail(what, err);

@@ -116,10 +116,14 @@ enum {
 	LCTR_O_CAP_DROP, LCTR_O_TTY, LCTR_O_LOG_URI, LCTR_O_NULL_IO, LCTR_O_PID_FILE, LCTR_O_RM,
 	LCTR_O_DETACH, LCTR_O_ENV_FILE, LCTR_O_CPU_QUOTA, LCTR_O_CPU_PERIOD, LCTR_O_CGROUP,
 	LCTR_O_RUNC_BINARY, LCTR_O_NEW_PRIVS,
+	LCTR_O_DEVICE, LCTR_O_SECCOMP_PROFILE, LCTR_O_APPARMOR_PROFILE,
 };
 struct lctr_cflags {
 	const char **env, **labels, **mounts, **caps_add, **caps_drop; /* NULL-terminated */
 	size_t n_env, n_labels, n_mounts, n_caps_add, n_caps_drop;
+	const char **devices; /* NULL-terminated */
+	size_t n_devices;
+	const char *seccomp_profile, *apparmor_profile;
 	const char *user, *cwd, *snapshotter, *runtime, *hostname, *log_uri, *pid_file, *env_file, *cgroup;
 	bool net_host, read_only, privileged, seccomp, rootfs, tty, null_io, new_privs;
 	bool has_cfs;		/* --cpu-quota or --cpu-period */
@@ -156,8 +160,6 @@ void lctr_io_dir_remove(ctr_client *cl, const char *id);
 int lctr_tasks_attach(struct lctr *g, int argc, char **argv);
 int lctr_tty_raw(void);
 void lctr_tty_reset(void);
-/* "SIGTERM", "TERM", "15": the number, or -1. */
-int lctr_parse_signal(const char *s);
 
 /* Command groups (cmd-*.c). */
 int lctr_cmd_version(struct lctr *g, int argc, char **argv);

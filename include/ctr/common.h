@@ -56,6 +56,12 @@ CTR_EXPORT void ctr_free(void *p);
 /* Frees a NULL-terminated array of strings and the strings in it. */
 CTR_EXPORT void ctr_strv_free(char **strv);
 
+/* containerd's ParseSignal: a signal number ("9", 1-64), a name with or
+ * without "SIG" in any case ("SIGTERM", "term"), or "RTMIN", "RTMIN+N",
+ * "RTMAX", "RTMAX-N" within the real-time range. *sig is written only on
+ * success. CTR_EINVAL names the string when it is none of these. */
+CTR_EXPORT int ctr_parse_signal(int *sig, const char *name, ctr_error **err);
+
 /* The library version as "MAJOR.MINOR.PATCH". Static storage. */
 CTR_EXPORT const char *ctr_version(void);
 

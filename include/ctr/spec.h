@@ -5,8 +5,11 @@
  * CTR_OPT_SPEC) in order, as containerd's oci.GenerateSpec does with SpecOpts.
  * The result is read as JSON text for a bundle's config.json. Nothing here
  * starts a process or touches the host except where an option says so
- * (ctr_with_privileged reads /proc/self/status, ctr_with_host_devices
- * walks /dev, user options read the rootfs' /etc/passwd and /etc/group). */
+ * (ctr_with_all_current_capabilities reads /proc/self/status,
+ * ctr_with_host_devices walks /dev, ctr_with_devices and
+ * ctr_with_linux_device read the device paths given, ctr_with_env_file,
+ * ctr_with_spec_from_file and ctr_with_seccomp_profile read their file,
+ * user options read the rootfs' /etc/passwd and /etc/group). */
 #ifndef CTR_SPEC_H
 #define CTR_SPEC_H
 
@@ -108,12 +111,66 @@ CTR_EXPORT ctr_opt *ctr_with_rootfs_readonly(void);
  * container without a snapshot run on that host directory as is (`ctr run
  * --rootfs`); user names are then not resolved (numeric users only). */
 CTR_EXPORT ctr_opt *ctr_with_rootfs_path(const char *path);
-/* containerd's WithPrivileged: every capability the caller has in effect,
- * no masked or read-only paths, writable sysfs and cgroupfs, no SELinux
- * label, AppArmor profile or seccomp. Devices: add
+/* containerd's WithPrivileged: every capability libctr knows (as
+ * ctr_with_all_capabilities), not only those the caller has; no masked or
+ * read-only paths, writable sysfs and cgroupfs, no SELinux label, AppArmor
+ * profile or seccomp. Inheritable capabilities stay empty. Devices: add
  * ctr_with_all_devices_allowed() and ctr_with_host_devices() as
  * `ctr run --privileged` does. */
 CTR_EXPORT ctr_opt *ctr_with_privileged(void);
+/* linux.maskedPaths / linux.readonlyPaths = paths, replacing the list (NULL
+ * or empty: none). Each path must be absolute (WithMaskedPaths,
+ * WithReadonlyPaths). */
+CTR_EXPORT ctr_opt *ctr_with_masked_paths(const char *const *paths);
+CTR_EXPORT ctr_opt *ctr_with_readonly_paths(const char *const *paths);
+/* Every "ro" option of the sysfs (cgroup) mounts becomes "rw"
+ * (WithWriteableSysfs, WithWriteableCgroupfs). */
+CTR_EXPORT ctr_opt *ctr_with_writeable_sysfs(void);
+CTR_EXPORT ctr_opt *ctr_with_writeable_cgroupfs(void);
+/* process.selinuxLabel = label; "" removes it (WithSelinuxLabel). */
+CTR_EXPORT ctr_opt *ctr_with_selinux_label(const char *label);
+/* The cgroup device rules are left out, so the container inherits its
+ * parent cgroup's (WithParentCgroupDevices). */
+CTR_EXPORT ctr_opt *ctr_with_parent_cgroup_devices(void);
+/* The device node at path (a character, block or fifo node; not followed
+ * when a symlink) is added to linux.devices with a cgroup rule allowing
+ * permissions, a non-empty subset of "rwm" (WithLinuxDevice). Errors when
+ * applied: CTR_ENOTFOUND (no such path), CTR_EINVAL (not a device node, bad
+ * permissions). */
+CTR_EXPORT ctr_opt *ctr_with_linux_device(const char *path, const char *permissions);
+/* containerd's WithDevices (`ctr run --device`): path is one device node,
+ * or a directory whose device nodes are added recursively in name order
+ * (skipping pts, shm, fd, mqueue, .lxc, .lxd-mounts, .udev, console,
+ * fifos and symlinks), each with a cgroup rule allowing permissions.
+ * container_path (NULL or "": the host path) renames them in the
+ * container; it must be absolute. */
+CTR_EXPORT ctr_opt *ctr_with_devices(const char *path, const char *container_path,
+				       const char *permissions);
+/* One entry of linux.devices, as the runtime spec has it. type is 'c',
+ * 'b', 'u' or 'p'; path absolute. */
+typedef struct ctr_linux_device {
+	const char *path;
+	char type;
+	int64_t major;
+	int64_t minor;
+	uint32_t file_mode;
+	uint32_t uid;
+	uint32_t gid;
+} ctr_linux_device;
+/* Appends devices (copied) to linux.devices, without cgroup rules
+ * (WithLinuxDevices). NULL when a path is NULL or not UTF-8. */
+CTR_EXPORT ctr_opt *ctr_with_linux_devices(const ctr_linux_device *devices, size_t n);
+/* Every capability libctr knows, in bounding, effective and permitted
+ * (containerd's WithAllKnownCapabilities, WithAllCapabilities in 1.4). */
+CTR_EXPORT ctr_opt *ctr_with_all_capabilities(void);
+/* The capabilities in effect in the calling process (read from
+ * /proc/self/status when applied; WithAllCurrentCapabilities). */
+CTR_EXPORT ctr_opt *ctr_with_all_current_capabilities(void);
+/* Sets the ambient and the inheritable set to caps ("CAP_*" names; NULL or
+ * empty: none), as containerd's WithAmbientCapabilities does: the kernel
+ * keeps an ambient capability only when it is also inheritable (and
+ * permitted). No other option puts anything in the inheritable set. */
+CTR_EXPORT ctr_opt *ctr_with_ambient_capabilities(const char *const *caps);
 CTR_EXPORT ctr_opt *ctr_with_all_devices_allowed(void);
 /* Adds every device node under the host's /dev (WithHostDevices). */
 CTR_EXPORT ctr_opt *ctr_with_host_devices(void);
@@ -134,6 +191,34 @@ CTR_EXPORT ctr_opt *ctr_with_cpu_cfs(int64_t quota, uint64_t period);
 /* `ctr run --cpus`: period 100000, quota = cpus * 100000. cpus > 0. */
 CTR_EXPORT ctr_opt *ctr_with_cpus(double cpus);
 CTR_EXPORT ctr_opt *ctr_with_pids_limit(int64_t limit);
+/* linux.resources.memory.swap in bytes, -1 for unlimited (WithMemorySwap). */
+CTR_EXPORT ctr_opt *ctr_with_memory_swap(int64_t bytes);
+/* The cpuset: CPUs and memory nodes as a list such as "0-2,4" ("" removes
+ * it; WithCPUs, WithCPUsMems). */
+CTR_EXPORT ctr_opt *ctr_with_cpuset_cpus(const char *cpus);
+CTR_EXPORT ctr_opt *ctr_with_cpuset_mems(const char *mems);
+/* The size of the /dev/shm tmpfs in KiB, kb > 0: its size= options are
+ * replaced by "size=<kb>k" (WithDevShmSize). CTR_ENOTFOUND when the spec
+ * has no /dev/shm tmpfs of source "shm". */
+CTR_EXPORT ctr_opt *ctr_with_dev_shm_size(int64_t kb);
+/* A read-only bind of the host's /etc/localtime (WithHostLocaltime). */
+CTR_EXPORT ctr_opt *ctr_with_host_localtime(void);
+/* process.consoleSize = width x height (WithTTYSize). */
+CTR_EXPORT ctr_opt *ctr_with_tty_size(uint32_t width, uint32_t height);
+/* Every line of the file at path is given to ctr_with_env, as containerd's
+ * WithEnvFile does: "K=V" sets, a line without '=' (a comment, a blank
+ * line) unsets that name or does nothing. A trailing "\r" is dropped. The
+ * file is read when the option applies: a regular file of at most 8 MiB,
+ * lines at most 64 KiB (Go's scanner). CTR_ENOTFOUND when missing,
+ * CTR_EINVAL when too big, not UTF-8, or a line starts with '='. */
+CTR_EXPORT ctr_opt *ctr_with_env_file(const char *path);
+/* The spec is replaced by the JSON runtime spec in json[0..len) (a JSON
+ * object of at most 8 MiB; process, root, linux, annotations objects,
+ * mounts an array, hostname and ociVersion strings when present); options
+ * after it apply on top (WithSpecFromBytes). _from_file reads it from path
+ * when applied (WithSpecFromFile; CTR_ENOTFOUND when missing). */
+CTR_EXPORT ctr_opt *ctr_with_spec_from_bytes(const char *json, size_t len);
+CTR_EXPORT ctr_opt *ctr_with_spec_from_file(const char *path);
 CTR_EXPORT ctr_opt *ctr_with_cgroup(const char *path);
 CTR_EXPORT ctr_opt *ctr_with_apparmor_profile(const char *profile);
 CTR_EXPORT ctr_opt *ctr_with_annotation(const char *key, const char *value);

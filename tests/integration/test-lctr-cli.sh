@@ -207,5 +207,28 @@ expect 1 'lctr: run e2: --cpus and --cpu-quota/--cpu-period cannot be used toget
 	L run --rm --rootfs --cpus 1 --cpu-quota 5 "$R" e2 true
 expect 1 "lctr: run e3: --env-file $tmp/nope: No such file or directory" L run --rm --rootfs --env-file "$tmp/nope" "$R" e3 true
 expect 1 'lctr: invalid --cpu-quota "x": a number of microseconds' L run --rm --rootfs --cpu-quota x "$R" e4 true
+# ---- ctr's --device, --seccomp-profile (with --seccomp), --apparmor-profile ----
+mkdir "$tmp/devtree"
+mknod "$tmp/devtree/full" c 1 7
+L containers create --rootfs --device "$tmp/devtree" --device /dev/zero --apparmor-profile my-prof "$R" c8 sh
+L c info --spec c8 >"$tmp/spec8"
+python3 - "$tmp/spec8" "$tmp/devtree/full" <<'PY' || fail "spec of c8: $(cat "$tmp/spec8")"
+import json, sys
+s = json.load(open(sys.argv[1]))
+devs = [(d["path"], d["type"], d["major"], d["minor"]) for d in s["linux"]["devices"]]
+assert devs == [(sys.argv[2], "c", 1, 7), ("/dev/zero", "c", 1, 5)], devs
+rules = [(r["major"], r["minor"], r["access"]) for r in s["linux"]["resources"]["devices"] if r.get("allow")]
+assert (1, 7, "rwm") in rules and (1, 5, "rwm") in rules, rules
+assert s["process"]["apparmorProfile"] == "my-prof"
+PY
+L c rm c8
+printf '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdirat","mkdir"],"action":"SCMP_ACT_ERRNO","errnoRet":1}]}' \
+	>"$tmp/seccomp.json"
+out=$(L run --rm --rootfs --seccomp --seccomp-profile "$tmp/seccomp.json" "$R" e5 sh -c 'busybox mkdir /tmp/sx 2>&1; echo rc=$?') ||
+	fail "run --seccomp-profile: $out"
+case $out in *"Operation not permitted"*"rc=1"*) ;; *) fail "--seccomp-profile did not refuse mkdir: $out" ;; esac
+expect 1 'lctr: run e6: --seccomp must be set to use --seccomp-profile' \
+	L run --rm --rootfs --seccomp-profile "$tmp/seccomp.json" "$R" e6 true
+expect 1 "lctr: run e7: new container e7: spec: spec: option ctr_with_devices: device path $tmp/nodev: No such file or directory" L run --rm --rootfs --device "$tmp/nodev" "$R" e7 true
 [ -z "$(L c ls -q)" ] || fail "failed runs left containers: $(L c ls -q)"
 echo "lctr cli: ok"

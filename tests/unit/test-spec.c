@@ -409,19 +409,15 @@ static void test_caps_and_privileged(void **state)
 	assert_int_equal(ctr_oci_parse_cap_eff("CapEff:\tzz\n", &eff, NULL), CTR_EINVAL);
 	assert_int_equal(ctr_oci_parse_cap_eff("CapInh:\t0\n", &eff, NULL), CTR_EINVAL);
 
-	/* Privileged: the caps this process has in effect, no masked or
-	 * read-only paths, writable sysfs, no seccomp or AppArmor. */
+	/* ctr_with_all_current_capabilities: the caps this process has in
+	 * effect (containerd 1.6's WithAllCurrentCapabilities). */
 	char *status = NULL;
 	size_t len;
 	assert_int_equal(ctr_read_file(AT_FDCWD, "/proc/self/status", 1 << 20, &status, &len, NULL), 0);
 	assert_int_equal(ctr_oci_parse_cap_eff(status, &eff, NULL), 0);
 	free(status);
 	json_t *want = ctr_oci_caps_from_bitmap(eff);
-	s = GEN(NULL, 0, ctr_with_apparmor_profile("my-profile"));
-	assert_string_equal(jstr(s, "process.apparmorProfile"), "my-profile");
-	json_decref(s);
-	s = GEN(NULL, 0, ctr_with_seccomp_default(), ctr_with_apparmor_profile("docker-default"),
-		ctr_with_privileged(), ctr_with_all_devices_allowed());
+	s = GEN(NULL, 0, ctr_with_all_current_capabilities());
 	if (json_array_size(want)) {
 		assert_true(json_equal(jp(s, "process.capabilities.bounding"), want));
 		assert_true(json_equal(jp(s, "process.capabilities.effective"), want));
@@ -429,6 +425,23 @@ static void test_caps_and_privileged(void **state)
 	} else {
 		assert_null(jp(s, "process.capabilities.bounding"));
 	}
+	json_decref(s);
+	json_decref(want);
+
+	/* Privileged: every known capability whatever this process has (the
+	 * fixture test in test-spec-opts.c compares it with containerd's), no
+	 * masked or read-only paths, writable sysfs, no seccomp or AppArmor. */
+	want = ctr_oci_caps_from_bitmap(UINT64_MAX);
+	assert_int_equal(json_array_size(want), 41);
+	s = GEN(NULL, 0, ctr_with_apparmor_profile("my-profile"));
+	assert_string_equal(jstr(s, "process.apparmorProfile"), "my-profile");
+	json_decref(s);
+	s = GEN(NULL, 0, ctr_with_seccomp_default(), ctr_with_apparmor_profile("docker-default"),
+		ctr_with_privileged(), ctr_with_all_devices_allowed());
+	assert_true(json_equal(jp(s, "process.capabilities.bounding"), want));
+	assert_true(json_equal(jp(s, "process.capabilities.effective"), want));
+	assert_true(json_equal(jp(s, "process.capabilities.permitted"), want));
+	assert_null(jp(s, "process.capabilities.inheritable"));
 	json_decref(want);
 	assert_null(jp(s, "linux.maskedPaths"));
 	assert_null(jp(s, "linux.readonlyPaths"));

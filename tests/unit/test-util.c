@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <signal.h>
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -307,6 +309,37 @@ static void test_errors(void **state)
 	ctr_error_free(NULL);
 }
 
+/* containerd's ParseSignal: numbers, names with or without SIG in any
+ * case, the real-time range; anything else is CTR_EINVAL and *sig stays. */
+static void test_parse_signal(void **state)
+{
+	(void)state;
+	int sig = 0;
+	assert_int_equal(ctr_parse_signal(&sig, "SIGTERM", NULL), 0);
+	assert_int_equal(sig, SIGTERM);
+	assert_int_equal(ctr_parse_signal(&sig, "kill", NULL), 0);
+	assert_int_equal(sig, SIGKILL);
+	assert_int_equal(ctr_parse_signal(&sig, "SigQuit", NULL), 0);
+	assert_int_equal(sig, SIGQUIT);
+	assert_int_equal(ctr_parse_signal(&sig, "15", NULL), 0);
+	assert_int_equal(sig, 15);
+	assert_int_equal(ctr_parse_signal(&sig, "RTMIN+2", NULL), 0);
+	assert_int_equal(sig, SIGRTMIN + 2);
+	assert_int_equal(ctr_parse_signal(&sig, "SIGRTMAX-1", NULL), 0);
+	assert_int_equal(sig, SIGRTMAX - 1);
+	static const char *const bad[] = {"", "0", "65", "-9", "SIGNOPE", "RTMIN+99", "RTMAX+1", "9x", "TERM "};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		sig = 77;
+		ctr_error *e = NULL;
+		assert_int_equal(ctr_parse_signal(&sig, bad[i], &e), CTR_EINVAL);
+		assert_int_equal(sig, 77);
+		assert_non_null(strstr(ctr_error_message(e), "unknown signal"));
+		ctr_error_free(e);
+	}
+	assert_int_equal(ctr_parse_signal(NULL, "TERM", NULL), CTR_EINVAL);
+	assert_int_equal(ctr_parse_signal(&sig, NULL, NULL), CTR_EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -320,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_strv),
 		cmocka_unit_test(test_array_grow),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_parse_signal),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
