@@ -17,6 +17,9 @@
 int ctr_client_snapshotter(struct ctr_snapshotter **out, ctr_client *c, const char *name,
 			   ctr_error **err);
 void ctr_client_snapshotters_close(ctr_client *c);
+/* "<root>/snapshots/<name>", a built-in snapshotter's directory. NULL
+ * without memory. */
+char *ctr_client_snapshotter_dir(ctr_client *c, const char *name);
 
 /* "<ns>/<key>", the key the snapshotter itself stores. Caller frees. */
 char *ctr_snapshot_backing_key(const char *ns, const char *key);
