@@ -31,7 +31,7 @@ struct local {
 
 static int dir_lock(struct local *l, bool exclusive, ctr_error **err)
 {
-	return ctr_lock_path(l->st->dir_fd, "cleanup.lock", exclusive, -1, err);
+	return ctr_snap_store_lock(l->st, exclusive, err);
 }
 
 static char *fs_path(struct local *l, int64_t id, const char *sub)
@@ -250,26 +250,9 @@ static int local_remove(void *self, const char *key, ctr_error **err)
 	_cleanup_close_ int lock = dir_lock(l, false, err);
 	if (lock < 0)
 		return lock;
-	int r = ctr_snap_store_begin(l->st, err);
-	if (r < 0)
-		return r;
-	int64_t id;
-	enum ctr_snap_kind kind;
-	r = ctr_snap_store_remove(l->st, key, &id, &kind, err);
-	char name[32], rm[40];
-	snprintf(name, sizeof(name), "%lld", (long long)id);
-	snprintf(rm, sizeof(rm), "rm-%lld", (long long)id);
-	if (r == 0 && renameat(l->st->snapshots_fd, name, l->st->snapshots_fd, rm) < 0 && errno != ENOENT)
-		r = ctr_err_errno(err, errno, "snapshot %s: rename for removal", key);
-	if (r < 0) {
-		ctr_snap_store_rollback(l->st);
-		return r;
-	}
-	if ((r = ctr_snap_store_commit_tx(l->st, err)) < 0) {
-		renameat(l->st->snapshots_fd, rm, l->st->snapshots_fd, name);
-		return r;
-	}
-	return ctr_rm_rf_at(l->st->snapshots_fd, rm, err);
+	char rm[40];
+	int r = ctr_snap_store_remove_dir(l->st, key, rm, sizeof(rm), err);
+	return r < 0 ? r : ctr_rm_rf_at(l->st->snapshots_fd, rm, err);
 }
 
 static int local_stat(void *self, const char *key, struct ctr_snap_info *out, ctr_error **err)
@@ -279,15 +262,7 @@ static int local_stat(void *self, const char *key, struct ctr_snap_info *out, ct
 
 static int local_update(void *self, const char *key, const char *labels, ctr_error **err)
 {
-	struct local *l = self;
-	int r = ctr_snap_store_begin(l->st, err);
-	if (r < 0)
-		return r;
-	r = ctr_snap_store_update(l->st, key, labels, err);
-	if (r == 0)
-		return ctr_snap_store_commit_tx(l->st, err);
-	ctr_snap_store_rollback(l->st);
-	return r;
+	return ctr_snap_store_update_tx(((struct local *)self)->st, key, labels, err);
 }
 
 static int local_usage(void *self, const char *key, struct ctr_snap_usage *out, ctr_error **err)
@@ -311,50 +286,24 @@ static int local_walk(void *self, ctr_snap_walk_fn fn, void *ud, ctr_error **err
 	return ctr_snap_store_walk(((struct local *)self)->st, fn, ud, err);
 }
 
+static int rm_tree(void *ud, const char *name, ctr_error **err)
+{
+	struct local *l = ud;
+	return ctr_rm_rf_at(l->st->snapshots_fd, name, err);
+}
+
 static int local_cleanup(void *self, ctr_error **err)
 {
-	struct local *l = self;
-	_cleanup_close_ int lock = dir_lock(l, true, err);
-	if (lock < 0)
-		return lock;
-	int fd = openat(l->st->snapshots_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return ctr_err_errno(err, errno, "snapshots cleanup: opendir");
-	}
-	struct dirent *de;
-	int r = 0;
-	while (r == 0 && (de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		bool orphan = !strncmp(de->d_name, "new-", 4) || !strncmp(de->d_name, "rm-", 3);
-		if (!orphan) {
-			char *end;
-			long long id = strtoll(de->d_name, &end, 10);
-			int ex = *end ? 0 : ctr_snap_store_id_exists(l->st, id, err);
-			if (ex < 0)
-				r = ex;
-			orphan = ex == 0;
-		}
-		if (r == 0 && orphan)
-			r = ctr_rm_rf_at(dirfd(d), de->d_name, err);
-	}
-	closedir(d);
-	return r;
+	return ctr_snap_store_cleanup(((struct local *)self)->st, rm_tree, self, err);
 }
 
 static int local_apply_dir(void *self, const char *key, char **path, ctr_error **err)
 {
 	struct local *l = self;
 	int64_t id;
-	enum ctr_snap_kind kind;
-	int r = ctr_snap_store_get(l->st, key, &id, &kind, NULL, NULL, err);
+	int r = ctr_snap_store_get_active(l->st, key, &id, err);
 	if (r < 0)
 		return r;
-	if (kind != CTR_SNAP_ACTIVE)
-		return ctr_err(err, CTR_EPRECONDITION, 0, "snapshot %s: not active", key);
 	char *p = fs_path(l, id, "fs");
 	if (!p)
 		return ctr_err_nomem(err);
@@ -434,28 +383,40 @@ void ctr_snapshotter_free(struct ctr_snapshotter *s)
 	free(s);
 }
 
-bool ctr_overlay_supported(const char *dir)
+int ctr_overlay_check(const char *dir, ctr_error **err)
 {
-	_cleanup_free_ char *base = NULL;
-	if (asprintf(&base, "%s/overlay-check-XXXXXX", dir) < 0 || ctr_mkdir_p(dir, 0700, NULL) < 0 || !mkdtemp(base))
-		return false;
+	/* In dir's nearest existing ancestor, so a check creates nothing that
+	 * stays. */
+	_cleanup_free_ char *at = NULL, *base = NULL;
+	int r = ctr_existing_ancestor(&at, dir, err);
+	if (r < 0)
+		return r;
+	if (asprintf(&base, "%s/overlay-check-XXXXXX", at) < 0)
+		return ctr_err_nomem(err);
+	if (!mkdtemp(base))
+		return ctr_err_errno(err, errno, "overlayfs: mkdtemp in %s", at);
 	const char *subs[] = {"lower", "upper", "work", "merged"};
 	char p[4][4200];
-	bool ok = true;
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; r == 0 && i < 4; i++) {
 		snprintf(p[i], sizeof(p[i]), "%s/%s", base, subs[i]);
 		if (mkdir(p[i], 0700) < 0)
-			ok = false;
+			r = ctr_err_errno(err, errno, "overlayfs: mkdir %s", p[i]);
 	}
-	if (ok) {
-		_cleanup_free_ char *data = NULL;
-		if (asprintf(&data, "lowerdir=%s,upperdir=%s,workdir=%s", p[0], p[1], p[2]) < 0)
-			ok = false;
-		else if (mount("overlay", p[3], "overlay", 0, data) < 0)
-			ok = false;
-		else
-			umount2(p[3], MNT_DETACH);
+	_cleanup_free_ char *data = NULL;
+	if (r == 0 && asprintf(&data, "lowerdir=%s,upperdir=%s,workdir=%s", p[0], p[1], p[2]) < 0)
+		r = ctr_err_nomem(err);
+	if (r == 0 && mount("overlay", p[3], "overlay", 0, data) < 0) {
+		int e = errno;
+		r = ctr_err(err, CTR_ENOTSUP, e, "overlayfs cannot be mounted on %s: %s", at,
+			    e == ENODEV ? "the kernel has no overlay filesystem" : strerror(e));
+	} else if (r == 0) {
+		umount2(p[3], MNT_DETACH);
 	}
 	ctr_rm_rf_at(AT_FDCWD, base, NULL);
-	return ok;
+	return r;
+}
+
+bool ctr_overlay_supported(const char *dir)
+{
+	return ctr_overlay_check(dir, NULL) == 0;
 }

@@ -89,9 +89,26 @@ struct ctr_snapshotter {
 /* Built-in snapshotters rooted at dir (created when missing). */
 int ctr_overlay_open(struct ctr_snapshotter **out, const char *dir, ctr_error **err);
 int ctr_native_open(struct ctr_snapshotter **out, const char *dir, ctr_error **err);
-/* True when overlayfs can be mounted here (checked once by mounting a
- * tiny overlay in dir). */
+int ctr_btrfs_open(struct ctr_snapshotter **out, const char *dir, ctr_error **err);
+/* Whether a snapshotter can work with its directory at dir (which need not
+ * exist; nothing is left behind): 0, or CTR_ENOTSUP with the reason. */
+int ctr_overlay_check(const char *dir, ctr_error **err);
+int ctr_btrfs_check(const char *dir, ctr_error **err);
+/* ctr_overlay_check without the reason. */
 bool ctr_overlay_supported(const char *dir);
+
+/* The built-in snapshotters, one table entry each: opening by name, the
+ * list of plugins and the collector all read this table. */
+struct ctr_snapshotter_builtin {
+	const char *name;
+	int (*open)(struct ctr_snapshotter **out, const char *dir, ctr_error **err);
+	/* NULL: works anywhere. */
+	int (*check)(const char *dir, ctr_error **err);
+};
+extern const struct ctr_snapshotter_builtin ctr_snapshotter_builtins[];
+extern const size_t ctr_n_snapshotter_builtins;
+/* NULL when name is not built in. */
+const struct ctr_snapshotter_builtin *ctr_snapshotter_builtin_find(const char *name);
 
 void ctr_snapshotter_free(struct ctr_snapshotter *s);
 

@@ -653,3 +653,87 @@ int ctr_dir_usage(int dirfd, struct ctr_snap_usage *out, ctr_error **err)
 		*out = u;
 	return r;
 }
+
+/* ---- what the built-in snapshotters share about their directories ---- */
+
+int ctr_snap_store_lock(struct ctr_snap_store *st, bool exclusive, ctr_error **err)
+{
+	return ctr_lock_path(st->dir_fd, "cleanup.lock", exclusive, -1, err);
+}
+
+int ctr_snap_store_get_active(struct ctr_snap_store *st, const char *key, int64_t *id, ctr_error **err)
+{
+	enum ctr_snap_kind kind;
+	int r = ctr_snap_store_get(st, key, id, &kind, NULL, NULL, err);
+	if (r == 0 && kind != CTR_SNAP_ACTIVE)
+		r = ctr_err(err, CTR_EPRECONDITION, 0, "snapshot %s: not active (%s)", key, ctr_snap_kind_name(kind));
+	return r;
+}
+
+int ctr_snap_store_update_tx(struct ctr_snap_store *st, const char *key, const char *labels_json, ctr_error **err)
+{
+	int r = ctr_snap_store_begin(st, err);
+	if (r < 0)
+		return r;
+	r = ctr_snap_store_update(st, key, labels_json, err);
+	if (r == 0)
+		return ctr_snap_store_commit_tx(st, err);
+	ctr_snap_store_rollback(st);
+	return r;
+}
+
+int ctr_snap_store_remove_dir(struct ctr_snap_store *st, const char *key, char *rm, size_t rm_len,
+			      ctr_error **err)
+{
+	int r = ctr_snap_store_begin(st, err);
+	if (r < 0)
+		return r;
+	int64_t id;
+	enum ctr_snap_kind kind;
+	r = ctr_snap_store_remove(st, key, &id, &kind, err);
+	char name[32];
+	snprintf(name, sizeof(name), "%lld", (long long)id);
+	snprintf(rm, rm_len, "rm-%lld", (long long)id);
+	if (r == 0 && renameat(st->snapshots_fd, name, st->snapshots_fd, rm) < 0 && errno != ENOENT)
+		r = ctr_err_errno(err, errno, "snapshot %s: rename for removal", key);
+	if (r < 0) {
+		ctr_snap_store_rollback(st);
+		return r;
+	}
+	if ((r = ctr_snap_store_commit_tx(st, err)) < 0)
+		renameat(st->snapshots_fd, rm, st->snapshots_fd, name);
+	return r;
+}
+
+int ctr_snap_store_cleanup(struct ctr_snap_store *st, ctr_snap_destroy_fn destroy, void *ud, ctr_error **err)
+{
+	_cleanup_close_ int lock = ctr_snap_store_lock(st, true, err);
+	if (lock < 0)
+		return lock;
+	int fd = openat(st->snapshots_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return ctr_err_errno(err, errno, "snapshots cleanup: opendir");
+	}
+	struct dirent *de;
+	int r = 0;
+	while (r == 0 && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		bool orphan = !strncmp(de->d_name, "new-", 4) || !strncmp(de->d_name, "rm-", 3);
+		if (!orphan) {
+			char *end;
+			long long id = strtoll(de->d_name, &end, 10);
+			int ex = *end ? 0 : ctr_snap_store_id_exists(st, id, err);
+			if (ex < 0)
+				r = ex;
+			orphan = ex == 0;
+		}
+		if (r == 0 && orphan)
+			r = destroy(ud, de->d_name, err);
+	}
+	closedir(d);
+	return r;
+}

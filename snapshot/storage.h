@@ -66,6 +66,23 @@ int ctr_snap_store_walk(struct ctr_snap_store *st, ctr_snap_walk_fn fn, void *ud
 /* Whether an id has a record (for cleanup of orphan directories). */
 int ctr_snap_store_id_exists(struct ctr_snap_store *st, int64_t id, ctr_error **err);
 
+/* What the built-in snapshotters share about <dir>/snapshots: */
+/* The lock that every prepare, commit and remove holds shared and cleanup
+ * exclusive (an fd to close). */
+int ctr_snap_store_lock(struct ctr_snap_store *st, bool exclusive, ctr_error **err);
+/* The id of an active key: CTR_ENOTFOUND, CTR_EPRECONDITION (not active). */
+int ctr_snap_store_get_active(struct ctr_snap_store *st, const char *key, int64_t *id, ctr_error **err);
+/* ctr_snap_store_update in its own transaction. */
+int ctr_snap_store_update_tx(struct ctr_snap_store *st, const char *key, const char *labels_json, ctr_error **err);
+/* Removes key's record and renames its directory <id> to rm-<id> (its name
+ * in rm) in one transaction; the caller deletes rm afterwards. */
+int ctr_snap_store_remove_dir(struct ctr_snap_store *st, const char *key, char *rm, size_t rm_len,
+			      ctr_error **err);
+/* Under the exclusive lock, destroys every entry of <dir>/snapshots that no
+ * record names (new-*, rm-*, ids without a record) with destroy(ud, name). */
+typedef int (*ctr_snap_destroy_fn)(void *ud, const char *name, ctr_error **err);
+int ctr_snap_store_cleanup(struct ctr_snap_store *st, ctr_snap_destroy_fn destroy, void *ud, ctr_error **err);
+
 /* Size and inode count of a directory tree (du -s, not following links;
  * hardlinked inodes counted once). */
 int ctr_dir_usage(int dirfd, struct ctr_snap_usage *out, ctr_error **err);

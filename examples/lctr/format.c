@@ -107,3 +107,90 @@ void lctr_table_print(struct lctr_table *t, FILE *f)
 	free(t->cells);
 	memset(t, 0, sizeof(*t));
 }
+
+/* Go's text/tabwriter as ctr uses it (minwidth, padding, ' ', no flags):
+ * every tab ends a cell; a column's width is set per block of consecutive
+ * lines that have a cell in it, as the widest cell plus padding. */
+struct tw_line {
+	char **cells;
+	size_t n; /* the last cell is the line's tail, never padded */
+};
+
+static void tw_write(FILE *f, struct tw_line *l, size_t from, size_t to, const size_t *w, size_t nw)
+{
+	for (size_t i = from; i < to; i++) {
+		for (size_t j = 0; j < l[i].n; j++) {
+			const char *c = l[i].cells[j];
+			if (j < nw && j + 1 < l[i].n)
+				fprintf(f, "%-*s", (int)w[j], c);
+			else
+				fputs(c, f);
+		}
+		fputc('\n', f);
+	}
+}
+
+static void tw_format(FILE *f, struct tw_line *l, size_t line0, size_t line1, size_t *w, size_t nw,
+		      size_t minwidth, size_t padding)
+{
+	size_t column = nw, printed = line0;
+	for (size_t t = line0; t < line1; t++) {
+		if (column + 1 >= l[t].n)
+			continue;
+		tw_write(f, l, printed, t, w, nw);
+		size_t start = t, width = minwidth;
+		for (; t < line1 && column + 1 < l[t].n; t++)
+			if (strlen(l[t].cells[column]) + padding > width)
+				width = strlen(l[t].cells[column]) + padding;
+		w[nw] = width;
+		tw_format(f, l, start, t, w, nw + 1, minwidth, padding);
+		printed = t;
+		t--;
+	}
+	tw_write(f, l, printed, line1, w, nw);
+}
+
+void lctr_tabwrite(FILE *f, const char *text, size_t minwidth, size_t padding)
+{
+	struct tw_line *l = NULL;
+	size_t n = 0, maxcells = 1;
+	char *dup = strdup(text), *save = NULL;
+	if (!dup)
+		return;
+	for (char *line = dup; line && *line; line = save) {
+		char *nl = strchr(line, '\n');
+		save = nl ? nl + 1 : NULL;
+		if (nl)
+			*nl = 0;
+		struct tw_line *nv = realloc(l, (n + 1) * sizeof(*l));
+		if (!nv)
+			break;
+		l = nv;
+		l[n].n = 1;
+		for (const char *p = line; *p; p++)
+			l[n].n += *p == '\t';
+		l[n].cells = calloc(l[n].n, sizeof(char *));
+		if (!l[n].cells)
+			break;
+		size_t k = 0;
+		for (char *c = line;; k++) {
+			char *tab = strchr(c, '\t');
+			l[n].cells[k] = c;
+			if (!tab)
+				break;
+			*tab = 0;
+			c = tab + 1;
+		}
+		if (l[n].n > maxcells)
+			maxcells = l[n].n;
+		n++;
+	}
+	size_t *w = calloc(maxcells, sizeof(size_t));
+	if (w)
+		tw_format(f, l, 0, n, w, 0, minwidth, padding);
+	free(w);
+	for (size_t i = 0; i < n; i++)
+		free(l[i].cells);
+	free(l);
+	free(dup);
+}

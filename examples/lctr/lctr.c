@@ -551,7 +551,8 @@ int lctr_dispatch(struct lctr *g, const char *group, const struct lctr_cmd *cmds
 
 static const struct lctr_cmd top_cmds[] = {
 	{"version", NULL, lctr_cmd_version, "print the library version", ""},
-	{"info", NULL, lctr_cmd_info, "print runtime, snapshotters, root and state", ""},
+	{"info", NULL, lctr_cmd_info, "print the root's UUID, its plugins and their status, root and state", ""},
+	{"plugins", "plugin", lctr_cmd_plugins, "provides information about plugins"},
 	{"namespaces", "namespace ns", lctr_cmd_namespaces, "manage namespaces"},
 	{"leases", "lease", lctr_cmd_leases, "manage leases"},
 	{"content", NULL, lctr_cmd_content, "manage content"},

@@ -98,6 +98,9 @@ void lctr_table_init(struct lctr_table *t, size_t cols);
 void lctr_table_add(struct lctr_table *t, const char *cell);
 /* Prints and frees the table. */
 void lctr_table_print(struct lctr_table *t, FILE *f);
+/* Prints text ("cell\tcell\t...\n" lines) aligned as Go's text/tabwriter
+ * with these settings does, so output matches ctr's byte for byte. */
+void lctr_tabwrite(FILE *f, const char *text, size_t minwidth, size_t padding);
 
 /* images sub-commands in cmd-images-extra.c, and their flags */
 extern const struct lctr_flag lctr_images_mount_flags[], lctr_images_unmount_flags[], lctr_images_usage_flags[];
@@ -164,6 +167,7 @@ void lctr_tty_reset(void);
 /* Command groups (cmd-*.c). */
 int lctr_cmd_version(struct lctr *g, int argc, char **argv);
 int lctr_cmd_info(struct lctr *g, int argc, char **argv);
+int lctr_cmd_plugins(struct lctr *g, int argc, char **argv);
 int lctr_cmd_content(struct lctr *g, int argc, char **argv);
 int lctr_cmd_completion(struct lctr *g, int argc, char **argv);
 int lctr_cmd_snapshots(struct lctr *g, int argc, char **argv);

@@ -39,7 +39,8 @@ typedef enum ctr_opt_kind {
 	CTR_OPT_CLOSE_IO = 19, /* ctr_task_close_io, ctr_process_close_io */
 	CTR_OPT_IMAGE = 20,    /* image record calls (ctr_image_tag) */
 	CTR_OPT_NAMESPACE = 21, /* namespace calls (none defined yet) */
-	CTR_OPT_CONTENT_COMMIT = 22 /* ctr_content_writer_commit (none defined yet) */
+	CTR_OPT_CONTENT_COMMIT = 22, /* ctr_content_writer_commit (none defined yet) */
+	CTR_OPT_INTROSPECT = 23 /* ctr_server_info_get, ctr_plugin_list (none defined yet) */
 } ctr_opt_kind;
 
 /* Applies an option to `target`. Returns 0 or a CTR_E* code; may fill err. */

@@ -58,26 +58,16 @@ static const char *last_line(char *s)
 	return l;
 }
 
-int ctr_rt_runc(ctr_rt_task *t, const char *const *args, char **out, ctr_error **err)
+int ctr_rt_run_tool(const char *const *argv, char **out, char **errout, int *exit_status, ctr_error **err)
 {
-	const char *argv[32];
-	size_t n = 0;
-	argv[n++] = t->runtime;
-	argv[n++] = "--root";
-	argv[n++] = t->runc_root;
-	for (size_t i = 0; args[i] && n < CTR_ARRAY_SIZE(argv) - 1; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	const char *verb = args[0];
-
 	int po[2], pe[2];
 	if (pipe2(po, O_CLOEXEC) < 0)
-		return ctr_err_errno(err, errno, "%s %s: pipe", t->runtime, verb);
+		return ctr_err_errno(err, errno, "%s: pipe", argv[0]);
 	if (pipe2(pe, O_CLOEXEC) < 0) {
 		int e = errno;
 		close(po[0]);
 		close(po[1]);
-		return ctr_err_errno(err, e, "%s %s: pipe", t->runtime, verb);
+		return ctr_err_errno(err, e, "%s: pipe", argv[0]);
 	}
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
@@ -95,7 +85,7 @@ int ctr_rt_runc(ctr_rt_task *t, const char *const *args, char **out, ctr_error *
 	posix_spawnattr_setsigdefault(&at, &all);
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 	pid_t pid;
-	int r = posix_spawnp(&pid, t->runtime, &fa, &at, (char *const *)argv, environ);
+	int r = posix_spawnp(&pid, argv[0], &fa, &at, (char *const *)argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
 	close(po[1]);
@@ -104,9 +94,9 @@ int ctr_rt_runc(ctr_rt_task *t, const char *const *args, char **out, ctr_error *
 		close(po[0]);
 		close(pe[0]);
 		return ctr_err(err, r == ENOENT ? CTR_EUNAVAILABLE : ctr_errno_code(r), r,
-			       "%s %s", t->runtime, verb);
+			       r == ENOENT ? "%s: not found on PATH" : "%s", argv[0]);
 	}
-	_cleanup_free_ char *obuf = NULL, *ebuf = NULL;
+	char *obuf = NULL, *ebuf = NULL;
 	size_t olen = 0, elen = 0;
 	struct pollfd p[2] = {{.fd = po[0], .events = POLLIN}, {.fd = pe[0], .events = POLLIN}};
 	int open_n = 2;
@@ -140,10 +130,43 @@ int ctr_rt_runc(ctr_rt_task *t, const char *const *args, char **out, ctr_error *
 			close(p[i].fd);
 	int status;
 	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR)
-			return ctr_err_errno(err, errno, "%s %s: wait", t->runtime, verb);
+		if (errno != EINTR) {
+			free(obuf);
+			free(ebuf);
+			return ctr_err_errno(err, errno, "%s: wait", argv[0]);
+		}
 	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	*exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	if (!obuf && !(obuf = strdup(""))) {
+		free(ebuf);
+		return ctr_err_nomem(err);
+	}
+	if (!ebuf && !(ebuf = strdup(""))) {
+		free(obuf);
+		return ctr_err_nomem(err);
+	}
+	*out = obuf;
+	*errout = ebuf;
+	return 0;
+}
+
+int ctr_rt_runc(ctr_rt_task *t, const char *const *args, char **out, ctr_error **err)
+{
+	const char *argv[32];
+	size_t n = 0;
+	argv[n++] = t->runtime;
+	argv[n++] = "--root";
+	argv[n++] = t->runc_root;
+	for (size_t i = 0; args[i] && n < CTR_ARRAY_SIZE(argv) - 1; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	const char *verb = args[0];
+	_cleanup_free_ char *obuf = NULL, *ebuf = NULL;
+	int status;
+	int r = ctr_rt_run_tool(argv, &obuf, &ebuf, &status, err);
+	if (r < 0)
+		return ctr_err_prefix(err, r, "%s %s", t->runtime, verb);
+	if (status != 0) {
 		const char *msg = last_line(ebuf);
 		int code = CTR_EIO;
 		if (strstr(msg, "does not exist") || strstr(msg, "not running") ||
@@ -152,10 +175,7 @@ int ctr_rt_runc(ctr_rt_task *t, const char *const *args, char **out, ctr_error *
 		return ctr_err(err, code, 0, "%s %s %s: %s", t->runtime, verb, t->id,
 			       *msg ? msg : "failed");
 	}
-	if (out) {
-		if (!obuf && !(obuf = strdup("")))
-			return ctr_err_nomem(err);
+	if (out)
 		*out = TAKE_PTR(obuf);
-	}
 	return 0;
 }

@@ -44,14 +44,19 @@ static int client_snapshotter(struct ctr_snapshotter **out, ctr_client *c, const
 			*out = c->snaps[i];
 			return 0;
 		}
-	bool overlay = !strcmp(name, "overlayfs"), native = !strcmp(name, "native");
-	if (!overlay && !native)
-		return ctr_err(err, CTR_ENOTFOUND, 0, "snapshotter %s: not found (built in: overlayfs, native)", name);
-	_cleanup_free_ char *dir = NULL;
-	if (asprintf(&dir, "%s/snapshots/%s", c->root, name) < 0)
+	const struct ctr_snapshotter_builtin *b = ctr_snapshotter_builtin_find(name);
+	if (!b) {
+		char names[256] = "";
+		for (size_t i = 0; i < ctr_n_snapshotter_builtins; i++)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", i ? ", " : "",
+				 ctr_snapshotter_builtins[i].name);
+		return ctr_err(err, CTR_ENOTFOUND, 0, "snapshotter %s: not found (built in: %s)", name, names);
+	}
+	_cleanup_free_ char *dir = ctr_client_snapshotter_dir(c, name);
+	if (!dir)
 		return ctr_err_nomem(err);
 	struct ctr_snapshotter *s = NULL;
-	r = (overlay ? ctr_overlay_open : ctr_native_open)(&s, dir, err);
+	r = b->open(&s, dir, err);
 	if (r < 0)
 		return ctr_err_prefix(err, r, "snapshotter %s", name);
 	if ((r = add_snapshotter(c, s, err)) < 0)
@@ -67,6 +72,14 @@ int ctr_client_snapshotter(struct ctr_snapshotter **out, ctr_client *c, const ch
 	int r = client_snapshotter(out, c, name, err);
 	pthread_mutex_unlock(&c->snaps_mu);
 	return r;
+}
+
+char *ctr_client_snapshotter_dir(ctr_client *c, const char *name)
+{
+	char *dir = NULL;
+	if (asprintf(&dir, "%s/snapshots/%s", c->root, name) < 0)
+		return NULL;
+	return dir;
 }
 
 void ctr_client_snapshotters_close(ctr_client *c)
@@ -87,7 +100,7 @@ CTR_EXPORT int ctr_snapshotter_register(ctr_client *c, const char *name,
 	int r = ctr_ident_validate(name, "snapshotter", err);
 	if (r < 0)
 		return r;
-	if (!strcmp(name, "overlayfs") || !strcmp(name, "native"))
+	if (ctr_snapshotter_builtin_find(name))
 		return ctr_err(err, CTR_EEXISTS, 0, "snapshotter %s: the name is built in", name);
 	pthread_mutex_lock(&c->snaps_mu);
 	for (size_t i = 0; i < c->n_snaps && r == 0; i++)
@@ -605,14 +618,14 @@ static int collect_orphan(const struct ctr_snap_info *i, void *ud)
 int ctr_snapshots_gc_orphans(ctr_client *c, int64_t grace_ns, char ***removed, ctr_error **err)
 {
 	struct ctr_strv_buf out = {0};
-	static const char *const builtins[] = {"overlayfs", "native"};
 	int r = 0;
-	for (size_t b = 0; r == 0 && b < 2; b++) {
+	for (size_t b = 0; r == 0 && b < ctr_n_snapshotter_builtins; b++) {
 		/* Only snapshotters that exist on disk: GC creates nothing. */
+		const char *name = ctr_snapshotter_builtins[b].name;
 		char path[4200];
-		snprintf(path, sizeof(path), "%s/snapshots/%s/metadata.db", c->root, builtins[b]);
+		snprintf(path, sizeof(path), "%s/snapshots/%s/metadata.db", c->root, name);
 		struct ctr_snapshotter *sn = NULL;
-		if (access(path, F_OK) < 0 || ctr_client_snapshotter(&sn, c, builtins[b], NULL) < 0)
+		if (access(path, F_OK) < 0 || ctr_client_snapshotter(&sn, c, name, NULL) < 0)
 			continue;
 		struct orphan_walk w = {.c = c, .sn = sn, .cutoff = ctr_db_now() - grace_ns};
 		r = sn->ops->walk(sn->self, collect_orphan, &w, err);

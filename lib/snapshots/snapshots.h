@@ -17,6 +17,9 @@
 int ctr_client_snapshotter(struct ctr_snapshotter **out, ctr_client *c, const char *name,
 			   ctr_error **err);
 void ctr_client_snapshotters_close(ctr_client *c);
+/* "<root>/snapshots/<name>", a built-in snapshotter's directory. NULL
+ * without memory. */
+char *ctr_client_snapshotter_dir(ctr_client *c, const char *name);
 
 /* "<ns>/<key>", the key the snapshotter itself stores. Caller frees. */
 char *ctr_snapshot_backing_key(const char *ns, const char *key);
@@ -61,6 +64,18 @@ int ctr_snapshots_commit_parent(ctr_client *c, const char *snapshotter, const ch
 int ctr_snapshots_gc_remove(ctr_client *c, const char *ns, const char *snapshotter,
 			    const char *key, ctr_error **err);
 int ctr_snapshots_gc_orphans(ctr_client *c, int64_t grace_ns, char ***removed, ctr_error **err);
+
+/* The client's snapshotters for the plugin list: the built-ins in their
+ * table's order, each checked at its directory (reason: why it cannot
+ * work there), then those the application registered. */
+struct ctr_snapshotter_state {
+	char *name;
+	bool builtin;
+	bool ok;
+	char *reason; /* when !ok */
+};
+int ctr_snapshotters_states(struct ctr_snapshotter_state **out, size_t *n_out, ctr_client *c, ctr_error **err);
+void ctr_snapshotter_states_free(struct ctr_snapshotter_state *v, size_t n);
 
 /* Internal mount list <-> public handle. */
 struct ctr_mount_list {

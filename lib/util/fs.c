@@ -417,3 +417,29 @@ int ctr_lock_path(int dirfd, const char *path, bool exclusive, int timeout_ms, c
 	}
 	return fd;
 }
+
+int ctr_existing_ancestor(char **out, const char *path, ctr_error **err)
+{
+	char *p = strdup(path && *path ? path : ".");
+	if (!p)
+		return ctr_err_nomem(err);
+	struct stat sb;
+	while (stat(p, &sb) < 0) {
+		if (errno != ENOENT && errno != ENOTDIR) {
+			int r = ctr_err_errno(err, errno, "stat %s", p);
+			free(p);
+			return r;
+		}
+		char *slash = strrchr(p, '/');
+		if (!slash) {
+			strcpy(p, ".");
+			break;
+		}
+		if (slash == p)
+			slash[1] = 0;
+		else
+			*slash = 0;
+	}
+	*out = p;
+	return 0;
+}

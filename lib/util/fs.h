@@ -38,6 +38,10 @@ int ctr_read_file(int dirfd, const char *name, size_t max, char **out, size_t *l
  * follows symlinks. */
 int ctr_rm_rf_at(int dirfd, const char *name, ctr_error **err);
 
+/* The nearest ancestor of path (path itself included) that exists, or "."
+ * for a relative path with none. Caller frees. */
+int ctr_existing_ancestor(char **out, const char *path, ctr_error **err);
+
 /* flock helpers. ctr_lock_path opens (creating) the lock file and takes the
  * lock. timeout_ms < 0 waits forever, 0 fails at once with CTR_EBUSY, > 0
  * waits at most that long and then fails with CTR_EBUSY. Returns the fd. */

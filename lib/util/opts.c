@@ -67,6 +67,7 @@ static const char *kind_name(ctr_opt_kind k)
 		[CTR_OPT_PROCESS_DELETE] = "process delete", [CTR_OPT_TASK_UPDATE] = "task update",
 		[CTR_OPT_CLOSE_IO] = "close io", [CTR_OPT_IMAGE] = "image",
 		[CTR_OPT_NAMESPACE] = "namespace", [CTR_OPT_CONTENT_COMMIT] = "content commit",
+		[CTR_OPT_INTROSPECT] = "introspect",
 	};
 	if ((unsigned)k < sizeof(names) / sizeof(names[0]) && names[k])
 		return names[k];
