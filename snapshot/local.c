@@ -1,6 +1,7 @@
-/* The built-in snapshotters, overlayfs and native. Both keep records in a
- * ctr_snap_store and directories at <dir>/snapshots/<id>/fs (overlay adds
- * <id>/work). A snapshot directory is built under a temporary name and
+/* The built-in snapshotters, overlayfs, native and erofs. All keep records
+ * in a ctr_snap_store and directories at <dir>/snapshots/<id>/fs (overlay
+ * and erofs add <id>/work; erofs-lower.c has what erofs adds to overlay:
+ * a layer's image, its mount, and their cleanup). A snapshot directory is built under a temporary name and
  * renamed to its id inside the transaction that creates its record, so a
  * crash never leaves a record without its directory. Removal renames to
  * rm-<id> before the record goes, and deletes after the commit. Cleanup
@@ -19,6 +20,7 @@
 
 #include "error.h"
 #include "copy.h"
+#include "erofs-lower.h"
 #include "snapshotter.h"
 #include "storage.h"
 #include "fs.h"
@@ -27,6 +29,8 @@
 struct local {
 	struct ctr_snap_store *st;
 	bool native;
+	bool erofs; /* overlay whose committed layers may be EROFS images */
+	struct ctr_snapshotter_ops ops; /* local_ops, and apply_image for erofs */
 };
 
 static int dir_lock(struct local *l, bool exclusive, ctr_error **err)
@@ -67,7 +71,11 @@ static int build_mounts(struct local *l, enum ctr_snap_kind kind, int64_t id, co
 		/* native: the snapshot's own copy; overlay: its fs, or for a view of
 		 * one parent, that parent's fs read-only */
 		int64_t src = (!l->native && ro && n_parents == 1) ? parents[0] : id;
-		_cleanup_free_ char *p = fs_path(l, src, "fs");
+		_cleanup_free_ char *p = NULL;
+		if (l->erofs && src != id && (r = ctr_erofs_lower_path(l->st->dir, src, &p, err)) < 0)
+			return r;
+		if (!p)
+			p = fs_path(l, src, "fs");
 		const char *opts[] = {ro ? "ro" : "rw", "rbind", NULL};
 		r = p ? add_mount(&v, &n, "bind", p, opts, err) : ctr_err_nomem(err);
 	} else {
@@ -77,9 +85,16 @@ static int build_mounts(struct local *l, enum ctr_snap_kind kind, int64_t id, co
 		if (!lower || !up || !wk)
 			return ctr_err_nomem(err);
 		size_t off = (size_t)snprintf(lower, cap, "lowerdir=");
-		for (size_t i = 0; i < n_parents; i++)
-			off += (size_t)snprintf(lower + off, cap - off, "%s%s/snapshots/%lld/fs", i ? ":" : "",
-						l->st->dir, (long long)parents[i]);
+		for (size_t i = 0; i < n_parents; i++) {
+			_cleanup_free_ char *lp = NULL;
+			if (l->erofs && (r = ctr_erofs_lower_path(l->st->dir, parents[i], &lp, err)) < 0)
+				return r;
+			if (lp)
+				off += (size_t)snprintf(lower + off, cap - off, "%s%s", i ? ":" : "", lp);
+			else
+				off += (size_t)snprintf(lower + off, cap - off, "%s%s/snapshots/%lld/fs", i ? ":" : "",
+							l->st->dir, (long long)parents[i]);
+		}
 		if (ro) {
 			const char *opts[] = {"index=off", lower, NULL};
 			r = add_mount(&v, &n, "overlay", "overlay", opts, err);
@@ -212,6 +227,8 @@ static int commit_impl(struct local *l, const char *name, const char *key, bool 
 	_cleanup_close_ int fd = openat(l->st->snapshots_fd, p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0 && (r = ctr_dir_usage(fd, &u, err)) < 0)
 		return r;
+	if (l->erofs)
+		ctr_erofs_image_usage(l->st->snapshots_fd, id, &u);
 	/* Durable before it gets its committed name: one syncfs, not an fsync
 	 * per file (ARCHITECTURE.md). */
 	if (fd >= 0)
@@ -269,6 +286,8 @@ static int local_remove(void *self, const char *key, ctr_error **err)
 		renameat(l->st->snapshots_fd, rm, l->st->snapshots_fd, name);
 		return r;
 	}
+	if (l->erofs && (r = ctr_erofs_lower_release(l->st->dir, rm, err)) < 0)
+		return r;
 	return ctr_rm_rf_at(l->st->snapshots_fd, rm, err);
 }
 
@@ -338,6 +357,9 @@ static int local_cleanup(void *self, ctr_error **err)
 				r = ex;
 			orphan = ex == 0;
 		}
+		/* a crash may have left an orphan's layer mounted */
+		if (r == 0 && orphan && l->erofs)
+			r = ctr_erofs_lower_release(l->st->dir, de->d_name, err);
 		if (r == 0 && orphan)
 			r = ctr_rm_rf_at(dirfd(d), de->d_name, err);
 	}
@@ -345,9 +367,9 @@ static int local_cleanup(void *self, ctr_error **err)
 	return r;
 }
 
-static int local_apply_dir(void *self, const char *key, char **path, ctr_error **err)
+/* <id>/<sub> of an active key. */
+static int active_path(struct local *l, const char *key, const char *sub, char **path, ctr_error **err)
 {
-	struct local *l = self;
 	int64_t id;
 	enum ctr_snap_kind kind;
 	int r = ctr_snap_store_get(l->st, key, &id, &kind, NULL, NULL, err);
@@ -355,11 +377,23 @@ static int local_apply_dir(void *self, const char *key, char **path, ctr_error *
 		return r;
 	if (kind != CTR_SNAP_ACTIVE)
 		return ctr_err(err, CTR_EPRECONDITION, 0, "snapshot %s: not active", key);
-	char *p = fs_path(l, id, "fs");
+	char *p = fs_path(l, id, sub);
 	if (!p)
 		return ctr_err_nomem(err);
 	*path = p;
 	return 0;
+}
+
+static int local_apply_dir(void *self, const char *key, char **path, ctr_error **err)
+{
+	return active_path(self, key, "fs", path, err);
+}
+
+/* erofs: the image file a layer is written into for an active key; it
+ * becomes the layer when the key is committed. */
+static int local_apply_image(void *self, const char *key, char **path, ctr_error **err)
+{
+	return active_path(self, key, CTR_EROFS_LAYER_IMAGE, path, err);
 }
 
 static void local_close(void *self)
@@ -388,7 +422,7 @@ static const struct ctr_snapshotter_ops local_ops = {
 };
 
 static int local_open(struct ctr_snapshotter **out, const char *name, const char *dir, bool native,
-		      ctr_error **err)
+		      bool erofs, ctr_error **err)
 {
 	struct local *l = calloc(1, sizeof(*l));
 	struct ctr_snapshotter *s = calloc(1, sizeof(*s));
@@ -400,6 +434,7 @@ static int local_open(struct ctr_snapshotter **out, const char *name, const char
 		return ctr_err_nomem(err);
 	}
 	l->native = native;
+	l->erofs = erofs;
 	int r = ctr_snap_store_open(&l->st, dir, err);
 	if (r < 0) {
 		free(l);
@@ -407,7 +442,10 @@ static int local_open(struct ctr_snapshotter **out, const char *name, const char
 		free(s);
 		return r;
 	}
-	s->ops = &local_ops;
+	l->ops = local_ops;
+	if (erofs)
+		l->ops.apply_image = local_apply_image;
+	s->ops = &l->ops;
 	s->self = l;
 	s->overlay_whiteouts = !native;
 	*out = s;
@@ -416,12 +454,17 @@ static int local_open(struct ctr_snapshotter **out, const char *name, const char
 
 int ctr_overlay_open(struct ctr_snapshotter **out, const char *dir, ctr_error **err)
 {
-	return local_open(out, "overlayfs", dir, false, err);
+	return local_open(out, "overlayfs", dir, false, false, err);
 }
 
 int ctr_native_open(struct ctr_snapshotter **out, const char *dir, ctr_error **err)
 {
-	return local_open(out, "native", dir, true, err);
+	return local_open(out, "native", dir, true, false, err);
+}
+
+int ctr_erofs_open(struct ctr_snapshotter **out, const char *dir, ctr_error **err)
+{
+	return local_open(out, "erofs", dir, false, true, err);
 }
 
 void ctr_snapshotter_free(struct ctr_snapshotter *s)

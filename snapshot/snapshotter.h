@@ -74,6 +74,11 @@ struct ctr_snapshotter_ops {
 	 * upper dir, or the native copy); NULL ops when the snapshotter only
 	 * gives mounts. Caller frees. */
 	int (*apply_dir)(void *self, const char *key, char **path, ctr_error **err);
+	/* The image file a layer is written into for an active key (erofs:
+	 * the unpacker writes the layer's EROFS image there instead of files
+	 * into apply_dir, and the image is the layer once committed); NULL
+	 * for snapshotters that take layers as directories. Caller frees. */
+	int (*apply_image)(void *self, const char *key, char **path, ctr_error **err);
 	void (*close)(void *self);
 };
 
@@ -89,6 +94,10 @@ struct ctr_snapshotter {
 /* Built-in snapshotters rooted at dir (created when missing). */
 int ctr_overlay_open(struct ctr_snapshotter **out, const char *dir, ctr_error **err);
 int ctr_native_open(struct ctr_snapshotter **out, const char *dir, ctr_error **err);
+/* overlayfs whose unpacked layers are EROFS images, each mounted
+ * (file-backed, or through a loop device) at <id>/lower while it has
+ * children; a committed diff of an active snapshot stays a directory. */
+int ctr_erofs_open(struct ctr_snapshotter **out, const char *dir, ctr_error **err);
 /* True when overlayfs can be mounted here (checked once by mounting a
  * tiny overlay in dir). */
 bool ctr_overlay_supported(const char *dir);

@@ -6,19 +6,24 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "error.h"
 #include "erofs.h"
 #include "erofs-internal.h"
+#include "fs.h"
 #include "macro.h"
 
 struct et {
 	struct apply a; /* the reader, the name rules' helpers and errors */
 	struct ew w;
+	int lower; /* the parent layers' merged root, or -1 */
 };
 
 static uint32_t encode_dev(unsigned maj, unsigned min)
@@ -131,6 +136,112 @@ static int do_dir(struct et *t, struct ew_node *d, const char *base, const struc
 	return r < 0 ? r : set_meta(t, n, m, err);
 }
 
+static void meta_from_stat(struct ew_node *n, const struct stat *st)
+{
+	n->mode = st->st_mode;
+	n->uid = (uint32_t)st->st_uid;
+	n->gid = (uint32_t)st->st_gid;
+	n->mtime = (int64_t)st->st_mtim.tv_sec;
+	n->mtime_ns = (uint32_t)st->st_mtim.tv_nsec;
+}
+
+/* The directories of tparent that the tree lacks, made with the lower
+ * layers' metadata (as overlayfs copies up a file's parents). */
+static int seed_parents(struct et *t, const char *tparent, ctr_error **err)
+{
+	_cleanup_free_ char *p = strdup(tparent);
+	if (!p)
+		return ctr_err_nomem(err);
+	for (char *s = p; *p; s++) {
+		if (*s != '/' && *s)
+			continue;
+		char c = *s;
+		*s = 0;
+		struct ew_node *d;
+		int r = ew_resolve_dir(&t->w, p, false, &d);
+		if (r == -ENOENT) {
+			_cleanup_close_ int fd = ctr_openat_in_root(t->lower, p, O_PATH | O_DIRECTORY | O_NOFOLLOW, 0, NULL);
+			struct stat st;
+			if (fd < 0 || fstat(fd, &st) < 0)
+				return CTR_ENOTFOUND;
+			_cleanup_free_ char *sp = strdup(p);
+			if (!sp)
+				return ctr_err_nomem(err);
+			const char *pp, *pb;
+			ap_split_name(sp, &pp, &pb);
+			struct ew_node *parent, *n = NULL;
+			if ((r = ew_resolve_dir(&t->w, pp, false, &parent)) < 0)
+				return tree_err(t, err, r, "copy up a hardlink target's directory");
+			if (!(n = ew_node_new(&t->w, S_IFDIR)) || ew_link(&t->w, parent, pb, n) < 0)
+				return ctr_err_nomem(err);
+			meta_from_stat(n, &st);
+		} else if (r < 0) {
+			return tree_err(t, err, r, "copy up a hardlink target's directory");
+		}
+		if (!c)
+			break;
+		*s = c;
+	}
+	return 0;
+}
+
+/* A hardlink whose target a parent layer has: the target is copied into
+ * this layer first (data, owner, mode, time, user.* and
+ * security.capability xattrs), as overlayfs would copy it up to link it.
+ * CTR_ENOTFOUND when the parents lack it too or it is not a regular file. */
+static int seed_target(struct et *t, const char *tc, ctr_error **err)
+{
+	_cleanup_close_ int pfd = ctr_openat_in_root(t->lower, tc, O_PATH | O_NOFOLLOW, 0, NULL);
+	struct stat st;
+	if (pfd < 0 || fstat(pfd, &st) < 0 || !S_ISREG(st.st_mode))
+		return CTR_ENOTFOUND;
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+	_cleanup_close_ int fd = open(proc, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ap_eerrno(&t->a, err, errno, "open hardlink target in the parent layers");
+	_cleanup_free_ char *sp = strdup(tc);
+	if (!sp)
+		return ctr_err_nomem(err);
+	const char *tparent, *tbase;
+	ap_split_name(sp, &tparent, &tbase);
+	int r = seed_parents(t, tparent, err);
+	struct ew_node *d = NULL, *n = NULL;
+	if (r == 0 && (r = ew_resolve_dir(&t->w, tparent, false, &d)) < 0)
+		return tree_err(t, err, r, "copy up a hardlink target");
+	if (r < 0)
+		return r;
+	if ((r = add_node(t, d, tbase, S_IFREG, &n, err)) < 0)
+		return r;
+	meta_from_stat(n, &st);
+	char names[4096];
+	ssize_t nl = flistxattr(fd, names, sizeof(names));
+	for (ssize_t i = 0; i < nl; i += (ssize_t)strlen(names + i) + 1) {
+		const char *x = names + i;
+		if (strncmp(x, "user.", 5) && strcmp(x, "security.capability"))
+			continue;
+		char val[4096];
+		ssize_t vl = fgetxattr(fd, x, val, sizeof(val));
+		if (vl >= 0 && ew_set_xattr(n, x, val, (size_t)vl) == -ENOMEM)
+			return ctr_err_nomem(err);
+	}
+	n->size = (uint64_t)st.st_size;
+	if ((r = ew_data_begin(&t->w, n, err)) < 0)
+		return r;
+	for (uint64_t off = 0; off < n->size;) {
+		ssize_t k = pread(fd, t->a.rbuf, RBUF_SIZE, (off_t)off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return ap_eerrno(&t->a, err, k < 0 ? errno : EIO, "read hardlink target in the parent layers");
+		if ((r = ew_data_at(&t->w, off, t->a.rbuf, (size_t)k > n->size - off ? n->size - off : (size_t)k,
+				    err)) < 0)
+			return r;
+		off += (uint64_t)k;
+	}
+	return ew_data_end(&t->w, n->size, err);
+}
+
 static int do_link(struct et *t, struct archive_entry *e, struct ew_node *d, const char *name,
 		   const char *base, ctr_error **err)
 {
@@ -150,11 +261,23 @@ static int do_link(struct et *t, struct archive_entry *e, struct ew_node *d, con
 	ap_split_name(tc, &tparent, &tbase);
 	struct ew_node *td;
 	int r = ew_resolve_dir(&t->w, tparent, false, &td);
+	struct ew_dirent *de = r == 0 ? ew_lookup(&t->w, td, tbase) : NULL;
+	if ((r == -ENOENT || (r == 0 && (!de || !de->node))) && t->lower >= 0) {
+		_cleanup_free_ char *again = ap_clean_name(target);
+		if (!again)
+			return ctr_err_nomem(err);
+		r = seed_target(t, again, err);
+		if (r == CTR_ENOTFOUND)
+			return ap_eerr(&t->a, err, CTR_ENOTFOUND, 0, "hardlink target is in neither this layer nor its parents");
+		if (r < 0)
+			return r;
+		if ((r = ew_resolve_dir(&t->w, tparent, false, &td)) == 0)
+			de = ew_lookup(&t->w, td, tbase);
+	}
 	if (r == -ENOENT)
 		return ap_eerr(&t->a, err, CTR_ENOTFOUND, 0, "hardlink target is not in this layer");
 	if (r < 0)
 		return tree_err(t, err, r, "open hardlink target directory");
-	struct ew_dirent *de = ew_lookup(&t->w, td, tbase);
 	if (!de || !de->node)
 		return ap_eerr(&t->a, err, CTR_ENOTFOUND, 0, "hardlink target is not in this layer");
 	struct ew_node *target_node = de->node;
@@ -296,7 +419,7 @@ static int run(struct et *t, ctr_error **err)
 	return ew_finish(&t->w, err);
 }
 
-int ctr_archive_apply_erofs(int image_fd, ctr_archive_read_fn read, void *ud,
+int ctr_archive_apply_erofs(int image_fd, int lower_root, ctr_archive_read_fn read, void *ud,
 			    const struct ctr_apply_opts *opts, struct ctr_apply_stats *stats,
 			    ctr_error **err)
 {
@@ -304,7 +427,7 @@ int ctr_archive_apply_erofs(int image_fd, ctr_archive_read_fn read, void *ud,
 		return ctr_err(err, CTR_EINVAL, 0, "apply erofs: bad arguments");
 	if (opts && opts->whiteouts != CTR_WHITEOUT_OVERLAY)
 		return ctr_err(err, CTR_EINVAL, 0, "apply erofs: only overlay whiteouts fit a layer image");
-	struct et t = {.a = {.root = -1, .read = read, .ud = ud}};
+	struct et t = {.a = {.root = -1, .read = read, .ud = ud}, .lower = lower_root};
 	if (opts)
 		t.a.o = *opts;
 	t.a.euid = geteuid();

@@ -35,14 +35,17 @@
  * CTR_WHITEOUT_OVERLAY; all_xattrs and no_chown as for ctr_archive_apply
  * (no_chown records the caller's uid and gid); workers and the buffering
  * bounds are ignored. stats as for ctr_archive_apply (file_bytes counts
- * the regular files' data).
+ * the regular files' data). lower_root (-1: none) is a directory fd on
+ * the parent layers' merged tree: a hardlink whose target is not in the
+ * layer takes it from there, copied into the image first (overlayfs's
+ * copy-up); without it such a link is CTR_ENOTFOUND.
  *
  * Errors: those of ctr_archive_apply for the same stream (CTR_EINVAL
  * naming the entry, CTR_ENOTFOUND for a hardlink target that is not in
  * the layer), CTR_EINVAL when the image would pass EROFS's limits (16 TiB
  * of blocks, 64 KiB of xattrs on one inode), CTR_EIO when writing fails.
  * On error image_fd holds garbage: the caller removes the file. */
-int ctr_archive_apply_erofs(int image_fd, ctr_archive_read_fn read, void *ud,
+int ctr_archive_apply_erofs(int image_fd, int lower_root, ctr_archive_read_fn read, void *ud,
 			    const struct ctr_apply_opts *opts, struct ctr_apply_stats *stats,
 			    ctr_error **err);
 

@@ -44,14 +44,15 @@ static int client_snapshotter(struct ctr_snapshotter **out, ctr_client *c, const
 			*out = c->snaps[i];
 			return 0;
 		}
-	bool overlay = !strcmp(name, "overlayfs"), native = !strcmp(name, "native");
-	if (!overlay && !native)
-		return ctr_err(err, CTR_ENOTFOUND, 0, "snapshotter %s: not found (built in: overlayfs, native)", name);
+	bool overlay = !strcmp(name, "overlayfs"), native = !strcmp(name, "native"), erofs = !strcmp(name, "erofs");
+	if (!overlay && !native && !erofs)
+		return ctr_err(err, CTR_ENOTFOUND, 0, "snapshotter %s: not found (built in: overlayfs, native, erofs)",
+			       name);
 	_cleanup_free_ char *dir = NULL;
 	if (asprintf(&dir, "%s/snapshots/%s", c->root, name) < 0)
 		return ctr_err_nomem(err);
 	struct ctr_snapshotter *s = NULL;
-	r = (overlay ? ctr_overlay_open : ctr_native_open)(&s, dir, err);
+	r = (overlay ? ctr_overlay_open : erofs ? ctr_erofs_open : ctr_native_open)(&s, dir, err);
 	if (r < 0)
 		return ctr_err_prefix(err, r, "snapshotter %s", name);
 	if ((r = add_snapshotter(c, s, err)) < 0)
@@ -87,7 +88,7 @@ CTR_EXPORT int ctr_snapshotter_register(ctr_client *c, const char *name,
 	int r = ctr_ident_validate(name, "snapshotter", err);
 	if (r < 0)
 		return r;
-	if (!strcmp(name, "overlayfs") || !strcmp(name, "native"))
+	if (!strcmp(name, "overlayfs") || !strcmp(name, "native") || !strcmp(name, "erofs"))
 		return ctr_err(err, CTR_EEXISTS, 0, "snapshotter %s: the name is built in", name);
 	pthread_mutex_lock(&c->snaps_mu);
 	for (size_t i = 0; i < c->n_snaps && r == 0; i++)
@@ -536,8 +537,9 @@ CTR_EXPORT int ctr_snapshot_list(ctr_snapshot_info ***out, size_t *n_out, ctr_cl
 	return 0;
 }
 
-int ctr_snapshot_apply_dir(char **path, ctr_client *c, const char *snapshotter, const char *ns,
-			   const char *key, ctr_error **err)
+/* The snapshotter's apply_dir or apply_image (image) for ns/key. */
+static int apply_target(char **path, ctr_client *c, const char *snapshotter, const char *ns, const char *key,
+			bool image, ctr_error **err)
 {
 	struct ctr_snapshotter *sn;
 	int r = ctr_client_snapshotter(&sn, c, snapshotter, err);
@@ -546,9 +548,23 @@ int ctr_snapshot_apply_dir(char **path, ctr_client *c, const char *snapshotter, 
 	_cleanup_free_ char *bkey = ctr_snapshot_backing_key(ns, key);
 	if (!bkey)
 		return ctr_err_nomem(err);
-	if (!sn->ops->apply_dir)
+	if (image && !sn->ops->apply_image)
+		return ctr_err(err, CTR_ENOTSUP, 0, "snapshotter %s takes layers as directories", sn->name);
+	if (!image && !sn->ops->apply_dir)
 		return ctr_err(err, CTR_ENOTSUP, 0, "snapshotter %s cannot unpack layers", sn->name);
-	return sn->ops->apply_dir(sn->self, bkey, path, err);
+	return (image ? sn->ops->apply_image : sn->ops->apply_dir)(sn->self, bkey, path, err);
+}
+
+int ctr_snapshot_apply_dir(char **path, ctr_client *c, const char *snapshotter, const char *ns,
+			   const char *key, ctr_error **err)
+{
+	return apply_target(path, c, snapshotter, ns, key, false, err);
+}
+
+int ctr_snapshot_apply_image(char **path, ctr_client *c, const char *snapshotter, const char *ns,
+			     const char *key, ctr_error **err)
+{
+	return apply_target(path, c, snapshotter, ns, key, true, err);
 }
 
 /* ---- GC ---- */

@@ -85,7 +85,7 @@ static int to_image(const struct buf *tar, struct ctr_apply_stats *st, ctr_error
 	assert_true(fd >= 0);
 	struct memsrc m = {.p = tar->p, .len = tar->len, .chunk = 3000};
 	struct ctr_apply_opts o = {.whiteouts = CTR_WHITEOUT_OVERLAY};
-	int r = ctr_archive_apply_erofs(fd, memsrc_read, &m, &o, st, err);
+	int r = ctr_archive_apply_erofs(fd, -1, memsrc_read, &m, &o, st, err);
 	close(fd);
 	return r;
 }
