@@ -1,6 +1,7 @@
-/* The built-in snapshotters, overlayfs and native. Both keep records in a
- * ctr_snap_store and directories at <dir>/snapshots/<id>/fs (overlay adds
- * <id>/work). A snapshot directory is built under a temporary name and
+/* The built-in snapshotters, overlayfs, native and erofs. All keep records
+ * in a ctr_snap_store and directories at <dir>/snapshots/<id>/fs (overlay
+ * and erofs add <id>/work; erofs-lower.c has what erofs adds to overlay:
+ * a layer's image, its mount, and their cleanup). A snapshot directory is built under a temporary name and
  * renamed to its id inside the transaction that creates its record, so a
  * crash never leaves a record without its directory. Removal renames to
  * rm-<id> before the record goes, and deletes after the commit. Cleanup
@@ -19,6 +20,7 @@
 
 #include "error.h"
 #include "copy.h"
+#include "erofs-lower.h"
 #include "snapshotter.h"
 #include "storage.h"
 #include "fs.h"
@@ -27,6 +29,8 @@
 struct local {
 	struct ctr_snap_store *st;
 	bool native;
+	bool erofs; /* overlay whose committed layers may be EROFS images */
+	struct ctr_snapshotter_ops ops; /* local_ops, and apply_image for erofs */
 };
 
 static int dir_lock(struct local *l, bool exclusive, ctr_error **err)
@@ -67,7 +71,11 @@ static int build_mounts(struct local *l, enum ctr_snap_kind kind, int64_t id, co
 		/* native: the snapshot's own copy; overlay: its fs, or for a view of
 		 * one parent, that parent's fs read-only */
 		int64_t src = (!l->native && ro && n_parents == 1) ? parents[0] : id;
-		_cleanup_free_ char *p = fs_path(l, src, "fs");
+		_cleanup_free_ char *p = NULL;
+		if (l->erofs && src != id && (r = ctr_erofs_lower_path(l->st->dir, src, &p, err)) < 0)
+			return r;
+		if (!p)
+			p = fs_path(l, src, "fs");
 		const char *opts[] = {ro ? "ro" : "rw", "rbind", NULL};
 		r = p ? add_mount(&v, &n, "bind", p, opts, err) : ctr_err_nomem(err);
 	} else {
@@ -77,9 +85,16 @@ static int build_mounts(struct local *l, enum ctr_snap_kind kind, int64_t id, co
 		if (!lower || !up || !wk)
 			return ctr_err_nomem(err);
 		size_t off = (size_t)snprintf(lower, cap, "lowerdir=");
-		for (size_t i = 0; i < n_parents; i++)
-			off += (size_t)snprintf(lower + off, cap - off, "%s%s/snapshots/%lld/fs", i ? ":" : "",
-						l->st->dir, (long long)parents[i]);
+		for (size_t i = 0; i < n_parents; i++) {
+			_cleanup_free_ char *lp = NULL;
+			if (l->erofs && (r = ctr_erofs_lower_path(l->st->dir, parents[i], &lp, err)) < 0)
+				return r;
+			if (lp)
+				off += (size_t)snprintf(lower + off, cap - off, "%s%s", i ? ":" : "", lp);
+			else
+				off += (size_t)snprintf(lower + off, cap - off, "%s%s/snapshots/%lld/fs", i ? ":" : "",
+							l->st->dir, (long long)parents[i]);
+		}
 		if (ro) {
 			const char *opts[] = {"index=off", lower, NULL};
 			r = add_mount(&v, &n, "overlay", "overlay", opts, err);
@@ -212,6 +227,8 @@ static int commit_impl(struct local *l, const char *name, const char *key, bool 
 	_cleanup_close_ int fd = openat(l->st->snapshots_fd, p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0 && (r = ctr_dir_usage(fd, &u, err)) < 0)
 		return r;
+	if (l->erofs)
+		ctr_erofs_image_usage(l->st->snapshots_fd, id, &u);
 	/* Durable before it gets its committed name: one syncfs, not an fsync
 	 * per file (ARCHITECTURE.md). */
 	if (fd >= 0)
@@ -252,7 +269,11 @@ static int local_remove(void *self, const char *key, ctr_error **err)
 		return lock;
 	char rm[40];
 	int r = ctr_snap_store_remove_dir(l->st, key, rm, sizeof(rm), err);
-	return r < 0 ? r : ctr_rm_rf_at(l->st->snapshots_fd, rm, err);
+	if (r < 0)
+		return r;
+	if (l->erofs && (r = ctr_erofs_lower_release(l->st->dir, rm, err)) < 0)
+		return r;
+	return ctr_rm_rf_at(l->st->snapshots_fd, rm, err);
 }
 
 static int local_stat(void *self, const char *key, struct ctr_snap_info *out, ctr_error **err)
@@ -289,7 +310,9 @@ static int local_walk(void *self, ctr_snap_walk_fn fn, void *ud, ctr_error **err
 static int rm_tree(void *ud, const char *name, ctr_error **err)
 {
 	struct local *l = ud;
-	return ctr_rm_rf_at(l->st->snapshots_fd, name, err);
+	/* a crash may have left an orphan's layer mounted */
+	int r = l->erofs ? ctr_erofs_lower_release(l->st->dir, name, err) : 0;
+	return r < 0 ? r : ctr_rm_rf_at(l->st->snapshots_fd, name, err);
 }
 
 static int local_cleanup(void *self, ctr_error **err)
@@ -297,18 +320,30 @@ static int local_cleanup(void *self, ctr_error **err)
 	return ctr_snap_store_cleanup(((struct local *)self)->st, rm_tree, self, err);
 }
 
-static int local_apply_dir(void *self, const char *key, char **path, ctr_error **err)
+/* <id>/<sub> of an active key. */
+static int active_path(struct local *l, const char *key, const char *sub, char **path, ctr_error **err)
 {
-	struct local *l = self;
 	int64_t id;
 	int r = ctr_snap_store_get_active(l->st, key, &id, err);
 	if (r < 0)
 		return r;
-	char *p = fs_path(l, id, "fs");
+	char *p = fs_path(l, id, sub);
 	if (!p)
 		return ctr_err_nomem(err);
 	*path = p;
 	return 0;
+}
+
+static int local_apply_dir(void *self, const char *key, char **path, ctr_error **err)
+{
+	return active_path(self, key, "fs", path, err);
+}
+
+/* erofs: the image file a layer is written into for an active key; it
+ * becomes the layer when the key is committed. */
+static int local_apply_image(void *self, const char *key, char **path, ctr_error **err)
+{
+	return active_path(self, key, CTR_EROFS_LAYER_IMAGE, path, err);
 }
 
 static void local_close(void *self)
@@ -337,7 +372,7 @@ static const struct ctr_snapshotter_ops local_ops = {
 };
 
 static int local_open(struct ctr_snapshotter **out, const char *name, const char *dir, bool native,
-		      ctr_error **err)
+		      bool erofs, ctr_error **err)
 {
 	struct local *l = calloc(1, sizeof(*l));
 	struct ctr_snapshotter *s = calloc(1, sizeof(*s));
@@ -349,6 +384,7 @@ static int local_open(struct ctr_snapshotter **out, const char *name, const char
 		return ctr_err_nomem(err);
 	}
 	l->native = native;
+	l->erofs = erofs;
 	int r = ctr_snap_store_open(&l->st, dir, err);
 	if (r < 0) {
 		free(l);
@@ -356,7 +392,10 @@ static int local_open(struct ctr_snapshotter **out, const char *name, const char
 		free(s);
 		return r;
 	}
-	s->ops = &local_ops;
+	l->ops = local_ops;
+	if (erofs)
+		l->ops.apply_image = local_apply_image;
+	s->ops = &l->ops;
 	s->self = l;
 	s->overlay_whiteouts = !native;
 	*out = s;
@@ -365,12 +404,17 @@ static int local_open(struct ctr_snapshotter **out, const char *name, const char
 
 int ctr_overlay_open(struct ctr_snapshotter **out, const char *dir, ctr_error **err)
 {
-	return local_open(out, "overlayfs", dir, false, err);
+	return local_open(out, "overlayfs", dir, false, false, err);
 }
 
 int ctr_native_open(struct ctr_snapshotter **out, const char *dir, ctr_error **err)
 {
-	return local_open(out, "native", dir, true, err);
+	return local_open(out, "native", dir, true, false, err);
+}
+
+int ctr_erofs_open(struct ctr_snapshotter **out, const char *dir, ctr_error **err)
+{
+	return local_open(out, "erofs", dir, false, true, err);
 }
 
 void ctr_snapshotter_free(struct ctr_snapshotter *s)

@@ -74,6 +74,11 @@ struct ctr_snapshotter_ops {
 	 * upper dir, or the native copy); NULL ops when the snapshotter only
 	 * gives mounts. Caller frees. */
 	int (*apply_dir)(void *self, const char *key, char **path, ctr_error **err);
+	/* The image file a layer is written into for an active key (erofs:
+	 * the unpacker writes the layer's EROFS image there instead of files
+	 * into apply_dir, and the image is the layer once committed); NULL
+	 * for snapshotters that take layers as directories. Caller frees. */
+	int (*apply_image)(void *self, const char *key, char **path, ctr_error **err);
 	void (*close)(void *self);
 };
 
@@ -90,6 +95,10 @@ struct ctr_snapshotter {
 int ctr_overlay_open(struct ctr_snapshotter **out, const char *dir, ctr_error **err);
 int ctr_native_open(struct ctr_snapshotter **out, const char *dir, ctr_error **err);
 int ctr_btrfs_open(struct ctr_snapshotter **out, const char *dir, ctr_error **err);
+/* overlayfs whose unpacked layers are EROFS images, each mounted
+ * (file-backed, or through a loop device) at <id>/lower while it has
+ * children; a committed diff of an active snapshot stays a directory. */
+int ctr_erofs_open(struct ctr_snapshotter **out, const char *dir, ctr_error **err);
 /* Whether a snapshotter can work with its directory at dir (which need not
  * exist; nothing is left behind): 0, or CTR_ENOTSUP with the reason. */
 int ctr_overlay_check(const char *dir, ctr_error **err);

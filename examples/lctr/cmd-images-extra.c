@@ -10,18 +10,18 @@
 const struct lctr_flag lctr_images_mount_flags[] = {
 	{0, "rw", no_argument, 'w', NULL, "mount read-write (an active snapshot)"},
 	{0, "platform", required_argument, 'p', "P", "the platform to mount (the host's is unpacked)"},
-	{0, "snapshotter", required_argument, 's', "S", "snapshotter: overlayfs, native or btrfs"},
+	{0, "snapshotter", required_argument, 's', "S", "snapshotter: overlayfs, native, btrfs or erofs"},
 	{0},
 };
 
 const struct lctr_flag lctr_images_unmount_flags[] = {
 	{0, "rm", no_argument, 'r', NULL, "remove the snapshot too"},
-	{0, "snapshotter", required_argument, 's', "S", "snapshotter: overlayfs, native or btrfs"},
+	{0, "snapshotter", required_argument, 's', "S", "snapshotter: overlayfs, native, btrfs or erofs"},
 	{0},
 };
 
 const struct lctr_flag lctr_images_usage_flags[] = {
-	{0, "snapshotter", required_argument, 's', "S", "snapshotter: overlayfs, native or btrfs"},
+	{0, "snapshotter", required_argument, 's', "S", "snapshotter: overlayfs, native, btrfs or erofs"},
 	{0},
 };
 

@@ -168,7 +168,7 @@ const struct lctr_flag lctr_pull_flags[] = {
 	{0, "all-metadata", no_argument, OPT_ALLMETA, NULL, "fetch the manifests and configs of every platform"},
 	{0, "label", required_argument, OPT_LABEL, "K=V", "label the image record (repeatable)"},
 	{0, "skip-unpack", no_argument, OPT_SKIPUNPACK, NULL, "do not unpack into a snapshotter"},
-	{0, "snapshotter", required_argument, OPT_SNAP, "S", "unpack with this snapshotter (overlayfs, native, btrfs)"},
+	{0, "snapshotter", required_argument, OPT_SNAP, "S", "unpack with this snapshotter (overlayfs, native, btrfs, erofs)"},
 	{0, "print-chainid", no_argument, OPT_CHAINID, NULL, "print the image's chain ID after unpack"},
 	{0},
 };

@@ -626,7 +626,7 @@ const struct lctr_flag lctr_cflags_flags[] = {
 	{0, "privileged", no_argument, LCTR_O_PRIVILEGED, NULL, "all capabilities, all devices, no seccomp"},
 	{0, "memory-limit", required_argument, LCTR_O_MEMORY, "BYTES", "memory limit in bytes"},
 	{0, "cpus", required_argument, LCTR_O_CPUS, "N", "CPU limit, in CPUs (1.5: one and a half)"},
-	{0, "snapshotter", required_argument, LCTR_O_SNAPSHOTTER, "S", "snapshotter: overlayfs, native or btrfs"},
+	{0, "snapshotter", required_argument, LCTR_O_SNAPSHOTTER, "S", "snapshotter: overlayfs, native, btrfs or erofs"},
 	{0, "runtime", required_argument, LCTR_O_RUNTIME, "NAME", "the OCI runtime binary (default runc)"},
 	{0, "seccomp", no_argument, LCTR_O_SECCOMP, NULL, "apply the default seccomp profile"},
 	{0, "rootfs", no_argument, LCTR_O_ROOTFS, NULL, "the first argument is a host directory, not an image"},

@@ -312,7 +312,7 @@ static const struct lctr_cmd snap_cmds[] = {
 };
 
 static const struct lctr_flag group_flags[] = {
-	{0, "snapshotter", required_argument, 's', "S", "the snapshotter: overlayfs (default), native or btrfs"},
+	{0, "snapshotter", required_argument, 's', "S", "the snapshotter: overlayfs (default), native, btrfs or erofs"},
 	{0},
 };
 

@@ -132,6 +132,9 @@ void ap_strset_free(struct strset *s);
  * "." components, ".." pops but never above the root. No leading or
  * trailing "/"; "" is the root itself. NULL on OOM. */
 char *ap_clean_name(const char *in);
+/* The next component of a name at *p (empty and "." ones skipped), its
+ * length in *len; *p moves past it. NULL at the end. */
+const char *ap_next_component(const char **p, size_t *len);
 /* Splits a cleaned name in place into parent ("" at the root) and base. */
 void ap_split_name(char *clean, const char **parent, const char **base);
 
@@ -171,6 +174,25 @@ struct apply {
 
 	const char *entry; /* raw name of the current entry, for errors */
 };
+
+/* libarchive's read callback over a->read: hashes and counts the stream
+ * (ud is the struct apply). */
+la_ssize_t ap_la_read(struct archive *ar, void *ud, const void **buf);
+
+/* An entry's name, checked and cleaned as every writer of a layer does
+ * (apply.c): name (cleaned) and split (cut into parent and base) belong
+ * to the caller, free them with ap_entry_name_clear. */
+struct ap_entry_name {
+	char *name, *split;
+	const char *parent, *base;
+	mode_t type;
+	bool is_link;
+};
+/* 0 with n filled, 1 when the entry is skipped (AUFS metadata at the top,
+ * the root directory itself), or CTR_EINVAL (no name, too long, a
+ * non-directory at the root) / CTR_ENOMEM. Sets a->entry. */
+int ap_entry_name(struct apply *a, struct archive_entry *e, struct ap_entry_name *n, ctr_error **err);
+void ap_entry_name_clear(struct ap_entry_name *n);
 
 /* Errors naming the current entry (apply.c). */
 int ap_eerr(struct apply *a, ctr_error **err, int code, int e, const char *what);

@@ -84,6 +84,22 @@ void ap_strset_free(struct strset *s)
 	s->cap = 0;
 }
 
+const char *ap_next_component(const char **p, size_t *len)
+{
+	for (;;) {
+		while (**p == '/')
+			(*p)++;
+		if (!**p)
+			return NULL;
+		const char *s = *p;
+		while (**p && **p != '/')
+			(*p)++;
+		*len = (size_t)(*p - s);
+		if (!(*len == 1 && s[0] == '.'))
+			return s;
+	}
+}
+
 /* Lexical clean of a tar name against "/": drops empty and "." components,
  * ".." pops (never above the root). The result has no leading or trailing
  * "/" and is "" for the root itself. */
@@ -94,16 +110,9 @@ char *ap_clean_name(const char *in)
 	if (!out)
 		return NULL;
 	size_t o = 0;
-	const char *p = in;
-	while (*p) {
-		while (*p == '/')
-			p++;
-		const char *s = p;
-		while (*p && *p != '/')
-			p++;
-		size_t len = (size_t)(p - s);
-		if (len == 0 || (len == 1 && s[0] == '.'))
-			continue;
+	const char *p = in, *s;
+	size_t len;
+	while ((s = ap_next_component(&p, &len))) {
 		if (len == 2 && s[0] == '.' && s[1] == '.') {
 			while (o > 0 && out[o - 1] != '/')
 				o--;

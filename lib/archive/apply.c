@@ -65,7 +65,7 @@
 #include "fs.h"
 #include "macro.h"
 
-static la_ssize_t la_read(struct archive *ar, void *ud, const void **buf)
+la_ssize_t ap_la_read(struct archive *ar, void *ud, const void **buf)
 {
 	struct apply *a = ud;
 	if (a->read_eof)
@@ -172,8 +172,9 @@ static int do_whiteout(struct apply *a, struct archive_entry *e, const char *par
 	return 0;
 }
 
-static int do_entry(struct apply *a, struct archive_entry *e, ctr_error **err)
+int ap_entry_name(struct apply *a, struct archive_entry *e, struct ap_entry_name *n, ctr_error **err)
 {
+	memset(n, 0, sizeof(*n));
 	const char *raw = archive_entry_pathname(e);
 	if (!raw)
 		raw = archive_entry_pathname_utf8(e);
@@ -182,26 +183,42 @@ static int do_entry(struct apply *a, struct archive_entry *e, ctr_error **err)
 	a->entry = raw;
 	if (strlen(raw) > NAME_MAX_LEN)
 		return ap_eerr(a, err, CTR_EINVAL, ENAMETOOLONG, "name too long");
-	mode_t type = archive_entry_filetype(e);
-	bool is_link = archive_entry_hardlink(e) || archive_entry_hardlink_utf8(e);
-	_cleanup_free_ char *name = ap_clean_name(raw);
-	if (!name)
+	n->type = archive_entry_filetype(e);
+	n->is_link = archive_entry_hardlink(e) || archive_entry_hardlink_utf8(e);
+	if (!(n->name = ap_clean_name(raw)))
 		return ctr_err_nomem(err);
+	int r = 0;
 	/* AUFS metadata at the top (.wh..wh.plnk, .wh..wh.aufs): not part of
 	 * the tree; containerd skips it the same way. */
-	if (!strncmp(name, WH_META, strlen(WH_META)) && strcmp(name, WH_OPAQUE))
-		return 0;
-	if (!*name) {
-		if (type == AE_IFDIR && !is_link)
-			return 0; /* "./" or "/": containerd ignores the root entry */
-		return ap_eerr(a, err, CTR_EINVAL, 0, "entry resolves to the layer root");
+	if (!strncmp(n->name, WH_META, strlen(WH_META)) && strcmp(n->name, WH_OPAQUE))
+		r = 1;
+	else if (!*n->name && n->type == AE_IFDIR && !n->is_link)
+		r = 1; /* "./" or "/": containerd ignores the root entry */
+	else if (!*n->name)
+		r = ap_eerr(a, err, CTR_EINVAL, 0, "entry resolves to the layer root");
+	else if (!(n->split = strdup(n->name)))
+		r = ctr_err_nomem(err);
+	if (r != 0) {
+		ap_entry_name_clear(n);
+		return r;
 	}
-	_cleanup_free_ char *split = strdup(name);
-	if (!split)
-		return ctr_err_nomem(err);
-	const char *parent, *base;
-	ap_split_name(split, &parent, &base);
+	ap_split_name(n->split, &n->parent, &n->base);
+	return 0;
+}
 
+void ap_entry_name_clear(struct ap_entry_name *n)
+{
+	free(n->name);
+	free(n->split);
+	memset(n, 0, sizeof(*n));
+}
+
+static int do_named_entry(struct apply *a, struct archive_entry *e, const struct ap_entry_name *en,
+			  ctr_error **err)
+{
+	const char *name = en->name, *parent = en->parent, *base = en->base;
+	mode_t type = en->type;
+	bool is_link = en->is_link;
 	struct apply_meta m;
 	int r = ap_read_meta(a, e, &m, err);
 	if (r < 0) {
@@ -234,6 +251,17 @@ static int do_entry(struct apply *a, struct archive_entry *e, ctr_error **err)
 			r = ap_eerr(a, err, CTR_EINVAL, 0, "unsupported entry type");
 	}
 	apply_meta_clear(&m);
+	return r;
+}
+
+static int do_entry(struct apply *a, struct archive_entry *e, ctr_error **err)
+{
+	struct ap_entry_name en;
+	int r = ap_entry_name(a, e, &en, err);
+	if (r != 0)
+		return r < 0 ? r : 0;
+	r = do_named_entry(a, e, &en, err);
+	ap_entry_name_clear(&en);
 	return r;
 }
 
@@ -310,7 +338,7 @@ static int run(struct apply *a, ctr_error **err)
 	 * blocks included. */
 	while (!a->read_eof) {
 		const void *b;
-		if (la_read(a->ar, a, &b) < 0)
+		if (ap_la_read(a->ar, a, &b) < 0)
 			return ap_archive_fail(a, err);
 	}
 	return 0;
@@ -348,7 +376,7 @@ int ctr_archive_apply(int layer_dirfd, ctr_archive_read_fn read, void *ud,
 		goto out;
 	archive_read_support_format_tar(a.ar);
 	archive_read_support_format_empty(a.ar);
-	if (archive_read_open(a.ar, &a, NULL, la_read, NULL) != ARCHIVE_OK) {
+	if (archive_read_open(a.ar, &a, NULL, ap_la_read, NULL) != ARCHIVE_OK) {
 		r = ap_archive_fail(&a, err);
 		goto out;
 	}

@@ -549,8 +549,9 @@ CTR_EXPORT int ctr_snapshot_list(ctr_snapshot_info ***out, size_t *n_out, ctr_cl
 	return 0;
 }
 
-int ctr_snapshot_apply_dir(char **path, ctr_client *c, const char *snapshotter, const char *ns,
-			   const char *key, ctr_error **err)
+/* The snapshotter's apply_dir or apply_image (image) for ns/key. */
+static int apply_target(char **path, ctr_client *c, const char *snapshotter, const char *ns, const char *key,
+			bool image, ctr_error **err)
 {
 	struct ctr_snapshotter *sn;
 	int r = ctr_client_snapshotter(&sn, c, snapshotter, err);
@@ -559,9 +560,23 @@ int ctr_snapshot_apply_dir(char **path, ctr_client *c, const char *snapshotter, 
 	_cleanup_free_ char *bkey = ctr_snapshot_backing_key(ns, key);
 	if (!bkey)
 		return ctr_err_nomem(err);
-	if (!sn->ops->apply_dir)
+	if (image && !sn->ops->apply_image)
+		return ctr_err(err, CTR_ENOTSUP, 0, "snapshotter %s takes layers as directories", sn->name);
+	if (!image && !sn->ops->apply_dir)
 		return ctr_err(err, CTR_ENOTSUP, 0, "snapshotter %s cannot unpack layers", sn->name);
-	return sn->ops->apply_dir(sn->self, bkey, path, err);
+	return (image ? sn->ops->apply_image : sn->ops->apply_dir)(sn->self, bkey, path, err);
+}
+
+int ctr_snapshot_apply_dir(char **path, ctr_client *c, const char *snapshotter, const char *ns,
+			   const char *key, ctr_error **err)
+{
+	return apply_target(path, c, snapshotter, ns, key, false, err);
+}
+
+int ctr_snapshot_apply_image(char **path, ctr_client *c, const char *snapshotter, const char *ns,
+			     const char *key, ctr_error **err)
+{
+	return apply_target(path, c, snapshotter, ns, key, true, err);
 }
 
 /* ---- GC ---- */

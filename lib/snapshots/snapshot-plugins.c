@@ -44,6 +44,8 @@ int ctr_snapshotters_states(struct ctr_snapshotter_state **out, size_t *n_out, c
 		}
 		ctr_error *why = NULL;
 		int q = b->check ? b->check(dir, &why) : 0;
+		if (q == 0 && !strcmp(b->name, "erofs") && !ctr_snapshots_erofs_supported(dir, NULL))
+			q = ctr_err(&why, CTR_ENOTSUP, 0, "erofs: this kernel mounts no EROFS image here");
 		free(dir);
 		r = add(&v, &n, b->name, true, q, why, err);
 		ctr_error_free(why);

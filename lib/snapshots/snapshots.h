@@ -29,6 +29,16 @@ int ctr_snapshot_key_validate(const char *key, ctr_error **err);
 int ctr_snapshot_apply_dir(char **path, ctr_client *c, const char *snapshotter, const char *ns,
 			   const char *key, ctr_error **err);
 
+/* The image file a layer is written into for an active snapshot of ns
+ * (snapshotters with apply_image: erofs). CTR_ENOTSUP for the others. */
+int ctr_snapshot_apply_image(char **path, ctr_client *c, const char *snapshotter, const char *ns,
+			     const char *key, ctr_error **err);
+/* Whether EROFS layer images mount here: an empty image written by the
+ * library's own writer and mounted once under dir (the root's snapshot
+ * folder). *file_backed (may be NULL) tells a file-backed mount from the
+ * loop-device fallback. */
+bool ctr_snapshots_erofs_supported(const char *dir, bool *file_backed);
+
 /* The layer's internal calls: the public ctr_snapshot_* functions parse
  * their options into a struct ctr_call and call these, and the rest of the
  * library calls these directly. call may be NULL (the client's namespace, no

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "layer-archive.h"
+#include "erofs.h"
 #include "store.h"
 #include "error.h"
 #include "metadata.h"
@@ -48,6 +49,7 @@ struct ctr_layer_unpack {
 	int lock_fd;
 	char key[CTR_DIGEST_MAX + 64];
 	char *dir; /* apply dir of key */
+	char *image; /* the layer's image file (erofs), or NULL: into dir */
 	bool prepared, finished, committed, dead, needs_redo;
 
 	/* ring and apply thread */
@@ -112,6 +114,8 @@ static void remove_extract(struct ctr_layer_unpack *u)
 	u->prepared = false;
 	free(u->dir);
 	u->dir = NULL;
+	free(u->image);
+	u->image = NULL;
 }
 
 /* A fresh extract snapshot on parent (NULL: none) and its apply dir. */
@@ -128,6 +132,8 @@ static int prepare_extract(struct ctr_layer_unpack *u, const char *parent, ctr_e
 		u->prepared = true;
 		r = ctr_snapshot_apply_dir(&u->dir, u->c, u->sn->name, u->ns, u->key, err);
 	}
+	if (r == 0 && u->sn->ops->apply_image)
+		r = ctr_snapshot_apply_image(&u->image, u->c, u->sn->name, u->ns, u->key, err);
 	ctr_unpack_md_unlock(u->c);
 	if (r < 0)
 		remove_extract(u);
@@ -162,24 +168,31 @@ static int decompress_format(const struct ctr_layer_unpack *u, enum ctr_compress
 	}
 }
 
-/* Decompresses read() and applies it into u->dir; fills stats and ds. */
-static int apply_from(struct ctr_layer_unpack *u, ctr_archive_read_fn read, void *ud,
+/* Decompresses read() and applies it into u->dir, or writes it as
+ * u->image (lower: the parents' root for hardlinks into them, or -1);
+ * fills stats and ds. */
+static int apply_from(struct ctr_layer_unpack *u, ctr_archive_read_fn read, void *ud, int lower,
 		      struct ctr_apply_stats *stats, struct ctr_decompress_stats *ds, ctr_error **err)
 {
 	struct ctr_decompress_opts dopts = {0};
 	int r = decompress_format(u, &dopts.format, err);
 	if (r < 0)
 		return r;
-	_cleanup_close_ int dfd = open(u->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	const char *path = u->image ? u->image : u->dir;
+	_cleanup_close_ int dfd = u->image ? open(u->image, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)
+					   : open(u->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
-		return ctr_err_errno(err, errno, "open %s", u->dir);
+		return ctr_err_errno(err, errno, "open %s", path);
 	ctr_decompress *d = NULL;
 	if ((r = ctr_decompress_new(&d, read, ud, &dopts, err)) < 0)
 		return r;
 	struct ctr_apply_opts aopts = {
 		.whiteouts = u->sn->overlay_whiteouts ? CTR_WHITEOUT_OVERLAY : CTR_WHITEOUT_DELETE,
 	};
-	r = ctr_archive_apply(dfd, ctr_decompress_read, d, &aopts, stats, err);
+	if (u->image)
+		r = ctr_archive_apply_erofs(dfd, lower, ctr_decompress_read, d, &aopts, stats, err);
+	else
+		r = ctr_archive_apply(dfd, ctr_decompress_read, d, &aopts, stats, err);
 	if (r == 0)
 		r = ctr_decompress_finish(d, ds, err);
 	ctr_decompress_free(d);
@@ -232,7 +245,7 @@ static void *apply_main(void *arg)
 	ctr_error *e = NULL;
 	struct ctr_apply_stats stats;
 	struct ctr_decompress_stats ds;
-	int r = apply_from(u, ring_read, u, &stats, &ds, &e);
+	int r = apply_from(u, ring_read, u, -1, &stats, &ds, &e);
 	bool redo = false;
 	if (r == CTR_ENOTFOUND && u->mode == M_REBASE) {
 		/* A hardlink into a lower layer: redone at commit. */
@@ -535,19 +548,43 @@ static int list_link_targets(struct ctr_layer_unpack *u, char ***targets, size_t
 	return r;
 }
 
+/* A view of the parent chain and an fd on its root (*root -1 on error);
+ * parent_view_close undoes both. */
+static int parent_view_open(struct ctr_layer_unpack *u, char *vkey, size_t vlen, ctr_mount_list **ml, int *root,
+			    ctr_error **err)
+{
+	snprintf(vkey, vlen, "%s view", u->key);
+	struct ctr_call call = scope(u);
+	*ml = NULL;
+	*root = -1;
+	ctr_unpack_md_lock(u->c);
+	int r = ctr_snapshots_prepare(ml, u->c, u->sn->name, vkey, u->parent, NULL, true, &call, err);
+	ctr_unpack_md_unlock(u->c);
+	if (r == 0)
+		r = ctr_mounts_open_root((*ml)->v, (*ml)->n, root, err);
+	return r;
+}
+
+static void parent_view_close(struct ctr_layer_unpack *u, const char *vkey, ctr_mount_list *ml, int root)
+{
+	if (root >= 0)
+		close(root);
+	if (ml) {
+		struct ctr_call call = scope(u);
+		ctr_mount_list_free(ml);
+		ctr_unpack_md_lock(u->c);
+		ctr_snapshots_remove(u->c, u->sn->name, vkey, &call, NULL);
+		ctr_unpack_md_unlock(u->c);
+	}
+}
+
 /* Copies targets from the parent chain (through a view of it) into u->dir. */
 static int copy_up_targets(struct ctr_layer_unpack *u, char **targets, size_t n, ctr_error **err)
 {
 	char vkey[CTR_DIGEST_MAX + 80];
-	snprintf(vkey, sizeof(vkey), "%s view", u->key);
-	struct ctr_call call = scope(u);
-	ctr_mount_list *ml = NULL;
-	ctr_unpack_md_lock(u->c);
-	int r = ctr_snapshots_prepare(&ml, u->c, u->sn->name, vkey, u->parent, NULL, true, &call, err);
-	ctr_unpack_md_unlock(u->c);
-	int root = -1;
-	if (r == 0)
-		r = ctr_mounts_open_root(ml->v, ml->n, &root, err);
+	ctr_mount_list *ml;
+	int root;
+	int r = parent_view_open(u, vkey, sizeof(vkey), &ml, &root, err);
 	int dst = r == 0 ? open(u->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 	if (r == 0 && dst < 0)
 		r = ctr_err_errno(err, errno, "open %s", u->dir);
@@ -564,14 +601,7 @@ static int copy_up_targets(struct ctr_layer_unpack *u, char **targets, size_t n,
 	}
 	if (dst >= 0)
 		close(dst);
-	if (root >= 0)
-		close(root);
-	if (ml) {
-		ctr_mount_list_free(ml);
-		ctr_unpack_md_lock(u->c);
-		ctr_snapshots_remove(u->c, u->sn->name, vkey, &call, NULL);
-		ctr_unpack_md_unlock(u->c);
-	}
+	parent_view_close(u, vkey, ml, root);
 	return r;
 }
 
@@ -595,7 +625,14 @@ static int apply_stored(struct ctr_layer_unpack *u, ctr_error **err)
 {
 	remove_extract(u);
 	int r = prepare_extract(u, u->mode == M_REBASE ? NULL : (u->parent[0] ? u->parent : NULL), err);
-	if (r == 0 && u->mode == M_REBASE)
+	/* An image takes the targets from the parents as it goes; a
+	 * directory gets them copied up first. */
+	char vkey[CTR_DIGEST_MAX + 80];
+	ctr_mount_list *ml = NULL;
+	int lower = -1;
+	if (r == 0 && u->mode == M_REBASE && u->image && u->parent[0])
+		r = parent_view_open(u, vkey, sizeof(vkey), &ml, &lower, err);
+	else if (r == 0 && u->mode == M_REBASE && !u->image)
 		r = seed_link_targets(u, err);
 	struct blob_src s = {.fd = -1};
 	if (r == 0)
@@ -603,9 +640,10 @@ static int apply_stored(struct ctr_layer_unpack *u, ctr_error **err)
 	struct ctr_apply_stats stats;
 	struct ctr_decompress_stats ds;
 	if (r == 0)
-		r = apply_from(u, blob_read, &s, &stats, &ds, err);
+		r = apply_from(u, blob_read, &s, lower, &stats, &ds, err);
 	if (s.fd >= 0)
 		close(s.fd);
+	parent_view_close(u, vkey, ml, lower);
 	if (r == 0)
 		r = verify(u, &stats, &ds, err);
 	return r;
@@ -669,6 +707,7 @@ void ctr_layer_unpack_free(struct ctr_layer_unpack *u)
 	pthread_cond_destroy(&u->cv);
 	free(u->ring);
 	free(u->dir);
+	free(u->image);
 	free(u->ns);
 	free(u->lease);
 	free(u->media_type);

@@ -16,6 +16,8 @@ reg=
 proxy_pid=
 cleanup() {
 	for m in "$tmp"/mnt*; do umount -l "$m" 2>/dev/null || true; done
+	# erofs layers stay mounted at <id>/lower while their layer exists
+	findmnt -rn -o TARGET | grep "^$tmp/" | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
 	[ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null || true
 	[ -n "$reg" ] && "$F/registry.sh" stop "$reg" >/dev/null 2>&1 || true
 	rm -rf "$tmp"
@@ -27,11 +29,13 @@ export LCTR_STATE=$tmp/state
 
 python3 "$F/mkimage.py" tree "$tmp/tree" >/dev/null
 python3 "$F/mkimage.py" multiarch "$tmp/multi" >/dev/null
+python3 "$F/mkimage.py" busybox "$tmp/bb" >/dev/null
 umoci unpack --image "$tmp/tree:latest" "$tmp/umoci" >/dev/null 2>&1
 eval "$("$F/registry.sh" start plain --owner-pid $$ --ttl 300)"
 reg=$REGISTRY_DIR
 "$F/registry.sh" push "$REGISTRY_DIR" "oci:$tmp/tree:latest" test/tree:latest >/dev/null 2>&1
 "$F/registry.sh" push "$REGISTRY_DIR" "oci:$tmp/multi:latest" test/multi:latest --all >/dev/null 2>&1
+"$F/registry.sh" push "$REGISTRY_DIR" "oci:$tmp/bb:latest" test/bb:latest >/dev/null 2>&1
 # zstd: skopeo recompresses into a local layout (a registry copy would
 # reuse the gzip blobs the registry already has), which is then pushed as is.
 skopeo copy -q --dest-compress --dest-compress-format zstd "oci:$tmp/tree:latest" "oci:$tmp/treezst:latest" >/dev/null
@@ -39,7 +43,7 @@ skopeo copy -q --dest-compress --dest-compress-format zstd "oci:$tmp/tree:latest
 skopeo inspect --tls-verify=false --raw "docker://$REGISTRY_ADDR/test/treezst:latest" | grep -q 'tar+zstd' ||
 	fail "skopeo did not push zstd layers"
 
-for sn in overlayfs native; do
+for sn in overlayfs native erofs; do
 	export LCTR_ROOT=$tmp/root-$sn
 	for img in tree treezst; do
 		ref=$REGISTRY_ADDR/test/$img:latest
@@ -61,6 +65,19 @@ for sn in overlayfs native; do
 		! "$LCTR" snapshots --snapshotter "$sn" ls | grep -q extract- || fail "extract snapshot left"
 	done
 done
+
+# erofs: the layers are images that fsck.erofs accepts, and a container
+# runs on them under runc, its writes going to the upper dir only.
+for f in "$tmp"/root-erofs/snapshots/erofs/snapshots/*/layer.erofs; do
+	fsck.erofs "$f" >/dev/null || fail "fsck.erofs refused $f"
+done
+export LCTR_ROOT=$tmp/root-erofs LCTR_STATE=$tmp/state-erofs
+"$LCTR" images pull --plain-http --snapshotter erofs "$REGISTRY_ADDR/test/bb:latest" >/dev/null
+out=$("$LCTR" run --rm --snapshotter erofs "$REGISTRY_ADDR/test/bb:latest" erofs-run \
+	sh -c 'echo hi >/new && cat /new && grep -c " / overlay " /proc/mounts') || fail "run on erofs: $out"
+[ "$out" = "$(printf 'hi\n1')" ] || fail "run on erofs: $out"
+[ -z "$("$LCTR" c ls -q)" ] || fail "run --rm on erofs left a container"
+unset LCTR_STATE
 
 # Platforms: the host's manifest by default, arm64 when asked.
 export LCTR_ROOT=$tmp/root-plat

@@ -1,4 +1,4 @@
-/* One snapshotter suite, run on every snapshotter: overlayfs, native,
+/* One snapshotter suite, run on every snapshotter: overlayfs, native, erofs,
  * btrfs (on a loop file made for the test) and an application's one
  * registered through the vtable. Real mounts, so root. */
 #include <setjmp.h>
@@ -594,6 +594,19 @@ static void test_overlay(void **state)
 	run_builtin(ctr_overlay_open, "overlayfs", true);
 }
 
+/* erofs through the suite's calls: its layers are committed active
+ * snapshots, so they stay directories stacked as overlay lowers (images
+ * come from unpack: test-unpack and test-erofs check those). */
+static void test_erofs(void **state)
+{
+	(void)state;
+	if (!ctr_overlay_supported(tmp)) {
+		print_message("SKIP erofs case: overlayfs cannot be mounted in %s\n", tmp);
+		return;
+	}
+	run_builtin(ctr_erofs_open, "erofs", true);
+}
+
 static void test_native(void **state)
 {
 	(void)state;
@@ -613,6 +626,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_overlay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_native, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_erofs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_btrfs, setup, btrfs_teardown),
 		cmocka_unit_test_setup_teardown(test_btrfs_subvolumes, setup, btrfs_teardown),
 		cmocka_unit_test_setup_teardown(test_vtable, setup, teardown),

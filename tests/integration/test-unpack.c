@@ -82,8 +82,8 @@ static void test_tree_matches_umoci(void **state)
 	snprintf(mnt, sizeof(mnt), "%s/mnt", tmp);
 	assert_int_equal(test_sh("python3 %s/tests/fixtures/mkimage.py tree %s --tag latest >/dev/null", src_root, layout), 0);
 	assert_int_equal(test_sh("umoci unpack --image %s:latest %s >/dev/null 2>&1", layout, bundle), 0);
-	const char *sns[] = {"overlayfs", "native"};
-	for (int i = 0; i < 2; i++) {
+	const char *sns[] = {"overlayfs", "native", "erofs"};
+	for (int i = 0; i < 3; i++) {
 		ctr_client *c = test_client(tmp, sns[i]);
 		assert_int_equal(layout_load(c, layout, "test/tree:latest", 0), 0);
 		unpack_and_mount(c, "test/tree:latest", sns[i], mnt);
@@ -92,6 +92,13 @@ static void test_tree_matches_umoci(void **state)
 		umount2(mnt, MNT_DETACH);
 		assert_int_equal(rc, 0);
 		assert_int_equal(rc2, 0);
+		if (!strcmp(sns[i], "erofs")) {
+			/* each of the three layers is an image, never files on the
+			 * host, and fsck.erofs accepts every one */
+			assert_int_equal(test_sh("cd %s/%s-root/snapshots/erofs/snapshots && n=0 && "
+						 "for f in */layer.erofs; do fsck.erofs $f >/dev/null || exit 1; n=$((n+1)); done && "
+						 "[ $n = 3 ] && [ -z \"$(find . -path '*/fs/*' -print -quit)\" ]", tmp, sns[i]), 0);
+		}
 		/* A container's changes as a layer: write and delete through the
 		 * mounted active snapshot, then diff it into the content store. */
 		{
@@ -346,8 +353,8 @@ static void test_bad_layer_size(void **state)
 			     "i=json.load(open(d+'/index.json')); i['manifests'][0]['digest']=md; i['manifests'][0]['size']=len(mb)\n"
 			     "json.dump(i,open(d+'/index.json','w'))\n"
 			     "PY", layout), 0);
-	const char *sns[] = {"overlayfs", "native"};
-	for (size_t k = 0; k < 2; k++) {
+	const char *sns[] = {"overlayfs", "native", "erofs"};
+	for (size_t k = 0; k < 3; k++) {
 		char name[32];
 		snprintf(name, sizeof(name), "size-%s", sns[k]);
 		ctr_client *c = test_client(tmp, name);
