@@ -58,26 +58,20 @@ static const char *last_line(char *s)
 	return l;
 }
 
-int ctr_rt_runc(ctr_rt_task *t, const char *const *args, char **out, ctr_error **err)
+/* Runs prog (looked up in PATH) with argv, stdin /dev/null, and collects
+ * its stdout (up to OUT_MAX) and stderr (up to ERR_MAX). *status gets the
+ * wait status. CTR_EUNAVAILABLE when prog cannot be found. */
+static int spawn_capture(const char *prog, const char *verb, const char *const *argv, char **obuf_out,
+			 char **ebuf_out, int *status_out, ctr_error **err)
 {
-	const char *argv[32];
-	size_t n = 0;
-	argv[n++] = t->runtime;
-	argv[n++] = "--root";
-	argv[n++] = t->runc_root;
-	for (size_t i = 0; args[i] && n < CTR_ARRAY_SIZE(argv) - 1; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	const char *verb = args[0];
-
 	int po[2], pe[2];
 	if (pipe2(po, O_CLOEXEC) < 0)
-		return ctr_err_errno(err, errno, "%s %s: pipe", t->runtime, verb);
+		return ctr_err_errno(err, errno, "%s %s: pipe", prog, verb);
 	if (pipe2(pe, O_CLOEXEC) < 0) {
 		int e = errno;
 		close(po[0]);
 		close(po[1]);
-		return ctr_err_errno(err, e, "%s %s: pipe", t->runtime, verb);
+		return ctr_err_errno(err, e, "%s %s: pipe", prog, verb);
 	}
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
@@ -95,7 +89,7 @@ int ctr_rt_runc(ctr_rt_task *t, const char *const *args, char **out, ctr_error *
 	posix_spawnattr_setsigdefault(&at, &all);
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 	pid_t pid;
-	int r = posix_spawnp(&pid, t->runtime, &fa, &at, (char *const *)argv, environ);
+	int r = posix_spawnp(&pid, prog, &fa, &at, (char *const *)argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
 	close(po[1]);
@@ -103,8 +97,7 @@ int ctr_rt_runc(ctr_rt_task *t, const char *const *args, char **out, ctr_error *
 	if (r != 0) {
 		close(po[0]);
 		close(pe[0]);
-		return ctr_err(err, r == ENOENT ? CTR_EUNAVAILABLE : ctr_errno_code(r), r,
-			       "%s %s", t->runtime, verb);
+		return ctr_err(err, r == ENOENT ? CTR_EUNAVAILABLE : ctr_errno_code(r), r, "%s %s", prog, verb);
 	}
 	_cleanup_free_ char *obuf = NULL, *ebuf = NULL;
 	size_t olen = 0, elen = 0;
@@ -141,8 +134,30 @@ int ctr_rt_runc(ctr_rt_task *t, const char *const *args, char **out, ctr_error *
 	int status;
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR)
-			return ctr_err_errno(err, errno, "%s %s: wait", t->runtime, verb);
+			return ctr_err_errno(err, errno, "%s %s: wait", prog, verb);
 	}
+	*status_out = status;
+	*obuf_out = TAKE_PTR(obuf);
+	*ebuf_out = TAKE_PTR(ebuf);
+	return 0;
+}
+
+int ctr_rt_runc(ctr_rt_task *t, const char *const *args, char **out, ctr_error **err)
+{
+	const char *argv[32];
+	size_t n = 0;
+	argv[n++] = t->runtime;
+	argv[n++] = "--root";
+	argv[n++] = t->runc_root;
+	for (size_t i = 0; args[i] && n < CTR_ARRAY_SIZE(argv) - 1; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	const char *verb = args[0];
+	_cleanup_free_ char *obuf = NULL, *ebuf = NULL;
+	int status;
+	int r = spawn_capture(t->runtime, verb, argv, &obuf, &ebuf, &status, err);
+	if (r < 0)
+		return r;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		const char *msg = last_line(ebuf);
 		int code = CTR_EIO;
@@ -158,4 +173,43 @@ int ctr_rt_runc(ctr_rt_task *t, const char *const *args, char **out, ctr_error *
 		*out = TAKE_PTR(obuf);
 	}
 	return 0;
+}
+
+int ctr_rt_criu_check(ctr_error **err)
+{
+	const char *argv[] = {"criu", "check", NULL};
+	_cleanup_free_ char *obuf = NULL, *ebuf = NULL;
+	int status;
+	int r = spawn_capture("criu", "check", argv, &obuf, &ebuf, &status, err);
+	if (r == CTR_EUNAVAILABLE) {
+		ctr_err_drop(err);
+		return ctr_err(err, CTR_ENOTSUP, ENOENT, "criu: not installed (no criu in PATH)");
+	}
+	if (r < 0)
+		return r;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	/* criu prints its reasons on stdout or stderr depending on the check:
+	 * give them as criu said them, on one line. */
+	char *msg = ebuf && *ebuf ? ebuf : obuf && *obuf ? obuf : NULL;
+	if (!msg)
+		return ctr_err(err, CTR_ENOTSUP, 0, "criu check: failed with status %d", status);
+	size_t n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		msg[--n] = 0;
+	for (char *q = msg; *q; q++)
+		if (*q == '\n')
+			*q = '|';
+	return ctr_err(err, CTR_ENOTSUP, 0, "criu check: %.600s", msg);
+}
+
+int ctr_rt_checkpoint(ctr_rt_task *t, const char *image_dir, const char *work_dir, bool leave_running,
+		      ctr_error **err)
+{
+	int r = ctr_rt_criu_check(err);
+	if (r < 0)
+		return r;
+	const char *args[] = {"checkpoint", "--image-path", image_dir, "--work-path", work_dir,
+			      leave_running ? "--leave-running" : t->id, leave_running ? t->id : NULL, NULL};
+	return ctr_rt_runc(t, args, NULL, err);
 }
