@@ -347,7 +347,8 @@ CTR_EXPORT void ctr_container_list_free(ctr_container **v, size_t n)
 	free(v);
 }
 
-static int wrap(ctr_container **out, ctr_client *c, const char *ns, struct ctr_md_container *md, ctr_error **err)
+int ctr_container_wrap(ctr_container **out, ctr_client *c, const char *ns, struct ctr_md_container *md,
+		       ctr_error **err)
 {
 	ctr_container *k = calloc(1, sizeof(*k));
 	if (!k || !(k->ns = strdup(ns))) {
@@ -495,7 +496,7 @@ CTR_EXPORT int ctr_container_new(ctr_container **out, ctr_client *c, const char 
 		struct ctr_md_container got = {0};
 		r = ctr_md_container_get(&got, c->db, ns, id, err);
 		if (r == 0)
-			r = wrap(out, c, ns, &got, err);
+			r = ctr_container_wrap(out, c, ns, &got, err);
 	}
 out:
 	if (r < 0 && made_snapshot) {
@@ -522,7 +523,7 @@ CTR_EXPORT int ctr_container_load(ctr_container **out, ctr_client *c, const char
 	struct ctr_md_container md = {0};
 	if ((r = ctr_md_container_get(&md, c->db, ns, id, err)) < 0)
 		return r;
-	return wrap(out, c, ns, &md, err);
+	return ctr_container_wrap(out, c, ns, &md, err);
 }
 
 CTR_EXPORT int ctr_container_list(ctr_container ***out, size_t *n_out, ctr_client *c,
@@ -543,7 +544,7 @@ CTR_EXPORT int ctr_container_list(ctr_container ***out, size_t *n_out, ctr_clien
 	ctr_container **res = calloc(n + 1, sizeof(*res));
 	for (size_t i = 0; i < n; i++) {
 		if (res && r == 0)
-			r = wrap(&res[i], c, ns, &v[i], err);
+			r = ctr_container_wrap(&res[i], c, ns, &v[i], err);
 		else
 			ctr_md_container_clear(&v[i]);
 	}

@@ -18,5 +18,6 @@
 #include <ctr/events.h>
 #include <ctr/spec.h>
 #include <ctr/task.h>
+#include <ctr/checkpoint.h>
 
 #endif

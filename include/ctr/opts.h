@@ -38,7 +38,9 @@ typedef enum ctr_opt_kind {
 	CTR_OPT_TASK_UPDATE = 18,    /* ctr_task_update */
 	CTR_OPT_CLOSE_IO = 19, /* ctr_task_close_io, ctr_process_close_io */
 	CTR_OPT_IMAGE = 20,    /* image record calls (ctr_image_tag) */
-	CTR_OPT_NAMESPACE = 21 /* namespace calls (none defined yet) */
+	CTR_OPT_NAMESPACE = 21, /* namespace calls (none defined yet) */
+	CTR_OPT_CHECKPOINT = 22, /* ctr_container_checkpoint */
+	CTR_OPT_RESTORE = 23    /* ctr_container_restore */
 } ctr_opt_kind;
 
 /* Applies an option to `target`. Returns 0 or a CTR_E* code; may fill err. */

@@ -33,6 +33,18 @@ ctr_opt *ctr_opt_make_str(ctr_opt_kind kind, const char *name, ctr_opt_apply_fn 
 	return ctr_opt_make(kind, name, apply, copy, free);
 }
 
+static int apply_flag(void *t, void *ud, ctr_error **err)
+{
+	(void)err;
+	*(bool *)((char *)t + (uintptr_t)ud) = true;
+	return 0;
+}
+
+ctr_opt *ctr_opt_make_flag(ctr_opt_kind kind, const char *name, size_t offset)
+{
+	return ctr_opt_make(kind, name, apply_flag, (void *)(uintptr_t)offset, NULL);
+}
+
 CTR_EXPORT ctr_opt *ctr_opt_new(ctr_opt_kind kind, ctr_opt_apply_fn apply, void *userdata,
 				void (*free_fn)(void *))
 {
