@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "archive-util.h"
@@ -31,7 +32,35 @@
 
 struct ckpt_cfg {
 	bool image, rw, runtime, task, task_exit;
+	char *name, *image_path; /* ctr_task_checkpoint */
 };
+
+static int apply_name(void *t, void *ud, ctr_error **err)
+{
+	struct ckpt_cfg *c = t;
+	free(c->name);
+	return (c->name = strdup(ud)) ? 0 : ctr_err_nomem(err);
+}
+
+static int apply_image_path(void *t, void *ud, ctr_error **err)
+{
+	struct ckpt_cfg *c = t;
+	if (((const char *)ud)[0] != '/')
+		return ctr_err(err, CTR_EINVAL, 0, "checkpoint image path \"%.200s\": not absolute", (const char *)ud);
+	free(c->image_path);
+	return (c->image_path = strdup(ud)) ? 0 : ctr_err_nomem(err);
+}
+
+CTR_EXPORT ctr_opt *ctr_with_checkpoint_name(const char *name)
+{
+	return name ? ctr_opt_make_str(CTR_OPT_CHECKPOINT, "ctr_with_checkpoint_name", apply_name, name) : NULL;
+}
+
+CTR_EXPORT ctr_opt *ctr_with_checkpoint_image_path(const char *path)
+{
+	return path ? ctr_opt_make_str(CTR_OPT_CHECKPOINT, "ctr_with_checkpoint_image_path", apply_image_path, path)
+		    : NULL;
+}
 
 #define FLAG_OPT(fn, field)                                                          \
 	CTR_EXPORT ctr_opt *fn(void)                                                 \
@@ -203,13 +232,19 @@ static int to_writer(void *ud, const void *buf, size_t len, ctr_error **err)
 }
 
 /* The CRIU image: `runc checkpoint` into a directory of the task's own
- * state, then that directory as an uncompressed tar blob. */
-static int add_task(struct ckpt *x, bool task_exit, ctr_error **err)
+ * state, then that directory as an uncompressed tar blob. With image_path,
+ * CRIU's files go there and stay there, and nothing is added. */
+static int add_task(struct ckpt *x, bool task_exit, const char *image_path, ctr_error **err)
 {
 	ctr_task *t = NULL;
 	int r = ctr_tasks_load(&t, x->k->c, x->k->ns, x->k->md.id, err);
 	if (r < 0)
 		return ctr_err_prefix(err, r, "task");
+	if (image_path) {
+		r = ctr_rt_checkpoint(t->rt, image_path, image_path, !task_exit, err);
+		ctr_task_free(t);
+		return r < 0 ? ctr_err_prefix(err, r, "task") : 0;
+	}
 	_cleanup_free_ char *img_dir = NULL, *work_dir = NULL;
 	if (asprintf(&img_dir, "%s/checkpoint", ctr_rt_task_dir(t->rt)) < 0 ||
 	    asprintf(&work_dir, "%s/checkpoint-work", ctr_rt_task_dir(t->rt)) < 0) {
@@ -257,7 +292,7 @@ static int add_task(struct ckpt *x, bool task_exit, ctr_error **err)
 
 /* The index blob, with a gc.ref label per entry so the image record keeps
  * every entry alive, then the image record. */
-static int finish(struct ckpt *x, const char *ref, ctr_image **out, ctr_error **err)
+static int finish(struct ckpt *x, const char *ref, char **labels_img, ctr_image **out, ctr_error **err)
 {
 	json_t *idx = json_pack("{s:i,s:s,s:O,s:O}", "schemaVersion", 2, "mediaType", CTR_MT_OCI_INDEX,
 				"manifests", x->manifests, "annotations", x->annotations);
@@ -290,7 +325,7 @@ static int finish(struct ckpt *x, const char *ref, ctr_image **out, ctr_error **
 	if (r < 0)
 		return r;
 	struct ctr_md_image md = {.name = (char *)ref, .media_type = CTR_MT_OCI_INDEX, .digest = digest,
-				  .size = (uint64_t)strlen(s)};
+				  .size = (uint64_t)strlen(s), .labels = labels_img};
 	return ctr_image_put(out, x->k->c, x->k->ns, &md, false, err);
 }
 
@@ -302,6 +337,11 @@ CTR_EXPORT int ctr_container_checkpoint(ctr_image **out, ctr_container *k, const
 	struct ckpt_cfg cfg = {0};
 	struct ctr_call call = {0};
 	int r = ctr_opts_apply(CTR_OPT_CHECKPOINT, &cfg, &call, opts, n_opts, "checkpoint", err);
+	if (r == 0 && (cfg.name || cfg.image_path))
+		r = ctr_err(err, CTR_EINVAL, 0, "%s is an option of ctr_task_checkpoint",
+			    cfg.name ? "ctr_with_checkpoint_name" : "ctr_with_checkpoint_image_path");
+	free(cfg.name);
+	free(cfg.image_path);
 	if (r == 0)
 		r = ctr_md_image_name_validate(ref, err);
 	if (r < 0)
@@ -334,7 +374,7 @@ CTR_EXPORT int ctr_container_checkpoint(ctr_image **out, ctr_container *k, const
 	/* containerd's order: the task first (it may stop the container),
 	 * then what the container record names. */
 	if (cfg.task)
-		r = add_task(&x, cfg.task_exit, err);
+		r = add_task(&x, cfg.task_exit, NULL, err);
 	if (r == 0)
 		r = add_spec(&x, err);
 	if (r == 0 && cfg.image)
@@ -346,12 +386,107 @@ CTR_EXPORT int ctr_container_checkpoint(ctr_image **out, ctr_container *k, const
 	 * one only when the runtime has options). */
 	ctr_image *img = NULL;
 	if (r == 0)
-		r = finish(&x, ref, out ? &img : NULL, err);
+		r = finish(&x, ref, NULL, out ? &img : NULL, err);
 	ctr_arc_end(&x.arc, r < 0);
 	json_decref(x.manifests);
 	json_decref(x.annotations);
 	if (r < 0)
 		return ctr_err_prefix(err, r, "checkpoint %s", k->md.id);
+	if (out)
+		*out = img;
+	return 0;
+}
+
+/* Task.Checkpoint: the CRIU image, the spec, the runtime's name, the
+ * image and the read-write layer, named cfg.name or
+ * "containerd.io/checkpoint/<id>:<date>", labelled containerd.io/checkpoint. */
+static int task_checkpoint(ctr_image **out, ctr_container *k, const struct ckpt_cfg *cfg, const struct ctr_call *call,
+			   ctr_error **err)
+{
+	_cleanup_free_ char *name = NULL;
+	if (cfg->name) {
+		name = strdup(cfg->name);
+	} else {
+		char date[40];
+		time_t now = time(NULL);
+		struct tm tm;
+		gmtime_r(&now, &tm);
+		strftime(date, sizeof(date), "%m-%d-%Y-%H-%M-%S", &tm);
+		if (asprintf(&name, "containerd.io/checkpoint/%s:%s", k->md.id, date) < 0)
+			name = NULL;
+	}
+	if (!name)
+		return ctr_err_nomem(err);
+	int r = ctr_md_image_name_validate(name, err);
+	if (r < 0)
+		return r;
+	ctr_image *have = NULL;
+	if (ctr_images_get(&have, k->c, k->ns, name, NULL) == 0) {
+		ctr_image_free(have);
+		return ctr_err(err, CTR_EEXISTS, 0, "image \"%s\" already exists", name);
+	}
+	struct ckpt x = {.k = k, .manifests = json_array(), .annotations = json_object()};
+	if (!x.manifests || !x.annotations)
+		r = ctr_err_nomem(err);
+	if (r == 0)
+		r = ctr_arc_begin(&x.arc, k->c, call, err);
+	if (r < 0) {
+		json_decref(x.manifests);
+		json_decref(x.annotations);
+		return r;
+	}
+	r = add_task(&x, cfg->task_exit, NULL, err);
+	if (r == 0)
+		r = add_blob(&x, CTR_MT_CHECKPOINT_RUNTIME_NAME, k->md.runtime, strlen(k->md.runtime), err);
+	if (r == 0)
+		r = add_spec(&x, err);
+	if (r == 0 && k->md.image) {
+		json_object_set_new(x.annotations, "image.name", json_string(k->md.image));
+		r = add_image(&x, err);
+	}
+	if (r == 0 && k->md.snapshot_key)
+		r = add_rw(&x, err);
+	char *labels[] = {"containerd.io/checkpoint=true", NULL};
+	if (r == 0)
+		r = finish(&x, name, labels, out, err);
+	ctr_arc_end(&x.arc, r < 0);
+	json_decref(x.manifests);
+	json_decref(x.annotations);
+	return r;
+}
+
+CTR_EXPORT int ctr_task_checkpoint(ctr_image **out, ctr_task *t, const ctr_opt *const *opts, size_t n_opts,
+				   ctr_error **err)
+{
+	if (!t)
+		return ctr_err(err, CTR_EINVAL, 0, "task checkpoint: task is NULL");
+	const char *ns = ctr_rt_task_ns(t->rt), *id = ctr_rt_task_id(t->rt);
+	struct ckpt_cfg cfg = {0};
+	struct ctr_call call = {0};
+	int r = ctr_opts_apply(CTR_OPT_CHECKPOINT, &cfg, &call, opts, n_opts, "task checkpoint", err);
+	if (r == 0 && (cfg.image || cfg.rw || cfg.runtime || cfg.task))
+		r = ctr_err(err, CTR_EINVAL, 0, "ctr_with_checkpoint_image, _rw, _runtime and _task are options of "
+			    "ctr_container_checkpoint");
+	struct ctr_md_container md = {0};
+	ctr_container *k = NULL;
+	if (r == 0)
+		r = ctr_md_container_get(&md, t->client->db, ns, id, err);
+	if (r == 0)
+		r = ctr_container_wrap(&k, t->client, ns, &md, err);
+	call.ns = ns;
+	ctr_image *img = NULL;
+	if (r == 0 && cfg.image_path) {
+		/* CRIU's files stay in image_path; there is no image. */
+		struct ckpt x = {.k = k};
+		r = add_task(&x, cfg.task_exit, cfg.image_path, err);
+	} else if (r == 0) {
+		r = task_checkpoint(out ? &img : NULL, k, &cfg, &call, err);
+	}
+	ctr_container_free(k);
+	free(cfg.name);
+	free(cfg.image_path);
+	if (r < 0)
+		return ctr_err_prefix(err, r, "task checkpoint %s", id);
 	if (out)
 		*out = img;
 	return 0;

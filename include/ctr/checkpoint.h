@@ -20,6 +20,7 @@
 #include <ctr/client.h>
 #include <ctr/container.h>
 #include <ctr/image.h>
+#include <ctr/task.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -62,6 +63,24 @@ CTR_EXPORT ctr_opt *ctr_with_checkpoint_task_exit(void);
  * Errors: CTR_EINVAL (bad ref), CTR_EEXISTS, and the options' errors. */
 CTR_EXPORT int ctr_container_checkpoint(ctr_image **out, ctr_container *k, const char *ref,
 					const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
+
+/* Task.Checkpoint: `runc checkpoint` of the task (left running unless
+ * ctr_with_checkpoint_task_exit), stored as a checkpoint image with its
+ * CRIU image, the runtime's name, the spec, the image and the read-write
+ * layer, labelled containerd.io/checkpoint=true (out may be NULL).
+ * Options (kind CTR_OPT_CHECKPOINT): */
+/* The image's name (WithCheckpointName); default
+ * "containerd.io/checkpoint/<id>:<MM-DD-YYYY-HH-MM-SS>" (containerd's
+ * format with '-' for ':' in the time, which a tag cannot hold). */
+CTR_EXPORT ctr_opt *ctr_with_checkpoint_name(const char *name);
+/* CRIU's files go to this absolute directory and stay there; no image is
+ * made and *out is set to NULL (WithCheckpointImagePath). */
+CTR_EXPORT ctr_opt *ctr_with_checkpoint_image_path(const char *path);
+/* Errors: CTR_ENOTSUP with criu's own message when criu is not installed
+ * or `criu check` fails; CTR_EINVAL (a bad name, a container option);
+ * CTR_EEXISTS; the runtime's. Nothing new is left on failure. */
+CTR_EXPORT int ctr_task_checkpoint(ctr_image **out, ctr_task *t, const ctr_opt *const *opts, size_t n_opts,
+				   ctr_error **err);
 
 /* Restore options (kind CTR_OPT_RESTORE). */
 /* A new snapshot `id` of the checkpoint's image, which this root must have

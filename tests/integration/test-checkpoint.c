@@ -5,9 +5,10 @@
  *    new snapshot, the spec is byte for byte the same, the index entries
  *    are found by media type;
  *  - checkpoint errors: read-write without a snapshot, a ref in use, a bad
- *    ref, and the task option, which needs `criu check` to pass: where it
- *    fails, CTR_ENOTSUP with criu's own message (the CRIU checkpoint
- *    itself is skipped, saying why);
+ *    ref, options of the other call, and the task option and
+ *    ctr_task_checkpoint, which need `criu check` to pass: where it fails,
+ *    CTR_ENOTSUP with criu's own message (the CRIU checkpoint itself is
+ *    skipped, saying why);
  *  - hostile checkpoints, each its exact error and no container or
  *    snapshot left: missing image, snapshotter, runtime, spec or layer
  *    entries, a bad snapshotter or runtime name, a spec of another type or
@@ -248,6 +249,11 @@ static void test_checkpoint_errors(void **s)
 	/* the task option: no task */
 	r = checkpoint(&ck, k, "lctr.test/ckpt-task:1", ctr_with_checkpoint_task(), NULL, &err);
 	assert_error(r, &err, CTR_ENOTFOUND, "task");
+	/* options of the other call, a relative image path */
+	r = checkpoint(&ck, k, "lctr.test/ckpt-task:1", ctr_with_checkpoint_name("x"), NULL, &err);
+	assert_error(r, &err, CTR_EINVAL, "ctr_with_checkpoint_name is an option of ctr_task_checkpoint");
+	r = checkpoint(&ck, k, "lctr.test/ckpt-task:1", ctr_with_checkpoint_image_path("rel/dir"), NULL, &err);
+	assert_error(r, &err, CTR_EINVAL, "not absolute");
 	/* a running task: criu decides */
 	ctr_task *t = NULL;
 	r = ctr_container_new_task(&t, k, NULL, 0, &err);
@@ -267,6 +273,19 @@ static void test_checkpoint_errors(void **s)
 		assert_true(line[0] != 0);
 		assert_error(r, &err, CTR_ENOTSUP, line);
 		assert_int_equal(ctr_image_get(&ck, cl, "lctr.test/ckpt-task:1", NULL, 0, NULL), CTR_ENOTFOUND);
+		/* Task.Checkpoint, to an image and to a directory */
+		ctr_opt *name = ctr_with_checkpoint_name("lctr.test/ckpt-task:2");
+		r = ctr_task_checkpoint(&ck, t, CTR_OPTS(name), &err);
+		ctr_opt_free(name);
+		assert_error(r, &err, CTR_ENOTSUP, line);
+		assert_int_equal(ctr_image_get(&ck, cl, "lctr.test/ckpt-task:2", NULL, 0, NULL), CTR_ENOTFOUND);
+		char dir[256];
+		snprintf(dir, sizeof(dir), "%s/criu-image", base);
+		ctr_opt *path = ctr_with_checkpoint_image_path(dir);
+		r = ctr_task_checkpoint(&ck, t, CTR_OPTS(path), &err);
+		ctr_opt_free(path);
+		assert_error(r, &err, CTR_ENOTSUP, line);
+		assert_int_equal(access(dir, F_OK), -1);
 		print_message("skip: the CRIU checkpoint itself: `criu check` fails here (%s)\n", line);
 	} else {
 		if (r)
@@ -279,6 +298,10 @@ static void test_checkpoint_errors(void **s)
 		ctr_free(d);
 		ctr_image_free(ck);
 	}
+	ctr_opt *rw = ctr_with_checkpoint_rw();
+	r = ctr_task_checkpoint(&ck, t, CTR_OPTS(rw), &err);
+	ctr_opt_free(rw);
+	assert_error(r, &err, CTR_EINVAL, "options of ctr_container_checkpoint");
 	ctr_opt *pk = ctr_with_process_kill();
 	assert_int_equal(ctr_task_delete(NULL, t, CTR_OPTS(pk), NULL), 0);
 	ctr_opt_free(pk);
