@@ -32,7 +32,7 @@
 
 struct ckpt_cfg {
 	bool image, rw, runtime, task, task_exit;
-	char *name, *image_path; /* ctr_task_checkpoint */
+	char *name, *image_path, *work_path; /* ctr_task_checkpoint */
 };
 
 static int apply_name(void *t, void *ud, ctr_error **err)
@@ -42,13 +42,22 @@ static int apply_name(void *t, void *ud, ctr_error **err)
 	return (c->name = strdup(ud)) ? 0 : ctr_err_nomem(err);
 }
 
+static int set_abs(char **dst, const char *what, const char *path, ctr_error **err)
+{
+	if (path[0] != '/')
+		return ctr_err(err, CTR_EINVAL, 0, "checkpoint %s \"%.200s\": not absolute", what, path);
+	free(*dst);
+	return (*dst = strdup(path)) ? 0 : ctr_err_nomem(err);
+}
+
 static int apply_image_path(void *t, void *ud, ctr_error **err)
 {
-	struct ckpt_cfg *c = t;
-	if (((const char *)ud)[0] != '/')
-		return ctr_err(err, CTR_EINVAL, 0, "checkpoint image path \"%.200s\": not absolute", (const char *)ud);
-	free(c->image_path);
-	return (c->image_path = strdup(ud)) ? 0 : ctr_err_nomem(err);
+	return set_abs(&((struct ckpt_cfg *)t)->image_path, "image path", ud, err);
+}
+
+static int apply_work_path(void *t, void *ud, ctr_error **err)
+{
+	return set_abs(&((struct ckpt_cfg *)t)->work_path, "work path", ud, err);
 }
 
 CTR_EXPORT ctr_opt *ctr_with_checkpoint_name(const char *name)
@@ -59,6 +68,12 @@ CTR_EXPORT ctr_opt *ctr_with_checkpoint_name(const char *name)
 CTR_EXPORT ctr_opt *ctr_with_checkpoint_image_path(const char *path)
 {
 	return path ? ctr_opt_make_str(CTR_OPT_CHECKPOINT, "ctr_with_checkpoint_image_path", apply_image_path, path)
+		    : NULL;
+}
+
+CTR_EXPORT ctr_opt *ctr_with_checkpoint_work_path(const char *path)
+{
+	return path ? ctr_opt_make_str(CTR_OPT_CHECKPOINT, "ctr_with_checkpoint_work_path", apply_work_path, path)
 		    : NULL;
 }
 
@@ -234,25 +249,28 @@ static int to_writer(void *ud, const void *buf, size_t len, ctr_error **err)
 /* The CRIU image: `runc checkpoint` into a directory of the task's own
  * state, then that directory as an uncompressed tar blob. With image_path,
  * CRIU's files go there and stay there, and nothing is added. */
-static int add_task(struct ckpt *x, bool task_exit, const char *image_path, ctr_error **err)
+static int add_task(struct ckpt *x, bool task_exit, const char *image_path, const char *work_path,
+		    ctr_error **err)
 {
 	ctr_task *t = NULL;
 	int r = ctr_tasks_load(&t, x->k->c, x->k->ns, x->k->md.id, err);
 	if (r < 0)
 		return ctr_err_prefix(err, r, "task");
 	if (image_path) {
-		r = ctr_rt_checkpoint(t->rt, image_path, image_path, !task_exit, err);
+		r = ctr_rt_checkpoint(t->rt, image_path, work_path ? work_path : image_path, !task_exit, err);
 		ctr_task_free(t);
 		return r < 0 ? ctr_err_prefix(err, r, "task") : 0;
 	}
 	_cleanup_free_ char *img_dir = NULL, *work_dir = NULL;
 	if (asprintf(&img_dir, "%s/checkpoint", ctr_rt_task_dir(t->rt)) < 0 ||
-	    asprintf(&work_dir, "%s/checkpoint-work", ctr_rt_task_dir(t->rt)) < 0) {
+	    (work_path ? !(work_dir = strdup(work_path))
+		       : asprintf(&work_dir, "%s/checkpoint-work", ctr_rt_task_dir(t->rt)) < 0)) {
 		ctr_task_free(t);
 		return ctr_err_nomem(err);
 	}
 	ctr_rm_rf_at(AT_FDCWD, img_dir, NULL);
-	ctr_rm_rf_at(AT_FDCWD, work_dir, NULL);
+	if (!work_path)
+		ctr_rm_rf_at(AT_FDCWD, work_dir, NULL);
 	r = ctr_rt_checkpoint(t->rt, img_dir, work_dir, !task_exit, err);
 	ctr_task_free(t);
 	_cleanup_close_ int dfd = -1;
@@ -275,7 +293,8 @@ static int add_task(struct ckpt *x, bool task_exit, const char *image_path, ctr_
 		}
 	}
 	ctr_rm_rf_at(AT_FDCWD, img_dir, NULL);
-	ctr_rm_rf_at(AT_FDCWD, work_dir, NULL);
+	if (!work_path) /* the caller's work path keeps CRIU's logs */
+		ctr_rm_rf_at(AT_FDCWD, work_dir, NULL);
 	if (r == 0)
 		r = add_entry(x, CTR_MT_CHECKPOINT_CRIU, res.digest, (int64_t)res.size, true, err);
 	if (r == 0) {
@@ -337,11 +356,13 @@ CTR_EXPORT int ctr_container_checkpoint(ctr_image **out, ctr_container *k, const
 	struct ckpt_cfg cfg = {0};
 	struct ctr_call call = {0};
 	int r = ctr_opts_apply(CTR_OPT_CHECKPOINT, &cfg, &call, opts, n_opts, "checkpoint", err);
-	if (r == 0 && (cfg.name || cfg.image_path))
+	if (r == 0 && (cfg.name || cfg.image_path || cfg.work_path))
 		r = ctr_err(err, CTR_EINVAL, 0, "%s is an option of ctr_task_checkpoint",
-			    cfg.name ? "ctr_with_checkpoint_name" : "ctr_with_checkpoint_image_path");
+			    cfg.name ? "ctr_with_checkpoint_name"
+			    : cfg.image_path ? "ctr_with_checkpoint_image_path" : "ctr_with_checkpoint_work_path");
 	free(cfg.name);
 	free(cfg.image_path);
+	free(cfg.work_path);
 	if (r == 0)
 		r = ctr_md_image_name_validate(ref, err);
 	if (r < 0)
@@ -374,7 +395,7 @@ CTR_EXPORT int ctr_container_checkpoint(ctr_image **out, ctr_container *k, const
 	/* containerd's order: the task first (it may stop the container),
 	 * then what the container record names. */
 	if (cfg.task)
-		r = add_task(&x, cfg.task_exit, NULL, err);
+		r = add_task(&x, cfg.task_exit, NULL, NULL, err);
 	if (r == 0)
 		r = add_spec(&x, err);
 	if (r == 0 && cfg.image)
@@ -435,7 +456,7 @@ static int task_checkpoint(ctr_image **out, ctr_container *k, const struct ckpt_
 		json_decref(x.annotations);
 		return r;
 	}
-	r = add_task(&x, cfg->task_exit, NULL, err);
+	r = add_task(&x, cfg->task_exit, NULL, cfg->work_path, err);
 	if (r == 0)
 		r = add_blob(&x, CTR_MT_CHECKPOINT_RUNTIME_NAME, k->md.runtime, strlen(k->md.runtime), err);
 	if (r == 0)
@@ -478,13 +499,14 @@ CTR_EXPORT int ctr_task_checkpoint(ctr_image **out, ctr_task *t, const ctr_opt *
 	if (r == 0 && cfg.image_path) {
 		/* CRIU's files stay in image_path; there is no image. */
 		struct ckpt x = {.k = k};
-		r = add_task(&x, cfg.task_exit, cfg.image_path, err);
+		r = add_task(&x, cfg.task_exit, cfg.image_path, cfg.work_path, err);
 	} else if (r == 0) {
 		r = task_checkpoint(out ? &img : NULL, k, &cfg, &call, err);
 	}
 	ctr_container_free(k);
 	free(cfg.name);
 	free(cfg.image_path);
+	free(cfg.work_path);
 	if (r < 0)
 		return ctr_err_prefix(err, r, "task checkpoint %s", id);
 	if (out)

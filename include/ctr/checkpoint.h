@@ -76,6 +76,9 @@ CTR_EXPORT ctr_opt *ctr_with_checkpoint_name(const char *name);
 /* CRIU's files go to this absolute directory and stay there; no image is
  * made and *out is set to NULL (WithCheckpointImagePath). */
 CTR_EXPORT ctr_opt *ctr_with_checkpoint_image_path(const char *path);
+/* CRIU's work directory (logs), absolute; default the image path, or a
+ * directory of the task's state removed afterwards. */
+CTR_EXPORT ctr_opt *ctr_with_checkpoint_work_path(const char *path);
 /* Errors: CTR_ENOTSUP with criu's own message when criu is not installed
  * or `criu check` fails; CTR_EINVAL (a bad name, a container option);
  * CTR_EEXISTS; the runtime's. Nothing new is left on failure. */
