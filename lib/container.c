@@ -14,6 +14,7 @@
 
 #include "client.h"
 #include "container.h"
+#include "container-cfg.h"
 #include "error.h"
 #include "events.h"
 #include "image-ns.h"
@@ -25,29 +26,7 @@
 #include "macro.h"
 #include "strv.h"
 
-struct ext {
-	char *name;
-	json_t *value;
-};
-
-struct ctr_cfg {
-	char *image;
-	char *snap_key;      /* new or existing snapshot */
-	char *snap_image_ns; /* the image whose chain is the parent (new snapshot) */
-	const ctr_image *snap_image;
-	bool snap_new, snap_view;
-	char *snapshotter;
-	bool new_spec;
-	const ctr_opt *const *spec_opts;
-	size_t n_spec_opts;
-	char *spec;
-	char *runtime;
-	char **labels;   /* label updates */
-	json_t *extensions;
-	bool cleanup_snapshot; /* delete */
-};
-
-static void cfg_clear(struct ctr_cfg *c)
+void ctr_container_cfg_clear(struct ctr_cfg *c)
 {
 	free(c->image);
 	free(c->snap_key);
@@ -57,6 +36,7 @@ static void cfg_clear(struct ctr_cfg *c)
 	free(c->runtime);
 	ctr_strv_free(c->labels);
 	json_decref(c->extensions);
+	ctr_strv_free(c->fields);
 }
 
 static int set(char **dst, const char *v, ctr_error **err)
@@ -347,7 +327,8 @@ CTR_EXPORT void ctr_container_list_free(ctr_container **v, size_t n)
 	free(v);
 }
 
-static int wrap(ctr_container **out, ctr_client *c, const char *ns, struct ctr_md_container *md, ctr_error **err)
+int ctr_container_wrap(ctr_container **out, ctr_client *c, const char *ns, struct ctr_md_container *md,
+		       ctr_error **err)
 {
 	ctr_container *k = calloc(1, sizeof(*k));
 	if (!k || !(k->ns = strdup(ns))) {
@@ -372,7 +353,7 @@ static int begin(struct ctr_call *call, ctr_client *c, struct ctr_cfg *cfg, cons
 }
 
 /* Generates the spec, resolving users in the container's snapshot. */
-static int gen_spec(char **out, char **stop_signal, ctr_client *c, const char *ns, const char *id,
+int ctr_container_gen_spec(char **out, char **stop_signal, ctr_client *c, const char *ns, const char *id,
 		    const struct ctr_cfg *cfg, const char *snapshotter, ctr_error **err)
 {
 	_cleanup_close_ int rootfd = -1;
@@ -405,7 +386,7 @@ CTR_EXPORT int ctr_container_new(ctr_container **out, ctr_client *c, const char 
 	if (r == 0)
 		r = begin(&call, c, &cfg, opts, n_opts, "new container", err);
 	if (r < 0) {
-		cfg_clear(&cfg);
+		ctr_container_cfg_clear(&cfg);
 		return r;
 	}
 	const char *ns = ctr_call_ns(c, &call);
@@ -449,7 +430,7 @@ CTR_EXPORT int ctr_container_new(ctr_container **out, ctr_client *c, const char 
 		free(cfg.spec);
 		cfg.spec = NULL;
 		_cleanup_free_ char *sig = NULL;
-		if ((r = gen_spec(&cfg.spec, &sig, c, ns, id, &cfg, snapshotter, err)) < 0)
+		if ((r = ctr_container_gen_spec(&cfg.spec, &sig, c, ns, id, &cfg, snapshotter, err)) < 0)
 			goto out;
 		/* containerd's WithImageStopSignal(image, "SIGTERM"): the stop
 		 * signal travels as a label so any process can kill right. */
@@ -495,7 +476,7 @@ CTR_EXPORT int ctr_container_new(ctr_container **out, ctr_client *c, const char 
 		struct ctr_md_container got = {0};
 		r = ctr_md_container_get(&got, c->db, ns, id, err);
 		if (r == 0)
-			r = wrap(out, c, ns, &got, err);
+			r = ctr_container_wrap(out, c, ns, &got, err);
 	}
 out:
 	if (r < 0 && made_snapshot) {
@@ -503,7 +484,7 @@ out:
 	}
 	if (tmp_lease)
 		ctr_md_lease_delete(c->db, ns, tmp_lease, NULL);
-	cfg_clear(&cfg);
+	ctr_container_cfg_clear(&cfg);
 	return r < 0 ? ctr_err_prefix(err, r, "new container %s", id) : 0;
 }
 
@@ -515,14 +496,14 @@ CTR_EXPORT int ctr_container_load(ctr_container **out, ctr_client *c, const char
 	int r = ctr_ident_validate(id, "container id", err);
 	if (r == 0)
 		r = begin(&call, c, &cfg, opts, n_opts, "load container", err);
-	cfg_clear(&cfg);
+	ctr_container_cfg_clear(&cfg);
 	if (r < 0)
 		return r;
 	const char *ns = ctr_call_ns(c, &call);
 	struct ctr_md_container md = {0};
 	if ((r = ctr_md_container_get(&md, c->db, ns, id, err)) < 0)
 		return r;
-	return wrap(out, c, ns, &md, err);
+	return ctr_container_wrap(out, c, ns, &md, err);
 }
 
 CTR_EXPORT int ctr_container_list(ctr_container ***out, size_t *n_out, ctr_client *c,
@@ -532,7 +513,7 @@ CTR_EXPORT int ctr_container_list(ctr_container ***out, size_t *n_out, ctr_clien
 	struct ctr_call call;
 	struct ctr_cfg cfg = {0};
 	int r = begin(&call, c, &cfg, opts, n_opts, "list containers", err);
-	cfg_clear(&cfg);
+	ctr_container_cfg_clear(&cfg);
 	if (r < 0)
 		return r;
 	const char *ns = ctr_call_ns(c, &call);
@@ -543,7 +524,7 @@ CTR_EXPORT int ctr_container_list(ctr_container ***out, size_t *n_out, ctr_clien
 	ctr_container **res = calloc(n + 1, sizeof(*res));
 	for (size_t i = 0; i < n; i++) {
 		if (res && r == 0)
-			r = wrap(&res[i], c, ns, &v[i], err);
+			r = ctr_container_wrap(&res[i], c, ns, &v[i], err);
 		else
 			ctr_md_container_clear(&v[i]);
 	}
@@ -568,90 +549,6 @@ CTR_EXPORT int ctr_container_image(ctr_image **out, const ctr_container *k, ctr_
 	return ctr_images_get(out, k->c, k->ns, k->md.image, err);
 }
 
-static int store(ctr_container *k, struct ctr_md_container *md, ctr_error **err)
-{
-	_cleanup_(ctr_db_txp) struct ctr_db *tx = NULL;
-	int r = ctr_db_tx(&tx, k->c->db, true, err);
-	if (r == 0)
-		r = ctr_md_container_write_tx(k->c->db, k->ns, md, false, err);
-	if (r == 0)
-		r = ctr_db_tx_commit(&tx, err);
-	if (r < 0)
-		return r;
-	struct ctr_md_container got = {0};
-	if ((r = ctr_md_container_get(&got, k->c->db, k->ns, k->md.id, err)) < 0)
-		return r;
-	ctr_md_container_clear(&k->md);
-	k->md = got;
-	ctr_events_publish(k->c, k->ns, "/containers/update", json_pack("{s:s}", "id", k->md.id));
-	return 0;
-}
-
-CTR_EXPORT int ctr_container_set_labels(ctr_container *k, const char *const *labels, ctr_error **err)
-{
-	if (!k)
-		return ctr_err(err, CTR_EINVAL, 0, "container is NULL");
-	_cleanup_free_ char *old = NULL, *merged = NULL;
-	int r = ctr_md_labels_to_json(&old, (const char *const *)k->md.labels, err);
-	if (r == 0)
-		r = ctr_md_labels_merge(&merged, old, labels, false, err);
-	_cleanup_strv_ char **nl = NULL;
-	if (r == 0)
-		r = ctr_md_labels_from_json(&nl, merged, err);
-	if (r < 0)
-		return ctr_err_prefix(err, r, "container %s labels", k->md.id);
-	struct ctr_md_container md = k->md;
-	md.labels = nl;
-	return store(k, &md, err);
-}
-
-CTR_EXPORT int ctr_container_update(ctr_container *k, const ctr_opt *const *opts, size_t n_opts,
-				    ctr_error **err)
-{
-	if (!k)
-		return ctr_err(err, CTR_EINVAL, 0, "container is NULL");
-	struct ctr_cfg cfg = {0};
-	int r = ctr_opts_apply(CTR_OPT_CONTAINER, &cfg, NULL, opts, n_opts, "update container", err);
-	struct ctr_md_container md = k->md;
-	_cleanup_free_ char *spec = NULL, *ext = NULL, *old = NULL, *merged = NULL;
-	_cleanup_strv_ char **nl = NULL;
-	if (r == 0 && cfg.new_spec) {
-		r = gen_spec(&spec, NULL, k->c, k->ns, k->md.id, &cfg, k->md.snapshotter, err);
-		md.spec = spec;
-	} else if (r == 0 && cfg.spec) {
-		md.spec = cfg.spec;
-	}
-	if (r == 0 && cfg.runtime)
-		md.runtime = cfg.runtime;
-	if (r == 0 && cfg.image)
-		md.image = cfg.image;
-	if (r == 0 && cfg.snap_key && !cfg.snap_new) {
-		md.snapshot_key = cfg.snap_key;
-		md.snapshotter = cfg.snapshotter ? cfg.snapshotter : (char *)CTR_DEFAULT_SNAPSHOTTER;
-	}
-	if (r == 0 && cfg.labels) {
-		r = ctr_md_labels_to_json(&old, (const char *const *)k->md.labels, err);
-		if (r == 0)
-			r = ctr_md_labels_merge(&merged, old, (const char *const *)cfg.labels, false, err);
-		if (r == 0)
-			r = ctr_md_labels_from_json(&nl, merged, err);
-		md.labels = nl;
-	}
-	if (r == 0 && cfg.extensions) {
-		json_t *e = json_loads(k->md.extensions ? k->md.extensions : "{}", 0, NULL);
-		if (!e)
-			e = json_object();
-		json_object_update(e, cfg.extensions);
-		ext = ctr_json_dump(e);
-		json_decref(e);
-		md.extensions = ext;
-	}
-	if (r == 0)
-		r = store(k, &md, err);
-	cfg_clear(&cfg);
-	return r < 0 ? ctr_err_prefix(err, r, "update container %s", k->md.id) : 0;
-}
-
 CTR_EXPORT int ctr_container_delete(ctr_container *k, const ctr_opt *const *opts, size_t n_opts,
 				    ctr_error **err)
 {
@@ -660,7 +557,7 @@ CTR_EXPORT int ctr_container_delete(ctr_container *k, const ctr_opt *const *opts
 	struct ctr_cfg cfg = {0};
 	int r = ctr_opts_apply(CTR_OPT_CONTAINER, &cfg, NULL, opts, n_opts, "delete container", err);
 	bool cleanup = cfg.cleanup_snapshot;
-	cfg_clear(&cfg);
+	ctr_container_cfg_clear(&cfg);
 	if (r < 0)
 		return r;
 	if ((r = ctr_container_task_check(k, err)) < 0)

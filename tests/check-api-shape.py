@@ -59,6 +59,8 @@ VERBS = {
     "new_task", "task", "image", "start", "wait", "status", "kill", "pause",
     "resume", "pids", "metrics", "spec", "exec", "load_process", "close_io",
     "resize", "checkpoint",
+    # containerd's Client.Restore and Client.Install
+    "restore", "install",
     # events
     "publish", "subscribe", "next",
     # spec generation (containerd's oci package)
@@ -69,7 +71,7 @@ VERBS = {
 # Calls whose containerd counterparts take options take opts, n_opts, so
 # they can grow without a new symbol.
 OPTS_VERBS = {"list", "create", "update", "delete", "tag", "kill", "exec", "close_io", "commit",
-              "checkpoint", "pull", "fetch", "push", "import", "import_rootfs", "export",
+              "checkpoint", "restore", "install", "pull", "fetch", "push", "import", "import_rootfs", "export",
               "new_task", "unpack", "load", "list_resources"}
 INT_NAMES = {"fd", "sig", "timeout_ms", "code", "errnum"}
 BASE_HEADERS = {"common.h", "sys/alloc.h"}

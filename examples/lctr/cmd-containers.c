@@ -1,5 +1,5 @@
-/* lctr containers|container|c: create, ls, rm, info, label (ctr's shapes).
- * checkpoint and restore are not there yet. */
+/* lctr containers|container|c: create, ls, rm, info, label (ctr's shapes);
+ * checkpoint and restore are in cmd-checkpoint.c. */
 #include "lctr.h"
 
 #include <getopt.h>
@@ -212,13 +212,6 @@ static int containers_label(struct lctr *g, int argc, char **argv)
 	return rc;
 }
 
-static int containers_unsupported(struct lctr *g, int argc, char **argv)
-{
-	(void)g;
-	(void)argc;
-	return lctr_failf("containers %s: not supported yet (needs CRIU checkpoint support)", argv[0]);
-}
-
 static const struct lctr_flag rm_flags[] = {
 	{0, "keep-snapshot", no_argument, 'k', NULL, "keep the container's snapshot"},
 	{0},
@@ -238,8 +231,10 @@ int lctr_cmd_containers(struct lctr *g, int argc, char **argv)
 		{"rm", "delete del remove", containers_rm, "delete containers", "ID...", rm_flags},
 		{"info", NULL, containers_info, "print a container as JSON", "ID", info_flags},
 		{"label", NULL, containers_label, "set and print labels", "ID [K=V]..."},
-		{"checkpoint", NULL, containers_unsupported, "not supported yet", "[ARG...]"},
-		{"restore", NULL, containers_unsupported, "not supported yet", "[ARG...]"},
+		{"checkpoint", NULL, lctr_containers_checkpoint, "checkpoint a container as an image", "ID REF",
+		 lctr_containers_checkpoint_flags},
+		{"restore", NULL, lctr_containers_restore, "restore a container from a checkpoint and run it", "ID REF",
+		 lctr_containers_restore_flags},
 	};
 	return lctr_dispatch(g, "containers", cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv);
 }

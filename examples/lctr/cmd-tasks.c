@@ -1,6 +1,6 @@
 /* lctr tasks|task|t: start, ls, kill, rm, wait, exec, ps, pause, resume,
- * metrics, update, attach (cmd-attach.c) in ctr's shapes; checkpoint is not
- * there (CRIU). */
+ * metrics, update, attach (cmd-attach.c) and checkpoint (cmd-checkpoint.c)
+ * in ctr's shapes. */
 #include "lctr.h"
 
 #include <errno.h>
@@ -539,13 +539,6 @@ static int tasks_update(struct lctr *g, int argc, char **argv)
 	return rc;
 }
 
-static int tasks_unsupported(struct lctr *g, int argc, char **argv)
-{
-	(void)g;
-	(void)argc;
-	return lctr_failf("tasks %s: not supported yet", argv[0]);
-}
-
 static const struct lctr_flag start_flags[] = {
 	{'d', "detach", no_argument, 'd', NULL, "return once the task runs"},
 	{0, "null-io", no_argument, LCTR_O_NULL_IO, NULL, "send the process's output to /dev/null"},
@@ -605,7 +598,8 @@ int lctr_cmd_tasks(struct lctr *g, int argc, char **argv)
 		{"metrics", "metric", tasks_metrics, "print a task's cgroup metrics", "ID", metrics_flags},
 		{"update", NULL, tasks_update, "update a task's resources", "ID", update_flags},
 		{"attach", NULL, lctr_tasks_attach, "attach to a task started with -d", "ID"},
-		{"checkpoint", NULL, tasks_unsupported, "not supported yet", "[ARG...]"},
+		{"checkpoint", NULL, lctr_tasks_checkpoint, "checkpoint a task with CRIU", "ID",
+		 lctr_tasks_checkpoint_flags},
 	};
 	return lctr_dispatch(g, "tasks", cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv);
 }

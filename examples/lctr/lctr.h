@@ -181,6 +181,12 @@ int lctr_images_export(struct lctr *g, int argc, char **argv);
 int lctr_cmd_run(struct lctr *g, int argc, char **argv);
 int lctr_cmd_containers(struct lctr *g, int argc, char **argv);
 int lctr_cmd_tasks(struct lctr *g, int argc, char **argv);
+/* cmd-checkpoint.c */
+int lctr_containers_checkpoint(struct lctr *g, int argc, char **argv);
+int lctr_containers_restore(struct lctr *g, int argc, char **argv);
+int lctr_tasks_checkpoint(struct lctr *g, int argc, char **argv);
+extern const struct lctr_flag lctr_containers_checkpoint_flags[], lctr_containers_restore_flags[],
+	lctr_tasks_checkpoint_flags[];
 int lctr_cmd_images(struct lctr *g, int argc, char **argv);
 /* lctr content fetch: pull's flags, no image unpack (cmd-images.c). */
 int lctr_content_fetch(struct lctr *g, int argc, char **argv);

@@ -86,8 +86,21 @@ CTR_EXPORT int ctr_container_info(char **json_out, const ctr_container *k, ctr_e
 CTR_EXPORT int ctr_container_image(ctr_image **out, const ctr_container *k, ctr_error **err);
 /* Label updates: "k=v" sets, "k=" removes. Publishes /containers/update. */
 CTR_EXPORT int ctr_container_set_labels(ctr_container *k, const char *const *labels, ctr_error **err);
-/* Applies container options to the record (spec, runtime, labels,
- * extensions, snapshot) and stores it. */
+/* Update option (kind CTR_OPT_CONTAINER): only these parts change, as
+ * containerd's field paths name them: "labels" (all replaced by the
+ * options' labels), "labels.<key>" (that label set from the options, or
+ * removed when they do not give it), "extensions", "extensions.<name>",
+ * "spec", "image", "runtime", "snapshotkey" (the part from the options;
+ * image and snapshotkey are cleared when none is given). An unknown path is
+ * CTR_EINVAL. */
+CTR_EXPORT ctr_opt *ctr_with_update_fields(const char *const *paths);
+/* Applies container options to the record and stores it, reading and
+ * writing it in one transaction. Without ctr_with_update_fields every part
+ * an option gives changes (labels and extensions merge). Errors:
+ * CTR_EINVAL for an option update does not support (ctr_with_new_snapshot,
+ * ctr_with_new_snapshot_view, ctr_with_snapshot_cleanup, a snapshotter
+ * without ctr_with_snapshot) or a bad field path, CTR_ENOTFOUND (the record
+ * or the snapshot ctr_with_snapshot names); nothing changes on error. */
 CTR_EXPORT int ctr_container_update(ctr_container *k, const ctr_opt *const *opts, size_t n_opts,
 				    ctr_error **err);
 

@@ -18,6 +18,7 @@
 #include <ctr/events.h>
 #include <ctr/spec.h>
 #include <ctr/task.h>
+#include <ctr/checkpoint.h>
 #include <ctr/introspect.h>
 
 #endif

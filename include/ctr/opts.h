@@ -40,7 +40,9 @@ typedef enum ctr_opt_kind {
 	CTR_OPT_IMAGE = 20,    /* image record calls (ctr_image_tag) */
 	CTR_OPT_NAMESPACE = 21, /* namespace calls (none defined yet) */
 	CTR_OPT_CONTENT_COMMIT = 22, /* ctr_content_writer_commit (none defined yet) */
-	CTR_OPT_INTROSPECT = 23 /* ctr_server_info_get, ctr_plugin_list (none defined yet) */
+	CTR_OPT_INTROSPECT = 23, /* ctr_server_info_get, ctr_plugin_list (none defined yet) */
+	CTR_OPT_CHECKPOINT = 24, /* ctr_container_checkpoint */
+	CTR_OPT_RESTORE = 25    /* ctr_container_restore */
 } ctr_opt_kind;
 
 /* Applies an option to `target`. Returns 0 or a CTR_E* code; may fill err. */

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 #include <zstd_errors.h>
@@ -438,4 +439,18 @@ void ctr_decompress_free(ctr_decompress *d)
 	ctr_hasher_free(d->hu);
 	free(d->in);
 	free(d);
+}
+
+ssize_t ctr_archive_fd_read(void *ud, void *buf, size_t len, ctr_error **err)
+{
+	struct ctr_archive_fd_src *s = ud;
+	for (;;) {
+		ssize_t n = pread(s->fd, buf, len, (off_t)s->off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return ctr_err_errno(err, errno, "read layer %s", s->what);
+		s->off += (uint64_t)n;
+		return n;
+	}
 }

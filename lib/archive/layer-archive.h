@@ -22,6 +22,15 @@
  * CTR_ECANCELED stops apply with that code. */
 typedef ssize_t (*ctr_archive_read_fn)(void *ud, void *buf, size_t len, ctr_error **err);
 
+/* A ctr_archive_read_fn over a file (a blob), read with pread from off on;
+ * `what` names it in errors. */
+struct ctr_archive_fd_src {
+	int fd;
+	uint64_t off;
+	const char *what;
+};
+ssize_t ctr_archive_fd_read(void *ud, void *buf, size_t len, ctr_error **err);
+
 /* ---- apply ------------------------------------------------------------- */
 
 enum ctr_whiteout_mode {

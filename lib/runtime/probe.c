@@ -1,5 +1,6 @@
-/* Probing the tools libctr runs (runc, crun, criu) for the plugin list.
- * Each probe is one process start, made only when the caller asks. */
+/* Probing the tools libctr runs (runc, crun, criu) for the plugin list,
+ * and criu before a checkpoint. Each probe is one process start, made only
+ * when the caller asks. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +119,19 @@ int ctr_rt_probe_criu(struct ctr_rt_probe *out, ctr_error **err)
 	}
 	ctr_rt_probe_clear(&v);
 	return 0;
+}
+
+int ctr_rt_criu_check(ctr_error **err)
+{
+	const char *argv[] = {"criu", "check", NULL};
+	struct ctr_rt_probe p;
+	_cleanup_free_ char *text = NULL;
+	int r = probe(&p, argv, &text, err);
+	/* criu's own words: a missing criu, or what `criu check` printed */
+	if (r == 0 && !p.ok)
+		r = ctr_err(err, CTR_ENOTSUP, 0, "%s", p.reason);
+	ctr_rt_probe_clear(&p);
+	return r;
 }
 
 void ctr_rt_probe_clear(struct ctr_rt_probe *p)

@@ -87,6 +87,15 @@ const char *ctr_rt_task_dir(const ctr_rt_task *t);
 /* The init process, owned by the task. */
 ctr_rt_proc *ctr_rt_task_init(ctr_rt_task *t);
 
+/* `criu check`: 0 when CRIU works here; CTR_ENOTSUP when criu is not
+ * installed, or with what `criu check` printed (lib/runtime/probe.c). */
+int ctr_rt_criu_check(ctr_error **err);
+/* `runc checkpoint` of the task's init into image_dir (CRIU's image files),
+ * with work_dir for CRIU's logs; the container exits unless leave_running.
+ * CTR_ENOTSUP (ctr_rt_criu_check), the runtime's errors. */
+int ctr_rt_checkpoint(ctr_rt_task *t, const char *image_dir, const char *work_dir, bool leave_running,
+		      ctr_error **err);
+
 /* `runc start`. CTR_EPRECONDITION unless CREATED. */
 int ctr_rt_start(ctr_rt_task *t, ctr_error **err);
 /* Called once the process is started and recorded as running, while its

@@ -1,4 +1,6 @@
-/* ctr_snapshot_diff: an active snapshot's changes as a layer blob. */
+/* ctr_snapshot_diff: an active snapshot's changes as a layer blob, and its
+ * inverse, a layer blob of the namespace applied onto an active snapshot
+ * (containerd's diff service: Compare and Apply). */
 #include <ctr/content.h>
 #include <ctr/snapshot.h>
 
@@ -11,6 +13,7 @@
 #include <unistd.h>
 
 #include "diff.h"
+#include "layer-archive.h"
 #include "content-ns.h"
 #include "error.h"
 #include "metadata.h"
@@ -32,6 +35,15 @@ CTR_EXPORT int ctr_snapshot_diff(char **digest_out, char **diff_id_out, int64_t 
 	int r = ctr_opts_apply(CTR_OPT_CALL, &call, &call, opts, n_opts, "snapshot diff", err);
 	if (r < 0)
 		return r;
+	return ctr_snapshots_diff(digest_out, diff_id_out, size_out, c, snapshotter, key, compression, &call, err);
+}
+
+int ctr_snapshots_diff(char **digest_out, char **diff_id_out, int64_t *size_out, ctr_client *c,
+		       const char *snapshotter, const char *key, const char *compression,
+		       const struct ctr_call *callp, ctr_error **err)
+{
+	const struct ctr_call call = callp ? *callp : (struct ctr_call){0};
+	int r = 0;
 	struct ctr_diff_opts dopts = {0};
 	if (!compression || !strcmp(compression, "gzip"))
 		dopts.compression = CTR_DIFF_GZIP;
@@ -118,4 +130,50 @@ CTR_EXPORT int ctr_snapshot_diff(char **digest_out, char **diff_id_out, int64_t 
 	if (size_out)
 		*size_out = (int64_t)res.size;
 	return 0;
+}
+
+int ctr_snapshots_apply(ctr_client *c, const char *snapshotter, const char *key, const char *digest,
+			const char *diff_id, const struct ctr_call *callp, ctr_error **err)
+{
+	const struct ctr_call call = callp ? *callp : (struct ctr_call){0};
+	struct ctr_snapshotter *sn = NULL;
+	int r = ctr_client_snapshotter(&sn, c, snapshotter, err);
+	if (r < 0)
+		return r;
+	const char *ns = ctr_call_ns(c, &call);
+	struct ctr_md_snapshot s = {0};
+	if ((r = ctr_md_snapshot_get(&s, c->db, ns, sn->name, key, err)) < 0)
+		return ctr_err_prefix(err, r, "apply %s", digest);
+	bool active = !strcmp(s.kind, "active");
+	ctr_md_snapshot_clear(&s);
+	if (!active)
+		return ctr_err(err, CTR_EPRECONDITION, 0, "apply %s: %s is not an active snapshot", digest, key);
+	_cleanup_free_ char *dir = NULL;
+	if ((r = ctr_snapshot_apply_dir(&dir, c, sn->name, ns, key, err)) < 0)
+		return ctr_err_prefix(err, r, "apply %s", digest);
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return ctr_err_errno(err, errno, "apply %s: open %s", digest, dir);
+	ctr_content_reader *rd = NULL;
+	if ((r = ctr_contents_reader_open(&rd, c, digest, &(struct ctr_call){.ns = ns}, err)) < 0)
+		return ctr_err_prefix(err, r, "apply %s", digest);
+	struct ctr_archive_fd_src src = {.fd = rd->fd, .what = digest};
+	ctr_decompress *d = NULL;
+	struct ctr_decompress_stats ds;
+	struct ctr_apply_stats as;
+	const struct ctr_apply_opts aopts = {
+		.whiteouts = sn->overlay_whiteouts ? CTR_WHITEOUT_OVERLAY : CTR_WHITEOUT_DELETE,
+	};
+	r = ctr_decompress_new(&d, ctr_archive_fd_read, &src, NULL, err);
+	if (r == 0)
+		r = ctr_archive_apply(dfd, ctr_decompress_read, d, &aopts, &as, err);
+	if (r == 0)
+		r = ctr_decompress_finish(d, &ds, err);
+	ctr_decompress_free(d);
+	ctr_content_reader_free(rd);
+	if (r == 0 && strcmp(ds.compressed_digest, digest) != 0)
+		r = ctr_err(err, CTR_EDIGEST, 0, "blob is %s", ds.compressed_digest);
+	if (r == 0 && diff_id && strcmp(as.diff_id, diff_id) != 0)
+		r = ctr_err(err, CTR_EDIGEST, 0, "diff_id is %s, the descriptor says %s", as.diff_id, diff_id);
+	return r < 0 ? ctr_err_prefix(err, r, "apply %s onto %s", digest, key) : 0;
 }

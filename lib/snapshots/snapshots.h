@@ -57,6 +57,23 @@ int ctr_snapshots_stat(ctr_snapshot_info **out, ctr_client *c, const char *snaps
 int ctr_snapshots_usage(int64_t *size, int64_t *inodes, ctr_client *c, const char *snapshotter,
 			const char *key, const struct ctr_call *call, ctr_error **err);
 
+/* ctr_snapshot_diff's internal call: the active snapshot's changes as a
+ * layer blob of the namespace (compression "gzip" (NULL), "zstd" or "none"),
+ * labelled with its uncompressed digest. CTR_EPRECONDITION for a committed
+ * snapshot, CTR_ENOTFOUND. */
+int ctr_snapshots_diff(char **digest_out, char **diff_id_out, int64_t *size_out, ctr_client *c,
+		       const char *snapshotter, const char *key, const char *compression,
+		       const struct ctr_call *call, ctr_error **err);
+/* Applies the namespace's layer blob `digest` (gzip, zstd or plain tar)
+ * onto the active snapshot key, through the layer apply (names stay inside
+ * the snapshot, overlay whiteouts or deletes as the snapshotter wants).
+ * diff_id (may be NULL) is checked against the tar stream. Errors:
+ * CTR_ENOTFOUND (blob or snapshot), CTR_EPRECONDITION (not active),
+ * CTR_EDIGEST, the apply's errors; on error the snapshot may hold part of
+ * the layer: the caller removes it. */
+int ctr_snapshots_apply(ctr_client *c, const char *snapshotter, const char *key, const char *digest,
+			const char *diff_id, const struct ctr_call *call, ctr_error **err);
+
 /* ctr_snapshots_commit for an active key of the namespace that was prepared
  * without a parent (a layer applied on its own): the committed name gets
  * `parent` (a committed snapshot of the namespace, or NULL) as its parent,

@@ -502,29 +502,9 @@ int ctr_layer_unpack_finish(struct ctr_layer_unpack *u, bool ok, ctr_error **err
 	return 0;
 }
 
-struct blob_src {
-	int fd;
-	uint64_t off;
-	const char *digest;
-};
-
-static ssize_t blob_read(void *ud, void *buf, size_t len, ctr_error **err)
+static int open_blob(struct ctr_layer_unpack *u, struct ctr_archive_fd_src *s, ctr_error **err)
 {
-	struct blob_src *s = ud;
-	for (;;) {
-		ssize_t n = pread(s->fd, buf, len, (off_t)s->off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return ctr_err_errno(err, errno, "read layer %s", s->digest);
-		s->off += (uint64_t)n;
-		return n;
-	}
-}
-
-static int open_blob(struct ctr_layer_unpack *u, struct blob_src *s, ctr_error **err)
-{
-	*s = (struct blob_src){.digest = u->digest};
+	*s = (struct ctr_archive_fd_src){.what = u->digest};
 	s->fd = ctr_cs_blob_open(u->c->cs, u->digest, err);
 	return s->fd < 0 ? s->fd : 0;
 }
@@ -532,7 +512,7 @@ static int open_blob(struct ctr_layer_unpack *u, struct blob_src *s, ctr_error *
 /* The hardlink targets the layer does not create itself. */
 static int list_link_targets(struct ctr_layer_unpack *u, char ***targets, size_t *n, ctr_error **err)
 {
-	struct blob_src s;
+	struct ctr_archive_fd_src s;
 	int r = open_blob(u, &s, err);
 	if (r < 0)
 		return r;
@@ -540,7 +520,7 @@ static int list_link_targets(struct ctr_layer_unpack *u, char ***targets, size_t
 	struct ctr_decompress_opts dopts = {0};
 	r = decompress_format(u, &dopts.format, err);
 	if (r == 0)
-		r = ctr_decompress_new(&d, blob_read, &s, &dopts, err);
+		r = ctr_decompress_new(&d, ctr_archive_fd_read, &s, &dopts, err);
 	if (r == 0)
 		r = ctr_archive_missing_link_targets(targets, n, ctr_decompress_read, d, err);
 	ctr_decompress_free(d);
@@ -634,13 +614,13 @@ static int apply_stored(struct ctr_layer_unpack *u, ctr_error **err)
 		r = parent_view_open(u, vkey, sizeof(vkey), &ml, &lower, err);
 	else if (r == 0 && u->mode == M_REBASE && !u->image)
 		r = seed_link_targets(u, err);
-	struct blob_src s = {.fd = -1};
+	struct ctr_archive_fd_src s = {.fd = -1};
 	if (r == 0)
 		r = open_blob(u, &s, err);
 	struct ctr_apply_stats stats;
 	struct ctr_decompress_stats ds;
 	if (r == 0)
-		r = apply_from(u, blob_read, &s, lower, &stats, &ds, err);
+		r = apply_from(u, ctr_archive_fd_read, &s, lower, &stats, &ds, err);
 	if (s.fd >= 0)
 		close(s.fd);
 	parent_view_close(u, vkey, ml, lower);

@@ -33,6 +33,18 @@ ctr_opt *ctr_opt_make_str(ctr_opt_kind kind, const char *name, ctr_opt_apply_fn 
 	return ctr_opt_make(kind, name, apply, copy, free);
 }
 
+static int apply_flag(void *t, void *ud, ctr_error **err)
+{
+	(void)err;
+	*(bool *)((char *)t + (uintptr_t)ud) = true;
+	return 0;
+}
+
+ctr_opt *ctr_opt_make_flag(ctr_opt_kind kind, const char *name, size_t offset)
+{
+	return ctr_opt_make(kind, name, apply_flag, (void *)(uintptr_t)offset, NULL);
+}
+
 CTR_EXPORT ctr_opt *ctr_opt_new(ctr_opt_kind kind, ctr_opt_apply_fn apply, void *userdata,
 				void (*free_fn)(void *))
 {
@@ -67,7 +79,8 @@ static const char *kind_name(ctr_opt_kind k)
 		[CTR_OPT_PROCESS_DELETE] = "process delete", [CTR_OPT_TASK_UPDATE] = "task update",
 		[CTR_OPT_CLOSE_IO] = "close io", [CTR_OPT_IMAGE] = "image",
 		[CTR_OPT_NAMESPACE] = "namespace", [CTR_OPT_CONTENT_COMMIT] = "content commit",
-		[CTR_OPT_INTROSPECT] = "introspect",
+		[CTR_OPT_INTROSPECT] = "introspect", [CTR_OPT_CHECKPOINT] = "checkpoint",
+		[CTR_OPT_RESTORE] = "restore",
 	};
 	if ((unsigned)k < sizeof(names) / sizeof(names[0]) && names[k])
 		return names[k];

@@ -3,6 +3,7 @@
 #define CTR_LIB_OPTS_H
 
 #include <ctr/opts.h>
+#include <stddef.h>
 
 struct ctr_opt {
 	ctr_opt_kind kind;
@@ -25,6 +26,9 @@ ctr_opt *ctr_opt_make(ctr_opt_kind kind, const char *name, ctr_opt_apply_fn appl
 /* Makes an option whose userdata is a copy of the string s (NULL s -> NULL). */
 ctr_opt *ctr_opt_make_str(ctr_opt_kind kind, const char *name, ctr_opt_apply_fn apply,
 			  const char *s);
+/* Makes an option with no argument that sets the bool at `offset` in its
+ * target (offsetof(struct, field)) to true. */
+ctr_opt *ctr_opt_make_flag(ctr_opt_kind kind, const char *name, size_t offset);
 
 /* Applies every option in order. Options of `kind` get `target`; CTR_OPT_CALL
  * options get `call` (when call is NULL they are refused). Any other kind, or

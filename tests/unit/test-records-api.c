@@ -1,6 +1,7 @@
 /* Image and container records through the public API: bad names and ids
  * are refused with the exact code and leave no record; duplicates, missing
- * targets and labels behave as in containerd. No root needed. */
+ * targets and labels behave as in containerd; update by field paths. No
+ * root needed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 
 #include <ctr/ctr.h>
 
+#include "digest.h"
 #include "fs.h"
 
 static char tmp[256];
@@ -179,11 +181,106 @@ static void test_containers(void **state)
 	ctr_opt_free(nosnap);
 }
 
+/* A metadata-only container: a record of labels, extensions and a spec.
+ * Update by containerd's field paths changes only the parts named; an
+ * option update does not support, or a bad path, is CTR_EINVAL and changes
+ * nothing. */
+static void test_update_fields(void **state)
+{
+	(void)state;
+	ctr_opt *spec = ctr_with_spec("{\"ociVersion\":\"1.0.2\"}");
+	const char *labels[] = {"a=1", "b=2", NULL};
+	ctr_opt *lab = ctr_with_container_labels(labels);
+	ctr_opt *ext = ctr_with_container_extension("x", "{\"kind\":\"x\"}");
+	ctr_opt *ext2 = ctr_with_container_extension("y", "[1]");
+	ctr_container *k = NULL;
+	assert_int_equal(ctr_container_new(&k, c, "m1", CTR_OPTS(spec, lab, ext, ext2), NULL), 0);
+	char *before = NULL;
+	assert_int_equal(ctr_container_info(&before, k, NULL), 0);
+	/* labels.a and extensions.x only: b, y and the spec stay, although
+	 * the options also carry other values. */
+	const char *nl[] = {"a=9", "b=8", "c=7", NULL};
+	ctr_opt *lab2 = ctr_with_container_labels(nl);
+	ctr_opt *x2 = ctr_with_container_extension("x", "\"new\"");
+	ctr_opt *y2 = ctr_with_container_extension("y", "\"ignored\"");
+	ctr_opt *spec2 = ctr_with_spec("{\"ociVersion\":\"9\"}");
+	const char *paths[] = {"labels.a", "extensions.x", NULL};
+	ctr_opt *fp = ctr_with_update_fields(paths);
+	assert_int_equal(ctr_container_update(k, CTR_OPTS(lab2, x2, y2, spec2, fp), NULL), 0);
+	const char *const *l = ctr_container_labels(k);
+	assert_string_equal(l[0], "a=9");
+	assert_string_equal(l[1], "b=2");
+	assert_null(l[2]);
+	assert_string_equal(ctr_container_extensions(k), "{\"x\":\"new\",\"y\":[1]}");
+	assert_string_equal(ctr_container_spec(k), "{\"ociVersion\":\"1.0.2\"}");
+	/* labels.b not given by the options: removed; spec replaced. */
+	const char *paths2[] = {"labels.b", "spec", NULL};
+	ctr_opt *fp2 = ctr_with_update_fields(paths2);
+	ctr_opt *only_a[] = {ctr_with_container_labels((const char *[]){"a=0", NULL})};
+	assert_int_equal(ctr_container_update(k, CTR_OPTS(only_a[0], spec2, fp2), NULL), 0);
+	l = ctr_container_labels(k);
+	assert_string_equal(l[0], "a=9");
+	assert_null(l[1]);
+	assert_string_equal(ctr_container_spec(k), "{\"ociVersion\":\"9\"}");
+	/* Errors: nothing changes, also in the database. */
+	char *mid = NULL;
+	assert_int_equal(ctr_container_info(&mid, k, NULL), 0);
+	ctr_error *err = NULL;
+	const char *badp[] = {"labels.a", "snapshotter", NULL};
+	ctr_opt *fp3 = ctr_with_update_fields(badp);
+	assert_int_equal(ctr_container_update(k, CTR_OPTS(lab2, fp3), &err), CTR_EINVAL);
+	assert_non_null(strstr(ctr_error_message(err), "cannot update \"snapshotter\" field"));
+	ctr_error_free(err);
+	err = NULL;
+	const char *nospec[] = {"spec", NULL};
+	ctr_opt *fp4 = ctr_with_update_fields(nospec);
+	assert_int_equal(ctr_container_update(k, CTR_OPTS(lab2, fp4), &err), CTR_EINVAL);
+	assert_non_null(strstr(ctr_error_message(err), "no ctr_with_spec"));
+	ctr_error_free(err);
+	err = NULL;
+	/* ctr_with_new_snapshot used to be ignored by update. */
+	char digest[80];
+	const char *man = "{\"schemaVersion\":2}";
+	ctr_content_writer *w = NULL;
+	assert_int_equal(ctr_content_writer_open(&w, c, "man", NULL, 0, NULL), 0);
+	assert_int_equal(ctr_content_writer_write(w, man, strlen(man), NULL), 0);
+	assert_int_equal(ctr_digest_buf(CTR_DIGEST_SHA256, man, strlen(man), digest, NULL), 0);
+	assert_int_equal(ctr_content_writer_commit(w, (int64_t)strlen(man), digest, NULL, CTR_NO_OPTS, NULL), 0);
+	ctr_content_writer_free(w);
+	ctr_image *img = NULL;
+	assert_int_equal(ctr_image_create(&img, c, "lctr.test/upd:1", "application/vnd.oci.image.manifest.v1+json",
+					  digest, (int64_t)strlen(man), NULL, NULL, 0, NULL), 0);
+	ctr_opt *ns = ctr_with_new_snapshot("snap", img);
+	assert_int_equal(ctr_container_update(k, CTR_OPTS(lab2, ns), &err), CTR_EINVAL);
+	assert_non_null(strstr(ctr_error_message(err), "ctr_with_new_snapshot: not supported by update"));
+	ctr_error_free(err);
+	err = NULL;
+	ctr_opt *cl = ctr_with_snapshot_cleanup();
+	assert_int_equal(ctr_container_update(k, CTR_OPTS(cl), &err), CTR_EINVAL);
+	ctr_error_free(err);
+	ctr_container *k2 = NULL;
+	assert_int_equal(ctr_container_load(&k2, c, "m1", NULL, 0, NULL), 0);
+	char *after = NULL;
+	assert_int_equal(ctr_container_info(&after, k2, NULL), 0);
+	assert_string_equal(after, mid);
+	assert_string_not_equal(after, before);
+	ctr_free(before);
+	ctr_free(mid);
+	ctr_free(after);
+	ctr_container_free(k2);
+	ctr_container_free(k);
+	ctr_image_free(img);
+	ctr_opt *all[] = {spec, lab, ext, ext2, lab2, x2, y2, spec2, fp, fp2, only_a[0], fp3, fp4, ns, cl};
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		ctr_opt_free(all[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_images, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_containers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_update_fields, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

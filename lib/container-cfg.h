@@ -1,0 +1,39 @@
+/* Internal: what container options collect (lib/container.c) and what
+ * creating and updating a container (lib/container-update.c) share. */
+#ifndef CTR_LIB_CONTAINER_CFG_H
+#define CTR_LIB_CONTAINER_CFG_H
+
+#include <ctr/container.h>
+#include <jansson.h>
+#include <stdbool.h>
+
+struct ext {
+	char *name;
+	json_t *value;
+};
+
+struct ctr_cfg {
+	char *image;
+	char *snap_key;      /* new or existing snapshot */
+	char *snap_image_ns; /* the image whose chain is the parent (new snapshot) */
+	const ctr_image *snap_image;
+	bool snap_new, snap_view;
+	char *snapshotter;
+	bool new_spec;
+	const ctr_opt *const *spec_opts;
+	size_t n_spec_opts;
+	char *spec;
+	char *runtime;
+	char **labels;   /* label updates */
+	json_t *extensions;
+	bool cleanup_snapshot; /* delete */
+	char **fields;         /* update: containerd's field paths (NULL: all given) */
+};
+
+void ctr_container_cfg_clear(struct ctr_cfg *c);
+/* The spec from cfg's spec options, users resolved in cfg's snapshot of
+ * snapshotter when it has one. stop_signal (may be NULL) gets the image's. */
+int ctr_container_gen_spec(char **out, char **stop_signal, ctr_client *c, const char *ns, const char *id,
+			   const struct ctr_cfg *cfg, const char *snapshotter, ctr_error **err);
+
+#endif

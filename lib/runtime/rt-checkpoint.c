@@ -1,0 +1,17 @@
+/* A task's checkpoint through the runtime: criu is checked first (probe.c),
+ * so a machine without a working CRIU gets criu's reason, not runc's. */
+#include <stdbool.h>
+
+#include "error.h"
+#include "runtime-priv.h"
+
+int ctr_rt_checkpoint(ctr_rt_task *t, const char *image_dir, const char *work_dir, bool leave_running,
+		      ctr_error **err)
+{
+	int r = ctr_rt_criu_check(err);
+	if (r < 0)
+		return r;
+	const char *args[] = {"checkpoint", "--image-path", image_dir, "--work-path", work_dir,
+			      leave_running ? "--leave-running" : t->id, leave_running ? t->id : NULL, NULL};
+	return ctr_rt_runc(t, args, NULL, err);
+}
