@@ -189,20 +189,12 @@ static int containers_label(struct lctr *g, int argc, char **argv)
 	int rc = 0;
 	if (argc > 2) {
 		ctr_error *err = NULL;
-		char **labels = calloc((size_t)argc, sizeof(char *));
-		for (int i = 2; labels && i < argc; i++) { /* ctr: "k" alone is "k=" */
-			if (strchr(argv[i], '='))
-				labels[i - 2] = strdup(argv[i]);
-			else if (asprintf(&labels[i - 2], "%s=", argv[i]) < 0)
-				labels[i - 2] = NULL;
-		}
+		char **labels = lctr_label_args(argv + 2, argc - 2);
 		if (!labels)
 			rc = lctr_failf("%s: out of memory", what);
 		else if (ctr_container_set_labels(k, (const char *const *)labels, &err) < 0)
 			rc = lctr_fail(what, err);
-		for (int i = 0; labels && i < argc; i++)
-			free(labels[i]);
-		free(labels);
+		lctr_strv_free(labels);
 	}
 	if (!rc) {
 		lctr_print_labels(stdout, ctr_container_labels(k));

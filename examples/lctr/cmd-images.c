@@ -507,6 +507,8 @@ static const struct lctr_cmd images_cmds[] = {
 	{"ls", "list", images_ls, "list images", "[FILTER...]", lctr_ls_flagdefs},
 	{"rm", "remove delete del", images_rm, "remove image records", "REF..."},
 	{"tag", NULL, images_tag, "tag an image", "SRC DST...", tag_flags},
+	{"label", NULL, lctr_images_label, "set (K=V) and remove (K= or K) labels, print the image's labels",
+	 "REF [K=V]...", lctr_images_label_flags},
 	{"check", NULL, lctr_images_check, "check that images' content is present", "[FILTER...]"},
 	{"usage", NULL, lctr_images_usage, "disk usage of an image", "REF", lctr_images_usage_flags},
 	{"mount", NULL, lctr_images_mount, "mount an image's rootfs", "REF TARGET", lctr_images_mount_flags},

@@ -152,20 +152,20 @@ static int leases_create(struct lctr *g, int argc, char **argv)
 		}
 	}
 	for (int i = optind; i < argc; i++) {
-		const char *a = argv[i];
-		if (!*a || *a == '=') {
-			lctr_failf("leases create: invalid label \"%s\": want KEY=VALUE", a);
+		if (!*argv[i] || *argv[i] == '=') {
+			lctr_failf("leases create: invalid label \"%s\": want KEY=VALUE", argv[i]);
 			rc = 2;
 			goto out;
 		}
-		/* ctr: a label without '=' has an empty value */
-		bool has_eq = strchr(a, '=') != NULL;
-		labels[n_labels] = malloc(strlen(a) + 2);
-		if (!labels[n_labels]) {
-			rc = lctr_failf("leases create: out of memory");
-			goto out;
-		}
-		sprintf(labels[n_labels++], "%s%s", a, has_eq ? "" : "=");
+	}
+	/* ctr: a label without '=' has an empty value */
+	char **args = lctr_label_args(argv + optind, argc - optind);
+	for (size_t i = 0; args && args[i]; i++)
+		labels[n_labels++] = args[i];
+	free(args);
+	if (!args) {
+		rc = lctr_failf("leases create: out of memory");
+		goto out;
 	}
 	ctr_client *cl = lctr_client(g);
 	if (!cl) {

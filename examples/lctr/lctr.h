@@ -89,6 +89,11 @@ const char *lctr_human_size(double size, char *buf, size_t len);
 const char *lctr_human_age(int64_t since_ns, char *buf, size_t len);
 /* "k=v,k=v" or "-" when there are none. */
 void lctr_print_labels(FILE *f, const char *const *labels);
+/* Label arguments as ctr reads them: "k=v", or "k" alone for "k=" (an
+ * empty value, or a removal where the call removes "k="). A
+ * NULL-terminated copy to free with lctr_strv_free; NULL when out of memory. */
+char **lctr_label_args(char *const *args, int n);
+void lctr_strv_free(char **v);
 
 struct lctr_table {
 	size_t cols, n, cap;
@@ -102,12 +107,14 @@ void lctr_table_print(struct lctr_table *t, FILE *f);
 /* images sub-commands in cmd-images-extra.c, and their flags */
 extern const struct lctr_flag lctr_images_mount_flags[], lctr_images_unmount_flags[], lctr_images_usage_flags[];
 extern const struct lctr_flag lctr_images_import_flags[], lctr_images_export_flags[];
+extern const struct lctr_flag lctr_images_label_flags[];
 /* pull's and push's flags, and pull's own (content fetch has pull's). */
 extern const struct lctr_flag lctr_remote_flags[], lctr_pull_flags[];
 int lctr_images_mount(struct lctr *g, int argc, char **argv);
 int lctr_images_unmount(struct lctr *g, int argc, char **argv);
 int lctr_images_check(struct lctr *g, int argc, char **argv);
 int lctr_images_usage(struct lctr *g, int argc, char **argv);
+int lctr_images_label(struct lctr *g, int argc, char **argv);
 /* cmd-run.c: ctr's container flags, shared by run and containers create. */
 enum {
 	LCTR_O_ENV = 0x100, LCTR_O_LABEL, LCTR_O_MOUNT, LCTR_O_NET_HOST, LCTR_O_USER, LCTR_O_CWD,
@@ -168,6 +175,7 @@ int lctr_cmd_snapshots(struct lctr *g, int argc, char **argv);
 int lctr_cmd_namespaces(struct lctr *g, int argc, char **argv);
 int lctr_cmd_leases(struct lctr *g, int argc, char **argv);
 int lctr_cmd_gc(struct lctr *g, int argc, char **argv);
+int lctr_cmd_oci(struct lctr *g, int argc, char **argv);
 int lctr_cmd_events(struct lctr *g, int argc, char **argv);
 /* cmd-images-io.c: `images import` and `images export`. */
 int lctr_images_import(struct lctr *g, int argc, char **argv);
@@ -176,6 +184,9 @@ int lctr_cmd_run(struct lctr *g, int argc, char **argv);
 int lctr_cmd_containers(struct lctr *g, int argc, char **argv);
 int lctr_cmd_tasks(struct lctr *g, int argc, char **argv);
 int lctr_cmd_images(struct lctr *g, int argc, char **argv);
+/* cmd-content.c: writes the blob digest to out; prints errors and returns
+ * 0 or 1. */
+int lctr_content_copy(ctr_client *c, const char *digest, FILE *out, const char *what);
 /* lctr content fetch: pull's flags, no image unpack (cmd-images.c). */
 int lctr_content_fetch(struct lctr *g, int argc, char **argv);
 
