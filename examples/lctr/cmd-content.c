@@ -223,6 +223,8 @@ static const struct lctr_cmd content_cmds[] = {
 	{"rm", "remove delete del", content_rm, "remove blobs from the namespace", "DIGEST..."},
 	{"label", NULL, content_label, "add, update (K=V) or remove (K) labels", "DIGEST K[=V]..."},
 	{"active", NULL, content_active, "list active ingests", "[FILTER...]"},
+	{"edit", NULL, lctr_content_edit, "edit a blob with $EDITOR and print the new blob's digest", "DIGEST",
+	 lctr_content_edit_flags},
 };
 
 int lctr_cmd_content(struct lctr *g, int argc, char **argv)

@@ -188,6 +188,7 @@ static void usage_env(FILE *f)
 	fputs("environment:\n"
 	      "  LCTR_ROOT, LCTR_STATE, CONTAINERD_NAMESPACE  defaults of --root, --state, --namespace\n"
 	      "  LCTR_PASSWORD                      the password of --user USER without :PASS\n"
+	      "  EDITOR                             the editor of content edit\n"
 	      "  LIBCTR_SHIM                        the shim to run instead of the one found beside the library\n",
 	      f);
 }

@@ -187,6 +187,9 @@ int lctr_cmd_images(struct lctr *g, int argc, char **argv);
 /* cmd-content.c: writes the blob digest to out; prints errors and returns
  * 0 or 1. */
 int lctr_content_copy(ctr_client *c, const char *digest, FILE *out, const char *what);
+/* cmd-content-edit.c */
+extern const struct lctr_flag lctr_content_edit_flags[];
+int lctr_content_edit(struct lctr *g, int argc, char **argv);
 /* lctr content fetch: pull's flags, no image unpack (cmd-images.c). */
 int lctr_content_fetch(struct lctr *g, int argc, char **argv);
 

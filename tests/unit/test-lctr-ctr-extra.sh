@@ -113,4 +113,36 @@ expect_fail 1 snapshots --snapshotter native diff work "$chain"
 [ "$(tree)" = "$before" ] || fail "a refused diff changed the root"
 expect_fail 1 snapshots --snapshotter native diff "$chain"
 [[ "$err" == "lctr: snapshots diff: "* ]] || fail "diff of a committed snapshot: $err"
-echo "lctr images label, oci spec, snapshots diff/unpack: ok"
+
+# content edit: the blob goes through $EDITOR (a script here) into a new
+# blob; the old one stays; --editor overrides $EDITOR and may carry words.
+cfg=$("$LCTR" content get "$top" | python3 -c 'import json,sys; print(json.load(sys.stdin)["config"]["digest"])')
+cat >"$tmp/ed.sh" <<'ED'
+#!/bin/sh
+# the file is the last argument; a first one (if any) is the word to write
+w=edited
+[ $# = 2 ] && { w=$1; shift; }
+sed -i "s/\"architecture\"/\"$w\"/" "$1"
+ED
+chmod +x "$tmp/ed.sh"
+new=$(EDITOR=$tmp/ed.sh "$LCTR" content edit "$cfg")
+[[ "$new" =~ ^sha256:[0-9a-f]{64}$ ]] && [ "$new" != "$cfg" ] || fail "content edit printed $new"
+"$LCTR" content get "$new" | grep -q '"edited"' || fail "edited blob: $("$LCTR" content get "$new")"
+[ "sha256:$("$LCTR" content get "$new" | sha256sum | cut -d' ' -f1)" = "$new" ] || fail "edited digest"
+"$LCTR" content get "$cfg" | grep -q '"architecture"' || fail "the old blob changed"
+new2=$(EDITOR=false "$LCTR" content edit --editor "$tmp/ed.sh word" "$cfg")
+"$LCTR" content get "$new2" | grep -q '"word"' || fail "--editor with a word"
+[ -z "$("$LCTR" content active -q 2>/dev/null || "$LCTR" content active | tail -n +2)" ] || fail "edit left an ingest"
+before=$(tree)
+EDITOR=$tmp/ed.sh expect_fail 2 content edit ../x
+[ "$err" = 'lctr: content edit: invalid digest "../x" (want sha256:<64 hex>)' ] || fail "edit bad digest: $err"
+EDITOR= expect_fail 2 content edit "$cfg"
+[ "$err" = 'lctr: content edit: an editor is required (--editor or $EDITOR)' ] || fail "edit no editor: $err"
+expect_fail 2 content edit --validate json "$cfg"
+[ "$err" = 'lctr: content edit: --validate: validating the edit result is not supported' ] || fail "validate: $err"
+EDITOR=false expect_fail 1 content edit "$cfg"
+[ "$err" = 'lctr: content edit: editor "false" failed (exit status 1): nothing stored' ] || fail "editor fails: $err"
+[ "$(tree)" = "$before" ] || fail "a refused content edit changed the root"
+EDITOR=$tmp/ed.sh expect_fail 1 content edit "$zero"
+[[ "$err" == "lctr: content edit: "*"not found"* ]] || fail "edit missing: $err"
+echo "lctr images label, oci spec, snapshots diff/unpack, content edit: ok"
