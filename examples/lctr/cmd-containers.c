@@ -221,17 +221,20 @@ static const struct lctr_flag info_flags[] = {
 	{0},
 };
 
+static const struct lctr_cmd containers_cmds[] = {
+	{"create", NULL, containers_create, "create a container (run's flags, minus --rm -d)",
+	 "IMAGE|ROOTFS ID [COMMAND [ARG...]]", lctr_cflags_flags, NULL, 2},
+	{"ls", "list", containers_ls, "list containers", "[FILTER...]", lctr_ls_flagdefs},
+	{"rm", "delete del remove", containers_rm, "delete containers", "ID...", rm_flags},
+	{"info", NULL, containers_info, "print a container as JSON", "ID", info_flags},
+	{"label", NULL, containers_label, "set and print labels", "ID [K=V]..."},
+	{"checkpoint", NULL, containers_unsupported, "not supported yet", "[ARG...]"},
+	{"restore", NULL, containers_unsupported, "not supported yet", "[ARG...]"},
+};
+
+const struct lctr_group lctr_containers_group = {containers_cmds, sizeof(containers_cmds) / sizeof(containers_cmds[0]), NULL};
+
 int lctr_cmd_containers(struct lctr *g, int argc, char **argv)
 {
-	static const struct lctr_cmd cmds[] = {
-		{"create", NULL, containers_create, "create a container (run's flags, minus --rm -d)",
-		 "IMAGE|ROOTFS ID [COMMAND [ARG...]]", lctr_cflags_flags, NULL, 2},
-		{"ls", "list", containers_ls, "list containers", "[FILTER...]", lctr_ls_flagdefs},
-		{"rm", "delete del remove", containers_rm, "delete containers", "ID...", rm_flags},
-		{"info", NULL, containers_info, "print a container as JSON", "ID", info_flags},
-		{"label", NULL, containers_label, "set and print labels", "ID [K=V]..."},
-		{"checkpoint", NULL, containers_unsupported, "not supported yet", "[ARG...]"},
-		{"restore", NULL, containers_unsupported, "not supported yet", "[ARG...]"},
-	};
-	return lctr_dispatch(g, "containers", cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv);
+	return lctr_dispatch(g, "containers", containers_cmds, lctr_containers_group.n, argc, argv);
 }

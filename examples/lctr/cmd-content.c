@@ -227,8 +227,10 @@ static const struct lctr_cmd content_cmds[] = {
 	 lctr_content_edit_flags},
 };
 
+const struct lctr_group lctr_content_group = {content_cmds, sizeof(content_cmds) / sizeof(content_cmds[0]),
+					       NULL};
+
 int lctr_cmd_content(struct lctr *g, int argc, char **argv)
 {
-	return lctr_dispatch(g, "content", content_cmds, sizeof(content_cmds) / sizeof(content_cmds[0]),
-			     argc, argv);
+	return lctr_dispatch(g, "content", content_cmds, lctr_content_group.n, argc, argv);
 }

@@ -520,7 +520,9 @@ static const struct lctr_cmd images_cmds[] = {
 	 lctr_images_export_flags},
 };
 
+const struct lctr_group lctr_images_group = {images_cmds, sizeof(images_cmds) / sizeof(images_cmds[0]), NULL};
+
 int lctr_cmd_images(struct lctr *g, int argc, char **argv)
 {
-	return lctr_dispatch(g, "images", images_cmds, sizeof(images_cmds) / sizeof(images_cmds[0]), argc, argv);
+	return lctr_dispatch(g, "images", images_cmds, lctr_images_group.n, argc, argv);
 }

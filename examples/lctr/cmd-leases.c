@@ -219,12 +219,15 @@ static const struct lctr_flag create_flags[] = {
 	{0},
 };
 
+static const struct lctr_cmd leases_cmds[] = {
+	{"ls", "list", leases_ls, "list leases", "[FILTER...]", lctr_ls_flagdefs},
+	{"create", NULL, leases_create, "create a lease and print its id", "[KEY=VALUE...]", create_flags},
+	{"rm", "delete del remove", leases_rm, "delete leases", "ID..."},
+};
+
+const struct lctr_group lctr_leases_group = {leases_cmds, sizeof(leases_cmds) / sizeof(leases_cmds[0]), NULL};
+
 int lctr_cmd_leases(struct lctr *g, int argc, char **argv)
 {
-	static const struct lctr_cmd cmds[] = {
-		{"ls", "list", leases_ls, "list leases", "[FILTER...]", lctr_ls_flagdefs},
-		{"create", NULL, leases_create, "create a lease and print its id", "[KEY=VALUE...]", create_flags},
-		{"rm", "delete del remove", leases_rm, "delete leases", "ID..."},
-	};
-	return lctr_dispatch(g, "leases", cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv);
+	return lctr_dispatch(g, "leases", leases_cmds, lctr_leases_group.n, argc, argv);
 }

@@ -23,10 +23,13 @@ static int oci_spec(struct lctr *g, int argc, char **argv)
 	return 0;
 }
 
+static const struct lctr_cmd oci_cmds[] = {
+	{"spec", NULL, oci_spec, "print containerd's default OCI spec as JSON", ""},
+};
+
+const struct lctr_group lctr_oci_group = {oci_cmds, sizeof(oci_cmds) / sizeof(oci_cmds[0]), NULL};
+
 int lctr_cmd_oci(struct lctr *g, int argc, char **argv)
 {
-	static const struct lctr_cmd cmds[] = {
-		{"spec", NULL, oci_spec, "print containerd's default OCI spec as JSON", ""},
-	};
-	return lctr_dispatch(g, "oci", cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv);
+	return lctr_dispatch(g, "oci", oci_cmds, lctr_oci_group.n, argc, argv);
 }

@@ -456,8 +456,10 @@ static int group_flag(int val, const char *arg)
 	return 0;
 }
 
+const struct lctr_group lctr_snapshots_group = {snap_cmds, sizeof(snap_cmds) / sizeof(snap_cmds[0]), group_flags};
+
 int lctr_cmd_snapshots(struct lctr *g, int argc, char **argv)
 {
-	return lctr_dispatch_flags(g, "snapshots", group_flags, group_flag, snap_cmds,
-				   sizeof(snap_cmds) / sizeof(snap_cmds[0]), argc, argv);
+	return lctr_dispatch_flags(g, "snapshots", group_flags, group_flag, snap_cmds, lctr_snapshots_group.n, argc,
+				   argv);
 }

@@ -26,6 +26,7 @@ struct lctr_flag {
 	const char *help;
 };
 
+struct lctr_group;
 struct lctr_cmd {
 	const char *name;
 	const char *aliases; /* space separated, may be NULL */
@@ -40,7 +41,26 @@ struct lctr_cmd {
 	/* After this many positional arguments comes a command line, passed
 	 * on as it is (0: flags may follow any argument). */
 	int stop;
+	/* A group: its sub-commands (what completion offers). */
+	const struct lctr_group *group;
 };
+
+/* A group's table, the one it dispatches on, and its own flags. */
+struct lctr_group {
+	const struct lctr_cmd *cmds;
+	size_t n;
+	const struct lctr_flag *flags;
+};
+extern const struct lctr_group lctr_namespaces_group, lctr_leases_group, lctr_content_group, lctr_images_group,
+	lctr_snapshots_group, lctr_oci_group, lctr_containers_group, lctr_tasks_group;
+/* lctr.c: the top-level commands, and lctr_dispatch's alias matching. */
+extern const struct lctr_cmd lctr_top_cmds[];
+extern const size_t lctr_n_top_cmds;
+bool lctr_cmd_matches(const struct lctr_cmd *c, const char *name);
+/* Takes argv[i] if it is a global flag (into g): the words it used (1 or
+ * 2), 0 if it is not one, or -1 after printing a usage error (what names
+ * the command, NULL for none). */
+int lctr_take_global(struct lctr *g, const char *what, int argc, char **argv, int i);
 
 /* The next flag of the running command (its tables), or -1 at the end. The
  * flags were checked before the command was called: no unknown ones. */
@@ -171,6 +191,7 @@ int lctr_cmd_version(struct lctr *g, int argc, char **argv);
 int lctr_cmd_info(struct lctr *g, int argc, char **argv);
 int lctr_cmd_content(struct lctr *g, int argc, char **argv);
 int lctr_cmd_completion(struct lctr *g, int argc, char **argv);
+int lctr_cmd_complete(struct lctr *g, int argc, char **argv);
 int lctr_cmd_snapshots(struct lctr *g, int argc, char **argv);
 int lctr_cmd_namespaces(struct lctr *g, int argc, char **argv);
 int lctr_cmd_leases(struct lctr *g, int argc, char **argv);
