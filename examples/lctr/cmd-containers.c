@@ -14,9 +14,10 @@ static int containers_create(struct lctr *g, int argc, char **argv)
 	int c;
 	optind = 0;
 	while ((c = lctr_getopt(argc, argv)) != -1) {
-		if (lctr_cflags_opt(&f, c, optarg) < 0) {
+		int k = lctr_cflags_opt(&f, c, optarg);
+		if (k < 0) {
 			lctr_cflags_free(&f);
-			return 1;
+			return k == -2 ? 2 : 1;
 		}
 	}
 	char what[160];

@@ -142,11 +142,12 @@ enum {
 	LCTR_O_RUNTIME, LCTR_O_SECCOMP, LCTR_O_ROOTFS, LCTR_O_HOSTNAME, LCTR_O_CAP_ADD,
 	LCTR_O_CAP_DROP, LCTR_O_TTY, LCTR_O_LOG_URI, LCTR_O_NULL_IO, LCTR_O_PID_FILE, LCTR_O_RM,
 	LCTR_O_DETACH, LCTR_O_ENV_FILE, LCTR_O_CPU_QUOTA, LCTR_O_CPU_PERIOD, LCTR_O_CGROUP,
-	LCTR_O_RUNC_BINARY, LCTR_O_NEW_PRIVS,
+	LCTR_O_RUNC_BINARY, LCTR_O_NEW_PRIVS, LCTR_O_WITH_NS, LCTR_O_PLATFORM,
 };
 struct lctr_cflags {
-	const char **env, **labels, **mounts, **caps_add, **caps_drop; /* NULL-terminated */
-	size_t n_env, n_labels, n_mounts, n_caps_add, n_caps_drop;
+	const char **env, **labels, **mounts, **caps_add, **caps_drop, **with_ns; /* NULL-terminated */
+	size_t n_env, n_labels, n_mounts, n_caps_add, n_caps_drop, n_with_ns;
+	const char *platform;
 	const char *user, *cwd, *snapshotter, *runtime, *hostname, *log_uri, *pid_file, *env_file, *cgroup;
 	bool net_host, read_only, privileged, seccomp, rootfs, tty, null_io, new_privs;
 	bool has_cfs;		/* --cpu-quota or --cpu-period */
@@ -159,6 +160,8 @@ struct lctr_cflags {
 /* The container flags (run, containers create) and run's own. */
 extern const struct lctr_flag lctr_cflags_flags[];
 extern const struct lctr_flag lctr_run_flags[];
+/* 1 when c was a container flag, 0 when not, -1 on a failure and -2 on a
+ * bad value (a usage error, exit 2); errors are printed. */
 int lctr_cflags_opt(struct lctr_cflags *f, int c, const char *arg);
 void lctr_cflags_free(struct lctr_cflags *f);
 /* Creates container id from an image ref (or a host directory with
