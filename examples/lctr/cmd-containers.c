@@ -14,9 +14,10 @@ static int containers_create(struct lctr *g, int argc, char **argv)
 	int c;
 	optind = 0;
 	while ((c = lctr_getopt(argc, argv)) != -1) {
-		if (lctr_cflags_opt(&f, c, optarg) < 0) {
+		int k = lctr_cflags_opt(&f, c, optarg);
+		if (k < 0) {
 			lctr_cflags_free(&f);
-			return 1;
+			return k == -2 ? 2 : 1;
 		}
 	}
 	char what[160];
@@ -189,20 +190,12 @@ static int containers_label(struct lctr *g, int argc, char **argv)
 	int rc = 0;
 	if (argc > 2) {
 		ctr_error *err = NULL;
-		char **labels = calloc((size_t)argc, sizeof(char *));
-		for (int i = 2; labels && i < argc; i++) { /* ctr: "k" alone is "k=" */
-			if (strchr(argv[i], '='))
-				labels[i - 2] = strdup(argv[i]);
-			else if (asprintf(&labels[i - 2], "%s=", argv[i]) < 0)
-				labels[i - 2] = NULL;
-		}
+		char **labels = lctr_label_args(argv + 2, argc - 2);
 		if (!labels)
 			rc = lctr_failf("%s: out of memory", what);
 		else if (ctr_container_set_labels(k, (const char *const *)labels, &err) < 0)
 			rc = lctr_fail(what, err);
-		for (int i = 0; labels && i < argc; i++)
-			free(labels[i]);
-		free(labels);
+		lctr_strv_free(labels);
 	}
 	if (!rc) {
 		lctr_print_labels(stdout, ctr_container_labels(k));
@@ -222,19 +215,22 @@ static const struct lctr_flag info_flags[] = {
 	{0},
 };
 
+static const struct lctr_cmd containers_cmds[] = {
+	{"create", NULL, containers_create, "create a container (run's flags, minus --rm -d)",
+	 "IMAGE|ROOTFS ID [COMMAND [ARG...]]", lctr_cflags_flags, NULL, 2},
+	{"ls", "list", containers_ls, "list containers", "[FILTER...]", lctr_ls_flagdefs},
+	{"rm", "delete del remove", containers_rm, "delete containers", "ID...", rm_flags},
+	{"info", NULL, containers_info, "print a container as JSON", "ID", info_flags},
+	{"label", NULL, containers_label, "set and print labels", "ID [K=V]..."},
+	{"checkpoint", NULL, lctr_containers_checkpoint, "checkpoint a container as an image", "ID REF",
+	 lctr_containers_checkpoint_flags},
+	{"restore", NULL, lctr_containers_restore, "restore a container from a checkpoint and run it", "ID REF",
+	 lctr_containers_restore_flags},
+};
+
+const struct lctr_group lctr_containers_group = {containers_cmds, sizeof(containers_cmds) / sizeof(containers_cmds[0]), NULL};
+
 int lctr_cmd_containers(struct lctr *g, int argc, char **argv)
 {
-	static const struct lctr_cmd cmds[] = {
-		{"create", NULL, containers_create, "create a container (run's flags, minus --rm -d)",
-		 "IMAGE|ROOTFS ID [COMMAND [ARG...]]", lctr_cflags_flags, NULL, 2},
-		{"ls", "list", containers_ls, "list containers", "[FILTER...]", lctr_ls_flagdefs},
-		{"rm", "delete del remove", containers_rm, "delete containers", "ID...", rm_flags},
-		{"info", NULL, containers_info, "print a container as JSON", "ID", info_flags},
-		{"label", NULL, containers_label, "set and print labels", "ID [K=V]..."},
-		{"checkpoint", NULL, lctr_containers_checkpoint, "checkpoint a container as an image", "ID REF",
-		 lctr_containers_checkpoint_flags},
-		{"restore", NULL, lctr_containers_restore, "restore a container from a checkpoint and run it", "ID REF",
-		 lctr_containers_restore_flags},
-	};
-	return lctr_dispatch(g, "containers", cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv);
+	return lctr_dispatch(g, "containers", containers_cmds, lctr_containers_group.n, argc, argv);
 }

@@ -52,6 +52,32 @@ static int content_ls(struct lctr *g, int argc, char **argv)
 	return 0;
 }
 
+int lctr_content_copy(ctr_client *c, const char *digest, FILE *out, const char *what)
+{
+	ctr_content_reader *r = NULL;
+	ctr_error *err = NULL;
+	if (ctr_content_reader_open(&r, c, digest, NULL, 0, &err) < 0)
+		return lctr_fail(what, err);
+	char buf[1 << 16];
+	int64_t off = 0;
+	for (;;) {
+		size_t n = 0;
+		if (ctr_content_reader_pread(&n, r, buf, sizeof(buf), off, &err) < 0) {
+			ctr_content_reader_free(r);
+			return lctr_fail(what, err);
+		}
+		if (n == 0)
+			break;
+		if (fwrite(buf, 1, n, out) != n) {
+			ctr_content_reader_free(r);
+			return lctr_failf("%s: write: short write", what);
+		}
+		off += (int64_t)n;
+	}
+	ctr_content_reader_free(r);
+	return fflush(out) == 0 ? 0 : lctr_failf("%s: write: failed", what);
+}
+
 static int content_get(struct lctr *g, int argc, char **argv)
 {
 	if (argc != 2)
@@ -59,28 +85,7 @@ static int content_get(struct lctr *g, int argc, char **argv)
 	ctr_client *c = lctr_client(g);
 	if (!c)
 		return 1;
-	ctr_content_reader *r = NULL;
-	ctr_error *err = NULL;
-	if (ctr_content_reader_open(&r, c, argv[1], NULL, 0, &err) < 0)
-		return lctr_fail("content get", err);
-	char buf[1 << 16];
-	int64_t off = 0;
-	for (;;) {
-		size_t n = 0;
-		if (ctr_content_reader_pread(&n, r, buf, sizeof(buf), off, &err) < 0) {
-			ctr_content_reader_free(r);
-			return lctr_fail("content get", err);
-		}
-		if (n == 0)
-			break;
-		if (fwrite(buf, 1, n, stdout) != n) {
-			ctr_content_reader_free(r);
-			return lctr_failf("content get: write: short write");
-		}
-		off += (int64_t)n;
-	}
-	ctr_content_reader_free(r);
-	return fflush(stdout) == 0 ? 0 : 1;
+	return lctr_content_copy(c, argv[1], stdout, "content get");
 }
 
 static int content_rm(struct lctr *g, int argc, char **argv)
@@ -112,20 +117,12 @@ static int content_label(struct lctr *g, int argc, char **argv)
 	if (!c)
 		return 1;
 	ctr_error *err = NULL;
-	char **labels = calloc((size_t)argc, sizeof(char *));
+	/* ctr accepts "k" (no "=") to remove a label */
+	char **labels = lctr_label_args(argv + 2, argc - 2);
 	if (!labels)
 		return lctr_failf("content label: out of memory");
-	for (int i = 2; i < argc; i++) {
-		/* ctr accepts "k" (no "=") to remove a label */
-		if (strchr(argv[i], '='))
-			labels[i - 2] = strdup(argv[i]);
-		else if (asprintf(&labels[i - 2], "%s=", argv[i]) < 0)
-			labels[i - 2] = NULL;
-	}
 	int r = ctr_content_update(c, argv[1], (const char *const *)labels, NULL, 0, &err);
-	for (int i = 0; i < argc; i++)
-		free(labels[i]);
-	free(labels);
+	lctr_strv_free(labels);
 	if (r < 0)
 		return lctr_fail("content label", err);
 	printf("updated %s\n", argv[1]);
@@ -226,10 +223,14 @@ static const struct lctr_cmd content_cmds[] = {
 	{"rm", "remove delete del", content_rm, "remove blobs from the namespace", "DIGEST..."},
 	{"label", NULL, content_label, "add, update (K=V) or remove (K) labels", "DIGEST K[=V]..."},
 	{"active", NULL, content_active, "list active ingests", "[FILTER...]"},
+	{"edit", NULL, lctr_content_edit, "edit a blob with $EDITOR and print the new blob's digest", "DIGEST",
+	 lctr_content_edit_flags},
 };
+
+const struct lctr_group lctr_content_group = {content_cmds, sizeof(content_cmds) / sizeof(content_cmds[0]),
+					       NULL};
 
 int lctr_cmd_content(struct lctr *g, int argc, char **argv)
 {
-	return lctr_dispatch(g, "content", content_cmds, sizeof(content_cmds) / sizeof(content_cmds[0]),
-			     argc, argv);
+	return lctr_dispatch(g, "content", content_cmds, lctr_content_group.n, argc, argv);
 }

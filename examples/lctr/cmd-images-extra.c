@@ -184,3 +184,82 @@ int lctr_images_usage(struct lctr *g, int argc, char **argv)
 	ctr_image_free(img);
 	return 0;
 }
+
+const struct lctr_flag lctr_images_label_flags[] = {
+	{'r', "replace-all", no_argument, 'r', NULL, "replace all labels (those not given are removed)"},
+	{0},
+};
+
+/* label [-r] REF [K=V]...: sets K=V, removes K= (or K alone), and prints the
+ * labels the image has then, as ctr images label does. */
+int lctr_images_label(struct lctr *g, int argc, char **argv)
+{
+	bool replace = false;
+	int ch;
+	optind = 0;
+	while ((ch = lctr_getopt(argc, argv)) != -1) {
+		if (ch == 'r')
+			replace = true;
+		else
+			return 2;
+	}
+	const char *ref = argv[optind];
+	int n_args = argc - optind - 1;
+	for (int i = optind + 1; i < argc; i++)
+		if (!*argv[i] || *argv[i] == '=') {
+			lctr_failf("images label: invalid label \"%s\": want KEY=VALUE", argv[i]);
+			return 2;
+		}
+	ctr_client *c = lctr_client(g);
+	if (!c)
+		return 1;
+	ctr_image *img = NULL;
+	ctr_error *err = NULL;
+	char what[160];
+	snprintf(what, sizeof(what), "images label %.100s", ref);
+	if (ctr_image_get(&img, c, ref, NULL, 0, &err) < 0)
+		return lctr_fail(what, err);
+	char **set = lctr_label_args(argv + optind + 1, n_args);
+	size_t n_old = 0;
+	for (const char *const *l = ctr_image_labels(img); l && *l; l++)
+		n_old++;
+	/* the labels given, then (with -r) a removal of each other one */
+	char **all = set ? calloc((size_t)n_args + n_old + 1, sizeof(char *)) : NULL;
+	size_t n = 0;
+	int rc = 0;
+	if (!all) {
+		rc = lctr_failf("%s: out of memory", what);
+		goto out;
+	}
+	for (size_t i = 0; set[i]; i++)
+		all[n++] = set[i];
+	for (const char *const *l = ctr_image_labels(img); replace && l && *l; l++) {
+		size_t klen = strcspn(*l, "=");
+		bool given = false;
+		for (size_t i = 0; set[i]; i++)
+			given |= strcspn(set[i], "=") == klen && !strncmp(set[i], *l, klen);
+		if (given)
+			continue;
+		char *rm = strndup(*l, klen + 1); /* "k=" */
+		if (!rm) {
+			rc = lctr_failf("%s: out of memory", what);
+			goto out;
+		}
+		all[n++] = rm;
+	}
+	ctr_image *up = NULL;
+	if (ctr_image_update(&up, c, ref, (const char *const *)all, NULL, 0, &err) < 0) {
+		rc = lctr_fail(what, err);
+		goto out;
+	}
+	lctr_print_labels(stdout, ctr_image_labels(up));
+	putchar('\n');
+	ctr_image_free(up);
+out:
+	for (size_t i = n_args > 0 ? (size_t)n_args : 0; all && i < n; i++)
+		free(all[i]);
+	free(all);
+	lctr_strv_free(set);
+	ctr_image_free(img);
+	return rc;
+}

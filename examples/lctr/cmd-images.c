@@ -15,6 +15,7 @@ struct prog_item {
 	char digest[80];
 	int64_t done, total;
 	ctr_progress_state state;
+	struct timespec first; /* when the blob was first reported */
 };
 
 struct progress {
@@ -47,6 +48,16 @@ static double since(const struct timespec *a)
 	return (double)(now.tv_sec - a->tv_sec) + (double)(now.tv_nsec - a->tv_nsec) / 1e9;
 }
 
+/* "1.2 MB/s": bytes over the seconds since start (nothing when too soon). */
+static void print_rate(int64_t bytes, const struct timespec *start)
+{
+	double secs = since(start);
+	char r[32];
+	if (secs >= 0.01 && bytes > 0)
+		printf(" %s/s", lctr_human_size((double)bytes / secs, r, sizeof(r)));
+}
+
+/* "<digest> <state> <done>/<total> [<rate>/s]" */
 static void item_line(const struct prog_item *it, bool push)
 {
 	char d[32], t[32];
@@ -56,6 +67,7 @@ static void item_line(const struct prog_item *it, bool push)
 	else
 		snprintf(t, sizeof(t), "?");
 	printf("%s %s %s/%s", it->digest, state_name(it->state, push), d, t);
+	print_rate(it->done, &it->first);
 }
 
 static void redraw(struct progress *p, bool final)
@@ -74,8 +86,10 @@ static void redraw(struct progress *p, bool final)
 		total += p->v[i].total > 0 ? p->v[i].total : 0;
 	}
 	char d[32], t[32];
-	printf("\033[Ktotal: %s/%s (%.1fs)\n", lctr_human_size((double)done, d, sizeof(d)),
-	       lctr_human_size((double)total, t, sizeof(t)), since(&p->start));
+	printf("\033[Ktotal: %s/%s", lctr_human_size((double)done, d, sizeof(d)),
+	       lctr_human_size((double)total, t, sizeof(t)));
+	print_rate(done, &p->start);
+	printf(" (%.1fs)\n", since(&p->start));
 	p->drawn = (int)p->n + 1;
 	fflush(stdout);
 }
@@ -96,6 +110,7 @@ static int on_progress(const char *digest, const char *media_type, int64_t done,
 		p->v = v;
 		it = &v[p->n++];
 		*it = (struct prog_item){.state = (ctr_progress_state)-1};
+		clock_gettime(CLOCK_MONOTONIC, &it->first);
 		snprintf(it->digest, sizeof(it->digest), "%s", digest);
 	}
 	bool changed = it->state != state;
@@ -507,6 +522,8 @@ static const struct lctr_cmd images_cmds[] = {
 	{"ls", "list", images_ls, "list images", "[FILTER...]", lctr_ls_flagdefs},
 	{"rm", "remove delete del", images_rm, "remove image records", "REF..."},
 	{"tag", NULL, images_tag, "tag an image", "SRC DST...", tag_flags},
+	{"label", NULL, lctr_images_label, "set (K=V) and remove (K= or K) labels, print the image's labels",
+	 "REF [K=V]...", lctr_images_label_flags},
 	{"check", NULL, lctr_images_check, "check that images' content is present", "[FILTER...]"},
 	{"usage", NULL, lctr_images_usage, "disk usage of an image", "REF", lctr_images_usage_flags},
 	{"mount", NULL, lctr_images_mount, "mount an image's rootfs", "REF TARGET", lctr_images_mount_flags},
@@ -518,7 +535,9 @@ static const struct lctr_cmd images_cmds[] = {
 	 lctr_images_export_flags},
 };
 
+const struct lctr_group lctr_images_group = {images_cmds, sizeof(images_cmds) / sizeof(images_cmds[0]), NULL};
+
 int lctr_cmd_images(struct lctr *g, int argc, char **argv)
 {
-	return lctr_dispatch(g, "images", images_cmds, sizeof(images_cmds) / sizeof(images_cmds[0]), argc, argv);
+	return lctr_dispatch(g, "images", images_cmds, lctr_images_group.n, argc, argv);
 }

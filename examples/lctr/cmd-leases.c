@@ -112,37 +112,68 @@ static int leases_ls(struct lctr *g, int argc, char **argv)
 	return 0;
 }
 
+/* ctr leases create: the arguments are labels ("k=v", or "k" for an empty
+ * value), --id names the lease (generated when absent). */
 static int leases_create(struct lctr *g, int argc, char **argv)
 {
 	struct lctr_opts o = {0};
-	char *labels[65] = {0};
-	size_t n_labels = 0;
+	char **labels = NULL;
+	const char *id = NULL;
 	double expires = 24 * 3600; /* ctr's default */
 	int c, rc = 0;
+	size_t n_labels = 0;
 	optind = 0;
+	labels = calloc((size_t)argc + 1, sizeof(char *));
+	if (!labels)
+		return lctr_failf("leases create: out of memory");
 	while ((c = lctr_getopt(argc, argv)) != -1) {
 		switch (c) {
 		case 'x':
 			expires = parse_duration(optarg);
-			if (expires < 0)
-				return lctr_failf("leases create: invalid duration \"%s\" (e.g. 24h, 30m)", optarg);
+			if (expires < 0) {
+				lctr_failf("leases create: invalid duration \"%s\" (e.g. 24h, 30m)", optarg);
+				rc = 2;
+				goto out;
+			}
+			break;
+		case 'i':
+			id = optarg;
 			break;
 		case 'l':
-			if (n_labels == 64)
-				return lctr_failf("leases create: too many labels");
-			labels[n_labels++] = optarg;
+			labels[n_labels] = strdup(optarg);
+			if (!labels[n_labels++]) {
+				rc = lctr_failf("leases create: out of memory");
+				goto out;
+			}
 			break;
 		default:
-			return 2;
+			rc = 2;
+			goto out;
 		}
 	}
-	if (argc - optind > 1)
-		return lctr_failf("leases create: usage: create [--expires DURATION] [--label K=V]... [ID]");
+	for (int i = optind; i < argc; i++) {
+		if (!*argv[i] || *argv[i] == '=') {
+			lctr_failf("leases create: invalid label \"%s\": want KEY=VALUE", argv[i]);
+			rc = 2;
+			goto out;
+		}
+	}
+	/* ctr: a label without '=' has an empty value */
+	char **args = lctr_label_args(argv + optind, argc - optind);
+	for (size_t i = 0; args && args[i]; i++)
+		labels[n_labels++] = args[i];
+	free(args);
+	if (!args) {
+		rc = lctr_failf("leases create: out of memory");
+		goto out;
+	}
 	ctr_client *cl = lctr_client(g);
-	if (!cl)
-		return 1;
-	if (optind < argc)
-		lctr_opts_add(&o, ctr_with_lease_id(argv[optind]));
+	if (!cl) {
+		rc = 1;
+		goto out;
+	}
+	if (id)
+		lctr_opts_add(&o, ctr_with_lease_id(id));
 	if (expires > 0)
 		lctr_opts_add(&o, ctr_with_lease_expiration((int64_t)ceil(expires)));
 	if (n_labels)
@@ -155,6 +186,10 @@ static int leases_create(struct lctr *g, int argc, char **argv)
 		puts(ctr_lease_id(l));
 	ctr_lease_free(l);
 	lctr_opts_free(&o);
+out:
+	for (size_t i = 0; i < n_labels; i++)
+		free(labels[i]);
+	free(labels);
 	return rc;
 }
 
@@ -178,17 +213,21 @@ static int leases_rm(struct lctr *g, int argc, char **argv)
 }
 
 static const struct lctr_flag create_flags[] = {
-	{'x', "expires", required_argument, 'x', "DURATION", "expire after this long (24h, 30m; default 24h)"},
+	{0, "id", required_argument, 'i', "ID", "the lease's id (default: generated)"},
+	{'x', "expires", required_argument, 'x', "DURATION", "expire after this long (24h, 30m; 0: never; default 24h)"},
 	{0, "label", required_argument, 'l', "K=V", "label the lease (repeatable)"},
 	{0},
 };
 
+static const struct lctr_cmd leases_cmds[] = {
+	{"ls", "list", leases_ls, "list leases", "[FILTER...]", lctr_ls_flagdefs},
+	{"create", NULL, leases_create, "create a lease and print its id", "[KEY=VALUE...]", create_flags},
+	{"rm", "delete del remove", leases_rm, "delete leases", "ID..."},
+};
+
+const struct lctr_group lctr_leases_group = {leases_cmds, sizeof(leases_cmds) / sizeof(leases_cmds[0]), NULL};
+
 int lctr_cmd_leases(struct lctr *g, int argc, char **argv)
 {
-	static const struct lctr_cmd cmds[] = {
-		{"ls", "list", leases_ls, "list leases", "[FILTER...]", lctr_ls_flagdefs},
-		{"create", NULL, leases_create, "create a lease and print its id", "[ID]", create_flags},
-		{"rm", "delete del remove", leases_rm, "delete leases", "ID..."},
-	};
-	return lctr_dispatch(g, "leases", cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv);
+	return lctr_dispatch(g, "leases", leases_cmds, lctr_leases_group.n, argc, argv);
 }

@@ -109,13 +109,16 @@ static int ns_label(struct lctr *g, int argc, char **argv)
 	return 0;
 }
 
+static const struct lctr_cmd namespaces_cmds[] = {
+	{"ls", "list", ns_ls, "list namespaces", "[FILTER...]", lctr_ls_flagdefs},
+	{"create", "c", ns_create, "create a namespace", "NAME [KEY=VALUE...]"},
+	{"rm", "remove", ns_rm, "remove empty namespaces", "NAME..."},
+	{"label", NULL, ns_label, "set (KEY=VALUE) or clear (KEY=) labels", "NAME [KEY=VALUE...]"},
+};
+
+const struct lctr_group lctr_namespaces_group = {namespaces_cmds, sizeof(namespaces_cmds) / sizeof(namespaces_cmds[0]), NULL};
+
 int lctr_cmd_namespaces(struct lctr *g, int argc, char **argv)
 {
-	static const struct lctr_cmd cmds[] = {
-		{"ls", "list", ns_ls, "list namespaces", "[FILTER...]", lctr_ls_flagdefs},
-		{"create", "c", ns_create, "create a namespace", "NAME [KEY=VALUE...]"},
-		{"rm", "remove", ns_rm, "remove empty namespaces", "NAME..."},
-		{"label", NULL, ns_label, "set (KEY=VALUE) or clear (KEY=) labels", "NAME [KEY=VALUE...]"},
-	};
-	return lctr_dispatch(g, "namespaces", cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv);
+	return lctr_dispatch(g, "namespaces", namespaces_cmds, lctr_namespaces_group.n, argc, argv);
 }

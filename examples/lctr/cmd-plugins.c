@@ -85,10 +85,13 @@ static int plugins_ls(struct lctr *g, int argc, char **argv)
 	return 0;
 }
 
+static const struct lctr_cmd plugins_cmds[] = {
+	{"ls", "list", plugins_ls, "list the plugins: snapshotters, runtimes, differs, criu", "", ls_flags},
+};
+
+const struct lctr_group lctr_plugins_group = {plugins_cmds, sizeof(plugins_cmds) / sizeof(plugins_cmds[0]), NULL};
+
 int lctr_cmd_plugins(struct lctr *g, int argc, char **argv)
 {
-	static const struct lctr_cmd cmds[] = {
-		{"ls", "list", plugins_ls, "list the plugins: snapshotters, runtimes, differs, criu", "", ls_flags},
-	};
-	return lctr_dispatch(g, "plugins", cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv);
+	return lctr_dispatch(g, "plugins", plugins_cmds, lctr_plugins_group.n, argc, argv);
 }

@@ -26,6 +26,7 @@ void lctr_cflags_free(struct lctr_cflags *f)
 	free(f->caps_add);
 	free(f->caps_drop);
 	free(f->devices);
+	free(f->with_ns);
 }
 
 static int push(const char ***v, size_t *n, const char *s)
@@ -55,6 +56,45 @@ int lctr_cflags_opt(struct lctr_cflags *f, int c, const char *arg)
 		return push(&f->caps_add, &f->n_caps_add, arg) < 0 ? -1 : 1;
 	case LCTR_O_CAP_DROP:
 		return push(&f->caps_drop, &f->n_caps_drop, arg) < 0 ? -1 : 1;
+	case LCTR_O_WITH_NS: {
+		/* ctr: "TYPE:PATH", one of the namespaces runc can join */
+		static const char *const types[] = {"pid", "network", "mount", "uts", "ipc", "user", "cgroup"};
+		const char *colon = strchr(arg, ':');
+		bool ok = false;
+		for (size_t i = 0; colon && i < sizeof(types) / sizeof(types[0]); i++)
+			ok |= strlen(types[i]) == (size_t)(colon - arg) && !strncmp(types[i], arg, (size_t)(colon - arg));
+		if (!colon || strchr(colon + 1, ':')) {
+			lctr_failf("--with-ns \"%s\": want TYPE:PATH", arg);
+			return -2;
+		}
+		if (!ok) {
+			lctr_failf("--with-ns \"%s\": unknown namespace type \"%.*s\" (pid, network, mount, uts, ipc, "
+				   "user, cgroup)", arg, (int)(colon - arg), arg);
+			return -2;
+		}
+		if (colon[1] != '/') {
+			lctr_failf("--with-ns \"%s\": the path must be absolute", arg);
+			return -2;
+		}
+		return push(&f->with_ns, &f->n_with_ns, arg) < 0 ? -1 : 1;
+	}
+	case LCTR_O_PLATFORM: {
+		/* os[/arch[/variant]] of lower-case letters, digits, _ and - */
+		size_t parts = 1, len = strlen(arg);
+		bool ok = len > 0 && arg[0] != '/' && arg[len - 1] != '/' && !strstr(arg, "//");
+		for (const char *p = arg; ok && *p; p++) {
+			if (*p == '/')
+				parts++;
+			else if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
+				ok = false;
+		}
+		if (!ok || parts > 3) {
+			lctr_failf("--platform \"%s\": want os[/arch[/variant]], e.g. linux/amd64", arg);
+			return -2;
+		}
+		f->platform = arg;
+		return 1;
+	}
 	case LCTR_O_NET_HOST: f->net_host = true; return 1;
 	case LCTR_O_USER: f->user = arg; return 1;
 	case LCTR_O_CWD: f->cwd = arg; return 1;
@@ -208,6 +248,34 @@ out:
 	return o;
 }
 
+/* --platform P: the library unpacks and runs the manifest it picks for
+ * this host; P must be that one ("linux" or "linux/amd64" match
+ * "linux/amd64/v2"... by their leading parts). Prints the refusal. */
+static int check_platform(const ctr_image *img, const char *want, const char *what)
+{
+	char *host = NULL, **all = NULL;
+	ctr_error *err = NULL;
+	if (ctr_image_platform(&host, img, &err) < 0)
+		return lctr_fail(what, err);
+	size_t n = strlen(want);
+	int rc = 0;
+	if (strncmp(host, want, n) || (host[n] && host[n] != '/')) {
+		bool offered = false;
+		if (ctr_image_platforms(&all, img, NULL) == 0)
+			for (size_t i = 0; all[i]; i++)
+				offered |= !strncmp(all[i], want, n) && (!all[i][n] || all[i][n] == '/');
+		if (offered)
+			rc = lctr_failf("%s: --platform %s: not supported: libctr runs the image's %s manifest (this "
+					"host's) only", what, want, host);
+		else
+			rc = lctr_failf("%s: --platform %s: the image has no such platform (it has %s for this host)",
+					what, want, host);
+	}
+	ctr_strv_free(all);
+	ctr_free(host);
+	return rc;
+}
+
 static char *abs_path(const char *p)
 {
 	if (p[0] == '/')
@@ -268,6 +336,8 @@ int lctr_container_create(ctr_container **out, struct lctr *g, const struct lctr
 			rc = lctr_fail_hint(what, err, hint);
 			goto out;
 		}
+		if (img && f->platform && check_platform(img, f->platform, what))
+			goto out;
 		if (!img || ctr_image_config(&config, img, &err) < 0 ||
 		    ctr_image_is_unpacked(&unpacked, img, f->snapshotter, &err) < 0 ||
 		    (!unpacked && ctr_image_unpack(img, f->snapshotter, NULL, 0, &err) < 0)) {
@@ -323,6 +393,12 @@ int lctr_container_create(ctr_container **out, struct lctr *g, const struct lctr
 		lctr_opts_add(&so, ctr_with_cgroup(f->cgroup));
 	if (f->new_privs)
 		lctr_opts_add(&so, ctr_with_new_privileges());
+	for (size_t i = 0; i < f->n_with_ns; i++) {
+		char type[16];
+		const char *colon = strchr(f->with_ns[i], ':');
+		snprintf(type, sizeof(type), "%.*s", (int)(colon - f->with_ns[i]), f->with_ns[i]);
+		lctr_opts_add(&so, ctr_with_linux_namespace(type, colon + 1));
+	}
 	lctr_opts_add(&co, ctr_with_new_spec(LCTR_OPTS(&so)));
 	if (ctr_container_new(out, cl, id, LCTR_OPTS(&co), &err) < 0) {
 		rc = lctr_fail(what, err);
@@ -646,6 +722,8 @@ const struct lctr_flag lctr_cflags_flags[] = {
 	 "with --seccomp: the seccomp profile in F instead of the default"},
 	{0, "apparmor-profile", required_argument, LCTR_O_APPARMOR_PROFILE, "NAME",
 	 "run under this loaded AppArmor profile"},
+	{0, "with-ns", required_argument, LCTR_O_WITH_NS, "TYPE:PATH", "join the namespace at PATH (repeatable)"},
+	{0, "platform", required_argument, LCTR_O_PLATFORM, "P", "the image's platform (only the host's runs)"},
 	{0},
 };
 
@@ -670,7 +748,7 @@ int lctr_cmd_run(struct lctr *g, int argc, char **argv)
 		int k = lctr_cflags_opt(&f, c, optarg);
 		if (k < 0) {
 			lctr_cflags_free(&f);
-			return 1;
+			return k == -2 ? 2 : 1;
 		}
 		if (c == LCTR_O_RM)
 			rm = true;

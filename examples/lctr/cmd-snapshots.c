@@ -1,4 +1,4 @@
-/* lctr snapshots [--snapshotter S] ls|info|usage|rm|prepare|view|commit|mounts|tree|label */
+/* lctr snapshots [--snapshotter S] ls|info|usage|rm|prepare|view|commit|mounts|tree|label|diff|unpack */
 #include "lctr.h"
 
 #include <getopt.h>
@@ -292,6 +292,136 @@ static int snap_label(struct lctr *g, int argc, char **argv)
 	return 0;
 }
 
+/* diff [flags] KEY: the changes of the active snapshot KEY against its
+ * parent, stored as a layer blob and written to stdout (ctr snapshots
+ * diff). ctr's second snapshot (a diff against another than the parent) is
+ * refused: the library compares with the parent only. */
+static const struct lctr_flag diff_flags[] = {
+	{0, "media-type", required_argument, 'm', "TYPE",
+	 "layer media type: ...layer.v1.tar+gzip (default), +zstd or ...layer.v1.tar"},
+	{0, "keep", no_argument, 'k', NULL, "keep the blob (a containerd.io/gc.root label); else the next gc removes it"},
+	{0, "label", required_argument, 'l', "K=V", "label the blob (repeatable)"},
+	{0},
+};
+
+static int snap_diff(struct lctr *g, int argc, char **argv)
+{
+	static const struct {
+		const char *media_type, *compression;
+	} types[] = {{"application/vnd.oci.image.layer.v1.tar+gzip", "gzip"},
+		     {"application/vnd.oci.image.layer.v1.tar+zstd", "zstd"},
+		     {"application/vnd.oci.image.layer.v1.tar", "none"},
+		     {"application/vnd.docker.image.rootfs.diff.tar.gzip", "gzip"}};
+	const char *compression = "gzip";
+	char **labels = calloc((size_t)argc + 2, sizeof(char *));
+	size_t n_labels = 0;
+	bool keep = false;
+	int ch, rc = 0;
+	if (!labels)
+		return lctr_failf("snapshots diff: out of memory");
+	optind = 0;
+	while ((ch = lctr_getopt(argc, argv)) != -1) {
+		if (ch == 'k') {
+			keep = true;
+		} else if (ch == 'l') {
+			if (!strchr(optarg, '=') || *optarg == '=') {
+				lctr_failf("snapshots diff: invalid label \"%s\": want KEY=VALUE", optarg);
+				rc = 2;
+				goto out;
+			}
+			labels[n_labels++] = strdup(optarg);
+		} else if (ch == 'm') {
+			compression = NULL;
+			for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+				if (!strcmp(optarg, types[i].media_type))
+					compression = types[i].compression;
+			if (!compression) {
+				lctr_failf("snapshots diff: unsupported media type \"%s\"", optarg);
+				rc = 2;
+				goto out;
+			}
+		}
+	}
+	if (argc - optind > 1) {
+		rc = lctr_failf("snapshots diff: a diff against %s: not supported (only against the parent of %s)",
+				argv[optind + 1], argv[optind]);
+		goto out;
+	}
+	ctr_client *c = lctr_client(g);
+	if (!c) {
+		rc = 1;
+		goto out;
+	}
+	char *digest = NULL;
+	ctr_error *err = NULL;
+	if (ctr_snapshot_diff(&digest, NULL, NULL, c, snapshotter, argv[optind], compression, NULL, 0, &err) < 0) {
+		rc = lctr_fail("snapshots diff", err);
+		goto out;
+	}
+	char now[64] = "containerd.io/gc.root=";
+	if (keep) {
+		time_t t = time(NULL);
+		struct tm tm;
+		strftime(now + strlen(now), sizeof(now) - strlen(now), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+		labels[n_labels++] = strdup(now);
+	}
+	for (size_t i = 0; i < n_labels; i++)
+		if (!labels[i]) {
+			rc = lctr_failf("snapshots diff: out of memory");
+			break;
+		}
+	if (!rc && n_labels && ctr_content_update(c, digest, (const char *const *)labels, NULL, 0, &err) < 0)
+		rc = lctr_fail("snapshots diff: label the blob", err);
+	if (!rc)
+		rc = lctr_content_copy(c, digest, stdout, "snapshots diff");
+	ctr_free(digest);
+out:
+	for (size_t i = 0; i < n_labels; i++)
+		free(labels[i]);
+	free(labels);
+	return rc;
+}
+
+/* unpack DIGEST: unpacks the image whose target is the manifest (or index)
+ * DIGEST into the snapshotter, as ctr snapshots unpack does. */
+static int snap_unpack(struct lctr *g, int argc, char **argv)
+{
+	(void)argc;
+	const char *d = argv[1];
+	size_t hex = strspn(d + (strncmp(d, "sha256:", 7) ? 0 : 7), "0123456789abcdef");
+	if (strncmp(d, "sha256:", 7) || hex != 64 || d[7 + hex]) {
+		lctr_failf("snapshots unpack: invalid digest \"%s\" (want sha256:<64 hex>)", d);
+		return 2;
+	}
+	ctr_client *c = lctr_client(g);
+	if (!c)
+		return 1;
+	ctr_image **v = NULL;
+	size_t n = 0;
+	ctr_error *err = NULL;
+	if (ctr_image_list(&v, &n, c, NULL, 0, NULL, 0, &err) < 0)
+		return lctr_fail("snapshots unpack", err);
+	int rc = -1;
+	for (size_t i = 0; i < n && rc < 0; i++) {
+		if (strcmp(ctr_image_target_digest(v[i]), d))
+			continue;
+		printf("unpacking %s (%s)...", d, ctr_image_target_media_type(v[i]));
+		fflush(stdout);
+		if (ctr_image_unpack(v[i], snapshotter, NULL, 0, &err) < 0) {
+			putchar('\n');
+			fflush(stdout);
+			rc = lctr_fail("snapshots unpack", err);
+		} else {
+			puts("done");
+			rc = 0;
+		}
+	}
+	ctr_image_list_free(v, n);
+	if (rc < 0)
+		rc = lctr_failf("snapshots unpack: manifest %s: not found (no image has it as its target)", d);
+	return rc;
+}
+
 static const struct lctr_flag create_flags[] = {
 	{0, "target", required_argument, 't', "DIR", "mount the snapshot there"},
 	{0, "mounts", no_argument, 'm', NULL, "print the mount commands"},
@@ -309,6 +439,9 @@ static const struct lctr_cmd snap_cmds[] = {
 	{"mounts", "m mount", snap_mounts, "print the mount commands", "TARGET KEY"},
 	{"tree", NULL, snap_tree, "show the snapshots as a tree", ""},
 	{"label", NULL, snap_label, "set (K=V) or remove (K=) labels", "KEY K=V..."},
+	{"diff", NULL, snap_diff, "write the changes of an active snapshot against its parent as a layer to stdout",
+	 "KEY [OTHER]", diff_flags},
+	{"unpack", NULL, snap_unpack, "unpack the image whose manifest is DIGEST into the snapshotter", "DIGEST"},
 };
 
 static const struct lctr_flag group_flags[] = {
@@ -323,8 +456,10 @@ static int group_flag(int val, const char *arg)
 	return 0;
 }
 
+const struct lctr_group lctr_snapshots_group = {snap_cmds, sizeof(snap_cmds) / sizeof(snap_cmds[0]), group_flags};
+
 int lctr_cmd_snapshots(struct lctr *g, int argc, char **argv)
 {
-	return lctr_dispatch_flags(g, "snapshots", group_flags, group_flag, snap_cmds,
-				   sizeof(snap_cmds) / sizeof(snap_cmds[0]), argc, argv);
+	return lctr_dispatch_flags(g, "snapshots", group_flags, group_flag, snap_cmds, lctr_snapshots_group.n, argc,
+				   argv);
 }

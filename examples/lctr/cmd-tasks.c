@@ -583,23 +583,26 @@ static const struct lctr_flag update_flags[] = {
 	{0},
 };
 
+static const struct lctr_cmd tasks_cmds[] = {
+	{"start", NULL, tasks_start, "start a container's task", "ID", start_flags},
+	{"ls", "list", tasks_ls, "list tasks", "", lctr_ls_flagdefs},
+	{"kill", NULL, tasks_kill, "signal a task", "ID", kill_flags},
+	{"rm", "delete del remove", tasks_rm, "delete tasks", "ID...", rm_flags},
+	{"wait", NULL, tasks_wait, "wait for a task and exit with its status", "ID"},
+	{"exec", NULL, tasks_exec, "run a process in a task", "ID CMD [ARG...]", exec_flags, NULL, 1},
+	{"ps", NULL, tasks_ps, "list a task's processes", "ID"},
+	{"pause", NULL, tasks_pause, "pause a task", "ID"},
+	{"resume", NULL, tasks_resume, "resume a task", "ID"},
+	{"metrics", "metric", tasks_metrics, "print a task's cgroup metrics", "ID", metrics_flags},
+	{"update", NULL, tasks_update, "update a task's resources", "ID", update_flags},
+	{"attach", NULL, lctr_tasks_attach, "attach to a task started with -d", "ID"},
+	{"checkpoint", NULL, lctr_tasks_checkpoint, "checkpoint a task with CRIU", "ID",
+	 lctr_tasks_checkpoint_flags},
+};
+
+const struct lctr_group lctr_tasks_group = {tasks_cmds, sizeof(tasks_cmds) / sizeof(tasks_cmds[0]), NULL};
+
 int lctr_cmd_tasks(struct lctr *g, int argc, char **argv)
 {
-	static const struct lctr_cmd cmds[] = {
-		{"start", NULL, tasks_start, "start a container's task", "ID", start_flags},
-		{"ls", "list", tasks_ls, "list tasks", "", lctr_ls_flagdefs},
-		{"kill", NULL, tasks_kill, "signal a task", "ID", kill_flags},
-		{"rm", "delete del remove", tasks_rm, "delete tasks", "ID...", rm_flags},
-		{"wait", NULL, tasks_wait, "wait for a task and exit with its status", "ID"},
-		{"exec", NULL, tasks_exec, "run a process in a task", "ID CMD [ARG...]", exec_flags, NULL, 1},
-		{"ps", NULL, tasks_ps, "list a task's processes", "ID"},
-		{"pause", NULL, tasks_pause, "pause a task", "ID"},
-		{"resume", NULL, tasks_resume, "resume a task", "ID"},
-		{"metrics", "metric", tasks_metrics, "print a task's cgroup metrics", "ID", metrics_flags},
-		{"update", NULL, tasks_update, "update a task's resources", "ID", update_flags},
-		{"attach", NULL, lctr_tasks_attach, "attach to a task started with -d", "ID"},
-		{"checkpoint", NULL, lctr_tasks_checkpoint, "checkpoint a task with CRIU", "ID",
-		 lctr_tasks_checkpoint_flags},
-	};
-	return lctr_dispatch(g, "tasks", cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv);
+	return lctr_dispatch(g, "tasks", tasks_cmds, lctr_tasks_group.n, argc, argv);
 }

@@ -3,6 +3,7 @@
 #include "lctr.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -58,6 +59,30 @@ void lctr_print_labels(FILE *f, const char *const *labels)
 	}
 	for (size_t i = 0; labels[i]; i++)
 		fprintf(f, "%s%s", i ? "," : "", labels[i]);
+}
+
+char **lctr_label_args(char *const *args, int n)
+{
+	char **v = calloc((size_t)(n > 0 ? n : 0) + 1, sizeof(char *));
+	for (int i = 0; v && i < n; i++) {
+		size_t len = strlen(args[i]);
+		bool eq = strchr(args[i], '=') != NULL;
+		v[i] = malloc(len + 2);
+		if (!v[i]) {
+			lctr_strv_free(v);
+			return NULL;
+		}
+		memcpy(v[i], args[i], len);
+		memcpy(v[i] + len, eq ? "" : "=", eq ? 1 : 2);
+	}
+	return v;
+}
+
+void lctr_strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
 }
 
 /* A table printed like ctr's tabwriter (padding 1, spaces): cells are

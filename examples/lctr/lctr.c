@@ -84,7 +84,7 @@ void lctr_opts_free(struct lctr_opts *o)
 	o->n = 0;
 }
 
-static bool name_matches(const struct lctr_cmd *c, const char *name)
+bool lctr_cmd_matches(const struct lctr_cmd *c, const char *name)
 {
 	if (!strcmp(c->name, name))
 		return true;
@@ -188,6 +188,7 @@ static void usage_env(FILE *f)
 	fputs("environment:\n"
 	      "  LCTR_ROOT, LCTR_STATE, CONTAINERD_NAMESPACE  defaults of --root, --state, --namespace\n"
 	      "  LCTR_PASSWORD                      the password of --user USER without :PASS\n"
+	      "  EDITOR                             the editor of content edit\n"
 	      "  LIBCTR_SHIM                        the shim to run instead of the one found beside the library\n",
 	      f);
 }
@@ -225,9 +226,10 @@ static void print_cmds(FILE *f, const char *group, const struct lctr_cmd *cmds, 
 	fprintf(f, "usage: lctr [global flags] %s%s%sCOMMAND [FLAGS] [ARGS...]\n\ncommands:\n", group ? group : "",
 		group ? " " : "", gflags ? "[flags] " : "");
 	for (size_t i = 0; i < n; i++)
-		fprintf(f, "  %-12s %s%s%s%s\n", cmds[i].name, cmds[i].help,
-			cmds[i].aliases ? " (aliases: " : "", cmds[i].aliases ? cmds[i].aliases : "",
-			cmds[i].aliases ? ")" : "");
+		if (strncmp(cmds[i].name, "__", 2)) /* hidden */
+			fprintf(f, "  %-12s %s%s%s%s\n", cmds[i].name, cmds[i].help,
+				cmds[i].aliases ? " (aliases: " : "", cmds[i].aliases ? cmds[i].aliases : "",
+				cmds[i].aliases ? ")" : "");
 	if (gflags) {
 		fputs("\nflags:\n", f);
 		for (const struct lctr_flag *fl = gflags; fl->name; fl++)
@@ -242,9 +244,7 @@ static bool is_help(const char *a)
 	return !strcmp(a, "--help") || !strcmp(a, "-h");
 }
 
-/* Takes argv[i] if it is a global flag: returns the words it used (1 or
- * 2), 0 if it is not one, or -1 after printing a usage error. */
-static int take_global(struct lctr *g, const char *what, int argc, char **argv, int i)
+int lctr_take_global(struct lctr *g, const char *what, int argc, char **argv, int i)
 {
 	static const struct {
 		const char *name;
@@ -384,7 +384,7 @@ static int check_args(struct lctr *g, const char *path, const struct lctr_cmd *c
 			rc = 0;
 			goto done;
 		}
-		int k = take_global(g, path, argc, argv, i);
+		int k = lctr_take_global(g, path, argc, argv, i);
 		if (k < 0) {
 			rc = 2;
 			goto done;
@@ -488,7 +488,7 @@ int lctr_dispatch_flags(struct lctr *g, const char *group, const struct lctr_fla
 	int i = 1;
 	/* global flags and the group's own, up to the command */
 	while (i < argc && argv[i][0] == '-' && !is_help(argv[i])) {
-		int k = take_global(g, group, argc, argv, i);
+		int k = lctr_take_global(g, group, argc, argv, i);
 		if (k < 0)
 			return 2;
 		if (k) {
@@ -521,7 +521,7 @@ int lctr_dispatch_flags(struct lctr *g, const char *group, const struct lctr_fla
 	}
 	for (size_t k = 0; k < n; k++) {
 		const struct lctr_cmd *c = &cmds[k];
-		if (!name_matches(c, argv[i]))
+		if (!lctr_cmd_matches(c, argv[i]))
 			continue;
 		if (!c->usage)
 			return c->fn(g, argc - i, argv + i);
@@ -549,22 +549,26 @@ int lctr_dispatch(struct lctr *g, const char *group, const struct lctr_cmd *cmds
 	return lctr_dispatch_flags(g, group, NULL, NULL, cmds, n, argc, argv);
 }
 
-static const struct lctr_cmd top_cmds[] = {
+const struct lctr_cmd lctr_top_cmds[] = {
 	{"version", NULL, lctr_cmd_version, "print the library version", ""},
 	{"info", NULL, lctr_cmd_info, "print the root's UUID, its plugins and their status, root and state", ""},
-	{"plugins", "plugin", lctr_cmd_plugins, "provides information about plugins"},
-	{"namespaces", "namespace ns", lctr_cmd_namespaces, "manage namespaces"},
-	{"leases", "lease", lctr_cmd_leases, "manage leases"},
-	{"content", NULL, lctr_cmd_content, "manage content"},
-	{"images", "image i", lctr_cmd_images, "manage images: pull, push, ls, rm, tag, check, usage, mount, unmount, import, export"},
-	{"snapshots", "snapshot", lctr_cmd_snapshots, "manage snapshots"},
+	{"plugins", "plugin", lctr_cmd_plugins, "provides information about plugins", .group = &lctr_plugins_group},
+	{"namespaces", "namespace ns", lctr_cmd_namespaces, "manage namespaces", .group = &lctr_namespaces_group},
+	{"leases", "lease", lctr_cmd_leases, "manage leases", .group = &lctr_leases_group},
+	{"content", NULL, lctr_cmd_content, "manage content", .group = &lctr_content_group},
+	{"images", "image i", lctr_cmd_images, "manage images: pull, push, ls, rm, tag, label, check, usage, mount, unmount, import, export", .group = &lctr_images_group},
+	{"snapshots", "snapshot", lctr_cmd_snapshots, "manage snapshots", .group = &lctr_snapshots_group},
+	{"oci", NULL, lctr_cmd_oci, "OCI tools: spec", .group = &lctr_oci_group},
 	{"gc", NULL, lctr_cmd_gc, "collect garbage and print what was removed", ""},
 	{"events", NULL, lctr_cmd_events, "stream events from every process using the same state", "[FILTER...]"},
 	{"run", NULL, lctr_cmd_run, "run a container", "IMAGE|ROOTFS ID [COMMAND [ARG...]]", lctr_cflags_flags, lctr_run_flags, 2},
-	{"containers", "container c", lctr_cmd_containers, "manage containers"},
-	{"tasks", "task t", lctr_cmd_tasks, "manage tasks"},
+	{"containers", "container c", lctr_cmd_containers, "manage containers", .group = &lctr_containers_group},
+	{"tasks", "task t", lctr_cmd_tasks, "manage tasks", .group = &lctr_tasks_group},
 	{"completion", NULL, lctr_cmd_completion, "print a shell completion script: bash or zsh", "bash|zsh"},
+	/* hidden (help skips it): what the completion scripts call */
+	{"__complete", NULL, lctr_cmd_complete, "", NULL},
 };
+const size_t lctr_n_top_cmds = sizeof(lctr_top_cmds) / sizeof(lctr_top_cmds[0]);
 
 int main(int argc, char **argv)
 {
@@ -583,7 +587,7 @@ int main(int argc, char **argv)
 	int i = 1;
 	while (i < argc && argv[i][0] == '-' && strcmp(argv[i], "--version") && strcmp(argv[i], "-v") &&
 	       !is_help(argv[i])) {
-		int k = take_global(&g, NULL, argc, argv, i);
+		int k = lctr_take_global(&g, NULL, argc, argv, i);
 		if (k < 0)
 			return 2;
 		if (!k) {
@@ -598,7 +602,7 @@ int main(int argc, char **argv)
 	argv[i - 1] = argv[0];
 	argc -= i - 1;
 	argv += i - 1;
-	int rc = lctr_dispatch(&g, NULL, top_cmds, sizeof(top_cmds) / sizeof(top_cmds[0]), argc, argv);
+	int rc = lctr_dispatch(&g, NULL, lctr_top_cmds, lctr_n_top_cmds, argc, argv);
 	ctr_client_free(g.client);
 	return rc;
 }

@@ -26,6 +26,7 @@ struct lctr_flag {
 	const char *help;
 };
 
+struct lctr_group;
 struct lctr_cmd {
 	const char *name;
 	const char *aliases; /* space separated, may be NULL */
@@ -40,7 +41,26 @@ struct lctr_cmd {
 	/* After this many positional arguments comes a command line, passed
 	 * on as it is (0: flags may follow any argument). */
 	int stop;
+	/* A group: its sub-commands (what completion offers). */
+	const struct lctr_group *group;
 };
+
+/* A group's table, the one it dispatches on, and its own flags. */
+struct lctr_group {
+	const struct lctr_cmd *cmds;
+	size_t n;
+	const struct lctr_flag *flags;
+};
+extern const struct lctr_group lctr_namespaces_group, lctr_leases_group, lctr_content_group, lctr_images_group,
+	lctr_snapshots_group, lctr_oci_group, lctr_containers_group, lctr_tasks_group, lctr_plugins_group;
+/* lctr.c: the top-level commands, and lctr_dispatch's alias matching. */
+extern const struct lctr_cmd lctr_top_cmds[];
+extern const size_t lctr_n_top_cmds;
+bool lctr_cmd_matches(const struct lctr_cmd *c, const char *name);
+/* Takes argv[i] if it is a global flag (into g): the words it used (1 or
+ * 2), 0 if it is not one, or -1 after printing a usage error (what names
+ * the command, NULL for none). */
+int lctr_take_global(struct lctr *g, const char *what, int argc, char **argv, int i);
 
 /* The next flag of the running command (its tables), or -1 at the end. The
  * flags were checked before the command was called: no unknown ones. */
@@ -89,6 +109,11 @@ const char *lctr_human_size(double size, char *buf, size_t len);
 const char *lctr_human_age(int64_t since_ns, char *buf, size_t len);
 /* "k=v,k=v" or "-" when there are none. */
 void lctr_print_labels(FILE *f, const char *const *labels);
+/* Label arguments as ctr reads them: "k=v", or "k" alone for "k=" (an
+ * empty value, or a removal where the call removes "k="). A
+ * NULL-terminated copy to free with lctr_strv_free; NULL when out of memory. */
+char **lctr_label_args(char *const *args, int n);
+void lctr_strv_free(char **v);
 
 struct lctr_table {
 	size_t cols, n, cap;
@@ -105,12 +130,14 @@ void lctr_tabwrite(FILE *f, const char *text, size_t minwidth, size_t padding);
 /* images sub-commands in cmd-images-extra.c, and their flags */
 extern const struct lctr_flag lctr_images_mount_flags[], lctr_images_unmount_flags[], lctr_images_usage_flags[];
 extern const struct lctr_flag lctr_images_import_flags[], lctr_images_export_flags[];
+extern const struct lctr_flag lctr_images_label_flags[];
 /* pull's and push's flags, and pull's own (content fetch has pull's). */
 extern const struct lctr_flag lctr_remote_flags[], lctr_pull_flags[];
 int lctr_images_mount(struct lctr *g, int argc, char **argv);
 int lctr_images_unmount(struct lctr *g, int argc, char **argv);
 int lctr_images_check(struct lctr *g, int argc, char **argv);
 int lctr_images_usage(struct lctr *g, int argc, char **argv);
+int lctr_images_label(struct lctr *g, int argc, char **argv);
 /* cmd-run.c: ctr's container flags, shared by run and containers create. */
 enum {
 	LCTR_O_ENV = 0x100, LCTR_O_LABEL, LCTR_O_MOUNT, LCTR_O_NET_HOST, LCTR_O_USER, LCTR_O_CWD,
@@ -119,14 +146,15 @@ enum {
 	LCTR_O_CAP_DROP, LCTR_O_TTY, LCTR_O_LOG_URI, LCTR_O_NULL_IO, LCTR_O_PID_FILE, LCTR_O_RM,
 	LCTR_O_DETACH, LCTR_O_ENV_FILE, LCTR_O_CPU_QUOTA, LCTR_O_CPU_PERIOD, LCTR_O_CGROUP,
 	LCTR_O_RUNC_BINARY, LCTR_O_NEW_PRIVS,
-	LCTR_O_DEVICE, LCTR_O_SECCOMP_PROFILE, LCTR_O_APPARMOR_PROFILE,
+	LCTR_O_DEVICE, LCTR_O_SECCOMP_PROFILE, LCTR_O_APPARMOR_PROFILE, LCTR_O_WITH_NS, LCTR_O_PLATFORM,
 };
 struct lctr_cflags {
-	const char **env, **labels, **mounts, **caps_add, **caps_drop; /* NULL-terminated */
-	size_t n_env, n_labels, n_mounts, n_caps_add, n_caps_drop;
+	const char **env, **labels, **mounts, **caps_add, **caps_drop, **with_ns; /* NULL-terminated */
+	size_t n_env, n_labels, n_mounts, n_caps_add, n_caps_drop, n_with_ns;
 	const char **devices; /* NULL-terminated */
 	size_t n_devices;
 	const char *seccomp_profile, *apparmor_profile;
+	const char *platform;
 	const char *user, *cwd, *snapshotter, *runtime, *hostname, *log_uri, *pid_file, *env_file, *cgroup;
 	bool net_host, read_only, privileged, seccomp, rootfs, tty, null_io, new_privs;
 	bool has_cfs;		/* --cpu-quota or --cpu-period */
@@ -139,6 +167,8 @@ struct lctr_cflags {
 /* The container flags (run, containers create) and run's own. */
 extern const struct lctr_flag lctr_cflags_flags[];
 extern const struct lctr_flag lctr_run_flags[];
+/* 1 when c was a container flag, 0 when not, -1 on a failure and -2 on a
+ * bad value (a usage error, exit 2); errors are printed. */
 int lctr_cflags_opt(struct lctr_cflags *f, int c, const char *arg);
 void lctr_cflags_free(struct lctr_cflags *f);
 /* Creates container id from an image ref (or a host directory with
@@ -170,10 +200,12 @@ int lctr_cmd_info(struct lctr *g, int argc, char **argv);
 int lctr_cmd_plugins(struct lctr *g, int argc, char **argv);
 int lctr_cmd_content(struct lctr *g, int argc, char **argv);
 int lctr_cmd_completion(struct lctr *g, int argc, char **argv);
+int lctr_cmd_complete(struct lctr *g, int argc, char **argv);
 int lctr_cmd_snapshots(struct lctr *g, int argc, char **argv);
 int lctr_cmd_namespaces(struct lctr *g, int argc, char **argv);
 int lctr_cmd_leases(struct lctr *g, int argc, char **argv);
 int lctr_cmd_gc(struct lctr *g, int argc, char **argv);
+int lctr_cmd_oci(struct lctr *g, int argc, char **argv);
 int lctr_cmd_events(struct lctr *g, int argc, char **argv);
 /* cmd-images-io.c: `images import` and `images export`. */
 int lctr_images_import(struct lctr *g, int argc, char **argv);
@@ -188,6 +220,12 @@ int lctr_tasks_checkpoint(struct lctr *g, int argc, char **argv);
 extern const struct lctr_flag lctr_containers_checkpoint_flags[], lctr_containers_restore_flags[],
 	lctr_tasks_checkpoint_flags[];
 int lctr_cmd_images(struct lctr *g, int argc, char **argv);
+/* cmd-content.c: writes the blob digest to out; prints errors and returns
+ * 0 or 1. */
+int lctr_content_copy(ctr_client *c, const char *digest, FILE *out, const char *what);
+/* cmd-content-edit.c */
+extern const struct lctr_flag lctr_content_edit_flags[];
+int lctr_content_edit(struct lctr *g, int argc, char **argv);
 /* lctr content fetch: pull's flags, no image unpack (cmd-images.c). */
 int lctr_content_fetch(struct lctr *g, int argc, char **argv);
 

@@ -38,9 +38,24 @@ LCTR_PASSWORD=$REGISTRY_PASS "$LCTR" images pull --plain-http --user "$REGISTRY_
 tail -1 "$tmp/out" | grep -Eq '^done: [0-9]+(\.[0-9]+)?s$' || fail "last line: $(tail -1 "$tmp/out")"
 grep -Eq "^$digest (downloading|done) " "$tmp/out" || fail "no line for the manifest: $(cat "$tmp/out")"
 layer=$(jq -r '.layers[0].digest' "$tmp/bb/summary.json")
-grep -Eq "^$layer downloading .*/1\.0[0-9]* MB$" "$tmp/out" || fail "no downloading line: $(cat "$tmp/out")"
+grep -Eq "^$layer downloading .*/1\.0[0-9]* MB( [0-9.]+ [kMG]?B/s)?$" "$tmp/out" || fail "no downloading line: $(cat "$tmp/out")"
+grep -Eq "^$layer done 1\.0[0-9]* MB/1\.0[0-9]* MB [0-9.]+ [kMG]?B/s$" "$tmp/out" || fail "no done line with a rate: $(cat "$tmp/out")"
 [ "$(grep -c "^$layer done " "$tmp/out")" = 1 ] || fail "state lines repeat: $(cat "$tmp/out")"
 [ ! -s "$tmp/err" ] || fail "stderr with --skip-unpack: $(cat "$tmp/err")"
+# on a terminal (script gives a pty): one line per blob with bytes, state
+# and rate, and a total, redrawn in place with cursor-up and erase-line.
+command -v script >/dev/null || fail "script (util-linux) missing"
+LCTR_ROOT=$tmp/ptyroot LCTR_STATE=$tmp/ptystate script -qec \
+	"'$LCTR' images pull --plain-http --user '$REGISTRY_USER:$REGISTRY_PASS' --skip-unpack '$ref'" /dev/null \
+	| tr -d '\r' >"$tmp/pty"
+grep -q $'\033\[K' "$tmp/pty" || fail "no erase-line on a terminal: $(cat -v "$tmp/pty")"
+grep -Eq $'\033\[[0-9]+A' "$tmp/pty" || fail "no redraw (cursor up) on a terminal: $(cat -v "$tmp/pty")"
+sed 's/\x1b\[[0-9]*[AK]//g' "$tmp/pty" >"$tmp/pty.txt"
+grep -Eq "^$layer done 1\.0[0-9]* MB/1\.0[0-9]* MB [0-9.]+ [kMG]?B/s$" "$tmp/pty.txt" || fail "pty blob line: $(cat "$tmp/pty.txt")"
+grep -Eq '^total: 1\.0[0-9]* MB/1\.0[0-9]* MB [0-9.]+ [kMG]?B/s \([0-9.]+s\)$' "$tmp/pty.txt" || fail "pty total: $(cat "$tmp/pty.txt")"
+tail -1 "$tmp/pty.txt" | grep -Eq '^done: [0-9.]+s$' || fail "pty last line: $(tail -1 "$tmp/pty.txt")"
+# piped output has no escapes
+! grep -q $'\033' "$tmp/out" || fail "escapes in piped output: $(cat -v "$tmp/out")"
 # without --skip-unpack the image is unpacked too, then "done:"
 # (a pull replaces the record, labels included, as containerd's does)
 "$LCTR" images pull --plain-http --user "$REGISTRY_USER:$REGISTRY_PASS" --label team=a --print-chainid "$ref" \

@@ -42,7 +42,7 @@ shim=$(find "$dest" -name libctr-shim -type f | head -1)
 export PKG_CONFIG_PATH=$(dirname "$pc") PKG_CONFIG_SYSROOT_DIR=$dest
 # shellcheck disable=SC2046
 cc -std=gnu11 -D_GNU_SOURCE -o "$tmp/lctr" "$MESON_SOURCE_ROOT"/examples/lctr/*.c \
-	$(pkg-config --cflags --libs libctr) $(pkg-config --cflags --libs jansson) -pthread -lm
+	$(pkg-config --cflags --libs libctr) $(pkg-config --cflags --libs jansson libcrypto) -pthread -lm
 unset PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
 ext() { LD_LIBRARY_PATH=$lib "$tmp/lctr" "$@"; }
 # it is the installed library that it loads

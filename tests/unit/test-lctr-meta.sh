@@ -36,21 +36,36 @@ done
 [ "$("$LCTR" ns ls -q)" = $'alpha\nbeta' ] || fail "bad names wrote something"
 
 # leases: create with and without id, ls shape, -q, per-namespace, rm.
-id=$("$LCTR" leases create --expires 30m --label x=y build1)
+id=$("$LCTR" leases create --expires 30m --id build1 x=y)
 [ "$id" = build1 ] || fail "lease create printed $id"
 rid=$("$LCTR" lease create)
 [[ "$rid" =~ ^[0-9]+-[0-9a-f]+$ ]] || fail "random lease id $rid"
-"$LCTR" -n alpha leases create --expires 0 keep >/dev/null
+"$LCTR" -n alpha leases create --expires 0 --id keep >/dev/null
 out=$("$LCTR" leases ls)
 [ "$(head -1 <<<"$out" | tr -s ' ')" = "ID CREATED AT LABELS" ] || fail "leases ls header: $out"
 grep -Eq '^build1 +[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}(Z|[+-][0-9]{2}:[0-9]{2}) +containerd.io/gc.expire=[0-9T:Z-]+,x=y$' <<<"$out" \
 	|| fail "leases ls row: $out"
 [ "$("$LCTR" leases ls -q | sort)" = "$(printf '%s\n' build1 "$rid" | sort)" ] || fail "leases ls -q"
 [ "$("$LCTR" -n alpha leases ls -q)" = keep ] || fail "lease in alpha"
-expect_fail 1 leases create build1
-expect_fail 1 leases create --expires soon x2
-[[ "$err" == *"invalid duration"* ]] || fail "duration message: $err"
-expect_fail 1 leases create ../x
+expect_fail 1 leases create --id build1
+[[ "$err" == *"already exists"* ]] || fail "lease exists message: $err"
+# ctr's shape: positional arguments are labels, KEY alone an empty value,
+# --label still adds one.
+lid=$("$LCTR" leases create --expires 0 team=a solo --label z=1)
+[[ "$lid" =~ ^[0-9]+-[0-9a-f]+$ ]] || fail "labelled lease id $lid"
+grep -Eq "^$lid +[0-9T:Z+-]+ +solo=,team=a,z=1$" <<<"$("$LCTR" leases ls)" || fail "labels of $lid: $("$LCTR" leases ls)"
+"$LCTR" leases rm "$lid"
+# bad input: usage errors (exit 2) that create nothing
+before=$("$LCTR" leases ls -q | sort)
+expect_fail 2 leases create --expires soon --id x2
+[ "$err" = 'lctr: leases create: invalid duration "soon" (e.g. 24h, 30m)' ] || fail "duration message: $err"
+expect_fail 2 leases create --id x3 =v
+[ "$err" = 'lctr: leases create: invalid label "=v": want KEY=VALUE' ] || fail "label message: $err"
+expect_fail 2 leases create --id
+[ "$err" = 'lctr: leases create: --id needs a value' ] || fail "--id message: $err"
+expect_fail 1 leases create --id ../x
+[[ "$err" == *"invalid"* ]] || fail "bad id message: $err"
+[ "$("$LCTR" leases ls -q | sort)" = "$before" ] || fail "a refused lease create wrote a lease"
 "$LCTR" leases rm "$rid"
 expect_fail 1 leases rm "$rid"
 [[ "$err" == *"not found"* ]] || fail "rm missing: $err"
@@ -64,7 +79,7 @@ expect_fail 1 ns rm alpha
 [ -z "$("$LCTR" ns ls -q | grep -v '^default$' || true)" ] || fail "namespaces left: $("$LCTR" ns ls -q)"
 
 # gc: an expired lease is removed and named; a live one stays.
-"$LCTR" leases create --expires 1s short >/dev/null
+"$LCTR" leases create --expires 1s --id short >/dev/null
 sleep 1.2
 out=$("$LCTR" gc)
 [ "$out" = "lease default/short" ] || fail "gc printed: $out"
