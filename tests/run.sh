@@ -14,7 +14,7 @@ pkgs=(meson ninja-build pkg-config gcc libc6-dev
       libcurl4-openssl-dev libjansson-dev libarchive-dev libzstd-dev zlib1g-dev
       libssl-dev libseccomp-dev libsqlite3-dev libcmocka-dev libisal-dev
       runc docker-registry skopeo umoci busybox-static apache2-utils openssl
-      python3 binutils util-linux curl jq zstd clang golang-go)
+      python3 binutils util-linux curl jq zstd clang golang-go mandoc)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
