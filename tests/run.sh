@@ -33,7 +33,7 @@ pkgs=(meson ninja-build pkg-config gcc libc6-dev
       libssl-dev libseccomp-dev libsqlite3-dev libcmocka-dev libisal-dev
       runc docker-registry skopeo umoci busybox-static apache2-utils openssl
       python3 binutils util-linux curl jq zstd clang golang-go
-      btrfs-progs erofs-utils criu zsh)
+      btrfs-progs erofs-utils criu zsh mandoc)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
