@@ -387,7 +387,11 @@ static void test_only_stdio_reaches_container(void **s)
 		if (strstr(target, "leak-marker"))
 			fail_msg("shim holds the host's fd %s -> %s", de->d_name, target);
 		/* what the shim may hold: /dev/null, its signalfd, the control
-		 * fifo, the caller's fifos, pipes to the container */
+		 * fifo, the caller's fifos, pipes to the container, and for a
+		 * moment after the exit the start lock (it publishes /tasks/exit
+		 * only once no starter holds it), which the count leaves out */
+		if (strstr(target, "/init/" CTR_SHIM_START_LOCK))
+			continue;
 		if (strcmp(target, "/dev/null") && strcmp(target, "anon_inode:[signalfd]") &&
 		    !strstr(target, "/init/" CTR_SHIM_CONTROL) && strcmp(target, in) &&
 		    strncmp(target, "pipe:[", 6))
