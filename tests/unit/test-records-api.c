@@ -264,6 +264,16 @@ static void test_update_fields(void **state)
 	assert_int_equal(ctr_container_info(&after, k2, NULL), 0);
 	assert_string_equal(after, mid);
 	assert_string_not_equal(after, before);
+	/* An empty list of field paths is no list, as in containerd: every
+	 * part the options give is updated (labels merge). */
+	const char *none[] = {NULL};
+	ctr_opt *fp5 = ctr_with_update_fields(none);
+	assert_int_equal(ctr_container_update(k2, CTR_OPTS(lab, fp5), NULL), 0);
+	l = ctr_container_labels(k2);
+	assert_string_equal(l[0], "a=1");
+	assert_string_equal(l[1], "b=2");
+	assert_null(l[2]);
+	ctr_opt_free(fp5);
 	ctr_free(before);
 	ctr_free(mid);
 	ctr_free(after);
