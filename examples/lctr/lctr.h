@@ -109,6 +109,8 @@ const char *lctr_human_size(double size, char *buf, size_t len);
 const char *lctr_human_age(int64_t since_ns, char *buf, size_t len);
 /* "k=v,k=v" or "-" when there are none. */
 void lctr_print_labels(FILE *f, const char *const *labels);
+/* True for "sha256:" and 64 lower-case hex digits, nothing after. */
+bool lctr_is_sha256_digest(const char *d);
 /* Label arguments as ctr reads them: "k=v", or "k" alone for "k=" (an
  * empty value, or a removal where the call removes "k="). A
  * NULL-terminated copy to free with lctr_strv_free; NULL when out of memory. */
