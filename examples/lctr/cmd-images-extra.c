@@ -263,3 +263,48 @@ out:
 	ctr_image_free(img);
 	return rc;
 }
+
+const struct lctr_flag lctr_install_flags[] = {
+	{'l', "libs", no_argument, 'l', NULL, "install lib files as well as bin files"},
+	{'r', "replace", no_argument, 'r', NULL, "replace any binaries or libs in the target"},
+	{0, "path", required_argument, 'p', "P", "the target directory (default /opt/libctr)"},
+	{0},
+};
+
+/* install [--libs] [--replace] [--path P] IMAGE (ctr install): the image's
+ * bin/ (and lib/) files into P/bin (P/lib). */
+int lctr_cmd_install(struct lctr *g, int argc, char **argv)
+{
+	struct lctr_opts o = {0};
+	int ch;
+	optind = 0;
+	while ((ch = lctr_getopt(argc, argv)) != -1) {
+		if (ch == 'l')
+			lctr_opts_add(&o, ctr_with_install_libs());
+		else if (ch == 'r')
+			lctr_opts_add(&o, ctr_with_install_replace());
+		else if (ch == 'p')
+			lctr_opts_add(&o, ctr_with_install_path(optarg));
+		else {
+			lctr_opts_free(&o);
+			return 2;
+		}
+	}
+	if (o.failed) {
+		lctr_opts_free(&o);
+		return lctr_failf("install: out of memory");
+	}
+	ctr_client *c = lctr_client(g);
+	if (!c) {
+		lctr_opts_free(&o);
+		return 1;
+	}
+	ctr_image *img = NULL;
+	ctr_error *err = NULL;
+	int r = ctr_image_get(&img, c, argv[optind], NULL, 0, &err);
+	if (r == 0)
+		r = ctr_image_install(img, LCTR_OPTS(&o), &err);
+	ctr_image_free(img);
+	lctr_opts_free(&o);
+	return r < 0 ? lctr_fail("install", err) : 0;
+}
