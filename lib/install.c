@@ -380,11 +380,12 @@ CTR_EXPORT int ctr_image_install(ctr_image *img, const ctr_opt *const *opts, siz
 	call.ns = img->ns; /* the image's content lives in its namespace */
 	const char *path = cfg.path ? cfg.path : INSTALL_DEFAULT_PATH;
 	struct ctr_platform_matcher pm;
-	ctr_platform_matcher_default(&pm);
 	struct ctr_manifest m = {0};
 	struct ctr_image_config ic = {0};
 	struct inst in = {.cfg = &cfg};
-	r = ctr_image_resolve(img->c, img->ns, img->md.media_type, img->md.digest, &pm, &m, NULL, &ic, err);
+	r = ctr_platform_matcher_for(&pm, (const char *const *)img->platforms, err);
+	if (r == 0)
+		r = ctr_image_resolve(img->c, img->ns, img->md.media_type, img->md.digest, &pm, &m, NULL, &ic, err);
 	if (r == 0)
 		r = each_layer(img, &call, &m, scan_entry, &in, err);
 	if (r == 0)

@@ -88,7 +88,13 @@ CTR_EXPORT int ctr_image_check(int64_t *present, int64_t *required, const ctr_im
 CTR_EXPORT int ctr_image_usage(int64_t *content, int64_t *snapshots, const ctr_image *i,
 			       const char *snapshotter, ctr_error **err);
 
-/* CTR_ENOTFOUND, CTR_EINVAL (bad name). */
+/* The handle resolves its manifest for platform ("os/arch[/variant]") instead
+ * of this host's: config, rootfs, chain ID, unpack, size, check, usage,
+ * install and new snapshots (containerd's NewImageWithPlatform). Repeated,
+ * the platforms are tried in order. Kind CTR_OPT_IMAGE, for ctr_image_get. */
+CTR_EXPORT ctr_opt *ctr_with_image_platform(const char *platform);
+/* CTR_ENOTFOUND, CTR_EINVAL (bad name). Takes ctr_with_image_platform and
+ * call options. */
 CTR_EXPORT int ctr_image_get(ctr_image **out, ctr_client *c, const char *name,
 				    const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
 /* Filters over name and labels.<key>. */
