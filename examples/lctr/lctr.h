@@ -136,6 +136,8 @@ extern const struct lctr_flag lctr_images_label_flags[];
 /* pull's and push's flags, and pull's own (content fetch has pull's). */
 extern const struct lctr_flag lctr_remote_flags[], lctr_pull_flags[];
 int lctr_images_mount(struct lctr *g, int argc, char **argv);
+int lctr_cmd_install(struct lctr *g, int argc, char **argv);
+extern const struct lctr_flag lctr_install_flags[];
 int lctr_images_unmount(struct lctr *g, int argc, char **argv);
 int lctr_images_check(struct lctr *g, int argc, char **argv);
 int lctr_images_usage(struct lctr *g, int argc, char **argv);

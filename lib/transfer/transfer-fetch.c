@@ -36,6 +36,26 @@
 #include "fetch-ingest.h"
 #include "fetch-internal.h"
 
+/* A pull for named platforms gives a handle for them, as containerd's
+ * Pull returns NewImageWithPlatform(img, the pull's matcher). */
+static int image_platforms(ctr_image *img, const struct ctr_remote_cfg *cfg, ctr_error **err)
+{
+	if (cfg->all_platforms || !cfg->n_platforms)
+		return 0;
+	char **v = calloc(cfg->n_platforms + 1, sizeof(char *));
+	if (!v)
+		return ctr_err_nomem(err);
+	for (size_t i = 0; i < cfg->n_platforms; i++) {
+		char buf[100];
+		if (!(v[i] = strdup(ctr_platform_format(&cfg->platforms[i], buf, sizeof(buf))))) {
+			ctr_strv_free(v);
+			return ctr_err_nomem(err);
+		}
+	}
+	img->platforms = v;
+	return 0;
+}
+
 static void fetch_clear(struct fetch *f)
 {
 	ctr_fetch_unpack_free(f->up);
@@ -487,6 +507,8 @@ static int do_fetch(ctr_image **out, ctr_client *c, const char *ref, bool pull, 
 					   .size = root.size,
 					   .labels = (char **)f.pull.labels};
 		r = ctr_image_put(out, c, f.ns, &img, true, err);
+		if (r == 0 && out)
+			r = image_platforms(*out, &f.cfg, err);
 	}
 	ctr_remote_desc_clear(&root);
 	if (f.own_lease)
