@@ -6,10 +6,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "events.h"
@@ -150,6 +152,19 @@ static int apply_runtime(void *target, void *userdata, ctr_error **err)
 CTR_EXPORT ctr_opt *ctr_with_task_runtime(const char *name_or_path)
 {
 	return ctr_opt_make_str(CTR_OPT_TASK, "ctr_with_task_runtime", apply_runtime, name_or_path);
+}
+
+static int apply_volatile_rootfs(void *target, void *userdata, ctr_error **err)
+{
+	(void)userdata;
+	(void)err;
+	((struct ctr_task_opts *)target)->volatile_rootfs = true;
+	return 0;
+}
+
+CTR_EXPORT ctr_opt *ctr_with_task_volatile_rootfs(void)
+{
+	return ctr_opt_make(CTR_OPT_TASK, "ctr_with_task_volatile_rootfs", apply_volatile_rootfs, NULL, NULL);
 }
 
 /* Kill, delete, update and close options: plain settings, borrowed from the
@@ -414,6 +429,37 @@ CTR_EXPORT int ctr_task_resume(ctr_task *t, ctr_error **err)
 	return r;
 }
 
+int ctr_task_rootfs_unmount(const char *dir, ctr_error **err)
+{
+	_cleanup_free_ char *rootfs = NULL;
+	if (asprintf(&rootfs, "%s/rootfs", dir) < 0)
+		return ctr_err_nomem(err);
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	_cleanup_free_ char *work = NULL;
+	if (dfd >= 0) {
+		int r = ctr_read_file(dfd, CTR_RT_VOLATILE_MARK, PATH_MAX, &work, NULL, NULL);
+		if (r == CTR_ENOTFOUND)
+			work = NULL;
+		else if (r < 0)
+			return ctr_err(err, r, 0, "unmount %s: read %s", rootfs, CTR_RT_VOLATILE_MARK);
+	}
+	int r = ctr_unmount(rootfs, true, err);
+	if (r < 0 || !work)
+		return r;
+	/* The kernel leaves <workdir>/work/incompat/volatile/dirty behind
+	 * and refuses the next mount while anything is in incompat/. Best
+	 * effort: the task is gone either way, and a snapshot left with the
+	 * marker only refuses to mount again (as after a crash). */
+	_cleanup_free_ char *mark = NULL;
+	if (work[0] != '/' || strchr(work, '\n') || asprintf(&mark, "%s/work/incompat/volatile", work) < 0)
+		return 0;
+	_cleanup_close_ int vfd = open(mark, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (vfd >= 0 && (unlinkat(vfd, "dirty", 0) == 0 || errno == ENOENT))
+		rmdir(mark);
+	unlinkat(dfd, CTR_RT_VOLATILE_MARK, 0);
+	return 0;
+}
+
 CTR_EXPORT int ctr_task_delete(uint32_t *exit_status, ctr_task *t, const ctr_opt *const *opts,
 			       size_t n_opts, ctr_error **err)
 {
@@ -430,11 +476,7 @@ CTR_EXPORT int ctr_task_delete(uint32_t *exit_status, ctr_task *t, const ctr_opt
 	/* A container's rootfs was mounted on <dir>/rootfs by new_task (maybe
 	 * in another process that has since died): unmount it here, then the
 	 * bundle goes. */
-	char *rootfs = NULL;
-	if (asprintf(&rootfs, "%s/rootfs", ctr_rt_task_dir(t->rt)) < 0)
-		return ctr_err_nomem(err);
-	r = ctr_unmount(rootfs, true, err);
-	free(rootfs);
+	r = ctr_task_rootfs_unmount(ctr_rt_task_dir(t->rt), err);
 	if (r == 0)
 		r = ctr_rt_bundle_remove(t->client->state, ctr_rt_task_ns(t->rt), ctr_rt_task_id(t->rt), err);
 	if (r < 0)
@@ -522,6 +564,11 @@ CTR_EXPORT int ctr_task_exec(ctr_process **out, ctr_task *t, const char *exec_id
 	if (o.runtime) {
 		ctr_task_opts_clear(&o);
 		return ctr_err(err, CTR_EINVAL, 0, "ctr_task_exec: ctr_with_task_runtime applies to task creation only");
+	}
+	if (o.volatile_rootfs) {
+		ctr_task_opts_clear(&o);
+		return ctr_err(err, CTR_EINVAL, 0,
+			       "ctr_task_exec: ctr_with_task_volatile_rootfs applies to task creation only");
 	}
 	ctr_rt_proc *rp = NULL;
 	r = ctr_rt_exec(&rp, t->rt, exec_id, process_json, &o.io, err);

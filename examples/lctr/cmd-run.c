@@ -582,6 +582,10 @@ int lctr_task_run(ctr_container *k, struct lctr *g, const struct lctr_cflags *f,
 		return 1;
 	lctr_io_opts(&to, tty, f->null_io, f->log_uri, detach, fifos);
 	free(fifos);
+	/* Nothing of a --rm container's rootfs outlives it, so its writes
+	 * need no sync (and its unmount then syncs no disk). */
+	if (f->throwaway && !detach)
+		lctr_opts_add(&to, ctr_with_task_volatile_rootfs());
 	ctr_task *t = NULL;
 	int r = ctr_container_new_task(&t, k, LCTR_OPTS(&to), &err);
 	lctr_opts_free(&to);
@@ -771,6 +775,7 @@ int lctr_cmd_run(struct lctr *g, int argc, char **argv)
 		lctr_cflags_free(&f);
 		return rc;
 	}
+	f.throwaway = rm && !detach;
 	rc = lctr_task_run(k, g, &f, detach, what);
 	if (rm && !detach) {
 		ctr_error *err = NULL;

@@ -162,6 +162,7 @@ struct lctr_cflags {
 	const char *user, *cwd, *snapshotter, *runtime, *hostname, *log_uri, *pid_file, *env_file, *cgroup;
 	bool net_host, read_only, privileged, seccomp, rootfs, tty, null_io, new_privs;
 	bool has_cfs;		/* --cpu-quota or --cpu-period */
+	bool throwaway;		/* run --rm in the foreground: the rootfs goes after the task */
 	int64_t cpu_quota;	/* -1: none */
 	uint64_t cpu_period;	/* 0: the kernel's */
 	uint64_t memory_limit;

@@ -53,6 +53,15 @@ CTR_EXPORT ctr_opt *ctr_with_terminal(void);
 /* The OCI runtime: a name looked up in PATH ("runc", "crun") or a path.
  * Task creation only. */
 CTR_EXPORT ctr_opt *ctr_with_task_runtime(const char *name_or_path);
+/* The task's writes to its rootfs need not survive a crash of the machine:
+ * an overlay snapshot is mounted "volatile" (no syncs of the upper
+ * filesystem, not even at unmount), for a rootfs that is thrown away after
+ * the task, as `lctr run --rm` does. After a clean ctr_task_delete the
+ * snapshot mounts as before; after a machine crash the kernel refuses to
+ * mount it again and it can only be removed. Other snapshotters, or a
+ * kernel without volatile overlays, mount as without it. Task creation
+ * only. */
+CTR_EXPORT ctr_opt *ctr_with_task_volatile_rootfs(void);
 
 /* Loads the task of container `id` from the state directory, in the
  * client's namespace or ctr_with_call_namespace()'s. Works from any process.

@@ -460,6 +460,7 @@ int ctr_rt_bundle_remove(const char *state_dir, const char *ns, const char *id, 
 	if (faccessat(dfd, "init", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
 		return ctr_err(err, CTR_EBUSY, 0, "task %s still exists; delete it first", id);
 	unlinkat(dfd, "config.json", 0);
+	unlinkat(dfd, CTR_RT_VOLATILE_MARK, 0);
 	ctr_rm_rf_at(dfd, "runc", NULL);
 	ctr_rm_rf_at(dfd, "exec", NULL);
 	unlinkat(dfd, "runtime", 0);

@@ -26,6 +26,10 @@
 int ctr_rt_container_dir(char **out, const char *state_dir, const char *ns, const char *id,
 			 ctr_error **err);
 #define CTR_RT_DEFAULT_RUNTIME "runc"
+/* In a bundle whose rootfs is a volatile overlay: that overlay's workdir,
+ * whose volatile marker a clean unmount removes (the object layer's
+ * ctr_task_rootfs_unmount). ctr_rt_bundle_remove removes the file. */
+#define CTR_RT_VOLATILE_MARK "rootfs.volatile"
 /* Largest config.json / process.json accepted from a caller. */
 #define CTR_RT_SPEC_MAX (4u << 20)
 
