@@ -22,7 +22,7 @@
 
 #include "test-sh.h"
 
-static double sk_now(void)
+static inline double sk_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -30,7 +30,7 @@ static double sk_now(void)
 }
 
 /* Whether the machine can run these tests; prints why not. */
-static bool sk_can_run(const char **src)
+static inline bool sk_can_run(const char **src)
 {
 	*src = getenv("MESON_SOURCE_ROOT");
 	if (!*src || geteuid() != 0 || access("/usr/bin/docker-registry", X_OK) || access("/usr/bin/skopeo", X_OK) ||
@@ -42,7 +42,7 @@ static bool sk_can_run(const char **src)
 }
 
 /* Starts a registry in <top>/reg and copies its host:port into addr. */
-static int sk_registry_start(const char *src, const char *top, char *addr, size_t len)
+static inline int sk_registry_start(const char *src, const char *top, char *addr, size_t len)
 {
 	if (test_sh("mkdir %s/reg && %s/tests/fixtures/registry.sh start --dir %s/reg --owner-pid %d --ttl 900 "
 		  ">/dev/null",
@@ -60,7 +60,7 @@ static int sk_registry_start(const char *src, const char *top, char *addr, size_
 }
 
 /* Makes the busybox image of tests/fixtures and pushes it as repo:tag. */
-static int sk_push_busybox(const char *src, const char *top, const char *repo_tag)
+static inline int sk_push_busybox(const char *src, const char *top, const char *repo_tag)
 {
 	char p[600];
 	snprintf(p, sizeof(p), "%s/bb", top);
@@ -70,13 +70,13 @@ static int sk_push_busybox(const char *src, const char *top, const char *repo_ta
 		     repo_tag);
 }
 
-static void sk_registry_stop(const char *src, const char *top)
+static inline void sk_registry_stop(const char *src, const char *top)
 {
 	test_sh("%s/tests/fixtures/registry.sh stop %s/reg >/dev/null 2>&1", src, top);
 }
 
 /* Unmounts whatever is left under top (deepest first) and removes it. */
-static void sk_remove_top(const char *top)
+static inline void sk_remove_top(const char *top)
 {
 	test_sh("awk '$2 ~ \"^%s/\" {print $2}' /proc/mounts | sort -r | xargs -r umount -l; rm -rf %s", top, top);
 }
@@ -84,7 +84,7 @@ static void sk_remove_top(const char *top)
 /* Store checks; each returns the number of problems and prints them. */
 
 /* Every blob in <root>/content/blobs/sha256 re-hashes to its name. */
-static int sk_check_blobs(const char *root, size_t *n_blobs)
+static inline int sk_check_blobs(const char *root, size_t *n_blobs)
 {
 	char cmd[1200];
 	snprintf(cmd, sizeof(cmd),
@@ -108,7 +108,7 @@ static int sk_check_blobs(const char *root, size_t *n_blobs)
 	return bad;
 }
 
-static bool sk_blob_present(const char *root, const char *digest)
+static inline bool sk_blob_present(const char *root, const char *digest)
 {
 	if (strncmp(digest, "sha256:", 7))
 		return false;
@@ -120,7 +120,7 @@ static bool sk_blob_present(const char *root, const char *digest)
 /* The manifest (or index) `digest` and everything it needs are present:
  * for an index, the children that are present must be complete and at
  * least one must be. */
-static int sk_check_tree(const char *root, const char *digest, int depth)
+static inline int sk_check_tree(const char *root, const char *digest, int depth)
 {
 	if (depth > 4 || !sk_blob_present(root, digest)) {
 		fprintf(stderr, "missing content %s\n", digest);
@@ -168,7 +168,7 @@ static int sk_check_tree(const char *root, const char *digest, int depth)
 }
 
 /* Every image listed has its content. */
-static int sk_check_images(ctr_client *c, const char *root, size_t *n_images)
+static inline int sk_check_images(ctr_client *c, const char *root, size_t *n_images)
 {
 	ctr_image **imgs = NULL;
 	size_t n = 0;
@@ -189,7 +189,7 @@ static int sk_check_images(ctr_client *c, const char *root, size_t *n_images)
 /* No shim, mount or cgroup of this run is left: shims are found by the
  * state directory on their command line, mounts under top, cgroups by the
  * container id prefix. */
-static int sk_check_leftovers(const char *top, const char *id_prefix)
+static inline int sk_check_leftovers(const char *top, const char *id_prefix)
 {
 	int bad = 0;
 	DIR *d = opendir("/proc");
