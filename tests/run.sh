@@ -11,20 +11,24 @@
 #      with `pkg-config --cflags --libs libctr`.
 # `tests/run.sh --fuzz SECONDS` only builds the fuzz tree and runs every
 # target for SECONDS.
+# `tests/run.sh --soak` builds the first tree and runs the concurrency soak
+# (tests/integration/test-soak.c) for its full 120 s, and nothing else; the
+# integration suite runs its 20 s form.
 # `tests/run.sh --bench` instead builds and runs the benchmark suite
 # (tests/bench/run.sh: libctr beside containerd and podman), and nothing else.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$(pwd)
 
+usage="usage: tests/run.sh [--fuzz SECONDS | --bench | --soak]"
 fuzz_only=
 if [ "${1:-}" = --fuzz ]; then
-	fuzz_only=${2:?usage: tests/run.sh [--fuzz SECONDS | --bench]}
+	fuzz_only=${2:?$usage}
 	case $fuzz_only in *[!0-9]* | '') echo "tests/run.sh: --fuzz wants seconds, got $fuzz_only" >&2; exit 2;; esac
-elif [ "${1:-}" = --bench ] && [ $# -eq 1 ]; then
+elif { [ "${1:-}" = --bench ] || [ "${1:-}" = --soak ]; } && [ $# -eq 1 ]; then
 	:
 elif [ $# -gt 0 ]; then
-	echo "usage: tests/run.sh [--fuzz SECONDS | --bench]" >&2
+	echo "$usage" >&2
 	exit 2
 fi
 
@@ -82,6 +86,12 @@ ninja -C "$builddir" -j "$jobs"
 if [ "${1:-}" = --bench ]; then
 	echo "== benchmark suite"
 	BUILDDIR=$builddir exec tests/bench/run.sh
+fi
+if [ "${1:-}" = --soak ]; then
+	echo "== concurrency soak, 120 s"
+	[ "$(id -u)" = 0 ] || { echo "tests/run.sh --soak: needs root (mounts, runc)" >&2; exit 1; }
+	ninja -C "$builddir" -j "$jobs" tests/itest-soak
+	MESON_SOURCE_ROOT=$src exec "$builddir/tests/itest-soak" 120
 fi
 
 echo "== unit suite"
