@@ -127,8 +127,10 @@ CTR_EXPORT int ctr_container_new_task(struct ctr_task **out, ctr_container *k, c
 		mounted = r == 0;
 	}
 	ctr_rt_task *rt = NULL;
-	if (r == 0)
-		r = ctr_rt_create(&rt, c->state, k->ns, k->md.id, &o.io, runtime, err);
+	if (r == 0) {
+		struct ctr_rt_opts ro = ctr_task_opts_runc(&o, runtime);
+		r = ctr_rt_create_opts(&rt, c->state, k->ns, k->md.id, &o.io, &ro, err);
+	}
 	ctr_task_opts_clear(&o);
 	if (r < 0) {
 		if (mounted)

@@ -167,6 +167,100 @@ CTR_EXPORT ctr_opt *ctr_with_task_volatile_rootfs(void)
 	return ctr_opt_make(CTR_OPT_TASK, "ctr_with_task_volatile_rootfs", apply_volatile_rootfs, NULL, NULL);
 }
 
+/* runc's options on task creation (containerd's runc options.Options
+ * that WithNoPivotRoot and the others set). */
+#define TASK_FLAG(field) ((void *)(uintptr_t)offsetof(struct ctr_task_opts, field))
+
+/* Sets the bool at offset userdata of the options' target struct. */
+static int apply_flag(void *target, void *userdata, ctr_error **err)
+{
+	(void)err;
+	*(bool *)((char *)target + (size_t)(uintptr_t)userdata) = true;
+	return 0;
+}
+
+CTR_EXPORT ctr_opt *ctr_with_no_pivot_root(void)
+{
+	return ctr_opt_make(CTR_OPT_TASK, "ctr_with_no_pivot_root", apply_flag, TASK_FLAG(no_pivot), NULL);
+}
+
+CTR_EXPORT ctr_opt *ctr_with_no_new_keyring(void)
+{
+	return ctr_opt_make(CTR_OPT_TASK, "ctr_with_no_new_keyring", apply_flag, TASK_FLAG(no_new_keyring),
+			    NULL);
+}
+
+CTR_EXPORT ctr_opt *ctr_with_runc_systemd_cgroup(void)
+{
+	return ctr_opt_make(CTR_OPT_TASK, "ctr_with_runc_systemd_cgroup", apply_flag,
+			    TASK_FLAG(systemd_cgroup), NULL);
+}
+
+/* A string option: its name and where it goes, checked by the runtime
+ * layer's rules so a bad one fails at the option, before anything runs. */
+static int set_runc_str(char **dst, const char *v, const char *name, const struct ctr_rt_opts *probe,
+			ctr_error **err)
+{
+	int r = ctr_rt_opts_validate(probe, err);
+	if (r < 0)
+		return ctr_err_prefix(err, r, "%s", name);
+	char *d = strdup(v);
+	if (!d)
+		return ctr_err_nomem(err);
+	free(*dst);
+	*dst = d;
+	return 0;
+}
+
+static int apply_runc_root(void *target, void *userdata, ctr_error **err)
+{
+	struct ctr_task_opts *o = target;
+	return set_runc_str(&o->runc_root, userdata, "ctr_with_runc_root",
+			    &(struct ctr_rt_opts){.root = userdata}, err);
+}
+
+static int apply_criu_path(void *target, void *userdata, ctr_error **err)
+{
+	struct ctr_task_opts *o = target;
+	return set_runc_str(&o->criu, userdata, "ctr_with_runc_criu_path",
+			    &(struct ctr_rt_opts){.criu = userdata}, err);
+}
+
+static int apply_shim_cgroup(void *target, void *userdata, ctr_error **err)
+{
+	struct ctr_task_opts *o = target;
+	return set_runc_str(&o->shim_cgroup, userdata, "ctr_with_shim_cgroup",
+			    &(struct ctr_rt_opts){.shim_cgroup = userdata}, err);
+}
+
+CTR_EXPORT ctr_opt *ctr_with_runc_root(const char *dir)
+{
+	return ctr_opt_make_str(CTR_OPT_TASK, "ctr_with_runc_root", apply_runc_root, dir);
+}
+
+CTR_EXPORT ctr_opt *ctr_with_runc_criu_path(const char *path)
+{
+	return ctr_opt_make_str(CTR_OPT_TASK, "ctr_with_runc_criu_path", apply_criu_path, path);
+}
+
+CTR_EXPORT ctr_opt *ctr_with_shim_cgroup(const char *path)
+{
+	return ctr_opt_make_str(CTR_OPT_TASK, "ctr_with_shim_cgroup", apply_shim_cgroup, path);
+}
+
+struct ctr_rt_opts ctr_task_opts_runc(const struct ctr_task_opts *o, const char *runtime)
+{
+	return (struct ctr_rt_opts){
+		.binary = o->runtime ? o->runtime : runtime,
+		.root = o->runc_root,
+		.criu = o->criu,
+		.shim_cgroup = o->shim_cgroup,
+		.systemd_cgroup = o->systemd_cgroup,
+		.no_pivot = o->no_pivot,
+		.no_new_keyring = o->no_new_keyring,
+	};
+}
+
 /* Kill, delete, update and close options: plain settings, borrowed from the
  * options for the length of the call. */
 struct task_call_opts {
@@ -174,13 +268,6 @@ struct task_call_opts {
 	bool process_kill;
 	const char *resources;
 };
-
-static int apply_flag(void *target, void *userdata, ctr_error **err)
-{
-	(void)err;
-	*(bool *)((char *)target + (size_t)(uintptr_t)userdata) = true;
-	return 0;
-}
 
 CTR_EXPORT ctr_opt *ctr_with_kill_all(void)
 {
@@ -237,6 +324,9 @@ void ctr_task_opts_clear(struct ctr_task_opts *o)
 	for (int i = 0; i < 4; i++)
 		free(o->paths[i]);
 	free(o->runtime);
+	free(o->runc_root);
+	free(o->criu);
+	free(o->shim_cgroup);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -290,7 +380,8 @@ int ctr_task_new_bundle(ctr_task **out, ctr_client *c, const char *ns, const cha
 	free(dir);
 	ctr_rt_task *rt = NULL;
 	if (r == 0) {
-		r = ctr_rt_create(&rt, c->state, ns, id, &o.io, o.runtime, err);
+		struct ctr_rt_opts ro = ctr_task_opts_runc(&o, NULL);
+		r = ctr_rt_create_opts(&rt, c->state, ns, id, &o.io, &ro, err);
 		if (r < 0)
 			ctr_rt_bundle_remove(c->state, ns, id, NULL);
 	}
@@ -561,9 +652,13 @@ CTR_EXPORT int ctr_task_exec(ctr_process **out, ctr_task *t, const char *exec_id
 	int r = ctr_task_opts_parse(&o, NULL, opts, n_opts, "ctr_task_exec", err);
 	if (r < 0)
 		return r;
-	if (o.runtime) {
+	if (o.runtime || o.runc_root || o.criu || o.shim_cgroup || o.systemd_cgroup || o.no_pivot ||
+	    o.no_new_keyring) {
 		ctr_task_opts_clear(&o);
-		return ctr_err(err, CTR_EINVAL, 0, "ctr_task_exec: ctr_with_task_runtime applies to task creation only");
+		return ctr_err(err, CTR_EINVAL, 0,
+			       "ctr_task_exec: runtime options (ctr_with_task_runtime, ctr_with_runc_*, "
+			       "ctr_with_no_pivot_root, ctr_with_no_new_keyring, ctr_with_shim_cgroup) apply to "
+			       "task creation only");
 	}
 	if (o.volatile_rootfs) {
 		ctr_task_opts_clear(&o);

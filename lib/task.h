@@ -20,7 +20,13 @@ struct ctr_task_opts {
 	char *paths[4]; /* owned storage behind io's paths */
 	char *runtime;
 	bool volatile_rootfs; /* ctr_with_task_volatile_rootfs */
+	/* runc's options (ctr_rt_opts); the strings are owned */
+	char *runc_root, *criu, *shim_cgroup;
+	bool systemd_cgroup, no_pivot, no_new_keyring;
 };
+/* o's runc options as the runtime layer takes them, borrowing o's strings;
+ * runtime overrides o->runtime when o has none. */
+struct ctr_rt_opts ctr_task_opts_runc(const struct ctr_task_opts *o, const char *runtime);
 
 /* Applies CTR_OPT_TASK (and, when call is non-NULL, CTR_OPT_CALL) options. */
 int ctr_task_opts_parse(struct ctr_task_opts *o, struct ctr_call *call, const ctr_opt *const *opts,

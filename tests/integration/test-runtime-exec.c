@@ -3,18 +3,6 @@
  * input. Needs root and runc. */
 #include "runtime-fixture.h"
 
-/* A client on the fixture's root and state, in its namespace. */
-static ctr_client *open_client(void)
-{
-	ctr_client *c = NULL;
-	ctr_opt *o1 = ctr_with_root(base), *o2 = ctr_with_state(state), *o3 = ctr_with_namespace(NS);
-	assert_int_equal(ctr_client_new(&c, CTR_OPTS(o1, o2, o3), NULL), 0);
-	ctr_opt_free(o1);
-	ctr_opt_free(o2);
-	ctr_opt_free(o3);
-	return c;
-}
-
 static void test_exec(void **s)
 {
 	(void)s;
