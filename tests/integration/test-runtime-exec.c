@@ -380,6 +380,12 @@ static void test_only_stdio_reaches_container(void **s)
 		 * only once no starter holds it), which the count leaves out */
 		if (strstr(target, "/init/" CTR_SHIM_START_LOCK))
 			continue;
+		/* and, while it appends /tasks/exit, the event journal's
+		 * directory, lock and newest file: the shim's own, not ours */
+		char evd[600];
+		snprintf(evd, sizeof(evd), "%s/events", state);
+		if (!strncmp(target, evd, strlen(evd)) && (target[strlen(evd)] == 0 || target[strlen(evd)] == '/'))
+			continue;
 		if (strcmp(target, "/dev/null") && strcmp(target, "anon_inode:[signalfd]") &&
 		    !strstr(target, "/init/" CTR_SHIM_CONTROL) && strcmp(target, in) &&
 		    strncmp(target, "pipe:[", 6))
