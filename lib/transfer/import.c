@@ -511,7 +511,7 @@ CTR_EXPORT int ctr_image_import(ctr_image ***out, size_t *n_out, ctr_client *c, 
 	else if (im.cfg.n_plats)
 		ctr_platform_matcher_ordered(&im.m, im.cfg.plats, im.cfg.n_plats);
 	else
-		ctr_platform_matcher_default(&im.m);
+		ctr_platform_matcher_client(&im.m, c); /* containerd: the client's platform */
 	if ((r = ctr_arc_begin(&im.arc, c, &call, err)) < 0) {
 		imp_clear(&im);
 		return ctr_err_prefix(err, r, "import");
@@ -537,7 +537,7 @@ CTR_EXPORT int ctr_image_import(ctr_image ***out, size_t *n_out, ctr_client *c, 
 		/* After the records exist: an unpack failure keeps the import. */
 		struct ctr_platform_matcher um = im.m;
 		if (um.all)
-			ctr_platform_matcher_default(&um);
+			ctr_platform_matcher_client(&um, c);
 		for (size_t i = 0; r == 0 && i < *n_out; i++) {
 			const ctr_image *img = (*out)[i];
 			r = ctr_unpack_parallel(c, ctr_image_namespace(img), ctr_image_target_media_type(img),
