@@ -120,13 +120,14 @@ int ctr_md_ns_labels(char ***out, struct ctr_db *db, const char *ns, ctr_error *
 int ctr_md_ns_label(char **value, struct ctr_db *db, const char *ns, const char *key, ctr_error **err)
 {
 	_cleanup_free_ char *json = NULL;
-	int r = get_labels_json(&json, db, ns, NULL);
-	if (r == CTR_ENOTFOUND) {
+	int r = get_labels_json(&json, db, ns, err);
+	if (r == CTR_ENOTFOUND) { /* no namespace has no labels, as containerd's */
+		ctr_err_drop(err);
 		*value = NULL;
 		return 0;
 	}
-	if (r < 0) /* again, for the message */
-		return get_labels_json(&json, db, ns, err);
+	if (r < 0)
+		return r;
 	json_t *o = ctr_md_labels_load(json);
 	const char *v = json_string_value(json_object_get(o, key));
 	char *c = v && *v ? strdup(v) : NULL;
