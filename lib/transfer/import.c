@@ -538,6 +538,8 @@ CTR_EXPORT int ctr_image_import(ctr_image ***out, size_t *n_out, ctr_client *c, 
 		struct ctr_platform_matcher um = im.m;
 		if (um.all)
 			ctr_platform_matcher_client(&um, c);
+		if (um.all)
+			ctr_platform_matcher_default(&um);
 		for (size_t i = 0; r == 0 && i < *n_out; i++) {
 			const ctr_image *img = (*out)[i];
 			r = ctr_unpack_parallel(c, ctr_image_namespace(img), ctr_image_target_media_type(img),

@@ -94,6 +94,8 @@ int ctr_fetch_unpack_begin(struct fetch *f, ctr_error **err)
 	struct ctr_platform_matcher host = f->matcher;
 	if (host.all)
 		ctr_platform_matcher_client(&host, f->c);
+	if (host.all) /* a client default of every platform: unpack the host's */
+		ctr_platform_matcher_default(&host);
 	for (size_t i = 0; i < f->n_mans; i++) {
 		const struct fman *fm = &f->mans[i];
 		if (fm->m.kind != CTR_MT_MANIFEST)

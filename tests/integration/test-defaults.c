@@ -575,6 +575,29 @@ static size_t n_images(ctr_client *c)
 	return n;
 }
 
+/* Both manifests of the index are in c's store; with host_unpacked, the
+ * amd64 one (the host's) is unpacked and the arm64 one is not. */
+static void assert_both_platforms(ctr_client *c, const char *ref, bool host_unpacked)
+{
+	const char *plats[] = {"linux/amd64", "linux/arm64", NULL};
+	for (size_t i = 0; plats[i]; i++) {
+		ctr_opt *ip = ctr_with_image_platform(plats[i]);
+		ctr_image *img = NULL;
+		OK(ctr_image_get(&img, c, ref, CTR_OPTS(ip), &e_));
+		ctr_opt_free(ip);
+		int64_t present = -1, required = -2;
+		OK(ctr_image_check(&present, &required, img, &e_));
+		assert_true(required > 0);
+		assert_int_equal(present, required);
+		if (host_unpacked) {
+			bool u = false;
+			OK(ctr_image_is_unpacked(&u, img, NULL, &e_));
+			assert_true(u == (i == 0));
+		}
+		ctr_image_free(img);
+	}
+}
+
 static void test_default_platform(void **s)
 {
 	(void)s;
@@ -678,17 +701,15 @@ static void test_default_platform(void **s)
 	OK(ctr_image_fetch(&img, c, ref, CTR_OPTS(ph, pm), &e_));
 	ctr_opt_free(pm);
 	ctr_image_free(img);
-	const char *plats[] = {"linux/amd64", "linux/arm64", NULL};
-	for (size_t i = 0; plats[i]; i++) {
-		ctr_opt *ip = ctr_with_image_platform(plats[i]);
-		OK(ctr_image_get(&img, c, ref, CTR_OPTS(ip), &e_));
-		ctr_opt_free(ip);
-		int64_t present = -1, required = -2;
-		OK(ctr_image_check(&present, &required, img, &e_));
-		assert_true(required > 0);
-		assert_int_equal(present, required);
-		ctr_image_free(img);
-	}
+	assert_both_platforms(c, ref, false);
+	ctr_client_free(c);
+
+	/* a client default of every platform: a pull keeps both and unpacks
+	 * the host's */
+	c = client_at("alldefault", ctr_with_default_platform(CTR_PLATFORM_MATCH_ALL, NULL));
+	OK(ctr_image_pull(&img, c, ref, CTR_OPTS(ph, up), &e_));
+	ctr_image_free(img);
+	assert_both_platforms(c, ref, true);
 	ctr_client_free(c);
 
 	/* bad matchers: CTR_EINVAL naming the reason, nothing pulled */
