@@ -8,15 +8,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "container.h"
 #include "error.h"
 #include "fs.h"
 #include "ident.h"
 #include "macro.h"
+#include "platforms.h"
 
 struct client_cfg {
 	char *root;
 	char *state;
 	char *ns;
+	char *runtime;
+	struct ctr_platform_matcher *platform;
 };
 
 static int set_str(char **dst, const char *v, ctr_error **err)
@@ -35,6 +39,37 @@ static int apply_ns(void *t, void *ud, ctr_error **err)
 {
 	int r = ctr_ident_validate(ud, "namespace", err);
 	return r < 0 ? r : set_str(&((struct client_cfg *)t)->ns, ud, err);
+}
+
+static int apply_default_runtime(void *t, void *ud, ctr_error **err)
+{
+	int r = ctr_runtime_name_validate(ud, "default runtime", err);
+	return r < 0 ? r : set_str(&((struct client_cfg *)t)->runtime, ud, err);
+}
+
+static int apply_default_platform(void *t, void *ud, ctr_error **err)
+{
+	struct client_cfg *cfg = t;
+	struct ctr_platform_matcher m;
+	int r = ctr_platform_matcher_opt_parse(&m, ud, err);
+	if (r < 0)
+		return ctr_err_prefix(err, r, "default platform");
+	if (!cfg->platform && !(cfg->platform = malloc(sizeof(*cfg->platform))))
+		return ctr_err_nomem(err);
+	*cfg->platform = m;
+	return 0;
+}
+
+CTR_EXPORT ctr_opt *ctr_with_default_runtime(const char *runtime)
+{
+	return runtime ? ctr_opt_make_str(CTR_OPT_CLIENT, "ctr_with_default_runtime", apply_default_runtime, runtime)
+		       : NULL;
+}
+
+CTR_EXPORT ctr_opt *ctr_with_default_platform(ctr_platform_match_kind how, const char *const *platforms)
+{
+	return ctr_platform_matcher_opt(CTR_OPT_CLIENT, "ctr_with_default_platform", apply_default_platform, how,
+					platforms);
 }
 
 CTR_EXPORT ctr_opt *ctr_with_root(const char *dir)
@@ -108,6 +143,8 @@ static void client_destroy(ctr_client *c)
 	free(c->root);
 	free(c->state);
 	free(c->ns);
+	free(c->default_runtime);
+	free(c->platform);
 	pthread_mutex_destroy(&c->snaps_mu);
 	pthread_mutex_destroy(&c->events_mu);
 	pthread_mutex_destroy(&c->unpack_mu);
@@ -134,6 +171,8 @@ CTR_EXPORT int ctr_client_new(ctr_client **out, const ctr_opt *const *opts, size
 		free(cfg.root);
 		free(cfg.state);
 		free(cfg.ns);
+		free(cfg.runtime);
+		free(cfg.platform);
 		return r;
 	}
 	c->refs = 1;
@@ -143,6 +182,8 @@ CTR_EXPORT int ctr_client_new(ctr_client **out, const ctr_opt *const *opts, size
 	pthread_mutex_init(&c->events_mu, NULL);
 	pthread_mutex_init(&c->unpack_mu, NULL);
 	c->ns = cfg.ns;
+	c->default_runtime = cfg.runtime;
+	c->platform = cfg.platform;
 	r = open_dir(cfg.root, &c->root, &c->root_fd, err);
 	if (r == 0)
 		r = open_dir(cfg.state, &c->state, &c->state_fd, err);

@@ -79,6 +79,42 @@ static int mount_volatile(const ctr_mount_list *ml, int dfd, const char *rootfs,
 	return 1;
 }
 
+static void mount_list_free_ud(void *p)
+{
+	struct ctr_mount_list *l = p;
+	if (l)
+		ctr_mounts_free(l->v, l->n);
+	free(l);
+}
+
+static int apply_rootfs(void *target, void *userdata, ctr_error **err)
+{
+	const struct ctr_mount_list *l = userdata;
+	if (!l->n)
+		return ctr_err(err, CTR_EINVAL, 0, "ctr_with_task_rootfs: no mounts");
+	((struct ctr_task_opts *)target)->rootfs = l;
+	return 0;
+}
+
+CTR_EXPORT ctr_opt *ctr_with_task_rootfs(const ctr_mount_list *mounts)
+{
+	if (!mounts)
+		return NULL;
+	struct ctr_mount_list *l = calloc(1, sizeof(*l));
+	if (!l || (mounts->n && !(l->v = calloc(mounts->n, sizeof(*l->v))))) {
+		free(l);
+		return NULL;
+	}
+	for (; l->n < mounts->n; l->n++) {
+		const struct ctr_mount *m = &mounts->v[l->n];
+		if (ctr_mount_init(&l->v[l->n], m->type, m->source, (const char *const *)m->options, NULL) < 0) {
+			mount_list_free_ud(l);
+			return NULL;
+		}
+	}
+	return ctr_opt_make(CTR_OPT_TASK, "ctr_with_task_rootfs", apply_rootfs, l, mount_list_free_ud);
+}
+
 CTR_EXPORT int ctr_container_new_task(struct ctr_task **out, ctr_container *k, const ctr_opt *const *opts,
 				      size_t n_opts, ctr_error **err)
 {
@@ -98,13 +134,20 @@ CTR_EXPORT int ctr_container_new_task(struct ctr_task **out, ctr_container *k, c
 	_cleanup_free_ char *host_root = NULL;
 	if (!k->md.snapshot_key)
 		r = spec_host_root(&host_root, k->md.spec, err);
+	/* containerd mounts WithRootFS's mounts in the bundle's rootfs; a
+	 * host root would leave them unused */
+	if (r == 0 && host_root && o.rootfs) {
+		ctr_task_opts_clear(&o);
+		return ctr_err(err, CTR_EINVAL, 0, "new task %s: ctr_with_task_rootfs: the container's spec has a host root %s",
+			       k->md.id, host_root);
+	}
 	_cleanup_free_ char *dir = NULL;
 	if (r == 0)
 		r = ctr_rt_bundle_prepare(&dir, c->state, k->ns, k->md.id, k->md.spec, host_root, o.io.terminal,
 					  err);
-	if (r < 0) {
+	if (r < 0 || !dir) {
 		ctr_task_opts_clear(&o);
-		return ctr_err_prefix(err, r, "new task %s", k->md.id);
+		return ctr_err_prefix(err, r < 0 ? r : CTR_EIO, "new task %s", k->md.id);
 	}
 	_cleanup_free_ char *rootfs = NULL;
 	if (asprintf(&rootfs, "%s/rootfs", dir) < 0)
@@ -125,6 +168,13 @@ CTR_EXPORT int ctr_container_new_task(struct ctr_task **out, ctr_container *k, c
 			r = ctr_mount_list_mount(ml, rootfs, err);
 		ctr_mount_list_free(ml);
 		mounted = r == 0;
+	}
+	/* after the snapshot's, as containerd appends them to the request */
+	if (r == 0 && o.rootfs) {
+		r = ctr_mounts_apply(o.rootfs->v, o.rootfs->n, rootfs, err);
+		if (r < 0)
+			ctr_err_prefix(err, r, "ctr_with_task_rootfs");
+		mounted |= r == 0;
 	}
 	ctr_rt_task *rt = NULL;
 	if (r == 0) {

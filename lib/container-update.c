@@ -142,8 +142,7 @@ static int apply_paths(struct ctr_md_container *md, const struct ctr_cfg *cfg, c
 				md->runtime = cfg->runtime;
 		} else if (!strcmp(f, "snapshotkey")) {
 			md->snapshot_key = cfg->snap_key;
-			md->snapshotter = cfg->snap_key ? (cfg->snapshotter ? cfg->snapshotter : (char *)CTR_DEFAULT_SNAPSHOTTER)
-						       : NULL;
+			md->snapshotter = cfg->snap_key ? cfg->snapshotter : NULL; /* resolved by update */
 		} else {
 			r = ctr_err(err, CTR_EINVAL, 0, "cannot update \"%.100s\" field", f);
 		}
@@ -174,9 +173,17 @@ CTR_EXPORT int ctr_container_update(ctr_container *k, const ctr_opt *const *opts
 		r = ctr_err(err, CTR_EINVAL, 0, "ctr_with_snapshot_cleanup: an option of delete, not of update");
 	if (r == 0 && cfg.snapshotter && !cfg.snap_key)
 		r = ctr_err(err, CTR_EINVAL, 0, "ctr_with_snapshotter: only with ctr_with_snapshot on update");
-	if (r == 0 && cfg.snap_key && (r = ctr_md_snapshot_get(NULL, k->c->db, k->ns,
-							  cfg.snapshotter ? cfg.snapshotter : CTR_DEFAULT_SNAPSHOTTER,
-							  cfg.snap_key, err)) < 0)
+	/* The snapshotter named, else the namespace's default (as
+	 * containerd's WithSnapshot resolves it) */
+	if (r == 0 && cfg.snap_key) {
+		char *sn = NULL;
+		if ((r = ctr_snapshotter_name_resolve(&sn, k->c, k->ns, cfg.snapshotter, err)) == 0) {
+			free(cfg.snapshotter);
+			cfg.snapshotter = sn;
+		}
+	}
+	if (r == 0 && cfg.snap_key &&
+	    (r = ctr_md_snapshot_get(NULL, k->c->db, k->ns, cfg.snapshotter, cfg.snap_key, err)) < 0)
 		ctr_err_prefix(err, r, "ctr_with_snapshot");
 	_cleanup_free_ char *spec = NULL, *ext = NULL, *ljson = NULL;
 	_cleanup_strv_ char **nl = NULL;
@@ -212,7 +219,7 @@ CTR_EXPORT int ctr_container_update(ctr_container *k, const ctr_opt *const *opts
 			md.image = cfg.image;
 		if (cfg.snap_key) {
 			md.snapshot_key = cfg.snap_key;
-			md.snapshotter = cfg.snapshotter ? cfg.snapshotter : (char *)CTR_DEFAULT_SNAPSHOTTER;
+			md.snapshotter = cfg.snapshotter;
 		}
 		if (cfg.labels) {
 			_cleanup_free_ char *old = NULL;

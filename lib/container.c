@@ -62,6 +62,17 @@ CTR_EXPORT ctr_opt *ctr_with_image(const ctr_image *img)
 	return img ? ctr_opt_make(CTR_OPT_CONTAINER, "ctr_with_image", apply_image, (void *)img, NULL) : NULL;
 }
 
+static int apply_image_name(void *t, void *ud, ctr_error **err)
+{
+	int r = ctr_md_image_name_validate(ud, err);
+	return r < 0 ? ctr_err_prefix(err, r, "ctr_with_image_name") : set(&((struct ctr_cfg *)t)->image, ud, err);
+}
+
+CTR_EXPORT ctr_opt *ctr_with_image_name(const char *name)
+{
+	return name ? ctr_opt_make_str(CTR_OPT_CONTAINER, "ctr_with_image_name", apply_image_name, name) : NULL;
+}
+
 struct snap_arg {
 	char *key;
 	const ctr_image *img;
@@ -197,10 +208,8 @@ CTR_EXPORT ctr_opt *ctr_with_spec(const char *spec_json)
 static int apply_runtime(void *t, void *ud, ctr_error **err)
 {
 	const char *rt = ud;
-	if (strcmp(rt, CTR_DEFAULT_RUNTIME) != 0 && rt[0] != '/')
-		return ctr_err(err, CTR_EINVAL, 0, "runtime \"%.200s\": want %s or an absolute path to a runtime binary",
-			       rt, CTR_DEFAULT_RUNTIME);
-	return set(&((struct ctr_cfg *)t)->runtime, rt, err);
+	int r = ctr_runtime_name_validate(rt, "runtime", err);
+	return r < 0 ? r : set(&((struct ctr_cfg *)t)->runtime, rt, err);
 }
 
 CTR_EXPORT ctr_opt *ctr_with_runtime(const char *runtime)
@@ -390,7 +399,7 @@ CTR_EXPORT int ctr_container_new(ctr_container **out, ctr_client *c, const char 
 		return r;
 	}
 	const char *ns = ctr_call_ns(c, &call);
-	const char *snapshotter = cfg.snapshotter ? cfg.snapshotter : CTR_DEFAULT_SNAPSHOTTER;
+	_cleanup_free_ char *snapshotter = NULL, *runtime = NULL;
 	struct ctr_md_container md = {0};
 	_cleanup_free_ char *ext = NULL, *tmp_lease = NULL;
 	bool made_snapshot = false;
@@ -398,6 +407,14 @@ CTR_EXPORT int ctr_container_new(ctr_container **out, ctr_client *c, const char 
 		r = ctr_err(err, CTR_EEXISTS, 0, "container \"%s\": already exists", id);
 		goto out;
 	}
+	/* containerd's order: the container's own, else the defaults (the
+	 * client's and the namespace's labels, lib/container-runtime.c). */
+	if ((r = ctr_snapshotter_name_resolve(&snapshotter, c, ns, cfg.snapshotter, err)) < 0)
+		goto out;
+	if (cfg.runtime)
+		runtime = TAKE_PTR(cfg.runtime);
+	else if ((r = ctr_container_default_runtime(&runtime, c, ns, err)) < 0)
+		goto out;
 	/* A new snapshot has no owner until the container record names it: a
 	 * lease of our own (unless the caller gave one) holds it against a
 	 * collection in another thread or process until then. */
@@ -451,9 +468,9 @@ CTR_EXPORT int ctr_container_new(ctr_container **out, ctr_client *c, const char 
 	}
 	md.id = (char *)id;
 	md.image = cfg.image;
-	md.runtime = cfg.runtime ? cfg.runtime : (char *)CTR_DEFAULT_RUNTIME;
+	md.runtime = runtime;
 	md.spec = cfg.spec;
-	md.snapshotter = cfg.snap_key ? (char *)snapshotter : NULL;
+	md.snapshotter = cfg.snap_key ? snapshotter : NULL;
 	md.snapshot_key = cfg.snap_key;
 	ext = cfg.extensions ? ctr_json_dump(cfg.extensions) : NULL;
 	md.extensions = ext;
@@ -471,7 +488,7 @@ CTR_EXPORT int ctr_container_new(ctr_container **out, ctr_client *c, const char 
 		goto out;
 	ctr_events_publish(c, ns, "/containers/create",
 			   json_pack("{s:s,s:s,s:{s:s}}", "id", id, "image", cfg.image ? cfg.image : "", "runtime",
-				     "name", cfg.runtime ? cfg.runtime : CTR_DEFAULT_RUNTIME));
+				     "name", runtime));
 	if (out) {
 		struct ctr_md_container got = {0};
 		r = ctr_md_container_get(&got, c->db, ns, id, err);

@@ -29,7 +29,7 @@ static bool have(const ctr_image *i, const char *digest, int64_t *size)
 static int collect(const ctr_image *i, char (**dg)[CTR_DIGEST_MAX], int64_t **sz, size_t *n, ctr_error **err)
 {
 	struct ctr_platform_matcher pm;
-	int r = ctr_platform_matcher_for(&pm, (const char *const *)i->platforms, err);
+	int r = ctr_platform_matcher_for(&pm, i->c, i->matcher, (const char *const *)i->platforms, err);
 	if (r < 0)
 		return r;
 	struct ctr_manifest m = {0};
@@ -163,7 +163,7 @@ CTR_EXPORT int ctr_image_platform(char **out, const ctr_image *i, ctr_error **er
 	if (!i || !out)
 		return ctr_err(err, CTR_EINVAL, 0, "image platform: NULL argument");
 	struct ctr_platform_matcher pm;
-	int r = ctr_platform_matcher_for(&pm, (const char *const *)i->platforms, err);
+	int r = ctr_platform_matcher_for(&pm, i->c, i->matcher, (const char *const *)i->platforms, err);
 	if (r < 0)
 		return r;
 	struct ctr_manifest m = {0};

@@ -215,7 +215,7 @@ static int resolve_for_platform(const ctr_image *i, struct ctr_manifest *m, stru
 	if (!i)
 		return ctr_err(err, CTR_EINVAL, 0, "image is NULL");
 	struct ctr_platform_matcher pm;
-	int r = ctr_platform_matcher_for(&pm, (const char *const *)i->platforms, err);
+	int r = ctr_platform_matcher_for(&pm, i->c, i->matcher, (const char *const *)i->platforms, err);
 	if (r == 0)
 		r = ctr_image_resolve(i->c, i->ns, i->md.media_type, i->md.digest, &pm, m, NULL, cfg, err);
 	return r < 0 ? ctr_err_prefix(err, r, "image %s", i->md.name) : 0;

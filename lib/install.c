@@ -383,7 +383,7 @@ CTR_EXPORT int ctr_image_install(ctr_image *img, const ctr_opt *const *opts, siz
 	struct ctr_manifest m = {0};
 	struct ctr_image_config ic = {0};
 	struct inst in = {.cfg = &cfg};
-	r = ctr_platform_matcher_for(&pm, (const char *const *)img->platforms, err);
+	r = ctr_platform_matcher_for(&pm, img->c, img->matcher, (const char *const *)img->platforms, err);
 	if (r == 0)
 		r = ctr_image_resolve(img->c, img->ns, img->md.media_type, img->md.digest, &pm, &m, NULL, &ic, err);
 	if (r == 0)

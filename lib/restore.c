@@ -121,9 +121,9 @@ static int restore_runtime(struct restored *o, const struct ctr_manifest *idx, c
 	const char *rt = annotation(idx, CTR_CKPT_ANN_RUNTIME);
 	if (!rt)
 		return ctr_err(err, CTR_ENOTFOUND, 0, "runtime not found in index");
-	if (strcmp(rt, CTR_DEFAULT_RUNTIME) != 0 && rt[0] != '/')
-		return ctr_err(err, CTR_EINVAL, 0, "runtime \"%.200s\": want %s or an absolute path to a runtime binary",
-			       rt, CTR_DEFAULT_RUNTIME);
+	int r = ctr_runtime_name_validate(rt, "runtime", err);
+	if (r < 0)
+		return r;
 	return (o->runtime = strdup(rt)) ? 0 : ctr_err_nomem(err);
 }
 

@@ -673,10 +673,10 @@ CTR_EXPORT int ctr_task_exec(ctr_process **out, ctr_task *t, const char *exec_id
 			       "ctr_with_no_pivot_root, ctr_with_no_new_keyring, ctr_with_shim_cgroup) apply to "
 			       "task creation only");
 	}
-	if (o.volatile_rootfs) {
+	if (o.volatile_rootfs || o.rootfs) {
+		const char *which = o.rootfs ? "ctr_with_task_rootfs" : "ctr_with_task_volatile_rootfs";
 		ctr_task_opts_clear(&o);
-		return ctr_err(err, CTR_EINVAL, 0,
-			       "ctr_task_exec: ctr_with_task_volatile_rootfs applies to task creation only");
+		return ctr_err(err, CTR_EINVAL, 0, "ctr_task_exec: %s applies to task creation only", which);
 	}
 	ctr_rt_proc *rp = NULL;
 	r = ctr_rt_exec(&rp, t->rt, exec_id, process_json, &o.io, err);

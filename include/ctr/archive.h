@@ -16,7 +16,9 @@ extern "C" {
 /* Import options (kind CTR_OPT_IMPORT). */
 /* Keep only manifests of this platform (containerd's OnlyStrict, as `ctr
  * images import --platform`); given several times, any of them in order.
- * Default: the host platform and what it runs (platforms.Default()). */
+ * Default: the client's default platform (ctr_with_default_platform), which
+ * is the host platform and what it runs unless set (containerd's Import
+ * uses the client's platform too). */
 CTR_EXPORT ctr_opt *ctr_with_import_platform(const char *spec);
 /* Keep every platform's content. */
 CTR_EXPORT ctr_opt *ctr_with_import_all_platforms(void);

@@ -23,15 +23,21 @@ typedef struct ctr_container ctr_container;
 /* Container options (kind CTR_OPT_CONTAINER), applied in order. */
 /* Records the image's name (WithImage). The image handle is borrowed. */
 CTR_EXPORT ctr_opt *ctr_with_image(const ctr_image *img);
-/* A new active snapshot `key` on the image's unpacked top layer for this
- * host's platform (WithNewSnapshot). The image must be unpacked in the
+/* Records an image name without reading any image (WithImageName): the
+ * image need not exist here. name must be a valid image name (CTR_EINVAL
+ * from ctr_container_new and ctr_container_update otherwise). */
+CTR_EXPORT ctr_opt *ctr_with_image_name(const char *name);
+/* A new active snapshot `key` on the image's unpacked top layer for the
+ * handle's platform (its pull's, else the client's default, else the
+ * host's) (WithNewSnapshot). The image must be unpacked in the
  * container's snapshotter: CTR_ENOTFOUND otherwise. */
 CTR_EXPORT ctr_opt *ctr_with_new_snapshot(const char *key, const ctr_image *img);
 /* The same, read-only (WithNewSnapshotView). */
 CTR_EXPORT ctr_opt *ctr_with_new_snapshot_view(const char *key, const ctr_image *img);
 /* An existing snapshot as the rootfs (WithSnapshot). */
 CTR_EXPORT ctr_opt *ctr_with_snapshot(const char *key);
-/* The snapshotter for the options above (default "overlayfs"). */
+/* The snapshotter for the options above (default: the namespace's
+ * CTR_DEFAULT_SNAPSHOTTER_NS_LABEL, else CTR_DEFAULT_SNAPSHOTTER). */
 CTR_EXPORT ctr_opt *ctr_with_snapshotter(const char *name);
 /* Generates the spec: containerd's default spec for the namespace and id,
  * then spec_opts in order (ctr_with_* spec options). User names resolve in the
@@ -40,8 +46,10 @@ CTR_EXPORT ctr_opt *ctr_with_snapshotter(const char *name);
 CTR_EXPORT ctr_opt *ctr_with_new_spec(const ctr_opt *const *spec_opts, size_t n_spec_opts);
 /* A spec given as JSON text (WithSpec). */
 CTR_EXPORT ctr_opt *ctr_with_spec(const char *spec_json);
-/* "io.containerd.runc.v2" (runc from PATH, the default) or the path of an
- * OCI runtime binary such as /usr/bin/crun. */
+/* "io.containerd.runc.v2" (runc from PATH) or the path of an OCI runtime
+ * binary such as /usr/bin/crun. Without it a new container takes the
+ * client's ctr_with_default_runtime, else the namespace's
+ * CTR_DEFAULT_RUNTIME_NS_LABEL, else CTR_DEFAULT_RUNTIME. */
 CTR_EXPORT ctr_opt *ctr_with_runtime(const char *runtime);
 /* "k=v" labels (WithContainerLabels). */
 CTR_EXPORT ctr_opt *ctr_with_container_labels(const char *const *labels);

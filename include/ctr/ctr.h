@@ -20,5 +20,6 @@
 #include <ctr/task.h>
 #include <ctr/checkpoint.h>
 #include <ctr/introspect.h>
+#include <ctr/runtime.h>
 
 #endif

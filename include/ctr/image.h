@@ -41,7 +41,8 @@ CTR_EXPORT int ctr_image_rootfs(char ***diff_ids, const ctr_image *i, ctr_error 
 CTR_EXPORT int ctr_image_chain_id(char **out, const ctr_image *i, ctr_error **err);
 
 /* Unpacks the image's layers for this host's platform into snapshotter
- * (NULL: "overlayfs"), each committed under its chain ID and checked
+ * (NULL: the namespace's default, CTR_DEFAULT_SNAPSHOTTER_NS_LABEL or
+ * "overlayfs"), each committed under its chain ID and checked
  * against the config's diff_ids (containerd's Image.Unpack). Layers
  * already unpacked are skipped; concurrent unpacks of the same chain ID
  * wait for each other. Takes call options (namespace, lease). */
@@ -89,7 +90,8 @@ CTR_EXPORT int ctr_image_usage(int64_t *content, int64_t *snapshots, const ctr_i
 			       const char *snapshotter, ctr_error **err);
 
 /* The handle resolves its manifest for platform ("os/arch[/variant]") instead
- * of this host's: config, rootfs, chain ID, unpack, size, check, usage,
+ * of the client's default (ctr_with_default_platform, else this host's;
+ * "this host's platform" below means that default): config, rootfs, chain ID, unpack, size, check, usage,
  * install and new snapshots (containerd's NewImageWithPlatform). Repeated,
  * the platforms are tried in order. Kind CTR_OPT_IMAGE, for ctr_image_get. */
 CTR_EXPORT ctr_opt *ctr_with_image_platform(const char *platform);

@@ -15,6 +15,14 @@
 extern "C" {
 #endif
 
+/* Namespace labels that pick a default for calls in that namespace, as
+ * containerd's (defaults.DefaultRuntimeNSLabel, DefaultSnapshotterNSLabel).
+ * The runtime label is used by ctr_container_new when neither
+ * ctr_with_runtime nor the client's ctr_with_default_runtime gives one;
+ * the snapshotter label wherever a call names no snapshotter. */
+#define CTR_DEFAULT_RUNTIME_NS_LABEL "containerd.io/defaults/runtime"
+#define CTR_DEFAULT_SNAPSHOTTER_NS_LABEL "containerd.io/defaults/snapshotter"
+
 /* Create, list and delete take CTR_OPT_NAMESPACE options (none defined
  * yet; an option-callback of that kind receives a NULL target). */
 

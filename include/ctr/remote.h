@@ -68,10 +68,18 @@ CTR_EXPORT ctr_opt *ctr_with_max_concurrent_downloads(size_t n);
 CTR_EXPORT ctr_opt *ctr_with_max_concurrent_uploads(size_t n);
 CTR_EXPORT ctr_opt *ctr_with_progress(ctr_progress_fn fn, void *userdata);
 /* Platforms to keep from an index, in order of preference (repeatable).
- * Default: the host platform and what it can run. */
+ * Default: the client's default platform (ctr_with_default_platform; the
+ * host platform and what it can run unless set); push: every platform. */
 CTR_EXPORT ctr_opt *ctr_with_platform(const char *spec);
 /* Every platform of an index. */
 CTR_EXPORT ctr_opt *ctr_with_all_platforms(void);
+/* The matcher that picks an index's platforms (containerd's
+ * WithPlatformMatcher), superseding ctr_with_platform and
+ * ctr_with_all_platforms; the last one given wins. how and platforms as
+ * for ctr_with_default_platform (ctr/client.h); a pull keeps the best
+ * match, a fetch every match, a push pushes every match. The image handle
+ * a pull or fetch returns resolves its manifest with this matcher. */
+CTR_EXPORT ctr_opt *ctr_with_platform_matcher(ctr_platform_match_kind how, const char *const *platforms);
 
 /* Pull options (kind CTR_OPT_PULL). */
 /* Fetch every manifest and config of an index, layers only for the

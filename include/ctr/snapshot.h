@@ -1,8 +1,10 @@
 /* libctr: snapshots (containerd's snapshots.Snapshotter, per namespace),
  * and registering an application's own snapshotter (ctr/sys/snapshotter.h).
  *
- * Snapshotter names: "overlayfs" (the default when NULL) and "native" are
- * built in; ctr_snapshotter_register (ctr/sys/snapshotter.h) adds more. Keys are any string
+ * Snapshotter names: "overlayfs" and "native" are built in; NULL (or "")
+ * is the namespace's default: the value of its label
+ * CTR_DEFAULT_SNAPSHOTTER_NS_LABEL when it has one, else
+ * CTR_DEFAULT_SNAPSHOTTER (containerd's resolveSnapshotterName); ctr_snapshotter_register (ctr/sys/snapshotter.h) adds more. Keys are any string
  * of 1..255 bytes without control characters (they never become paths:
  * containerd uses keys like "extract-1 sha256:..."). Every call runs in the
  * client's namespace or the one ctr_with_call_namespace names; prepare and
@@ -18,6 +20,10 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* The snapshotter used when none is named and the namespace has no
+ * CTR_DEFAULT_SNAPSHOTTER_NS_LABEL (containerd's DefaultSnapshotter). */
+#define CTR_DEFAULT_SNAPSHOTTER "overlayfs"
 
 /* ---- snapshot records ---- */
 

@@ -15,6 +15,7 @@
 #include <ctr/common.h>
 #include <ctr/opts.h>
 #include <ctr/client.h>
+#include <ctr/mount.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -62,6 +63,14 @@ CTR_EXPORT ctr_opt *ctr_with_task_runtime(const char *name_or_path);
  * kernel without volatile overlays, mount as without it. Task creation
  * only. */
 CTR_EXPORT ctr_opt *ctr_with_task_volatile_rootfs(void);
+/* The task's rootfs from these mounts (containerd's WithRootFS), mounted
+ * in order on the bundle's rootfs/ after the container's snapshot when it
+ * has one (containerd appends them), and unmounted by ctr_task_delete. The
+ * list is copied. A container whose spec names a host root
+ * (ctr_with_rootfs_path) refuses it, as does an empty list (CTR_EINVAL
+ * from ctr_container_new_task); a mount that fails leaves nothing
+ * mounted. Task creation only. */
+CTR_EXPORT ctr_opt *ctr_with_task_rootfs(const ctr_mount_list *mounts);
 /* runc's options (containerd's runc options.Options), task creation only;
  * libctr-shim passes each to runc. */
 /* `runc create --no-pivot`: the root is moved and chrooted into instead of

@@ -11,6 +11,7 @@ struct ctr_db;
 struct ctr_cs;
 struct ctr_snapshotter;
 struct ctr_events;
+struct ctr_platform_matcher;
 
 struct ctr_client {
 	int refs; /* atomic: ctr_client_hold/_release from any thread */
@@ -21,6 +22,12 @@ struct ctr_client {
 	char *root;  /* absolute */
 	char *state; /* absolute */
 	char *ns;
+	/* ctr_with_default_runtime; NULL: the namespace label, else the
+	 * built-in (lib/container-runtime.c). */
+	char *default_runtime;
+	/* ctr_with_default_platform (lib/images/platforms.h); NULL: the
+	 * host's. Fixed for the client's life. */
+	struct ctr_platform_matcher *platform;
 	int root_fd;  /* O_PATH|O_DIRECTORY on root */
 	int state_fd; /* O_PATH|O_DIRECTORY on state */
 	struct ctr_db *db; /* metadata (lib/metadata) */

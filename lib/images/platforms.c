@@ -8,7 +8,10 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "client.h"
 #include "error.h"
+#include "opts.h"
+#include "strv.h"
 
 static void lower(char *s)
 {
@@ -308,7 +311,7 @@ size_t ctr_platform_rank(const struct ctr_platform_matcher *m, const struct ctr_
 	ctr_platform_normalize(&q);
 	for (size_t i = 0; i < m->n; i++)
 		if (ctr_platform_equal(&m->vec[i], &q))
-			return i;
+			return m->any ? 0 : i;
 	return m->n;
 }
 
@@ -317,8 +320,99 @@ bool ctr_platform_match(const struct ctr_platform_matcher *m, const struct ctr_p
 	return m->all || ctr_platform_rank(m, p) < m->n;
 }
 
-int ctr_platform_matcher_for(struct ctr_platform_matcher *m, const char *const *platforms, ctr_error **err)
+int ctr_platform_matcher_make(struct ctr_platform_matcher *m, int how, const char *const *platforms,
+			      ctr_error **err)
 {
+	struct ctr_platform ps[CTR_PLATFORM_MATCH_MAX];
+	size_t n = 0;
+	for (; platforms && platforms[n]; n++) {
+		if (n == CTR_PLATFORM_MATCH_MAX)
+			return ctr_err(err, CTR_EINVAL, 0, "platform matcher: more than %d platforms",
+				       CTR_PLATFORM_MATCH_MAX);
+		int r = ctr_platform_parse(platforms[n], &ps[n], err);
+		if (r < 0)
+			return r;
+	}
+	if (how == CTR_PLATFORM_MATCH_ALL) {
+		if (n)
+			return ctr_err(err, CTR_EINVAL, 0, "platform matcher: ALL takes no platforms");
+		ctr_platform_matcher_all(m);
+		return 0;
+	}
+	if (how < CTR_PLATFORM_MATCH_ONLY || how > CTR_PLATFORM_MATCH_ALL)
+		return ctr_err(err, CTR_EINVAL, 0, "platform matcher: unknown match %d", how);
+	if (!n)
+		return ctr_err(err, CTR_EINVAL, 0, "platform matcher: no platforms");
+	if (how != CTR_PLATFORM_MATCH_ONLY) {
+		ctr_platform_matcher_ordered(m, ps, n);
+		m->any = how == CTR_PLATFORM_MATCH_ANY;
+		return 0;
+	}
+	/* Only() of each in turn: what the first runs ranks before the second */
+	memset(m, 0, sizeof(*m));
+	for (size_t i = 0; i < n; i++) {
+		struct ctr_platform_matcher one;
+		ctr_platform_matcher_only(&one, &ps[i]);
+		for (size_t j = 0; j < one.n; j++) {
+			bool dup = false;
+			for (size_t k = 0; k < m->n && !dup; k++)
+				dup = ctr_platform_equal(&m->vec[k], &one.vec[j]);
+			if (!dup)
+				push(m, &one.vec[j]);
+		}
+	}
+	return 0;
+}
+
+struct matcher_arg {
+	int how;
+	char **platforms;
+};
+
+static void matcher_arg_free(void *p)
+{
+	struct matcher_arg *a = p;
+	if (a)
+		ctr_strv_free(a->platforms);
+	free(a);
+}
+
+struct ctr_opt *ctr_platform_matcher_opt(int kind, const char *name, int (*apply)(void *, void *, ctr_error **),
+					 int how, const char *const *platforms)
+{
+	struct matcher_arg *a = calloc(1, sizeof(*a));
+	if (!a)
+		return NULL;
+	a->how = how;
+	if (platforms && !(a->platforms = ctr_strv_dup(platforms))) {
+		free(a);
+		return NULL;
+	}
+	return ctr_opt_make((ctr_opt_kind)kind, name, apply, a, matcher_arg_free);
+}
+
+int ctr_platform_matcher_opt_parse(struct ctr_platform_matcher *m, const void *userdata, ctr_error **err)
+{
+	const struct matcher_arg *a = userdata;
+	return ctr_platform_matcher_make(m, a->how, (const char *const *)a->platforms, err);
+}
+
+void ctr_platform_matcher_client(struct ctr_platform_matcher *m, const ctr_client *c)
+{
+	if (c && c->platform)
+		*m = *c->platform;
+	else
+		ctr_platform_matcher_default(m);
+}
+
+int ctr_platform_matcher_for(struct ctr_platform_matcher *m, const ctr_client *c,
+			     const struct ctr_platform_matcher *own, const char *const *platforms,
+			     ctr_error **err)
+{
+	if (own) {
+		*m = *own;
+		return 0;
+	}
 	struct ctr_platform ps[sizeof(m->vec) / sizeof(m->vec[0])];
 	size_t n = 0;
 	for (; platforms && platforms[n]; n++) {
@@ -329,7 +423,7 @@ int ctr_platform_matcher_for(struct ctr_platform_matcher *m, const char *const *
 			return r;
 	}
 	if (n == 0)
-		ctr_platform_matcher_default(m);
+		ctr_platform_matcher_client(m, c);
 	else if (n == 1)
 		ctr_platform_matcher_only(m, &ps[0]);
 	else

@@ -5,6 +5,7 @@
 #ifndef CTR_IMAGES_PLATFORMS_H
 #define CTR_IMAGES_PLATFORMS_H
 
+#include <ctr/client.h>
 #include <ctr/common.h>
 #include <jansson.h>
 #include <stdbool.h>
@@ -31,8 +32,9 @@ bool ctr_platform_equal(const struct ctr_platform *a, const struct ctr_platform 
  * vector; a lower index is a better match. */
 struct ctr_platform_matcher {
 	bool all; /* matches every platform, no preference */
+	bool any; /* matches the vector's platforms, no preference among them */
 	size_t n;
-	struct ctr_platform vec[24];
+	struct ctr_platform vec[48];
 };
 
 /* containerd's Only(): p, then what p can run (amd64/vN -> lower vN and 386,
@@ -45,10 +47,29 @@ void ctr_platform_matcher_ordered(struct ctr_platform_matcher *m, const struct c
 void ctr_platform_matcher_all(struct ctr_platform_matcher *m);
 /* The host default: Only(host). */
 void ctr_platform_matcher_default(struct ctr_platform_matcher *m);
-/* The matcher of an image handle's platforms, as the pull that made it
- * chose (containerd's NewImageWithPlatform): none (NULL or empty) is the
- * host default, one is Only(p), more are Ordered. CTR_EINVAL. */
-int ctr_platform_matcher_for(struct ctr_platform_matcher *m, const char *const *platforms, ctr_error **err);
+/* A public matcher (ctr_with_default_platform, ctr_with_platform_matcher):
+ * how is a ctr_platform_match_kind, platforms NULL-terminated. CTR_EINVAL for
+ * an unknown how, a bad specifier, none (but for ALL, which takes none)
+ * or more than CTR_PLATFORM_MATCH_MAX. */
+int ctr_platform_matcher_make(struct ctr_platform_matcher *m, int how, const char *const *platforms,
+			      ctr_error **err);
+/* The option object behind ctr_with_default_platform and
+ * ctr_with_platform_matcher: how and a copy of platforms, parsed by
+ * ctr_platform_matcher_opt_parse when apply runs (so a bad list is an
+ * error with its reason). NULL without memory. */
+struct ctr_opt;
+struct ctr_opt *ctr_platform_matcher_opt(int kind, const char *name, int (*apply)(void *, void *, ctr_error **),
+					 int how, const char *const *platforms);
+int ctr_platform_matcher_opt_parse(struct ctr_platform_matcher *m, const void *userdata, ctr_error **err);
+/* The client's default (ctr_with_default_platform), else the host's. */
+void ctr_platform_matcher_client(struct ctr_platform_matcher *m, const ctr_client *c);
+/* The matcher of an image handle, as the pull that made it chose
+ * (containerd's NewImageWithPlatform): the handle's own matcher when it
+ * has one (ctr_with_platform_matcher), else its platforms (one is Only(p),
+ * more are Ordered), else the client's default. CTR_EINVAL. */
+int ctr_platform_matcher_for(struct ctr_platform_matcher *m, const ctr_client *c,
+			     const struct ctr_platform_matcher *own, const char *const *platforms,
+			     ctr_error **err);
 
 bool ctr_platform_match(const struct ctr_platform_matcher *m, const struct ctr_platform *p);
 /* Rank of p: 0 is best; m->n (or 0 for an "all" matcher) when it doesn't

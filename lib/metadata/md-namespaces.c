@@ -117,6 +117,27 @@ int ctr_md_ns_labels(char ***out, struct ctr_db *db, const char *ns, ctr_error *
 	return ctr_md_labels_from_json(out, json, err);
 }
 
+int ctr_md_ns_label(char **value, struct ctr_db *db, const char *ns, const char *key, ctr_error **err)
+{
+	_cleanup_free_ char *json = NULL;
+	int r = get_labels_json(&json, db, ns, err);
+	if (r == CTR_ENOTFOUND) { /* no namespace has no labels, as containerd's */
+		ctr_err_drop(err);
+		*value = NULL;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	json_t *o = ctr_md_labels_load(json);
+	const char *v = json_string_value(json_object_get(o, key));
+	char *c = v && *v ? strdup(v) : NULL;
+	json_decref(o);
+	if (v && *v && !c)
+		return ctr_err_nomem(err);
+	*value = c;
+	return 0;
+}
+
 int ctr_md_ns_set_labels(struct ctr_db *db, const char *ns, const char *const *updates,
 			 ctr_error **err)
 {

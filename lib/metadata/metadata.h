@@ -74,6 +74,9 @@ int ctr_md_ns_list(char ***out, struct ctr_db *db, const char *const *filters, s
 		   ctr_error **err);
 /* CTR_ENOTFOUND when missing. */
 int ctr_md_ns_labels(char ***out, struct ctr_db *db, const char *ns, ctr_error **err);
+/* The value of label key of ns (containerd's GetLabel): *value NULL when
+ * the namespace or the label is missing or empty. Caller frees. */
+int ctr_md_ns_label(char **value, struct ctr_db *db, const char *ns, const char *key, ctr_error **err);
 /* Creates the namespace when missing (containerd's SetLabel does). */
 int ctr_md_ns_set_labels(struct ctr_db *db, const char *ns, const char *const *updates,
 			 ctr_error **err);

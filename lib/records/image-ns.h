@@ -16,6 +16,9 @@ struct ctr_image {
 	 * NULL-terminated): set by a pull for named platforms and by
 	 * ctr_with_image_platform; NULL for the host's. */
 	char **platforms;
+	/* The pull's ctr_with_platform_matcher (lib/images/platforms.h),
+	 * which beats platforms; NULL: none. Owned (plain memory). */
+	struct ctr_platform_matcher *matcher;
 };
 
 /* ctr_image_get in namespace ns (not NULL). */

@@ -54,9 +54,9 @@ int ctr_snapshots_diff(char **digest_out, char **diff_id_out, int64_t *size_out,
 	else
 		return ctr_err(err, CTR_EINVAL, 0, "snapshot diff: compression \"%.40s\": want gzip, zstd or none", compression);
 	struct ctr_snapshotter *sn = NULL;
-	if ((r = ctr_client_snapshotter(&sn, c, snapshotter, err)) < 0)
-		return r;
 	const char *ns = ctr_call_ns(c, &call);
+	if ((r = ctr_client_snapshotter_ns(&sn, c, ns, snapshotter, err)) < 0)
+		return r;
 	struct ctr_md_snapshot s = {0};
 	if ((r = ctr_md_snapshot_get(&s, c->db, ns, sn->name, key, err)) < 0)
 		return ctr_err_prefix(err, r, "snapshot diff");
@@ -137,7 +137,7 @@ int ctr_snapshots_apply(ctr_client *c, const char *snapshotter, const char *key,
 {
 	const struct ctr_call call = callp ? *callp : (struct ctr_call){0};
 	struct ctr_snapshotter *sn = NULL;
-	int r = ctr_client_snapshotter(&sn, c, snapshotter, err);
+	int r = ctr_client_snapshotter_ns(&sn, c, ctr_call_ns(c, &call), snapshotter, err);
 	if (r < 0)
 		return r;
 	const char *ns = ctr_call_ns(c, &call);

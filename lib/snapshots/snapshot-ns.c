@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <ctr/namespaces.h>
+
 #include "error.h"
 #include "events.h"
 #include "metadata.h"
@@ -72,6 +74,35 @@ int ctr_client_snapshotter(struct ctr_snapshotter **out, ctr_client *c, const ch
 	int r = client_snapshotter(out, c, name, err);
 	pthread_mutex_unlock(&c->snaps_mu);
 	return r;
+}
+
+int ctr_snapshotter_name_resolve(char **out, ctr_client *c, const char *ns, const char *name, ctr_error **err)
+{
+	char *v = NULL;
+	if (!name || !*name) {
+		int r = ctr_md_ns_label(&v, c->db, ns ? ns : c->ns, CTR_DEFAULT_SNAPSHOTTER_NS_LABEL, err);
+		if (r < 0)
+			return ctr_err_prefix(err, r, "namespace label %s", CTR_DEFAULT_SNAPSHOTTER_NS_LABEL);
+		if (v && (r = ctr_ident_validate(v, "snapshotter", err)) < 0) {
+			free(v);
+			return ctr_err_prefix(err, r, "namespace label %s", CTR_DEFAULT_SNAPSHOTTER_NS_LABEL);
+		}
+		name = v ? v : CTR_DEFAULT_SNAPSHOTTER;
+	}
+	if (!v && !(v = strdup(name)))
+		return ctr_err_nomem(err);
+	*out = v;
+	return 0;
+}
+
+int ctr_client_snapshotter_ns(struct ctr_snapshotter **out, ctr_client *c, const char *ns, const char *name,
+			      ctr_error **err)
+{
+	if (name && *name)
+		return ctr_client_snapshotter(out, c, name, err);
+	_cleanup_free_ char *n = NULL;
+	int r = ctr_snapshotter_name_resolve(&n, c, ns, name, err);
+	return r < 0 ? r : ctr_client_snapshotter(out, c, n, err);
 }
 
 char *ctr_client_snapshotter_dir(ctr_client *c, const char *name)
@@ -153,12 +184,12 @@ static int begin(struct call *k, ctr_client *c, const char *snapshotter, const c
 	if (!c)
 		return ctr_err(err, CTR_EINVAL, 0, "%s: client is NULL", what);
 	k->call = call ? *call : (struct ctr_call){0};
+	k->ns = ctr_call_ns(c, &k->call);
 	int r = key ? ctr_snapshot_key_validate(key, err) : 0;
 	if (r == 0)
-		r = ctr_client_snapshotter(&k->sn, c, snapshotter, err);
+		r = ctr_client_snapshotter_ns(&k->sn, c, k->ns, snapshotter, err);
 	if (r < 0)
 		return ctr_err_prefix(err, r, "%s", what);
-	k->ns = ctr_call_ns(c, &k->call);
 	return 0;
 }
 
@@ -554,7 +585,7 @@ static int apply_target(char **path, ctr_client *c, const char *snapshotter, con
 			bool image, ctr_error **err)
 {
 	struct ctr_snapshotter *sn;
-	int r = ctr_client_snapshotter(&sn, c, snapshotter, err);
+	int r = ctr_client_snapshotter_ns(&sn, c, ns, snapshotter, err);
 	if (r < 0)
 		return r;
 	_cleanup_free_ char *bkey = ctr_snapshot_backing_key(ns, key);

@@ -9,13 +9,21 @@
 #include "client.h"
 #include "snapshotter.h"
 
-#define CTR_DEFAULT_SNAPSHOTTER "overlayfs"
 #define CTR_SNAPSHOT_KEY_MAX 255
 
-/* The snapshotter called name (NULL: the default), opening a built-in one
- * on first use. CTR_ENOTFOUND for an unknown name, CTR_EINVAL for a bad one. */
+/* The snapshotter called name (NULL: CTR_DEFAULT_SNAPSHOTTER), opening a
+ * built-in one on first use. CTR_ENOTFOUND for an unknown name, CTR_EINVAL
+ * for a bad one. */
 int ctr_client_snapshotter(struct ctr_snapshotter **out, ctr_client *c, const char *name,
 			   ctr_error **err);
+/* The same for a call in namespace ns (NULL: the client's), where no name
+ * (NULL or "") is the namespace's CTR_DEFAULT_SNAPSHOTTER_NS_LABEL, else
+ * CTR_DEFAULT_SNAPSHOTTER (containerd's resolveSnapshotterName). */
+int ctr_client_snapshotter_ns(struct ctr_snapshotter **out, ctr_client *c, const char *ns, const char *name,
+			      ctr_error **err);
+/* The name ctr_client_snapshotter_ns resolves name to, without opening
+ * it. Caller frees. */
+int ctr_snapshotter_name_resolve(char **out, ctr_client *c, const char *ns, const char *name, ctr_error **err);
 void ctr_client_snapshotters_close(ctr_client *c);
 /* "<root>/snapshots/<name>", a built-in snapshotter's directory. NULL
  * without memory. */

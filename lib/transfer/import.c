@@ -511,7 +511,7 @@ CTR_EXPORT int ctr_image_import(ctr_image ***out, size_t *n_out, ctr_client *c, 
 	else if (im.cfg.n_plats)
 		ctr_platform_matcher_ordered(&im.m, im.cfg.plats, im.cfg.n_plats);
 	else
-		ctr_platform_matcher_default(&im.m);
+		ctr_platform_matcher_client(&im.m, c); /* containerd: the client's platform */
 	if ((r = ctr_arc_begin(&im.arc, c, &call, err)) < 0) {
 		imp_clear(&im);
 		return ctr_err_prefix(err, r, "import");
@@ -536,6 +536,8 @@ CTR_EXPORT int ctr_image_import(ctr_image ***out, size_t *n_out, ctr_client *c, 
 	if (r == 0 && im.cfg.unpack) {
 		/* After the records exist: an unpack failure keeps the import. */
 		struct ctr_platform_matcher um = im.m;
+		if (um.all)
+			ctr_platform_matcher_client(&um, c);
 		if (um.all)
 			ctr_platform_matcher_default(&um);
 		for (size_t i = 0; r == 0 && i < *n_out; i++) {

@@ -93,6 +93,8 @@ int ctr_fetch_unpack_begin(struct fetch *f, ctr_error **err)
 	size_t best_rank = (size_t)-1;
 	struct ctr_platform_matcher host = f->matcher;
 	if (host.all)
+		ctr_platform_matcher_client(&host, f->c);
+	if (host.all) /* a client default of every platform: unpack the host's */
 		ctr_platform_matcher_default(&host);
 	for (size_t i = 0; i < f->n_mans; i++) {
 		const struct fman *fm = &f->mans[i];
@@ -117,7 +119,7 @@ int ctr_fetch_unpack_begin(struct fetch *f, ctr_error **err)
 	if (f->pull.snapshotter && !(up->snapshotter = strdup(f->pull.snapshotter)))
 		return ctr_err_nomem(err);
 	struct ctr_snapshotter *sn = NULL;
-	int r = ctr_client_snapshotter(&sn, f->c, up->snapshotter, err);
+	int r = ctr_client_snapshotter_ns(&sn, f->c, f->ns, up->snapshotter, err);
 	if (r < 0)
 		return ctr_err_prefix(err, r, "unpack");
 	up->sn_name = sn->name;

@@ -101,17 +101,20 @@ void ctr_remote_cfg_to_opts(const struct ctr_remote_cfg *cfg, bool push, struct 
 	}
 }
 
-void ctr_remote_cfg_matcher(const struct ctr_remote_cfg *cfg, struct ctr_platform_matcher *m, bool *explicit_)
+void ctr_remote_cfg_matcher(const struct ctr_remote_cfg *cfg, const ctr_client *c, struct ctr_platform_matcher *m,
+			    bool *explicit_)
 {
-	*explicit_ = cfg->all_platforms || cfg->n_platforms > 0;
-	if (cfg->all_platforms)
+	*explicit_ = cfg->has_matcher || cfg->all_platforms || cfg->n_platforms > 0;
+	if (cfg->has_matcher)
+		*m = cfg->matcher;
+	else if (cfg->all_platforms)
 		ctr_platform_matcher_all(m);
 	else if (cfg->n_platforms == 1)
 		ctr_platform_matcher_only(m, &cfg->platforms[0]);
 	else if (cfg->n_platforms)
 		ctr_platform_matcher_ordered(m, cfg->platforms, cfg->n_platforms);
 	else
-		ctr_platform_matcher_default(m);
+		ctr_platform_matcher_client(m, c);
 }
 
 int ctr_remote_cfg_progress(const struct ctr_remote_cfg *cfg, const char *digest, const char *media_type,
@@ -292,6 +295,22 @@ CTR_EXPORT ctr_opt *ctr_with_skip_verify(void)
 CTR_EXPORT ctr_opt *ctr_with_all_platforms(void)
 {
 	return flag_opt(CTR_OPT_REMOTE, "ctr_with_all_platforms", apply_all_platforms);
+}
+
+static int apply_platform_matcher(void *t, void *ud, ctr_error **err)
+{
+	struct ctr_remote_cfg *cfg = t;
+	int r = ctr_platform_matcher_opt_parse(&cfg->matcher, ud, err);
+	if (r < 0)
+		return ctr_err_prefix(err, r, "ctr_with_platform_matcher");
+	cfg->has_matcher = true;
+	return 0;
+}
+
+CTR_EXPORT ctr_opt *ctr_with_platform_matcher(ctr_platform_match_kind how, const char *const *platforms)
+{
+	return ctr_platform_matcher_opt(CTR_OPT_REMOTE, "ctr_with_platform_matcher", apply_platform_matcher, how,
+					platforms);
 }
 
 CTR_EXPORT ctr_opt *ctr_with_hosts_dir(const char *dir)

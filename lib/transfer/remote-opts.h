@@ -24,6 +24,9 @@ struct ctr_remote_cfg {
 	struct ctr_platform platforms[CTR_MAX_PLATFORM_OPTS];
 	size_t n_platforms;
 	bool all_platforms;
+	/* ctr_with_platform_matcher: beats the two above */
+	bool has_matcher;
+	struct ctr_platform_matcher matcher;
 };
 
 /* Filled by CTR_OPT_PULL options. labels is malloc'd (the strings are
@@ -49,9 +52,11 @@ struct ctr_push_cfg {
 /* remotes/ options for cfg; push selects the upload concurrency and
  * progress state names. cfg must outlive the remote. */
 void ctr_remote_cfg_to_opts(const struct ctr_remote_cfg *cfg, bool push, struct ctr_remote_opts *o);
-/* The platform matcher the options ask for: all, the ordered list given,
- * or the host default. *explicit_ says whether platforms were named. */
-void ctr_remote_cfg_matcher(const struct ctr_remote_cfg *cfg, struct ctr_platform_matcher *m, bool *explicit_);
+/* The platform matcher the options ask for: ctr_with_platform_matcher's,
+ * all, the ordered list given, or c's default (ctr_with_default_platform,
+ * else the host's). *explicit_ says whether the options named any. */
+void ctr_remote_cfg_matcher(const struct ctr_remote_cfg *cfg, const ctr_client *c, struct ctr_platform_matcher *m,
+			    bool *explicit_);
 /* Reports to the caller's progress callback (no-op without one). */
 int ctr_remote_cfg_progress(const struct ctr_remote_cfg *cfg, const char *digest, const char *media_type,
 			    int64_t done, int64_t total, ctr_progress_state state);

@@ -41,6 +41,14 @@
  * Pull returns NewImageWithPlatform(img, the pull's matcher). */
 static int image_platforms(ctr_image *img, const struct ctr_remote_cfg *cfg, ctr_error **err)
 {
+	if (cfg->has_matcher) {
+		if (cfg->matcher.all) /* the client's default then, as for all platforms */
+			return 0;
+		if (!(img->matcher = malloc(sizeof(*img->matcher))))
+			return ctr_err_nomem(err);
+		*img->matcher = cfg->matcher;
+		return 0;
+	}
 	if (cfg->all_platforms || !cfg->n_platforms)
 		return 0;
 	char **v = calloc(cfg->n_platforms + 1, sizeof(char *));
@@ -451,7 +459,7 @@ static int do_fetch(ctr_image **out, ctr_client *c, const char *ref, bool pull, 
 		goto out;
 	f.ns = ctr_call_ns(c, &f.call);
 	bool explicit_;
-	ctr_remote_cfg_matcher(&f.cfg, &f.matcher, &explicit_);
+	ctr_remote_cfg_matcher(&f.cfg, c, &f.matcher, &explicit_);
 	f.limit = f.matcher.all ? 0 : pull ? 1 : 0;
 
 	struct ctr_remote_opts ro;

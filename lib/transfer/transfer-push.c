@@ -248,7 +248,7 @@ CTR_EXPORT int ctr_image_push(ctr_client *c, const char *ref, const char *local_
 		goto out;
 	p.scope.ns = ctr_call_ns(c, &call);
 	bool explicit_;
-	ctr_remote_cfg_matcher(&p.cfg, &p.matcher, &explicit_);
+	ctr_remote_cfg_matcher(&p.cfg, c, &p.matcher, &explicit_);
 	if (!explicit_)
 		ctr_platform_matcher_all(&p.matcher); /* containerd pushes every platform by default */
 	if ((r = ctr_images_get(&img, c, p.scope.ns, local_name ? local_name : ref, err)) < 0)

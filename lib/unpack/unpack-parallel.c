@@ -123,7 +123,7 @@ int ctr_unpack_parallel(ctr_client *c, const char *ns, const char *media_type, c
 			char *top_chain, ctr_error **err)
 {
 	struct ctr_snapshotter *sn = NULL;
-	int r = ctr_client_snapshotter(&sn, c, snapshotter, err);
+	int r = ctr_client_snapshotter_ns(&sn, c, ns, snapshotter, err);
 	if (r < 0)
 		return r;
 	struct ctr_manifest m = {0};

@@ -356,7 +356,7 @@ int ctr_layer_unpack_start(struct ctr_layer_unpack **out, ctr_client *c, const c
 	u->size = layer->size;
 	u->max_output = max_size;
 	ctr_unpack_md_lock(u->c);
-	r = ctr_client_snapshotter(&u->sn, c, snapshotter, err);
+	r = ctr_client_snapshotter_ns(&u->sn, c, ns, snapshotter, err);
 	ctr_unpack_md_unlock(u->c);
 	if (r == 0) {
 		enum ctr_compression f;

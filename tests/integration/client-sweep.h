@@ -1,7 +1,8 @@
 /* Cleanup shared by the integration tests that run containers through
  * the public API on a client of their own (test-container.c,
- * test-checkpoint.c): each defines `base` (its scratch directory, "" when
- * skipped) and `cl` (its client) before including this. */
+ * test-checkpoint.c, test-defaults.c): each defines `base` (its scratch
+ * directory, "" when skipped), `cl` (its client) and `skip_reason` before
+ * including this. */
 #ifndef CTR_TEST_CLIENT_SWEEP_H
 #define CTR_TEST_CLIENT_SWEEP_H
 
@@ -9,6 +10,16 @@
 #include <stdlib.h>
 
 #include <ctr/ctr.h>
+
+/* Skips a test, saying why, when group_setup set skip_reason (each test
+ * file defines `static const char *skip_reason`). */
+#define SKIP_UNLESS_READY()                                                   \
+	do {                                                                  \
+		if (skip_reason) {                                            \
+			print_message("skip: %s\n", skip_reason);            \
+			skip();                                               \
+		}                                                             \
+	} while (0)
 
 /* Removes whatever a failed test left: tasks (forced), containers with
  * their snapshots, mounts under base. */

@@ -41,14 +41,6 @@ static char base[128];
 static ctr_client *cl;
 static const char *skip_reason;
 
-#define SKIP_UNLESS_READY()                                        \
-	do {                                                       \
-		if (skip_reason) {                                 \
-			print_message("skip: %s\n", skip_reason); \
-			skip();                                    \
-		}                                                  \
-	} while (0)
-
 /* Runs cmd in sh with $X set to x. */
 static int sh_x(const char *x, const char *cmd)
 {

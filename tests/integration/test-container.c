@@ -40,40 +40,11 @@
 #include "config.h"
 #include "platforms.h"
 #include "digest.h"
+#include "test-files.h"
 
 static char base[128], rootfs[192];
 static ctr_client *cl;
 static const char *skip_reason;
-
-static void write_file(const char *path, const char *s, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, s, strlen(s)), (ssize_t)strlen(s));
-	close(fd);
-}
-
-static char *read_all(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return NULL;
-	char *b = calloc(1, 65536);
-	size_t n = b ? fread(b, 1, 65535, f) : 0;
-	(void)n;
-	fclose(f);
-	return b;
-}
-
-/* A busybox tree: bin/busybox and its applets, the usual mount points. */
-static void make_busybox(const char *dir)
-{
-	char p[512];
-	snprintf(p, sizeof(p), "mkdir -p %s/bin %s/proc %s/dev %s/sys %s/tmp %s/etc && cp /bin/busybox %s/bin/ && "
-		 "for a in sh ls id pwd cat; do ln -s busybox %s/bin/$a; done",
-		 dir, dir, dir, dir, dir, dir, dir, dir);
-	assert_int_equal(system(p), 0);
-}
 
 static int group_setup(void **s)
 {
@@ -97,14 +68,6 @@ static int group_setup(void **s)
 }
 
 #include "client-sweep.h"
-
-#define SKIP_UNLESS_READY()                                                   \
-	do {                                                                  \
-		if (skip_reason) {                                            \
-			print_message("skip: %s\n", skip_reason);            \
-			skip();                                               \
-		}                                                             \
-	} while (0)
 
 static json_t *load_fixture(void)
 {

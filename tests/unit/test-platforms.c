@@ -136,12 +136,76 @@ static void test_huge_variant(void **state)
 	assert_true(ctr_platform_match(&m, &i386));
 }
 
+static size_t rank_of(const struct ctr_platform_matcher *m, const char *spec)
+{
+	struct ctr_platform p;
+	assert_int_equal(ctr_platform_parse(spec, &p, NULL), 0);
+	return ctr_platform_rank(m, &p);
+}
+
+/* The public matcher kinds (ctr_with_default_platform,
+ * ctr_with_platform_matcher) and their errors. */
+static void test_matcher_kinds(void **state)
+{
+	(void)state;
+	struct ctr_platform_matcher m;
+	/* Only of two: what the first runs ranks before the second */
+	const char *two[] = {"linux/arm64", "linux/amd64", NULL};
+	assert_int_equal(ctr_platform_matcher_make(&m, CTR_PLATFORM_MATCH_ONLY, two, NULL), 0);
+	assert_int_equal(rank_of(&m, "linux/arm64/v8"), 0);
+	assert_true(rank_of(&m, "linux/arm/v7") < rank_of(&m, "linux/amd64"));
+	assert_true(rank_of(&m, "linux/amd64") < rank_of(&m, "linux/386"));
+	assert_int_equal(rank_of(&m, "linux/ppc64le"), m.n);
+	/* Ordered: exactly those, in order; arm/v7 is not arm64 */
+	assert_int_equal(ctr_platform_matcher_make(&m, CTR_PLATFORM_MATCH_ORDERED, two, NULL), 0);
+	assert_int_equal(m.n, 2);
+	assert_int_equal(rank_of(&m, "linux/amd64"), 1);
+	assert_false(ctr_platform_match(&m, &(struct ctr_platform){"linux", "arm", "v7"}));
+	/* Any: the same set, no preference */
+	assert_int_equal(ctr_platform_matcher_make(&m, CTR_PLATFORM_MATCH_ANY, two, NULL), 0);
+	assert_int_equal(rank_of(&m, "linux/amd64"), 0);
+	assert_int_equal(rank_of(&m, "linux/arm64"), 0);
+	assert_int_equal(rank_of(&m, "linux/386"), m.n);
+	/* All */
+	assert_int_equal(ctr_platform_matcher_make(&m, CTR_PLATFORM_MATCH_ALL, NULL, NULL), 0);
+	assert_true(m.all);
+	/* errors */
+	ctr_error *err = NULL;
+	assert_int_equal(ctr_platform_matcher_make(&m, CTR_PLATFORM_MATCH_ALL, two, &err), CTR_EINVAL);
+	assert_non_null(strstr(ctr_error_message(err), "ALL takes no platforms"));
+	ctr_error_free(err);
+	err = NULL;
+	assert_int_equal(ctr_platform_matcher_make(&m, CTR_PLATFORM_MATCH_ONLY, NULL, &err), CTR_EINVAL);
+	ctr_error_free(err);
+	err = NULL;
+	assert_int_equal(ctr_platform_matcher_make(&m, 0, two, &err), CTR_EINVAL);
+	assert_non_null(strstr(ctr_error_message(err), "unknown match 0"));
+	ctr_error_free(err);
+	const char *nine[] = {"linux/amd64", "linux/arm64", "linux/386", "linux/arm/v7", "linux/arm/v6",
+			      "linux/ppc64le", "linux/s390x", "linux/riscv64", "linux/mips64", NULL};
+	err = NULL;
+	assert_int_equal(ctr_platform_matcher_make(&m, CTR_PLATFORM_MATCH_ORDERED, nine, &err), CTR_EINVAL);
+	assert_non_null(strstr(ctr_error_message(err), "more than 8"));
+	ctr_error_free(err);
+	/* eight of Only's widest still fit the vector */
+	nine[8] = NULL;
+	assert_int_equal(ctr_platform_matcher_make(&m, CTR_PLATFORM_MATCH_ONLY, nine, NULL), 0);
+	assert_int_equal(rank_of(&m, "linux/riscv64"), m.n - 1);
+	/* a client with no default platform: the host's */
+	struct ctr_platform_matcher h, d;
+	ctr_platform_matcher_client(&h, NULL);
+	ctr_platform_matcher_default(&d);
+	assert_int_equal(h.n, d.n);
+	assert_true(ctr_platform_equal(&h.vec[0], &d.vec[0]));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_huge_variant),
+		cmocka_unit_test(test_matcher_kinds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

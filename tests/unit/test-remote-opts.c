@@ -54,7 +54,7 @@ static void test_apply_multi(void **state)
 
 	struct ctr_platform_matcher m;
 	bool ex = false;
-	ctr_remote_cfg_matcher(&cfg, &m, &ex);
+	ctr_remote_cfg_matcher(&cfg, NULL, &m, &ex);
 	assert_true(ex);
 	assert_int_equal(m.n, 2);
 	struct ctr_remote_opts ro;
@@ -97,12 +97,12 @@ static void test_apply_multi(void **state)
 	assert_null(ctr_with_progress(NULL, NULL));
 	assert_null(ctr_with_tls_client_cert(NULL, "k"));
 	/* the default matcher is the host's, not explicit */
-	ctr_remote_cfg_matcher(&cfg2, &m, &ex);
+	ctr_remote_cfg_matcher(&cfg2, NULL, &m, &ex);
 	assert_false(ex);
 	assert_false(m.all);
 	ctr_opt *all = ctr_with_all_platforms();
 	assert_int_equal(ctr_opts_apply_multi(t2, 2, &call, CTR_OPTS(all), "pull", NULL), 0);
-	ctr_remote_cfg_matcher(&cfg2, &m, &ex);
+	ctr_remote_cfg_matcher(&cfg2, NULL, &m, &ex);
 	assert_true(ex && m.all);
 	const ctr_opt *v[] = {ph, hd, p1, p2, am, ns, lab, lab2, sk, dl, ca, cc, spec, bp, bl, all};
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
