@@ -26,6 +26,7 @@ struct fman {
 	struct ctr_manifest m;
 	char **labels; /* gc.ref children + distribution source */
 	size_t n_labels;
+	bool skip; /* the caller's handler wrapper skipped it: not stored */
 };
 
 struct fblob {

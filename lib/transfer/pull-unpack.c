@@ -96,7 +96,7 @@ int ctr_fetch_unpack_begin(struct fetch *f, ctr_error **err)
 		ctr_platform_matcher_default(&host);
 	for (size_t i = 0; i < f->n_mans; i++) {
 		const struct fman *fm = &f->mans[i];
-		if (fm->m.kind != CTR_MT_MANIFEST)
+		if (fm->m.kind != CTR_MT_MANIFEST || fm->skip)
 			continue;
 		size_t rank = fm->desc.has_platform ? ctr_platform_rank(&host, &fm->desc.platform) : 0;
 		if (fm->desc.has_platform && rank >= host.n)

@@ -129,6 +129,9 @@ void ctr_pull_cfg_clear(struct ctr_pull_cfg *p)
 	free(p->labels);
 	p->labels = NULL;
 	p->n_labels = 0;
+	free(p->handlers);
+	p->handlers = NULL;
+	p->n_handlers = 0;
 }
 
 /* ---- remote options ---- */
