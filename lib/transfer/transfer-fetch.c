@@ -81,6 +81,7 @@ static void fetch_clear(struct fetch *f)
 	free(f->lease);
 	free(f->src_label);
 	ctr_pull_cfg_clear(&f->pull);
+	ctr_unpack_cfg_clear(&f->unpack);
 }
 
 static int add_label(struct fman *fm, const char *key, const char *value, ctr_error **err)
@@ -506,8 +507,8 @@ static int do_fetch(ctr_image **out, ctr_client *c, const char *ref, bool pull, 
 	if (!ref || !*ref)
 		return ctr_err(err, CTR_EINVAL, 0, "%s: empty reference", what);
 	struct fetch f = {.c = c, .ref = ref};
-	struct ctr_opt_target t[] = {{CTR_OPT_REMOTE, &f.cfg}, {CTR_OPT_PULL, &f.pull}};
-	int r = ctr_opts_apply_multi(t, 2, &f.call, opts, n_opts, what, err);
+	struct ctr_opt_target t[] = {{CTR_OPT_REMOTE, &f.cfg}, {CTR_OPT_PULL, &f.pull}, {CTR_OPT_UNPACK, &f.unpack}};
+	int r = ctr_opts_apply_multi(t, pull ? 3 : 2, &f.call, opts, n_opts, what, err);
 	if (r < 0)
 		goto out;
 	if ((r = ctr_md_image_name_validate(ref, err)) < 0)

@@ -1,7 +1,9 @@
 /* The pull's extension points against a real docker-registry
  * (tests/fixtures/registry.sh): image handlers see every descriptor in
  * walk order and can skip one or fail the pull with nothing stored; a
- * handler wrapper sees each node's chosen children and can drop them. */
+ * handler wrapper sees each node's chosen children and can drop them;
+ * unpack options label the layer snapshots and check the platform, on a
+ * pull and on ctr_image_unpack. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,7 +26,7 @@
 static char top[64];
 static const char *src;
 static char reg_dir[128], reg_addr[256];
-static char tree_ref[320];
+static char tree_ref[320], multi_ref[320];
 static json_t *tree_man; /* the tree image's manifest */
 static char tree_man_dg[80];
 static int n_client;
@@ -294,6 +296,127 @@ static void test_wrapper_filters(void **state)
 	ctr_client_free(c);
 }
 
+/* ---- unpack options ---- */
+
+/* Every committed snapshot of sn carries label; returns how many. */
+static size_t committed_with_label(ctr_client *c, const char *sn, const char *label)
+{
+	ctr_snapshot_info **ss = NULL;
+	size_t n = 0, k = 0;
+	assert_int_equal(ctr_snapshot_list(&ss, &n, c, sn, NULL, 0, NULL, 0, NULL), 0);
+	for (size_t i = 0; i < n; i++) {
+		if (ctr_snapshot_info_kind(ss[i]) != CTR_SNAPSHOT_COMMITTED)
+			continue;
+		bool found = false;
+		for (const char *const *l = ctr_snapshot_info_labels(ss[i]); l && *l; l++)
+			found |= !strcmp(*l, label);
+		assert_true(found);
+		k++;
+	}
+	ctr_snapshot_info_list_free(ss, n);
+	return k;
+}
+
+/* Labels land on every layer snapshot, from a pull and from
+ * ctr_image_unpack; a bad label fails before anything is stored. */
+static void test_unpack_labels(void **state)
+{
+	(void)state;
+	ctr_client *c = new_client();
+	ctr_opt *l = ctr_with_unpack_snapshot_labels((const char *const[]){"org.example/origin=pull-ext", NULL});
+	ctr_error *err = NULL;
+	if (pull(c, true, l, NULL, &err) < 0)
+		fail_msg("pull: %s", ctr_error_message(err));
+	assert_int_equal(committed_with_label(c, "overlayfs", "org.example/origin=pull-ext"), n_layers());
+
+	/* the same image into another snapshotter through ctr_image_unpack */
+	ctr_image *img = NULL;
+	assert_int_equal(ctr_image_get(&img, c, tree_ref, NULL, 0, NULL), 0);
+	ctr_opt *l2 = ctr_with_unpack_snapshot_labels((const char *const[]){"a=1", "b=2", NULL});
+	if (ctr_image_unpack(img, "native", CTR_OPTS(l2), &err) < 0)
+		fail_msg("unpack: %s", ctr_error_message(err));
+	assert_int_equal(committed_with_label(c, "native", "a=1"), n_layers());
+	assert_int_equal(committed_with_label(c, "native", "b=2"), n_layers());
+	ctr_image_free(img);
+	ctr_opt_free(l2);
+	ctr_opt_free(l);
+	ctr_client_free(c);
+
+	/* hostile labels: refused by the constructor or by the call */
+	assert_null(ctr_with_unpack_snapshot_labels(NULL));
+	assert_null(ctr_with_unpack_snapshot_labels((const char *const[]){NULL}));
+	c = new_client();
+	ctr_opt *bad = ctr_with_unpack_snapshot_labels((const char *const[]){"=x", NULL});
+	assert_non_null(bad);
+	assert_int_equal(pull(c, true, bad, NULL, &err), CTR_EINVAL);
+	assert_non_null(strstr(ctr_error_message(err), "label"));
+	ctr_error_free(err);
+	err = NULL;
+	assert_none(c);
+	/* an unpack option given to a fetch is of the wrong kind */
+	ctr_opt *pc = ctr_with_unpack_platform_check();
+	assert_int_equal(ctr_image_fetch(NULL, c, tree_ref, CTR_OPTS(pc), &err), CTR_EINVAL);
+	assert_non_null(strstr(ctr_error_message(err), "ctr_with_unpack_platform_check"));
+	ctr_error_free(err);
+	assert_none(c);
+	ctr_opt_free(pc);
+	ctr_opt_free(bad);
+	ctr_client_free(c);
+}
+
+/* An image for another platform: unpacks without the check; with it the
+ * pull and ctr_image_unpack fail with CTR_ENOTSUP and commit nothing. */
+static void test_unpack_platform_check(void **state)
+{
+	(void)state;
+	/* the multiarch fixture holds amd64 and arm64 */
+	const char *other = test_sh("uname -m | grep -qx x86_64") == 0 ? "linux/arm64" : "linux/amd64";
+	ctr_client *c = new_client();
+	ctr_opt *ph = ctr_with_plain_http(), *up = ctr_with_pull_unpack(), *pl = ctr_with_platform(other),
+		*pc = ctr_with_unpack_platform_check();
+	ctr_error *err = NULL;
+	assert_int_equal(ctr_image_pull(NULL, c, multi_ref, CTR_OPTS(ph, up, pl, pc), &err), CTR_ENOTSUP);
+	char want[300];
+	snprintf(want, sizeof(want), "snapshotter overlayfs does not support platform %s for image sha256:", other);
+	assert_non_null(strstr(ctr_error_message(err), want));
+	ctr_error_free(err);
+	err = NULL;
+	/* The config was read to learn the platform: only the collector's
+	 * (no record, lease or snapshot holds it), as after any failed pull. */
+	char **removed = NULL;
+	assert_int_equal(ctr_client_gc(&removed, c, NULL, 0, NULL), 0);
+	ctr_strv_free(removed);
+	assert_none(c);
+
+	/* fetched, then unpacked with the check: refused, nothing committed */
+	ctr_image *img = NULL;
+	if (ctr_image_pull(&img, c, multi_ref, CTR_OPTS(ph, pl), &err) < 0)
+		fail_msg("pull: %s", ctr_error_message(err));
+	assert_int_equal(ctr_image_unpack(img, NULL, CTR_OPTS(pc), &err), CTR_ENOTSUP);
+	assert_non_null(strstr(ctr_error_message(err), want));
+	ctr_error_free(err);
+	err = NULL;
+	bool unpacked = true;
+	assert_int_equal(ctr_image_is_unpacked(&unpacked, img, NULL, NULL), 0);
+	assert_false(unpacked);
+	/* without the check it unpacks */
+	if (ctr_image_unpack(img, NULL, NULL, 0, &err) < 0)
+		fail_msg("unpack: %s", ctr_error_message(err));
+	assert_int_equal(ctr_image_is_unpacked(&unpacked, img, NULL, NULL), 0);
+	assert_true(unpacked);
+	ctr_image_free(img);
+	/* this host's platform passes the check */
+	ctr_client *c2 = new_client();
+	if (ctr_image_pull(NULL, c2, multi_ref, CTR_OPTS(ph, up, pc), &err) < 0)
+		fail_msg("pull: %s", ctr_error_message(err));
+	ctr_client_free(c2);
+	ctr_opt_free(ph);
+	ctr_opt_free(up);
+	ctr_opt_free(pl);
+	ctr_opt_free(pc);
+	ctr_client_free(c);
+}
+
 /* ---- setup ---- */
 
 static int group_setup(void **state)
@@ -309,6 +432,7 @@ static int group_setup(void **state)
 		return -1;
 	snprintf(reg_dir, sizeof(reg_dir), "%s/reg", top);
 	if (test_sh("python3 %s/tests/fixtures/mkimage.py tree %s/tree >/dev/null", src, top) ||
+	    test_sh("python3 %s/tests/fixtures/mkimage.py multiarch %s/multi >/dev/null", src, top) ||
 	    test_sh("mkdir %s && %s/tests/fixtures/registry.sh start --dir %s --owner-pid %d --ttl 600 >/dev/null",
 		    reg_dir, src, reg_dir, (int)getpid()))
 		return -1;
@@ -331,8 +455,11 @@ static int group_setup(void **state)
 	if (!reg_addr[0])
 		return -1;
 	snprintf(tree_ref, sizeof(tree_ref), "%s/ext/tree:1", reg_addr);
+	snprintf(multi_ref, sizeof(multi_ref), "%s/ext/multi:1", reg_addr);
 	if (test_sh("%s/tests/fixtures/registry.sh push %s oci:%s/tree:latest ext/tree:1 >/dev/null 2>&1", src, reg_dir,
-		    top))
+		    top) ||
+	    test_sh("%s/tests/fixtures/registry.sh push %s oci:%s/multi:latest ext/multi:1 --all >/dev/null 2>&1", src,
+		    reg_dir, top))
 		return -1;
 	char p[256];
 	snprintf(p, sizeof(p), "%s/tree/index.json", top);
@@ -366,6 +493,8 @@ int main(void)
 		cmocka_unit_test(test_handler_error_stops),
 		cmocka_unit_test(test_handler_skip),
 		cmocka_unit_test(test_wrapper_filters),
+		cmocka_unit_test(test_unpack_labels),
+		cmocka_unit_test(test_unpack_platform_check),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
