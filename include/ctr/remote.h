@@ -2,7 +2,8 @@
  * Fetch, Pull and Push).
  *
  * ctr_image_fetch and ctr_image_pull take CTR_OPT_REMOTE, CTR_OPT_PULL and
- * CTR_OPT_CALL options (namespace, lease); ctr_image_push takes
+ * CTR_OPT_CALL options (namespace, lease), and pull the unpack options
+ * (CTR_OPT_UNPACK, ctr/image.h) for its unpack; ctr_image_push takes
  * CTR_OPT_REMOTE, CTR_OPT_PUSH and CTR_OPT_CALL options.
  *
  * Errors: CTR_EPERM (401/403, with the registry's message), CTR_ENOTFOUND,
