@@ -39,17 +39,21 @@ CTR_EXPORT int ctr_image_unpack(ctr_image *img, const char *snapshotter, const c
 	if (!img)
 		return ctr_err(err, CTR_EINVAL, 0, "unpack: image is NULL");
 	struct ctr_call call = {0};
-	int r = ctr_opts_apply(CTR_OPT_CALL, &call, &call, opts, n_opts, "unpack", err);
-	if (r < 0)
-		return r;
+	struct ctr_unpack_cfg u = {0};
+	struct ctr_opt_target t[] = {{CTR_OPT_CALL, &call}, {CTR_OPT_UNPACK, &u}};
+	int r = ctr_opts_apply_multi(t, 2, &call, opts, n_opts, "unpack", err);
 	struct ctr_platform_matcher pm;
-	if ((r = ctr_platform_matcher_for(&pm, img->c, img->matcher, (const char *const *)img->platforms, err)) < 0)
-		return r;
+	if (r == 0)
+		r = ctr_platform_matcher_for(&pm, img->c, img->matcher, (const char *const *)img->platforms, err);
 	/* The one apply path, for every snapshotter (lib/unpack-stream.h says
 	 * how each applies). */
-	r = ctr_unpack_parallel(img->c, img->ns, img->md.media_type, img->md.digest, &pm, snapshotter, &call, NULL,
-				NULL, err);
-	return r < 0 ? ctr_err_prefix(err, r, "unpack %s", img->md.name) : 0;
+	if (r == 0)
+		r = ctr_unpack_parallel_cfg(img->c, img->ns, img->md.media_type, img->md.digest, &pm, snapshotter,
+					    &call, NULL, &u, NULL, err);
+	ctr_unpack_cfg_clear(&u);
+	if (r < 0)
+		return ctr_err_prefix(err, r, "unpack %s", img->md.name);
+	return 0;
 }
 
 CTR_EXPORT int ctr_image_is_unpacked(bool *out, const ctr_image *img, const char *snapshotter, ctr_error **err)

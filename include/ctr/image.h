@@ -45,9 +45,23 @@ CTR_EXPORT int ctr_image_chain_id(char **out, const ctr_image *i, ctr_error **er
  * "overlayfs"), each committed under its chain ID and checked
  * against the config's diff_ids (containerd's Image.Unpack). Layers
  * already unpacked are skipped; concurrent unpacks of the same chain ID
- * wait for each other. Takes call options (namespace, lease). */
+ * wait for each other. Takes call options (namespace, lease) and unpack
+ * options (CTR_OPT_UNPACK). */
 CTR_EXPORT int ctr_image_unpack(ctr_image *i, const char *snapshotter, const ctr_opt *const *opts,
 				size_t n_opts, ctr_error **err);
+
+/* Unpack options (kind CTR_OPT_UNPACK, containerd's UnpackOpt), for
+ * ctr_image_unpack and for ctr_image_pull with ctr_with_pull_unpack
+ * (containerd's WithUnpackOpts). */
+/* Labels ("key=value", NULL-terminated, copied; repeatable) for every layer
+ * snapshot the unpack commits (containerd's snapshots.WithLabels in
+ * UnpackConfig.SnapshotOpts and WithPullSnapshotter's options). NULL for
+ * NULL or an empty list; a bad label fails the call with CTR_EINVAL. */
+CTR_EXPORT ctr_opt *ctr_with_unpack_snapshot_labels(const char *const *labels);
+/* containerd's WithSnapshotterPlatformCheck: CTR_ENOTSUP, before any layer
+ * is applied, when the image's platform is not one the snapshotter (this
+ * host) runs. */
+CTR_EXPORT ctr_opt *ctr_with_unpack_platform_check(void);
 /* *out = true when the top layer's snapshot exists, committed, in
  * snapshotter (NULL: the default). A snapshotter that cannot be opened (an
  * unknown name) is an error, not false. */

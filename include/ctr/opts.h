@@ -43,7 +43,8 @@ typedef enum ctr_opt_kind {
 	CTR_OPT_INTROSPECT = 23, /* ctr_server_info_get, ctr_plugin_list (none defined yet) */
 	CTR_OPT_CHECKPOINT = 24, /* ctr_container_checkpoint */
 	CTR_OPT_RESTORE = 25,   /* ctr_container_restore */
-	CTR_OPT_INSTALL = 26    /* ctr_image_install */
+	CTR_OPT_INSTALL = 26,   /* ctr_image_install */
+	CTR_OPT_UNPACK = 32     /* ctr_image_unpack, and ctr_image_pull with ctr_with_pull_unpack */
 } ctr_opt_kind;
 
 /* Applies an option to `target`. Returns 0 or a CTR_E* code; may fill err. */

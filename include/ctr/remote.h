@@ -2,7 +2,8 @@
  * Fetch, Pull and Push).
  *
  * ctr_image_fetch and ctr_image_pull take CTR_OPT_REMOTE, CTR_OPT_PULL and
- * CTR_OPT_CALL options (namespace, lease); ctr_image_push takes
+ * CTR_OPT_CALL options (namespace, lease), and pull the unpack options
+ * (CTR_OPT_UNPACK, ctr/image.h) for its unpack; ctr_image_push takes
  * CTR_OPT_REMOTE, CTR_OPT_PUSH and CTR_OPT_CALL options.
  *
  * Errors: CTR_EPERM (401/403, with the registry's message), CTR_ENOTFOUND,
@@ -109,6 +110,54 @@ CTR_EXPORT ctr_opt *ctr_with_child_label_map(ctr_child_label_fn fn, void *userda
 /* No labels for layers (containerd's ChildGCLabelsFilterLayers), for
  * snapshotters that fetch layers themselves. */
 CTR_EXPORT ctr_opt *ctr_with_child_labels_filter_layers(void);
+
+/* A descriptor an image handler sees (containerd's ocispec.Descriptor),
+ * borrowed for the callback's duration. */
+typedef struct ctr_descriptor ctr_descriptor;
+CTR_EXPORT const char *ctr_descriptor_media_type(const ctr_descriptor *d);
+CTR_EXPORT const char *ctr_descriptor_digest(const ctr_descriptor *d);
+CTR_EXPORT int64_t ctr_descriptor_size(const ctr_descriptor *d);
+/* The value of annotation key, or NULL. */
+CTR_EXPORT const char *ctr_descriptor_annotation(const ctr_descriptor *d, const char *key);
+/* The i-th annotation key (0-based, in the document's order), or NULL past
+ * the last. */
+CTR_EXPORT const char *ctr_descriptor_annotation_key(const ctr_descriptor *d, size_t i);
+/* "os/arch[/variant]" of an index entry that names a platform, else NULL. */
+CTR_EXPORT const char *ctr_descriptor_platform(const ctr_descriptor *d);
+
+/* What an image handler or wrapper returns besides 0 (go on) and a
+ * negative CTR_E* code (the pull stops with that code and stores nothing).
+ * Both end the handling of that descriptor before the library's own
+ * handler: it is not fetched or stored and its children are not walked;
+ * the walk goes on with its siblings. CTR_IMAGE_HANDLER_SKIP is
+ * containerd's images.ErrSkipDesc, CTR_IMAGE_HANDLER_STOP its
+ * images.ErrStopHandler (in a pull both stop the handlers after it). Any
+ * other positive value fails the pull with CTR_EINVAL. */
+#define CTR_IMAGE_HANDLER_SKIP 1
+#define CTR_IMAGE_HANDLER_STOP 2
+/* Called for every descriptor the pull walks (the root, then depth first
+ * in document order: an index's manifests, a manifest's config and then
+ * its layers), before it is fetched. A callback reports its failure with
+ * ctr_error_set (ctr/sys/error.h); the pull's error then carries its
+ * message. */
+typedef int (*ctr_image_handler_fn)(const ctr_descriptor *desc, void *userdata, ctr_error **err);
+/* containerd's WithImageHandler: fn runs on every descriptor before the
+ * library's own handler, after the handlers given before it (repeatable).
+ * Kind CTR_OPT_PULL (ctr_image_pull, ctr_image_fetch). */
+CTR_EXPORT ctr_opt *ctr_with_image_handler(ctr_image_handler_fn fn, void *userdata);
+/* Called once per descriptor after the library's handler chose its
+ * children (a manifest's config and layers; an index's manifests for the
+ * platforms pulled; none for a blob): keep[i] starts true, and setting it
+ * false drops children[i] from the walk (it is not fetched). A manifest or
+ * an index is read into memory before its wrapper runs; on
+ * CTR_IMAGE_HANDLER_SKIP or _STOP it is not stored and none of its
+ * children are walked. */
+typedef int (*ctr_image_handler_wrapper_fn)(bool *keep, const ctr_descriptor *desc,
+					    const ctr_descriptor *const *children, size_t n_children, void *userdata,
+					    ctr_error **err);
+/* containerd's WithImageHandlerWrapper: the last one given is used. Kind
+ * CTR_OPT_PULL. */
+CTR_EXPORT ctr_opt *ctr_with_image_handler_wrapper(ctr_image_handler_wrapper_fn fn, void *userdata);
 
 /* Fetches ref's manifest tree into the namespace's content store and
  * creates (or updates) the image record named ref. Each blob streams

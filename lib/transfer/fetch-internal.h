@@ -10,6 +10,7 @@
 #include "manifest.h"
 #include "remote-opts.h"
 #include "remotes.h"
+#include "unpack.h"
 
 struct ctr_layer_unpack;
 struct ctr_fetch_unpack;
@@ -26,6 +27,7 @@ struct fman {
 	struct ctr_manifest m;
 	char **labels; /* gc.ref children + distribution source */
 	size_t n_labels;
+	bool skip; /* the caller's handler wrapper skipped it: not stored */
 };
 
 struct fblob {
@@ -45,6 +47,7 @@ struct fetch {
 	struct ctr_remote *r;
 	struct ctr_remote_cfg cfg;
 	struct ctr_pull_cfg pull;
+	struct ctr_unpack_cfg unpack; /* CTR_OPT_UNPACK options (pull only) */
 	struct ctr_call call;
 	const char *ns;
 	char *lease;

@@ -98,7 +98,7 @@ int ctr_fetch_unpack_begin(struct fetch *f, ctr_error **err)
 		ctr_platform_matcher_default(&host);
 	for (size_t i = 0; i < f->n_mans; i++) {
 		const struct fman *fm = &f->mans[i];
-		if (fm->m.kind != CTR_MT_MANIFEST)
+		if (fm->m.kind != CTR_MT_MANIFEST || fm->skip)
 			continue;
 		size_t rank = fm->desc.has_platform ? ctr_platform_rank(&host, &fm->desc.platform) : 0;
 		if (fm->desc.has_platform && rank >= host.n)
@@ -133,6 +133,8 @@ int ctr_fetch_unpack_begin(struct fetch *f, ctr_error **err)
 		cb->done = true;
 	if ((r = ctr_image_config_parse(buf, len, &up->cfg, err)) < 0)
 		return r;
+	if ((r = ctr_unpack_platform_check(&f->unpack, up->sn_name, &up->cfg, best->config.digest, err)) < 0)
+		return ctr_err_prefix(err, r, "unpack");
 	size_t n = best->n_layers;
 	if (up->cfg.n_diff_ids != n)
 		return ctr_err(err, CTR_EINVAL, 0, "unpack: config has %zu diff_ids for %zu layers", up->cfg.n_diff_ids, n);
@@ -153,6 +155,8 @@ int ctr_fetch_unpack_begin(struct fetch *f, ctr_error **err)
 			return ctr_err_prefix(err, r, "unpack layer %zu", i);
 		if (ctr_layer_unpack_skipped(up->u[i]))
 			continue;
+		if ((r = ctr_layer_unpack_set_labels(up->u[i], f->unpack.labels, err)) < 0)
+			return r;
 		struct fblob *b = blob_of(f, best->layers[i].digest);
 		/* A digest listed twice streams into its first layer only. */
 		if (b && !b->u)

@@ -132,6 +132,9 @@ void ctr_pull_cfg_clear(struct ctr_pull_cfg *p)
 	free(p->labels);
 	p->labels = NULL;
 	p->n_labels = 0;
+	free(p->handlers);
+	p->handlers = NULL;
+	p->n_handlers = 0;
 }
 
 /* ---- remote options ---- */
@@ -389,16 +392,8 @@ static int apply_pull_labels(void *t, void *ud, ctr_error **err)
 	int r = ctr_md_labels_validate((const char *const *)labels, err);
 	if (r < 0)
 		return r;
-	size_t n = 0;
-	while (labels[n])
-		n++;
-	const char **v = realloc(p->labels, (p->n_labels + n + 1) * sizeof(*v));
-	if (!v)
+	if (ctr_strv_append_borrowed(&p->labels, &p->n_labels, (const char *const *)labels) < 0)
 		return ctr_err_nomem(err);
-	for (size_t i = 0; i < n; i++)
-		v[p->n_labels++] = labels[i];
-	v[p->n_labels] = NULL;
-	p->labels = v;
 	return 0;
 }
 

@@ -11,6 +11,9 @@
 #include "remotes.h"
 
 #define CTR_MAX_PLATFORM_OPTS 16
+#define CTR_MAX_IMAGE_HANDLERS 64
+
+struct ctr_pull_handler;
 
 /* Filled by CTR_OPT_REMOTE options. Strings are borrowed from the options. */
 struct ctr_remote_cfg {
@@ -29,8 +32,8 @@ struct ctr_remote_cfg {
 	struct ctr_platform_matcher matcher;
 };
 
-/* Filled by CTR_OPT_PULL options. labels is malloc'd (the strings are
- * borrowed); free with ctr_pull_cfg_clear. */
+/* Filled by CTR_OPT_PULL options. labels and handlers are malloc'd (the
+ * strings are borrowed); free with ctr_pull_cfg_clear. */
 struct ctr_pull_cfg {
 	bool all_metadata;
 	bool unpack;
@@ -41,6 +44,10 @@ struct ctr_pull_cfg {
 	const char **labels;
 	size_t n_labels;
 	uint64_t max_layer_size; /* uncompressed bytes per layer; 0: the default */
+	struct ctr_pull_handler *handlers; /* ctr_with_image_handler, in order (malloc'd) */
+	size_t n_handlers;
+	ctr_image_handler_wrapper_fn wrapper; /* ctr_with_image_handler_wrapper */
+	void *wrapper_ud;
 };
 void ctr_pull_cfg_clear(struct ctr_pull_cfg *p);
 

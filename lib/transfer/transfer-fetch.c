@@ -36,6 +36,7 @@
 
 #include "fetch-ingest.h"
 #include "fetch-internal.h"
+#include "pull-handlers.h"
 
 /* A pull for named platforms gives a handle for them, as containerd's
  * Pull returns NewImageWithPlatform(img, the pull's matcher). */
@@ -88,6 +89,7 @@ static void fetch_clear(struct fetch *f)
 	free(f->lease);
 	free(f->src_label);
 	ctr_pull_cfg_clear(&f->pull);
+	ctr_unpack_cfg_clear(&f->unpack);
 }
 
 static int add_label(struct fman *fm, const char *key, const char *value, ctr_error **err)
@@ -167,8 +169,18 @@ static int fetch_visit(void *ud, const struct ctr_desc *d, int depth, bool node,
 {
 	struct fetch *f = ud;
 	(void)depth;
-	if (!node)
+	/* The caller's handlers come first, as containerd's base handlers run
+	 * before its fetch handler: a skip leaves the descriptor unfetched. */
+	int r = ctr_pull_handlers_run(f->pull.handlers, f->pull.n_handlers, d, err);
+	if (r != 0)
+		return r;
+	if (!node) {
+		bool keep;
+		if (f->pull.wrapper && (r = ctr_pull_wrapper_run(f->pull.wrapper, f->pull.wrapper_ud, d, NULL, 0, &keep,
+								  err)) != 0)
+			return r;
 		return add_blob(f, d, err);
+	}
 	for (size_t i = 0; i < f->n_mans; i++)
 		if (!strcmp(f->mans[i].desc.digest, d->digest))
 			return CTR_WALK_SKIP;
@@ -205,6 +217,14 @@ static int fetch_enter(void *ud, struct ctr_walk_node *n, ctr_error **err)
 	n->buf = NULL;
 	n->keep_manifest = true;
 	struct fman *kept = &v[f->n_mans - 1];
+	if (n->n_children == 0 && f->pull.wrapper) {
+		/* select is not called without children: the wrapper sees it here */
+		bool keep;
+		int rw = ctr_pull_wrapper_run(f->pull.wrapper, f->pull.wrapper_ud, n->desc, NULL, 0, &keep, err);
+		if (rw < 0)
+			return rw;
+		kept->skip = rw == CTR_WALK_SKIP;
+	}
 	struct label_map lm = {.p = &f->pull, .parent_mt = kept->desc.media_type, .err = err};
 	int r = ctr_gc_child_labels(&kept->labels, &kept->n_labels, (const struct ctr_desc *const *)n->children,
 				    n->n_children, map_child, &lm, err);
@@ -221,10 +241,9 @@ static int fetch_enter(void *ud, struct ctr_walk_node *n, ctr_error **err)
  * (layers only where the platform matches), else those without a platform
  * or matching one, best first, at most f->limit. A manifest's: its config,
  * and its layers unless it was reached for its metadata only. */
-static int fetch_select(void *ud, const struct ctr_walk_node *n, struct ctr_walk_pick *sel, size_t *n_sel,
+static int fetch_choose(struct fetch *f, const struct ctr_walk_node *n, struct ctr_walk_pick *sel, size_t *n_sel,
 			ctr_error **err)
 {
-	struct fetch *f = ud;
 	size_t ns = 0;
 	if (n->m.kind != CTR_MT_INDEX) {
 		for (size_t i = 0; i < n->n_children && (i == 0 || !(n->flags & FETCH_META_ONLY)); i++)
@@ -255,6 +274,49 @@ static int fetch_select(void *ud, const struct ctr_walk_node *n, struct ctr_walk
 				       n->desc->digest);
 	}
 	*n_sel = ns;
+	return 0;
+}
+
+static struct fman *man_of(struct fetch *f, const char *digest)
+{
+	for (size_t i = f->n_mans; i-- > 0;)
+		if (!strcmp(f->mans[i].desc.digest, digest))
+			return &f->mans[i];
+	return NULL;
+}
+
+/* The library's choice, then the caller's handler wrapper, which may drop
+ * children or skip the node (containerd's HandlerWrapper around its
+ * children handler). */
+static int fetch_select(void *ud, const struct ctr_walk_node *n, struct ctr_walk_pick *sel, size_t *n_sel,
+			ctr_error **err)
+{
+	struct fetch *f = ud;
+	int r = fetch_choose(f, n, sel, n_sel, err);
+	if (r < 0 || !f->pull.wrapper)
+		return r;
+	size_t ns = *n_sel;
+	_cleanup_free_ const struct ctr_desc **kids = calloc(ns ? ns : 1, sizeof(*kids));
+	_cleanup_free_ bool *keep = calloc(ns ? ns : 1, sizeof(*keep));
+	if (!kids || !keep)
+		return ctr_err_nomem(err);
+	for (size_t i = 0; i < ns; i++)
+		kids[i] = n->children[sel[i].i];
+	r = ctr_pull_wrapper_run(f->pull.wrapper, f->pull.wrapper_ud, n->desc, kids, ns, keep, err);
+	if (r < 0)
+		return r;
+	if (r == CTR_WALK_SKIP) {
+		struct fman *fm = man_of(f, n->desc->digest);
+		if (fm)
+			fm->skip = true;
+		*n_sel = 0;
+		return 0;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < ns; i++)
+		if (keep[i])
+			sel[k++] = sel[i];
+	*n_sel = k;
 	return 0;
 }
 
@@ -418,6 +480,8 @@ static int write_manifests(struct fetch *f, ctr_error **err)
 {
 	for (size_t i = f->n_mans; i-- > 0;) {
 		struct fman *fm = &f->mans[i];
+		if (fm->skip)
+			continue;
 		ctr_content_writer *w = NULL;
 		int r = ctr_fetch_open_ingest(f, &fm->desc, WAIT_OTHER_MS, fm->labels, &w, err);
 		if (r < 0)
@@ -451,8 +515,8 @@ static int do_fetch(ctr_image **out, ctr_client *c, const char *ref, bool pull, 
 	if (!ref || !*ref)
 		return ctr_err(err, CTR_EINVAL, 0, "%s: empty reference", what);
 	struct fetch f = {.c = c, .ref = ref};
-	struct ctr_opt_target t[] = {{CTR_OPT_REMOTE, &f.cfg}, {CTR_OPT_PULL, &f.pull}};
-	int r = ctr_opts_apply_multi(t, 2, &f.call, opts, n_opts, what, err);
+	struct ctr_opt_target t[] = {{CTR_OPT_REMOTE, &f.cfg}, {CTR_OPT_PULL, &f.pull}, {CTR_OPT_UNPACK, &f.unpack}};
+	int r = ctr_opts_apply_multi(t, pull ? 3 : 2, &f.call, opts, n_opts, what, err);
 	if (r < 0)
 		goto out;
 	if ((r = ctr_md_image_name_validate(ref, err)) < 0)

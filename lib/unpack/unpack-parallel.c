@@ -82,10 +82,13 @@ static void *feed_main(void *arg)
 }
 
 static int start_job(struct job *j, ctr_client *c, const char *ns, const char *sn, const char *diff_id,
-		     const char *chain, const char *parent, const struct ctr_call *call, ctr_error **err)
+		     const char *chain, const char *parent, const struct ctr_call *call, const struct ctr_unpack_cfg *u,
+		     ctr_error **err)
 {
 	int r = ctr_layer_unpack_start(&j->u, c, ns, sn, j->layer, diff_id, chain, parent, call, 0, err);
 	if (r < 0 || ctr_layer_unpack_skipped(j->u))
+		return r;
+	if (u && (r = ctr_layer_unpack_set_labels(j->u, u->labels, err)) < 0)
 		return r;
 	if ((j->fd = ctr_cs_blob_open(c->cs, j->layer->digest, err)) < 0)
 		return ctr_err_prefix(err, j->fd, "layer %s", j->layer->digest);
@@ -122,6 +125,15 @@ int ctr_unpack_parallel(ctr_client *c, const char *ns, const char *media_type, c
 			const struct ctr_call *call, const struct ctr_unpack_progress *progress,
 			char *top_chain, ctr_error **err)
 {
+	return ctr_unpack_parallel_cfg(c, ns, media_type, digest, pm, snapshotter, call, progress, NULL, top_chain,
+				       err);
+}
+
+int ctr_unpack_parallel_cfg(ctr_client *c, const char *ns, const char *media_type, const char *digest,
+			    const struct ctr_platform_matcher *pm, const char *snapshotter,
+			    const struct ctr_call *call, const struct ctr_unpack_progress *progress,
+			    const struct ctr_unpack_cfg *u, char *top_chain, ctr_error **err)
+{
 	struct ctr_snapshotter *sn = NULL;
 	int r = ctr_client_snapshotter_ns(&sn, c, ns, snapshotter, err);
 	if (r < 0)
@@ -131,6 +143,11 @@ int ctr_unpack_parallel(ctr_client *c, const char *ns, const char *media_type, c
 	char mdigest[CTR_DIGEST_MAX];
 	if ((r = ctr_image_resolve(c, ns, media_type, digest, pm, &m, mdigest, &cfg, err)) < 0)
 		return r;
+	if ((r = ctr_unpack_platform_check(u, sn->name, &cfg, m.config.digest, err)) < 0) {
+		ctr_manifest_clear(&m);
+		ctr_image_config_clear(&cfg);
+		return r;
+	}
 	size_t n = m.n_layers, started = 0, done = 0;
 	char (*chain)[CTR_DIGEST_MAX] = calloc(n ? n : 1, CTR_DIGEST_MAX);
 	struct job *jobs = calloc(n ? n : 1, sizeof(*jobs));
@@ -165,7 +182,7 @@ int ctr_unpack_parallel(ctr_client *c, const char *ns, const char *media_type, c
 	while (r == 0 && done < n) {
 		if (started < n && started - done < CTR_UNPACK_PARALLEL) {
 			r = start_job(&jobs[started], c, ns, sn->name, cfg.diff_ids[started], chain[started],
-				      started ? chain[started - 1] : NULL, &lc, err);
+				      started ? chain[started - 1] : NULL, &lc, u, err);
 			started++;
 		} else {
 			r = commit_job(&jobs[done++], err);

@@ -30,6 +30,7 @@
 #include "unpack-stream.h"
 #include "unpack.h"
 #include "macro.h"
+#include "strv.h"
 
 enum mode {
 	M_SKIP,     /* already committed */
@@ -51,6 +52,7 @@ struct ctr_layer_unpack {
 	char key[CTR_DIGEST_MAX + 64];
 	char *dir; /* apply dir of key */
 	char *image; /* the layer's image file (erofs), or NULL: into dir */
+	char **labels; /* for the committed snapshot, or NULL */
 	bool prepared, finished, committed, dead, needs_redo;
 
 	/* ring and apply thread */
@@ -632,6 +634,18 @@ static int apply_stored(struct ctr_layer_unpack *u, ctr_error **err)
 	return r;
 }
 
+int ctr_layer_unpack_set_labels(struct ctr_layer_unpack *u, const char *const *labels, ctr_error **err)
+{
+	if (!labels || !labels[0])
+		return 0;
+	char **v = ctr_strv_dup(labels);
+	if (!v)
+		return ctr_err_nomem(err);
+	ctr_strv_free(u->labels);
+	u->labels = v;
+	return 0;
+}
+
 int ctr_layer_unpack_commit(struct ctr_layer_unpack *u, ctr_error **err)
 {
 	if (u->mode == M_SKIP || u->committed)
@@ -651,9 +665,11 @@ int ctr_layer_unpack_commit(struct ctr_layer_unpack *u, ctr_error **err)
 		ctr_unpack_md_lock(u->c);
 		if (u->mode == M_REBASE)
 			r = ctr_snapshots_commit_parent(u->c, u->sn->name, u->chain, u->key,
-							u->parent[0] ? u->parent : NULL, NULL, &call, err);
+							u->parent[0] ? u->parent : NULL, (const char *const *)u->labels,
+							&call, err);
 		else
-			r = ctr_snapshots_commit(u->c, u->sn->name, u->chain, u->key, NULL, &call, err);
+			r = ctr_snapshots_commit(u->c, u->sn->name, u->chain, u->key, (const char *const *)u->labels,
+						 &call, err);
 		if (r == 0) {
 			u->prepared = false; /* the key is the chain ID now */
 			/* containerd records the diff_id on the compressed blob. */
@@ -694,5 +710,6 @@ void ctr_layer_unpack_free(struct ctr_layer_unpack *u)
 	free(u->ns);
 	free(u->lease);
 	free(u->media_type);
+	ctr_strv_free(u->labels);
 	free(u);
 }

@@ -61,6 +61,10 @@ int ctr_layer_unpack_start(struct ctr_layer_unpack **out, ctr_client *c, const c
 			   const char *snapshotter, const struct ctr_desc *layer, const char *diff_id,
 			   const char *chain_id, const char *parent_chain, const struct ctr_call *call,
 			   uint64_t max_size, ctr_error **err);
+/* Labels (copied) the layer's snapshot gets when this unpacker commits it
+ * (containerd's UnpackConfig.SnapshotOpts); none for a layer committed
+ * before. */
+int ctr_layer_unpack_set_labels(struct ctr_layer_unpack *u, const char *const *labels, ctr_error **err);
 /* True when chain_id was already committed at start: every call is a no-op. */
 bool ctr_layer_unpack_skipped(const struct ctr_layer_unpack *u);
 /* True when the layer is (to be) applied at commit from the content store. */

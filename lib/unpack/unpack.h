@@ -2,9 +2,29 @@
 #ifndef CTR_LIB_UNPACK_H
 #define CTR_LIB_UNPACK_H
 
+#include <stdbool.h>
+
 #include "client.h"
+#include "manifest.h"
 #include "platforms.h"
 #include "digest.h"
+
+/* Filled by CTR_OPT_UNPACK options (lib/unpack/unpack-opts.c), containerd's
+ * UnpackConfig: labels ("key=value", strings borrowed from the options,
+ * the array malloc'd) for every layer snapshot the unpack commits, and
+ * whether the snapshotter must support the image's platform. Free with
+ * ctr_unpack_cfg_clear. */
+struct ctr_unpack_cfg {
+	const char **labels;
+	size_t n_labels;
+	bool platform_check;
+};
+void ctr_unpack_cfg_clear(struct ctr_unpack_cfg *u);
+/* containerd's WithSnapshotterPlatformCheck: with u->platform_check,
+ * CTR_ENOTSUP unless the host's platform matcher (what every snapshotter
+ * reports) matches the image config's platform. u may be NULL. */
+int ctr_unpack_platform_check(const struct ctr_unpack_cfg *u, const char *snapshotter,
+			      const struct ctr_image_config *cfg, const char *config_digest, ctr_error **err);
 
 struct ctr_unpack_progress {
 	/* Bytes of the compressed layer read so far; non-zero cancels. */
@@ -26,6 +46,11 @@ int ctr_unpack_parallel(ctr_client *c, const char *ns, const char *media_type, c
 			const struct ctr_platform_matcher *pm, const char *snapshotter,
 			const struct ctr_call *call, const struct ctr_unpack_progress *progress,
 			char *top_chain, ctr_error **err);
+/* The same with the unpack options u (may be NULL). */
+int ctr_unpack_parallel_cfg(ctr_client *c, const char *ns, const char *media_type, const char *digest,
+			    const struct ctr_platform_matcher *pm, const char *snapshotter,
+			    const struct ctr_call *call, const struct ctr_unpack_progress *progress,
+			    const struct ctr_unpack_cfg *u, char *top_chain, ctr_error **err);
 
 /* Exclusive flock for one chain ID of namespace ns in snapshotter sn
  * (blocks). Returns the fd; closing it releases the lock. Every unpacker

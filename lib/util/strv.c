@@ -25,3 +25,16 @@ char **ctr_strv_dup(const char *const *v)
 		}
 	return c;
 }
+
+int ctr_strv_append_borrowed(const char ***v, size_t *n, const char *const *add)
+{
+	size_t k = ctr_strv_len(add);
+	const char **g = realloc(*v, (*n + k + 1) * sizeof(*g));
+	if (!g)
+		return CTR_ENOMEM;
+	for (size_t i = 0; i < k; i++)
+		g[(*n)++] = add[i];
+	g[*n] = NULL;
+	*v = g;
+	return 0;
+}

@@ -8,5 +8,8 @@
 char **ctr_strv_dup(const char *const *v);
 /* The number of strings before the NULL (0 for NULL). */
 size_t ctr_strv_len(const char *const *v);
+/* Appends the strings of add (borrowed, not copied) to the NULL-terminated
+ * *v of *n entries, growing it. CTR_ENOMEM (and *v unchanged) or 0. */
+int ctr_strv_append_borrowed(const char ***v, size_t *n, const char *const *add);
 
 #endif

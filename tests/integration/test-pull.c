@@ -25,6 +25,7 @@
 
 #include "digest.h"
 #include "fs.h"
+#include "store-empty.h"
 
 static char top[64];      /* temp dir of the whole run */
 static const char *src;   /* source root */
@@ -209,28 +210,6 @@ static ctr_client *client_at(const char *root, const char *state)
 	ctr_opt_free(ro);
 	ctr_opt_free(so);
 	return c;
-}
-
-/* Nothing in the namespace: no blob, no image, no ingest, no lease. */
-static void assert_empty(ctr_client *c)
-{
-	ctr_content_info **ci = NULL;
-	size_t n = 9;
-	assert_int_equal(ctr_content_list(&ci, &n, c, NULL, 0, NULL, 0, NULL), 0);
-	assert_int_equal(n, 0);
-	ctr_content_info_list_free(ci, n);
-	ctr_image **im = NULL;
-	assert_int_equal(ctr_image_list(&im, &n, c, NULL, 0, NULL, 0, NULL), 0);
-	assert_int_equal(n, 0);
-	ctr_image_list_free(im, n);
-	ctr_content_status **st = NULL;
-	assert_int_equal(ctr_content_status_list(&st, &n, c, NULL, 0, NULL, 0, NULL), 0);
-	assert_int_equal(n, 0);
-	ctr_content_status_list_free(st, n);
-	ctr_lease **ls = NULL;
-	assert_int_equal(ctr_lease_list(&ls, &n, c, NULL, 0, NULL, 0, NULL), 0);
-	assert_int_equal(n, 0);
-	ctr_lease_list_free(ls, n);
 }
 
 static bool has_blob(ctr_client *c, const char *digest)
