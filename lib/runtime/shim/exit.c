@@ -27,7 +27,7 @@
 
 int write_atomic(const char *name, const char *data)
 {
-	char tmp[PATH_MAX];
+	char tmp[SHIM_NAME_MAX + 8];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", name);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
@@ -178,7 +178,7 @@ void write_exit(void)
 {
 	if (!exited || exit_written)
 		return;
-	char b[64], p[PATH_MAX];
+	char b[64], p[SHIM_NAME_MAX];
 	snprintf(b, sizeof(b), "%d %llu\n", exit_code, exit_at);
 	write_atomic(proc_path(p, sizeof(p), CTR_SHIM_EXIT_FILE), b);
 	exit_written = true;

@@ -5,7 +5,8 @@
  * then waits for the process, copies its stdio between pipes (or a pty) and
  * the caller's fifos or log file, and writes the exit status atomically.
  * A reader that goes away never blocks the container: output with nowhere
- * to go is discarded. Plain libc, small static buffers: it stays tiny.
+ * to go is discarded. Plain libc (musl where the build finds it), small
+ * buffers, a small stack frame: its RSS is the pages it touches.
  *
  * Usage (libctr builds the command line; see lib/runtime/proc.c):
  *   libctr-shim -f READYFD -r RUNTIME -R RUNCROOT -d CONTAINERDIR -p PROCDIR
@@ -101,8 +102,10 @@ static int run_runtime(char *const argv[], int fd0, int fd1, int fd2, int sigfd,
 	}
 }
 
-/* The last "msg" of the runtime's JSON log, for the error report. */
-static void runtime_error(char *out, size_t len)
+/* The last "msg" of the runtime's JSON log, for the error report. Not
+ * inlined: its buffers would otherwise sit in main's frame, whose pages
+ * stay resident for the shim's life. */
+static __attribute__((noinline, cold)) void runtime_error(char *out, size_t len)
 {
 	char p[PATH_MAX], b[8192];
 	snprintf(out, len, "runtime failed");
@@ -133,7 +136,7 @@ static void runtime_error(char *out, size_t len)
 	out[k] = 0;
 }
 
-static int listen_console(void)
+static __attribute__((noinline)) int listen_console(void)
 {
 	char p[PATH_MAX];
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -148,6 +151,17 @@ static int listen_console(void)
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0)
 		fail(errno, "bind console socket");
 	return fd;
+}
+
+/* "DIR/REL", on the heap (main's frame stays small); exits on ENOMEM. */
+static char *dir_path(const char *rel)
+{
+	size_t n = strlen(o.dir) + strlen(rel) + 2;
+	char *p = malloc(n);
+	if (!p)
+		fail(ENOMEM, "malloc");
+	snprintf(p, n, "%s/%s", o.dir, rel);
+	return p;
 }
 
 static void usage(void)
@@ -185,7 +199,8 @@ int main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (o.ready < 3 || !o.runtime || !o.runc_root || !o.dir || !o.proc || !o.id)
+	if (o.ready < 3 || !o.runtime || !o.runc_root || !o.dir || !o.proc || !o.id ||
+	    strlen(o.proc) > SHIM_PROC_MAX)
 		usage();
 	if (fcntl(o.ready, F_SETFD, FD_CLOEXEC) < 0)
 		usage();
@@ -224,7 +239,7 @@ int main(int argc, char **argv)
 	if (o.cgroup)
 		join_cgroup(o.cgroup);
 
-	char path[PATH_MAX], buf[128];
+	char path[SHIM_NAME_MAX], buf[128];
 	snprintf(buf, sizeof(buf), "%d %llu\n", (int)getpid(), starttime(getpid()));
 	int r = write_atomic(proc_path(path, sizeof(path), CTR_SHIM_PID_FILE), buf);
 	if (r < 0)
@@ -307,19 +322,13 @@ int main(int argc, char **argv)
 	}
 
 	/* The runtime's command line. */
-	char pidf[PATH_MAX], logf[PATH_MAX], sock[PATH_MAX], procj[PATH_MAX];
+	char pidf[SHIM_NAME_MAX], logf[SHIM_NAME_MAX], sock[SHIM_NAME_MAX], procj[SHIM_NAME_MAX];
 	proc_path(pidf, sizeof(pidf), CTR_SHIM_PROC_PID);
 	proc_path(logf, sizeof(logf), CTR_SHIM_RUNC_LOG);
 	proc_path(sock, sizeof(sock), CTR_SHIM_CONSOLE);
 	proc_path(procj, sizeof(procj), CTR_SHIM_PROCESS_JSON);
 	unlink(pidf);
-	char abs_pidf[2 * PATH_MAX], abs_logf[2 * PATH_MAX], abs_sock[PATH_MAX], abs_procj[2 * PATH_MAX];
-	snprintf(abs_pidf, sizeof(abs_pidf), "%s/%s", o.dir, pidf);
-	snprintf(abs_logf, sizeof(abs_logf), "%s/%s", o.dir, logf);
-	snprintf(abs_procj, sizeof(abs_procj), "%s/%s", o.dir, procj);
-	/* runc chdirs into the bundle (our cwd) before it dials the console
-	 * socket, so the relative path keeps unix sun_path short. */
-	snprintf(abs_sock, sizeof(abs_sock), "%s", sock);
+	char *abs_pidf = dir_path(pidf), *abs_logf = dir_path(logf), *abs_procj = dir_path(procj);
 	char *av[32];
 	int n = 0;
 	av[n++] = (char *)o.runtime;
@@ -353,12 +362,17 @@ int main(int argc, char **argv)
 	av[n++] = abs_pidf;
 	if (o.terminal) {
 		av[n++] = "--console-socket";
-		av[n++] = abs_sock;
+		/* runc chdirs into the bundle (our cwd) before it dials the
+		 * console socket, so the relative path keeps sun_path short. */
+		av[n++] = sock;
 	}
 	av[n++] = (char *)o.id;
 	av[n] = NULL;
 
 	int status = run_runtime(av, c0, c1, c2, sigfd, listener);
+	free(abs_pidf);
+	free(abs_logf);
+	free(abs_procj);
 	/* The container holds its ends now; ours must go so EOF can come. */
 	if (c0 > 2)
 		close(c0);

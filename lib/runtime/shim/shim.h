@@ -9,6 +9,11 @@
 #include "proto.h"
 
 #define BUFSZ 32768
+/* A process directory relative to the container's ("init", "exec/<id>",
+ * ids at most 76 characters), and a file name inside it: small buffers, so
+ * the few stack pages the shim touches stay few. */
+#define SHIM_PROC_MAX 128
+#define SHIM_NAME_MAX (SHIM_PROC_MAX + 64)
 
 /* One copy direction: src -> dst through a small buffer. */
 struct stream {
