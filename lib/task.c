@@ -179,6 +179,11 @@ static int apply_flag(void *target, void *userdata, ctr_error **err)
 	return 0;
 }
 
+CTR_EXPORT ctr_opt *ctr_with_task_foreground(void)
+{
+	return ctr_opt_make(CTR_OPT_TASK, "ctr_with_task_foreground", apply_flag, TASK_FLAG(foreground), NULL);
+}
+
 CTR_EXPORT ctr_opt *ctr_with_no_pivot_root(void)
 {
 	return ctr_opt_make(CTR_OPT_TASK, "ctr_with_no_pivot_root", apply_flag, TASK_FLAG(no_pivot), NULL);
@@ -258,6 +263,7 @@ struct ctr_rt_opts ctr_task_opts_runc(const struct ctr_task_opts *o, const char 
 		.systemd_cgroup = o->systemd_cgroup,
 		.no_pivot = o->no_pivot,
 		.no_new_keyring = o->no_new_keyring,
+		.foreground = o->foreground,
 	};
 }
 
@@ -660,10 +666,10 @@ CTR_EXPORT int ctr_task_exec(ctr_process **out, ctr_task *t, const char *exec_id
 			       "ctr_with_no_pivot_root, ctr_with_no_new_keyring, ctr_with_shim_cgroup) apply to "
 			       "task creation only");
 	}
-	if (o.volatile_rootfs) {
+	if (o.volatile_rootfs || o.foreground) {
 		ctr_task_opts_clear(&o);
-		return ctr_err(err, CTR_EINVAL, 0,
-			       "ctr_task_exec: ctr_with_task_volatile_rootfs applies to task creation only");
+		return ctr_err(err, CTR_EINVAL, 0, "ctr_task_exec: %s applies to task creation only",
+			       o.foreground ? "ctr_with_task_foreground" : "ctr_with_task_volatile_rootfs");
 	}
 	ctr_rt_proc *rp = NULL;
 	r = ctr_rt_exec(&rp, t->rt, exec_id, process_json, &o.io, err);

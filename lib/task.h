@@ -20,6 +20,7 @@ struct ctr_task_opts {
 	char *paths[4]; /* owned storage behind io's paths */
 	char *runtime;
 	bool volatile_rootfs; /* ctr_with_task_volatile_rootfs */
+	bool foreground;      /* ctr_with_task_foreground */
 	/* runc's options (ctr_rt_opts); the strings are owned */
 	char *runc_root, *criu, *shim_cgroup;
 	bool systemd_cgroup, no_pivot, no_new_keyring;

@@ -200,15 +200,12 @@ void reap(void)
 		pid_t p = waitpid(-1, &status, WNOHANG);
 		if (p <= 0)
 			return;
-		if (proc_pid > 0 && p == proc_pid && !exited)
+		if (wait_pid > 0 && p == wait_pid && !exited)
 			record_exit(status);
-		else if (proc_pid <= 0 && n_early < 16) {
+		else if (wait_pid <= 0 && n_early < 16) {
 			early[n_early].pid = p;
 			early[n_early].status = status;
 			n_early++;
 		}
 	}
 }
-
-/* Runs the runtime with the container's stdio; returns its exit status. While
- * it runs, a terminal's master arrives on the console socket. */

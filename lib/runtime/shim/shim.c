@@ -1,7 +1,8 @@
 /* libctr-shim: one per container process (init and each exec).
  *
  * It detaches from the caller (fork, setsid), becomes a child subreaper,
- * runs `runc create` or `runc exec --detach`, reports readiness on a pipe,
+ * runs `runc create`, `runc exec --detach` or (foreground) `runc run`,
+ * reports readiness on a pipe,
  * then waits for the process, copies its stdio between pipes (or a pty) and
  * the caller's fifos or log file, and writes the exit status atomically.
  * A reader that goes away never blocks the container: output with nowhere
@@ -15,6 +16,9 @@
  *               [-Y] [-C CRIU]    (runc --systemd-cgroup, --criu)
  *               [-P] [-K]         (runc create --no-pivot, --no-new-keyring)
  *               [-G CGROUP]       (the shim joins CGROUP first)
+ *               [-F]              (`runc run` instead of `runc create`: runc
+ *                                  stays the process's parent, creates,
+ *                                  starts and at the exit removes it)
  * PROCDIR is relative to CONTAINERDIR ("init" or "exec/<id>"). */
 #include <dirent.h>
 #include <errno.h>
@@ -28,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -41,7 +46,13 @@
 
 #include "shim.h"
 
-static int run_runtime(char *const argv[], int fd0, int fd1, int fd2, int sigfd, int listener)
+/* Runs the runtime with the container's stdio; returns its exit status. While
+ * it runs, a terminal's master arrives on the console socket. With watch
+ * (an inotify fd on the process directory, foreground only) it returns -1
+ * as soon as the runtime has written pidf, the runtime still running as
+ * *runtime (the process's parent). */
+static int run_runtime(char *const argv[], int fd0, int fd1, int fd2, int sigfd, int listener, int watch,
+		       const char *pidf, pid_t *runtime)
 {
 	pid_t pid = fork();
 	if (pid < 0)
@@ -56,12 +67,22 @@ static int run_runtime(char *const argv[], int fd0, int fd1, int fd2, int sigfd,
 		execvp(argv[0], argv);
 		_exit(127);
 	}
+	*runtime = pid;
 	for (;;) {
-		struct pollfd p[2] = {{.fd = sigfd, .events = POLLIN}, {.fd = listener, .events = POLLIN}};
-		if (poll(p, listener >= 0 ? 2 : 1, -1) < 0) {
+		struct pollfd p[3] = {{.fd = sigfd, .events = POLLIN}, {.fd = listener, .events = POLLIN},
+				      {.fd = watch, .events = POLLIN}};
+		if (poll(p, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			fail(errno, "poll");
+		}
+		if (watch >= 0 && (p[2].revents & POLLIN)) {
+			char ev[4096];
+			while (read(watch, ev, sizeof(ev)) > 0)
+				;
+			/* runc renames its pid file into place: complete once there */
+			if (access(pidf, F_OK) == 0)
+				return -1;
 		}
 		if (listener >= 0 && (p[1].revents & POLLIN)) {
 			int c = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
@@ -173,7 +194,7 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	int c;
-	while ((c = getopt(argc, argv, "f:r:R:d:p:i:xtnL:I:O:E:S:N:X:YC:PKG:")) != -1) {
+	while ((c = getopt(argc, argv, "f:r:R:d:p:i:xtnL:I:O:E:S:N:X:YC:PKG:F")) != -1) {
 		switch (c) {
 		case 'f': o.ready = atoi(optarg); break;
 		case 'r': o.runtime = optarg; break;
@@ -196,11 +217,12 @@ int main(int argc, char **argv)
 		case 'P': o.no_pivot = true; break;
 		case 'K': o.no_new_keyring = true; break;
 		case 'G': o.cgroup = optarg; break;
+		case 'F': o.foreground = true; break;
 		default: usage();
 		}
 	}
 	if (o.ready < 3 || !o.runtime || !o.runc_root || !o.dir || !o.proc || !o.id ||
-	    strlen(o.proc) > SHIM_PROC_MAX)
+	    strlen(o.proc) > SHIM_PROC_MAX || (o.foreground && (o.exec || o.terminal)))
 		usage();
 	if (fcntl(o.ready, F_SETFD, FD_CLOEXEC) < 0)
 		usage();
@@ -350,7 +372,7 @@ int main(int argc, char **argv)
 		av[n++] = "--process";
 		av[n++] = abs_procj;
 	} else {
-		av[n++] = "create";
+		av[n++] = o.foreground ? "run" : "create";
 		av[n++] = "--bundle";
 		av[n++] = (char *)o.dir;
 		if (o.no_pivot)
@@ -369,7 +391,21 @@ int main(int argc, char **argv)
 	av[n++] = (char *)o.id;
 	av[n] = NULL;
 
-	int status = run_runtime(av, c0, c1, c2, sigfd, listener);
+	/* In the foreground the process runs once runc has written its pid
+	 * file, and runc goes on as its parent: watch for the file. */
+	int watch = -1;
+	if (o.foreground) {
+		watch = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+		if (watch < 0 || inotify_add_watch(watch, o.proc, IN_MOVED_TO | IN_CREATE) < 0)
+			fail(errno, "inotify");
+	}
+	pid_t runtime_pid = -1;
+	int status = run_runtime(av, c0, c1, c2, sigfd, listener, watch, pidf, &runtime_pid);
+	if (watch >= 0)
+		close(watch);
+	/* A foreground runtime that has exited already ran the process when it
+	 * wrote the pid file: its status is the process's. */
+	bool ran = o.foreground && access(pidf, F_OK) == 0;
 	free(abs_pidf);
 	free(abs_logf);
 	free(abs_procj);
@@ -384,7 +420,7 @@ int main(int argc, char **argv)
 		close(listener);
 		unlink(sock);
 	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	if (status != -1 && !ran && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
 		char msg[512];
 		/* With the caller's stdio, the runtime printed its error there
 		 * already: say where instead of printing it twice. */
@@ -408,8 +444,11 @@ int main(int argc, char **argv)
 		report("err %d runtime wrote no pid file\n", EIO);
 		_exit(1);
 	}
+	wait_pid = o.foreground ? runtime_pid : proc_pid;
+	if (o.foreground && status != -1)
+		record_exit(status);
 	for (unsigned i = 0; i < n_early; i++)
-		if (early[i].pid == proc_pid)
+		if (early[i].pid == wait_pid)
 			record_exit(early[i].status);
 
 	if (o.terminal) {
