@@ -76,7 +76,14 @@ static void test_one_runc_call(void **s)
 		fail_msg("start: %s", ctr_error_message(e));
 	assert_true(ctr_rt_proc_pid(ctr_rt_task_init(t)) > 0);
 	assert_int_equal(ctr_rt_start(t, NULL), CTR_EPRECONDITION);
+	pid_t shim = ctr_rt_task_init(t)->shim_pid;
+	assert_true(shim > 0);
 	assert_int_equal(wait_exit(ctr_rt_task_init(t)), 7);
+	/* Its shim, like runc, is done once the status is written: it goes
+	 * by itself, so the delete has no shim to stop. */
+	for (int i = 0; i < 200 && pid_alive(shim); i++)
+		usleep(10000);
+	assert_false(pid_alive(shim));
 	assert_int_equal(ctr_rt_proc_status(ctr_rt_task_init(t), &st, NULL, NULL), 0);
 	assert_int_equal(st, CTR_RT_STOPPED);
 	/* runc removed its state itself */
