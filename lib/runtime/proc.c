@@ -700,7 +700,7 @@ int ctr_rt_exec(ctr_rt_proc **out, ctr_rt_task *t, const char *exec_id, const ch
 		return r;
 	r = ctr_rt_io_copy(p, io, err);
 	if (r == 0)
-		r = ctr_write_atomic(p->dir_fd, CTR_SHIM_PROCESS_JSON, text, strlen(text), 0600, err);
+		r = ctr_write_atomic_nosync(p->dir_fd, CTR_SHIM_PROCESS_JSON, text, strlen(text), 0600, err);
 	if (r < 0) {
 		ctr_rm_rf_at(t->dir_fd, p->name, NULL);
 		ctr_rt_proc_free(p);

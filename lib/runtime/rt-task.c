@@ -81,7 +81,7 @@ int ctr_rt_bundle_prepare(char **dir_out, const char *state_dir, const char *ns,
 	if (dfd < 0)
 		r = ctr_err_errno(err, errno, "open %s", dir);
 	if (r == 0)
-		r = ctr_write_atomic(dfd, "config.json", text, strlen(text), 0600, err);
+		r = ctr_write_atomic_nosync(dfd, "config.json", text, strlen(text), 0600, err);
 	if (r == 0 && !rootfs && mkdirat(dfd, "rootfs", 0755) < 0)
 		r = ctr_err_errno(err, errno, "mkdir %s/rootfs", dir);
 	if (r < 0) {
@@ -187,7 +187,7 @@ static int runc_opts_write(ctr_rt_task *t, const struct ctr_rt_opts *ro, ctr_err
 		text = NULL;
 		return ctr_err_nomem(err);
 	}
-	return ctr_write_atomic(t->dir_fd, CTR_SHIM_RUNC_OPTS, text, strlen(text), 0600, err);
+	return ctr_write_atomic_nosync(t->dir_fd, CTR_SHIM_RUNC_OPTS, text, strlen(text), 0600, err);
 }
 
 static int runc_opts_read(ctr_rt_task *t, ctr_error **err)
@@ -237,7 +237,7 @@ static int foreground_keep(ctr_rt_task *t, const struct ctr_rt_opts *ro, ctr_err
 	t->no_pivot = ro->no_pivot;
 	t->no_new_keyring = ro->no_new_keyring;
 	t->foreground = t->start_opts_kept = true;
-	return ctr_write_atomic(t->dir_fd, CTR_SHIM_FOREGROUND, "", 0, 0600, err);
+	return ctr_write_atomic_nosync(t->dir_fd, CTR_SHIM_FOREGROUND, "", 0, 0600, err);
 }
 
 int ctr_rt_create(ctr_rt_task **out, const char *state_dir, const char *ns, const char *id,
@@ -295,7 +295,7 @@ int ctr_rt_create_opts(ctr_rt_task **out, const char *state_dir, const char *ns,
 	if (r == 0 && ro->root)
 		r = ctr_mkdir_p(t->runc_root, 0700, err);
 	if (r == 0)
-		r = ctr_write_atomic(t->dir_fd, "runtime", runtime, strlen(runtime), 0600, err);
+		r = ctr_write_atomic_nosync(t->dir_fd, "runtime", runtime, strlen(runtime), 0600, err);
 	if (r == 0)
 		r = runc_opts_write(t, ro, err);
 	if (r == 0)
@@ -363,7 +363,7 @@ ctr_rt_proc *ctr_rt_task_init(ctr_rt_task *t) { return &t->init; }
 
 static int touch(int dirfd, const char *name, ctr_error **err)
 {
-	return ctr_write_atomic(dirfd, name, "", 0, 0600, err);
+	return ctr_write_atomic_nosync(dirfd, name, "", 0, 0600, err);
 }
 
 /* Takes p's start lock exclusive (see CTR_SHIM_START_LOCK); the fd. */
@@ -503,7 +503,7 @@ int ctr_rt_update(ctr_rt_task *t, const char *resources_json, ctr_error **err)
 	json_decref(res);
 	if (!obj)
 		return ctr_err(err, CTR_EINVAL, 0, "update %s: resources must be a JSON object", t->id);
-	r = ctr_write_atomic(t->init.dir_fd, "update.json", resources_json, strlen(resources_json),
+	r = ctr_write_atomic_nosync(t->init.dir_fd, "update.json", resources_json, strlen(resources_json),
 			     0600, err);
 	if (r < 0)
 		return r;

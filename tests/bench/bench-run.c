@@ -1,13 +1,14 @@
 /* Benchmark (not a test): where the time of one container run goes.
  *
- *   bench-run ROOT STATE REF N [--volatile]
+ *   bench-run ROOT STATE REF N [--volatile] [--foreground]
  *
  * Pulls REF (plain HTTP, unpacked) once, then N times: creates a container
  * running `true` with a new snapshot, and times ctr_container_new,
  * ctr_container_new_task, ctr_task_start, ctr_task_wait, ctr_task_delete
  * and ctr_container_delete (with its snapshot). Prints one line per phase,
  * "PHASE median_ms", and "total median_ms". --volatile mounts the rootfs
- * volatile (lctr run --rm does). */
+ * volatile (lctr run --rm does), --foreground makes the task with
+ * ctr_with_task_foreground (one `runc run`, as lctr run in the foreground). */
 #include "bench-client.h"
 
 #include <stdio.h>
@@ -40,7 +41,7 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-static int one(ctr_client *c, ctr_image *img, const char *config, int i, int vol, double *t)
+static int one(ctr_client *c, ctr_image *img, const char *config, int i, int vol, int fg, double *t)
 {
 	ctr_error *err = NULL;
 	char id[64];
@@ -58,12 +59,16 @@ static int one(ctr_client *c, ctr_image *img, const char *config, int i, int vol
 	if (r < 0)
 		return fail("container", err);
 	double t1 = now_ms();
-	ctr_opt *nul = ctr_with_stdio_null(), *v = vol ? ctr_with_task_volatile_rootfs() : NULL;
+	ctr_opt *to[3] = {ctr_with_stdio_null()};
+	size_t n_to = 1;
+	if (vol)
+		to[n_to++] = ctr_with_task_volatile_rootfs();
+	if (fg)
+		to[n_to++] = ctr_with_task_foreground();
 	ctr_task *task = NULL;
-	r = vol ? ctr_container_new_task(&task, k, CTR_OPTS(nul, v), &err)
-		: ctr_container_new_task(&task, k, CTR_OPTS(nul), &err);
-	ctr_opt_free(nul);
-	ctr_opt_free(v);
+	r = ctr_container_new_task(&task, k, (const ctr_opt *const *)to, n_to, &err);
+	for (size_t j = 0; j < n_to; j++)
+		ctr_opt_free(to[j]);
 	if (r < 0)
 		return fail("new task", err);
 	double t2 = now_ms();
@@ -93,10 +98,18 @@ static int one(ctr_client *c, ctr_image *img, const char *config, int i, int vol
 int main(int argc, char **argv)
 {
 	if (argc < 5 || atoi(argv[4]) < 1) {
-		fprintf(stderr, "usage: bench-run ROOT STATE REF N [--volatile]\n");
+		fprintf(stderr, "usage: bench-run ROOT STATE REF N [--volatile] [--foreground]\n");
 		return 2;
 	}
-	int n = atoi(argv[4]), vol = argc > 5 && !strcmp(argv[5], "--volatile");
+	int n = atoi(argv[4]), vol = 0, fg = 0;
+	for (int a = 5; a < argc; a++) {
+		if (!strcmp(argv[a], "--volatile"))
+			vol = 1;
+		else if (!strcmp(argv[a], "--foreground"))
+			fg = 1;
+		else
+			return fprintf(stderr, "bench-run: unknown flag %s\n", argv[a]), 2;
+	}
 	ctr_error *err = NULL;
 	ctr_client *c = NULL;
 	if (bench_client(&c, argv[1], argv[2], &err) < 0)
@@ -115,7 +128,7 @@ int main(int argc, char **argv)
 	if (!t)
 		return 1;
 	for (int i = 0; i < n; i++)
-		if (one(c, img, config, i, vol, t + (size_t)i * N_PHASES))
+		if (one(c, img, config, i, vol, fg, t + (size_t)i * N_PHASES))
 			return 1;
 	double col[n];
 	for (int p = 0; p < N_PHASES; p++) {

@@ -34,9 +34,9 @@ int write_atomic(const char *name, const char *data)
 		return -errno;
 	size_t len = strlen(data);
 	ssize_t n = write(fd, data, len);
+	/* No fsync: the state directory does not outlive a reboot by design
+	 * (ctr_write_atomic_nosync); the rename keeps readers from half files. */
 	int r = n == (ssize_t)len ? 0 : -EIO;
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
 	close(fd);
 	if (r == 0 && rename(tmp, name) < 0)
 		r = -errno;
