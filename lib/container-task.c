@@ -71,7 +71,7 @@ static int mount_volatile(const ctr_mount_list *ml, int dfd, const char *rootfs,
 	/* A kernel before 5.10 has no volatile overlays: a plain mount then. */
 	if (ctr_mounts_apply(&m, 1, rootfs, NULL) < 0)
 		return 0;
-	int r = ctr_write_atomic(dfd, CTR_RT_VOLATILE_MARK, work, strlen(work), 0600, err);
+	int r = ctr_write_atomic_nosync(dfd, CTR_RT_VOLATILE_MARK, work, strlen(work), 0600, err);
 	if (r < 0) {
 		ctr_unmount(rootfs, true, NULL);
 		return r;

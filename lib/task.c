@@ -180,6 +180,11 @@ static int apply_flag(void *target, void *userdata, ctr_error **err)
 	return 0;
 }
 
+CTR_EXPORT ctr_opt *ctr_with_task_foreground(void)
+{
+	return ctr_opt_make(CTR_OPT_TASK, "ctr_with_task_foreground", apply_flag, TASK_FLAG(foreground), NULL);
+}
+
 CTR_EXPORT ctr_opt *ctr_with_no_pivot_root(void)
 {
 	return ctr_opt_make(CTR_OPT_TASK, "ctr_with_no_pivot_root", apply_flag, TASK_FLAG(no_pivot), NULL);
@@ -259,6 +264,7 @@ struct ctr_rt_opts ctr_task_opts_runc(const struct ctr_task_opts *o, const char 
 		.systemd_cgroup = o->systemd_cgroup,
 		.no_pivot = o->no_pivot,
 		.no_new_keyring = o->no_new_keyring,
+		.foreground = o->foreground,
 	};
 }
 
@@ -673,8 +679,10 @@ CTR_EXPORT int ctr_task_exec(ctr_process **out, ctr_task *t, const char *exec_id
 			       "ctr_with_no_pivot_root, ctr_with_no_new_keyring, ctr_with_shim_cgroup) apply to "
 			       "task creation only");
 	}
-	if (o.volatile_rootfs || o.rootfs) {
-		const char *which = o.rootfs ? "ctr_with_task_rootfs" : "ctr_with_task_volatile_rootfs";
+	if (o.volatile_rootfs || o.rootfs || o.foreground) {
+		const char *which = o.rootfs       ? "ctr_with_task_rootfs"
+				    : o.foreground ? "ctr_with_task_foreground"
+						   : "ctr_with_task_volatile_rootfs";
 		ctr_task_opts_clear(&o);
 		return ctr_err(err, CTR_EINVAL, 0, "ctr_task_exec: %s applies to task creation only", which);
 	}

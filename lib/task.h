@@ -23,6 +23,7 @@ struct ctr_task_opts {
 	/* ctr_with_task_rootfs (lib/container-task.c): borrowed from the
 	 * option, which outlives the call */
 	const struct ctr_mount_list *rootfs;
+	bool foreground;      /* ctr_with_task_foreground */
 	/* runc's options (ctr_rt_opts); the strings are owned */
 	char *runc_root, *criu, *shim_cgroup;
 	bool systemd_cgroup, no_pivot, no_new_keyring;

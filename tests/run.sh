@@ -37,7 +37,7 @@ pkgs=(meson ninja-build pkg-config gcc libc6-dev
       libssl-dev libseccomp-dev libsqlite3-dev libcmocka-dev libisal-dev
       runc docker-registry skopeo umoci busybox-static apache2-utils openssl
       python3 binutils util-linux curl jq zstd clang golang-go
-      btrfs-progs erofs-utils criu zsh mandoc)
+      btrfs-progs erofs-utils criu zsh mandoc musl-tools)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

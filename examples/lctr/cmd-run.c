@@ -563,6 +563,14 @@ bool lctr_spec_has_terminal(const char *spec)
 	return spec && (strstr(spec, "\"terminal\":true") || strstr(spec, "\"terminal\": true"));
 }
 
+static int write_pid_file(const char *path, const ctr_task *t, const char *what)
+{
+	FILE *pf = fopen(path, "we");
+	if (!pf || fprintf(pf, "%u", ctr_task_pid(t)) < 0 || fclose(pf) != 0)
+		return lctr_failf("%s: pid file %s: %s", what, path, strerror(errno));
+	return 0;
+}
+
 /* ctr's run/start after the container exists: new task, start, wait in
  * the foreground unless detached, delete the task. Returns the exit
  * status (the container's when it ran). */
@@ -586,6 +594,12 @@ int lctr_task_run(ctr_container *k, struct lctr *g, const struct lctr_cflags *f,
 	 * need no sync (and its unmount then syncs no disk). */
 	if (f->throwaway && !detach)
 		lctr_opts_add(&to, ctr_with_task_volatile_rootfs());
+	/* Started at once and waited for: one `runc run` at the start, which
+	 * also removes runc's state at the exit (a pty stays with runc create,
+	 * for the shim to hold). The pid is known once it started. */
+	bool fg = !detach && !tty;
+	if (fg)
+		lctr_opts_add(&to, ctr_with_task_foreground());
 	ctr_task *t = NULL;
 	int r = ctr_container_new_task(&t, k, LCTR_OPTS(&to), &err);
 	lctr_opts_free(&to);
@@ -596,12 +610,9 @@ int lctr_task_run(ctr_container *k, struct lctr *g, const struct lctr_cflags *f,
 	}
 	int rc = 0;
 	struct fwd *w = NULL;
-	if (f->pid_file) {
-		FILE *pf = fopen(f->pid_file, "we");
-		if (!pf || fprintf(pf, "%u", ctr_task_pid(t)) < 0 || fclose(pf) != 0) {
-			rc = lctr_failf("%s: pid file %s: %s", what, f->pid_file, strerror(errno));
-			goto fail;
-		}
+	if (f->pid_file && !fg && write_pid_file(f->pid_file, t, what)) {
+		rc = 1;
+		goto fail;
 	}
 	if (tty && !detach) {
 		struct winsize ws;
@@ -631,6 +642,12 @@ int lctr_task_run(ctr_container *k, struct lctr *g, const struct lctr_cflags *f,
 	if (detach) {
 		ctr_task_free(t);
 		return 0;
+	}
+	if (f->pid_file && fg && write_pid_file(f->pid_file, t, what)) {
+		if (w)
+			pthread_sigmask(SIG_UNBLOCK, &w->set, NULL);
+		rc = 1;
+		goto fail;
 	}
 	if (w) {
 		if (tty)

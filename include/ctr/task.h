@@ -71,6 +71,15 @@ CTR_EXPORT ctr_opt *ctr_with_task_volatile_rootfs(void);
  * from ctr_container_new_task); a mount that fails leaves nothing
  * mounted. Task creation only. */
 CTR_EXPORT ctr_opt *ctr_with_task_rootfs(const ctr_mount_list *mounts);
+/* For a caller that starts the task at once and waits for it (`lctr run`
+ * in the foreground): nothing runs until ctr_task_start, which creates and
+ * starts the process with one `runc run` under the shim; runc stays the
+ * process's parent and removes its own state when the process exits, so
+ * ctr_task_delete runs no runtime. Until the start the task is CREATED
+ * with pid 0, and only the handle that created it can start it
+ * (CTR_EPRECONDITION otherwise). Not with ctr_with_terminal (CTR_EINVAL).
+ * Task creation only. */
+CTR_EXPORT ctr_opt *ctr_with_task_foreground(void);
 /* runc's options (containerd's runc options.Options), task creation only;
  * libctr-shim passes each to runc. */
 /* `runc create --no-pivot`: the root is moved and chrooted into instead of

@@ -319,6 +319,8 @@ static int spawn(ctr_rt_proc *p, const struct ctr_rt_io *io, const struct ctr_rt
 		argv[n++] = "-G";
 		argv[n++] = ro->shim_cgroup;
 	}
+	if (ro && ro->foreground)
+		argv[n++] = "-F";
 	if (p->exec_id) {
 		argv[n++] = "-x";
 		argv[n++] = "-X";
@@ -433,7 +435,7 @@ static int spawn(ctr_rt_proc *p, const struct ctr_rt_io *io, const struct ctr_rt
 		if (e == ENOENT && strncmp(msg + off, CTR_SHIM_ERR_CGROUP, strlen(CTR_SHIM_ERR_CGROUP)) == 0)
 			code = CTR_ENOTFOUND;
 		return ctr_err(err, code, 0, "%s %s %s: %s", t->runtime,
-			       p->exec_id ? "exec" : "create", t->id, msg + off);
+			       p->exec_id ? "exec" : ro && ro->foreground ? "run" : "create", t->id, msg + off);
 	}
 	return ctr_err(err, CTR_EIO, 0, "shim for %s/%s exited without a report (status %d)",
 		       t->id, p->name, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
@@ -472,7 +474,9 @@ int ctr_rt_proc_status(ctr_rt_proc *p, ctr_rt_status *st, struct ctr_rt_exit *ex
 			*exit = ex;
 		return 0;
 	}
-	if (p->exec_id && !p->pid && !p->shim_gone && faccessat(p->dir_fd, CTR_SHIM_PID_FILE, F_OK, 0) < 0) {
+	/* An exec, or a foreground task's init, has no shim until started. */
+	if ((p->exec_id || p->task->foreground) && !p->pid && !p->shim_gone &&
+	    faccessat(p->dir_fd, CTR_SHIM_PID_FILE, F_OK, 0) < 0) {
 		if (waited_for_start(p))
 			return ctr_rt_proc_status(p, st, exit, err);
 		*st = CTR_RT_CREATED; /* recorded, not started */
@@ -540,6 +544,8 @@ int ctr_rt_proc_wait(ctr_rt_proc *p, int timeout_ms, struct ctr_rt_exit *exit, c
 			if (p->exec_id && faccessat(p->dir_fd, CTR_SHIM_PID_FILE, F_OK, 0) < 0)
 				return ctr_err(err, CTR_EPRECONDITION, 0, "exec process %s is not started",
 					       p->exec_id);
+			if (p->task->foreground && faccessat(p->dir_fd, CTR_SHIM_PID_FILE, F_OK, 0) < 0)
+				return ctr_err(err, CTR_EPRECONDITION, 0, "task %s is not started", p->task->id);
 			return ctr_err(err, CTR_EUNAVAILABLE, 0,
 				       "process %s of %s: shim is gone without an exit status",
 				       p->name, p->task->id);
@@ -694,7 +700,7 @@ int ctr_rt_exec(ctr_rt_proc **out, ctr_rt_task *t, const char *exec_id, const ch
 		return r;
 	r = ctr_rt_io_copy(p, io, err);
 	if (r == 0)
-		r = ctr_write_atomic(p->dir_fd, CTR_SHIM_PROCESS_JSON, text, strlen(text), 0600, err);
+		r = ctr_write_atomic_nosync(p->dir_fd, CTR_SHIM_PROCESS_JSON, text, strlen(text), 0600, err);
 	if (r < 0) {
 		ctr_rm_rf_at(t->dir_fd, p->name, NULL);
 		ctr_rt_proc_free(p);

@@ -81,7 +81,7 @@ int ctr_rt_bundle_prepare(char **dir_out, const char *state_dir, const char *ns,
 	if (dfd < 0)
 		r = ctr_err_errno(err, errno, "open %s", dir);
 	if (r == 0)
-		r = ctr_write_atomic(dfd, "config.json", text, strlen(text), 0600, err);
+		r = ctr_write_atomic_nosync(dfd, "config.json", text, strlen(text), 0600, err);
 	if (r == 0 && !rootfs && mkdirat(dfd, "rootfs", 0755) < 0)
 		r = ctr_err_errno(err, errno, "mkdir %s/rootfs", dir);
 	if (r < 0) {
@@ -139,6 +139,7 @@ void ctr_rt_task_free(ctr_rt_task *t)
 	free(t->criu);
 	free(t->ns);
 	free(t->id);
+	free(t->shim_cgroup);
 	free(t);
 }
 
@@ -186,7 +187,7 @@ static int runc_opts_write(ctr_rt_task *t, const struct ctr_rt_opts *ro, ctr_err
 		text = NULL;
 		return ctr_err_nomem(err);
 	}
-	return ctr_write_atomic(t->dir_fd, CTR_SHIM_RUNC_OPTS, text, strlen(text), 0600, err);
+	return ctr_write_atomic_nosync(t->dir_fd, CTR_SHIM_RUNC_OPTS, text, strlen(text), 0600, err);
 }
 
 static int runc_opts_read(ctr_rt_task *t, ctr_error **err)
@@ -226,6 +227,19 @@ static int runc_opts_read(ctr_rt_task *t, ctr_error **err)
 	return 0;
 }
 
+/* A foreground task runs nothing yet: it is marked (so a delete from any
+ * process knows runc removes its own state) and keeps what its start needs
+ * besides the files: the create options and the stdio (in t->init.io). */
+static int foreground_keep(ctr_rt_task *t, const struct ctr_rt_opts *ro, ctr_error **err)
+{
+	if (ro->shim_cgroup && !(t->shim_cgroup = strdup(ro->shim_cgroup)))
+		return ctr_err_nomem(err);
+	t->no_pivot = ro->no_pivot;
+	t->no_new_keyring = ro->no_new_keyring;
+	t->foreground = t->start_opts_kept = true;
+	return ctr_write_atomic_nosync(t->dir_fd, CTR_SHIM_FOREGROUND, "", 0, 0600, err);
+}
+
 int ctr_rt_create(ctr_rt_task **out, const char *state_dir, const char *ns, const char *id,
 		  const struct ctr_rt_io *io, const char *runtime, ctr_error **err)
 {
@@ -240,6 +254,10 @@ int ctr_rt_create_opts(ctr_rt_task **out, const char *state_dir, const char *ns,
 	int r = ctr_rt_opts_validate(ro, err);
 	if (r < 0)
 		return r;
+	if (ro->foreground && io && io->terminal)
+		return ctr_err(err, CTR_EINVAL, 0,
+			       "task %s: ctr_with_task_foreground: not with a terminal (runc run keeps the pty "
+			       "to itself)", id);
 	r = task_open(&t, state_dir, ns, id, err);
 	if (r < 0)
 		return r;
@@ -277,12 +295,14 @@ int ctr_rt_create_opts(ctr_rt_task **out, const char *state_dir, const char *ns,
 	if (r == 0 && ro->root)
 		r = ctr_mkdir_p(t->runc_root, 0700, err);
 	if (r == 0)
-		r = ctr_write_atomic(t->dir_fd, "runtime", runtime, strlen(runtime), 0600, err);
+		r = ctr_write_atomic_nosync(t->dir_fd, "runtime", runtime, strlen(runtime), 0600, err);
 	if (r == 0)
 		r = runc_opts_write(t, ro, err);
 	if (r == 0)
 		r = ctr_rt_io_copy(&t->init, io ? io : &none, err);
-	if (r == 0)
+	if (r == 0 && ro->foreground)
+		r = foreground_keep(t, ro, err);
+	else if (r == 0)
 		r = ctr_rt_spawn_init(&t->init, &t->init.io, ro, err);
 	if (r < 0) {
 		/* Nothing half-made stays: the runtime's state, the shim. */
@@ -293,6 +313,7 @@ int ctr_rt_create_opts(ctr_rt_task **out, const char *state_dir, const char *ns,
 		ctr_rm_rf_at(t->dir_fd, "runc", NULL);
 		unlinkat(t->dir_fd, "runtime", 0);
 		unlinkat(t->dir_fd, CTR_SHIM_RUNC_OPTS, 0);
+		unlinkat(t->dir_fd, CTR_SHIM_FOREGROUND, 0);
 		ctr_rt_task_free(t);
 		return r;
 	}
@@ -318,6 +339,7 @@ int ctr_rt_load(ctr_rt_task **out, const char *state_dir, const char *ns, const 
 		r = runc_opts_read(t, err);
 	}
 	if (r == 0) {
+		t->foreground = faccessat(t->dir_fd, CTR_SHIM_FOREGROUND, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 		t->init.dir_fd = openat(t->dir_fd, "init", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 		if (t->init.dir_fd < 0)
 			r = ctr_err(err, CTR_ENOTFOUND, 0, "task \"%s\": not found", id);
@@ -341,7 +363,7 @@ ctr_rt_proc *ctr_rt_task_init(ctr_rt_task *t) { return &t->init; }
 
 static int touch(int dirfd, const char *name, ctr_error **err)
 {
-	return ctr_write_atomic(dirfd, name, "", 0, 0600, err);
+	return ctr_write_atomic_nosync(dirfd, name, "", 0, 0600, err);
 }
 
 /* Takes p's start lock exclusive (see CTR_SHIM_START_LOCK); the fd. */
@@ -366,14 +388,26 @@ int ctr_rt_start_notify(ctr_rt_task *t, ctr_rt_started_fn started, void *ud, ctr
 		return r;
 	if (st != CTR_RT_CREATED)
 		return ctr_err(err, CTR_EPRECONDITION, 0, "task %s is not in the created state", t->id);
+	if (t->foreground && !t->start_opts_kept)
+		return ctr_err(err, CTR_EPRECONDITION, 0,
+			       "task %s was made with ctr_with_task_foreground: start it through the handle "
+			       "that created it", t->id);
 	_cleanup_close_ int lock = start_lock(&t->init, err);
 	if (lock < 0)
 		return lock;
 	/* Another starter may have won the lock first. */
-	if (faccessat(t->init.dir_fd, "started", F_OK, 0) == 0)
+	if (faccessat(t->init.dir_fd, "started", F_OK, 0) == 0 ||
+	    (t->foreground && faccessat(t->init.dir_fd, CTR_SHIM_PID_FILE, F_OK, 0) == 0))
 		return ctr_err(err, CTR_EPRECONDITION, 0, "task %s is not in the created state", t->id);
-	const char *args[] = {"start", t->id, NULL};
-	r = ctr_rt_runc(t, args, NULL, err);
+	if (t->foreground) {
+		/* One `runc run` under the shim creates and starts the process. */
+		struct ctr_rt_opts ro = {.shim_cgroup = t->shim_cgroup, .no_pivot = t->no_pivot,
+					 .no_new_keyring = t->no_new_keyring, .foreground = true};
+		r = ctr_rt_spawn_init(&t->init, &t->init.io, &ro, err);
+	} else {
+		const char *args[] = {"start", t->id, NULL};
+		r = ctr_rt_runc(t, args, NULL, err);
+	}
 	if (r == 0)
 		r = touch(t->init.dir_fd, "started", err);
 	if (r == 0 && started)
@@ -469,7 +503,7 @@ int ctr_rt_update(ctr_rt_task *t, const char *resources_json, ctr_error **err)
 	json_decref(res);
 	if (!obj)
 		return ctr_err(err, CTR_EINVAL, 0, "update %s: resources must be a JSON object", t->id);
-	r = ctr_write_atomic(t->init.dir_fd, "update.json", resources_json, strlen(resources_json),
+	r = ctr_write_atomic_nosync(t->init.dir_fd, "update.json", resources_json, strlen(resources_json),
 			     0600, err);
 	if (r < 0)
 		return r;
@@ -521,7 +555,16 @@ int ctr_rt_delete(ctr_rt_task *t, bool force, struct ctr_rt_exit *exit, ctr_erro
 	const char *a2[] = {"delete", t->id, NULL};
 	/* A created task is deleted with force: runc refuses otherwise. */
 	bool f = force || st == CTR_RT_CREATED;
-	r = ctr_rt_runc(t, f ? a1 : a2, NULL, err);
+	/* `runc run` removed its own state when the process exited (or never
+	 * made any): nothing is left for `runc delete`, which would only say
+	 * so. Its state is <root>/<id>, as runc's (and crun's) is. */
+	_cleanup_free_ char *rstate = NULL;
+	if (t->foreground && asprintf(&rstate, "%s/%s", t->runc_root, t->id) < 0)
+		return ctr_err_nomem(err);
+	if (rstate && faccessat(AT_FDCWD, rstate, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+		r = 0;
+	else
+		r = ctr_rt_runc(t, f ? a1 : a2, NULL, err);
 	if (r < 0 && r != CTR_ENOTFOUND)
 		return r;
 	if (r == CTR_ENOTFOUND)
@@ -536,6 +579,7 @@ int ctr_rt_delete(ctr_rt_task *t, bool force, struct ctr_rt_exit *exit, ctr_erro
 	ctr_rm_rf_at(t->dir_fd, "init", NULL);
 	unlinkat(t->dir_fd, "runtime", 0);
 	unlinkat(t->dir_fd, CTR_SHIM_RUNC_OPTS, 0);
+	unlinkat(t->dir_fd, CTR_SHIM_FOREGROUND, 0);
 	if (exit)
 		*exit = ex;
 	_cleanup_free_ char *state = strdup(t->dir);
@@ -574,6 +618,7 @@ int ctr_rt_bundle_remove(const char *state_dir, const char *ns, const char *id, 
 	ctr_rm_rf_at(dfd, "exec", NULL);
 	unlinkat(dfd, "runtime", 0);
 	unlinkat(dfd, CTR_SHIM_RUNC_OPTS, 0);
+	unlinkat(dfd, CTR_SHIM_FOREGROUND, 0);
 	if (rmdir(dir) < 0 && errno != ENOENT)
 		return ctr_err_errno(err, errno, "remove %s", dir);
 	return 0;

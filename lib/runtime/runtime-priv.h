@@ -30,6 +30,13 @@ struct ctr_rt_task {
 	char *ns, *id;
 	int dir_fd;
 	struct ctr_rt_proc init;
+	/* ctr_with_task_foreground: the init's shim runs `runc run` at start,
+	 * and runc removes its own state when the process exits */
+	bool foreground;
+	/* the create options a foreground start needs, kept by the handle
+	 * that created the task (start_opts_kept) */
+	bool start_opts_kept, no_pivot, no_new_keyring;
+	char *shim_cgroup;
 };
 
 /* Runs `runtime --root R args...`; stdin /dev/null. *out (may be NULL) gets

@@ -88,6 +88,11 @@ struct ctr_rt_opts {
 	bool systemd_cgroup;     /* runc --systemd-cgroup */
 	bool no_pivot;           /* runc create --no-pivot */
 	bool no_new_keyring;     /* runc create --no-new-keyring */
+	/* No process until ctr_rt_start, which runs `runc run` under the shim
+	 * (create and start in one runtime call); runc stays the process's
+	 * parent and removes its own state when the process exits, so the
+	 * delete runs no runtime. Not with a terminal (CTR_EINVAL). */
+	bool foreground;
 };
 /* CTR_EINVAL naming the bad field: root and shim_cgroup must be absolute
  * with no "." or ".." component, no string may hold a newline. */

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdio.h>
@@ -250,8 +251,8 @@ int ctr_pwrite_all(int fd, const void *buf, size_t len, off_t off)
 	return 0;
 }
 
-int ctr_write_atomic(int dirfd, const char *name, const void *data, size_t len,
-		     mode_t mode, ctr_error **err)
+static int write_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode, bool sync,
+			ctr_error **err)
 {
 	char tmp[64];
 	struct timespec ts;
@@ -261,7 +262,7 @@ int ctr_write_atomic(int dirfd, const char *name, const void *data, size_t len,
 	if (fd < 0)
 		return ctr_err_errno(err, errno, "create %s", name);
 	int r = ctr_write_all(fd, data, len);
-	if (r == 0 && fsync(fd) < 0)
+	if (r == 0 && sync && fsync(fd) < 0)
 		r = -errno;
 	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
 		r = -errno;
@@ -269,11 +270,25 @@ int ctr_write_atomic(int dirfd, const char *name, const void *data, size_t len,
 		unlinkat(dirfd, tmp, 0);
 		return ctr_err_errno(err, -r, "write %s", name);
 	}
+	if (!sync)
+		return 0;
 	_cleanup_close_ int dfd = dirfd == AT_FDCWD ? open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
 						      : openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0)
 		fsync(dfd);
 	return 0;
+}
+
+int ctr_write_atomic(int dirfd, const char *name, const void *data, size_t len,
+		     mode_t mode, ctr_error **err)
+{
+	return write_atomic(dirfd, name, data, len, mode, true, err);
+}
+
+int ctr_write_atomic_nosync(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+			    ctr_error **err)
+{
+	return write_atomic(dirfd, name, data, len, mode, false, err);
 }
 
 int ctr_read_fd(int fd, const char *name, size_t max, char **out, size_t *len, ctr_error **err)

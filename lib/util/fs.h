@@ -25,6 +25,13 @@ int ctr_mkdir_p(const char *path, mode_t mode, ctr_error **err);
  * rename, fsync of the dir. dirfd may be AT_FDCWD. */
 int ctr_write_atomic(int dirfd, const char *name, const void *data, size_t len,
 		     mode_t mode, ctr_error **err);
+/* The same without the fsyncs (still a rename: a reader never sees a half
+ * file while the machine runs), for the state directory's files: a reboot
+ * clears that directory by design, so no file there has to outlive a
+ * crash of the machine, and a crash of a process leaves the page cache
+ * whole. runc and containerd write their state so too. */
+int ctr_write_atomic_nosync(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+			    ctr_error **err);
 
 /* Reads fd to its end, at most max bytes (name is for messages). *out is
  * NUL-terminated. CTR_EINVAL (errno EFBIG) when larger than max. */

@@ -24,4 +24,14 @@ static inline int bench_client(ctr_client **c, const char *root, const char *sta
 	return r;
 }
 
+/* Deletes the container with its snapshot and frees it. */
+static inline int bench_container_delete(ctr_container *k, ctr_error **err)
+{
+	ctr_opt *cleanup = ctr_with_snapshot_cleanup();
+	int r = ctr_container_delete(k, CTR_OPTS(cleanup), err);
+	ctr_opt_free(cleanup);
+	ctr_container_free(k);
+	return r;
+}
+
 #endif

@@ -73,11 +73,7 @@ int main(int argc, char **argv)
 	if (ctr_task_delete(NULL, t, CTR_NO_OPTS, &err) < 0)
 		return fail("task delete", err);
 	ctr_task_free(t);
-	ctr_opt *cleanup = ctr_with_snapshot_cleanup();
-	r = ctr_container_delete(k, CTR_OPTS(cleanup), &err);
-	ctr_opt_free(cleanup);
-	ctr_container_free(k);
-	if (r < 0)
+	if (bench_container_delete(k, &err) < 0)
 		return fail("container delete", err);
 	/* Idle with the client open: what a long-lived host program holds. */
 	printf("rss %ld exit %u\n", rss_kib(), status);

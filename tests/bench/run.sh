@@ -32,7 +32,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 pkgs=(containerd podman runc debootstrap docker-registry skopeo umoci busybox-static
-      isal pigz curl jq bc python3 util-linux procps)
+      isal pigz curl jq bc python3 util-linux procps musl-tools linux-perf)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

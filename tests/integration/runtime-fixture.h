@@ -199,8 +199,10 @@ static __attribute__((unused)) void mkfifos(const char *id, char *in, char *out,
 	snprintf(err, len, "%s/%s.err", fifodir, id);
 }
 
-static __attribute__((unused)) int create(ctr_rt_task **t, const char *id, const char *args_json, const struct ctr_rt_io *io,
-		  const char *cwd, ctr_error **err)
+/* A bundle for the spec, then the task with runc's options ro. */
+static __attribute__((unused)) int create_opts(ctr_rt_task **t, const char *id, const char *args_json,
+					       const struct ctr_rt_io *io, const char *cwd,
+					       const struct ctr_rt_opts *ro, ctr_error **err)
 {
 	char *s = spec(id, args_json, cwd);
 	char *dir = NULL;
@@ -209,7 +211,13 @@ static __attribute__((unused)) int create(ctr_rt_task **t, const char *id, const
 	free(dir);
 	if (r < 0)
 		return r;
-	return ctr_rt_create(t, state, NS, id, io, NULL, err);
+	return ctr_rt_create_opts(t, state, NS, id, io, ro, err);
+}
+
+static __attribute__((unused)) int create(ctr_rt_task **t, const char *id, const char *args_json, const struct ctr_rt_io *io,
+		  const char *cwd, ctr_error **err)
+{
+	return create_opts(t, id, args_json, io, cwd, &(struct ctr_rt_opts){0}, err);
 }
 
 static __attribute__((unused)) ctr_rt_task *run(const char *id, const char *args_json, const struct ctr_rt_io *io)

@@ -164,7 +164,9 @@ void loop(int sigfd)
 			else
 				timeout = drain_left_ms();
 		}
-		if (exit_written && !out_busy && (o.exec || want_quit))
+		/* An exec's shim, and a foreground task's (whose runc is gone
+		 * too), have nothing left to do: the delete need not stop them. */
+		if (exit_written && !out_busy && (o.exec || o.foreground || want_quit))
 			return;
 		if (want_quit && exited) {
 			write_exit();

@@ -9,6 +9,9 @@
  *                           line: "root <dir>", "criu <path>",
  *                           "systemd-cgroup" (absent: none)
  *   runc/                   the runtime's --root (its state stays with ours)
+ *   foreground              present for a task made with
+ *                           ctr_with_task_foreground: its shim runs
+ *                           `runc run` (no create, start or delete)
  *   init/                   the init process's directory
  *   exec/<exec-id>/         one directory per exec'd process
  * and each process directory holds
@@ -39,6 +42,7 @@
 #define CTR_SHIM_PROC_PID "pid"
 #define CTR_SHIM_PROCESS_JSON "process.json"
 #define CTR_SHIM_RUNC_OPTS "runc.opts"
+#define CTR_SHIM_FOREGROUND "foreground"
 /* How an "err" report about the shim's own cgroup (-G) begins: with
  * ENOENT it means the cgroup exists on no hierarchy. */
 #define CTR_SHIM_ERR_CGROUP "shim cgroup"

@@ -1,11 +1,13 @@
 /* libctr-shim: one per container process (init and each exec).
  *
  * It detaches from the caller (fork, setsid), becomes a child subreaper,
- * runs `runc create` or `runc exec --detach`, reports readiness on a pipe,
+ * runs `runc create`, `runc exec --detach` or (foreground) `runc run`,
+ * reports readiness on a pipe,
  * then waits for the process, copies its stdio between pipes (or a pty) and
  * the caller's fifos or log file, and writes the exit status atomically.
  * A reader that goes away never blocks the container: output with nowhere
- * to go is discarded. Plain libc, small static buffers: it stays tiny.
+ * to go is discarded. Plain libc (musl where the build finds it), small
+ * buffers, a small stack frame: its RSS is the pages it touches.
  *
  * Usage (libctr builds the command line; see lib/runtime/proc.c):
  *   libctr-shim -f READYFD -r RUNTIME -R RUNCROOT -d CONTAINERDIR -p PROCDIR
@@ -14,6 +16,9 @@
  *               [-Y] [-C CRIU]    (runc --systemd-cgroup, --criu)
  *               [-P] [-K]         (runc create --no-pivot, --no-new-keyring)
  *               [-G CGROUP]       (the shim joins CGROUP first)
+ *               [-F]              (`runc run` instead of `runc create`: runc
+ *                                  stays the process's parent, creates,
+ *                                  starts and at the exit removes it)
  * PROCDIR is relative to CONTAINERDIR ("init" or "exec/<id>"). */
 #include <dirent.h>
 #include <errno.h>
@@ -27,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -40,7 +46,13 @@
 
 #include "shim.h"
 
-static int run_runtime(char *const argv[], int fd0, int fd1, int fd2, int sigfd, int listener)
+/* Runs the runtime with the container's stdio; returns its exit status. While
+ * it runs, a terminal's master arrives on the console socket. With watch
+ * (an inotify fd on the process directory, foreground only) it returns -1
+ * as soon as the runtime has written pidf, the runtime still running as
+ * *runtime (the process's parent). */
+static int run_runtime(char *const argv[], int fd0, int fd1, int fd2, int sigfd, int listener, int watch,
+		       const char *pidf, pid_t *runtime)
 {
 	pid_t pid = fork();
 	if (pid < 0)
@@ -55,12 +67,22 @@ static int run_runtime(char *const argv[], int fd0, int fd1, int fd2, int sigfd,
 		execvp(argv[0], argv);
 		_exit(127);
 	}
+	*runtime = pid;
 	for (;;) {
-		struct pollfd p[2] = {{.fd = sigfd, .events = POLLIN}, {.fd = listener, .events = POLLIN}};
-		if (poll(p, listener >= 0 ? 2 : 1, -1) < 0) {
+		struct pollfd p[3] = {{.fd = sigfd, .events = POLLIN}, {.fd = listener, .events = POLLIN},
+				      {.fd = watch, .events = POLLIN}};
+		if (poll(p, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			fail(errno, "poll");
+		}
+		if (watch >= 0 && (p[2].revents & POLLIN)) {
+			char ev[4096];
+			while (read(watch, ev, sizeof(ev)) > 0)
+				;
+			/* runc renames its pid file into place: complete once there */
+			if (access(pidf, F_OK) == 0)
+				return -1;
 		}
 		if (listener >= 0 && (p[1].revents & POLLIN)) {
 			int c = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
@@ -101,8 +123,10 @@ static int run_runtime(char *const argv[], int fd0, int fd1, int fd2, int sigfd,
 	}
 }
 
-/* The last "msg" of the runtime's JSON log, for the error report. */
-static void runtime_error(char *out, size_t len)
+/* The last "msg" of the runtime's JSON log, for the error report. Not
+ * inlined: its buffers would otherwise sit in main's frame, whose pages
+ * stay resident for the shim's life. */
+static __attribute__((noinline, cold)) void runtime_error(char *out, size_t len)
 {
 	char p[PATH_MAX], b[8192];
 	snprintf(out, len, "runtime failed");
@@ -133,7 +157,7 @@ static void runtime_error(char *out, size_t len)
 	out[k] = 0;
 }
 
-static int listen_console(void)
+static __attribute__((noinline)) int listen_console(void)
 {
 	char p[PATH_MAX];
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -150,6 +174,17 @@ static int listen_console(void)
 	return fd;
 }
 
+/* "DIR/REL", on the heap (main's frame stays small); exits on ENOMEM. */
+static char *dir_path(const char *rel)
+{
+	size_t n = strlen(o.dir) + strlen(rel) + 2;
+	char *p = malloc(n);
+	if (!p)
+		fail(ENOMEM, "malloc");
+	snprintf(p, n, "%s/%s", o.dir, rel);
+	return p;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "%s: internal helper of libctr, not meant to be run by hand\n", CTR_SHIM_NAME);
@@ -159,7 +194,7 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	int c;
-	while ((c = getopt(argc, argv, "f:r:R:d:p:i:xtnL:I:O:E:S:N:X:YC:PKG:")) != -1) {
+	while ((c = getopt(argc, argv, "f:r:R:d:p:i:xtnL:I:O:E:S:N:X:YC:PKG:F")) != -1) {
 		switch (c) {
 		case 'f': o.ready = atoi(optarg); break;
 		case 'r': o.runtime = optarg; break;
@@ -182,10 +217,12 @@ int main(int argc, char **argv)
 		case 'P': o.no_pivot = true; break;
 		case 'K': o.no_new_keyring = true; break;
 		case 'G': o.cgroup = optarg; break;
+		case 'F': o.foreground = true; break;
 		default: usage();
 		}
 	}
-	if (o.ready < 3 || !o.runtime || !o.runc_root || !o.dir || !o.proc || !o.id)
+	if (o.ready < 3 || !o.runtime || !o.runc_root || !o.dir || !o.proc || !o.id ||
+	    strlen(o.proc) > SHIM_PROC_MAX || (o.foreground && (o.exec || o.terminal)))
 		usage();
 	if (fcntl(o.ready, F_SETFD, FD_CLOEXEC) < 0)
 		usage();
@@ -224,7 +261,7 @@ int main(int argc, char **argv)
 	if (o.cgroup)
 		join_cgroup(o.cgroup);
 
-	char path[PATH_MAX], buf[128];
+	char path[SHIM_NAME_MAX], buf[128];
 	snprintf(buf, sizeof(buf), "%d %llu\n", (int)getpid(), starttime(getpid()));
 	int r = write_atomic(proc_path(path, sizeof(path), CTR_SHIM_PID_FILE), buf);
 	if (r < 0)
@@ -307,19 +344,13 @@ int main(int argc, char **argv)
 	}
 
 	/* The runtime's command line. */
-	char pidf[PATH_MAX], logf[PATH_MAX], sock[PATH_MAX], procj[PATH_MAX];
+	char pidf[SHIM_NAME_MAX], logf[SHIM_NAME_MAX], sock[SHIM_NAME_MAX], procj[SHIM_NAME_MAX];
 	proc_path(pidf, sizeof(pidf), CTR_SHIM_PROC_PID);
 	proc_path(logf, sizeof(logf), CTR_SHIM_RUNC_LOG);
 	proc_path(sock, sizeof(sock), CTR_SHIM_CONSOLE);
 	proc_path(procj, sizeof(procj), CTR_SHIM_PROCESS_JSON);
 	unlink(pidf);
-	char abs_pidf[2 * PATH_MAX], abs_logf[2 * PATH_MAX], abs_sock[PATH_MAX], abs_procj[2 * PATH_MAX];
-	snprintf(abs_pidf, sizeof(abs_pidf), "%s/%s", o.dir, pidf);
-	snprintf(abs_logf, sizeof(abs_logf), "%s/%s", o.dir, logf);
-	snprintf(abs_procj, sizeof(abs_procj), "%s/%s", o.dir, procj);
-	/* runc chdirs into the bundle (our cwd) before it dials the console
-	 * socket, so the relative path keeps unix sun_path short. */
-	snprintf(abs_sock, sizeof(abs_sock), "%s", sock);
+	char *abs_pidf = dir_path(pidf), *abs_logf = dir_path(logf), *abs_procj = dir_path(procj);
 	char *av[32];
 	int n = 0;
 	av[n++] = (char *)o.runtime;
@@ -341,7 +372,7 @@ int main(int argc, char **argv)
 		av[n++] = "--process";
 		av[n++] = abs_procj;
 	} else {
-		av[n++] = "create";
+		av[n++] = o.foreground ? "run" : "create";
 		av[n++] = "--bundle";
 		av[n++] = (char *)o.dir;
 		if (o.no_pivot)
@@ -353,12 +384,31 @@ int main(int argc, char **argv)
 	av[n++] = abs_pidf;
 	if (o.terminal) {
 		av[n++] = "--console-socket";
-		av[n++] = abs_sock;
+		/* runc chdirs into the bundle (our cwd) before it dials the
+		 * console socket, so the relative path keeps sun_path short. */
+		av[n++] = sock;
 	}
 	av[n++] = (char *)o.id;
 	av[n] = NULL;
 
-	int status = run_runtime(av, c0, c1, c2, sigfd, listener);
+	/* In the foreground the process runs once runc has written its pid
+	 * file, and runc goes on as its parent: watch for the file. */
+	int watch = -1;
+	if (o.foreground) {
+		watch = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+		if (watch < 0 || inotify_add_watch(watch, o.proc, IN_MOVED_TO | IN_CREATE) < 0)
+			fail(errno, "inotify");
+	}
+	pid_t runtime_pid = -1;
+	int status = run_runtime(av, c0, c1, c2, sigfd, listener, watch, pidf, &runtime_pid);
+	if (watch >= 0)
+		close(watch);
+	/* A foreground runtime that has exited already ran the process when it
+	 * wrote the pid file: its status is the process's. */
+	bool ran = o.foreground && access(pidf, F_OK) == 0;
+	free(abs_pidf);
+	free(abs_logf);
+	free(abs_procj);
 	/* The container holds its ends now; ours must go so EOF can come. */
 	if (c0 > 2)
 		close(c0);
@@ -370,7 +420,7 @@ int main(int argc, char **argv)
 		close(listener);
 		unlink(sock);
 	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	if (status != -1 && !ran && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
 		char msg[512];
 		/* With the caller's stdio, the runtime printed its error there
 		 * already: say where instead of printing it twice. */
@@ -394,8 +444,11 @@ int main(int argc, char **argv)
 		report("err %d runtime wrote no pid file\n", EIO);
 		_exit(1);
 	}
+	wait_pid = o.foreground ? runtime_pid : proc_pid;
+	if (o.foreground && status != -1)
+		record_exit(status);
 	for (unsigned i = 0; i < n_early; i++)
-		if (early[i].pid == proc_pid)
+		if (early[i].pid == wait_pid)
 			record_exit(early[i].status);
 
 	if (o.terminal) {

@@ -9,6 +9,11 @@
 #include "proto.h"
 
 #define BUFSZ 32768
+/* A process directory relative to the container's ("init", "exec/<id>",
+ * ids at most 76 characters), and a file name inside it: small buffers, so
+ * the few stack pages the shim touches stay few. */
+#define SHIM_PROC_MAX 128
+#define SHIM_NAME_MAX (SHIM_PROC_MAX + 64)
 
 /* One copy direction: src -> dst through a small buffer. */
 struct stream {
@@ -26,6 +31,7 @@ struct shim_opts {
 	const char *in, *out, *errp, *log;
 	const char *criu, *cgroup; /* runc --criu; the shim's own cgroup */
 	bool exec, terminal, inherit;
+	bool foreground; /* `runc run`: runc stays the process's parent */
 	bool systemd_cgroup, no_pivot, no_new_keyring;
 	int ready;
 };
@@ -36,6 +42,9 @@ extern int master;     /* pty master (terminal) */
 extern int ctl;        /* control fifo, read side */
 extern int stdin_pipe; /* write end of the container's stdin pipe */
 extern pid_t proc_pid;
+/* The child whose exit is the process's: proc_pid, or in the foreground
+ * the runtime (`runc run` exits with the process's status). */
+extern pid_t wait_pid;
 extern bool exited, want_quit, exit_written;
 
 /* Children reaped before the process pid was known (a fast exec). */

@@ -15,6 +15,7 @@ int master = -1;
 int ctl = -1;
 int stdin_pipe = -1;
 pid_t proc_pid = -1;
+pid_t wait_pid = -1;
 bool exited, want_quit;
 struct early_exit early[16];
 unsigned n_early;
