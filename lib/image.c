@@ -1,6 +1,7 @@
 /* The public image record API over the image handles of
  * lib/records/image-ns.c (records in lib/metadata/images.c). */
 #include <ctr/image.h>
+#include <jansson.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -235,6 +236,36 @@ CTR_EXPORT int ctr_image_config(char **json_out, const ctr_image *i, ctr_error *
 		return ctr_err_nomem(err);
 	*json_out = s;
 	return 0;
+}
+
+/* containerd's GetOCIStopSignal: the config's StopSignal as the image
+ * gives it, else the default, which must be a signal ParseSignal reads. */
+CTR_EXPORT int ctr_image_stop_signal(char **out, const ctr_image *i, const char *default_sig, ctr_error **err)
+{
+	if (!out || !i || !default_sig)
+		return ctr_err(err, CTR_EINVAL, 0, "image stop signal: NULL argument");
+	int sig;
+	int r = ctr_parse_signal(&sig, default_sig, err);
+	if (r < 0)
+		return ctr_err_prefix(err, r, "image %s: default stop signal", i->md.name);
+	struct ctr_manifest m = {0};
+	struct ctr_image_config cfg = {0};
+	if ((r = resolve_for_platform(i, &m, &cfg, err)) < 0)
+		return r;
+	json_t *v = cfg.config ? json_object_get(cfg.config, "StopSignal") : NULL;
+	if (v && !json_is_string(v)) {
+		r = ctr_err(err, CTR_EINVAL, 0, "image %s: config StopSignal is not a string", i->md.name);
+	} else {
+		const char *s = v && *json_string_value(v) ? json_string_value(v) : default_sig;
+		char *c = strdup(s);
+		if (!c)
+			r = ctr_err_nomem(err);
+		else
+			*out = c;
+	}
+	ctr_manifest_clear(&m);
+	ctr_image_config_clear(&cfg);
+	return r;
 }
 
 CTR_EXPORT int ctr_image_rootfs(char ***diff_ids, const ctr_image *i, ctr_error **err)

@@ -78,6 +78,11 @@ CTR_EXPORT const char *ctr_container_extensions(const ctr_container *k);
 CTR_EXPORT int64_t ctr_container_created_at(const ctr_container *k);
 CTR_EXPORT int64_t ctr_container_updated_at(const ctr_container *k);
 CTR_EXPORT ctr_client *ctr_container_client(const ctr_container *k);
+/* containerd's GetStopSignal: the signal in the container's
+ * CTR_STOP_SIGNAL_LABEL (<ctr/spec.h>; ctr_container_new records the image
+ * config's StopSignal there), else default_sig (1-64). CTR_EINVAL when the
+ * label holds no signal ctr_parse_signal reads. */
+CTR_EXPORT int ctr_container_stop_signal(int *sig, const ctr_container *k, int default_sig, ctr_error **err);
 
 /* The record as JSON, shaped like `ctr containers info` (containerd's
  * containers.Container). Free with ctr_free. */

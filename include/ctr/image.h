@@ -34,6 +34,11 @@ CTR_EXPORT void ctr_image_list_free(ctr_image **v, size_t n);
  * platform, e.g. for ctr_with_image_config. Free with ctr_free.
  * CTR_ENOTFOUND when no manifest matches or content is missing. */
 CTR_EXPORT int ctr_image_config(char **json_out, const ctr_image *i, ctr_error **err);
+/* containerd's GetOCIStopSignal: the StopSignal of the image config (as
+ * ctr_image_config gives it, not parsed), else default_sig, which must be a
+ * signal ctr_parse_signal reads (CTR_EINVAL otherwise). Free *out with
+ * ctr_free. */
+CTR_EXPORT int ctr_image_stop_signal(char **out, const ctr_image *i, const char *default_sig, ctr_error **err);
 /* The layers' uncompressed digests (rootfs.diff_ids), NULL-terminated; free
  * with ctr_strv_free. */
 CTR_EXPORT int ctr_image_rootfs(char ***diff_ids, const ctr_image *i, ctr_error **err);

@@ -28,8 +28,14 @@ typedef enum ctr_status {
 	CTR_TASK_CREATED = 1,
 	CTR_TASK_RUNNING = 2,
 	CTR_TASK_PAUSED = 3,
-	CTR_TASK_STOPPED = 4
+	CTR_TASK_STOPPED = 4,
+	CTR_TASK_PAUSING = 5 /* ctr_task_pause is freezing it (containerd's Pausing) */
 } ctr_status;
+
+/* containerd's UnknownExitStatus: the exit status given for a process whose
+ * shim died without recording one (status CTR_TASK_UNKNOWN), by status and
+ * delete calls. */
+#define CTR_UNKNOWN_EXIT_STATUS 255
 
 /* Task options (kind CTR_OPT_TASK): how a process's stdio is wired, for
  * task creation and ctr_task_exec. The default is no stdio (containerd's
@@ -107,7 +113,8 @@ CTR_EXPORT int ctr_task_start(ctr_task *t, ctr_error **err);
 CTR_EXPORT int ctr_task_wait(uint32_t *exit_status, uint64_t *exited_at, ctr_task *t,
 			     int timeout_ms, ctr_error **err);
 /* The task's state from its shim's files (no runtime call). exit_status
- * (may be NULL) is set when STOPPED. */
+ * (may be NULL) is set when STOPPED, and to CTR_UNKNOWN_EXIT_STATUS when
+ * UNKNOWN. PAUSING while a ctr_task_pause (in any process) runs. */
 CTR_EXPORT int ctr_task_status(ctr_status *status, uint32_t *exit_status, ctr_task *t,
 			       ctr_error **err);
 

@@ -18,6 +18,7 @@
 #include <sys/types.h>
 
 #include <ctr/common.h>
+#include <ctr/task.h>
 
 #define CTR_RT_DIR "tasks"
 /* *out gets <state_dir>/tasks/<ns>/<id> (caller frees), the one place that
@@ -54,6 +55,7 @@ typedef enum ctr_rt_status {
 	CTR_RT_RUNNING,
 	CTR_RT_PAUSED,
 	CTR_RT_STOPPED,
+	CTR_RT_PAUSING, /* a pause is freezing it: the "pausing" marker */
 } ctr_rt_status;
 
 struct ctr_rt_exit {
