@@ -29,6 +29,15 @@ CTR_EXPORT ctr_opt *ctr_with_image(const ctr_image *img);
 CTR_EXPORT ctr_opt *ctr_with_new_snapshot(const char *key, const ctr_image *img);
 /* The same, read-only (WithNewSnapshotView). */
 CTR_EXPORT ctr_opt *ctr_with_new_snapshot_view(const char *key, const ctr_image *img);
+/* The same with snapshot options (kind CTR_OPT_SNAPSHOT, containerd's
+ * snapshots.Opt: ctr_with_snapshot_labels) for the new snapshot, as
+ * containerd's WithNewSnapshot(id, image, opts...) and
+ * WithNewSnapshotView. The array is borrowed: it must live until the call
+ * that takes this option returns. */
+CTR_EXPORT ctr_opt *ctr_with_new_snapshot_opts(const char *key, const ctr_image *img,
+					       const ctr_opt *const *snapshot_opts, size_t n_snapshot_opts);
+CTR_EXPORT ctr_opt *ctr_with_new_snapshot_view_opts(const char *key, const ctr_image *img,
+						    const ctr_opt *const *snapshot_opts, size_t n_snapshot_opts);
 /* An existing snapshot as the rootfs (WithSnapshot). */
 CTR_EXPORT ctr_opt *ctr_with_snapshot(const char *key);
 /* The snapshotter for the options above (default "overlayfs"). */

@@ -2,95 +2,15 @@
  * the image config's StopSignal, the container's stop signal label, the
  * caller's default, and the bad values refused with the exact code and no
  * output written. No root needed. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
-
-#include <fcntl.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <ctr/ctr.h>
-
-#include "digest.h"
-#include "fs.h"
-#include "platforms.h"
-
-static char tmp[256];
-static ctr_client *c;
-
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(tmp, sizeof(tmp), "/tmp/ctr-stopsig-XXXXXX");
-	assert_non_null(mkdtemp(tmp));
-	char root[300], st[300];
-	snprintf(root, sizeof(root), "%s/root", tmp);
-	snprintf(st, sizeof(st), "%s/state", tmp);
-	ctr_opt *a = ctr_with_root(root), *b = ctr_with_state(st);
-	assert_int_equal(ctr_client_new(&c, CTR_OPTS(a, b), NULL), 0);
-	ctr_opt_free(a);
-	ctr_opt_free(b);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	ctr_client_free(c);
-	ctr_rm_rf_at(AT_FDCWD, tmp, NULL);
-	return 0;
-}
-
-static void put_blob(const char *data, char *digest)
-{
-	assert_int_equal(ctr_digest_buf(CTR_DIGEST_SHA256, data, strlen(data), digest, NULL), 0);
-	ctr_content_writer *w = NULL;
-	assert_int_equal(ctr_content_writer_open(&w, c, digest, NULL, 0, NULL), 0);
-	assert_int_equal(ctr_content_writer_write(w, data, strlen(data), NULL), 0);
-	int r = ctr_content_writer_commit(w, (int64_t)strlen(data), digest, NULL, CTR_NO_OPTS, NULL);
-	assert_true(r == 0 || r == CTR_EEXISTS);
-	ctr_content_writer_free(w);
-}
-
-/* An image `name` for this host whose config's "config" object is cfg. */
-static ctr_image *image_with(const char *name, const char *cfg_obj)
-{
-	struct ctr_platform host;
-	ctr_platform_host(&host);
-	char cfg[1024], man[1024], cfg_d[CTR_DIGEST_MAX], man_d[CTR_DIGEST_MAX];
-	snprintf(cfg, sizeof(cfg),
-		 "{\"architecture\":\"%s\",%s%s%s\"os\":\"linux\",\"config\":%s,"
-		 "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}",
-		 host.arch, host.variant[0] ? "\"variant\":\"" : "", host.variant, host.variant[0] ? "\"," : "",
-		 cfg_obj);
-	put_blob(cfg, cfg_d);
-	snprintf(man, sizeof(man),
-		 "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-		 "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"%s\",\"size\":%zu},"
-		 "\"layers\":[]}",
-		 cfg_d, strlen(cfg));
-	put_blob(man, man_d);
-	ctr_image *img = NULL;
-	ctr_error *e = NULL;
-	int r = ctr_image_create(&img, c, name, "application/vnd.oci.image.manifest.v1+json", man_d,
-				 (int64_t)strlen(man), NULL, NULL, 0, &e);
-	if (r)
-		fail_msg("image %s: %s", name, ctr_error_message(e));
-	return img;
-}
+#include "client-fixture.h"
 
 static void test_image_stop_signal(void **state)
 {
 	(void)state;
-	ctr_image *quit = image_with("lctr.test/quit:1", "{\"StopSignal\":\"SIGQUIT\"}");
-	ctr_image *none = image_with("lctr.test/none:1", "{\"Env\":[\"A=1\"]}");
-	ctr_image *empty = image_with("lctr.test/empty:1", "{\"StopSignal\":\"\"}");
-	ctr_image *num = image_with("lctr.test/num:1", "{\"StopSignal\":\"9\"}");
+	ctr_image *quit = image_with("lctr.test/quit:1", "{\"StopSignal\":\"SIGQUIT\"}", NULL, NULL);
+	ctr_image *none = image_with("lctr.test/none:1", "{\"Env\":[\"A=1\"]}", NULL, NULL);
+	ctr_image *empty = image_with("lctr.test/empty:1", "{\"StopSignal\":\"\"}", NULL, NULL);
+	ctr_image *num = image_with("lctr.test/num:1", "{\"StopSignal\":\"9\"}", NULL, NULL);
 	char *s = NULL;
 	assert_int_equal(ctr_image_stop_signal(&s, quit, "SIGTERM", NULL), 0);
 	assert_string_equal(s, "SIGQUIT");
@@ -117,7 +37,7 @@ static void test_image_stop_signal(void **state)
 	assert_int_equal(ctr_image_stop_signal(NULL, quit, "SIGTERM", NULL), CTR_EINVAL);
 	assert_int_equal(ctr_image_stop_signal(&s, NULL, "SIGTERM", NULL), CTR_EINVAL);
 	/* a StopSignal that is not a string */
-	ctr_image *bad = image_with("lctr.test/bad:1", "{\"StopSignal\":15}");
+	ctr_image *bad = image_with("lctr.test/bad:1", "{\"StopSignal\":15}", NULL, NULL);
 	assert_int_equal(ctr_image_stop_signal(&s, bad, "SIGTERM", NULL), CTR_EINVAL);
 	assert_string_equal(s, "untouched");
 	ctr_image_free(bad);
