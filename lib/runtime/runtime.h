@@ -187,12 +187,6 @@ int ctr_rt_proc_close_stdin(ctr_rt_proc *p, ctr_error **err);
  * every path tried. */
 int ctr_rt_shim_find(char *buf, size_t len, ctr_error **err);
 
-/* Runs argv (argv[0] looked up on PATH) with stdin on /dev/null and
- * collects stdout and stderr (bounded; both allocated, caller frees) and
- * its exit status (128 + signal when killed). CTR_EUNAVAILABLE when the
- * program is not found. */
-int ctr_rt_run_tool(const char *const *argv, char **out, char **errout, int *exit_status, ctr_error **err);
-
 /* Whether a tool that libctr runs works here, as the plugin list reports
  * it: ok with *version set (may be NULL), or *reason set (caller frees
  * both). A runtime is probed with `NAME --version`, criu with `criu
