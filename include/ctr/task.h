@@ -147,7 +147,10 @@ CTR_EXPORT int ctr_task_pids(uint32_t **pids, size_t *n, ctr_task *t, ctr_error 
 /* Cgroup metrics as a JSON object (freed with ctr_free()):
  * {"cgroup":"v1"|"v2","memory":{"usage":B,"limit":B,"max_usage":B},
  *  "cpu":{"usage_ns":N},"pids":{"current":N,"limit":N}}; a limit of 0 means
- * none. CTR_ENOTFOUND when the task is not running. */
+ * none. Beside that summary, containerd's full v1 or v2 sets: memory stat,
+ * swap, kernel, events; cpu usage and throttling (v1) or stat (v2); blkio
+ * (v1) or io (v2); hugetlb per page size (ctr_task_pids(3) names each).
+ * CTR_ENOTFOUND when the task is not running. */
 CTR_EXPORT int ctr_task_metrics(char **json, ctr_task *t, ctr_error **err);
 /* The OCI runtime spec the task was created with (its bundle's
  * config.json), as JSON text; free with ctr_free. */
