@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "image-cfg.h"
 #include "error.h"
 #include "events.h"
 #include "image-ns.h"
@@ -24,18 +25,11 @@ static int call_opts(ctr_client *c, struct ctr_call *call, const ctr_opt *const 
 	return ctr_opts_apply(CTR_OPT_CALL, call, call, opts, n, what, err);
 }
 
-/* The target of CTR_OPT_IMAGE options: each call takes only its own. */
-struct image_cfg {
-	bool get; /* ctr_image_get, else ctr_image_tag */
-	bool force;
-	char **platforms;
-	size_t n_platforms;
-};
 
 static int apply_image_platform(void *target, void *userdata, ctr_error **err)
 {
 	struct image_cfg *c = target;
-	if (!c->get)
+	if (c->call != IMAGE_CALL_GET)
 		return ctr_err(err, CTR_EINVAL, 0, "only ctr_image_get takes it");
 	struct ctr_platform p;
 	int r = ctr_platform_parse(userdata, &p, err);
@@ -63,7 +57,7 @@ CTR_EXPORT int ctr_image_get(ctr_image **out, ctr_client *c, const char *name,
 	if (!c)
 		return ctr_err(err, CTR_EINVAL, 0, "get image: client is NULL");
 	struct ctr_call call = {0};
-	struct image_cfg cfg = {.get = true};
+	struct image_cfg cfg = {.call = IMAGE_CALL_GET};
 	ctr_image *img = NULL;
 	int r = ctr_opts_apply(CTR_OPT_IMAGE, &cfg, &call, opts, n_opts, "get image", err);
 	if (r == 0)
@@ -130,7 +124,7 @@ static int apply_tag_force(void *target, void *userdata, ctr_error **err)
 {
 	(void)userdata;
 	struct image_cfg *c = target;
-	if (c->get)
+	if (c->call != IMAGE_CALL_TAG)
 		return ctr_err(err, CTR_EINVAL, 0, "only ctr_image_tag takes it");
 	c->force = true;
 	return 0;

@@ -89,9 +89,20 @@ CTR_EXPORT int ctr_image_platforms(char ***out, const ctr_image *i, ctr_error **
  * blobs the image needs the namespace has (*present of *required). */
 CTR_EXPORT int ctr_image_check(int64_t *present, int64_t *required, const ctr_image *i, ctr_error **err);
 /* Disk usage: content bytes the namespace holds for the image, and bytes
- * of its unpacked snapshots in snapshotter (0 when not unpacked). */
+ * of its unpacked snapshots in snapshotter (0 when not unpacked). Without
+ * options the content is what the handle's platform needs (target,
+ * manifest, config, layers) that the namespace has. Takes
+ * ctr_with_usage_manifest_limit (kind CTR_OPT_IMAGE). */
 CTR_EXPORT int ctr_image_usage(int64_t *content, int64_t *snapshots, const ctr_image *i,
-			       const char *snapshotter, ctr_error **err);
+			       const char *snapshotter, const ctr_opt *const *opts, size_t n_opts,
+			       ctr_error **err);
+/* containerd's WithUsageManifestLimit: the content is the whole tree from
+ * the target, an index's manifests sorted by the handle's platforms (best
+ * first, those without a platform last) and only the first `limit` kept
+ * (0: every one); a blob of that tree missing from the namespace is then
+ * CTR_ENOTFOUND naming it, not left out. Sizes are the larger of the
+ * descriptor's and the store's. */
+CTR_EXPORT ctr_opt *ctr_with_usage_manifest_limit(size_t limit);
 
 /* The handle resolves its manifest for platform ("os/arch[/variant]") instead
  * of this host's: config, rootfs, chain ID, unpack, size, check, usage,
