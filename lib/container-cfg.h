@@ -18,6 +18,8 @@ struct ctr_cfg {
 	char *snap_image_ns; /* the image whose chain is the parent (new snapshot) */
 	const ctr_image *snap_image;
 	bool snap_new, snap_view;
+	const ctr_opt *const *snap_opts; /* the new snapshot's options, borrowed */
+	size_t n_snap_opts;
 	char *snapshotter;
 	bool new_spec;
 	const ctr_opt *const *spec_opts;

@@ -77,6 +77,8 @@ struct snap_arg {
 	char *key;
 	const ctr_image *img;
 	bool view;
+	const ctr_opt *const *opts; /* borrowed */
+	size_t n_opts;
 };
 
 static void snap_arg_free(void *p)
@@ -99,12 +101,15 @@ static int apply_new_snapshot(void *t, void *ud, ctr_error **err)
 	c->snap_new = true;
 	c->snap_view = a->view;
 	c->snap_image = a->img;
+	c->snap_opts = a->opts;
+	c->n_snap_opts = a->n_opts;
 	return 0;
 }
 
-static ctr_opt *new_snapshot(const char *name, const char *key, const ctr_image *img, bool view)
+static ctr_opt *new_snapshot(const char *name, const char *key, const ctr_image *img, bool view,
+			     const ctr_opt *const *opts, size_t n_opts)
 {
-	if (!key || !img)
+	if (!key || !img || (n_opts && !opts))
 		return NULL;
 	struct snap_arg *a = calloc(1, sizeof(*a));
 	if (!a || !(a->key = strdup(key))) {
@@ -113,17 +118,31 @@ static ctr_opt *new_snapshot(const char *name, const char *key, const ctr_image 
 	}
 	a->img = img;
 	a->view = view;
+	a->opts = opts;
+	a->n_opts = n_opts;
 	return ctr_opt_make(CTR_OPT_CONTAINER, name, apply_new_snapshot, a, snap_arg_free);
 }
 
 CTR_EXPORT ctr_opt *ctr_with_new_snapshot(const char *key, const ctr_image *img)
 {
-	return new_snapshot("ctr_with_new_snapshot", key, img, false);
+	return new_snapshot("ctr_with_new_snapshot", key, img, false, NULL, 0);
 }
 
 CTR_EXPORT ctr_opt *ctr_with_new_snapshot_view(const char *key, const ctr_image *img)
 {
-	return new_snapshot("ctr_with_new_snapshot_view", key, img, true);
+	return new_snapshot("ctr_with_new_snapshot_view", key, img, true, NULL, 0);
+}
+
+CTR_EXPORT ctr_opt *ctr_with_new_snapshot_opts(const char *key, const ctr_image *img,
+					       const ctr_opt *const *snapshot_opts, size_t n_snapshot_opts)
+{
+	return new_snapshot("ctr_with_new_snapshot_opts", key, img, false, snapshot_opts, n_snapshot_opts);
+}
+
+CTR_EXPORT ctr_opt *ctr_with_new_snapshot_view_opts(const char *key, const ctr_image *img,
+						    const ctr_opt *const *snapshot_opts, size_t n_snapshot_opts)
+{
+	return new_snapshot("ctr_with_new_snapshot_view_opts", key, img, true, snapshot_opts, n_snapshot_opts);
 }
 
 static int apply_snapshot(void *t, void *ud, ctr_error **err)
@@ -430,10 +449,13 @@ CTR_EXPORT int ctr_container_new(ctr_container **out, ctr_client *c, const char 
 	const struct ctr_call snap_call = {.ns = ns, .lease = lease_id};
 	if (cfg.snap_key && cfg.snap_new) {
 		_cleanup_free_ char *chain = NULL;
-		r = ctr_image_chain_id(&chain, cfg.snap_image, err);
+		_cleanup_(ctr_snap_opts_clear) struct ctr_snap_opts so = {0};
+		r = ctr_snap_opts_parse(&so, NULL, NULL, cfg.snap_opts, cfg.n_snap_opts, "new snapshot", err);
+		if (r == 0)
+			r = ctr_image_chain_id(&chain, cfg.snap_image, err);
 		if (r == 0) {
-			r = ctr_snapshots_prepare(NULL, c, snapshotter, cfg.snap_key, chain, NULL, cfg.snap_view,
-						  &snap_call, err);
+			r = ctr_snapshots_prepare(NULL, c, snapshotter, cfg.snap_key, chain,
+						  (const char *const *)so.labels, cfg.snap_view, &snap_call, err);
 			if (r == CTR_ENOTFOUND)
 				ctr_err_prefix(err, r, "image %s is not unpacked in %s", ctr_image_name(cfg.snap_image), snapshotter);
 		}

@@ -7,7 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdint.h>
+
+#include "archive-util.h"
 #include "error.h"
+#include "image-cfg.h"
+#include "opts.h"
+#include "walk.h"
 #include "image-ns.h"
 #include "resolve.h"
 #include "metadata.h"
@@ -114,25 +120,138 @@ CTR_EXPORT int ctr_image_check(int64_t *present, int64_t *required, const ctr_im
 	return 0;
 }
 
+static int apply_manifest_limit(void *target, void *userdata, ctr_error **err)
+{
+	struct image_cfg *c = target;
+	if (c->call != IMAGE_CALL_USAGE)
+		return ctr_err(err, CTR_EINVAL, 0, "only ctr_image_usage takes it");
+	c->has_limit = true;
+	c->limit = *(size_t *)userdata;
+	return 0;
+}
+
+CTR_EXPORT ctr_opt *ctr_with_usage_manifest_limit(size_t limit)
+{
+	size_t *v = malloc(sizeof(*v));
+	if (!v)
+		return NULL;
+	*v = limit;
+	ctr_opt *o = ctr_opt_make(CTR_OPT_IMAGE, "ctr_with_usage_manifest_limit", apply_manifest_limit, v, free);
+	if (!o)
+		free(v);
+	return o;
+}
+
+/* containerd's Usage with WithUsageManifestLimit: the whole tree from the
+ * target, an index's manifests sorted by the handle's platforms and the
+ * first `limit` of them kept (0: all), every descriptor required. */
+struct usage_walk {
+	const ctr_image *i;
+	struct ctr_platform_matcher pm;
+	size_t limit;
+	int64_t total;
+};
+
+static int uw_visit(void *ud, const struct ctr_desc *d, int depth, bool node, ctr_error **err)
+{
+	(void)depth;
+	(void)node;
+	struct usage_walk *u = ud;
+	int64_t s = 0;
+	if (!have(u->i, d->digest, &s))
+		return ctr_err(err, CTR_ENOTFOUND, 0, "image %s: %s %s is not in the content store", u->i->md.name,
+			       ctr_media_kind_name(d->media_type), d->digest);
+	u->total += s > d->size ? s : d->size;
+	return 0;
+}
+
+static int uw_read(void *ud, const struct ctr_desc *d, char **buf, size_t *len, ctr_error **err)
+{
+	struct usage_walk *u = ud;
+	return ctr_arc_read(u->i->c, u->i->ns, d->digest, CTR_MAX_MANIFEST, buf, len, err);
+}
+
+static int uw_select(void *ud, const struct ctr_walk_node *n, struct ctr_walk_pick *picks, size_t *n_picks,
+		     ctr_error **err)
+{
+	struct usage_walk *u = ud;
+	size_t k = 0;
+	if (n->m.kind != CTR_MT_INDEX) {
+		for (size_t c = 0; c < n->n_children; c++)
+			picks[k++] = (struct ctr_walk_pick){c, 0};
+		*n_picks = k;
+		return 0;
+	}
+	/* stable: by rank, children without a platform last */
+	for (size_t c = 0; c < n->n_children; c++)
+		picks[k++] = (struct ctr_walk_pick){c, 0};
+	for (size_t a = 1; a < k; a++) {
+		struct ctr_walk_pick p = picks[a];
+		const struct ctr_desc *pd = n->children[p.i];
+		size_t pr = pd->has_platform ? ctr_platform_rank(&u->pm, &pd->platform) : SIZE_MAX;
+		size_t b = a;
+		for (; b > 0; b--) {
+			const struct ctr_desc *q = n->children[picks[b - 1].i];
+			size_t qr = q->has_platform ? ctr_platform_rank(&u->pm, &q->platform) : SIZE_MAX;
+			if (qr <= pr)
+				break;
+			picks[b] = picks[b - 1];
+		}
+		picks[b] = p;
+	}
+	if (u->limit > 0 && k == 0)
+		return ctr_err(err, CTR_ENOTFOUND, 0, "image %s: index %s has no manifest", u->i->md.name,
+			       n->desc->digest);
+	if (u->limit > 0 && k > u->limit)
+		k = u->limit;
+	*n_picks = k;
+	return 0;
+}
+
+static int usage_limited(int64_t *out, const ctr_image *i, size_t limit, ctr_error **err)
+{
+	struct usage_walk u = {.i = i, .limit = limit};
+	int r = ctr_platform_matcher_for(&u.pm, i->c, i->matcher, (const char *const *)i->platforms, err);
+	if (r < 0)
+		return r;
+	struct ctr_desc root = {.media_type = i->md.media_type, .size = i->md.size};
+	snprintf(root.digest, sizeof(root.digest), "%s", i->md.digest);
+	const struct ctr_image_walker w = {
+		.visit = uw_visit, .read = uw_read, .select = uw_select, .ud = &u,
+	};
+	if ((r = ctr_image_walk(&w, &root, err)) < 0)
+		return ctr_err_prefix(err, r, "image usage");
+	*out = u.total;
+	return 0;
+}
+
 CTR_EXPORT int ctr_image_usage(int64_t *content, int64_t *snapshots, const ctr_image *i, const char *snapshotter,
-			       ctr_error **err)
+			       const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
 {
 	if (!i)
 		return ctr_err(err, CTR_EINVAL, 0, "image usage: NULL argument");
-	char (*dg)[CTR_DIGEST_MAX] = NULL;
-	int64_t *sz = NULL;
-	size_t n = 0;
-	int r = collect(i, &dg, &sz, &n, err);
+	struct image_cfg cfg = {.call = IMAGE_CALL_USAGE};
+	int r = ctr_opts_apply(CTR_OPT_IMAGE, &cfg, NULL, opts, n_opts, "image usage", err);
 	if (r < 0)
 		return r;
 	int64_t c = 0;
-	for (size_t k = 0; k < n; k++) {
-		int64_t s = 0;
-		if (have(i, dg[k], &s))
-			c += s;
+	if (cfg.has_limit) {
+		if ((r = usage_limited(&c, i, cfg.limit, err)) < 0)
+			return r;
+	} else {
+		char (*dg)[CTR_DIGEST_MAX] = NULL;
+		int64_t *sz = NULL;
+		size_t n = 0;
+		if ((r = collect(i, &dg, &sz, &n, err)) < 0)
+			return r;
+		for (size_t k = 0; k < n; k++) {
+			int64_t s = 0;
+			if (have(i, dg[k], &s))
+				c += s;
+		}
+		free(dg);
+		free(sz);
 	}
-	free(dg);
-	free(sz);
 	int64_t snaps = 0;
 	char **ids = NULL;
 	if (ctr_image_rootfs(&ids, i, NULL) == 0) {

@@ -1,11 +1,13 @@
 /* The public image record API over the image handles of
  * lib/records/image-ns.c (records in lib/metadata/images.c). */
 #include <ctr/image.h>
+#include <jansson.h>
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "client.h"
+#include "image-cfg.h"
 #include "error.h"
 #include "events.h"
 #include "image-ns.h"
@@ -23,18 +25,11 @@ static int call_opts(ctr_client *c, struct ctr_call *call, const ctr_opt *const 
 	return ctr_opts_apply(CTR_OPT_CALL, call, call, opts, n, what, err);
 }
 
-/* The target of CTR_OPT_IMAGE options: each call takes only its own. */
-struct image_cfg {
-	bool get; /* ctr_image_get, else ctr_image_tag */
-	bool force;
-	char **platforms;
-	size_t n_platforms;
-};
 
 static int apply_image_platform(void *target, void *userdata, ctr_error **err)
 {
 	struct image_cfg *c = target;
-	if (!c->get)
+	if (c->call != IMAGE_CALL_GET)
 		return ctr_err(err, CTR_EINVAL, 0, "only ctr_image_get takes it");
 	struct ctr_platform p;
 	int r = ctr_platform_parse(userdata, &p, err);
@@ -62,7 +57,7 @@ CTR_EXPORT int ctr_image_get(ctr_image **out, ctr_client *c, const char *name,
 	if (!c)
 		return ctr_err(err, CTR_EINVAL, 0, "get image: client is NULL");
 	struct ctr_call call = {0};
-	struct image_cfg cfg = {.get = true};
+	struct image_cfg cfg = {.call = IMAGE_CALL_GET};
 	ctr_image *img = NULL;
 	int r = ctr_opts_apply(CTR_OPT_IMAGE, &cfg, &call, opts, n_opts, "get image", err);
 	if (r == 0)
@@ -129,7 +124,7 @@ static int apply_tag_force(void *target, void *userdata, ctr_error **err)
 {
 	(void)userdata;
 	struct image_cfg *c = target;
-	if (c->get)
+	if (c->call != IMAGE_CALL_TAG)
 		return ctr_err(err, CTR_EINVAL, 0, "only ctr_image_tag takes it");
 	c->force = true;
 	return 0;
@@ -235,6 +230,36 @@ CTR_EXPORT int ctr_image_config(char **json_out, const ctr_image *i, ctr_error *
 		return ctr_err_nomem(err);
 	*json_out = s;
 	return 0;
+}
+
+/* containerd's GetOCIStopSignal: the config's StopSignal as the image
+ * gives it, else the default, which must be a signal ParseSignal reads. */
+CTR_EXPORT int ctr_image_stop_signal(char **out, const ctr_image *i, const char *default_sig, ctr_error **err)
+{
+	if (!out || !i || !default_sig)
+		return ctr_err(err, CTR_EINVAL, 0, "image stop signal: NULL argument");
+	int sig;
+	int r = ctr_parse_signal(&sig, default_sig, err);
+	if (r < 0)
+		return ctr_err_prefix(err, r, "image %s: default stop signal", i->md.name);
+	struct ctr_manifest m = {0};
+	struct ctr_image_config cfg = {0};
+	if ((r = resolve_for_platform(i, &m, &cfg, err)) < 0)
+		return r;
+	json_t *v = cfg.config ? json_object_get(cfg.config, "StopSignal") : NULL;
+	if (v && !json_is_string(v)) {
+		r = ctr_err(err, CTR_EINVAL, 0, "image %s: config StopSignal is not a string", i->md.name);
+	} else {
+		const char *s = v && *json_string_value(v) ? json_string_value(v) : default_sig;
+		char *c = strdup(s);
+		if (!c)
+			r = ctr_err_nomem(err);
+		else
+			*out = c;
+	}
+	ctr_manifest_clear(&m);
+	ctr_image_config_clear(&cfg);
+	return r;
 }
 
 CTR_EXPORT int ctr_image_rootfs(char ***diff_ids, const ctr_image *i, ctr_error **err)

@@ -7,7 +7,10 @@
 #include <strings.h>
 
 #include <ctr/common.h>
+#include <ctr/container.h>
+#include <ctr/spec.h>
 
+#include "container.h"
 #include "error.h"
 
 static const struct {
@@ -72,5 +75,25 @@ CTR_EXPORT int ctr_parse_signal(int *sig, const char *name, ctr_error **err)
 	if (v < 0)
 		return ctr_err(err, CTR_EINVAL, 0, "unknown signal \"%.64s\"", name);
 	*sig = v;
+	return 0;
+}
+
+/* containerd's GetStopSignal: the container's stop signal label (which
+ * ctr_container_new records from the image config), parsed; without the
+ * label, the caller's default. */
+CTR_EXPORT int ctr_container_stop_signal(int *sig, const ctr_container *k, int default_sig, ctr_error **err)
+{
+	if (!sig || !k)
+		return ctr_err(err, CTR_EINVAL, 0, "container stop signal: NULL argument");
+	if (default_sig <= 0 || default_sig > 64)
+		return ctr_err(err, CTR_EINVAL, 0, "container %s: bad default signal %d", k->md.id, default_sig);
+	size_t n = strlen(CTR_STOP_SIGNAL_LABEL);
+	for (char **l = k->md.labels; l && *l; l++) {
+		if (strncmp(*l, CTR_STOP_SIGNAL_LABEL, n) || (*l)[n] != '=')
+			continue;
+		int r = ctr_parse_signal(sig, *l + n + 1, err);
+		return r < 0 ? ctr_err_prefix(err, r, "container %s: label %s", k->md.id, CTR_STOP_SIGNAL_LABEL) : 0;
+	}
+	*sig = default_sig;
 	return 0;
 }

@@ -345,6 +345,7 @@ static ctr_status status_of(ctr_rt_status s)
 	case CTR_RT_CREATED: return CTR_TASK_CREATED;
 	case CTR_RT_RUNNING: return CTR_TASK_RUNNING;
 	case CTR_RT_PAUSED: return CTR_TASK_PAUSED;
+	case CTR_RT_PAUSING: return CTR_TASK_PAUSING;
 	case CTR_RT_STOPPED: return CTR_TASK_STOPPED;
 	default: return CTR_TASK_UNKNOWN;
 	}
@@ -495,6 +496,8 @@ CTR_EXPORT int ctr_task_status(ctr_status *status, uint32_t *exit_status, ctr_ta
 	*status = status_of(st);
 	if (exit_status && st == CTR_RT_STOPPED)
 		*exit_status = ex.status;
+	else if (exit_status && st == CTR_RT_UNKNOWN)
+		*exit_status = CTR_UNKNOWN_EXIT_STATUS;
 	return 0;
 }
 
@@ -758,6 +761,8 @@ CTR_EXPORT int ctr_process_status(ctr_status *status, uint32_t *exit_status, ctr
 	*status = status_of(st);
 	if (exit_status && st == CTR_RT_STOPPED)
 		*exit_status = ex.status;
+	else if (exit_status && st == CTR_RT_UNKNOWN)
+		*exit_status = CTR_UNKNOWN_EXIT_STATUS;
 	return 0;
 }
 
@@ -807,7 +812,7 @@ CTR_EXPORT int ctr_process_delete(uint32_t *exit_status, ctr_process *p, const c
 		r = ctr_rt_proc_status(p->rt, &st, &ex, err);
 		if (r < 0)
 			return r;
-		if (st == CTR_RT_RUNNING || st == CTR_RT_PAUSED) {
+		if (st == CTR_RT_RUNNING || st == CTR_RT_PAUSED || st == CTR_RT_PAUSING) {
 			r = ctr_rt_proc_kill(p->rt, SIGKILL, err);
 			if (r < 0 && r != CTR_ENOTFOUND)
 				return r;

@@ -59,6 +59,8 @@ VERBS = {
     "new_task", "task", "image", "start", "wait", "status", "kill", "pause",
     "resume", "pids", "metrics", "spec", "exec", "load_process", "close_io",
     "resize", "checkpoint",
+    # containerd's GetStopSignal and GetOCIStopSignal
+    "stop_signal",
     # containerd's Client.Restore and Client.Install
     "restore", "install",
     # events
@@ -73,7 +75,7 @@ VERBS = {
 OPTS_VERBS = {"list", "create", "update", "delete", "tag", "kill", "exec", "close_io", "commit",
               "checkpoint", "restore", "install", "pull", "fetch", "push", "import", "import_rootfs", "export",
               "new_task", "unpack", "load", "list_resources"}
-INT_NAMES = {"fd", "sig", "timeout_ms", "code", "errnum"}
+INT_NAMES = {"fd", "sig", "default_sig", "timeout_ms", "code", "errnum"}
 BASE_HEADERS = {"common.h", "sys/alloc.h"}
 OPTS = ("const ctr_opt *const *", "opts")
 N_OPTS = ("size_t", "n_opts")

@@ -82,6 +82,7 @@ static const char *status_name(ctr_status s)
 	case CTR_TASK_CREATED: return "created";
 	case CTR_TASK_RUNNING: return "running";
 	case CTR_TASK_PAUSED: return "paused";
+	case CTR_TASK_PAUSING: return "pausing";
 	case CTR_TASK_STOPPED: return "stopped";
 	default: return "unknown";
 	}

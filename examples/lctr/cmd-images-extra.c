@@ -140,7 +140,7 @@ int lctr_images_check(struct lctr *g, int argc, char **argv)
 		snprintf(status, sizeof(status), "%s (%lld/%lld)", present == required ? "complete" : "incomplete",
 			 (long long)present, (long long)required);
 		int64_t content = 0;
-		ctr_image_usage(&content, NULL, v[i], NULL, NULL);
+		ctr_image_usage(&content, NULL, v[i], NULL, CTR_NO_OPTS, NULL);
 		snprintf(szs, sizeof(szs), "%s/%s", lctr_human_size((double)content, sz, sizeof(sz)),
 			 lctr_human_size((double)size, szt, sizeof(szt)));
 		lctr_table_add(&t, ctr_image_name(v[i]));
@@ -177,7 +177,7 @@ int lctr_images_usage(struct lctr *g, int argc, char **argv)
 	if (ctr_image_get(&img, c, argv[optind], NULL, 0, &err) < 0)
 		return lctr_fail("images usage", err);
 	int64_t content = 0, snaps = 0;
-	if (ctr_image_usage(&content, &snaps, img, sn, &err) < 0) {
+	if (ctr_image_usage(&content, &snaps, img, sn, CTR_NO_OPTS, &err) < 0) {
 		ctr_image_free(img);
 		return lctr_fail("images usage", err);
 	}

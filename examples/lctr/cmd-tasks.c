@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,7 @@ static const char *status_name(ctr_status s)
 	case CTR_TASK_CREATED: return "CREATED";
 	case CTR_TASK_RUNNING: return "RUNNING";
 	case CTR_TASK_PAUSED: return "PAUSED";
+	case CTR_TASK_PAUSING: return "PAUSING";
 	case CTR_TASK_STOPPED: return "STOPPED";
 	default: return "UNKNOWN";
 	}
@@ -153,19 +155,13 @@ static int tasks_kill(struct lctr *g, int argc, char **argv)
 	if (!k)
 		return 1;
 	/* ctr: the image's stop signal recorded on the container, else SIGTERM. */
-	if (!sigs) {
-		size_t n = strlen(CTR_STOP_SIGNAL_LABEL);
-		for (const char *const *l = ctr_container_labels(k); l && *l; l++)
-			if (!strncmp(*l, CTR_STOP_SIGNAL_LABEL, n) && (*l)[n] == '=')
-				sigs = *l + n + 1;
-	}
 	int sig = -1;
 	int rc = 0;
 	ctr_error *err = NULL;
 	ctr_task *t = NULL;
 	ctr_process *p = NULL;
-	if (ctr_parse_signal(&sig, sigs ? sigs : "SIGTERM", NULL) < 0) {
-		rc = lctr_failf("%s: unknown signal \"%s\"", what, sigs);
+	if (sigs ? ctr_parse_signal(&sig, sigs, NULL) < 0 : ctr_container_stop_signal(&sig, k, SIGTERM, &err) < 0) {
+		rc = sigs ? lctr_failf("%s: unknown signal \"%s\"", what, sigs) : lctr_fail(what, err);
 	} else if (ctr_container_task(&t, k, &err) < 0) {
 		rc = lctr_fail(what, err);
 	} else if (exec_id) {

@@ -34,6 +34,15 @@ CTR_EXPORT ctr_opt *ctr_with_image_name(const char *name);
 CTR_EXPORT ctr_opt *ctr_with_new_snapshot(const char *key, const ctr_image *img);
 /* The same, read-only (WithNewSnapshotView). */
 CTR_EXPORT ctr_opt *ctr_with_new_snapshot_view(const char *key, const ctr_image *img);
+/* The same with snapshot options (kind CTR_OPT_SNAPSHOT, containerd's
+ * snapshots.Opt: ctr_with_snapshot_labels) for the new snapshot, as
+ * containerd's WithNewSnapshot(id, image, opts...) and
+ * WithNewSnapshotView. The array is borrowed: it must live until the call
+ * that takes this option returns. */
+CTR_EXPORT ctr_opt *ctr_with_new_snapshot_opts(const char *key, const ctr_image *img,
+					       const ctr_opt *const *snapshot_opts, size_t n_snapshot_opts);
+CTR_EXPORT ctr_opt *ctr_with_new_snapshot_view_opts(const char *key, const ctr_image *img,
+						    const ctr_opt *const *snapshot_opts, size_t n_snapshot_opts);
 /* An existing snapshot as the rootfs (WithSnapshot). */
 CTR_EXPORT ctr_opt *ctr_with_snapshot(const char *key);
 /* The snapshotter for the options above (default: the namespace's
@@ -86,6 +95,11 @@ CTR_EXPORT const char *ctr_container_extensions(const ctr_container *k);
 CTR_EXPORT int64_t ctr_container_created_at(const ctr_container *k);
 CTR_EXPORT int64_t ctr_container_updated_at(const ctr_container *k);
 CTR_EXPORT ctr_client *ctr_container_client(const ctr_container *k);
+/* containerd's GetStopSignal: the signal in the container's
+ * CTR_STOP_SIGNAL_LABEL (<ctr/spec.h>; ctr_container_new records the image
+ * config's StopSignal there), else default_sig (1-64). CTR_EINVAL when the
+ * label holds no signal ctr_parse_signal reads. */
+CTR_EXPORT int ctr_container_stop_signal(int *sig, const ctr_container *k, int default_sig, ctr_error **err);
 
 /* The record as JSON, shaped like `ctr containers info` (containerd's
  * containers.Container). Free with ctr_free. */

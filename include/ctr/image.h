@@ -34,6 +34,11 @@ CTR_EXPORT void ctr_image_list_free(ctr_image **v, size_t n);
  * platform, e.g. for ctr_with_image_config. Free with ctr_free.
  * CTR_ENOTFOUND when no manifest matches or content is missing. */
 CTR_EXPORT int ctr_image_config(char **json_out, const ctr_image *i, ctr_error **err);
+/* containerd's GetOCIStopSignal: the StopSignal of the image config (as
+ * ctr_image_config gives it, not parsed), else default_sig, which must be a
+ * signal ctr_parse_signal reads (CTR_EINVAL otherwise). Free *out with
+ * ctr_free. */
+CTR_EXPORT int ctr_image_stop_signal(char **out, const ctr_image *i, const char *default_sig, ctr_error **err);
 /* The layers' uncompressed digests (rootfs.diff_ids), NULL-terminated; free
  * with ctr_strv_free. */
 CTR_EXPORT int ctr_image_rootfs(char ***diff_ids, const ctr_image *i, ctr_error **err);
@@ -99,9 +104,20 @@ CTR_EXPORT int ctr_image_platforms(char ***out, const ctr_image *i, ctr_error **
  * blobs the image needs the namespace has (*present of *required). */
 CTR_EXPORT int ctr_image_check(int64_t *present, int64_t *required, const ctr_image *i, ctr_error **err);
 /* Disk usage: content bytes the namespace holds for the image, and bytes
- * of its unpacked snapshots in snapshotter (0 when not unpacked). */
+ * of its unpacked snapshots in snapshotter (0 when not unpacked). Without
+ * options the content is what the handle's platform needs (target,
+ * manifest, config, layers) that the namespace has. Takes
+ * ctr_with_usage_manifest_limit (kind CTR_OPT_IMAGE). */
 CTR_EXPORT int ctr_image_usage(int64_t *content, int64_t *snapshots, const ctr_image *i,
-			       const char *snapshotter, ctr_error **err);
+			       const char *snapshotter, const ctr_opt *const *opts, size_t n_opts,
+			       ctr_error **err);
+/* containerd's WithUsageManifestLimit: the content is the whole tree from
+ * the target, an index's manifests sorted by the handle's platforms (best
+ * first, those without a platform last) and only the first `limit` kept
+ * (0: every one); a blob of that tree missing from the namespace is then
+ * CTR_ENOTFOUND naming it, not left out. Sizes are the larger of the
+ * descriptor's and the store's. */
+CTR_EXPORT ctr_opt *ctr_with_usage_manifest_limit(size_t limit);
 
 /* The handle resolves its manifest for platform ("os/arch[/variant]") instead
  * of the client's default (ctr_with_default_platform, else this host's;

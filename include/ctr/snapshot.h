@@ -50,6 +50,13 @@ CTR_EXPORT void ctr_snapshot_info_list_free(ctr_snapshot_info **v, size_t n);
 
 /* ---- snapshot calls ---- */
 
+/* Snapshot options (kind CTR_OPT_SNAPSHOT, containerd's snapshots.Opt), for
+ * prepare, view and commit (with CTR_OPT_CALL options in the same array) and
+ * for ctr_with_new_snapshot_opts. Labels ("k=v") added after those of the
+ * call's labels argument, a later value of a key winning
+ * (snapshots.WithLabels). Checked by the call: CTR_EINVAL. */
+CTR_EXPORT ctr_opt *ctr_with_snapshot_labels(const char *const *labels);
+
 /* A new active (writable) snapshot on parent (NULL: empty). Errors:
  * CTR_EEXISTS, CTR_ENOTFOUND (parent or snapshotter), CTR_EPRECONDITION
  * (parent not committed), CTR_EINVAL (bad key or labels). */

@@ -221,6 +221,14 @@ CTR_EXPORT ctr_opt *ctr_with_spec_from_bytes(const char *json, size_t len);
 CTR_EXPORT ctr_opt *ctr_with_spec_from_file(const char *path);
 CTR_EXPORT ctr_opt *ctr_with_cgroup(const char *path);
 CTR_EXPORT ctr_opt *ctr_with_apparmor_profile(const char *profile);
+/* containerd's apparmor.WithDefaultProfile: process.apparmorProfile = name,
+ * after loading containerd's default container profile under that name
+ * (generated for this host's AppArmor, loaded with apparmor_parser -Kr)
+ * unless the kernel lists a profile of that name. The spec call fails with
+ * CTR_ENOTSUP when the kernel has no AppArmor enabled or apparmor_parser
+ * is not on PATH, CTR_EINVAL for a name that is not an identifier, CTR_EIO
+ * when the parser refuses the profile. */
+CTR_EXPORT ctr_opt *ctr_with_apparmor_default_profile(const char *name);
 CTR_EXPORT ctr_opt *ctr_with_annotation(const char *key, const char *value);
 
 /* One uid or gid mapping of a user namespace. */

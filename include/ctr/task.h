@@ -29,8 +29,14 @@ typedef enum ctr_status {
 	CTR_TASK_CREATED = 1,
 	CTR_TASK_RUNNING = 2,
 	CTR_TASK_PAUSED = 3,
-	CTR_TASK_STOPPED = 4
+	CTR_TASK_STOPPED = 4,
+	CTR_TASK_PAUSING = 5 /* ctr_task_pause is freezing it (containerd's Pausing) */
 } ctr_status;
+
+/* containerd's UnknownExitStatus: the exit status given for a process whose
+ * shim died without recording one (status CTR_TASK_UNKNOWN), by status and
+ * delete calls. */
+#define CTR_UNKNOWN_EXIT_STATUS 255
 
 /* Task options (kind CTR_OPT_TASK): how a process's stdio is wired, for
  * task creation and ctr_task_exec. The default is no stdio (containerd's
@@ -125,7 +131,8 @@ CTR_EXPORT int ctr_task_start(ctr_task *t, ctr_error **err);
 CTR_EXPORT int ctr_task_wait(uint32_t *exit_status, uint64_t *exited_at, ctr_task *t,
 			     int timeout_ms, ctr_error **err);
 /* The task's state from its shim's files (no runtime call). exit_status
- * (may be NULL) is set when STOPPED. */
+ * (may be NULL) is set when STOPPED, and to CTR_UNKNOWN_EXIT_STATUS when
+ * UNKNOWN. PAUSING while a ctr_task_pause (in any process) runs. */
 CTR_EXPORT int ctr_task_status(ctr_status *status, uint32_t *exit_status, ctr_task *t,
 			       ctr_error **err);
 
@@ -158,7 +165,10 @@ CTR_EXPORT int ctr_task_pids(uint32_t **pids, size_t *n, ctr_task *t, ctr_error 
 /* Cgroup metrics as a JSON object (freed with ctr_free()):
  * {"cgroup":"v1"|"v2","memory":{"usage":B,"limit":B,"max_usage":B},
  *  "cpu":{"usage_ns":N},"pids":{"current":N,"limit":N}}; a limit of 0 means
- * none. CTR_ENOTFOUND when the task is not running. */
+ * none. Beside that summary, containerd's full v1 or v2 sets: memory stat,
+ * swap, kernel, events; cpu usage and throttling (v1) or stat (v2); blkio
+ * (v1) or io (v2); hugetlb per page size (ctr_task_pids(3) names each).
+ * CTR_ENOTFOUND when the task is not running. */
 CTR_EXPORT int ctr_task_metrics(char **json, ctr_task *t, ctr_error **err);
 /* The OCI runtime spec the task was created with (its bundle's
  * config.json), as JSON text; free with ctr_free. */

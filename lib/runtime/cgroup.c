@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cgroup-stats.h"
 #include "error.h"
 #include "runtime-priv.h"
 #include "json.h"
@@ -186,6 +187,41 @@ int ctr_rt_pids(ctr_rt_task *t, uint32_t **pids, size_t *n, ctr_error **err)
 	return 0;
 }
 
+/* containerd's full sets on top of the summary: each controller read
+ * where this host mounts it (a hybrid host may have hugetlb only on its v2
+ * hierarchy; its entries then have v2's fields). */
+static void full_stats(json_t *j, pid_t pid, bool v1, const char *mem)
+{
+	json_t *m = json_object_get(j, "memory"), *cpu = json_object_get(j, "cpu");
+	char d[PATH_MAX], d2[PATH_MAX], v2dir[PATH_MAX];
+	bool have_v2 = cgroup_dir(pid, NULL, v2dir, sizeof(v2dir)) == 0;
+	if (v1) {
+		ctr_cg_memory_v1(m, mem);
+		bool acct = cgroup_dir(pid, "cpuacct", d, sizeof(d)) == 0;
+		bool cpud = cgroup_dir(pid, "cpu", d2, sizeof(d2)) == 0;
+		ctr_cg_cpu_v1(cpu, acct ? d : NULL, cpud ? d2 : NULL, sysconf(_SC_CLK_TCK));
+		json_t *b = json_object();
+		if (b && cgroup_dir(pid, "blkio", d, sizeof(d)) == 0)
+			ctr_cg_blkio_v1(b, d);
+		if (b)
+			json_object_set_new(j, "blkio", b);
+	} else {
+		ctr_cg_memory_v2(m, mem);
+		json_t *st = ctr_cg_kv(mem, "cpu.stat");
+		if (st)
+			json_object_set_new(cpu, "stat", st);
+		json_t *io = ctr_cg_io_stat(mem);
+		json_object_set_new(j, "io", json_pack("{s:o}", "usage", io ? io : json_array()));
+	}
+	/* hugetlb: the v1 controller when mounted, else the v2 hierarchy's */
+	if (cgroup_dir(pid, "hugetlb", d, sizeof(d)) == 0)
+		json_object_set_new(j, "hugetlb", ctr_cg_hugetlb(d, true, "/sys/kernel/mm/hugepages"));
+	else if (have_v2)
+		json_object_set_new(j, "hugetlb", ctr_cg_hugetlb(v2dir, false, "/sys/kernel/mm/hugepages"));
+	else
+		json_object_set_new(j, "hugetlb", json_array());
+}
+
 int ctr_rt_metrics(ctr_rt_task *t, char **json_out, ctr_error **err)
 {
 	bool v1 = false;
@@ -221,6 +257,8 @@ int ctr_rt_metrics(ctr_rt_task *t, char **json_out, ctr_error **err)
 			      "memory", "usage", (json_int_t)usage, "limit", (json_int_t)limit, "max_usage",
 			      (json_int_t)max_usage, "cpu", "usage_ns", (json_int_t)cpu_ns, "pids", "current",
 			      (json_int_t)pcur, "limit", (json_int_t)plim);
+	if (j)
+		full_stats(j, t->init.pid, v1, mem);
 	if (!j)
 		return ctr_err_nomem(err);
 	char *s = ctr_json_dump(j);

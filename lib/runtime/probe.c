@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "run.h"
 #include "macro.h"
 #include "runtime.h"
 
@@ -53,7 +54,7 @@ static int probe(struct ctr_rt_probe *out, const char *const *argv, char **stdou
 	_cleanup_free_ char *o = NULL, *e = NULL;
 	int status = 0;
 	ctr_error *why = NULL;
-	int r = ctr_rt_run_tool(argv, &o, &e, &status, &why);
+	int r = ctr_run_tool(argv, NULL, &o, &e, &status, &why);
 	if (r == CTR_ENOMEM) {
 		ctr_error_free(why);
 		return ctr_err_nomem(err);

@@ -497,6 +497,8 @@ int ctr_rt_proc_status(ctr_rt_proc *p, ctr_rt_status *st, struct ctr_rt_exit *ex
 	if (!p->exec_id) {
 		if (faccessat(p->dir_fd, "paused", F_OK, 0) == 0)
 			*st = CTR_RT_PAUSED;
+		else if (faccessat(p->dir_fd, "pausing", F_OK, 0) == 0)
+			*st = CTR_RT_PAUSING;
 		else if (faccessat(p->dir_fd, "started", F_OK, 0) == 0)
 			*st = CTR_RT_RUNNING;
 		else if (waited_for_start(p))
@@ -730,6 +732,8 @@ int ctr_rt_proc_delete(ctr_rt_proc *p, struct ctr_rt_exit *exit, ctr_error **err
 	bool started = p->pid > 0 || faccessat(p->dir_fd, CTR_SHIM_PID_FILE, F_OK, 0) == 0;
 	if (r != 1 && started && shim_alive(p))
 		return ctr_err(err, CTR_EPRECONDITION, 0, "exec process %s is running", p->exec_id);
+	if (r != 1 && started)
+		ex.status = CTR_UNKNOWN_EXIT_STATUS; /* its shim died without a word */
 	ctr_rt_proc_stop_shim(p, 1000);
 	r = ctr_rm_rf_at(p->task->dir_fd, p->name, err);
 	if (r < 0)

@@ -470,13 +470,23 @@ int ctr_rt_proc_kill(ctr_rt_proc *p, int sig, ctr_error **err)
 	return ctr_rt_control(p, b, err);
 }
 
+/* containerd's shim reports "pausing" while runc freezes the cgroup: the
+ * marker "pausing" stands for that window, for any process that asks, and
+ * becomes "paused" once runc is done. */
 int ctr_rt_pause(ctr_rt_task *t, ctr_error **err)
 {
 	const char *args[] = {"pause", t->id, NULL};
-	int r = ctr_rt_runc(t, args, NULL, err);
+	int r = touch(t->init.dir_fd, "pausing", err);
 	if (r < 0)
 		return r;
-	return touch(t->init.dir_fd, "paused", err);
+	r = ctr_rt_runc(t, args, NULL, err);
+	if (r < 0) {
+		unlinkat(t->init.dir_fd, "pausing", 0);
+		return r;
+	}
+	if (renameat(t->init.dir_fd, "pausing", t->init.dir_fd, "paused") < 0)
+		return ctr_err_errno(err, errno, "task %s: mark paused", t->id);
+	return 0;
 }
 
 int ctr_rt_resume(ctr_rt_task *t, ctr_error **err)
@@ -487,6 +497,7 @@ int ctr_rt_resume(ctr_rt_task *t, ctr_error **err)
 		return r;
 	if (unlinkat(t->init.dir_fd, "paused", 0) < 0 && errno != ENOENT)
 		return ctr_err_errno(err, errno, "task %s: remove paused marker", t->id);
+	unlinkat(t->init.dir_fd, "pausing", 0);
 	return 0;
 }
 
@@ -550,11 +561,13 @@ int ctr_rt_delete(ctr_rt_task *t, bool force, struct ctr_rt_exit *exit, ctr_erro
 		return r;
 	if (!force && st != CTR_RT_STOPPED && st != CTR_RT_UNKNOWN && st != CTR_RT_CREATED)
 		return ctr_err(err, CTR_EPRECONDITION, 0, "task %s is %s",
-			       t->id, st == CTR_RT_PAUSED ? "paused" : "running");
+			       t->id, st == CTR_RT_PAUSED ? "paused" : st == CTR_RT_PAUSING ? "pausing" : "running");
 	const char *a1[] = {"delete", "--force", t->id, NULL};
 	const char *a2[] = {"delete", t->id, NULL};
-	/* A created task is deleted with force: runc refuses otherwise. */
-	bool f = force || st == CTR_RT_CREATED;
+	/* A created task is deleted with force: runc refuses otherwise. So is
+	 * one whose shim died: nothing watches its process any more (what
+	 * containerd does after a dead shim). */
+	bool f = force || st == CTR_RT_CREATED || st == CTR_RT_UNKNOWN;
 	/* `runc run` removed its own state when the process exited (or never
 	 * made any): nothing is left for `runc delete`, which would only say
 	 * so. Its state is <root>/<id>, as runc's (and crun's) is. */
@@ -569,9 +582,12 @@ int ctr_rt_delete(ctr_rt_task *t, bool force, struct ctr_rt_exit *exit, ctr_erro
 		return r;
 	if (r == CTR_ENOTFOUND)
 		ctr_err_drop(err);
-	if (f && st != CTR_RT_STOPPED) {
+	if (st == CTR_RT_UNKNOWN) {
+		ex.status = CTR_UNKNOWN_EXIT_STATUS;
+	} else if (f && st != CTR_RT_STOPPED) {
 		/* The shim records the status of the process runc killed. */
-		ctr_rt_proc_wait(&t->init, 2000, &ex, NULL);
+		if (ctr_rt_proc_wait(&t->init, 2000, &ex, NULL) < 0)
+			ex.status = CTR_UNKNOWN_EXIT_STATUS;
 	}
 	drop_execs(t);
 	ctr_rt_proc_stop_shim(&t->init, 2000);

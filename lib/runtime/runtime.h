@@ -18,6 +18,7 @@
 #include <sys/types.h>
 
 #include <ctr/common.h>
+#include <ctr/task.h>
 
 #define CTR_RT_DIR "tasks"
 /* *out gets <state_dir>/tasks/<ns>/<id> (caller frees), the one place that
@@ -54,6 +55,7 @@ typedef enum ctr_rt_status {
 	CTR_RT_RUNNING,
 	CTR_RT_PAUSED,
 	CTR_RT_STOPPED,
+	CTR_RT_PAUSING, /* a pause is freezing it: the "pausing" marker */
 } ctr_rt_status;
 
 struct ctr_rt_exit {
@@ -189,12 +191,6 @@ int ctr_rt_proc_close_stdin(ctr_rt_proc *p, ctr_error **err);
  * libexecdir>/libctr-shim, then CTR_LIBEXECDIR/libctr-shim. The error names
  * every path tried. */
 int ctr_rt_shim_find(char *buf, size_t len, ctr_error **err);
-
-/* Runs argv (argv[0] looked up on PATH) with stdin on /dev/null and
- * collects stdout and stderr (bounded; both allocated, caller frees) and
- * its exit status (128 + signal when killed). CTR_EUNAVAILABLE when the
- * program is not found. */
-int ctr_rt_run_tool(const char *const *argv, char **out, char **errout, int *exit_status, ctr_error **err);
 
 /* Whether a tool that libctr runs works here, as the plugin list reports
  * it: ok with *version set (may be NULL), or *reason set (caller frees

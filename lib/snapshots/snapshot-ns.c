@@ -14,11 +14,13 @@
 #include <ctr/namespaces.h>
 
 #include "error.h"
+#include "opts.h"
 #include "events.h"
 #include "metadata.h"
 #include "snapshots.h"
 #include "ident.h"
 #include "macro.h"
+#include "strv.h"
 
 /* ---- registry ---- */
 
@@ -204,6 +206,72 @@ static int parse_call(struct ctr_call *call, ctr_client *c, const ctr_opt *const
 	return r < 0 ? ctr_err_prefix(err, r, "%s", what) : 0;
 }
 
+/* ---- snapshot options ---- */
+
+static int add_labels(struct ctr_snap_opts *o, const char *const *add, ctr_error **err)
+{
+	size_t n = ctr_strv_len((const char *const *)o->labels), m = ctr_strv_len(add);
+	char **v = realloc(o->labels, (n + m + 1) * sizeof(*v));
+	if (!v)
+		return ctr_err_nomem(err);
+	o->labels = v;
+	v[n] = NULL;
+	for (size_t i = 0; i < m; i++) {
+		if (!(v[n] = strdup(add[i])))
+			return ctr_err_nomem(err);
+		v[++n] = NULL;
+	}
+	return 0;
+}
+
+static int apply_snap_labels(void *t, void *ud, ctr_error **err)
+{
+	return add_labels(t, ud, err);
+}
+
+static void strv_free(void *p)
+{
+	ctr_strv_free(p);
+}
+
+/* containerd's snapshots.WithLabels. The labels are checked by the call
+ * (CTR_EINVAL), as its labels argument is. */
+CTR_EXPORT ctr_opt *ctr_with_snapshot_labels(const char *const *labels)
+{
+	char **v = labels ? ctr_strv_dup(labels) : NULL;
+	if (!v)
+		return NULL;
+	ctr_opt *o = ctr_opt_make(CTR_OPT_SNAPSHOT, "ctr_with_snapshot_labels", apply_snap_labels, v, strv_free);
+	if (!o)
+		ctr_strv_free(v);
+	return o;
+}
+
+void ctr_snap_opts_clear(struct ctr_snap_opts *o)
+{
+	ctr_strv_free(o->labels);
+	o->labels = NULL;
+}
+
+int ctr_snap_opts_parse(struct ctr_snap_opts *o, struct ctr_call *call, const char *const *labels,
+			const ctr_opt *const *opts, size_t n_opts, const char *what, ctr_error **err)
+{
+	*o = (struct ctr_snap_opts){0};
+	int r = labels ? add_labels(o, labels, err) : 0;
+	if (r == 0)
+		r = ctr_opts_apply(CTR_OPT_SNAPSHOT, o, call, opts, n_opts, what, err);
+	return r < 0 ? ctr_err_prefix(err, r, "%s", what) : 0;
+}
+
+static int parse_snap(struct ctr_call *call, struct ctr_snap_opts *o, ctr_client *c, const char *const *labels,
+		      const ctr_opt *const *opts, size_t n_opts, const char *what, ctr_error **err)
+{
+	if (!c)
+		return ctr_err(err, CTR_EINVAL, 0, "%s: client is NULL", what);
+	*call = (struct ctr_call){0};
+	return ctr_snap_opts_parse(o, call, labels, opts, n_opts, what, err);
+}
+
 static const char *kind_str(enum ctr_snap_kind k)
 {
 	return k == CTR_SNAP_VIEW ? "view" : k == CTR_SNAP_ACTIVE ? "active" : "committed";
@@ -283,8 +351,11 @@ CTR_EXPORT int ctr_snapshot_prepare(ctr_mount_list **mounts, ctr_client *c, cons
 				    const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
 {
 	struct ctr_call call;
-	int r = parse_call(&call, c, opts, n_opts, "snapshot prepare", err);
-	return r < 0 ? r : ctr_snapshots_prepare(mounts, c, snapshotter, key, parent, labels, false, &call, err);
+	_cleanup_(ctr_snap_opts_clear) struct ctr_snap_opts so = {0};
+	int r = parse_snap(&call, &so, c, labels, opts, n_opts, "snapshot prepare", err);
+	return r < 0 ? r
+		     : ctr_snapshots_prepare(mounts, c, snapshotter, key, parent, (const char *const *)so.labels,
+					     false, &call, err);
 }
 
 CTR_EXPORT int ctr_snapshot_view(ctr_mount_list **mounts, ctr_client *c, const char *snapshotter,
@@ -292,8 +363,11 @@ CTR_EXPORT int ctr_snapshot_view(ctr_mount_list **mounts, ctr_client *c, const c
 				 const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
 {
 	struct ctr_call call;
-	int r = parse_call(&call, c, opts, n_opts, "snapshot view", err);
-	return r < 0 ? r : ctr_snapshots_prepare(mounts, c, snapshotter, key, parent, labels, true, &call, err);
+	_cleanup_(ctr_snap_opts_clear) struct ctr_snap_opts so = {0};
+	int r = parse_snap(&call, &so, c, labels, opts, n_opts, "snapshot view", err);
+	return r < 0 ? r
+		     : ctr_snapshots_prepare(mounts, c, snapshotter, key, parent, (const char *const *)so.labels,
+					     true, &call, err);
 }
 
 int ctr_snapshots_mounts(ctr_mount_list **mounts, ctr_client *c, const char *snapshotter, const char *key,
@@ -414,8 +488,11 @@ CTR_EXPORT int ctr_snapshot_commit(ctr_client *c, const char *snapshotter, const
 				   const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
 {
 	struct ctr_call call;
-	int r = parse_call(&call, c, opts, n_opts, "snapshot commit", err);
-	return r < 0 ? r : commit_impl(c, snapshotter, name, key, false, NULL, labels, &call, err);
+	_cleanup_(ctr_snap_opts_clear) struct ctr_snap_opts so = {0};
+	int r = parse_snap(&call, &so, c, labels, opts, n_opts, "snapshot commit", err);
+	return r < 0 ? r
+		     : commit_impl(c, snapshotter, name, key, false, NULL, (const char *const *)so.labels, &call,
+				   err);
 }
 
 int ctr_snapshots_commit(ctr_client *c, const char *snapshotter, const char *name, const char *key,

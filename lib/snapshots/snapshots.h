@@ -47,6 +47,19 @@ int ctr_snapshot_apply_image(char **path, ctr_client *c, const char *snapshotter
  * loop-device fallback. */
 bool ctr_snapshots_erofs_supported(const char *dir, bool *file_backed);
 
+/* What snapshot options (kind CTR_OPT_SNAPSHOT, containerd's snapshots.Opt)
+ * collect: the labels of the new or committed snapshot, those of the call's
+ * labels argument first (NULL, with no option: none given). */
+struct ctr_snap_opts {
+	char **labels; /* owned, NULL-terminated */
+};
+/* labels (may be NULL), then every option in order: CTR_OPT_SNAPSHOT ones
+ * add theirs, CTR_OPT_CALL ones go to call (refused when call is NULL).
+ * Clear o either way. */
+int ctr_snap_opts_parse(struct ctr_snap_opts *o, struct ctr_call *call, const char *const *labels,
+			const ctr_opt *const *opts, size_t n_opts, const char *what, ctr_error **err);
+void ctr_snap_opts_clear(struct ctr_snap_opts *o);
+
 /* The layer's internal calls: the public ctr_snapshot_* functions parse
  * their options into a struct ctr_call and call these, and the rest of the
  * library calls these directly. call may be NULL (the client's namespace, no

@@ -631,7 +631,7 @@ static void test_default_platform(void **s)
 	assert_string_equal(a, "arm64");
 	free(a);
 	int64_t content = 0, snaps = 0;
-	OK(ctr_image_usage(&content, &snaps, img, NULL, &e_));
+	OK(ctr_image_usage(&content, &snaps, img, NULL, CTR_NO_OPTS, &e_));
 	assert_true(content > 0);
 	assert_true(snaps > 0);
 	char *pf = mounted_platform(c, img, "arm-view");

@@ -2,47 +2,7 @@
  * are refused with the exact code and leave no record; duplicates, missing
  * targets and labels behave as in containerd; update by field paths. No
  * root needed. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
-
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <ctr/ctr.h>
-
-#include "digest.h"
-#include "fs.h"
-
-static char tmp[256];
-static ctr_client *c;
-
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(tmp, sizeof(tmp), "/tmp/ctr-records-XXXXXX");
-	assert_non_null(mkdtemp(tmp));
-	char root[300], st[300];
-	snprintf(root, sizeof(root), "%s/root", tmp);
-	snprintf(st, sizeof(st), "%s/state", tmp);
-	ctr_opt *a = ctr_with_root(root), *b = ctr_with_state(st);
-	assert_int_equal(ctr_client_new(&c, CTR_OPTS(a, b), NULL), 0);
-	ctr_opt_free(a);
-	ctr_opt_free(b);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	ctr_client_free(c);
-	ctr_rm_rf_at(AT_FDCWD, tmp, NULL);
-	return 0;
-}
+#include "client-fixture.h"
 
 static size_t n_images(void)
 {
@@ -50,15 +10,6 @@ static size_t n_images(void)
 	size_t n = 99;
 	assert_int_equal(ctr_image_list(&v, &n, c, NULL, 0, NULL, 0, NULL), 0);
 	ctr_image_list_free(v, n);
-	return n;
-}
-
-static size_t n_containers(void)
-{
-	ctr_container **v = NULL;
-	size_t n = 99;
-	assert_int_equal(ctr_container_list(&v, &n, c, NULL, 0, NULL, 0, NULL), 0);
-	ctr_container_list_free(v, n);
 	return n;
 }
 

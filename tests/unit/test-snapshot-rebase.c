@@ -1,47 +1,12 @@
 /* ctr_snapshots_commit_parent (lib/snapshots/snapshot-ns.c) and the overlay
  * snapshotter's commit_rebase: a snapshot prepared without a parent gets
  * one at commit. No root needed: nothing is mounted. */
-#include <setjmp.h>
-#include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <ctr/ctr.h>
-
-#include "snapshots.h"
-#include "fs.h"
-
-static char tmp[256];
-static ctr_client *c;
-
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(tmp, sizeof(tmp), "/tmp/ctr-rebase-XXXXXX");
-	assert_non_null(mkdtemp(tmp));
-	char root[300], st[300];
-	snprintf(root, sizeof(root), "%s/root", tmp);
-	snprintf(st, sizeof(st), "%s/state", tmp);
-	ctr_opt *a = ctr_with_root(root), *b = ctr_with_state(st);
-	assert_int_equal(ctr_client_new(&c, CTR_OPTS(a, b), NULL), 0);
-	ctr_opt_free(a);
-	ctr_opt_free(b);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	ctr_client_free(c);
-	ctr_rm_rf_at(AT_FDCWD, tmp, NULL);
-	return 0;
-}
+#include "snapshots.h" /* before the fixture's globals, whose `c` its prototypes would shadow */
+#include "client-fixture.h"
 
 static const char *parent_of(const char *sn, const char *key)
 {
