@@ -88,6 +88,9 @@ struct ctr_rt_opts {
 	bool systemd_cgroup;     /* runc --systemd-cgroup */
 	bool no_pivot;           /* runc create --no-pivot */
 	bool no_new_keyring;     /* runc create --no-new-keyring */
+	/* Owner of the stdio pipes a process of the task gets (containerd's
+	 * IoUid/IoGid), for every process of the task; 0: root. */
+	uint32_t io_uid, io_gid;
 };
 /* CTR_EINVAL naming the bad field: root and shim_cgroup must be absolute
  * with no "." or ".." component, no string may hold a newline. */

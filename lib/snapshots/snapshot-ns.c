@@ -17,6 +17,7 @@
 #include "snapshots.h"
 #include "ident.h"
 #include "macro.h"
+#include "strv.h"
 
 /* ---- registry ---- */
 
@@ -247,22 +248,42 @@ int ctr_snapshots_prepare(ctr_mount_list **mounts, ctr_client *c, const char *sn
 	return 0;
 }
 
+/* prepare and view: call options and snapshot options (their labels join
+ * the caller's). */
+static int prepare_public(ctr_mount_list **mounts, ctr_client *c, const char *snapshotter, const char *key,
+			  const char *parent, const char *const *labels, bool view, const ctr_opt *const *opts,
+			  size_t n_opts, ctr_error **err)
+{
+	const char *what = view ? "snapshot view" : "snapshot prepare";
+	if (!c)
+		return ctr_err(err, CTR_EINVAL, 0, "%s: client is NULL", what);
+	struct ctr_call call = {0};
+	struct ctr_snap_opts so = {0};
+	int r = ctr_opts_apply(CTR_OPT_SNAPSHOT, &so, &call, opts, n_opts, what, err);
+	char **all = NULL;
+	if (r == 0 && so.n_labels)
+		r = ctr_snap_opts_labels(&all, &so, labels, err);
+	ctr_snap_opts_clear(&so);
+	if (r < 0)
+		return ctr_err_prefix(err, r, "%s", what);
+	r = ctr_snapshots_prepare(mounts, c, snapshotter, key, parent, all ? (const char *const *)all : labels, view,
+				  &call, err);
+	ctr_strv_free(all);
+	return r;
+}
+
 CTR_EXPORT int ctr_snapshot_prepare(ctr_mount_list **mounts, ctr_client *c, const char *snapshotter,
 				    const char *key, const char *parent, const char *const *labels,
 				    const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
 {
-	struct ctr_call call;
-	int r = parse_call(&call, c, opts, n_opts, "snapshot prepare", err);
-	return r < 0 ? r : ctr_snapshots_prepare(mounts, c, snapshotter, key, parent, labels, false, &call, err);
+	return prepare_public(mounts, c, snapshotter, key, parent, labels, false, opts, n_opts, err);
 }
 
 CTR_EXPORT int ctr_snapshot_view(ctr_mount_list **mounts, ctr_client *c, const char *snapshotter,
 				 const char *key, const char *parent, const char *const *labels,
 				 const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
 {
-	struct ctr_call call;
-	int r = parse_call(&call, c, opts, n_opts, "snapshot view", err);
-	return r < 0 ? r : ctr_snapshots_prepare(mounts, c, snapshotter, key, parent, labels, true, &call, err);
+	return prepare_public(mounts, c, snapshotter, key, parent, labels, true, opts, n_opts, err);
 }
 
 int ctr_snapshots_mounts(ctr_mount_list **mounts, ctr_client *c, const char *snapshotter, const char *key,

@@ -14,6 +14,8 @@
  *               [-Y] [-C CRIU]    (runc --systemd-cgroup, --criu)
  *               [-P] [-K]         (runc create --no-pivot, --no-new-keyring)
  *               [-G CGROUP]       (the shim joins CGROUP first)
+ *               [-u UID] [-g GID] (owner of the stdio pipes the process gets:
+ *                                  containerd's IoUid and IoGid)
  * PROCDIR is relative to CONTAINERDIR ("init" or "exec/<id>"). */
 #include <dirent.h>
 #include <errno.h>
@@ -159,7 +161,7 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	int c;
-	while ((c = getopt(argc, argv, "f:r:R:d:p:i:xtnL:I:O:E:S:N:X:YC:PKG:")) != -1) {
+	while ((c = getopt(argc, argv, "f:r:R:d:p:i:xtnL:I:O:E:S:N:X:YC:PKG:u:g:")) != -1) {
 		switch (c) {
 		case 'f': o.ready = atoi(optarg); break;
 		case 'r': o.runtime = optarg; break;
@@ -182,6 +184,8 @@ int main(int argc, char **argv)
 		case 'P': o.no_pivot = true; break;
 		case 'K': o.no_new_keyring = true; break;
 		case 'G': o.cgroup = optarg; break;
+		case 'u': o.io_uid = (uid_t)strtoul(optarg, NULL, 10); o.io_owner = true; break;
+		case 'g': o.io_gid = (gid_t)strtoul(optarg, NULL, 10); o.io_owner = true; break;
 		default: usage();
 		}
 	}
@@ -303,6 +307,16 @@ int main(int argc, char **argv)
 			open_dst(&st_err);
 		} else {
 			c2 = open_null(O_WRONLY);
+		}
+		/* The container's ends belong to its user (runc then hands them
+		 * to the process's user), so a process in a user namespace can
+		 * reopen /dev/stdout: runc's own fchown fails on a pipe whose
+		 * owner its namespace does not map. */
+		if (o.io_owner) {
+			int ends[3] = {in_fd >= 0 ? c0 : -1, o.out || o.log ? c1 : -1, o.errp || o.log ? c2 : -1};
+			for (int i = 0; i < 3; i++)
+				if (ends[i] >= 0 && fchown(ends[i], o.io_uid, o.io_gid) < 0)
+					fail(errno, "chown stdio pipe");
 		}
 	}
 

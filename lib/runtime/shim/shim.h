@@ -27,6 +27,9 @@ struct shim_opts {
 	const char *criu, *cgroup; /* runc --criu; the shim's own cgroup */
 	bool exec, terminal, inherit;
 	bool systemd_cgroup, no_pivot, no_new_keyring;
+	bool io_owner; /* -u/-g given */
+	uid_t io_uid;
+	gid_t io_gid;
 	int ready;
 };
 
