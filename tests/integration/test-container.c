@@ -43,6 +43,8 @@
 
 static char base[128], rootfs[192];
 static ctr_client *cl;
+
+#include "image-fixture.h"
 static const char *skip_reason;
 
 static void write_file(const char *path, const char *s, mode_t mode)
@@ -51,18 +53,6 @@ static void write_file(const char *path, const char *s, mode_t mode)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, s, strlen(s)), (ssize_t)strlen(s));
 	close(fd);
-}
-
-static char *read_all(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return NULL;
-	char *b = calloc(1, 65536);
-	size_t n = b ? fread(b, 1, 65535, f) : 0;
-	(void)n;
-	fclose(f);
-	return b;
 }
 
 /* A busybox tree: bin/busybox and its applets, the usual mount points. */
@@ -267,18 +257,6 @@ static void test_user_from_snapshot(void **s)
 	/* the snapshot went with it */
 	ctr_snapshot_info *info = NULL;
 	assert_int_equal(ctr_snapshot_stat(&info, cl, "overlayfs", "usersnap", NULL, 0, NULL), CTR_ENOTFOUND);
-}
-
-/* Stores a blob in the content store; digest out (CTR_DIGEST_MAX). */
-static void put_blob(const char *data, char *digest)
-{
-	assert_int_equal(ctr_digest_buf(CTR_DIGEST_SHA256, data, strlen(data), digest, NULL), 0);
-	ctr_content_writer *w = NULL;
-	assert_int_equal(ctr_content_writer_open(&w, cl, digest, NULL, 0, NULL), 0);
-	assert_int_equal(ctr_content_writer_write(w, data, strlen(data), NULL), 0);
-	int r = ctr_content_writer_commit(w, (int64_t)strlen(data), digest, NULL, CTR_NO_OPTS, NULL);
-	assert_true(r == 0 || r == CTR_EEXISTS);
-	ctr_content_writer_free(w);
 }
 
 /* An image "lctr.test/busybox:1" unpacked in overlayfs: one layer (its

@@ -38,32 +38,11 @@
 
 static char base[128];
 static ctr_client *cl;
+
+#include "image-fixture.h"
 static const char *skip_reason;
 
 #define HOST_ID 100000u
-
-static char *read_all(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return NULL;
-	char *b = calloc(1, 65536);
-	size_t n = b ? fread(b, 1, 65535, f) : 0;
-	(void)n;
-	fclose(f);
-	return b;
-}
-
-static void put_blob(const char *data, char *digest)
-{
-	assert_int_equal(ctr_digest_buf(CTR_DIGEST_SHA256, data, strlen(data), digest, NULL), 0);
-	ctr_content_writer *w = NULL;
-	assert_int_equal(ctr_content_writer_open(&w, cl, digest, NULL, 0, NULL), 0);
-	assert_int_equal(ctr_content_writer_write(w, data, strlen(data), NULL), 0);
-	int r = ctr_content_writer_commit(w, (int64_t)strlen(data), digest, NULL, CTR_NO_OPTS, NULL);
-	assert_true(r == 0 || r == CTR_EEXISTS);
-	ctr_content_writer_free(w);
-}
 
 /* "remap.test/busybox:1", unpacked in overlayfs: busybox, a setuid file
  * and /etc/f owned by 0:0, /etc/u owned by 1000:1000. */
