@@ -7,6 +7,8 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "snapshots.h"
+
 struct ext {
 	char *name;
 	json_t *value;
@@ -18,8 +20,9 @@ struct ctr_cfg {
 	char *snap_image_ns; /* the image whose chain is the parent (new snapshot) */
 	const ctr_image *snap_image;
 	bool snap_new, snap_view;
-	const ctr_opt *const *snap_opts; /* the new snapshot's options, borrowed */
-	size_t n_snap_opts;
+	const ctr_opt *const *snap_new_opts; /* ctr_with_new_snapshot_opts's, borrowed */
+	size_t n_snap_new_opts;
+	struct ctr_snap_opts snap_opts; /* the new snapshot's (CTR_OPT_SNAPSHOT, remapping) */
 	char *snapshotter;
 	bool new_spec;
 	const ctr_opt *const *spec_opts;

@@ -37,6 +37,7 @@ void ctr_container_cfg_clear(struct ctr_cfg *c)
 	ctr_strv_free(c->labels);
 	json_decref(c->extensions);
 	ctr_strv_free(c->fields);
+	ctr_snap_opts_clear(&c->snap_opts);
 }
 
 static int set(char **dst, const char *v, ctr_error **err)
@@ -79,6 +80,8 @@ struct snap_arg {
 	bool view;
 	const ctr_opt *const *opts; /* borrowed */
 	size_t n_opts;
+	bool remap; /* WithRemappedSnapshot: container IDs 0..65535 are uid.., gid.. */
+	uint32_t uid, gid;
 };
 
 static void snap_arg_free(void *p)
@@ -101,15 +104,27 @@ static int apply_new_snapshot(void *t, void *ud, ctr_error **err)
 	c->snap_new = true;
 	c->snap_view = a->view;
 	c->snap_image = a->img;
-	c->snap_opts = a->opts;
-	c->n_snap_opts = a->n_opts;
-	return 0;
+	c->snap_new_opts = a->opts;
+	c->n_snap_new_opts = a->n_opts;
+	if (!a->remap)
+		return 0;
+	/* containerd's WithRemappedSnapshot records the image too. */
+	if ((r = set(&c->image, ctr_image_name(a->img), err)) < 0)
+		return r;
+	char u[40], g[40];
+	snprintf(u, sizeof(u), "0:%u:65536", a->uid);
+	snprintf(g, sizeof(g), "0:%u:65536", a->gid);
+	if ((r = ctr_snap_opts_add_label(&c->snap_opts, CTR_SNAPSHOT_LABEL_UIDMAPPING, u, err)) < 0)
+		return r;
+	return ctr_snap_opts_add_label(&c->snap_opts, CTR_SNAPSHOT_LABEL_GIDMAPPING, g, err);
 }
 
 static ctr_opt *new_snapshot(const char *name, const char *key, const ctr_image *img, bool view,
-			     const ctr_opt *const *opts, size_t n_opts)
+			     const ctr_opt *const *opts, size_t n_opts, bool remap, uint32_t uid, uint32_t gid)
 {
-	if (!key || !img || (n_opts && !opts))
+	if (!key || !img || (n_opts && !opts) ||
+	    (remap && ((uint64_t)uid + 65536 > (uint64_t)UINT32_MAX + 1 ||
+		       (uint64_t)gid + 65536 > (uint64_t)UINT32_MAX + 1)))
 		return NULL;
 	struct snap_arg *a = calloc(1, sizeof(*a));
 	if (!a || !(a->key = strdup(key))) {
@@ -120,29 +135,45 @@ static ctr_opt *new_snapshot(const char *name, const char *key, const ctr_image 
 	a->view = view;
 	a->opts = opts;
 	a->n_opts = n_opts;
+	a->remap = remap;
+	a->uid = uid;
+	a->gid = gid;
 	return ctr_opt_make(CTR_OPT_CONTAINER, name, apply_new_snapshot, a, snap_arg_free);
 }
 
 CTR_EXPORT ctr_opt *ctr_with_new_snapshot(const char *key, const ctr_image *img)
 {
-	return new_snapshot("ctr_with_new_snapshot", key, img, false, NULL, 0);
+	return new_snapshot("ctr_with_new_snapshot", key, img, false, NULL, 0, false, 0, 0);
 }
 
 CTR_EXPORT ctr_opt *ctr_with_new_snapshot_view(const char *key, const ctr_image *img)
 {
-	return new_snapshot("ctr_with_new_snapshot_view", key, img, true, NULL, 0);
+	return new_snapshot("ctr_with_new_snapshot_view", key, img, true, NULL, 0, false, 0, 0);
 }
 
 CTR_EXPORT ctr_opt *ctr_with_new_snapshot_opts(const char *key, const ctr_image *img,
 					       const ctr_opt *const *snapshot_opts, size_t n_snapshot_opts)
 {
-	return new_snapshot("ctr_with_new_snapshot_opts", key, img, false, snapshot_opts, n_snapshot_opts);
+	return new_snapshot("ctr_with_new_snapshot_opts", key, img, false, snapshot_opts, n_snapshot_opts, false, 0,
+			    0);
 }
 
 CTR_EXPORT ctr_opt *ctr_with_new_snapshot_view_opts(const char *key, const ctr_image *img,
 						    const ctr_opt *const *snapshot_opts, size_t n_snapshot_opts)
 {
-	return new_snapshot("ctr_with_new_snapshot_view_opts", key, img, true, snapshot_opts, n_snapshot_opts);
+	return new_snapshot("ctr_with_new_snapshot_view_opts", key, img, true, snapshot_opts, n_snapshot_opts, false,
+			    0, 0);
+}
+
+CTR_EXPORT ctr_opt *ctr_with_remapped_snapshot(const char *key, const ctr_image *img, uint32_t uid, uint32_t gid)
+{
+	return new_snapshot("ctr_with_remapped_snapshot", key, img, false, NULL, 0, true, uid, gid);
+}
+
+CTR_EXPORT ctr_opt *ctr_with_remapped_snapshot_view(const char *key, const ctr_image *img, uint32_t uid,
+						    uint32_t gid)
+{
+	return new_snapshot("ctr_with_remapped_snapshot_view", key, img, true, NULL, 0, true, uid, gid);
 }
 
 static int apply_snapshot(void *t, void *ud, ctr_error **err)
@@ -154,6 +185,7 @@ static int apply_snapshot(void *t, void *ud, ctr_error **err)
 	if (r == 0) {
 		c->snap_new = false;
 		c->snap_image = NULL;
+		ctr_snap_opts_clear(&c->snap_opts);
 	}
 	return r;
 }
@@ -411,8 +443,17 @@ CTR_EXPORT int ctr_container_new(ctr_container **out, ctr_client *c, const char 
 	struct ctr_call call;
 	struct ctr_cfg cfg = {0};
 	int r = ctr_ident_validate(id, "container id", err);
-	if (r == 0)
-		r = begin(&call, c, &cfg, opts, n_opts, "new container", err);
+	if (r == 0 && !c)
+		r = ctr_err(err, CTR_EINVAL, 0, "new container: client is NULL");
+	if (r == 0) {
+		/* snapshot options go to the snapshot ctr_with_new_snapshot makes */
+		call = (struct ctr_call){0};
+		const struct ctr_opt_target tg[] = {{CTR_OPT_CONTAINER, &cfg}, {CTR_OPT_SNAPSHOT, &cfg.snap_opts}};
+		r = ctr_opts_apply_multi(tg, 2, &call, opts, n_opts, "new container", err);
+	}
+	if (r == 0 && cfg.snap_opts.n_labels && !cfg.snap_new)
+		r = ctr_err(err, CTR_EINVAL, 0, "new container: snapshot options need ctr_with_new_snapshot or "
+			    "ctr_with_new_snapshot_view");
 	if (r < 0) {
 		ctr_container_cfg_clear(&cfg);
 		return r;
@@ -450,12 +491,13 @@ CTR_EXPORT int ctr_container_new(ctr_container **out, ctr_client *c, const char 
 	if (cfg.snap_key && cfg.snap_new) {
 		_cleanup_free_ char *chain = NULL;
 		_cleanup_(ctr_snap_opts_clear) struct ctr_snap_opts so = {0};
-		r = ctr_snap_opts_parse(&so, NULL, NULL, cfg.snap_opts, cfg.n_snap_opts, "new snapshot", err);
+		r = ctr_snap_opts_parse(&so, NULL, (const char *const *)cfg.snap_opts.labels, cfg.snap_new_opts,
+					cfg.n_snap_new_opts, "new snapshot", err);
 		if (r == 0)
 			r = ctr_image_chain_id(&chain, cfg.snap_image, err);
 		if (r == 0) {
-			r = ctr_snapshots_prepare(NULL, c, snapshotter, cfg.snap_key, chain,
-						  (const char *const *)so.labels, cfg.snap_view, &snap_call, err);
+			r = ctr_snapshots_prepare_mapped(c, snapshotter, cfg.snap_key, chain,
+							 (const char *const *)so.labels, cfg.snap_view, &snap_call, err);
 			if (r == CTR_ENOTFOUND)
 				ctr_err_prefix(err, r, "image %s is not unpacked in %s", ctr_image_name(cfg.snap_image), snapshotter);
 		}

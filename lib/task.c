@@ -254,6 +254,27 @@ CTR_EXPORT ctr_opt *ctr_with_shim_cgroup(const char *path)
 	return ctr_opt_make_str(CTR_OPT_TASK, "ctr_with_shim_cgroup", apply_shim_cgroup, path);
 }
 
+static int apply_owner(void *target, void *userdata, ctr_error **err)
+{
+	(void)err;
+	struct ctr_task_opts *o = target;
+	uint64_t v = (uint64_t)(uintptr_t)userdata;
+	*(v >> 32 ? &o->io_gid : &o->io_uid) = (uint32_t)v;
+	o->has_io_owner = true;
+	return 0;
+}
+
+CTR_EXPORT ctr_opt *ctr_with_uid_owner(uint32_t uid)
+{
+	return ctr_opt_make(CTR_OPT_TASK, "ctr_with_uid_owner", apply_owner, (void *)(uintptr_t)uid, NULL);
+}
+
+CTR_EXPORT ctr_opt *ctr_with_gid_owner(uint32_t gid)
+{
+	return ctr_opt_make(CTR_OPT_TASK, "ctr_with_gid_owner", apply_owner,
+			    (void *)(uintptr_t)((1ull << 32) | gid), NULL);
+}
+
 struct ctr_rt_opts ctr_task_opts_runc(const struct ctr_task_opts *o, const char *runtime)
 {
 	return (struct ctr_rt_opts){
@@ -265,6 +286,8 @@ struct ctr_rt_opts ctr_task_opts_runc(const struct ctr_task_opts *o, const char 
 		.no_pivot = o->no_pivot,
 		.no_new_keyring = o->no_new_keyring,
 		.foreground = o->foreground,
+		.io_uid = o->io_uid,
+		.io_gid = o->io_gid,
 	};
 }
 
@@ -675,12 +698,12 @@ CTR_EXPORT int ctr_task_exec(ctr_process **out, ctr_task *t, const char *exec_id
 	if (r < 0)
 		return r;
 	if (o.runtime || o.runc_root || o.criu || o.shim_cgroup || o.systemd_cgroup || o.no_pivot ||
-	    o.no_new_keyring) {
+	    o.no_new_keyring || o.has_io_owner) {
 		ctr_task_opts_clear(&o);
 		return ctr_err(err, CTR_EINVAL, 0,
 			       "ctr_task_exec: runtime options (ctr_with_task_runtime, ctr_with_runc_*, "
-			       "ctr_with_no_pivot_root, ctr_with_no_new_keyring, ctr_with_shim_cgroup) apply to "
-			       "task creation only");
+			       "ctr_with_no_pivot_root, ctr_with_no_new_keyring, ctr_with_shim_cgroup, "
+			       "ctr_with_uid_owner, ctr_with_gid_owner) apply to task creation only");
 	}
 	if (o.volatile_rootfs || o.rootfs || o.foreground) {
 		const char *which = o.rootfs       ? "ctr_with_task_rootfs"

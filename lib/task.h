@@ -27,6 +27,8 @@ struct ctr_task_opts {
 	/* runc's options (ctr_rt_opts); the strings are owned */
 	char *runc_root, *criu, *shim_cgroup;
 	bool systemd_cgroup, no_pivot, no_new_keyring;
+	bool has_io_owner; /* ctr_with_uid_owner or ctr_with_gid_owner */
+	uint32_t io_uid, io_gid;
 };
 /* o's runc options as the runtime layer takes them, borrowing o's strings;
  * runtime overrides o->runtime when o has none. */

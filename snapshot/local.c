@@ -21,6 +21,7 @@
 #include "error.h"
 #include "copy.h"
 #include "erofs-lower.h"
+#include "idmap.h"
 #include "snapshotter.h"
 #include "storage.h"
 #include "fs.h"
@@ -59,14 +60,24 @@ static int add_mount(struct ctr_mount **v, size_t *n, const char *type, const ch
 	return r;
 }
 
-/* containerd's overlay mounts(): bind for no parents, overlay otherwise. */
+/* containerd's overlay mounts(): bind for no parents, overlay otherwise;
+ * a snapshot labelled with an ID mapping gets "uidmap=" and "gidmap="
+ * (labels: its JSON labels, may be NULL). */
 static int build_mounts(struct local *l, enum ctr_snap_kind kind, int64_t id, const int64_t *parents,
-			size_t n_parents, struct ctr_mount **out, size_t *n_out, ctr_error **err)
+			size_t n_parents, const char *labels, struct ctr_mount **out, size_t *n_out,
+			ctr_error **err)
 {
 	struct ctr_mount *v = NULL;
 	size_t n = 0;
-	int r;
 	bool ro = kind == CTR_SNAP_VIEW;
+	struct ctr_idmap map;
+	bool mapped = false;
+	_cleanup_free_ char *ul = NULL, *gl = NULL, *uo = NULL, *go = NULL;
+	int r = ctr_idmap_from_labels(&map, &mapped, &ul, &gl, labels, err);
+	if (r < 0)
+		return r;
+	if (mapped && (asprintf(&uo, "uidmap=%s", ul) < 0 || asprintf(&go, "gidmap=%s", gl) < 0))
+		return ctr_err_nomem(err);
 	if (l->native || n_parents == 0 || (ro && n_parents == 1)) {
 		/* native: the snapshot's own copy; overlay: its fs, or for a view of
 		 * one parent, that parent's fs read-only */
@@ -76,7 +87,7 @@ static int build_mounts(struct local *l, enum ctr_snap_kind kind, int64_t id, co
 			return r;
 		if (!p)
 			p = fs_path(l, src, "fs");
-		const char *opts[] = {ro ? "ro" : "rw", "rbind", NULL};
+		const char *opts[] = {ro ? "ro" : "rw", "rbind", uo, go, NULL};
 		r = p ? add_mount(&v, &n, "bind", p, opts, err) : ctr_err_nomem(err);
 	} else {
 		size_t cap = 64 + n_parents * (strlen(l->st->dir) + 48);
@@ -96,12 +107,12 @@ static int build_mounts(struct local *l, enum ctr_snap_kind kind, int64_t id, co
 							l->st->dir, (long long)parents[i]);
 		}
 		if (ro) {
-			const char *opts[] = {"index=off", lower, NULL};
+			const char *opts[] = {"index=off", lower, uo, go, NULL};
 			r = add_mount(&v, &n, "overlay", "overlay", opts, err);
 		} else {
 			if (asprintf(&upper, "upperdir=%s", up) < 0 || asprintf(&work, "workdir=%s", wk) < 0)
 				return ctr_err_nomem(err);
-			const char *opts[] = {"index=off", work, upper, lower, NULL};
+			const char *opts[] = {"index=off", work, upper, lower, uo, go, NULL};
 			r = add_mount(&v, &n, "overlay", "overlay", opts, err);
 		}
 	}
@@ -111,6 +122,42 @@ static int build_mounts(struct local *l, enum ctr_snap_kind kind, int64_t id, co
 	}
 	*out = v;
 	*n_out = n;
+	return 0;
+}
+
+/* Who owns the upper directory of an overlay on parent, as containerd's
+ * overlay snapshotter has it: the host IDs of container 0 for a snapshot
+ * with an ID mapping (its lowers are idmapped, its upper is not), else the
+ * owner of the parent's own directory (a parent whose files were chowned
+ * for a user namespace hands that on). */
+static int upper_owner(struct local *l, int tfd, const char *key, const char *parent, const char *labels,
+		       ctr_error **err)
+{
+	struct ctr_idmap m;
+	bool mapped = false;
+	int r = ctr_idmap_from_labels(&m, &mapped, NULL, NULL, labels, err);
+	if (r < 0)
+		return r;
+	uint32_t uid = 0, gid = 0;
+	if (mapped) {
+		if (!ctr_idmap_to_host(m.uid, m.n_uid, 0, &uid) || !ctr_idmap_to_host(m.gid, m.n_gid, 0, &gid))
+			return ctr_err(err, CTR_EINVAL, 0, "snapshot %s: the ID mapping has no entry for container "
+				       "uid and gid 0", key);
+	} else {
+		int64_t pid;
+		enum ctr_snap_kind pk;
+		if (ctr_snap_store_get(l->st, parent, &pid, &pk, NULL, NULL, NULL) < 0)
+			return 0; /* the store reports a missing parent */
+		char src[64];
+		snprintf(src, sizeof(src), "%lld/fs", (long long)pid);
+		struct stat st;
+		if (fstatat(l->st->snapshots_fd, src, &st, AT_SYMLINK_NOFOLLOW) < 0 || (st.st_uid == 0 && st.st_gid == 0))
+			return 0;
+		uid = st.st_uid;
+		gid = st.st_gid;
+	}
+	if (fchownat(tfd, "fs", uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return ctr_err_errno(err, errno, "snapshot %s: chown", key);
 	return 0;
 }
 
@@ -147,6 +194,8 @@ static int create(struct local *l, enum ctr_snap_kind kind, const char *key, con
 					       : ctr_copy_tree(sfd, dfd, err);
 		}
 	}
+	if (r == 0 && !l->native && parent && *parent)
+		r = upper_owner(l, tfd, key, parent, labels, err);
 	int64_t id = 0, *parents = NULL;
 	size_t n_parents = 0;
 	if (r == 0)
@@ -179,7 +228,7 @@ static int create(struct local *l, enum ctr_snap_kind kind, const char *key, con
 		}
 	}
 	if (r == 0 && mounts)
-		r = build_mounts(l, kind, id, parents, n_parents, mounts, n_mounts, err);
+		r = build_mounts(l, kind, id, parents, n_parents, labels, mounts, n_mounts, err);
 	free(parents);
 	if (r < 0)
 		ctr_rm_rf_at(l->st->snapshots_fd, tmp, NULL);
@@ -207,8 +256,12 @@ static int local_mounts(void *self, const char *key, struct ctr_mount **m, size_
 	int r = ctr_snap_store_get(l->st, key, &id, &kind, &parents, &np, err);
 	if (r == 0 && kind == CTR_SNAP_COMMITTED)
 		r = ctr_err(err, CTR_EPRECONDITION, 0, "snapshot %s: committed snapshots have no mounts", key);
+	struct ctr_snap_info info = {0};
 	if (r == 0)
-		r = build_mounts(l, kind, id, parents, np, m, n, err);
+		r = ctr_snap_store_stat(l->st, key, &info, err);
+	if (r == 0)
+		r = build_mounts(l, kind, id, parents, np, info.labels, m, n, err);
+	ctr_snap_info_clear(&info);
 	free(parents);
 	return r;
 }
@@ -398,6 +451,7 @@ static int local_open(struct ctr_snapshotter **out, const char *name, const char
 	s->ops = &l->ops;
 	s->self = l;
 	s->overlay_whiteouts = !native;
+	s->remap_ids = true;
 	*out = s;
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "idmap.h"
 #include "macro.h"
 #include "strv.h"
 
@@ -77,7 +78,47 @@ struct parsed {
 	unsigned long flags;
 	unsigned long prop;
 	char *data; /* comma-joined fs options */
+	const char *uidmap, *gidmap; /* "uidmap=", "gidmap=" (containerd's idmapped mounts) */
 };
+
+static bool is_idmap_opt(const char *o)
+{
+	return !strncmp(o, "uidmap=", 7) || !strncmp(o, "gidmap=", 7);
+}
+
+/* The user namespace for a mount's uidmap= and gidmap= options: -1 when
+ * it has none, else the fd or a CTR_E* code (< -1 never collides: codes
+ * are below -1). */
+static int idmap_userns(const struct parsed *p, ctr_error **err)
+{
+	if (!p->uidmap && !p->gidmap)
+		return -1;
+	if (!p->uidmap || !p->gidmap)
+		return ctr_err(err, CTR_EINVAL, 0, "mount: uidmap= and gidmap= go together");
+	struct ctr_idmap m;
+	int r = ctr_idmap_parse(m.uid, &m.n_uid, p->uidmap, "mount option uidmap", err);
+	if (r == 0)
+		r = ctr_idmap_parse(m.gid, &m.n_gid, p->gidmap, "mount option gidmap", err);
+	return r < 0 ? r : ctr_idmap_userns_fd(&m, err);
+}
+
+/* A detached copy of the tree at path, idmapped through userns (and
+ * read-only with ro). Returns the fd or a CTR_E* code. */
+static int idmapped_tree(const char *path, int userns, bool ro, bool recursive, ctr_error **err)
+{
+	int t = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+	if (t < 0)
+		return ctr_err_errno(err, errno, "idmapped mount: open_tree %s", path);
+	struct mount_attr at = {.attr_set = MOUNT_ATTR_IDMAP | (ro ? MOUNT_ATTR_RDONLY : 0),
+				.userns_fd = (uint64_t)userns};
+	if (mount_setattr(t, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &at, sizeof(at)) < 0) {
+		int e = errno;
+		close(t);
+		return ctr_err(err, e == EINVAL || e == ENOSYS ? CTR_ENOTSUP : ctr_errno_code(e), e,
+			       "idmapped mount of %s: %s", path, strerror(e));
+	}
+	return t;
+}
 
 static int parse_options(char *const *opts, struct parsed *p, ctr_error **err)
 {
@@ -106,6 +147,10 @@ static int parse_options(char *const *opts, struct parsed *p, ctr_error **err)
 			}
 		if (done)
 			continue;
+		if (!strncmp(o, "uidmap=", 7) || !strncmp(o, "gidmap=", 7)) {
+			*(o[0] == 'u' ? &p->uidmap : &p->gidmap) = o + 7;
+			continue;
+		}
 		if (strchr(o, ',')) {
 			free(p->data);
 			p->data = NULL;
@@ -140,8 +185,34 @@ static unsigned int attr_flags(unsigned long f)
  * CTR_ENOTSUP when the kernel lacks fsopen or "lowerdir+" so the caller
  * falls back to mount(2). With target NULL, the detached mount's fd is
  * returned in *mnt_out instead of being moved into the tree. */
+static int overlay_fsconfig_fds(const struct ctr_mount *m, const struct parsed *p, const char *target,
+				int *mnt_out, bool detached_rw, int userns, int **trees, size_t *n_trees,
+				ctr_error **err);
+
 static int overlay_fsconfig(const struct ctr_mount *m, const struct parsed *p, const char *target,
-			    int *mnt_out, ctr_error **err)
+			    int *mnt_out, bool detached_rw, ctr_error **err)
+{
+	int ns = idmap_userns(p, err);
+	if (ns < -1)
+		return ns;
+	_cleanup_close_ int userns = ns;
+	/* The idmapped lowers stay open until the overlay is created: a
+	 * detached tree whose last fd goes is no longer mounted, and overlay
+	 * clones each lower at creation. */
+	struct fdv {
+		int *v;
+		size_t n;
+	} trees = {0};
+	int r = overlay_fsconfig_fds(m, p, target, mnt_out, detached_rw, userns, &trees.v, &trees.n, err);
+	for (size_t i = 0; i < trees.n; i++)
+		close(trees.v[i]);
+	free(trees.v);
+	return r;
+}
+
+static int overlay_fsconfig_fds(const struct ctr_mount *m, const struct parsed *p, const char *target,
+				int *mnt_out, bool detached_rw, int userns, int **trees, size_t *n_trees,
+				ctr_error **err)
 {
 	_cleanup_close_ int fs = fsopen("overlay", FSOPEN_CLOEXEC);
 	if (fs < 0)
@@ -157,7 +228,7 @@ static int overlay_fsconfig(const struct ctr_mount *m, const struct parsed *p, c
 		for (size_t k = 0; k < CTR_ARRAY_SIZE(propopts); k++)
 			if (!strcmp(opt, propopts[k].name))
 				is_flag = true;
-		if (is_flag)
+		if (is_flag || is_idmap_opt(opt))
 			continue;
 		if (!strncmp(opt, "lowerdir=", 9)) {
 			_cleanup_free_ char *dirs = strdup(opt + 9);
@@ -165,6 +236,24 @@ static int overlay_fsconfig(const struct ctr_mount *m, const struct parsed *p, c
 				return ctr_err_nomem(err);
 			char *save = NULL;
 			for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+				if (userns >= 0) {
+					/* containerd idmaps the lower layers, not the
+					 * overlay: a copy-up then keeps the host IDs. */
+					int *nv = realloc(*trees, (*n_trees + 1) * sizeof(int));
+					if (!nv)
+						return ctr_err_nomem(err);
+					*trees = nv;
+					int t = idmapped_tree(d, userns, false, false, err);
+					if (t < 0)
+						return t;
+					nv[(*n_trees)++] = t;
+					int q = fsconfig(fs, FSCONFIG_SET_FD, "lowerdir+", NULL, t);
+					int e = errno;
+					if (q < 0)
+						return ctr_err(err, e == EINVAL ? CTR_ENOTSUP : ctr_errno_code(e), e,
+							       "overlay: idmapped lowerdir %s: %s", d, strerror(e));
+					continue;
+				}
 				if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", d, 0) < 0) {
 					if (errno == EINVAL && d == dirs)
 						return CTR_ENOTSUP; /* kernel without lowerdir+ */
@@ -190,7 +279,7 @@ static int overlay_fsconfig(const struct ctr_mount *m, const struct parsed *p, c
 	 * superblock, not just a read-only mount: closing the last fd of a
 	 * writable overlay syncs its upper filesystem, which on a busy disk
 	 * took longer than the rest of `lctr run` together. */
-	if (!target && fsconfig(fs, FSCONFIG_SET_FLAG, "ro", NULL, 0) < 0)
+	if (!target && !detached_rw && fsconfig(fs, FSCONFIG_SET_FLAG, "ro", NULL, 0) < 0)
 		return ctr_err_errno(err, errno, "overlay: ro");
 	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		return ctr_err_errno(err, errno, "overlay: create");
@@ -214,8 +303,8 @@ int ctr_mount_apply(const struct ctr_mount *m, const char *target, ctr_error **e
 		return r;
 	_cleanup_free_ char *data = p.data;
 	if (!strcmp(m->type, "overlay")) {
-		r = overlay_fsconfig(m, &p, target, NULL, err);
-		if (r != CTR_ENOTSUP)
+		r = overlay_fsconfig(m, &p, target, NULL, false, err);
+		if (r != CTR_ENOTSUP || p.uidmap || p.gidmap)
 			goto prop;
 		r = 0;
 		long page = sysconf(_SC_PAGESIZE);
@@ -225,7 +314,26 @@ int ctr_mount_apply(const struct ctr_mount *m, const char *target, ctr_error **e
 				       strlen(data));
 	}
 	bool bind = (p.flags & MS_BIND) || !strcmp(m->type, "bind") || !strcmp(m->type, "rbind");
-	if (bind) {
+	if (bind && (p.uidmap || p.gidmap)) {
+		/* an idmapped clone of the source, moved onto target */
+		int ns = idmap_userns(&p, err);
+		if (ns < -1)
+			return ns;
+		_cleanup_close_ int userns = ns;
+		bool rec = (p.flags & MS_REC) || !strcmp(m->type, "rbind");
+		_cleanup_close_ int t = idmapped_tree(m->source, userns, p.flags & MS_RDONLY, rec, err);
+		if (t < 0)
+			return t;
+		if (move_mount(t, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+			return ctr_err_errno(err, errno, "idmapped mount %s on %s", m->source, target);
+		unsigned int a = attr_flags(p.flags & ~MS_RDONLY);
+		struct mount_attr ma = {.attr_set = a};
+		if (a && mount_setattr(AT_FDCWD, target, 0, &ma, sizeof(ma)) < 0) {
+			int e = errno;
+			umount2(target, MNT_DETACH);
+			return ctr_err_errno(err, e, "mount attributes of %s", target);
+		}
+	} else if (bind) {
 		unsigned long bf = MS_BIND | (p.flags & MS_REC) | (!strcmp(m->type, "rbind") ? MS_REC : 0);
 		if (mount(m->source, target, NULL, bf, NULL) < 0)
 			return ctr_err_errno(err, errno, "bind mount %s on %s", m->source, target);
@@ -244,7 +352,7 @@ prop:
 	return r;
 }
 
-int ctr_mounts_open_root(const struct ctr_mount *ms, size_t n, int *fd, ctr_error **err)
+static int open_tree_of(const struct ctr_mount *ms, size_t n, bool rw, int *fd, ctr_error **err)
 {
 	if (n != 1)
 		return ctr_err(err, CTR_ENOTSUP, 0, "open root: %zu mounts", n);
@@ -256,16 +364,18 @@ int ctr_mounts_open_root(const struct ctr_mount *ms, size_t n, int *fd, ctr_erro
 	free(p.data); /* only the flags matter here */
 	p.data = NULL;
 	if (!strcmp(m->type, "bind") || !strcmp(m->type, "rbind") || (p.flags & MS_BIND)) {
-		int f = open(m->source, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		/* The source as it is on disk: an idmapping is for mounting. */
+		int f = open(m->source, (rw ? O_RDONLY : O_PATH) | O_DIRECTORY | O_CLOEXEC);
 		if (f < 0)
 			return ctr_err_errno(err, errno, "open %s", m->source);
 		*fd = f;
 		return 0;
 	}
 	if (!strcmp(m->type, "overlay")) {
-		p.flags |= MS_RDONLY;
+		if (!rw)
+			p.flags |= MS_RDONLY;
 		int mnt = -1;
-		r = overlay_fsconfig(m, &p, NULL, &mnt, err);
+		r = overlay_fsconfig(m, &p, NULL, &mnt, rw, err);
 		if (r == CTR_ENOTSUP)
 			return ctr_err(err, CTR_ENOTSUP, 0, "open root: the kernel has no fsmount overlay");
 		if (r == 0)
@@ -273,6 +383,16 @@ int ctr_mounts_open_root(const struct ctr_mount *ms, size_t n, int *fd, ctr_erro
 		return r;
 	}
 	return ctr_err(err, CTR_ENOTSUP, 0, "open root: mount type %s", m->type);
+}
+
+int ctr_mounts_open_root(const struct ctr_mount *ms, size_t n, int *fd, ctr_error **err)
+{
+	return open_tree_of(ms, n, false, fd, err);
+}
+
+int ctr_mounts_open_root_rw(const struct ctr_mount *ms, size_t n, int *fd, ctr_error **err)
+{
+	return open_tree_of(ms, n, true, fd, err);
 }
 
 int ctr_mounts_apply(const struct ctr_mount *ms, size_t n, const char *target, ctr_error **err)

@@ -89,6 +89,12 @@ struct ctr_snapshotter {
 	/* How a layer is applied into apply_dir: true for overlay whiteouts
 	 * (0:0 devices, opaque xattrs), false for deletions (native). */
 	bool overlay_whiteouts;
+	/* Snapshots labelled with an ID mapping (CTR_SNAPSHOT_LABEL_*MAPPING)
+	 * get idmapped mounts (containerd's "remap-ids" capability). */
+	bool remap_ids;
+	/* Whether idmapped mounts work on its directory: 0 not probed yet,
+	 * 1 yes, -1 no (lib/snapshots caches ctr_idmap_check here). */
+	int idmap_ok;
 };
 
 /* Built-in snapshotters rooted at dir (created when missing). */

@@ -95,6 +95,34 @@ int lctr_cflags_opt(struct lctr_cflags *f, int c, const char *arg)
 		f->platform = arg;
 		return 1;
 	}
+	case LCTR_O_UIDMAP:
+	case LCTR_O_GIDMAP: {
+		/* ctr's parseIDMapping: container-id:host-id:length, decimal */
+		const char *flag = c == LCTR_O_UIDMAP ? "--uidmap" : "--gidmap";
+		uint32_t *v = c == LCTR_O_UIDMAP ? f->uidmap : f->gidmap;
+		const char *p = arg;
+		for (int i = 0; i < 3; i++) {
+			errno = 0;
+			unsigned long long x = strtoull(p, &end, 10);
+			if (!isdigit((unsigned char)*p) || errno || x > UINT32_MAX || (i < 2 ? *end != ':' : *end != 0)) {
+				lctr_failf("%s \"%s\": want container-id:host-id:length (decimal)", flag, arg);
+				return -2;
+			}
+			v[i] = (uint32_t)x;
+			p = end + 1;
+		}
+		if (v[2] == 0) {
+			lctr_failf("%s \"%s\": the length must be above 0", flag, arg);
+			return -2;
+		}
+		if ((uint64_t)v[0] + v[2] > (uint64_t)UINT32_MAX + 1 || (uint64_t)v[1] + v[2] > (uint64_t)UINT32_MAX + 1) {
+			lctr_failf("%s \"%s\": the range goes past 4294967295", flag, arg);
+			return -2;
+		}
+		*(c == LCTR_O_UIDMAP ? &f->has_uidmap : &f->has_gidmap) = true;
+		return 1;
+	}
+	case LCTR_O_REMAP_LABELS: f->remap_labels = true; return 1;
 	case LCTR_O_NET_HOST: f->net_host = true; return 1;
 	case LCTR_O_USER: f->user = arg; return 1;
 	case LCTR_O_CWD: f->cwd = arg; return 1;
@@ -299,6 +327,19 @@ static char *abs_path(const char *p)
 int lctr_container_create(ctr_container **out, struct lctr *g, const struct lctr_cflags *f,
 			  const char *ref, const char *id, char **args, const char *what)
 {
+	/* usage errors, before anything is opened */
+	if (f->has_uidmap != f->has_gidmap) {
+		lctr_failf("%s: --uidmap and --gidmap go together", what);
+		return 2;
+	}
+	if (f->remap_labels && !f->has_uidmap) {
+		lctr_failf("%s: --remap-labels needs --uidmap and --gidmap", what);
+		return 2;
+	}
+	if (f->has_uidmap && f->rootfs) {
+		lctr_failf("%s: --uidmap and --gidmap remap an image's snapshot, not a --rootfs directory", what);
+		return 2;
+	}
 	ctr_client *cl = lctr_client(g);
 	if (!cl)
 		return 1;
@@ -356,8 +397,22 @@ int lctr_container_create(ctr_container **out, struct lctr *g, const struct lctr
 		if (f->snapshotter)
 			lctr_opts_add(&co, ctr_with_snapshotter(f->snapshotter));
 		/* Writable even with --read-only: the runtime remounts it
-		 * read-only after making mount points (containerd #1495). */
-		lctr_opts_add(&co, ctr_with_new_snapshot(id, img));
+		 * read-only after making mount points (containerd #1495). With
+		 * a user namespace, ctr's choice: the mapping as snapshot
+		 * labels (--remap-labels) or WithRemappedSnapshot. */
+		if (f->has_uidmap && f->remap_labels) {
+			lctr_opts_add(&co, ctr_with_new_snapshot(id, img));
+			lctr_opts_add(&co, ctr_with_remapper_labels(f->uidmap[0], f->uidmap[1], f->gidmap[0],
+								    f->gidmap[1], f->uidmap[2]));
+		} else if (f->has_uidmap) {
+			lctr_opts_add(&co, ctr_with_remapped_snapshot(id, img, f->uidmap[1], f->gidmap[1]));
+		} else {
+			lctr_opts_add(&co, ctr_with_new_snapshot(id, img));
+		}
+	}
+	if (f->has_uidmap) {
+		ctr_id_map um = {f->uidmap[0], f->uidmap[1], f->uidmap[2]}, gm = {f->gidmap[0], f->gidmap[1], f->gidmap[2]};
+		lctr_opts_add(&so, ctr_with_user_namespace(&um, 1, &gm, 1));
 	}
 	if (f->read_only)
 		lctr_opts_add(&so, ctr_with_rootfs_readonly());
@@ -600,6 +655,11 @@ int lctr_task_run(ctr_container *k, struct lctr *g, const struct lctr_cflags *f,
 	bool fg = !detach && !tty;
 	if (fg)
 		lctr_opts_add(&to, ctr_with_task_foreground());
+	/* ctr's getNewTaskOpts: the IO belongs to the mapped root */
+	if (f->has_uidmap) {
+		lctr_opts_add(&to, ctr_with_uid_owner(f->uidmap[1]));
+		lctr_opts_add(&to, ctr_with_gid_owner(f->gidmap[1]));
+	}
 	ctr_task *t = NULL;
 	int r = ctr_container_new_task(&t, k, LCTR_OPTS(&to), &err);
 	lctr_opts_free(&to);
@@ -752,6 +812,11 @@ const struct lctr_flag lctr_cflags_flags[] = {
 	 "run under this loaded AppArmor profile"},
 	{0, "with-ns", required_argument, LCTR_O_WITH_NS, "TYPE:PATH", "join the namespace at PATH (repeatable)"},
 	{0, "platform", required_argument, LCTR_O_PLATFORM, "P", "the image's platform (only the host's runs)"},
+	{0, "uidmap", required_argument, LCTR_O_UIDMAP, "C:H:L",
+	 "run in a user namespace: container uids C.. are host uids H.., L of them"},
+	{0, "gidmap", required_argument, LCTR_O_GIDMAP, "C:H:L", "the same for gids (with --uidmap)"},
+	{0, "remap-labels", no_argument, LCTR_O_REMAP_LABELS, NULL,
+	 "give the mapping to the snapshotter as labels (idmapped mounts) instead of a remapped snapshot"},
 	{0},
 };
 

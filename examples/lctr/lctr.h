@@ -151,6 +151,7 @@ enum {
 	LCTR_O_DETACH, LCTR_O_ENV_FILE, LCTR_O_CPU_QUOTA, LCTR_O_CPU_PERIOD, LCTR_O_CGROUP,
 	LCTR_O_RUNC_BINARY, LCTR_O_NEW_PRIVS,
 	LCTR_O_DEVICE, LCTR_O_SECCOMP_PROFILE, LCTR_O_APPARMOR_PROFILE, LCTR_O_WITH_NS, LCTR_O_PLATFORM,
+	LCTR_O_UIDMAP, LCTR_O_GIDMAP, LCTR_O_REMAP_LABELS,
 };
 struct lctr_cflags {
 	const char **env, **labels, **mounts, **caps_add, **caps_drop, **with_ns; /* NULL-terminated */
@@ -167,6 +168,9 @@ struct lctr_cflags {
 	uint64_t cpu_period;	/* 0: the kernel's */
 	uint64_t memory_limit;
 	double cpus;
+	/* --uidmap, --gidmap: container-id:host-id:length; --remap-labels */
+	bool has_uidmap, has_gidmap, remap_labels;
+	uint32_t uidmap[3], gidmap[3];
 };
 #include <getopt.h>
 /* The container flags (run, containers create) and run's own. */

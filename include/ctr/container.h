@@ -43,6 +43,23 @@ CTR_EXPORT ctr_opt *ctr_with_new_snapshot_opts(const char *key, const ctr_image 
 					       const ctr_opt *const *snapshot_opts, size_t n_snapshot_opts);
 CTR_EXPORT ctr_opt *ctr_with_new_snapshot_view_opts(const char *key, const ctr_image *img,
 						    const ctr_opt *const *snapshot_opts, size_t n_snapshot_opts);
+/* A new snapshot `key` for a container with a user namespace whose
+ * container IDs 0..65535 are host uids uid.. and gids gid..
+ * (WithRemappedSnapshot; the container's image is recorded too): the
+ * files show as owned by the host IDs, which the container sees as its
+ * own 0..65535. Where the snapshotter and the kernel can, the snapshot is
+ * labelled as ctr_with_remapper_labels (ctr/snapshot.h) and mounts
+ * idmapped (a copy-up keeps the host IDs); elsewhere it is made on a
+ * committed copy of the image's top layer whose files were chowned to the
+ * host IDs (shared by every container of that image and mapping).
+ * ctr_container_new also takes snapshot options (CTR_OPT_SNAPSHOT) for the
+ * snapshot a ctr_with_new_snapshot* option makes. NULL when a range passes
+ * 2^32. */
+CTR_EXPORT ctr_opt *ctr_with_remapped_snapshot(const char *key, const ctr_image *img, uint32_t uid,
+					       uint32_t gid);
+/* The same, read-only (WithRemappedSnapshotView). */
+CTR_EXPORT ctr_opt *ctr_with_remapped_snapshot_view(const char *key, const ctr_image *img, uint32_t uid,
+						    uint32_t gid);
 /* An existing snapshot as the rootfs (WithSnapshot). */
 CTR_EXPORT ctr_opt *ctr_with_snapshot(const char *key);
 /* The snapshotter for the options above (default: the namespace's

@@ -48,6 +48,26 @@ CTR_EXPORT int64_t ctr_snapshot_info_updated_at(const ctr_snapshot_info *i);
 CTR_EXPORT void ctr_snapshot_info_free(ctr_snapshot_info *i);
 CTR_EXPORT void ctr_snapshot_info_list_free(ctr_snapshot_info **v, size_t n);
 
+/* ---- snapshot options (kind CTR_OPT_SNAPSHOT) ---- */
+
+/* The labels containerd's snapshotters read a user-namespace mapping from:
+ * "ctr:host:size[,ctr:host:size...]" for uids and gids. A snapshot of a
+ * built-in snapshotter (overlayfs, native, erofs) with both labels mounts
+ * idmapped: the files of its parents show as owned by the mapped host IDs
+ * (a copy-up keeps them), and an overlay's upper directory belongs to the
+ * host IDs of container 0. */
+#define CTR_SNAPSHOT_LABEL_UIDMAPPING "containerd.io/snapshot/uidmapping"
+#define CTR_SNAPSHOT_LABEL_GIDMAPPING "containerd.io/snapshot/gidmapping"
+
+/* Both labels for one range each: container uid ctr_uid.. is host uid
+ * host_uid.., gids likewise, length IDs (containerd's WithRemapperLabels).
+ * ctr_snapshot_prepare and ctr_snapshot_view take it, and
+ * ctr_container_new for the snapshot ctr_with_new_snapshot makes (there,
+ * a snapshotter or kernel that cannot idmap gets a parent whose files were
+ * chowned instead). NULL when length is 0 or a range passes 2^32. */
+CTR_EXPORT ctr_opt *ctr_with_remapper_labels(uint32_t ctr_uid, uint32_t host_uid, uint32_t ctr_gid,
+					     uint32_t host_gid, uint32_t length);
+
 /* ---- snapshot calls ---- */
 
 /* Snapshot options (kind CTR_OPT_SNAPSHOT, containerd's snapshots.Opt), for

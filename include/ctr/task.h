@@ -108,6 +108,15 @@ CTR_EXPORT ctr_opt *ctr_with_runc_systemd_cgroup(void);
 /* runc's --criu: the CRIU binary for checkpoint and restore (CriuPath). */
 CTR_EXPORT ctr_opt *ctr_with_runc_criu_path(const char *path);
 
+/* The owner of the stdio pipes the task's processes get (containerd's
+ * WithUIDOwner and WithGIDOwner, runc options IoUid and IoGid): a host
+ * uid or gid, for a container in a user namespace (the host IDs of its
+ * root) whose process reopens its stdio (/dev/stdout) or runs as another
+ * user. Exec'd processes of the task get the same owner. Task creation
+ * only; the default is root. */
+CTR_EXPORT ctr_opt *ctr_with_uid_owner(uint32_t uid);
+CTR_EXPORT ctr_opt *ctr_with_gid_owner(uint32_t gid);
+
 /* Loads the task of container `id` from the state directory, in the
  * client's namespace or ctr_with_call_namespace()'s. Works from any process.
  * Errors: CTR_EINVAL (bad id), CTR_ENOTFOUND. */

@@ -311,6 +311,15 @@ static int spawn(ctr_rt_proc *p, const struct ctr_rt_io *io, const struct ctr_rt
 		argv[n++] = "-C";
 		argv[n++] = t->criu;
 	}
+	char uid[16], gid[16];
+	if (t->io_uid || t->io_gid) {
+		snprintf(uid, sizeof(uid), "%u", t->io_uid);
+		snprintf(gid, sizeof(gid), "%u", t->io_gid);
+		argv[n++] = "-u";
+		argv[n++] = uid;
+		argv[n++] = "-g";
+		argv[n++] = gid;
+	}
 	if (ro && ro->no_pivot)
 		argv[n++] = "-P";
 	if (ro && ro->no_new_keyring)

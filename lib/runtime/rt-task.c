@@ -34,6 +34,49 @@ int ctr_rt_container_dir(char **out, const char *state_dir, const char *ns, cons
 	return 0;
 }
 
+/* The host gid of the container's gid 0 when the spec has a user
+ * namespace with gid mappings (containerd's remappedGID), else -1. */
+static long long remapped_gid(json_t *spec)
+{
+	json_t *maps = json_object_get(json_object_get(spec, "linux"), "gidMappings");
+	size_t i;
+	json_t *m;
+	json_array_foreach(maps, i, m) {
+		json_int_t c = json_integer_value(json_object_get(m, "containerID"));
+		json_int_t h = json_integer_value(json_object_get(m, "hostID"));
+		json_int_t n = json_integer_value(json_object_get(m, "size"));
+		if (c == 0 && n > 0 && h >= 0 && h <= UINT32_MAX)
+			return (long long)h;
+	}
+	return -1;
+}
+
+/* As containerd lets a remapped container's root reach its bundle: the
+ * bundle belongs to its gid with mode 0710, and the directories above it
+ * up to the state directory can be traversed by anyone (0711). */
+static int userns_access(int dfd, const char *dir, const char *state_dir, gid_t gid, ctr_error **err)
+{
+	if (fchown(dfd, (uid_t)-1, gid) < 0 || fchmod(dfd, 0710) < 0)
+		return ctr_err_errno(err, errno, "task bundle %s: give the user namespace's root access", dir);
+	_cleanup_free_ char *p = strdup(dir);
+	if (!p)
+		return ctr_err_nomem(err);
+	size_t base = strlen(state_dir);
+	while (base > 1 && state_dir[base - 1] == '/')
+		base--;
+	for (char *slash = strrchr(p, '/'); slash && (size_t)(slash - p) >= base; slash = strrchr(p, '/')) {
+		*slash = 0;
+		struct stat st;
+		if (stat(p, &st) < 0)
+			return ctr_err_errno(err, errno, "stat %s", p);
+		if ((st.st_mode & 0011) != 0011 && chmod(p, (st.st_mode & 07777) | 0011) < 0)
+			return ctr_err_errno(err, errno, "chmod %s", p);
+		if ((size_t)(slash - p) == base)
+			break;
+	}
+	return 0;
+}
+
 int ctr_rt_bundle_prepare(char **dir_out, const char *state_dir, const char *ns, const char *id,
 			  const char *config_json, const char *rootfs, bool terminal, ctr_error **err)
 {
@@ -62,6 +105,7 @@ int ctr_rt_bundle_prepare(char **dir_out, const char *state_dir, const char *ns,
 		json_object_set_new(spec, "root", root);
 	}
 	json_object_set_new(root, "path", json_string(rootfs ? rootfs : "rootfs"));
+	long long userns_gid = remapped_gid(spec);
 	_cleanup_free_ char *text = ctr_json_dump(spec);
 	json_decref(spec);
 	if (!text)
@@ -80,6 +124,8 @@ int ctr_rt_bundle_prepare(char **dir_out, const char *state_dir, const char *ns,
 	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (dfd < 0)
 		r = ctr_err_errno(err, errno, "open %s", dir);
+	if (r == 0 && userns_gid >= 0)
+		r = userns_access(dfd, dir, state_dir, (gid_t)userns_gid, err);
 	if (r == 0)
 		r = ctr_write_atomic_nosync(dfd, "config.json", text, strlen(text), 0600, err);
 	if (r == 0 && !rootfs && mkdirat(dfd, "rootfs", 0755) < 0)
@@ -178,12 +224,15 @@ int ctr_rt_opts_validate(const struct ctr_rt_opts *ro, ctr_error **err)
 /* runc.opts: what every runc call of this task passes (see proto.h). */
 static int runc_opts_write(ctr_rt_task *t, const struct ctr_rt_opts *ro, ctr_error **err)
 {
-	if (!ro->root && !ro->criu && !ro->systemd_cgroup)
+	if (!ro->root && !ro->criu && !ro->systemd_cgroup && !ro->io_uid && !ro->io_gid)
 		return 0;
 	_cleanup_free_ char *text = NULL;
-	if (asprintf(&text, "%s%s%s%s%s%s%s", ro->root ? "root " : "", ro->root ? t->runc_root : "",
+	char owner[64] = "";
+	if (ro->io_uid || ro->io_gid)
+		snprintf(owner, sizeof(owner), "io-uid %u\nio-gid %u\n", ro->io_uid, ro->io_gid);
+	if (asprintf(&text, "%s%s%s%s%s%s%s%s", ro->root ? "root " : "", ro->root ? t->runc_root : "",
 		     ro->root ? "\n" : "", ro->criu ? "criu " : "", ro->criu ? ro->criu : "",
-		     ro->criu ? "\n" : "", ro->systemd_cgroup ? "systemd-cgroup\n" : "") < 0) {
+		     ro->criu ? "\n" : "", ro->systemd_cgroup ? "systemd-cgroup\n" : "", owner) < 0) {
 		text = NULL;
 		return ctr_err_nomem(err);
 	}
@@ -214,6 +263,14 @@ static int runc_opts_read(ctr_rt_task *t, ctr_error **err)
 			line += 5;
 		} else if (strcmp(line, "systemd-cgroup") == 0) {
 			t->systemd_cgroup = true;
+			continue;
+		} else if (!strncmp(line, "io-uid ", 7) || !strncmp(line, "io-gid ", 7)) {
+			char *end;
+			errno = 0;
+			unsigned long v = strtoul(line + 7, &end, 10);
+			if (errno || *end || end == line + 7 || v > UINT32_MAX)
+				return ctr_err(err, CTR_EIO, 0, "task %s: bad %s line", t->id, CTR_SHIM_RUNC_OPTS);
+			*(line[3] == 'u' ? &t->io_uid : &t->io_gid) = (uint32_t)v;
 			continue;
 		} else {
 			return ctr_err(err, CTR_EIO, 0, "task %s: bad %s line", t->id, CTR_SHIM_RUNC_OPTS);
@@ -263,6 +320,8 @@ int ctr_rt_create_opts(ctr_rt_task **out, const char *state_dir, const char *ns,
 		return r;
 	const char *runtime = ro->binary && *ro->binary ? ro->binary : CTR_RT_DEFAULT_RUNTIME;
 	t->systemd_cgroup = ro->systemd_cgroup;
+	t->io_uid = ro->io_uid;
+	t->io_gid = ro->io_gid;
 	if (!(t->runtime = strdup(runtime)) || (ro->criu && !(t->criu = strdup(ro->criu)))) {
 		ctr_rt_task_free(t);
 		return ctr_err_nomem(err);

@@ -27,6 +27,7 @@ struct ctr_rt_task {
 	char *runtime;
 	char *criu;          /* runc --criu, NULL when not given */
 	bool systemd_cgroup; /* runc --systemd-cgroup */
+	uint32_t io_uid, io_gid; /* the stdio pipes' owner (0: root) */
 	char *ns, *id;
 	int dir_fd;
 	struct ctr_rt_proc init;

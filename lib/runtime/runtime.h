@@ -95,6 +95,9 @@ struct ctr_rt_opts {
 	 * parent and removes its own state when the process exits, so the
 	 * delete runs no runtime. Not with a terminal (CTR_EINVAL). */
 	bool foreground;
+	/* Owner of the stdio pipes a process of the task gets (containerd's
+	 * IoUid/IoGid), for every process of the task; 0: root. */
+	uint32_t io_uid, io_gid;
 };
 /* CTR_EINVAL naming the bad field: root and shim_cgroup must be absolute
  * with no "." or ".." component, no string may hold a newline. */

@@ -210,16 +210,16 @@ static int parse_call(struct ctr_call *call, ctr_client *c, const ctr_opt *const
 
 static int add_labels(struct ctr_snap_opts *o, const char *const *add, ctr_error **err)
 {
-	size_t n = ctr_strv_len((const char *const *)o->labels), m = ctr_strv_len(add);
-	char **v = realloc(o->labels, (n + m + 1) * sizeof(*v));
+	size_t m = ctr_strv_len(add);
+	char **v = realloc(o->labels, (o->n_labels + m + 1) * sizeof(*v));
 	if (!v)
 		return ctr_err_nomem(err);
 	o->labels = v;
-	v[n] = NULL;
+	v[o->n_labels] = NULL;
 	for (size_t i = 0; i < m; i++) {
-		if (!(v[n] = strdup(add[i])))
+		if (!(v[o->n_labels] = strdup(add[i])))
 			return ctr_err_nomem(err);
-		v[++n] = NULL;
+		v[++o->n_labels] = NULL;
 	}
 	return 0;
 }
@@ -245,12 +245,6 @@ CTR_EXPORT ctr_opt *ctr_with_snapshot_labels(const char *const *labels)
 	if (!o)
 		ctr_strv_free(v);
 	return o;
-}
-
-void ctr_snap_opts_clear(struct ctr_snap_opts *o)
-{
-	ctr_strv_free(o->labels);
-	o->labels = NULL;
 }
 
 int ctr_snap_opts_parse(struct ctr_snap_opts *o, struct ctr_call *call, const char *const *labels,
@@ -346,6 +340,8 @@ int ctr_snapshots_prepare(ctr_mount_list **mounts, ctr_client *c, const char *sn
 	return 0;
 }
 
+/* prepare and view: call options and snapshot options (their labels join
+ * the caller's). */
 CTR_EXPORT int ctr_snapshot_prepare(ctr_mount_list **mounts, ctr_client *c, const char *snapshotter,
 				    const char *key, const char *parent, const char *const *labels,
 				    const ctr_opt *const *opts, size_t n_opts, ctr_error **err)

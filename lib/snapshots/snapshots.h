@@ -51,7 +51,8 @@ bool ctr_snapshots_erofs_supported(const char *dir, bool *file_backed);
  * collect: the labels of the new or committed snapshot, those of the call's
  * labels argument first (NULL, with no option: none given). */
 struct ctr_snap_opts {
-	char **labels; /* owned, NULL-terminated */
+	char **labels; /* owned, NULL-terminated once one is added */
+	size_t n_labels;
 };
 /* labels (may be NULL), then every option in order: CTR_OPT_SNAPSHOT ones
  * add theirs, CTR_OPT_CALL ones go to call (refused when call is NULL).
@@ -124,6 +125,29 @@ struct ctr_snapshotter_state {
 };
 int ctr_snapshotters_states(struct ctr_snapshotter_state **out, size_t *n_out, ctr_client *c, ctr_error **err);
 void ctr_snapshotter_states_free(struct ctr_snapshotter_state *v, size_t n);
+
+/* struct ctr_snap_opts (above): one "key=value" label more, and the whole
+ * set after base's (lib/snapshots/snapshot-opts.c). */
+int ctr_snap_opts_add_label(struct ctr_snap_opts *o, const char *key, const char *value, ctr_error **err);
+/* base's labels (may be NULL), then the options'; *out is a strv the
+ * caller frees with ctr_strv_free. */
+int ctr_snap_opts_labels(char ***out, const struct ctr_snap_opts *o, const char *const *base, ctr_error **err);
+
+/* Whether snapshotter mounts snapshots with an ID mapping idmapped here
+ * (a built-in one, and the kernel idmaps its directory; probed once). */
+bool ctr_snapshots_idmap_ok(ctr_client *c, const char *snapshotter);
+/* The committed copy of parent whose owners are shifted by m (chowned),
+ * made when missing: its name in *out (caller frees). CTR_EINVAL when m
+ * has no entry for container ID 0 or a file's owner has no mapping. */
+struct ctr_idmap;
+int ctr_snapshots_remap_parent(char **out, ctr_client *c, const char *snapshotter, const char *parent,
+			       const struct ctr_idmap *m, const struct ctr_call *call, ctr_error **err);
+/* ctr_snapshots_prepare (no mounts) for a snapshot that labels may give
+ * an ID mapping (CTR_SNAPSHOT_LABEL_*MAPPING): idmapped where
+ * ctr_snapshots_idmap_ok, else on ctr_snapshots_remap_parent's copy of
+ * parent and without the mapping labels. */
+int ctr_snapshots_prepare_mapped(ctr_client *c, const char *snapshotter, const char *key, const char *parent,
+				 const char *const *labels, bool view, const struct ctr_call *call, ctr_error **err);
 
 /* Internal mount list <-> public handle. */
 struct ctr_mount_list {

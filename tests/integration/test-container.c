@@ -44,6 +44,8 @@
 
 static char base[128], rootfs[192];
 static ctr_client *cl;
+
+#include "image-fixture.h"
 static const char *skip_reason;
 
 static int group_setup(void **s)
@@ -230,18 +232,6 @@ static void test_user_from_snapshot(void **s)
 	/* the snapshot went with it */
 	ctr_snapshot_info *info = NULL;
 	assert_int_equal(ctr_snapshot_stat(&info, cl, "overlayfs", "usersnap", NULL, 0, NULL), CTR_ENOTFOUND);
-}
-
-/* Stores a blob in the content store; digest out (CTR_DIGEST_MAX). */
-static void put_blob(const char *data, char *digest)
-{
-	assert_int_equal(ctr_digest_buf(CTR_DIGEST_SHA256, data, strlen(data), digest, NULL), 0);
-	ctr_content_writer *w = NULL;
-	assert_int_equal(ctr_content_writer_open(&w, cl, digest, NULL, 0, NULL), 0);
-	assert_int_equal(ctr_content_writer_write(w, data, strlen(data), NULL), 0);
-	int r = ctr_content_writer_commit(w, (int64_t)strlen(data), digest, NULL, CTR_NO_OPTS, NULL);
-	assert_true(r == 0 || r == CTR_EEXISTS);
-	ctr_content_writer_free(w);
 }
 
 /* An image "lctr.test/busybox:1" unpacked in overlayfs: one layer (its

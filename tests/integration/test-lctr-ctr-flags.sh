@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # lctr run's ctr flags against images pulled from a real docker-registry
 # and real runc: --with-ns joins a namespace by path, --platform runs the
-# host's manifest and refuses another clearly; bad values are usage errors
+# host's manifest and refuses another clearly, --uidmap/--gidmap (with or
+# without --remap-labels) run in a user namespace on a remapped snapshot;
+# bad values are usage errors
 # (exit 2) that create nothing. Cleans up its containers, shims and mounts.
 set -euo pipefail
 if [ "$(id -u)" != 0 ] || ! command -v runc >/dev/null || [ ! -x /bin/busybox ]; then
@@ -82,7 +84,34 @@ expect 2 'lctr: --with-ns "time:/proc/1/ns/time": unknown namespace type "time" 
 expect 2 'lctr: --with-ns "net:/x": unknown namespace type "net" (pid, network, mount, uts, ipc, user, cgroup)' \
 	containers create --with-ns net:/x "$ref" n3 true
 expect 2 'lctr: --with-ns "uts:proc/1/ns/uts": the path must be absolute' run --with-ns uts:proc/1/ns/uts "$ref" n4 true
+expect 2 'lctr: --uidmap "0:100000": want container-id:host-id:length (decimal)' \
+	run --uidmap 0:100000 --gidmap 0:100000:65536 "$ref" u1 true
+expect 2 'lctr: --gidmap "0:-1:5": want container-id:host-id:length (decimal)' \
+	run --uidmap 0:100000:65536 --gidmap 0:-1:5 "$ref" u2 true
+expect 2 'lctr: --uidmap "0:100000:65536:1": want container-id:host-id:length (decimal)' \
+	containers create --uidmap 0:100000:65536:1 --gidmap 0:100000:65536 "$ref" u3 true
+expect 2 'lctr: --uidmap "0:100000:0": the length must be above 0' run --uidmap 0:100000:0 "$ref" u4 true
+expect 2 'lctr: --gidmap "0:4294967295:2": the range goes past 4294967295' run --gidmap 0:4294967295:2 "$ref" u5 true
+expect 2 'lctr: --uidmap "0:4294967296:1": want container-id:host-id:length (decimal)' \
+	run --uidmap 0:4294967296:1 "$ref" u6 true
+expect 2 'lctr: run u7: --uidmap and --gidmap go together' run --uidmap 0:100000:65536 "$ref" u7 true
+expect 2 'lctr: containers create u8: --remap-labels needs --uidmap and --gidmap' \
+	containers create --remap-labels "$ref" u8 true
+expect 2 'lctr: run u9: --uidmap and --gidmap remap an image'"'"'s snapshot, not a --rootfs directory' \
+	run --rootfs --uidmap 0:100000:65536 --gidmap 0:100000:65536 "$tmp" u9 true
 [ "$(state)" = "$before" ] || fail "a refused run changed the root or state"
 [ -z "$(L c ls -q)" ] || fail "containers left: $(L c ls -q)"
 ! grep -q " $tmp" /proc/mounts || fail "mount left: $(grep " $tmp" /proc/mounts)"
-echo "lctr run --with-ns, --platform: ok"
+# --uidmap/--gidmap: the container's root is host uid 100000 and its
+# image's files are root's inside (a remapped snapshot); --remap-labels
+# gives the same through the snapshot's labels. The remapped root walks to
+# its bundle through $tmp, which mktemp made 0700.
+chmod 711 "$tmp"
+want=$'0 0:0\n0 100000 65536'
+script='echo "$(stat -c %u /bin/busybox) $(stat -c %u:%g /etc/passwd)"; tr -s " " </proc/self/uid_map | sed "s/^ //"'
+out=$(L run --rm --uidmap 0:100000:65536 --gidmap 0:100000:65536 "$ref" um1 sh -c "$script")
+[ "$out" = "$want" ] || fail "--uidmap: $out, want $want"
+out=$(L run --rm --remap-labels --uidmap 0:100000:65536 --gidmap 0:100000:65536 "$ref" um2 sh -c "$script")
+[ "$out" = "$want" ] || fail "--remap-labels: $out, want $want"
+[ -z "$(L c ls -q)" ] || fail "containers left: $(L c ls -q)"
+echo "lctr run --with-ns, --platform, --uidmap, --gidmap, --remap-labels: ok"

@@ -19,6 +19,8 @@
  *               [-F]              (`runc run` instead of `runc create`: runc
  *                                  stays the process's parent, creates,
  *                                  starts and at the exit removes it)
+ *               [-u UID] [-g GID] (owner of the stdio pipes the process gets:
+ *                                  containerd's IoUid and IoGid)
  * PROCDIR is relative to CONTAINERDIR ("init" or "exec/<id>"). */
 #include <dirent.h>
 #include <errno.h>
@@ -194,7 +196,7 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	int c;
-	while ((c = getopt(argc, argv, "f:r:R:d:p:i:xtnL:I:O:E:S:N:X:YC:PKG:F")) != -1) {
+	while ((c = getopt(argc, argv, "f:r:R:d:p:i:xtnL:I:O:E:S:N:X:YC:PKG:Fu:g:")) != -1) {
 		switch (c) {
 		case 'f': o.ready = atoi(optarg); break;
 		case 'r': o.runtime = optarg; break;
@@ -218,6 +220,8 @@ int main(int argc, char **argv)
 		case 'K': o.no_new_keyring = true; break;
 		case 'G': o.cgroup = optarg; break;
 		case 'F': o.foreground = true; break;
+		case 'u': o.io_uid = (uid_t)strtoul(optarg, NULL, 10); o.io_owner = true; break;
+		case 'g': o.io_gid = (gid_t)strtoul(optarg, NULL, 10); o.io_owner = true; break;
 		default: usage();
 		}
 	}
@@ -340,6 +344,16 @@ int main(int argc, char **argv)
 			open_dst(&st_err);
 		} else {
 			c2 = open_null(O_WRONLY);
+		}
+		/* The container's ends belong to its user (runc then hands them
+		 * to the process's user), so a process in a user namespace can
+		 * reopen /dev/stdout: runc's own fchown fails on a pipe whose
+		 * owner its namespace does not map. */
+		if (o.io_owner) {
+			int ends[3] = {in_fd >= 0 ? c0 : -1, o.out || o.log ? c1 : -1, o.errp || o.log ? c2 : -1};
+			for (int i = 0; i < 3; i++)
+				if (ends[i] >= 0 && fchown(ends[i], o.io_uid, o.io_gid) < 0)
+					fail(errno, "chown stdio pipe");
 		}
 	}
 

@@ -33,6 +33,9 @@ struct shim_opts {
 	bool exec, terminal, inherit;
 	bool foreground; /* `runc run`: runc stays the process's parent */
 	bool systemd_cgroup, no_pivot, no_new_keyring;
+	bool io_owner; /* -u/-g given */
+	uid_t io_uid;
+	gid_t io_gid;
 	int ready;
 };
 
