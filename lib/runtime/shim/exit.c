@@ -200,6 +200,7 @@ void reap(void)
 		pid_t p = waitpid(-1, &status, WNOHANG);
 		if (p <= 0)
 			return;
+		logger_reaped(p);
 		if (proc_pid > 0 && p == proc_pid && !exited)
 			record_exit(status);
 		else if (proc_pid <= 0 && n_early < 16) {
