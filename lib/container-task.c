@@ -125,6 +125,7 @@ CTR_EXPORT int ctr_container_new_task(struct ctr_task **out, ctr_container *k, c
 	int r = ctr_task_opts_parse(&o, NULL, opts, n_opts, "new task", err);
 	if (r < 0)
 		return r;
+	const struct ctr_io_streams streams = o.streams;
 	/* The container's runtime, unless the task overrides it. */
 	const char *runtime = o.runtime;
 	if (!runtime && k->md.runtime && strcmp(k->md.runtime, CTR_DEFAULT_RUNTIME) != 0)
@@ -189,7 +190,7 @@ CTR_EXPORT int ctr_container_new_task(struct ctr_task **out, ctr_container *k, c
 		return ctr_err_prefix(err, r, "new task %s", k->md.id);
 	}
 	ctr_task *t = NULL;
-	if ((r = ctr_task_wrap(&t, c, rt, err)) < 0)
+	if ((r = ctr_task_wrap(&t, c, rt, err)) < 0 || (r = ctr_task_streams_start(t, &streams, err)) < 0)
 		return r;
 	ctr_events_publish(c, k->ns, "/tasks/create",
 			   json_pack("{s:s,s:s,s:I}", "container_id", k->md.id, "bundle", dir, "pid",

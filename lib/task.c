@@ -20,123 +20,7 @@
 #include "fs.h"
 #include "macro.h"
 
-struct ctr_process {
-	ctr_task *task; /* a reference */
-	ctr_rt_proc *rt;
-};
-
 /* ---- options ---- */
-
-enum { SET_NULL, SET_INHERIT, SET_TERMINAL };
-
-static int apply_stdio_simple(void *target, void *userdata, ctr_error **err)
-{
-	struct ctr_task_opts *o = target;
-	switch ((int)(intptr_t)userdata) {
-	case SET_NULL:
-		o->io.kind = CTR_RT_IO_NULL;
-		break;
-	case SET_INHERIT:
-		o->io.kind = CTR_RT_IO_INHERIT;
-		break;
-	case SET_TERMINAL:
-		o->io.terminal = true;
-		break;
-	}
-	return 0;
-}
-
-CTR_EXPORT ctr_opt *ctr_with_stdio_null(void)
-{
-	return ctr_opt_make(CTR_OPT_TASK, "ctr_with_stdio_null", apply_stdio_simple,
-			    (void *)(intptr_t)SET_NULL, NULL);
-}
-
-CTR_EXPORT ctr_opt *ctr_with_stdio_inherit(void)
-{
-	return ctr_opt_make(CTR_OPT_TASK, "ctr_with_stdio_inherit", apply_stdio_simple,
-			    (void *)(intptr_t)SET_INHERIT, NULL);
-}
-
-CTR_EXPORT ctr_opt *ctr_with_terminal(void)
-{
-	return ctr_opt_make(CTR_OPT_TASK, "ctr_with_terminal", apply_stdio_simple,
-			    (void *)(intptr_t)SET_TERMINAL, NULL);
-}
-
-static void set_path(struct ctr_task_opts *o, int i, const char *s)
-{
-	free(o->paths[i]);
-	o->paths[i] = s ? strdup(s) : NULL;
-}
-
-struct fifos {
-	char *p[3];
-};
-
-static void fifos_free(void *ud)
-{
-	struct fifos *f = ud;
-	if (!f)
-		return;
-	for (int i = 0; i < 3; i++)
-		free(f->p[i]);
-	free(f);
-}
-
-static int apply_fifos(void *target, void *userdata, ctr_error **err)
-{
-	struct ctr_task_opts *o = target;
-	struct fifos *f = userdata;
-	for (int i = 0; i < 3; i++) {
-		if (f->p[i] && f->p[i][0] != '/')
-			return ctr_err(err, CTR_EINVAL, 0, "ctr_with_stdio_fifos: %s is not an absolute path",
-				       f->p[i]);
-		set_path(o, i, f->p[i]);
-		if (f->p[i] && !o->paths[i])
-			return ctr_err_nomem(err);
-	}
-	o->io.kind = CTR_RT_IO_FIFO;
-	return 0;
-}
-
-CTR_EXPORT ctr_opt *ctr_with_stdio_fifos(const char *stdin_path, const char *stdout_path,
-					 const char *stderr_path)
-{
-	struct fifos *f = calloc(1, sizeof(*f));
-	if (!f)
-		return NULL;
-	const char *in[3] = {stdin_path, stdout_path, stderr_path};
-	for (int i = 0; i < 3; i++) {
-		if (in[i] && !(f->p[i] = strdup(in[i]))) {
-			fifos_free(f);
-			return NULL;
-		}
-	}
-	return ctr_opt_make(CTR_OPT_TASK, "ctr_with_stdio_fifos", apply_fifos, f, fifos_free);
-}
-
-static int apply_log_uri(void *target, void *userdata, ctr_error **err)
-{
-	struct ctr_task_opts *o = target;
-	const char *uri = userdata;
-	if (!uri || strncmp(uri, "file://", 7) != 0)
-		return ctr_err(err, CTR_EINVAL, 0, "ctr_with_log_uri: only file:// URIs are supported: %s",
-			       uri ? uri : "(null)");
-	const char *path = uri + 7;
-	if (path[0] != '/')
-		return ctr_err(err, CTR_EINVAL, 0, "ctr_with_log_uri: %s: need an absolute path", uri);
-	set_path(o, 3, path);
-	if (!o->paths[3])
-		return ctr_err_nomem(err);
-	o->io.kind = CTR_RT_IO_FILE;
-	return 0;
-}
-
-CTR_EXPORT ctr_opt *ctr_with_log_uri(const char *uri)
-{
-	return ctr_opt_make_str(CTR_OPT_TASK, "ctr_with_log_uri", apply_log_uri, uri);
-}
 
 static int apply_runtime(void *target, void *userdata, ctr_error **err)
 {
@@ -330,34 +214,22 @@ static int task_call_opts(struct task_call_opts *o, ctr_opt_kind kind, const ctr
 	return ctr_opts_apply(kind, o, NULL, opts, n_opts, what, err);
 }
 
-int ctr_task_opts_parse(struct ctr_task_opts *o, struct ctr_call *call, const ctr_opt *const *opts,
-			size_t n_opts, const char *what, ctr_error **err)
+int ctr_task_streams_start(ctr_task *t, const struct ctr_io_streams *s, ctr_error **err)
 {
-	memset(o, 0, sizeof(*o));
-	int r = ctr_opts_apply(CTR_OPT_TASK, o, call, opts, n_opts, what, err);
+	ctr_rt_proc *init = ctr_rt_task_init(t->rt);
+	int fds[3];
+	ctr_rt_proc_take_streams(init, fds);
+	if (fds[0] < 0 && fds[1] < 0 && fds[2] < 0)
+		return 0;
+	int r = ctr_io_copier_start(&t->io, fds, s, err);
 	if (r < 0) {
-		ctr_task_opts_clear(o);
-		return r;
+		/* Nothing the caller cannot see stays: the task goes. */
+		ctr_rt_delete(t->rt, true, NULL, NULL);
+		ctr_task_rootfs_unmount(ctr_rt_task_dir(t->rt), NULL);
+		ctr_rt_bundle_remove(t->client->state, ctr_rt_task_ns(t->rt), ctr_rt_task_id(t->rt), NULL);
+		ctr_task_free(t);
 	}
-	if (o->io.kind == CTR_RT_IO_FIFO) {
-		o->io.stdin_path = o->paths[0];
-		o->io.stdout_path = o->paths[1];
-		o->io.stderr_path = o->paths[2];
-	} else if (o->io.kind == CTR_RT_IO_FILE) {
-		o->io.log_path = o->paths[3];
-	}
-	return 0;
-}
-
-void ctr_task_opts_clear(struct ctr_task_opts *o)
-{
-	for (int i = 0; i < 4; i++)
-		free(o->paths[i]);
-	free(o->runtime);
-	free(o->runc_root);
-	free(o->criu);
-	free(o->shim_cgroup);
-	memset(o, 0, sizeof(*o));
+	return r;
 }
 
 /* ---- tasks ---- */
@@ -384,6 +256,7 @@ int ctr_task_wrap(ctr_task **out, ctr_client *c, ctr_rt_task *rt, ctr_error **er
 	t->refs = 1;
 	t->client = ctr_client_ref(c);
 	t->rt = rt;
+	pthread_mutex_init(&t->io_mu, NULL);
 	*out = t;
 	return 0;
 }
@@ -416,11 +289,14 @@ int ctr_task_new_bundle(ctr_task **out, ctr_client *c, const char *ns, const cha
 		if (r < 0)
 			ctr_rt_bundle_remove(c->state, ns, id, NULL);
 	}
+	struct ctr_io_streams streams = o.streams;
 	ctr_task_opts_clear(&o);
 	if (r < 0)
 		return r;
 	ctr_task *t = NULL;
 	r = ctr_task_wrap(&t, c, rt, err);
+	if (r == 0)
+		r = ctr_task_streams_start(t, &streams, err);
 	if (r < 0)
 		return r;
 	publish(t, "/tasks/create", json_pack("{s:I}", "pid", (json_int_t)ctr_task_pid(t)));
@@ -460,6 +336,8 @@ CTR_EXPORT void ctr_task_free(ctr_task *t)
 	 * frees (a binding may drop its references from any thread). */
 	if (!t || __atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
+	ctr_io_copier_stop(t->io);
+	pthread_mutex_destroy(&t->io_mu);
 	ctr_rt_task_free(t->rt);
 	ctr_client_free(t->client);
 	free(t);
@@ -609,6 +487,12 @@ CTR_EXPORT int ctr_task_delete(uint32_t *exit_status, ctr_task *t, const ctr_opt
 	r = ctr_rt_delete(t->rt, o.process_kill, &ex, err);
 	if (r < 0)
 		return r;
+	/* The shim is gone: what it wrote is in the fifos, and goes to the
+	 * callbacks before the copiers stop. */
+	pthread_mutex_lock(&t->io_mu);
+	ctr_io_copier_stop(t->io);
+	t->io = NULL;
+	pthread_mutex_unlock(&t->io_mu);
 	/* A container's rootfs was mounted on <dir>/rootfs by new_task (maybe
 	 * in another process that has since died): unmount it here, then the
 	 * bundle goes. */
@@ -714,10 +598,18 @@ CTR_EXPORT int ctr_task_exec(ctr_process **out, ctr_task *t, const char *exec_id
 	}
 	ctr_rt_proc *rp = NULL;
 	r = ctr_rt_exec(&rp, t->rt, exec_id, process_json, &o.io, err);
+	struct ctr_io_streams streams = o.streams;
+	bool has_streams = o.io.kind == CTR_RT_IO_STREAMS;
 	ctr_task_opts_clear(&o);
 	if (r < 0)
 		return r;
-	return wrap_proc(out, t, rp, err);
+	ctr_process *p = NULL;
+	if ((r = wrap_proc(&p, t, rp, err)) < 0)
+		return r;
+	p->streams = streams;
+	p->has_streams = has_streams;
+	*out = p;
+	return 0;
 }
 
 CTR_EXPORT int ctr_task_load_process(ctr_process **out, ctr_task *t, const char *exec_id,
@@ -735,6 +627,7 @@ CTR_EXPORT void ctr_process_free(ctr_process *p)
 {
 	if (!p)
 		return;
+	ctr_io_copier_stop(p->io);
 	ctr_rt_proc_free(p->rt);
 	ctr_task_free(p->task);
 	free(p);
@@ -754,7 +647,25 @@ static void publish_exec_started(void *ud)
 CTR_EXPORT int ctr_process_start(ctr_process *p, ctr_error **err)
 {
 	NEED(p);
-	return ctr_rt_proc_start_notify(p->rt, publish_exec_started, p, err);
+	int r = ctr_rt_proc_start_notify(p->rt, publish_exec_started, p, err);
+	if (r < 0 || !p->has_streams)
+		return r;
+	int fds[3];
+	ctr_rt_proc_take_streams(p->rt, fds);
+	pthread_mutex_lock(&p->task->io_mu);
+	if (!p->io)
+		r = ctr_io_copier_start(&p->io, fds, &p->streams, err);
+	else
+		for (int i = 0; i < 3; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+	pthread_mutex_unlock(&p->task->io_mu);
+	if (r < 0) {
+		/* The process runs and nothing copies: stop it rather than
+		 * leave its caller thinking it gets the output. */
+		ctr_rt_proc_kill(p->rt, SIGKILL, NULL);
+	}
+	return r;
 }
 
 CTR_EXPORT int ctr_process_wait(uint32_t *exit_status, uint64_t *exited_at, ctr_process *p,
@@ -850,6 +761,10 @@ CTR_EXPORT int ctr_process_delete(uint32_t *exit_status, ctr_process *p, const c
 	r = ctr_rt_proc_delete(p->rt, &ex, err);
 	if (r < 0)
 		return r;
+	pthread_mutex_lock(&p->task->io_mu);
+	ctr_io_copier_stop(p->io);
+	p->io = NULL;
+	pthread_mutex_unlock(&p->task->io_mu);
 	if (exit_status)
 		*exit_status = ex.status;
 	return 0;

@@ -3,21 +3,36 @@
 #ifndef CTR_LIB_TASK_H
 #define CTR_LIB_TASK_H
 
+#include <pthread.h>
+
 #include <ctr/task.h>
 
 #include "client.h"
+#include "io-copier.h"
 #include "runtime.h"
 
 struct ctr_task {
 	int refs; /* atomic: ctr_task_ref/_free from any thread */
 	ctr_client *client; /* a reference */
 	ctr_rt_task *rt;
+	pthread_mutex_t io_mu; /* guards io */
+	struct ctr_io_copier *io; /* the init's in-process streams, or NULL */
+};
+
+struct ctr_process {
+	ctr_task *task; /* a reference */
+	ctr_rt_proc *rt;
+	struct ctr_io_copier *io;   /* its in-process streams once started */
+	struct ctr_io_streams streams; /* ctr_with_stdio_streams at exec */
+	bool has_streams;
 };
 
 /* What CTR_OPT_TASK options set. Strings are owned (ctr_task_opts_clear). */
 struct ctr_task_opts {
 	struct ctr_rt_io io;
-	char *paths[4]; /* owned storage behind io's paths */
+	char *paths[4]; /* owned storage behind io's paths; [3] a log URI as given */
+	struct ctr_rt_log_uri log; /* ctr_with_log_uri, parsed */
+	struct ctr_io_streams streams; /* ctr_with_stdio_streams */
 	char *runtime;
 	bool volatile_rootfs; /* ctr_with_task_volatile_rootfs */
 	/* ctr_with_task_rootfs (lib/container-task.c): borrowed from the
@@ -38,6 +53,8 @@ struct ctr_rt_opts ctr_task_opts_runc(const struct ctr_task_opts *o, const char 
 int ctr_task_opts_parse(struct ctr_task_opts *o, struct ctr_call *call, const ctr_opt *const *opts,
 			size_t n_opts, const char *what, ctr_error **err);
 void ctr_task_opts_clear(struct ctr_task_opts *o);
+/* Points o->io's borrowed fields at what o owns (lib/task-io.c). */
+void ctr_task_opts_io(struct ctr_task_opts *o);
 
 /* Unmounts the rootfs of the bundle at dir (every mount on it; none is
  * fine). When new_task mounted it volatile, a clean unmount also removes
@@ -51,6 +68,10 @@ int ctr_task_rootfs_unmount(const char *dir, ctr_error **err);
  *   ctr_rt_bundle_prepare -> mount the snapshot on <dir>/rootfs ->
  *   ctr_rt_create(opts.io, opts.runtime) -> ctr_task_wrap. */
 int ctr_task_wrap(ctr_task **out, ctr_client *c, ctr_rt_task *rt, ctr_error **err);
+/* Starts copying the init's fifos to and from s (when o asked for
+ * in-process streams) for a task just created. On failure the task is
+ * gone again (killed, deleted, its rootfs unmounted) and t freed. */
+int ctr_task_streams_start(ctr_task *t, const struct ctr_io_streams *s, ctr_error **err);
 /* ctr_task_load in namespace ns (not NULL). */
 int ctr_tasks_load(ctr_task **out, ctr_client *c, const char *ns, const char *id, ctr_error **err);
 

@@ -107,17 +107,6 @@ static int end_of_line(struct parser *ps)
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static size_t utf8_put(char *o, uint32_t cp)
 {
 	if (cp < 0x80) {
@@ -185,7 +174,7 @@ static int parse_string(struct parser *ps, char **out)
 				return perr(ps, "short unicode escape");
 			uint32_t cp = 0;
 			for (int i = 0; i < nd; i++) {
-				int h = hexval(ps->p[i]);
+				int h = ctr_hex_digit(ps->p[i]);
 				if (h < 0)
 					return perr(ps, "bad unicode escape");
 				cp = cp * 16 + (uint32_t)h;

@@ -61,6 +61,8 @@ VERBS = {
     "resize", "checkpoint",
     # containerd's GetStopSignal and GetOCIStopSignal
     "stop_signal",
+    # a process's IO (containerd's Process.IO() and cio.NewAttach)
+    "io", "attach",
     # containerd's Client.Restore and Client.Install
     "restore", "install",
     # events
@@ -74,7 +76,7 @@ VERBS = {
 # they can grow without a new symbol.
 OPTS_VERBS = {"list", "create", "update", "delete", "tag", "kill", "exec", "close_io", "commit",
               "checkpoint", "restore", "install", "pull", "fetch", "push", "import", "import_rootfs", "export",
-              "new_task", "unpack", "load", "list_resources"}
+              "new_task", "unpack", "load", "list_resources", "attach"}
 INT_NAMES = {"fd", "sig", "default_sig", "timeout_ms", "code", "errnum"}
 BASE_HEADERS = {"common.h", "sys/alloc.h"}
 OPTS = ("const ctr_opt *const *", "opts")

@@ -52,8 +52,35 @@ CTR_EXPORT ctr_opt *ctr_with_stdio_inherit(void);
  * discarded, so a reader that dies never blocks the container. */
 CTR_EXPORT ctr_opt *ctr_with_stdio_fifos(const char *stdin_path, const char *stdout_path,
 					 const char *stderr_path);
-/* stdout and stderr appended to a file: "file:///abs/path" (cio.LogURI). */
+/* stdout and stderr to a log URI (cio.LogURI, cio.LogFile, cio.BinaryIO):
+ * "file:///abs/path" appends both to a file; "binary:///abs/path?k=v&k2=v2"
+ * has the shim start that logging binary with arguments k v k2 v2 (in the
+ * URI's order; %-escapes and '+' decoded, a bare key gets ""), the
+ * process's stdout and stderr on its fds 3 and 4 and a pipe on fd 5 that
+ * it closes when ready, in an environment of CONTAINER_ID and
+ * CONTAINER_NAMESPACE only, as containerd's shim runs it; with
+ * "binary-v2://" it must write a byte to fd 5 before closing it. The
+ * logger gets half a second after its shim ends, then SIGTERM, then
+ * SIGKILL. A path that is relative or has a host, "." or "..", a bad
+ * %-escape, a fragment, a query on file://, an empty or repeated key or
+ * more than 32 arguments is CTR_EINVAL; a missing binary fails creation
+ * with CTR_ENOTFOUND. */
 CTR_EXPORT ctr_opt *ctr_with_log_uri(const char *uri);
+/* In-process streams (cio.WithStreams). The callbacks run on threads of the
+ * library's own, which copy between them and fifos the library makes in the
+ * process's state directory, from task creation (or ctr_process_start) until
+ * ctr_task_delete / ctr_process_delete, or until the handle is freed. Each
+ * callback may be NULL: that stream is not copied. */
+/* stdin: fill at most len bytes of buf and return their count; 0 ends the
+ * input (the process reads EOF), as does < 0. It may block: a delete or
+ * free waits until it returns. */
+typedef long (*ctr_stream_read_fn)(char *buf, size_t len, void *userdata);
+/* stdout or stderr: each chunk of output as it comes; return 0, or < 0 to
+ * stop copying that stream (its later output is discarded). All output
+ * has been delivered when the delete returns. */
+typedef int (*ctr_stream_write_fn)(const char *data, size_t len, void *userdata);
+CTR_EXPORT ctr_opt *ctr_with_stdio_streams(ctr_stream_read_fn stdin_read, ctr_stream_write_fn stdout_write,
+					   ctr_stream_write_fn stderr_write, void *userdata);
 /* A pseudo-terminal: its output goes where stdout goes, stdin feeds it, and
  * ctr_task_resize / ctr_process_resize set its size. */
 CTR_EXPORT ctr_opt *ctr_with_terminal(void);
@@ -196,6 +223,22 @@ CTR_EXPORT int ctr_task_update(ctr_task *t, const ctr_opt *const *opts, size_t n
 CTR_EXPORT int ctr_task_close_io(ctr_task *t, const ctr_opt *const *opts, size_t n_opts,
 				 ctr_error **err);
 CTR_EXPORT int ctr_task_resize(ctr_task *t, uint32_t cols, uint32_t rows, ctr_error **err);
+/* The init's IO config (containerd's Process.IO().Config()) as a JSON
+ * object, freed with ctr_free(): {"terminal":B,"stdin":S,"stdout":S,
+ * "stderr":S}: fifo paths (those of ctr_with_stdio_fifos, or the ones
+ * made for ctr_with_stdio_streams), the log URI for stdout and stderr, or ""
+ * for a stream with no path (null IO, the caller's own stdio). Works from
+ * any process. CTR_ENOTFOUND when the task has no IO record. */
+CTR_EXPORT int ctr_task_io(char **json, ctr_task *t, ctr_error **err);
+/* Re-attaches to a loaded task's fifos (cio.NewAttach): takes
+ * ctr_with_stdio_streams (kind CTR_OPT_TASK, nothing else) and copies
+ * between its callbacks and the fifos the task was created with, as
+ * creation with those streams does, until ctr_task_delete or the handle is
+ * freed. A fifo has one reader: output goes to whoever reads it. Errors:
+ * CTR_EINVAL (another option), CTR_EBUSY (this handle copies already),
+ * CTR_EPRECONDITION (the task's IO is not fifos, or a stdin callback is
+ * given and the process's stdin is closed). */
+CTR_EXPORT int ctr_task_attach(ctr_task *t, const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
 
 /* Records a new process `exec_id` in the task from an OCI Process JSON
  * object (args, env, cwd, user...); ctr_process_start runs it. Accepts
@@ -223,6 +266,10 @@ CTR_EXPORT int ctr_process_kill(ctr_process *p, int sig, const ctr_opt *const *o
 CTR_EXPORT int ctr_process_resize(ctr_process *p, uint32_t cols, uint32_t rows, ctr_error **err);
 CTR_EXPORT int ctr_process_close_io(ctr_process *p, const ctr_opt *const *opts, size_t n_opts,
 				    ctr_error **err);
+/* ctr_task_io and ctr_task_attach for an exec'd process. */
+CTR_EXPORT int ctr_process_io(char **json, ctr_process *p, ctr_error **err);
+CTR_EXPORT int ctr_process_attach(ctr_process *p, const ctr_opt *const *opts, size_t n_opts,
+				  ctr_error **err);
 /* Removes an exited process's files. CTR_EPRECONDITION while it runs,
  * unless ctr_with_process_kill (CTR_OPT_PROCESS_DELETE) is given. */
 CTR_EXPORT int ctr_process_delete(uint32_t *exit_status, ctr_process *p, const ctr_opt *const *opts,

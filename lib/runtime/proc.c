@@ -240,43 +240,8 @@ void ctr_rt_proc_stop_shim(ctr_rt_proc *p, int timeout_ms)
 	p->shim_gone = true;
 }
 
-int ctr_rt_io_copy(ctr_rt_proc *p, const struct ctr_rt_io *io, ctr_error **err)
-{
-	static const struct ctr_rt_io none = {.kind = CTR_RT_IO_NULL};
-	if (!io)
-		io = &none;
-	p->io = *io;
-	const char *src[4] = {io->stdin_path, io->stdout_path, io->stderr_path, io->log_path};
-	const char **dst[4] = {&p->io.stdin_path, &p->io.stdout_path, &p->io.stderr_path, &p->io.log_path};
-	for (int i = 0; i < 4; i++) {
-		*dst[i] = NULL;
-		if (!src[i] || (i < 3 && io->kind != CTR_RT_IO_FIFO) || (i == 3 && io->kind != CTR_RT_IO_FILE))
-			continue;
-		if (src[i][0] != '/')
-			return ctr_err(err, CTR_EINVAL, 0, "stdio path %s is not absolute", src[i]);
-		if (!(p->io_strs[i] = strdup(src[i])))
-			return ctr_err_nomem(err);
-		*dst[i] = p->io_strs[i];
-	}
-	if (io->kind == CTR_RT_IO_FILE && !p->io.log_path)
-		return ctr_err(err, CTR_EINVAL, 0, "log file io without a path");
-	if (io->kind > CTR_RT_IO_FILE)
-		return ctr_err(err, CTR_EINVAL, 0, "unknown io kind %d", (int)io->kind);
-	/* cio.NewFIFOSet makes its fifos; do the same for missing ones, and
-	 * refuse anything else at those paths: the shim writes to them. */
-	for (int i = 0; i < 3; i++) {
-		if (!*dst[i])
-			continue;
-		if (mkfifo(*dst[i], 0600) < 0 && errno != EEXIST)
-			return ctr_err_errno(err, errno, "mkfifo %s", *dst[i]);
-		struct stat st;
-		if (lstat(*dst[i], &st) < 0)
-			return ctr_err_errno(err, errno, "stat %s", *dst[i]);
-		if (!S_ISFIFO(st.st_mode))
-			return ctr_err(err, CTR_EINVAL, 0, "stdio path %s is not a fifo", *dst[i]);
-	}
-	return 0;
-}
+static int spawn_shim(ctr_rt_proc *p, const char *shim, const char **argv, const struct ctr_rt_io *io,
+		      bool foreground, ctr_error **err);
 
 /* ro: the init's runc create options, NULL for an exec. */
 static int spawn(ctr_rt_proc *p, const struct ctr_rt_io *io, const struct ctr_rt_opts *ro, ctr_error **err)
@@ -286,7 +251,7 @@ static int spawn(ctr_rt_proc *p, const struct ctr_rt_io *io, const struct ctr_rt
 	int found = ctr_rt_shim_find(shim, sizeof(shim), err);
 	if (found < 0)
 		return found;
-	const char *argv[48];
+	const char *argv[40 + CTR_RT_IO_MAX_ARGV];
 	size_t n = 0;
 	argv[n++] = shim;
 	argv[n++] = "-f";
@@ -335,36 +300,29 @@ static int spawn(ctr_rt_proc *p, const struct ctr_rt_io *io, const struct ctr_rt
 		argv[n++] = "-X";
 		argv[n++] = p->exec_id;
 	}
-	if (io->terminal)
-		argv[n++] = "-t";
-	switch (io->kind) {
-	case CTR_RT_IO_INHERIT:
-		argv[n++] = "-n";
-		break;
-	case CTR_RT_IO_FILE:
-		argv[n++] = "-L";
-		argv[n++] = io->log_path;
-		break;
-	case CTR_RT_IO_FIFO:
-		if (io->stdin_path) {
-			argv[n++] = "-I";
-			argv[n++] = io->stdin_path;
-		}
-		if (io->stdout_path) {
-			argv[n++] = "-O";
-			argv[n++] = io->stdout_path;
-		}
-		if (io->stderr_path) {
-			argv[n++] = "-E";
-			argv[n++] = io->stderr_path;
-		}
-		break;
-	case CTR_RT_IO_NULL:
-		break;
-	}
+	n += ctr_rt_io_shim_args(io, argv + n);
 	argv[n] = NULL;
 
-	int rp[2];
+	/* In-process streams: our read ends exist before the shim opens its
+	 * write ends, so nothing the process prints is dropped. */
+	int r = ctr_rt_io_open_readers(p, err);
+	if (r < 0) {
+		ctr_rt_io_close_streams(p);
+		return r;
+	}
+	r = spawn_shim(p, shim, argv, io, ro && ro->foreground, err);
+	if (r == 0)
+		r = ctr_rt_io_open_stdin(p, err);
+	if (r < 0)
+		ctr_rt_io_close_streams(p);
+	return r;
+}
+
+static int spawn_shim(ctr_rt_proc *p, const char *shim, const char **argv, const struct ctr_rt_io *io,
+		      bool foreground, ctr_error **err)
+{
+	ctr_rt_task *t = p->task;
+	int r, rp[2];
 	if (pipe2(rp, O_CLOEXEC) < 0)
 		return ctr_err_errno(err, errno, "shim: pipe");
 	_cleanup_close_ int rd = rp[0];
@@ -393,7 +351,7 @@ static int spawn(ctr_rt_proc *p, const struct ctr_rt_io *io, const struct ctr_rt
 	posix_spawnattr_setsigdefault(&at, &all);
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 	pid_t pid;
-	int r = posix_spawn(&pid, shim, &fa, &at, (char *const *)argv, environ);
+	r = posix_spawn(&pid, shim, &fa, &at, (char *const *)argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
 	close(TAKE_FD(wr));
@@ -441,10 +399,11 @@ static int spawn(ctr_rt_proc *p, const struct ctr_rt_io *io, const struct ctr_rt
 	int e = 0, off = 0;
 	if (sscanf(msg, "err %d %n", &e, &off) >= 1 && off > 0) {
 		int code = e == ENOENT ? CTR_EUNAVAILABLE : CTR_EIO;
-		if (e == ENOENT && strncmp(msg + off, CTR_SHIM_ERR_CGROUP, strlen(CTR_SHIM_ERR_CGROUP)) == 0)
+		if (e == ENOENT && (strncmp(msg + off, CTR_SHIM_ERR_CGROUP, strlen(CTR_SHIM_ERR_CGROUP)) == 0 ||
+				    strncmp(msg + off, CTR_SHIM_ERR_LOGGER, strlen(CTR_SHIM_ERR_LOGGER)) == 0))
 			code = CTR_ENOTFOUND;
 		return ctr_err(err, code, 0, "%s %s %s: %s", t->runtime,
-			       p->exec_id ? "exec" : ro && ro->foreground ? "run" : "create", t->id, msg + off);
+			       p->exec_id ? "exec" : foreground ? "run" : "create", t->id, msg + off);
 	}
 	return ctr_err(err, CTR_EIO, 0, "shim for %s/%s exited without a report (status %d)",
 		       t->id, p->name, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
@@ -607,6 +566,7 @@ int ctr_rt_proc_init_fields(ctr_rt_proc *p, ctr_rt_task *t, const char *exec_id,
 	p->task = t;
 	p->dir_fd = -1;
 	p->pidfd = -1;
+	p->stream_fd[0] = p->stream_fd[1] = p->stream_fd[2] = -1;
 	if (exec_id) {
 		if (!(p->exec_id = strdup(exec_id)) || asprintf(&p->name, "exec/%s", exec_id) < 0) {
 			p->name = NULL;
@@ -631,10 +591,10 @@ void ctr_rt_proc_clear(ctr_rt_proc *p)
 	free(p->name);
 	free(p->exec_id);
 	free(p->path);
-	for (int i = 0; i < 4; i++)
-		free(p->io_strs[i]);
+	ctr_rt_io_clear(p);
 	memset(p, 0, sizeof(*p));
 	p->dir_fd = p->pidfd = -1;
+	p->stream_fd[0] = p->stream_fd[1] = p->stream_fd[2] = -1;
 }
 
 void ctr_rt_proc_free(ctr_rt_proc *p)

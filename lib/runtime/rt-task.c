@@ -146,6 +146,7 @@ static int task_open(ctr_rt_task **out, const char *state_dir, const char *ns, c
 		return ctr_err_nomem(err);
 	t->dir_fd = -1;
 	t->init.dir_fd = t->init.pidfd = -1;
+	t->init.stream_fd[0] = t->init.stream_fd[1] = t->init.stream_fd[2] = -1;
 	int r = ctr_rt_container_dir(&t->dir, state_dir, ns, id, err);
 	if (r < 0)
 		goto fail;

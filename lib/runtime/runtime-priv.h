@@ -17,7 +17,9 @@ struct ctr_rt_proc {
 	bool shim_gone;
 	/* exec only, until started: how to wire stdio */
 	struct ctr_rt_io io;
-	char *io_strs[4];
+	char *io_strs[5];     /* owned copies behind io's paths and URI */
+	char **io_argv;       /* owned copy behind io.log_argv */
+	int stream_fd[3];     /* CTR_RT_IO_STREAMS: the caller's ends, -1 when none */
 };
 
 struct ctr_rt_task {
@@ -62,8 +64,22 @@ int ctr_rt_control(ctr_rt_proc *p, const char *line, ctr_error **err);
 void ctr_rt_proc_stop_shim(ctr_rt_proc *p, int timeout_ms);
 void ctr_rt_proc_clear(ctr_rt_proc *p);
 int ctr_rt_proc_init_fields(ctr_rt_proc *p, ctr_rt_task *t, const char *exec_id, ctr_error **err);
-/* Copies io (validated: absolute paths, fifos created when missing). */
+/* lib/runtime/proc-io.c. Copies io into p (validated: absolute paths,
+ * fifos created when missing, STREAMS fifos made in p's directory) and
+ * records its config (CTR_SHIM_IO_CONFIG) for ctr_rt_proc_io_config. */
 int ctr_rt_io_copy(ctr_rt_proc *p, const struct ctr_rt_io *io, ctr_error **err);
+/* Frees what ctr_rt_io_copy copied and closes unclaimed stream fds. */
+void ctr_rt_io_clear(ctr_rt_proc *p);
+/* Appends the shim's stdio arguments for io to argv (at most
+ * CTR_RT_IO_MAX_ARGV entries). */
+#define CTR_RT_IO_MAX_ARGV (8 + 2 * (2 * CTR_RT_LOG_MAX_ARGS + 1))
+size_t ctr_rt_io_shim_args(const struct ctr_rt_io *io, const char **argv);
+/* STREAMS, around the shim's spawn: the read ends of stdout and stderr
+ * before it (so no output is lost), stdin's write end once the shim has
+ * opened its read end. */
+int ctr_rt_io_open_readers(ctr_rt_proc *p, ctr_error **err);
+int ctr_rt_io_open_stdin(ctr_rt_proc *p, ctr_error **err);
+void ctr_rt_io_close_streams(ctr_rt_proc *p);
 /* The /proc/<pid>/starttime field, 0 when unknown. */
 unsigned long long ctr_rt_starttime(pid_t pid);
 

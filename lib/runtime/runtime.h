@@ -40,14 +40,44 @@ typedef enum ctr_rt_io_kind {
 	CTR_RT_IO_INHERIT,  /* the caller's own fds 0, 1, 2 */
 	CTR_RT_IO_FIFO,     /* fifos named by the caller (created when missing) */
 	CTR_RT_IO_FILE,     /* stdout and stderr appended to a log file */
+	CTR_RT_IO_BINARY,   /* stdout and stderr to a logging binary's fds 3 and 4 */
+	CTR_RT_IO_STREAMS,  /* fifos made in the process's directory, whose
+			     * other ends the runtime opens for the caller */
 } ctr_rt_io_kind;
+
+/* CTR_RT_IO_STREAMS: which of the process's streams get a fifo. */
+#define CTR_RT_STREAM_STDIN 1u
+#define CTR_RT_STREAM_STDOUT 2u
+#define CTR_RT_STREAM_STDERR 4u
 
 struct ctr_rt_io {
 	ctr_rt_io_kind kind;
 	bool terminal;      /* a pty: its output goes where stdout goes */
 	const char *stdin_path, *stdout_path, *stderr_path; /* FIFO; each may be NULL */
 	const char *log_path; /* FILE: absolute path */
+	const char *log_uri;  /* FILE, BINARY: the URI as given (what the IO config reports) */
+	const char *const *log_argv; /* BINARY: the binary, then its arguments; NULL-terminated */
+	bool log_ready_byte;  /* BINARY: binary-v2://, the logger must write a byte when ready */
+	unsigned streams;     /* STREAMS: CTR_RT_STREAM_* */
 };
+
+/* A parsed log URI (lib/runtime/log-uri.c). file:///abs/path: kind FILE,
+ * path. binary:///abs/path?k=v&k2=v2 (and binary-v2://): kind BINARY, argv
+ * {path, k, v, k2, v2, NULL}, in the URI's order, as containerd's
+ * NewBinaryCmd passes them (a bare key gets ""). Owned: ctr_rt_log_uri_clear. */
+#define CTR_RT_LOG_MAX_ARGS 32
+#define CTR_RT_LOG_URI_MAX 4096
+struct ctr_rt_log_uri {
+	ctr_rt_io_kind kind;
+	char *path;
+	char **argv;
+	bool ready_byte;
+};
+/* CTR_EINVAL naming what is wrong: another scheme, a host or relative path,
+ * "." or ".." components, a bad %-escape or NUL, a fragment, a query on
+ * file://, an empty or repeated key, more than CTR_RT_LOG_MAX_ARGS pairs. */
+int ctr_rt_log_uri_parse(struct ctr_rt_log_uri *out, const char *uri, ctr_error **err);
+void ctr_rt_log_uri_clear(struct ctr_rt_log_uri *u);
 
 typedef enum ctr_rt_status {
 	CTR_RT_UNKNOWN = 0, /* the shim is gone and left no exit status */
@@ -188,6 +218,18 @@ int ctr_rt_proc_wait(ctr_rt_proc *p, int timeout_ms, struct ctr_rt_exit *exit, c
 int ctr_rt_proc_kill(ctr_rt_proc *p, int sig, ctr_error **err);
 int ctr_rt_proc_resize(ctr_rt_proc *p, uint32_t cols, uint32_t rows, ctr_error **err);
 int ctr_rt_proc_close_stdin(ctr_rt_proc *p, ctr_error **err);
+/* The process's IO config as JSON text (containerd's cio.Config):
+ * {"terminal":B,"stdin":S,"stdout":S,"stderr":S}, fifo paths, a log URI for
+ * stdout and stderr, or "" for a stream that goes nowhere the caller can
+ * name. Recorded in the process's directory at create/exec, so it is read
+ * from any process. Caller frees. CTR_ENOTFOUND when no record exists (a
+ * task made before IO configs were recorded). */
+int ctr_rt_proc_io_config(ctr_rt_proc *p, char **json, ctr_error **err);
+/* CTR_RT_IO_STREAMS: hands over the caller's ends of the fifos, opened
+ * once the process's shim runs (fds[0] stdin's write end, fds[1] and fds[2]
+ * the read ends of stdout and stderr, O_NONBLOCK and O_CLOEXEC; -1 for a
+ * stream without a fifo). The caller owns them afterwards. */
+void ctr_rt_proc_take_streams(ctr_rt_proc *p, int fds[3]);
 
 /* The shim binary into buf: $LIBCTR_SHIM; else, for a library loaded from
  * its build tree, the shim built there; else <library's dir>/<libdir to

@@ -72,17 +72,6 @@ static bool field_char(char c)
 	       c == '_' || c == '-';
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static size_t put_utf8(char *o, unsigned long cp)
 {
 	if (cp < 0x80) {
@@ -153,7 +142,7 @@ static int parse_quoted(struct parser *p, char **out)
 			int digits = e == 'x' ? 2 : e == 'u' ? 4 : 8;
 			unsigned long cp = 0;
 			for (int i = 0; i < digits; i++) {
-				int v = hexval(p->in[p->pos]);
+				int v = ctr_hex_digit(p->in[p->pos]);
 				if (v < 0)
 					return perr(p, "illegal numeric escape sequence");
 				cp = cp * 16 + (unsigned long)v;

@@ -46,4 +46,16 @@ void ctr_strv_freep(char ***p);
 		_fd;                                                        \
 	})
 
+/* The value of a hex digit, or -1. */
+static inline int ctr_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 #endif

@@ -200,6 +200,7 @@ void reap(void)
 		pid_t p = waitpid(-1, &status, WNOHANG);
 		if (p <= 0)
 			return;
+		logger_reaped(p);
 		if (wait_pid > 0 && p == wait_pid && !exited)
 			record_exit(status);
 		else if (wait_pid <= 0 && n_early < 16) {

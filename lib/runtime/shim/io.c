@@ -54,9 +54,12 @@ void close_src(struct stream *s)
 		stdin_pipe = -1;
 		st_in.dst = -1;
 	}
-	/* Output is complete: the reader sees EOF. */
-	if (s != &st_in && s->len == 0 && s->path)
+	/* Output is complete: the reader sees EOF, also one that attached
+	 * after the last reader went away (open and close it once). */
+	if (s != &st_in && s->len == 0 && s->path) {
+		open_dst(s);
 		close_dst(s);
+	}
 }
 
 /* Opens a fifo's write side without blocking; ENXIO (no reader) leaves the
@@ -90,6 +93,7 @@ void stream_read(struct stream *s)
 
 void stream_write(struct stream *s)
 {
+	bool reopened = false;
 	while (s->len > 0) {
 		ssize_t n = write(s->dst, s->buf + s->off, s->len);
 		if (n < 0 && errno == EINTR)
@@ -101,6 +105,13 @@ void stream_write(struct stream *s)
 				close_src(s);
 			} else {
 				close_dst(s);
+				/* unless another reader attached since (re-attach) */
+				if (!reopened && s->path) {
+					reopened = true;
+					open_dst(s);
+					if (s->dst >= 0)
+						continue;
+				}
 			}
 			s->len = 0;
 			break;

@@ -26,6 +26,10 @@
  *   started      present once `runc start` succeeded (init only)
  *   paused       present while the task is paused (init only)
  *   process.json the exec'd process's spec (exec only)
+ *   io.json      the process's IO config, written by libctr at create/exec
+ *                (containerd's cio.Config); the shim does not read it
+ *   io.stdin, io.stdout, io.stderr
+ *                fifos libctr makes for in-process streams
  *
  * The shim reports readiness on the fd given with -f: one line
  *   "ok <shim pid> <process pid>\n"  or  "err <errno> <message>\n"
@@ -43,6 +47,10 @@
 #define CTR_SHIM_PROCESS_JSON "process.json"
 #define CTR_SHIM_RUNC_OPTS "runc.opts"
 #define CTR_SHIM_FOREGROUND "foreground"
+#define CTR_SHIM_IO_CONFIG "io.json"
+/* How an "err" report about the logging binary (-B) begins: with ENOENT
+ * it means the binary does not exist. */
+#define CTR_SHIM_ERR_LOGGER "logging binary"
 /* How an "err" report about the shim's own cgroup (-G) begins: with
  * ENOENT it means the cgroup exists on no hierarchy. */
 #define CTR_SHIM_ERR_CGROUP "shim cgroup"

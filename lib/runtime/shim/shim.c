@@ -21,6 +21,8 @@
  *                                  starts and at the exit removes it)
  *               [-u UID] [-g GID] (owner of the stdio pipes the process gets:
  *                                  containerd's IoUid and IoGid)
+ *               [-B LOGGER [-a ARG]... [-V]]  (a binary:// log URI's binary
+ *                                 and its arguments; -V: binary-v2)
  * PROCDIR is relative to CONTAINERDIR ("init" or "exec/<id>"). */
 #include <dirent.h>
 #include <errno.h>
@@ -113,6 +115,7 @@ static int run_runtime(char *const argv[], int fd0, int fd1, int fd2, int sigfd,
 			int status;
 			pid_t w;
 			while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
+				logger_reaped(w);
 				if (w == pid)
 					return status;
 				if (n_early < 16) {
@@ -196,7 +199,7 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	int c;
-	while ((c = getopt(argc, argv, "f:r:R:d:p:i:xtnL:I:O:E:S:N:X:YC:PKG:Fu:g:")) != -1) {
+	while ((c = getopt(argc, argv, "f:r:R:d:p:i:xtnL:I:O:E:S:N:X:YC:PKG:Fu:g:B:a:V")) != -1) {
 		switch (c) {
 		case 'f': o.ready = atoi(optarg); break;
 		case 'r': o.runtime = optarg; break;
@@ -222,6 +225,13 @@ int main(int argc, char **argv)
 		case 'F': o.foreground = true; break;
 		case 'u': o.io_uid = (uid_t)strtoul(optarg, NULL, 10); o.io_owner = true; break;
 		case 'g': o.io_gid = (gid_t)strtoul(optarg, NULL, 10); o.io_owner = true; break;
+		case 'B': o.logger = optarg; break;
+		case 'a':
+			if (o.n_log_args >= (int)(sizeof(o.log_argv) / sizeof(o.log_argv[0])) - 2)
+				usage();
+			o.log_argv[1 + o.n_log_args++] = optarg;
+			break;
+		case 'V': o.log_ready_byte = true; break;
 		default: usage();
 		}
 	}
@@ -284,7 +294,14 @@ int main(int argc, char **argv)
 	 * runtime runs: a reader then sees a writer from the start (no early
 	 * EOF) and a writer of stdin finds a reader. */
 	int c0 = -1, c1 = -1, c2 = -1, listener = -1, in_fd = -1, out_dst = -1;
-	if (o.log) {
+	int log_out = -1, log_err = -1;
+	if (o.logger)
+		logger_start(&log_out, &log_err);
+	if (o.logger && o.terminal) {
+		/* the pty's output goes to the logger's stdout */
+		close(log_err);
+		out_dst = log_out;
+	} else if (o.log) {
 		out_dst = open(o.log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
 		if (out_dst < 0)
 			fail(errno, "open log file");
@@ -313,6 +330,11 @@ int main(int argc, char **argv)
 		c0 = 0;
 		c1 = 1;
 		c2 = 2;
+	} else if (o.logger) {
+		/* The process writes straight into the logger's pipes. */
+		c0 = open_null(O_RDONLY);
+		c1 = log_out;
+		c2 = log_err;
 	} else {
 		int pi[2], po[2], pe[2];
 		if (in_fd >= 0) {
@@ -474,8 +496,8 @@ int main(int argc, char **argv)
 		/* pty -> the stdout fifo, the log, the caller's stdout, or nowhere
 		 * (still drained so the container never blocks) */
 		int keep = st_out.dst;
-		stream_init(&st_out, master, false, o.log || o.inherit ? out_dst : keep,
-			    !(o.log || o.inherit), o.log || o.inherit ? NULL : o.out);
+		bool to_fd = o.log || o.inherit || o.logger;
+		stream_init(&st_out, master, false, to_fd ? out_dst : keep, !to_fd, to_fd ? NULL : o.out);
 		if (in_fd >= 0)
 			stream_init(&st_in, in_fd, in_fd > 2, master, false, NULL);
 	}
@@ -495,5 +517,6 @@ int main(int argc, char **argv)
 	loop(sigfd);
 	if (out_dst > 2)
 		close(out_dst);
+	logger_stop();
 	return 0;
 }

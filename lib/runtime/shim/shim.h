@@ -30,6 +30,10 @@ struct shim_opts {
 	const char *state, *ns, *exec_id; /* for the /tasks/exit event */
 	const char *in, *out, *errp, *log;
 	const char *criu, *cgroup; /* runc --criu; the shim's own cgroup */
+	const char *logger;        /* -B: the logging binary (binary:// log URI) */
+	char *log_argv[2 + 2 * 32 + 1]; /* its argv: [0] set at start, then -a args */
+	int n_log_args;
+	bool log_ready_byte;       /* -V: binary-v2, wants a byte on the wait pipe */
 	bool exec, terminal, inherit;
 	bool foreground; /* `runc run`: runc stays the process's parent */
 	bool systemd_cgroup, no_pivot, no_new_keyring;
@@ -74,6 +78,16 @@ void reap(void);
 /* cgroup.c: joins the cgroup `path` on every hierarchy that has it, or
  * fails (ENOENT when none has it) */
 void join_cgroup(const char *path);
+
+/* logger.c: the logging binary of a binary:// log URI */
+extern pid_t logger_pid; /* state.c; -1 when none runs */
+/* Starts it and waits until it is ready; *out_w and *err_w get the write
+ * ends of its stdout and stderr pipes (the shim fails when it cannot). */
+void logger_start(int *out_w, int *err_w);
+/* A child was reaped: forget the logger when it was that one. */
+void logger_reaped(pid_t pid);
+/* Lets it finish, then SIGTERM, then SIGKILL; reaps it. */
+void logger_stop(void);
 
 /* io.c: stdio copying and control requests */
 void stream_init(struct stream *s, int src, bool own_src, int dst, bool own_dst, const char *path);

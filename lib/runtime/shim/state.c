@@ -2,6 +2,7 @@
  * (shim.c), the stdio copier (io.c) and the exit recorder (exit.c) share.
  * Apart from shim.c so that io.c and exit.c need it without needing main. */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +17,7 @@ int ctl = -1;
 int stdin_pipe = -1;
 pid_t proc_pid = -1;
 pid_t wait_pid = -1;
+pid_t logger_pid = -1;
 bool exited, want_quit;
 struct early_exit early[16];
 unsigned n_early;
@@ -39,6 +41,9 @@ void report(const char *fmt, ...)
 
 void fail(int e, const char *what)
 {
+	/* a logging binary started already goes with the failed shim */
+	if (logger_pid > 0)
+		kill(logger_pid, SIGKILL);
 	report("err %d %s: %s\n", e, what, strerror(e));
 	_exit(1);
 }
