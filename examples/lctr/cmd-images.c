@@ -362,6 +362,66 @@ static int do_pull(struct lctr *g, int argc, char **argv, bool fetch)
 
 int lctr_content_fetch(struct lctr *g, int argc, char **argv) { return do_pull(g, argc, argv, true); }
 
+/* fetch-object's and push-object's flags, then DIGEST (the argument after
+ * REF; *digest NULL when there is none), then the client: 0, or the exit
+ * status. */
+static int object_begin(ctr_client **c, const char **digest, struct lctr *g, const char *what, bool pull,
+			int argc, char **argv, struct remote_flags *f)
+{
+	int rc = parse_remote_flags(what, pull, argc, argv, f);
+	*digest = !rc && argc - optind >= 2 ? argv[optind + 1] : NULL;
+	if (*digest && !lctr_is_sha256_digest(*digest)) {
+		lctr_failf("%s: invalid digest \"%s\": want sha256:<64 hex digits>", what, *digest);
+		rc = 2;
+	}
+	if (!rc && !(*c = lctr_client(g)))
+		rc = 1;
+	if (rc)
+		remote_flags_free(f);
+	return rc;
+}
+
+/* ctr content fetch-object: REF's object (or DIGEST in REF's repository)
+ * to stdout, nothing stored. */
+int lctr_content_fetch_object(struct lctr *g, int argc, char **argv)
+{
+	const char *what = "content fetch-object", *digest;
+	struct remote_flags f = {0};
+	ctr_client *c = NULL;
+	int rc = object_begin(&c, &digest, g, what, true, argc, argv, &f);
+	if (rc)
+		return rc;
+	ctr_error *err = NULL;
+	if (ctr_content_fetch(c, argv[optind], digest, STDOUT_FILENO, LCTR_OPTS(&f.o), &err) < 0)
+		rc = remote_fail(what, err, f.plain_http);
+	remote_flags_free(&f);
+	return rc;
+}
+
+/* ctr content push-object: a blob of the store to REF's repository. */
+int lctr_content_push_object(struct lctr *g, int argc, char **argv)
+{
+	const char *what = "content push-object", *media_type = argv[argc - 1];
+	/* the library checks the characters; here only the shape */
+	if (!strchr(media_type, '/') || strpbrk(media_type, " \t\r\n;")) {
+		lctr_failf("%s: invalid media type \"%s\": want type/subtype", what, media_type);
+		return 2;
+	}
+	struct remote_flags f = {0};
+	ctr_client *c = NULL;
+	const char *digest;
+	int rc = object_begin(&c, &digest, g, what, false, argc, argv, &f);
+	if (rc)
+		return rc;
+	ctr_error *err = NULL;
+	if (ctr_content_push(c, argv[optind], digest, media_type, LCTR_OPTS(&f.o), &err) < 0)
+		rc = remote_fail(what, err, f.plain_http);
+	else
+		printf("Pushed %s %s\n", digest, media_type);
+	remote_flags_free(&f);
+	return rc;
+}
+
 static int images_pull(struct lctr *g, int argc, char **argv) { return do_pull(g, argc, argv, false); }
 
 static int images_push(struct lctr *g, int argc, char **argv)

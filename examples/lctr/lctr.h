@@ -248,5 +248,8 @@ extern const struct lctr_flag lctr_content_edit_flags[];
 int lctr_content_edit(struct lctr *g, int argc, char **argv);
 /* lctr content fetch: pull's flags, no image unpack (cmd-images.c). */
 int lctr_content_fetch(struct lctr *g, int argc, char **argv);
+/* content fetch-object and push-object: registry flags (cmd-images.c). */
+int lctr_content_fetch_object(struct lctr *g, int argc, char **argv);
+int lctr_content_push_object(struct lctr *g, int argc, char **argv);
 
 #endif
