@@ -104,7 +104,17 @@ static int do_fetch(ctr_client *c, const char *ref, const char *digest, int fd, 
 	}
 	struct ctr_remote_opts ro;
 	ctr_remote_cfg_to_opts(&cfg, false, &ro);
-	if ((r = ctr_remote_open(&rem, ref, &ro, err)) == 0 && (r = ctr_remote_resolve(rem, &d, err)) == 0) {
+	/* A digest of a blob gets an error from /manifests/ before /blobs/
+	 * is asked: resolved without retries, fetched with them. */
+	struct ctr_remote_opts once = ro;
+	once.max_retries = digest ? -1 : ro.max_retries;
+	if ((r = ctr_remote_open(&rem, ref, &once, err)) == 0 && (r = ctr_remote_resolve(rem, &d, err)) == 0 &&
+	    digest) {
+		ctr_remote_free(rem);
+		rem = NULL;
+		r = ctr_remote_open(&rem, ref, &ro, err);
+	}
+	if (r == 0) {
 		struct fd_sink s = {.fd = fd};
 		struct ctr_remote_sink sink = {.write = fd_write, .reset = fd_reset, .ud = &s};
 		struct ctr_remote_fetch_item it = {.desc = &d, .sink = &sink};
