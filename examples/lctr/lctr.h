@@ -109,6 +109,7 @@ void lctr_opts_free(struct lctr_opts *o);
 /* format.c */
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 const char *lctr_human_size(double size, char *buf, size_t len);
 const char *lctr_human_age(int64_t since_ns, char *buf, size_t len);
 /* "k=v,k=v" or "-" when there are none. */
@@ -132,6 +133,30 @@ void lctr_table_print(struct lctr_table *t, FILE *f);
 /* Prints text ("cell\tcell\t...\n" lines) aligned as Go's text/tabwriter
  * with these settings does, so output matches ctr's byte for byte. */
 void lctr_tabwrite(FILE *f, const char *text, size_t minwidth, size_t padding);
+
+/* progress.c: the display of pull, push, import and export (on stdout). */
+enum lctr_progress_kind { LCTR_PROGRESS_PULL, LCTR_PROGRESS_PUSH, LCTR_PROGRESS_IMPORT, LCTR_PROGRESS_EXPORT };
+struct lctr_prog_item {
+	char digest[80];
+	int64_t done, total;
+	ctr_progress_state state;
+	struct timespec first; /* when the blob was first reported */
+};
+struct lctr_progress {
+	bool tty; /* redrawn in place; else a plain line per change of state */
+	enum lctr_progress_kind kind;
+	struct lctr_prog_item *v;
+	size_t n;
+	int drawn; /* lines drawn last time (tty) */
+	struct timespec start, last;
+};
+void lctr_progress_start(struct lctr_progress *p, enum lctr_progress_kind kind);
+/* The ctr_progress_fn; ud is the struct lctr_progress. */
+int lctr_on_progress(const char *digest, const char *media_type, int64_t done, int64_t total,
+		     ctr_progress_state state, void *ud);
+void lctr_progress_redraw(struct lctr_progress *p, bool final);
+/* Redraws a last time, prints "done: <seconds>s" and frees. */
+void lctr_progress_end(struct lctr_progress *p);
 
 /* images sub-commands in cmd-images-extra.c, and their flags */
 extern const struct lctr_flag lctr_images_mount_flags[], lctr_images_unmount_flags[], lctr_images_usage_flags[];
