@@ -187,7 +187,7 @@ char *ctr_remote_scope(const struct ctr_remote *r, bool push)
 struct resolve_state {
 	struct ctr_remote *r;
 	size_t host;
-	bool blobs; /* on /blobs/ after a 404 from /manifests/ */
+	bool blobs; /* on /blobs/ after a 404 (or another error) from /manifests/ */
 	bool get;
 	struct ctr_remote_desc result;
 	char *scope;
@@ -279,6 +279,13 @@ static int resolve_done(struct ctr_job *j, struct ctr_xfer *x, ctr_error **err)
 	}
 	if (st == 405 && !s->get) {
 		s->get = true;
+		return resolve_issue(j, err);
+	}
+	/* A digest that names a blob, not a manifest: distribution answers
+	 * /manifests/ with an error other than 404 (a 500 for a layer); as
+	 * containerd's resolver, /blobs/ is asked next. Auth errors stand. */
+	if (want && !s->blobs && st >= 400 && st != 401 && st != 403 && st != 429) {
+		s->blobs = true;
 		return resolve_issue(j, err);
 	}
 	if (st < 200 || st >= 300) {

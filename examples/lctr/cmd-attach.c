@@ -26,29 +26,81 @@ char *lctr_io_dir(ctr_client *cl, const char *id)
 	return d;
 }
 
-int lctr_io_dir_make(char **out, ctr_client *cl, const char *id, const char *what)
+/* mkdir -p of d's levels after the first skip bytes (which exist). */
+static int mkdirs(char *d, size_t skip, const char *what)
 {
-	char *d = lctr_io_dir(cl, id);
-	if (!d)
-		return lctr_failf("%s: out of memory", what);
-	/* <state> exists (the client made it); the three levels below it */
-	for (char *p = d + strlen(ctr_client_state(cl)) + 1;; p++) {
+	for (char *p = d + skip;; p++) {
 		char c = *p;
 		if (c && c != '/')
 			continue;
 		*p = 0;
-		int r = mkdir(d, 0700);
+		int r = p > d ? mkdir(d, 0700) : 0;
 		*p = c;
-		if (r < 0 && errno != EEXIST) {
-			lctr_failf("%s: mkdir %s: %s", what, d, strerror(errno));
+		if (r < 0 && errno != EEXIST)
+			return lctr_failf("%s: mkdir %s: %s", what, d, strerror(errno));
+		if (!c)
+			return 0;
+	}
+}
+
+int lctr_io_dir_make(char **out, ctr_client *cl, const char *id, const char *fifo_dir, const char *what)
+{
+	char *d = lctr_io_dir(cl, id);
+	if (!d)
+		return lctr_failf("%s: out of memory", what);
+	/* <state> exists (the client made it); the levels below it */
+	if (!fifo_dir) {
+		if (mkdirs(d, strlen(ctr_client_state(cl)) + 1, what)) {
 			free(d);
 			return 1;
 		}
-		if (!c)
-			break;
+		*out = d;
+		return 0;
 	}
-	*out = d;
+	/* --fifo-dir: a directory of the task's own in it, as ctr's
+	 * NewFIFOSetInDir, found by tasks attach through the link */
+	char *link_dir = strdup(d), *slash = link_dir ? strrchr(link_dir, '/') : NULL, *own = NULL;
+	if (!slash || asprintf(&own, "%s/%s-XXXXXX", fifo_dir, id) < 0) {
+		free(link_dir);
+		free(d);
+		return lctr_failf("%s: out of memory", what);
+	}
+	*slash = 0;
+	int rc = 1;
+	char *fd_copy = strdup(fifo_dir);
+	if (!fd_copy) {
+		lctr_failf("%s: out of memory", what);
+	} else if (!mkdirs(link_dir, strlen(ctr_client_state(cl)) + 1, what) &&
+		   !mkdirs(fd_copy, fd_copy[0] == '/' ? 1 : 0, what)) {
+		if (!mkdtemp(own))
+			lctr_failf("%s: --fifo-dir %s: %s", what, fifo_dir, strerror(errno));
+		else if (symlink(own, d) < 0) {
+			lctr_failf("%s: symlink %s: %s", what, d, strerror(errno));
+			rmdir(own);
+		} else {
+			rc = 0;
+		}
+	}
+	free(fd_copy);
+	free(link_dir);
+	if (rc) {
+		free(own);
+		free(d);
+		return 1;
+	}
+	free(d);
+	*out = own;
 	return 0;
+}
+
+static void remove_fifos(const char *d)
+{
+	static const char *const names[] = {"stdin", "stdout", "stderr"};
+	for (size_t i = 0; i < 3; i++) {
+		char p[PATH_MAX + 16];
+		snprintf(p, sizeof(p), "%s/%s", d, names[i]);
+		unlink(p);
+	}
 }
 
 void lctr_io_dir_remove(ctr_client *cl, const char *id)
@@ -56,13 +108,18 @@ void lctr_io_dir_remove(ctr_client *cl, const char *id)
 	char *d = lctr_io_dir(cl, id);
 	if (!d)
 		return;
-	static const char *const names[] = {"stdin", "stdout", "stderr"};
-	for (size_t i = 0; i < 3; i++) {
-		char p[PATH_MAX];
-		snprintf(p, sizeof(p), "%s/%s", d, names[i]);
-		unlink(p);
+	char target[PATH_MAX];
+	ssize_t n = readlink(d, target, sizeof(target) - 1);
+	if (n > 0) {
+		/* --fifo-dir: the fifos and their directory, then the link */
+		target[n] = 0;
+		remove_fifos(target);
+		rmdir(target);
+		unlink(d);
+	} else {
+		remove_fifos(d);
+		rmdir(d);
 	}
-	rmdir(d);
 	/* the namespace and lctr-io levels go when empty */
 	for (int i = 0; i < 2; i++) {
 		char *slash = strrchr(d, '/');

@@ -20,10 +20,16 @@ static int containers_create(struct lctr *g, int argc, char **argv)
 			return k == -2 ? 2 : 1;
 		}
 	}
+	/* with --config, ID is the only argument (the alt usage) */
+	const char *ref = f.config ? NULL : argv[optind], *id = argv[optind + (f.config ? 0 : 1)];
 	char what[160];
-	snprintf(what, sizeof(what), "containers create %.100s", argv[optind + 1]);
+	snprintf(what, sizeof(what), "containers create %.100s", id);
+	if (lctr_cflags_check(&f, what)) {
+		lctr_cflags_free(&f);
+		return 2;
+	}
 	ctr_container *k = NULL;
-	int rc = lctr_container_create(&k, g, &f, argv[optind], argv[optind + 1], argv + optind + 2, what);
+	int rc = lctr_container_create(&k, g, &f, ref, id, f.config ? NULL : argv + optind + 2, what);
 	ctr_container_free(k);
 	lctr_cflags_free(&f);
 	return rc;
@@ -218,7 +224,8 @@ static const struct lctr_flag info_flags[] = {
 
 static const struct lctr_cmd containers_cmds[] = {
 	{"create", NULL, containers_create, "create a container (run's flags, minus --rm -d)",
-	 "IMAGE|ROOTFS ID [COMMAND [ARG...]]", lctr_cflags_flags, NULL, 2},
+	 "IMAGE|ROOTFS ID [COMMAND [ARG...]]", lctr_cflags_flags, NULL, 2, .alt_flag = LCTR_O_CONFIG,
+	 .alt_usage = "ID"},
 	{"ls", "list", containers_ls, "list containers", "[FILTER...]", lctr_ls_flagdefs},
 	{"rm", "delete del remove", containers_rm, "delete containers", "ID...", rm_flags},
 	{"info", NULL, containers_info, "print a container as JSON", "ID", info_flags},

@@ -217,6 +217,11 @@ static const struct lctr_flag ingest_flags[] = {
 static const struct lctr_cmd content_cmds[] = {
 	{"fetch", NULL, lctr_content_fetch, "fetch REF's content and image record (pull's flags)", "REF",
 	 lctr_remote_flags, lctr_pull_flags},
+	{"fetch-object", NULL, lctr_content_fetch_object,
+	 "write REF's manifest or index, or the object DIGEST of REF's repository, to stdout", "REF [DIGEST]",
+	 lctr_remote_flags},
+	{"push-object", NULL, lctr_content_push_object, "push the blob DIGEST to REF's repository as TYPE",
+	 "REF DIGEST TYPE", lctr_remote_flags},
 	{"ingest", NULL, content_ingest, "write stdin into the store under REF", "REF", ingest_flags},
 	{"ls", "list", content_ls, "list all blobs in the store", "[FILTER...]", lctr_ls_flagdefs},
 	{"get", NULL, content_get, "write the blob DIGEST to stdout", "DIGEST"},

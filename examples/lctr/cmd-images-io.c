@@ -113,17 +113,31 @@ int lctr_images_import(struct lctr *g, int argc, char **argv)
 		lctr_opts_free(&o);
 		return lctr_failf("images import: open %s: %s", in, strerror(errno));
 	}
+	/* On a terminal, pull's live display; piped, only the images. */
+	struct lctr_progress p = {0};
+	bool show = isatty(STDOUT_FILENO);
+	if (show) {
+		lctr_progress_start(&p, LCTR_PROGRESS_IMPORT);
+		lctr_opts_add(&o, ctr_with_import_progress(lctr_on_progress, &p));
+	}
 	ctr_image **imgs = NULL;
 	size_t n = 0;
 	int r = ctr_image_import(&imgs, &n, cl, fd, LCTR_OPTS(&o), &err);
 	if (fd > 0)
 		close(fd);
 	lctr_opts_free(&o);
-	if (r < 0)
+	if (show && p.n)
+		lctr_progress_redraw(&p, true);
+	p.tty = false; /* the display is complete: the images and the done line follow */
+	if (r < 0) {
+		free(p.v);
 		return lctr_fail("images import", err);
+	}
 	for (size_t i = 0; i < n; i++)
 		printf("%s %s\n", ctr_image_name(imgs[i]), ctr_image_target_digest(imgs[i]));
 	ctr_image_list_free(imgs, n);
+	if (show)
+		lctr_progress_end(&p);
 	return 0;
 }
 
@@ -165,10 +179,21 @@ int lctr_images_export(struct lctr *g, int argc, char **argv)
 		lctr_opts_free(&o);
 		return lctr_failf("images export: open %s: %s", outp, strerror(errno));
 	}
+	/* On a terminal (and not writing the tar there), the live display. */
+	struct lctr_progress p = {0};
+	bool show = !to_stdout && isatty(STDOUT_FILENO);
+	if (show) {
+		lctr_progress_start(&p, LCTR_PROGRESS_EXPORT);
+		lctr_opts_add(&o, ctr_with_export_progress(lctr_on_progress, &p));
+	}
 	ctr_error *err = NULL;
 	int r = ctr_image_export(cl, fd, (const char *const *)(argv + optind + 1), (size_t)(argc - optind - 1),
 				  LCTR_OPTS(&o), &err);
 	lctr_opts_free(&o);
+	if (show && r == 0)
+		lctr_progress_end(&p);
+	else
+		free(p.v);
 	if (!to_stdout) {
 		if (close(fd) < 0 && r == 0) {
 			unlink(outp);

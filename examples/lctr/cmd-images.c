@@ -9,139 +9,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* ---- progress display ---- */
-
-struct prog_item {
-	char digest[80];
-	int64_t done, total;
-	ctr_progress_state state;
-	struct timespec first; /* when the blob was first reported */
-};
-
-struct progress {
-	bool tty;
-	bool push;
-	struct prog_item *v;
-	size_t n;
-	int drawn; /* lines drawn last time (tty) */
-	struct timespec start, last;
-};
-
-static const char *state_name(ctr_progress_state s, bool push)
-{
-	switch (s) {
-	case CTR_PROGRESS_WAITING: return "waiting";
-	case CTR_PROGRESS_DOWNLOADING: return "downloading";
-	case CTR_PROGRESS_UPLOADING: return "uploading";
-	case CTR_PROGRESS_VERIFYING: return "verifying";
-	case CTR_PROGRESS_DONE: return push ? "pushed" : "done";
-	case CTR_PROGRESS_FAILED: return "failed";
-	case CTR_PROGRESS_UNPACKING: return "unpacking";
-	}
-	return "?";
-}
-
-static double since(const struct timespec *a)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - a->tv_sec) + (double)(now.tv_nsec - a->tv_nsec) / 1e9;
-}
-
-/* "1.2 MB/s": bytes over the seconds since start (nothing when too soon). */
-static void print_rate(int64_t bytes, const struct timespec *start)
-{
-	double secs = since(start);
-	char r[32];
-	if (secs >= 0.01 && bytes > 0)
-		printf(" %s/s", lctr_human_size((double)bytes / secs, r, sizeof(r)));
-}
-
-/* "<digest> <state> <done>/<total> [<rate>/s]" */
-static void item_line(const struct prog_item *it, bool push)
-{
-	char d[32], t[32];
-	lctr_human_size((double)it->done, d, sizeof(d));
-	if (it->total >= 0)
-		lctr_human_size((double)it->total, t, sizeof(t));
-	else
-		snprintf(t, sizeof(t), "?");
-	printf("%s %s %s/%s", it->digest, state_name(it->state, push), d, t);
-	print_rate(it->done, &it->first);
-}
-
-static void redraw(struct progress *p, bool final)
-{
-	if (!final && since(&p->last) < 0.1)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &p->last);
-	if (p->drawn)
-		printf("\033[%dA", p->drawn);
-	int64_t done = 0, total = 0;
-	for (size_t i = 0; i < p->n; i++) {
-		printf("\033[K");
-		item_line(&p->v[i], p->push);
-		putchar('\n');
-		done += p->v[i].done;
-		total += p->v[i].total > 0 ? p->v[i].total : 0;
-	}
-	char d[32], t[32];
-	printf("\033[Ktotal: %s/%s", lctr_human_size((double)done, d, sizeof(d)),
-	       lctr_human_size((double)total, t, sizeof(t)));
-	print_rate(done, &p->start);
-	printf(" (%.1fs)\n", since(&p->start));
-	p->drawn = (int)p->n + 1;
-	fflush(stdout);
-}
-
-static int on_progress(const char *digest, const char *media_type, int64_t done, int64_t total,
-		       ctr_progress_state state, void *ud)
-{
-	(void)media_type;
-	struct progress *p = ud;
-	struct prog_item *it = NULL;
-	for (size_t i = 0; i < p->n; i++)
-		if (!strcmp(p->v[i].digest, digest))
-			it = &p->v[i];
-	if (!it) {
-		struct prog_item *v = realloc(p->v, (p->n + 1) * sizeof(*v));
-		if (!v)
-			return 0;
-		p->v = v;
-		it = &v[p->n++];
-		*it = (struct prog_item){.state = (ctr_progress_state)-1};
-		clock_gettime(CLOCK_MONOTONIC, &it->first);
-		snprintf(it->digest, sizeof(it->digest), "%s", digest);
-	}
-	bool changed = it->state != state;
-	it->done = done;
-	it->total = total;
-	it->state = state;
-	if (p->tty) {
-		redraw(p, false);
-	} else if (changed) {
-		item_line(it, p->push);
-		putchar('\n');
-		fflush(stdout);
-	}
-	return 0;
-}
-
-static void progress_start(struct progress *p, bool push)
-{
-	*p = (struct progress){.tty = isatty(STDOUT_FILENO), .push = push};
-	clock_gettime(CLOCK_MONOTONIC, &p->start);
-}
-
-static void progress_end(struct progress *p)
-{
-	if (p->tty && p->n)
-		redraw(p, true);
-	printf("done: %.1fs\n", since(&p->start));
-	fflush(stdout);
-	free(p->v);
-}
-
 /* ---- remote flags ---- */
 
 struct remote_flags {
@@ -298,9 +165,9 @@ static int do_pull(struct lctr *g, int argc, char **argv, bool fetch)
 		remote_flags_free(&f);
 		return 1;
 	}
-	struct progress p;
-	progress_start(&p, false);
-	lctr_opts_add(&f.o, ctr_with_progress(on_progress, &p));
+	struct lctr_progress p;
+	lctr_progress_start(&p, LCTR_PROGRESS_PULL);
+	lctr_opts_add(&f.o, ctr_with_progress(lctr_on_progress, &p));
 	/* ctr images pull unpacks unless told not to (content fetch never
 	 * does): here in the same pass as the download. */
 	bool unpack = !fetch && !f.skip_unpack;
@@ -317,13 +184,13 @@ static int do_pull(struct lctr *g, int argc, char **argv, bool fetch)
 	remote_flags_free(&f);
 	if (r < 0) {
 		if (p.tty && p.n)
-			redraw(&p, true);
+			lctr_progress_redraw(&p, true);
 		free(p.v);
 		return remote_fail(what, err, plain_http);
 	}
 	if (unpack) {
 		if (p.tty && p.n)
-			redraw(&p, true);
+			lctr_progress_redraw(&p, true);
 		p.drawn = 0;
 		char *plat = NULL;
 		ctr_image_platform(&plat, img, NULL);
@@ -355,12 +222,72 @@ static int do_pull(struct lctr *g, int argc, char **argv, bool fetch)
 		}
 		p.tty = false; /* the display is complete: only the done line follows */
 	}
-	progress_end(&p);
+	lctr_progress_end(&p);
 	ctr_image_free(img);
 	return 0;
 }
 
 int lctr_content_fetch(struct lctr *g, int argc, char **argv) { return do_pull(g, argc, argv, true); }
+
+/* fetch-object's and push-object's flags, then DIGEST (the argument after
+ * REF; *digest NULL when there is none), then the client: 0, or the exit
+ * status. */
+static int object_begin(ctr_client **c, const char **digest, struct lctr *g, const char *what, bool pull,
+			int argc, char **argv, struct remote_flags *f)
+{
+	int rc = parse_remote_flags(what, pull, argc, argv, f);
+	*digest = !rc && argc - optind >= 2 ? argv[optind + 1] : NULL;
+	if (*digest && !lctr_is_sha256_digest(*digest)) {
+		lctr_failf("%s: invalid digest \"%s\": want sha256:<64 hex digits>", what, *digest);
+		rc = 2;
+	}
+	if (!rc && !(*c = lctr_client(g)))
+		rc = 1;
+	if (rc)
+		remote_flags_free(f);
+	return rc;
+}
+
+/* ctr content fetch-object: REF's object (or DIGEST in REF's repository)
+ * to stdout, nothing stored. */
+int lctr_content_fetch_object(struct lctr *g, int argc, char **argv)
+{
+	const char *what = "content fetch-object", *digest;
+	struct remote_flags f = {0};
+	ctr_client *c = NULL;
+	int rc = object_begin(&c, &digest, g, what, true, argc, argv, &f);
+	if (rc)
+		return rc;
+	ctr_error *err = NULL;
+	if (ctr_content_fetch(c, argv[optind], digest, STDOUT_FILENO, LCTR_OPTS(&f.o), &err) < 0)
+		rc = remote_fail(what, err, f.plain_http);
+	remote_flags_free(&f);
+	return rc;
+}
+
+/* ctr content push-object: a blob of the store to REF's repository. */
+int lctr_content_push_object(struct lctr *g, int argc, char **argv)
+{
+	const char *what = "content push-object", *media_type = argv[argc - 1];
+	/* the library checks the characters; here only the shape */
+	if (!strchr(media_type, '/') || strpbrk(media_type, " \t\r\n;")) {
+		lctr_failf("%s: invalid media type \"%s\": want type/subtype", what, media_type);
+		return 2;
+	}
+	struct remote_flags f = {0};
+	ctr_client *c = NULL;
+	const char *digest;
+	int rc = object_begin(&c, &digest, g, what, false, argc, argv, &f);
+	if (rc)
+		return rc;
+	ctr_error *err = NULL;
+	if (ctr_content_push(c, argv[optind], digest, media_type, LCTR_OPTS(&f.o), &err) < 0)
+		rc = remote_fail(what, err, f.plain_http);
+	else
+		printf("Pushed %s %s\n", digest, media_type);
+	remote_flags_free(&f);
+	return rc;
+}
 
 static int images_pull(struct lctr *g, int argc, char **argv) { return do_pull(g, argc, argv, false); }
 
@@ -378,9 +305,9 @@ static int images_push(struct lctr *g, int argc, char **argv)
 		remote_flags_free(&f);
 		return 1;
 	}
-	struct progress p;
-	progress_start(&p, true);
-	lctr_opts_add(&f.o, ctr_with_progress(on_progress, &p));
+	struct lctr_progress p;
+	lctr_progress_start(&p, LCTR_PROGRESS_PUSH);
+	lctr_opts_add(&f.o, ctr_with_progress(lctr_on_progress, &p));
 	ctr_error *err = NULL;
 	int r = ctr_image_push(c, ref, local, LCTR_OPTS(&f.o), &err);
 	bool plain_http = f.plain_http;
@@ -389,7 +316,7 @@ static int images_push(struct lctr *g, int argc, char **argv)
 		free(p.v);
 		return remote_fail("push", err, plain_http);
 	}
-	progress_end(&p);
+	lctr_progress_end(&p);
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -130,7 +131,27 @@ int lctr_cflags_opt(struct lctr_cflags *f, int c, const char *arg)
 	case LCTR_O_PRIVILEGED: f->privileged = true; return 1;
 	case LCTR_O_SNAPSHOTTER: f->snapshotter = arg; return 1;
 	case LCTR_O_RUNTIME:
-	case LCTR_O_RUNC_BINARY: f->runtime = arg; return 1;
+	case LCTR_O_RUNC_BINARY:
+	case LCTR_O_CONFIG:
+	case LCTR_O_FIFO_DIR:
+		if (!*arg) {
+			lctr_failf("--%s needs a value", c == LCTR_O_RUNTIME	  ? "runtime"
+							 : c == LCTR_O_RUNC_BINARY ? "runc-binary"
+							 : c == LCTR_O_CONFIG	  ? "config"
+										  : "fifo-dir");
+			return -2;
+		}
+		if (c == LCTR_O_RUNTIME)
+			f->runtime = arg;
+		else if (c == LCTR_O_RUNC_BINARY)
+			f->runc_binary = arg;
+		else if (c == LCTR_O_CONFIG)
+			f->config = arg;
+		else
+			f->fifo_dir = arg;
+		return 1;
+	case LCTR_O_NO_PIVOT: f->no_pivot = true; return 1;
+	case LCTR_O_SYSTEMD_CGROUP: f->systemd_cgroup = true; return 1;
 	case LCTR_O_ENV_FILE: f->env_file = arg; return 1;
 	case LCTR_O_CGROUP: f->cgroup = arg; return 1;
 	case LCTR_O_NEW_PRIVS: f->new_privs = true; return 1;
@@ -311,6 +332,34 @@ static int check_platform(const ctr_image *img, const char *want, const char *wh
 	return rc;
 }
 
+int lctr_cflags_check(const struct lctr_cflags *f, const char *what)
+{
+	/* ctr's getRuncOptions: BinaryName is runc's option only */
+	if (f->runc_binary && f->runtime && strcmp(f->runtime, CTR_DEFAULT_RUNTIME) &&
+	    strcmp(f->runtime, "io.containerd.runc.v1")) {
+		lctr_failf("%s: --runc-binary is for the runc runtime (%s), not --runtime %s", what,
+			   CTR_DEFAULT_RUNTIME, f->runtime);
+		return 2;
+	}
+	if (f->systemd_cgroup) {
+		/* runc maps "machine.slice:foo:deadbeef" to /machine.slice/foo-deadbeef.scope */
+		const char *c1 = f->cgroup ? strchr(f->cgroup, ':') : NULL, *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (!f->cgroup) {
+			lctr_failf("%s: --runc-systemd-cgroup needs --cgroup, e.g. \"machine.slice:foo:deadbeef\"", what);
+			return 2;
+		}
+		if (!c2 || strchr(c2 + 1, ':') || c2 == c1 + 1 || !c2[1] || strchr(f->cgroup, '/')) {
+			lctr_failf("%s: --runc-systemd-cgroup: --cgroup \"%s\" is not slice:prefix:name", what, f->cgroup);
+			return 2;
+		}
+	}
+	if (f->config && f->rootfs) {
+		lctr_failf("%s: --config and --rootfs cannot be used together (the spec names the root)", what);
+		return 2;
+	}
+	return 0;
+}
+
 static char *abs_path(const char *p)
 {
 	if (p[0] == '/')
@@ -322,6 +371,26 @@ static char *abs_path(const char *p)
 	if (asprintf(&out, "%s/%s", cwd, p) < 0)
 		return NULL;
 	return out;
+}
+
+/* --config F: a JSON object whose root.path is absolute. With no image
+ * there is no snapshot, so a relative root (a bundle's "rootfs") would
+ * name an empty directory of lctr's bundle. Prints the refusal. */
+static int check_spec_file(const char *path, const char *what)
+{
+	json_error_t je;
+	json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	if (!j)
+		return lctr_failf("%s: --config %s: %s", what, path, je.text);
+	const char *root = json_string_value(json_object_get(json_object_get(j, "root"), "path"));
+	int rc = 0;
+	if (!json_is_object(j))
+		rc = lctr_failf("%s: --config %s: not a JSON object", what, path);
+	else if (!root || root[0] != '/')
+		rc = lctr_failf("%s: --config %s: root.path must be an absolute path (the spec's rootfs: there is "
+				"no image)", what, path);
+	json_decref(j);
+	return rc;
 }
 
 int lctr_container_create(ctr_container **out, struct lctr *g, const struct lctr_cflags *f,
@@ -345,14 +414,24 @@ int lctr_container_create(ctr_container **out, struct lctr *g, const struct lctr
 		return 1;
 	struct lctr_opts so = {0}, co = {0};
 	ctr_image *img = NULL;
-	char *config = NULL, *root = NULL, **file_env = NULL;
+	char *config = NULL, *root = NULL, *spec_path = NULL, **file_env = NULL;
 	ctr_error *err = NULL;
 	int rc = 1;
 	if (f->has_cfs && f->cpus > 0)
 		return lctr_failf("%s: --cpus and --cpu-quota/--cpu-period cannot be used together", what);
 	if (f->seccomp_profile && !f->seccomp)
 		return lctr_failf("%s: --seccomp must be set to use --seccomp-profile", what);
-	/* the file first, then --env (ctr) */
+	/* --config's spec first (ctr: its root names the rootfs), the flags
+	 * on top of it; then the env file, then --env (ctr) */
+	if (f->config) {
+		if (!(spec_path = abs_path(f->config))) {
+			lctr_failf("%s: --config %s: %s", what, f->config, strerror(errno));
+			goto out;
+		}
+		if (check_spec_file(spec_path, what))
+			goto out;
+		lctr_opts_add(&so, ctr_with_spec_from_file(spec_path));
+	}
 	if (f->env_file) {
 		if (!(file_env = read_env_file(f->env_file, what)))
 			goto out;
@@ -367,8 +446,12 @@ int lctr_container_create(ctr_container **out, struct lctr *g, const struct lctr
 	}
 	if (f->labels)
 		lctr_opts_add(&co, ctr_with_container_labels(f->labels));
-	lctr_opts_add(&co, ctr_with_runtime(f->runtime ? f->runtime : CTR_DEFAULT_RUNTIME));
-	if (f->rootfs) {
+	/* runc's binary, when the runtime is runc (lctr_cflags_check) */
+	lctr_opts_add(&co, ctr_with_runtime(f->runc_binary ? f->runc_binary
+					    : f->runtime ? f->runtime : CTR_DEFAULT_RUNTIME));
+	if (f->config) {
+		/* the spec's root is the rootfs: no image, no snapshot */
+	} else if (f->rootfs) {
 		if (!(root = abs_path(ref))) {
 			lctr_failf("%s: rootfs %s: %s", what, ref, strerror(errno));
 			goto out;
@@ -474,6 +557,7 @@ out:
 	ctr_image_free(img);
 	ctr_free(config);
 	free(root);
+	free(spec_path);
 	return rc;
 }
 
@@ -641,10 +725,15 @@ int lctr_task_run(ctr_container *k, struct lctr *g, const struct lctr_cflags *f,
 		return 1;
 	char *fifos = NULL;
 	if (detach && !f->null_io && !f->log_uri &&
-	    lctr_io_dir_make(&fifos, ctr_container_client(k), ctr_container_id(k), what))
+	    lctr_io_dir_make(&fifos, ctr_container_client(k), ctr_container_id(k), f->fifo_dir, what))
 		return 1;
 	lctr_io_opts(&to, tty, f->null_io, f->log_uri, detach, fifos);
 	free(fifos);
+	/* runc's options (ctr run's --no-pivot, --runc-systemd-cgroup) */
+	if (f->no_pivot)
+		lctr_opts_add(&to, ctr_with_no_pivot_root());
+	if (f->systemd_cgroup)
+		lctr_opts_add(&to, ctr_with_runc_systemd_cgroup());
 	/* Nothing of a --rm container's rootfs outlives it, so its writes
 	 * need no sync (and its unmount then syncs no disk). */
 	if (f->throwaway && !detach)
@@ -802,7 +891,10 @@ const struct lctr_flag lctr_cflags_flags[] = {
 	{0, "cpu-quota", required_argument, LCTR_O_CPU_QUOTA, "US", "CFS quota in microseconds (-1: none)"},
 	{0, "cpu-period", required_argument, LCTR_O_CPU_PERIOD, "US", "CFS period in microseconds"},
 	{0, "cgroup", required_argument, LCTR_O_CGROUP, "PATH", "the container's cgroup path"},
-	{0, "runc-binary", required_argument, LCTR_O_RUNC_BINARY, "PATH", "the runc binary (as --runtime)"},
+	{0, "runc-binary", required_argument, LCTR_O_RUNC_BINARY, "PATH",
+	 "the runc-compatible binary of the runc runtime (a name in PATH or a path)"},
+	{0, "config", required_argument, LCTR_O_CONFIG, "F",
+	 "the runtime spec file (its root is the rootfs; ID is the only argument)"},
 	{0, "allow-new-privs", no_argument, LCTR_O_NEW_PRIVS, NULL, "let the process gain privileges (setuid)"},
 	{0, "device", required_argument, LCTR_O_DEVICE, "PATH",
 	 "add a device node, or every node of a directory tree (repeatable)"},
@@ -827,6 +919,11 @@ const struct lctr_flag lctr_run_flags[] = {
 	{0, "log-uri", required_argument, LCTR_O_LOG_URI, "file:///PATH", "send stdout and stderr to a file"},
 	{0, "null-io", no_argument, LCTR_O_NULL_IO, NULL, "send the process's output to /dev/null"},
 	{0, "pid-file", required_argument, LCTR_O_PID_FILE, "F", "write the task's pid to F"},
+	{0, "fifo-dir", required_argument, LCTR_O_FIFO_DIR, "DIR",
+	 "with -d: the stdio fifos in DIR/ID-XXXXXX (created), not in the state"},
+	{0, "no-pivot", no_argument, LCTR_O_NO_PIVOT, NULL, "runc: no pivot_root (for a root on a ramdisk)"},
+	{0, "runc-systemd-cgroup", no_argument, LCTR_O_SYSTEMD_CGROUP, NULL,
+	 "runc: systemd makes the cgroup (--cgroup slice:prefix:name)"},
 	{0},
 };
 
@@ -848,11 +945,16 @@ int lctr_cmd_run(struct lctr *g, int argc, char **argv)
 		else if (c == LCTR_O_DETACH)
 			detach = true;
 	}
-	const char *ref = argv[optind], *id = argv[optind + 1];
+	/* with --config, ID is the only argument (lctr_cmd's alt usage) */
+	const char *ref = f.config ? NULL : argv[optind], *id = argv[optind + (f.config ? 0 : 1)];
 	char what[160];
 	snprintf(what, sizeof(what), "run %.120s", id);
+	if (lctr_cflags_check(&f, what)) {
+		lctr_cflags_free(&f);
+		return 2;
+	}
 	ctr_container *k = NULL;
-	int rc = lctr_container_create(&k, g, &f, ref, id, argv + optind + 2, what);
+	int rc = lctr_container_create(&k, g, &f, ref, id, f.config ? NULL : argv + optind + 2, what);
 	if (rc) {
 		lctr_cflags_free(&f);
 		return rc;

@@ -540,6 +540,8 @@ static const struct lctr_flag start_flags[] = {
 	{0, "null-io", no_argument, LCTR_O_NULL_IO, NULL, "send the process's output to /dev/null"},
 	{0, "log-uri", required_argument, LCTR_O_LOG_URI, "file:///PATH", "send stdout and stderr to a file"},
 	{0, "pid-file", required_argument, LCTR_O_PID_FILE, "F", "write the task's pid to F"},
+	{0, "fifo-dir", required_argument, LCTR_O_FIFO_DIR, "DIR",
+	 "with -d: the stdio fifos in DIR/ID-XXXXXX (created), not in the state"},
 	{0},
 };
 

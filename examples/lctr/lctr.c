@@ -202,8 +202,12 @@ static void cmd_path(char *buf, size_t len, const char *group, const char *name)
 static void print_cmd_help(FILE *f, const char *path, const struct lctr_cmd *c, const struct lctr_flag *gflags)
 {
 	bool any = c->flags || c->more_flags;
-	fprintf(f, "usage: lctr %s%s%s%s\n%s", path, any ? " [flags]" : "", *c->usage ? " " : "", c->usage,
-		c->help);
+	fprintf(f, "usage: lctr %s%s%s%s\n", path, any ? " [flags]" : "", *c->usage ? " " : "", c->usage);
+	for (size_t t = 0; c->alt_flag && t < 2; t++)
+		for (const struct lctr_flag *fl = flag_tables(c, t); fl && fl->name; fl++)
+			if (fl->val == c->alt_flag)
+				fprintf(f, "       lctr %s [flags] --%s %s %s\n", path, fl->name, fl->arg, c->alt_usage);
+	fputs(c->help, f);
 	if (c->aliases)
 		fprintf(f, " (aliases: %s)", c->aliases);
 	fputs("\n\n", f);
@@ -358,6 +362,7 @@ static int check_args(struct lctr *g, const char *path, const struct lctr_cmd *c
 	char **flags = calloc((size_t)argc + 1, sizeof(char *));
 	char **pos = calloc((size_t)argc + 1, sizeof(char *));
 	int nf = 0, np = 0, rc = -1;
+	bool alt = false; /* c->alt_flag given: c->alt_usage applies */
 	if (!flags || !pos) {
 		rc = lctr_failf("%s: out of memory", path);
 		goto done;
@@ -408,6 +413,7 @@ static int check_args(struct lctr *g, const char *path, const struct lctr_cmd *c
 				goto done;
 			}
 			flags[nf++] = a;
+			alt |= c->alt_flag && f->val == c->alt_flag;
 			if (f->has_arg == required_argument && !eq) {
 				if (i + 1 >= argc) {
 					rc = 2;
@@ -431,6 +437,7 @@ static int check_args(struct lctr *g, const char *path, const struct lctr_cmd *c
 					lctr_failf("%s: unknown flag -%c (see lctr %s --help)", path, *p, path);
 				goto done;
 			}
+			alt |= c->alt_flag && f->val == c->alt_flag;
 			if (f->has_arg == required_argument) {
 				value_next = !p[1];
 				break;
@@ -448,17 +455,18 @@ static int check_args(struct lctr *g, const char *path, const struct lctr_cmd *c
 		i++;
 	}
 	int min, max;
-	usage_counts(c->usage, &min, &max);
+	const char *usage = alt ? c->alt_usage : c->usage;
+	usage_counts(usage, &min, &max);
 	if (np < min) {
 		rc = 2;
 		lctr_failf("%s: missing argument%s (usage: lctr %s%s %s)", path, min - np > 1 ? "s" : "", path,
-			   has_flags ? " [flags]" : "", c->usage);
+			   has_flags ? " [flags]" : "", usage);
 		goto done;
 	}
 	if (max >= 0 && np > max) {
 		rc = 2;
 		lctr_failf("%s: unexpected argument \"%s\" (usage: lctr %s%s%s%s)", path, pos[max], path,
-			   has_flags ? " [flags]" : "", *c->usage ? " " : "", c->usage);
+			   has_flags ? " [flags]" : "", *usage ? " " : "", usage);
 		goto done;
 	}
 	out->argv = calloc((size_t)(nf + np) + 3, sizeof(char *));
@@ -562,7 +570,8 @@ const struct lctr_cmd lctr_top_cmds[] = {
 	{"install", NULL, lctr_cmd_install, "install a new package", "IMAGE", lctr_install_flags},
 	{"gc", NULL, lctr_cmd_gc, "collect garbage and print what was removed", ""},
 	{"events", NULL, lctr_cmd_events, "stream events from every process using the same state", "[FILTER...]"},
-	{"run", NULL, lctr_cmd_run, "run a container", "IMAGE|ROOTFS ID [COMMAND [ARG...]]", lctr_cflags_flags, lctr_run_flags, 2},
+	{"run", NULL, lctr_cmd_run, "run a container", "IMAGE|ROOTFS ID [COMMAND [ARG...]]", lctr_cflags_flags,
+	 lctr_run_flags, 2, .alt_flag = LCTR_O_CONFIG, .alt_usage = "ID"},
 	{"containers", "container c", lctr_cmd_containers, "manage containers", .group = &lctr_containers_group},
 	{"tasks", "task t", lctr_cmd_tasks, "manage tasks", .group = &lctr_tasks_group},
 	{"completion", NULL, lctr_cmd_completion, "print a shell completion script: bash or zsh", "bash|zsh"},

@@ -43,6 +43,10 @@ struct lctr_cmd {
 	int stop;
 	/* A group: its sub-commands (what completion offers). */
 	const struct lctr_group *group;
+	/* With the flag whose val is alt_flag, the arguments are alt_usage
+	 * (run --config F ID) and no command line follows. */
+	int alt_flag;
+	const char *alt_usage;
 };
 
 /* A group's table, the one it dispatches on, and its own flags. */
@@ -105,6 +109,7 @@ void lctr_opts_free(struct lctr_opts *o);
 /* format.c */
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 const char *lctr_human_size(double size, char *buf, size_t len);
 const char *lctr_human_age(int64_t since_ns, char *buf, size_t len);
 /* "k=v,k=v" or "-" when there are none. */
@@ -129,6 +134,30 @@ void lctr_table_print(struct lctr_table *t, FILE *f);
  * with these settings does, so output matches ctr's byte for byte. */
 void lctr_tabwrite(FILE *f, const char *text, size_t minwidth, size_t padding);
 
+/* progress.c: the display of pull, push, import and export (on stdout). */
+enum lctr_progress_kind { LCTR_PROGRESS_PULL, LCTR_PROGRESS_PUSH, LCTR_PROGRESS_IMPORT, LCTR_PROGRESS_EXPORT };
+struct lctr_prog_item {
+	char digest[80];
+	int64_t done, total;
+	ctr_progress_state state;
+	struct timespec first; /* when the blob was first reported */
+};
+struct lctr_progress {
+	bool tty; /* redrawn in place; else a plain line per change of state */
+	enum lctr_progress_kind kind;
+	struct lctr_prog_item *v;
+	size_t n;
+	int drawn; /* lines drawn last time (tty) */
+	struct timespec start, last;
+};
+void lctr_progress_start(struct lctr_progress *p, enum lctr_progress_kind kind);
+/* The ctr_progress_fn; ud is the struct lctr_progress. */
+int lctr_on_progress(const char *digest, const char *media_type, int64_t done, int64_t total,
+		     ctr_progress_state state, void *ud);
+void lctr_progress_redraw(struct lctr_progress *p, bool final);
+/* Redraws a last time, prints "done: <seconds>s" and frees. */
+void lctr_progress_end(struct lctr_progress *p);
+
 /* images sub-commands in cmd-images-extra.c, and their flags */
 extern const struct lctr_flag lctr_images_mount_flags[], lctr_images_unmount_flags[], lctr_images_usage_flags[];
 extern const struct lctr_flag lctr_images_import_flags[], lctr_images_export_flags[];
@@ -152,6 +181,7 @@ enum {
 	LCTR_O_RUNC_BINARY, LCTR_O_NEW_PRIVS,
 	LCTR_O_DEVICE, LCTR_O_SECCOMP_PROFILE, LCTR_O_APPARMOR_PROFILE, LCTR_O_WITH_NS, LCTR_O_PLATFORM,
 	LCTR_O_UIDMAP, LCTR_O_GIDMAP, LCTR_O_REMAP_LABELS,
+	LCTR_O_CONFIG, LCTR_O_FIFO_DIR, LCTR_O_NO_PIVOT, LCTR_O_SYSTEMD_CGROUP,
 };
 struct lctr_cflags {
 	const char **env, **labels, **mounts, **caps_add, **caps_drop, **with_ns; /* NULL-terminated */
@@ -161,7 +191,11 @@ struct lctr_cflags {
 	const char *seccomp_profile, *apparmor_profile;
 	const char *platform;
 	const char *user, *cwd, *snapshotter, *runtime, *hostname, *log_uri, *pid_file, *env_file, *cgroup;
+	const char *runc_binary; /* runc's BinaryName: the runtime when it is runc's */
+	const char *config;	 /* --config: the spec file; no image, ID is the only argument */
+	const char *fifo_dir;	 /* where a detached task's fifos go (NULL: lctr's corner of the state) */
 	bool net_host, read_only, privileged, seccomp, rootfs, tty, null_io, new_privs;
+	bool no_pivot, systemd_cgroup; /* runc's options, for the task run creates */
 	bool has_cfs;		/* --cpu-quota or --cpu-period */
 	bool throwaway;		/* run --rm in the foreground: the rootfs goes after the task */
 	int64_t cpu_quota;	/* -1: none */
@@ -189,14 +223,20 @@ int lctr_task_run(ctr_container *k, struct lctr *g, const struct lctr_cflags *f,
 int lctr_process_run(ctr_process *p, bool tty, bool detach, const char *what);
 void lctr_io_opts(struct lctr_opts *o, bool tty, bool null_io, const char *log_uri, bool detach,
 		  const char *fifo_dir);
+/* Checks what the container flags say together (--runc-binary with
+ * --runtime, --runc-systemd-cgroup with --cgroup): prints a usage error
+ * and returns 2, or 0. */
+int lctr_cflags_check(const struct lctr_cflags *f, const char *what);
 bool lctr_spec_has_terminal(const char *spec);
 /* Forwards signals (or, with tty, SIGWINCH as resizes) to k's task from a
  * thread, until the process exits. */
 int lctr_forward(ctr_container *k, bool tty);
 /* cmd-attach.c: <state>/lctr-io/<ns>/<id>, the fifos of a detached task
  * that tasks attach opens. _make creates it (mode 0700) and returns its
- * path (free()); prints errors and returns 1. _remove ignores errors. */
-int lctr_io_dir_make(char **out, ctr_client *cl, const char *id, const char *what);
+ * path (free()); with fifo_dir (--fifo-dir) the fifos go to a new
+ * directory <fifo_dir>/<id>-XXXXXX and <state>/lctr-io/<ns>/<id> is a
+ * symlink to it. Prints errors and returns 1. _remove ignores errors. */
+int lctr_io_dir_make(char **out, ctr_client *cl, const char *id, const char *fifo_dir, const char *what);
 char *lctr_io_dir(ctr_client *cl, const char *id);
 void lctr_io_dir_remove(ctr_client *cl, const char *id);
 int lctr_tasks_attach(struct lctr *g, int argc, char **argv);
@@ -237,5 +277,8 @@ extern const struct lctr_flag lctr_content_edit_flags[];
 int lctr_content_edit(struct lctr *g, int argc, char **argv);
 /* lctr content fetch: pull's flags, no image unpack (cmd-images.c). */
 int lctr_content_fetch(struct lctr *g, int argc, char **argv);
+/* content fetch-object and push-object: registry flags (cmd-images.c). */
+int lctr_content_fetch_object(struct lctr *g, int argc, char **argv);
+int lctr_content_push_object(struct lctr *g, int argc, char **argv);
 
 #endif

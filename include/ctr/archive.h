@@ -8,6 +8,7 @@
 #include <ctr/common.h>
 #include <ctr/image.h>
 #include <ctr/opts.h>
+#include <ctr/remote.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -40,6 +41,13 @@ CTR_EXPORT ctr_opt *ctr_with_import_ref_prefix(const char *name);
 CTR_EXPORT ctr_opt *ctr_with_import_digest_refs(const char *prefix);
 /* Labels for the image records ("key=value", NULL-terminated). */
 CTR_EXPORT ctr_opt *ctr_with_import_labels(const char *const *labels);
+/* Reports each file as it is stored (<ctr/remote.h>'s ctr_progress_fn,
+ * from the calling thread): a blob by its digest, another file (a docker
+ * save layer) by its path in the archive; CTR_PROGRESS_DOWNLOADING with
+ * the bytes read so far and the entry's size, then CTR_PROGRESS_DONE
+ * (also for a blob the namespace already has). media_type is NULL. A
+ * non-zero return cancels the import (CTR_ECANCELED). NULL fn: NULL. */
+CTR_EXPORT ctr_opt *ctr_with_import_progress(ctr_progress_fn fn, void *userdata);
 
 /* Reads a tar stream from fd (a file or a pipe; read once, from its current
  * offset, never seeked; not closed): an OCI image layout (oci-layout,
@@ -79,6 +87,12 @@ CTR_EXPORT ctr_opt *ctr_with_export_all_platforms(void);
 CTR_EXPORT ctr_opt *ctr_with_export_skip_docker_manifest(void);
 /* Leave out non-distributable layers (--skip-non-distributable). */
 CTR_EXPORT ctr_opt *ctr_with_export_skip_non_distributable(void);
+/* Reports each blob as it is written (ctr_progress_fn, from the calling
+ * thread): CTR_PROGRESS_UPLOADING with the bytes written and its size,
+ * CTR_PROGRESS_DONE once all of it is. media_type is NULL. A non-zero
+ * return cancels the export (CTR_ECANCELED; the tar is left unfinished).
+ * NULL fn: NULL. */
+CTR_EXPORT ctr_opt *ctr_with_export_progress(ctr_progress_fn fn, void *userdata);
 
 /* Writes the named images as an OCI image-layout tar to fd (a file or a
  * pipe; not closed): oci-layout, index.json listing each image's target

@@ -102,6 +102,28 @@ CTR_EXPORT void ctr_content_status_list_free(ctr_content_status **v, size_t n);
 CTR_EXPORT int ctr_content_abort(ctr_client *c, const char *ref, const ctr_opt *const *opts,
 				 size_t n_opts, ctr_error **err);
 
+/* One object of a registry, outside any image tree (containerd's resolver
+ * Fetcher and Pusher, `ctr content fetch-object` and `push-object`). Both
+ * take CTR_OPT_REMOTE options (<ctr/remote.h>: plain HTTP, hosts
+ * directory, TLS, credentials, progress); push also CTR_OPT_CALL. */
+/* Resolves ref (digest NULL: its manifest or index; else the object
+ * `digest` in ref's repository, a manifest or a blob) and writes its bytes
+ * to fd (not closed) as they arrive, never more than the size the
+ * registry resolved. They are checked against that size and the digest
+ * as they end: CTR_EDIGEST (or CTR_EIO for a short body) then says that
+ * what fd got is not the object. Nothing is stored. Errors: CTR_EINVAL
+ * (bad reference or digest), CTR_ENOTFOUND, and those of <ctr/remote.h>. */
+CTR_EXPORT int ctr_content_fetch(ctr_client *c, const char *ref, const char *digest, int fd,
+				 const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
+/* Pushes the namespace's blob `digest` to ref's repository with
+ * media_type (type/subtype, RFC 6838 characters, no parameters): a
+ * manifest or index media type goes to ref's tag (or digest), anything
+ * else is a blob upload (skipped when the registry has it). Errors:
+ * CTR_EINVAL (bad reference, digest or media type), CTR_ENOTFOUND (no such
+ * blob in the namespace), and those of <ctr/remote.h>. */
+CTR_EXPORT int ctr_content_push(ctr_client *c, const char *ref, const char *digest, const char *media_type,
+				const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
+
 #ifdef __cplusplus
 }
 #endif

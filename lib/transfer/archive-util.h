@@ -5,6 +5,7 @@
 #define CTR_IMAGES_ARCHIVE_UTIL_H
 
 #include <ctr/content.h>
+#include <ctr/remote.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -63,5 +64,11 @@ char *ctr_arc_oci_ref_name(const char *name);
 /* distribution's FamiliarString(TagNameOnly(ParseNormalizedNamed())):
  * "docker.io/library/alpine:latest" -> "alpine:latest". CTR_EINVAL. */
 int ctr_arc_familiar_ref(const char *ref, char **out, ctr_error **err);
+
+/* import-opts.c: an option (kind, name, apply) carrying a progress
+ * callback and its userdata (NULL fn: NULL), and apply's view of it. */
+ctr_opt *ctr_transfer_progress_opt(ctr_opt_kind kind, const char *name, ctr_opt_apply_fn apply, ctr_progress_fn fn,
+				   void *userdata);
+void ctr_transfer_progress_get(const void *ud, ctr_progress_fn *fn, void **userdata);
 
 #endif

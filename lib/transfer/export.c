@@ -27,6 +27,8 @@ struct exp_cfg {
 	struct ctr_platform plats[EXPORT_MAX_PLATFORMS];
 	size_t n_plats;
 	bool all, skip_docker, skip_nd;
+	ctr_progress_fn progress; /* ctr_with_export_progress, or NULL */
+	void *progress_ud;
 };
 
 static int apply_platform(void *t, void *ud, ctr_error **err)
@@ -69,6 +71,17 @@ CTR_EXPORT ctr_opt *ctr_with_export_skip_docker_manifest(void)
 CTR_EXPORT ctr_opt *ctr_with_export_skip_non_distributable(void)
 {
 	return ctr_opt_make(CTR_OPT_EXPORT, "ctr_with_export_skip_non_distributable", apply_flag, (void *)3, NULL);
+}
+
+static int apply_progress(void *t, void *ud, ctr_error **err)
+{
+	ctr_transfer_progress_get(ud, &((struct exp_cfg *)t)->progress, &((struct exp_cfg *)t)->progress_ud);
+	return 0;
+}
+
+CTR_EXPORT ctr_opt *ctr_with_export_progress(ctr_progress_fn fn, void *userdata)
+{
+	return ctr_transfer_progress_opt(CTR_OPT_EXPORT, "ctr_with_export_progress", apply_progress, fn, userdata);
 }
 
 /* A tar record: a blob from the store, bytes in memory, or a directory. */
@@ -430,6 +443,11 @@ static int write_blob(struct exp *e, struct archive *ar, const struct rec *rc, c
 			break;
 		}
 		off += k;
+		if (e->cfg.progress && e->cfg.progress(rc->digest, NULL, off, rc->size, off < rc->size
+							   ? CTR_PROGRESS_UPLOADING : CTR_PROGRESS_DONE, e->cfg.progress_ud)) {
+			r = ctr_err(err, CTR_ECANCELED, 0, "export canceled by the progress callback");
+			break;
+		}
 	}
 	if (r == 0) {
 		char got[CTR_DIGEST_MAX];

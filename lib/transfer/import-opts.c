@@ -142,3 +142,38 @@ CTR_EXPORT ctr_opt *ctr_with_import_labels(const char *const *labels)
 		return NULL;
 	return ctr_opt_make(CTR_OPT_IMPORT, "ctr_with_import_labels", apply_labels, v, strv_free_ud);
 }
+
+struct progress_ud {
+	ctr_progress_fn fn;
+	void *ud;
+};
+
+static int apply_progress(void *t, void *ud, ctr_error **err)
+{
+	ctr_transfer_progress_get(ud, &((struct imp_cfg *)t)->progress, &((struct imp_cfg *)t)->progress_ud);
+	return 0;
+}
+
+void ctr_transfer_progress_get(const void *ud, ctr_progress_fn *fn, void **userdata)
+{
+	const struct progress_ud *p = ud;
+	*fn = p->fn;
+	*userdata = p->ud;
+}
+
+/* The callback and its userdata of ctr_with_import_progress and
+ * ctr_with_export_progress, as one option's userdata. */
+ctr_opt *ctr_transfer_progress_opt(ctr_opt_kind kind, const char *name, ctr_opt_apply_fn apply, ctr_progress_fn fn,
+				   void *userdata)
+{
+	struct progress_ud *p = fn ? malloc(sizeof(*p)) : NULL;
+	if (!p)
+		return NULL;
+	*p = (struct progress_ud){fn, userdata};
+	return ctr_opt_make(kind, name, apply, p, free); /* frees p on failure */
+}
+
+CTR_EXPORT ctr_opt *ctr_with_import_progress(ctr_progress_fn fn, void *userdata)
+{
+	return ctr_transfer_progress_opt(CTR_OPT_IMPORT, "ctr_with_import_progress", apply_progress, fn, userdata);
+}

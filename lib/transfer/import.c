@@ -139,9 +139,13 @@ static int ingest(struct imp *im, const char *name, int64_t size, const char *ex
 	ctr_content_writer *w = NULL;
 	char *ref = NULL;
 	int r = ctr_arc_writer(&im->arc, expected, size, &w, &ref, err);
+	/* progress: blobs by digest, other files (docker save) by path */
+	const char *key = expected ? expected : name;
 	if (r == CTR_EEXISTS) {
 		/* Already held: the archive's copy is not needed. */
 		snprintf(fe->digest, sizeof(fe->digest), "%s", expected);
+		if (im->cfg.progress && im->cfg.progress(key, NULL, size, size, CTR_PROGRESS_DONE, im->cfg.progress_ud))
+			return ctr_err(err, CTR_ECANCELED, 0, "import canceled by the progress callback");
 		return skip_data(im, name, err);
 	}
 	if (r < 0)
@@ -171,6 +175,11 @@ static int ingest(struct imp *im, const char *name, int64_t size, const char *ex
 		if ((r = ctr_content_writer_write(w, buf, (size_t)k, err)) < 0)
 			goto fail;
 		total += k;
+		if (im->cfg.progress &&
+		    im->cfg.progress(key, NULL, total, size, CTR_PROGRESS_DOWNLOADING, im->cfg.progress_ud)) {
+			r = ctr_err(err, CTR_ECANCELED, 0, "import canceled by the progress callback");
+			goto fail;
+		}
 	}
 	if (total != size) {
 		r = ctr_err(err, CTR_EINVAL, 0, "%s: %lld bytes, header says %lld", name, (long long)total,
@@ -183,7 +192,11 @@ static int ingest(struct imp *im, const char *name, int64_t size, const char *ex
 		snprintf(fe->digest, sizeof(fe->digest), "%s", expected);
 	ctr_hasher_free(h);
 	r = ctr_arc_commit(&im->arc, w, ref, size, fe->digest, err);
-	return r < 0 ? ctr_err_prefix(err, r, "ingest %s", name) : 0;
+	if (r < 0)
+		return ctr_err_prefix(err, r, "ingest %s", name);
+	if (im->cfg.progress && im->cfg.progress(key, NULL, size, size, CTR_PROGRESS_DONE, im->cfg.progress_ud))
+		return ctr_err(err, CTR_ECANCELED, 0, "import canceled by the progress callback");
+	return 0;
 fail:
 	ctr_hasher_free(h);
 	ctr_content_writer_free(w);

@@ -5,6 +5,7 @@
 #define CTR_IMAGES_IMPORT_H
 
 #include <archive.h>
+#include <ctr/remote.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -27,6 +28,8 @@ struct imp_cfg {
 	char **labels;
 	bool unpack;
 	char *snapshotter; /* with unpack; NULL: default */
+	ctr_progress_fn progress; /* ctr_with_import_progress, or NULL */
+	void *progress_ud;
 };
 
 /* ---- state ---- */

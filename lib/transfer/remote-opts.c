@@ -3,6 +3,8 @@
  * ones remotes/ calls. */
 #include "remote-opts.h"
 
+#include <ctr/content.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -504,4 +506,15 @@ CTR_EXPORT ctr_opt *ctr_with_pull_labels(const char *const *labels)
 	if (!v)
 		return NULL;
 	return ctr_opt_make(CTR_OPT_PULL, "ctr_with_pull_labels", apply_pull_labels, v, strv_free);
+}
+
+ssize_t ctr_remote_content_read_at(void *ud, void *buf, size_t len, uint64_t off, ctr_error **err)
+{
+	size_t n = 0;
+	int r = ctr_content_reader_pread(&n, ud, buf, len, (int64_t)off, err);
+	if (r < 0)
+		return r;
+	if (n == 0)
+		return ctr_err(err, CTR_EIO, 0, "blob ended early at %llu", (unsigned long long)off);
+	return (ssize_t)n;
 }

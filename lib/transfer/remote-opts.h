@@ -68,4 +68,8 @@ void ctr_remote_cfg_matcher(const struct ctr_remote_cfg *cfg, const ctr_client *
 int ctr_remote_cfg_progress(const struct ctr_remote_cfg *cfg, const char *digest, const char *media_type,
 			    int64_t done, int64_t total, ctr_progress_state state);
 
+/* A push source (struct ctr_remote_source's read_at) over a
+ * ctr_content_reader passed as ud; a blob that ends early is CTR_EIO. */
+ssize_t ctr_remote_content_read_at(void *ud, void *buf, size_t len, uint64_t off, ctr_error **err);
+
 #endif

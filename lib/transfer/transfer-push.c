@@ -55,17 +55,6 @@ static void push_clear(struct push *p)
 	free(p->nodes);
 }
 
-static ssize_t reader_read_at(void *ud, void *buf, size_t len, uint64_t off, ctr_error **err)
-{
-	size_t n = 0;
-	int r = ctr_content_reader_pread(&n, ud, buf, len, (int64_t)off, err);
-	if (r < 0)
-		return r;
-	if (n == 0)
-		return ctr_err(err, CTR_EIO, 0, "blob ended early at %llu", (unsigned long long)off);
-	return (ssize_t)n;
-}
-
 static struct pnode *add_node(struct push *p, const struct ctr_desc *d, bool *dup, ctr_error **err)
 {
 	*dup = false;
@@ -281,7 +270,7 @@ CTR_EXPORT int ctr_image_push(ctr_client *c, const char *ref, const char *local_
 			nd->mem = (struct ctr_remote_membuf){.buf = nd->buf, .len = nd->len};
 			ctr_remote_source_mem(&items[i].src, &nd->mem);
 		} else {
-			items[i].src = (struct ctr_remote_source){.read_at = reader_read_at, .ud = nd->rd};
+			items[i].src = (struct ctr_remote_source){.read_at = ctr_remote_content_read_at, .ud = nd->rd};
 			items[i].mount_from = nd->mount_from;
 		}
 	}

@@ -231,4 +231,59 @@ expect 1 'lctr: run e6: --seccomp must be set to use --seccomp-profile' \
 	L run --rm --rootfs --seccomp-profile "$tmp/seccomp.json" "$R" e6 true
 expect 1 "lctr: run e7: new container e7: spec: spec: option ctr_with_devices: device path $tmp/nodev: No such file or directory" L run --rm --rootfs --device "$tmp/nodev" "$R" e7 true
 [ -z "$(L c ls -q)" ] || fail "failed runs left containers: $(L c ls -q)"
+# ---- run's runtime flags: --config, --fifo-dir, --no-pivot, --runc-systemd-cgroup, --runc-binary ----
+L oci spec >"$tmp/spec-base.json"
+python3 - "$tmp/spec-base.json" "$R" "$tmp" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+s["root"] = {"path": sys.argv[2]}
+s["process"]["args"] = ["/bin/sh", "-c", "echo from-config $X"]
+s["linux"].pop("cgroupsPath", None)
+json.dump(s, open(sys.argv[3] + "/spec-abs.json", "w"))
+s["root"] = {"path": "rootfs"}
+json.dump(s, open(sys.argv[3] + "/spec-rel.json", "w"))
+PY
+echo '{"root": ' >"$tmp/spec-bad.json"
+# the spec is the file's, --env applies on top of it; ID is the only argument
+out=$(L run --rm --env X=on-top --config "$tmp/spec-abs.json" cfg1) || fail "run --config: $out"
+[ "$out" = "from-config on-top" ] || fail "run --config printed '$out'"
+L containers create --config "$tmp/spec-abs.json" --label k=v cfg2
+L c info --spec cfg2 | grep "\"path\": \"$R\"" >/dev/null || fail "containers create --config: $(L c info --spec cfg2)"
+L c rm cfg2
+expect 2 'lctr: run: unexpected argument "cfg3" (usage: lctr run [flags] ID)' \
+	L run --rm --config "$tmp/spec-abs.json" test/img:1 cfg3
+expect 2 'lctr: run cfg3: --config and --rootfs cannot be used together (the spec names the root)' \
+	L run --rm --rootfs --config "$tmp/spec-abs.json" cfg3
+expect 2 'lctr: --config needs a value' L run --rm --config= cfg3
+expect 1 "lctr: run cfg3: --config $tmp/spec-rel.json: root.path must be an absolute path (the spec's rootfs: there is no image)" \
+	L run --rm --config "$tmp/spec-rel.json" cfg3
+expect 1 "lctr: run cfg3: --config $tmp/spec-bad.json: unexpected token near end of file" \
+	L run --rm --config "$tmp/spec-bad.json" cfg3
+[ -z "$(L c ls -q)" ] || fail "refused --config runs left containers: $(L c ls -q)"
+# --fifo-dir: a detached task's fifos in DIR/ID-XXXXXX, found by attach through
+# the state's link, gone with the task; --no-pivot reaches runc (the shim's argv)
+L run -d --fifo-dir "$tmp/fifos" --no-pivot --rootfs "$R" f1 sh -c 'read x; echo "got $x"'
+fd=$(ls -d "$tmp"/fifos/f1-*) || fail "--fifo-dir made no directory: $(ls -R "$tmp/fifos")"
+[ -p "$fd/stdin" ] && [ -p "$fd/stdout" ] && [ -p "$fd/stderr" ] || fail "--fifo-dir: no fifos in $fd"
+[ "$(readlink "$tmp/state/lctr-io/default/f1")" = "$fd" ] || fail "no attach link to $fd"
+shim_args=$(for p in $(pgrep -f libctr-shim); do tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null; echo; done |
+	grep -- "-d $tmp/state/tasks/default/f1 " || true)
+grep -q -- ' -P ' <<<"$shim_args" || fail "--no-pivot: f1's shim has no -P (runc --no-pivot): $shim_args"
+out=$(echo hello | timeout 20 "$LCTR" --root "$tmp/root" --state "$tmp/state" tasks attach f1) ||
+	fail "attach through --fifo-dir: $out"
+[ "$out" = "got hello" ] || fail "attach through --fifo-dir printed '$out'"
+L tasks rm f1 && L c rm f1
+[ ! -e "$fd" ] && [ ! -e "$tmp/state/lctr-io/default/f1" ] || fail "--fifo-dir's fifos outlived the task"
+out=$(L run --rm --fifo-dir "$tmp/fifos" --rootfs "$R" f2 sh -c 'echo fg') && [ "$out" = fg ] ||
+	fail "--fifo-dir in the foreground: $out"
+expect 2 'lctr: run f3: --runc-systemd-cgroup needs --cgroup, e.g. "machine.slice:foo:deadbeef"' \
+	L run --rm --runc-systemd-cgroup --rootfs "$R" f3 true
+expect 2 'lctr: run f3: --runc-systemd-cgroup: --cgroup "/lctr/f3" is not slice:prefix:name' \
+	L run --rm --runc-systemd-cgroup --cgroup /lctr/f3 --rootfs "$R" f3 true
+expect 2 'lctr: run f3: --runc-binary is for the runc runtime (io.containerd.runc.v2), not --runtime /usr/bin/crun' \
+	L run --rm --runtime /usr/bin/crun --runc-binary runc --rootfs "$R" f3 true
+expect 2 'lctr: containers create f3: --runc-binary is for the runc runtime (io.containerd.runc.v2), not --runtime /usr/bin/crun' \
+	L containers create --runtime /usr/bin/crun --runc-binary runc --rootfs "$R" f3 true
+expect 2 'lctr: --runc-binary needs a value' L run --rm --runc-binary= --rootfs "$R" f3 true
+[ -z "$(L c ls -q)" ] || fail "refused runs left containers: $(L c ls -q)"
 echo "lctr cli: ok"

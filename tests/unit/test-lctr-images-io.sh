@@ -51,6 +51,33 @@ out=$(L import --base-name docker.io/library/again "$tmp/out.tar")
 # A bare OCI ref name goes under the base name.
 [ "$(L import --base-name example.com/x "$tmp/bb.tar")" = "example.com/x:latest $top" ]
 
+# On a terminal (script gives a pty), import and export show pull's live
+# display: a line per blob with state, bytes and rate, and a total, redrawn
+# with cursor-up and erase-line; then the images and "done: <seconds>s".
+# Piped (above), their output stays the plain image lines.
+layer=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["layers"][0]["digest"])' "$tmp/bb/summary.json")
+pty() { script -qec "$1" /dev/null | tr -d '\r' | sed 's/\x1b\[[0-9]*[AK]//g'; }
+LCTR_ROOT=$tmp/ptyroot script -qec "'$LCTR' images import --no-unpack --base-name example.com/pty '$tmp/bb.tar'" /dev/null |
+	tr -d '\r' >"$tmp/pty-raw"
+grep -q $'\033\[K' "$tmp/pty-raw" && grep -Eq $'\033\[[0-9]+A' "$tmp/pty-raw" ||
+	{ echo "import on a terminal: no redraw: $(cat -v "$tmp/pty-raw")"; exit 1; }
+sed 's/\x1b\[[0-9]*[AK]//g' "$tmp/pty-raw" >"$tmp/pty"
+grep -Eq "^$layer stored 1\.0[0-9]* MB/1\.0[0-9]* MB( [0-9.]+ [kMG]?B/s)?$" "$tmp/pty" ||
+	{ echo "import on a terminal: no layer line: $(cat "$tmp/pty")"; exit 1; }
+grep -Eq '^total: [0-9.]+ [kM]?B/[0-9.]+ [kM]?B( [0-9.]+ [kMG]?B/s)? \([0-9.]+s\)$' "$tmp/pty" ||
+	{ echo "import on a terminal: no total: $(cat "$tmp/pty")"; exit 1; }
+grep -qx "example.com/pty:latest $top" "$tmp/pty" || { echo "import on a terminal: no image line: $(cat "$tmp/pty")"; exit 1; }
+tail -1 "$tmp/pty" | grep -Eq '^done: [0-9.]+s$' || { echo "import on a terminal: last line $(tail -1 "$tmp/pty")"; exit 1; }
+pty "'$LCTR' images export '$tmp/pty.tar' docker.io/library/bb:latest" >"$tmp/pty"
+grep -Eq "^$layer written 1\.0[0-9]* MB/1\.0[0-9]* MB( [0-9.]+ [kMG]?B/s)?$" "$tmp/pty" ||
+	{ echo "export on a terminal: no layer line: $(cat "$tmp/pty")"; exit 1; }
+tail -1 "$tmp/pty" | grep -Eq '^done: [0-9.]+s$' || { echo "export on a terminal: last line $(tail -1 "$tmp/pty")"; exit 1; }
+cmp "$tmp/pty.tar" "$tmp/out.tar" || { echo "export on a terminal wrote another tar"; exit 1; }
+# the tar itself on the terminal: no display mixed into it
+script -qec "'$LCTR' images export - docker.io/library/bb:latest" /dev/null >"$tmp/pty-raw"
+grep -aq "blobs/sha256/${layer#sha256:}" "$tmp/pty-raw" || { echo "export - on a terminal wrote no tar"; exit 1; }
+! grep -aEq "done: [0-9.]+s|$layer written" "$tmp/pty-raw" || { echo "export - on a terminal: a display in the tar"; exit 1; }
+
 # Errors: one line, exit 1, no file left behind.
 set +e
 out=$(L export "$tmp/none.tar" docker.io/library/nope:1 2>&1); rc=$?
