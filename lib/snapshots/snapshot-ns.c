@@ -630,17 +630,25 @@ static int collect_orphan(const struct ctr_snap_info *i, void *ud)
 	return 0;
 }
 
+struct ctr_snapshotter *ctr_snapshots_builtin_on_disk(ctr_client *c, size_t b)
+{
+	const char *name = ctr_snapshotter_builtins[b].name;
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/snapshots/%s/metadata.db", c->root, name);
+	struct ctr_snapshotter *sn = NULL;
+	if (access(path, F_OK) < 0 || ctr_client_snapshotter(&sn, c, name, NULL) < 0)
+		return NULL;
+	return sn;
+}
+
 int ctr_snapshots_gc_orphans(ctr_client *c, int64_t grace_ns, char ***removed, ctr_error **err)
 {
 	struct ctr_strv_buf out = {0};
 	int r = 0;
 	for (size_t b = 0; r == 0 && b < ctr_n_snapshotter_builtins; b++) {
 		/* Only snapshotters that exist on disk: GC creates nothing. */
-		const char *name = ctr_snapshotter_builtins[b].name;
-		char path[4200];
-		snprintf(path, sizeof(path), "%s/snapshots/%s/metadata.db", c->root, name);
-		struct ctr_snapshotter *sn = NULL;
-		if (access(path, F_OK) < 0 || ctr_client_snapshotter(&sn, c, name, NULL) < 0)
+		struct ctr_snapshotter *sn = ctr_snapshots_builtin_on_disk(c, b);
+		if (!sn)
 			continue;
 		struct orphan_walk w = {.c = c, .sn = sn, .cutoff = ctr_db_now() - grace_ns};
 		r = sn->ops->walk(sn->self, collect_orphan, &w, err);

@@ -91,6 +91,19 @@ int ctr_snapshots_commit_parent(ctr_client *c, const char *snapshotter, const ch
 int ctr_snapshots_gc_remove(ctr_client *c, const char *ns, const char *snapshotter,
 			    const char *key, ctr_error **err);
 int ctr_snapshots_gc_orphans(ctr_client *c, int64_t grace_ns, char ***removed, ctr_error **err);
+/* Built-in snapshotter b (an index into ctr_snapshotter_builtins) when it
+ * exists on disk under the root, else NULL: the collector and the check
+ * create nothing. */
+struct ctr_snapshotter *ctr_snapshots_builtin_on_disk(ctr_client *c, size_t b);
+
+/* The store check's snapshot part (snapshot-check.c), over the built-in
+ * snapshotters that exist on disk: fn(ud, kind, subject, detail, repaired)
+ * for incomplete committed snapshots and those stacked on them, entries no
+ * record names, and namespace records without their snapshotter entry.
+ * Repair removes each (children first). A non-zero fn return stops. */
+int ctr_snapshots_check(ctr_client *c, bool repair,
+			int (*fn)(void *ud, int kind, const char *subject, const char *detail, bool repaired),
+			void *ud, ctr_error **err);
 
 /* The client's snapshotters for the plugin list: the built-ins in their
  * table's order, each checked at its directory (reason: why it cannot
