@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,6 +33,25 @@ int ctr_rt_container_dir(char **out, const char *state_dir, const char *ns, cons
 	if (asprintf(out, "%s/" CTR_RT_DIR "/%s/%s", state_dir, ns, id) < 0)
 		return ctr_err_nomem(err);
 	return 0;
+}
+
+/* A bundle without init/ is one a new task never got past: its process was
+ * killed between the bundle and the shim (the crash test). Its rootfs may
+ * still be mounted. Removes it and makes the directory afresh; true on
+ * success. */
+static bool left_by_dead_start(const char *state_dir, const char *ns, const char *id, const char *dir)
+{
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (dfd < 0 || faccessat(dfd, "init", F_OK, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+		return false;
+	_cleanup_free_ char *rootfs = NULL;
+	if (asprintf(&rootfs, "%s/rootfs", dir) < 0)
+		return false;
+	while (umount2(rootfs, MNT_DETACH) == 0)
+		;
+	if (ctr_rt_bundle_remove(state_dir, ns, id, NULL) < 0)
+		return false;
+	return mkdir(dir, 0700) == 0;
 }
 
 int ctr_rt_bundle_prepare(char **dir_out, const char *state_dir, const char *ns, const char *id,
@@ -74,9 +94,13 @@ int ctr_rt_bundle_prepare(char **dir_out, const char *state_dir, const char *ns,
 	r = ctr_mkdir_p(parent, 0700, err);
 	if (r < 0)
 		return r;
-	if (mkdir(dir, 0700) < 0)
-		return errno == EEXIST ? ctr_err(err, CTR_EEXISTS, EEXIST, "task %s exists in namespace %s", id, ns)
-				       : ctr_err_errno(err, errno, "mkdir %s", dir);
+	int e = mkdir(dir, 0700) < 0 ? errno : 0;
+	if (e == EEXIST && left_by_dead_start(state_dir, ns, id, dir))
+		e = 0;
+	if (e == EEXIST)
+		return ctr_err(err, CTR_EEXISTS, EEXIST, "task %s exists in namespace %s", id, ns);
+	if (e)
+		return ctr_err_errno(err, e, "mkdir %s", dir);
 	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (dfd < 0)
 		r = ctr_err_errno(err, errno, "open %s", dir);
