@@ -80,6 +80,13 @@ static int open_dir(const char *path, char **abs_out, int *fd_out, ctr_error **e
 	char *abs = realpath(path, NULL);
 	if (!abs)
 		return ctr_err_errno(err, errno, "resolve %s", path);
+	/* A read-only root or state fails here, once, rather than at the
+	 * first write of whichever call comes first (EROFS even for root). */
+	if (access(abs, W_OK) < 0) {
+		int e = errno;
+		free(abs);
+		return ctr_err_errno(err, e, "%s is not writable", path);
+	}
 	int fd = open(abs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		int e = errno;

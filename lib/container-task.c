@@ -3,13 +3,17 @@
 #include <ctr/container.h>
 #include <ctr/task.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "container.h"
 #include "error.h"
 #include "events.h"
+#include "fs.h"
 #include "snapshots.h"
 #include "task.h"
 #include "macro.h"
@@ -27,6 +31,52 @@ static int spec_host_root(char **out, const char *spec, ctr_error **err)
 		r = ctr_err_nomem(err);
 	json_decref(j);
 	return r;
+}
+
+/* The workdir of a single writable overlay mount, else NULL (borrowed). */
+static const char *overlay_workdir(const ctr_mount_list *ml)
+{
+	if (ml->n != 1 || strcmp(ml->v[0].type, "overlay") != 0)
+		return NULL;
+	const char *work = NULL;
+	bool upper = false;
+	for (char **o = ml->v[0].options; o && *o; o++) {
+		if (!strncmp(*o, "workdir=", 8))
+			work = *o + 8;
+		else if (!strncmp(*o, "upperdir=", 9))
+			upper = true;
+	}
+	return upper && work && work[0] == '/' ? work : NULL;
+}
+
+/* Mounts the snapshot's overlay with "volatile" and records its workdir
+ * in the bundle (dfd). 1 when it did, 0 when the mount is not a writable
+ * overlay or the kernel refused the option (nothing mounted), < 0 on a
+ * failure after the mount (then unmounted again). */
+static int mount_volatile(const ctr_mount_list *ml, int dfd, const char *rootfs, ctr_error **err)
+{
+	const char *work = overlay_workdir(ml);
+	if (!work)
+		return 0;
+	size_t n = 0;
+	while (ml->v[0].options[n])
+		n++;
+	_cleanup_free_ const char **opts = calloc(n + 2, sizeof(*opts));
+	if (!opts)
+		return ctr_err_nomem(err);
+	for (size_t i = 0; i < n; i++)
+		opts[i] = ml->v[0].options[i];
+	opts[n] = "volatile";
+	struct ctr_mount m = {.type = ml->v[0].type, .source = ml->v[0].source, .options = (char **)opts};
+	/* A kernel before 5.10 has no volatile overlays: a plain mount then. */
+	if (ctr_mounts_apply(&m, 1, rootfs, NULL) < 0)
+		return 0;
+	int r = ctr_write_atomic(dfd, CTR_RT_VOLATILE_MARK, work, strlen(work), 0600, err);
+	if (r < 0) {
+		ctr_unmount(rootfs, true, NULL);
+		return r;
+	}
+	return 1;
 }
 
 CTR_EXPORT int ctr_container_new_task(struct ctr_task **out, ctr_container *k, const ctr_opt *const *opts,
@@ -64,18 +114,27 @@ CTR_EXPORT int ctr_container_new_task(struct ctr_task **out, ctr_container *k, c
 		ctr_mount_list *ml = NULL;
 		r = ctr_snapshots_mounts(&ml, c, k->md.snapshotter, k->md.snapshot_key, &(struct ctr_call){.ns = k->ns},
 					 err);
-		if (r == 0)
+		int vol = 0;
+		if (r == 0 && o.volatile_rootfs) {
+			_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+			vol = dfd < 0 ? ctr_err_errno(err, errno, "open %s", dir) : mount_volatile(ml, dfd, rootfs, err);
+			if (vol < 0)
+				r = vol;
+		}
+		if (r == 0 && vol == 0)
 			r = ctr_mount_list_mount(ml, rootfs, err);
 		ctr_mount_list_free(ml);
 		mounted = r == 0;
 	}
 	ctr_rt_task *rt = NULL;
-	if (r == 0)
-		r = ctr_rt_create(&rt, c->state, k->ns, k->md.id, &o.io, runtime, err);
+	if (r == 0) {
+		struct ctr_rt_opts ro = ctr_task_opts_runc(&o, runtime);
+		r = ctr_rt_create_opts(&rt, c->state, k->ns, k->md.id, &o.io, &ro, err);
+	}
 	ctr_task_opts_clear(&o);
 	if (r < 0) {
 		if (mounted)
-			ctr_unmount(rootfs, true, NULL);
+			ctr_task_rootfs_unmount(dir, NULL);
 		ctr_rt_bundle_remove(c->state, k->ns, k->md.id, NULL);
 		return ctr_err_prefix(err, r, "new task %s", k->md.id);
 	}

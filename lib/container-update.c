@@ -196,7 +196,8 @@ CTR_EXPORT int ctr_container_update(ctr_container *k, const ctr_opt *const *opts
 	if (r == 0)
 		r = ctr_md_container_get_tx(&cur, k->c->db, k->ns, k->md.id, err);
 	struct ctr_md_container md = cur;
-	if (r == 0 && cfg.fields) {
+	/* An empty list is no list (containerd updates every field then). */
+	if (r == 0 && cfg.fields && cfg.fields[0]) {
 		r = apply_paths(&md, &cfg, cfg.fields, &spec, &ljson, &ext, err);
 		if (r == 0)
 			r = ctr_md_labels_from_json(&nl, ljson, err);

@@ -29,11 +29,13 @@ static bool have(const ctr_image *i, const char *digest, int64_t *size)
 static int collect(const ctr_image *i, char (**dg)[CTR_DIGEST_MAX], int64_t **sz, size_t *n, ctr_error **err)
 {
 	struct ctr_platform_matcher pm;
-	ctr_platform_matcher_default(&pm);
+	int r = ctr_platform_matcher_for(&pm, (const char *const *)i->platforms, err);
+	if (r < 0)
+		return r;
 	struct ctr_manifest m = {0};
 	struct ctr_image_config cfg = {0};
 	char mdigest[CTR_DIGEST_MAX];
-	int r = ctr_image_resolve(i->c, i->ns, i->md.media_type, i->md.digest, &pm, &m, mdigest, &cfg, err);
+	r = ctr_image_resolve(i->c, i->ns, i->md.media_type, i->md.digest, &pm, &m, mdigest, &cfg, err);
 	if (r < 0)
 		return r;
 	size_t cap = m.n_layers + 3;
@@ -161,10 +163,12 @@ CTR_EXPORT int ctr_image_platform(char **out, const ctr_image *i, ctr_error **er
 	if (!i || !out)
 		return ctr_err(err, CTR_EINVAL, 0, "image platform: NULL argument");
 	struct ctr_platform_matcher pm;
-	ctr_platform_matcher_default(&pm);
+	int r = ctr_platform_matcher_for(&pm, (const char *const *)i->platforms, err);
+	if (r < 0)
+		return r;
 	struct ctr_manifest m = {0};
 	struct ctr_image_config cfg = {0};
-	int r = ctr_image_resolve(i->c, i->ns, i->md.media_type, i->md.digest, &pm, &m, NULL, &cfg, err);
+	r = ctr_image_resolve(i->c, i->ns, i->md.media_type, i->md.digest, &pm, &m, NULL, &cfg, err);
 	if (r < 0)
 		return r;
 	char buf[100];

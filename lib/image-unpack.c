@@ -43,7 +43,8 @@ CTR_EXPORT int ctr_image_unpack(ctr_image *img, const char *snapshotter, const c
 	if (r < 0)
 		return r;
 	struct ctr_platform_matcher pm;
-	ctr_platform_matcher_default(&pm);
+	if ((r = ctr_platform_matcher_for(&pm, (const char *const *)img->platforms, err)) < 0)
+		return r;
 	/* The one apply path, for every snapshotter (lib/unpack-stream.h says
 	 * how each applies). */
 	r = ctr_unpack_parallel(img->c, img->ns, img->md.media_type, img->md.digest, &pm, snapshotter, &call, NULL,

@@ -9,6 +9,7 @@
 #include "error.h"
 #include "events.h"
 #include "image-ns.h"
+#include "platforms.h"
 #include "resolve.h"
 #include "metadata.h"
 #include "macro.h"
@@ -22,12 +23,57 @@ static int call_opts(ctr_client *c, struct ctr_call *call, const ctr_opt *const 
 	return ctr_opts_apply(CTR_OPT_CALL, call, call, opts, n, what, err);
 }
 
+/* The target of CTR_OPT_IMAGE options: each call takes only its own. */
+struct image_cfg {
+	bool get; /* ctr_image_get, else ctr_image_tag */
+	bool force;
+	char **platforms;
+	size_t n_platforms;
+};
+
+static int apply_image_platform(void *target, void *userdata, ctr_error **err)
+{
+	struct image_cfg *c = target;
+	if (!c->get)
+		return ctr_err(err, CTR_EINVAL, 0, "only ctr_image_get takes it");
+	struct ctr_platform p;
+	int r = ctr_platform_parse(userdata, &p, err);
+	if (r < 0)
+		return r;
+	char buf[100], **nv = realloc(c->platforms, (c->n_platforms + 2) * sizeof(char *));
+	if (!nv)
+		return ctr_err_nomem(err);
+	c->platforms = nv;
+	if (!(nv[c->n_platforms] = strdup(ctr_platform_format(&p, buf, sizeof(buf)))))
+		return ctr_err_nomem(err);
+	nv[++c->n_platforms] = NULL;
+	return 0;
+}
+
+CTR_EXPORT ctr_opt *ctr_with_image_platform(const char *platform)
+{
+	return platform ? ctr_opt_make_str(CTR_OPT_IMAGE, "ctr_with_image_platform", apply_image_platform, platform)
+			: NULL;
+}
+
 CTR_EXPORT int ctr_image_get(ctr_image **out, ctr_client *c, const char *name,
 				    const ctr_opt *const *opts, size_t n_opts, ctr_error **err)
 {
-	struct ctr_call call;
-	int r = call_opts(c, &call, opts, n_opts, "get image", err);
-	return r < 0 ? r : ctr_images_get(out, c, ctr_call_ns(c, &call), name, err);
+	if (!c)
+		return ctr_err(err, CTR_EINVAL, 0, "get image: client is NULL");
+	struct ctr_call call = {0};
+	struct image_cfg cfg = {.get = true};
+	ctr_image *img = NULL;
+	int r = ctr_opts_apply(CTR_OPT_IMAGE, &cfg, &call, opts, n_opts, "get image", err);
+	if (r == 0)
+		r = ctr_images_get(&img, c, ctr_call_ns(c, &call), name, err);
+	if (r < 0) {
+		ctr_strv_free(cfg.platforms);
+		return r;
+	}
+	img->platforms = cfg.platforms;
+	*out = img;
+	return 0;
 }
 
 CTR_EXPORT int ctr_image_list(ctr_image ***out, size_t *n_out, ctr_client *c,
@@ -82,8 +128,10 @@ CTR_EXPORT int ctr_image_create(ctr_image **out, ctr_client *c, const char *name
 static int apply_tag_force(void *target, void *userdata, ctr_error **err)
 {
 	(void)userdata;
-	(void)err;
-	*(bool *)target = true;
+	struct image_cfg *c = target;
+	if (c->get)
+		return ctr_err(err, CTR_EINVAL, 0, "only ctr_image_tag takes it");
+	c->force = true;
 	return 0;
 }
 
@@ -98,8 +146,9 @@ CTR_EXPORT int ctr_image_tag(ctr_image **out, ctr_client *c, const char *src, co
 	if (!c)
 		return ctr_err(err, CTR_EINVAL, 0, "tag image: client is NULL");
 	struct ctr_call call = {0};
-	bool force = false;
-	int r = ctr_opts_apply(CTR_OPT_IMAGE, &force, &call, opts, n_opts, "tag image", err);
+	struct image_cfg cfg = {0};
+	int r = ctr_opts_apply(CTR_OPT_IMAGE, &cfg, &call, opts, n_opts, "tag image", err);
+	bool force = cfg.force;
 	if (r == 0)
 		r = ctr_md_image_name_validate(dst, err);
 	if (r < 0)
@@ -161,13 +210,14 @@ CTR_EXPORT int ctr_image_delete(ctr_client *c, const char *name, const ctr_opt *
 	return 0;
 }
 
-static int resolve_host(const ctr_image *i, struct ctr_manifest *m, struct ctr_image_config *cfg, ctr_error **err)
+static int resolve_for_platform(const ctr_image *i, struct ctr_manifest *m, struct ctr_image_config *cfg, ctr_error **err)
 {
 	if (!i)
 		return ctr_err(err, CTR_EINVAL, 0, "image is NULL");
 	struct ctr_platform_matcher pm;
-	ctr_platform_matcher_default(&pm);
-	int r = ctr_image_resolve(i->c, i->ns, i->md.media_type, i->md.digest, &pm, m, NULL, cfg, err);
+	int r = ctr_platform_matcher_for(&pm, (const char *const *)i->platforms, err);
+	if (r == 0)
+		r = ctr_image_resolve(i->c, i->ns, i->md.media_type, i->md.digest, &pm, m, NULL, cfg, err);
 	return r < 0 ? ctr_err_prefix(err, r, "image %s", i->md.name) : 0;
 }
 
@@ -175,7 +225,7 @@ CTR_EXPORT int ctr_image_config(char **json_out, const ctr_image *i, ctr_error *
 {
 	struct ctr_manifest m = {0};
 	struct ctr_image_config cfg = {0};
-	int r = resolve_host(i, &m, &cfg, err);
+	int r = resolve_for_platform(i, &m, &cfg, err);
 	if (r < 0)
 		return r;
 	char *s = json_dumps(cfg.doc, JSON_COMPACT);
@@ -191,7 +241,7 @@ CTR_EXPORT int ctr_image_rootfs(char ***diff_ids, const ctr_image *i, ctr_error 
 {
 	struct ctr_manifest m = {0};
 	struct ctr_image_config cfg = {0};
-	int r = resolve_host(i, &m, &cfg, err);
+	int r = resolve_for_platform(i, &m, &cfg, err);
 	if (r < 0)
 		return r;
 	*diff_ids = cfg.diff_ids;

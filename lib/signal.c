@@ -25,21 +25,38 @@ static const struct {
 	{"SYS", SIGSYS},
 };
 
-static int parse(const char *s)
+/* A whole decimal number with an optional sign, as Go's strconv.Atoi reads
+ * it (no spaces, which strtol alone would skip); 0 and *out on success. */
+static int parse_int(const char *s, long *out)
 {
+	const char *d = *s == '+' || *s == '-' ? s + 1 : s;
+	if (*d < '0' || *d > '9')
+		return -1;
 	char *end;
 	errno = 0;
 	long n = strtol(s, &end, 10);
-	if (*s && !*end && !errno)
-		return n > 0 && n < 65 ? (int)n : -1;
+	if (*end || errno)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+static int parse(const char *s)
+{
+	long n;
+	if ((*s >= '0' && *s <= '9') || *s == '+' || *s == '-') /* a number, or nothing */
+		return parse_int(s, &n) == 0 && n > 0 && n < 65 ? (int)n : -1;
 	if (!strncasecmp(s, "SIG", 3))
 		s += 3;
 	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
 		if (!strcasecmp(s, signals[i].name))
 			return signals[i].sig;
 	if (!strncasecmp(s, "RTMIN", 5) || !strncasecmp(s, "RTMAX", 5)) {
-		long off = s[5] ? strtol(s + 5, &end, 10) : 0;
-		if (*end)
+		/* "RTMIN" alone, or an offset with its sign: "RTMIN+3", "RTMAX-2" */
+		long off = 0;
+		if (s[5] && ((s[5] != '+' && s[5] != '-') || parse_int(s + 5, &off) < 0))
+			return -1;
+		if (off < -64 || off > 64)
 			return -1;
 		long v = toupper((unsigned char)s[3]) == 'I' ? SIGRTMIN + off : SIGRTMAX + off;
 		return v >= SIGRTMIN && v <= SIGRTMAX ? (int)v : -1;

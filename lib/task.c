@@ -6,10 +6,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "events.h"
@@ -152,6 +154,113 @@ CTR_EXPORT ctr_opt *ctr_with_task_runtime(const char *name_or_path)
 	return ctr_opt_make_str(CTR_OPT_TASK, "ctr_with_task_runtime", apply_runtime, name_or_path);
 }
 
+static int apply_volatile_rootfs(void *target, void *userdata, ctr_error **err)
+{
+	(void)userdata;
+	(void)err;
+	((struct ctr_task_opts *)target)->volatile_rootfs = true;
+	return 0;
+}
+
+CTR_EXPORT ctr_opt *ctr_with_task_volatile_rootfs(void)
+{
+	return ctr_opt_make(CTR_OPT_TASK, "ctr_with_task_volatile_rootfs", apply_volatile_rootfs, NULL, NULL);
+}
+
+/* runc's options on task creation (containerd's runc options.Options
+ * that WithNoPivotRoot and the others set). */
+#define TASK_FLAG(field) ((void *)(uintptr_t)offsetof(struct ctr_task_opts, field))
+
+/* Sets the bool at offset userdata of the options' target struct. */
+static int apply_flag(void *target, void *userdata, ctr_error **err)
+{
+	(void)err;
+	*(bool *)((char *)target + (size_t)(uintptr_t)userdata) = true;
+	return 0;
+}
+
+CTR_EXPORT ctr_opt *ctr_with_no_pivot_root(void)
+{
+	return ctr_opt_make(CTR_OPT_TASK, "ctr_with_no_pivot_root", apply_flag, TASK_FLAG(no_pivot), NULL);
+}
+
+CTR_EXPORT ctr_opt *ctr_with_no_new_keyring(void)
+{
+	return ctr_opt_make(CTR_OPT_TASK, "ctr_with_no_new_keyring", apply_flag, TASK_FLAG(no_new_keyring),
+			    NULL);
+}
+
+CTR_EXPORT ctr_opt *ctr_with_runc_systemd_cgroup(void)
+{
+	return ctr_opt_make(CTR_OPT_TASK, "ctr_with_runc_systemd_cgroup", apply_flag,
+			    TASK_FLAG(systemd_cgroup), NULL);
+}
+
+/* A string option: its name and where it goes, checked by the runtime
+ * layer's rules so a bad one fails at the option, before anything runs. */
+static int set_runc_str(char **dst, const char *v, const char *name, const struct ctr_rt_opts *probe,
+			ctr_error **err)
+{
+	int r = ctr_rt_opts_validate(probe, err);
+	if (r < 0)
+		return ctr_err_prefix(err, r, "%s", name);
+	char *d = strdup(v);
+	if (!d)
+		return ctr_err_nomem(err);
+	free(*dst);
+	*dst = d;
+	return 0;
+}
+
+static int apply_runc_root(void *target, void *userdata, ctr_error **err)
+{
+	struct ctr_task_opts *o = target;
+	return set_runc_str(&o->runc_root, userdata, "ctr_with_runc_root",
+			    &(struct ctr_rt_opts){.root = userdata}, err);
+}
+
+static int apply_criu_path(void *target, void *userdata, ctr_error **err)
+{
+	struct ctr_task_opts *o = target;
+	return set_runc_str(&o->criu, userdata, "ctr_with_runc_criu_path",
+			    &(struct ctr_rt_opts){.criu = userdata}, err);
+}
+
+static int apply_shim_cgroup(void *target, void *userdata, ctr_error **err)
+{
+	struct ctr_task_opts *o = target;
+	return set_runc_str(&o->shim_cgroup, userdata, "ctr_with_shim_cgroup",
+			    &(struct ctr_rt_opts){.shim_cgroup = userdata}, err);
+}
+
+CTR_EXPORT ctr_opt *ctr_with_runc_root(const char *dir)
+{
+	return ctr_opt_make_str(CTR_OPT_TASK, "ctr_with_runc_root", apply_runc_root, dir);
+}
+
+CTR_EXPORT ctr_opt *ctr_with_runc_criu_path(const char *path)
+{
+	return ctr_opt_make_str(CTR_OPT_TASK, "ctr_with_runc_criu_path", apply_criu_path, path);
+}
+
+CTR_EXPORT ctr_opt *ctr_with_shim_cgroup(const char *path)
+{
+	return ctr_opt_make_str(CTR_OPT_TASK, "ctr_with_shim_cgroup", apply_shim_cgroup, path);
+}
+
+struct ctr_rt_opts ctr_task_opts_runc(const struct ctr_task_opts *o, const char *runtime)
+{
+	return (struct ctr_rt_opts){
+		.binary = o->runtime ? o->runtime : runtime,
+		.root = o->runc_root,
+		.criu = o->criu,
+		.shim_cgroup = o->shim_cgroup,
+		.systemd_cgroup = o->systemd_cgroup,
+		.no_pivot = o->no_pivot,
+		.no_new_keyring = o->no_new_keyring,
+	};
+}
+
 /* Kill, delete, update and close options: plain settings, borrowed from the
  * options for the length of the call. */
 struct task_call_opts {
@@ -159,13 +268,6 @@ struct task_call_opts {
 	bool process_kill;
 	const char *resources;
 };
-
-static int apply_flag(void *target, void *userdata, ctr_error **err)
-{
-	(void)err;
-	*(bool *)((char *)target + (size_t)(uintptr_t)userdata) = true;
-	return 0;
-}
 
 CTR_EXPORT ctr_opt *ctr_with_kill_all(void)
 {
@@ -222,6 +324,9 @@ void ctr_task_opts_clear(struct ctr_task_opts *o)
 	for (int i = 0; i < 4; i++)
 		free(o->paths[i]);
 	free(o->runtime);
+	free(o->runc_root);
+	free(o->criu);
+	free(o->shim_cgroup);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -275,7 +380,8 @@ int ctr_task_new_bundle(ctr_task **out, ctr_client *c, const char *ns, const cha
 	free(dir);
 	ctr_rt_task *rt = NULL;
 	if (r == 0) {
-		r = ctr_rt_create(&rt, c->state, ns, id, &o.io, o.runtime, err);
+		struct ctr_rt_opts ro = ctr_task_opts_runc(&o, NULL);
+		r = ctr_rt_create_opts(&rt, c->state, ns, id, &o.io, &ro, err);
 		if (r < 0)
 			ctr_rt_bundle_remove(c->state, ns, id, NULL);
 	}
@@ -414,6 +520,37 @@ CTR_EXPORT int ctr_task_resume(ctr_task *t, ctr_error **err)
 	return r;
 }
 
+int ctr_task_rootfs_unmount(const char *dir, ctr_error **err)
+{
+	_cleanup_free_ char *rootfs = NULL;
+	if (asprintf(&rootfs, "%s/rootfs", dir) < 0)
+		return ctr_err_nomem(err);
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	_cleanup_free_ char *work = NULL;
+	if (dfd >= 0) {
+		int r = ctr_read_file(dfd, CTR_RT_VOLATILE_MARK, PATH_MAX, &work, NULL, NULL);
+		if (r == CTR_ENOTFOUND)
+			work = NULL;
+		else if (r < 0)
+			return ctr_err(err, r, 0, "unmount %s: read %s", rootfs, CTR_RT_VOLATILE_MARK);
+	}
+	int r = ctr_unmount(rootfs, true, err);
+	if (r < 0 || !work)
+		return r;
+	/* The kernel leaves <workdir>/work/incompat/volatile/dirty behind
+	 * and refuses the next mount while anything is in incompat/. Best
+	 * effort: the task is gone either way, and a snapshot left with the
+	 * marker only refuses to mount again (as after a crash). */
+	_cleanup_free_ char *mark = NULL;
+	if (work[0] != '/' || strchr(work, '\n') || asprintf(&mark, "%s/work/incompat/volatile", work) < 0)
+		return 0;
+	_cleanup_close_ int vfd = open(mark, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (vfd >= 0 && (unlinkat(vfd, "dirty", 0) == 0 || errno == ENOENT))
+		rmdir(mark);
+	unlinkat(dfd, CTR_RT_VOLATILE_MARK, 0);
+	return 0;
+}
+
 CTR_EXPORT int ctr_task_delete(uint32_t *exit_status, ctr_task *t, const ctr_opt *const *opts,
 			       size_t n_opts, ctr_error **err)
 {
@@ -430,11 +567,7 @@ CTR_EXPORT int ctr_task_delete(uint32_t *exit_status, ctr_task *t, const ctr_opt
 	/* A container's rootfs was mounted on <dir>/rootfs by new_task (maybe
 	 * in another process that has since died): unmount it here, then the
 	 * bundle goes. */
-	char *rootfs = NULL;
-	if (asprintf(&rootfs, "%s/rootfs", ctr_rt_task_dir(t->rt)) < 0)
-		return ctr_err_nomem(err);
-	r = ctr_unmount(rootfs, true, err);
-	free(rootfs);
+	r = ctr_task_rootfs_unmount(ctr_rt_task_dir(t->rt), err);
 	if (r == 0)
 		r = ctr_rt_bundle_remove(t->client->state, ctr_rt_task_ns(t->rt), ctr_rt_task_id(t->rt), err);
 	if (r < 0)
@@ -519,9 +652,18 @@ CTR_EXPORT int ctr_task_exec(ctr_process **out, ctr_task *t, const char *exec_id
 	int r = ctr_task_opts_parse(&o, NULL, opts, n_opts, "ctr_task_exec", err);
 	if (r < 0)
 		return r;
-	if (o.runtime) {
+	if (o.runtime || o.runc_root || o.criu || o.shim_cgroup || o.systemd_cgroup || o.no_pivot ||
+	    o.no_new_keyring) {
 		ctr_task_opts_clear(&o);
-		return ctr_err(err, CTR_EINVAL, 0, "ctr_task_exec: ctr_with_task_runtime applies to task creation only");
+		return ctr_err(err, CTR_EINVAL, 0,
+			       "ctr_task_exec: runtime options (ctr_with_task_runtime, ctr_with_runc_*, "
+			       "ctr_with_no_pivot_root, ctr_with_no_new_keyring, ctr_with_shim_cgroup) apply to "
+			       "task creation only");
+	}
+	if (o.volatile_rootfs) {
+		ctr_task_opts_clear(&o);
+		return ctr_err(err, CTR_EINVAL, 0,
+			       "ctr_task_exec: ctr_with_task_volatile_rootfs applies to task creation only");
 	}
 	ctr_rt_proc *rp = NULL;
 	r = ctr_rt_exec(&rp, t->rt, exec_id, process_json, &o.io, err);

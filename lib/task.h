@@ -19,12 +19,26 @@ struct ctr_task_opts {
 	struct ctr_rt_io io;
 	char *paths[4]; /* owned storage behind io's paths */
 	char *runtime;
+	bool volatile_rootfs; /* ctr_with_task_volatile_rootfs */
+	/* runc's options (ctr_rt_opts); the strings are owned */
+	char *runc_root, *criu, *shim_cgroup;
+	bool systemd_cgroup, no_pivot, no_new_keyring;
 };
+/* o's runc options as the runtime layer takes them, borrowing o's strings;
+ * runtime overrides o->runtime when o has none. */
+struct ctr_rt_opts ctr_task_opts_runc(const struct ctr_task_opts *o, const char *runtime);
 
 /* Applies CTR_OPT_TASK (and, when call is non-NULL, CTR_OPT_CALL) options. */
 int ctr_task_opts_parse(struct ctr_task_opts *o, struct ctr_call *call, const ctr_opt *const *opts,
 			size_t n_opts, const char *what, ctr_error **err);
 void ctr_task_opts_clear(struct ctr_task_opts *o);
+
+/* Unmounts the rootfs of the bundle at dir (every mount on it; none is
+ * fine). When new_task mounted it volatile, a clean unmount also removes
+ * the overlay's volatile marker, so the snapshot mounts again: the bundle
+ * lives under the state directory, which a reboot (and so a crash of the
+ * machine) clears, so its presence shows the upper directory is intact. */
+int ctr_task_rootfs_unmount(const char *dir, ctr_error **err);
 
 /* Wraps a runtime task (taking ownership of rt) in a public handle that
  * holds a reference on c. The container API's new_task does:

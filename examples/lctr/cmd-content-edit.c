@@ -82,8 +82,7 @@ int lctr_content_edit(struct lctr *g, int argc, char **argv)
 		}
 	}
 	const char *d = argv[optind];
-	size_t hex = strspn(d + (strncmp(d, "sha256:", 7) ? 0 : 7), "0123456789abcdef");
-	if (strncmp(d, "sha256:", 7) || hex != 64 || d[7 + hex]) {
+	if (!lctr_is_sha256_digest(d)) {
 		lctr_failf("content edit: invalid digest \"%s\" (want sha256:<64 hex>)", d);
 		return 2;
 	}

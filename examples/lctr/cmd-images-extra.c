@@ -9,7 +9,7 @@
 
 const struct lctr_flag lctr_images_mount_flags[] = {
 	{0, "rw", no_argument, 'w', NULL, "mount read-write (an active snapshot)"},
-	{0, "platform", required_argument, 'p', "P", "the platform to mount (the host's is unpacked)"},
+	{0, "platform", required_argument, 'p', "P", "the platform to unpack and mount (default: the host's)"},
 	{0, "snapshotter", required_argument, 's', "S", "snapshotter: overlayfs, native, btrfs or erofs"},
 	{0},
 };
@@ -32,6 +32,7 @@ int lctr_images_mount(struct lctr *g, int argc, char **argv)
 {
 	bool rw = false;
 	const char *sn = NULL;
+	struct lctr_opts o = {0};
 	int ch;
 	optind = 0;
 	while ((ch = lctr_getopt(argc, argv)) != -1) {
@@ -40,19 +41,21 @@ int lctr_images_mount(struct lctr *g, int argc, char **argv)
 		else if (ch == 's')
 			sn = optarg;
 		else if (ch == 'p')
-			; /* the host platform is what unpack uses */
-		else
+			lctr_opts_add(&o, ctr_with_image_platform(optarg));
+		else {
+			lctr_opts_free(&o);
 			return 2;
+		}
 	}
-	if (argc - optind != 2)
-		return lctr_failf("images mount: usage: lctr images mount [--rw] [--snapshotter S] REF TARGET");
 	const char *ref = argv[optind], *target = argv[optind + 1];
-	ctr_client *c = lctr_client(g);
-	if (!c)
-		return 1;
+	ctr_client *c = o.failed ? NULL : lctr_client(g);
 	ctr_image *img = NULL;
 	ctr_error *err = NULL;
-	if (ctr_image_get(&img, c, ref, NULL, 0, &err) < 0)
+	int r = c ? ctr_image_get(&img, c, ref, LCTR_OPTS(&o), &err) : -1;
+	lctr_opts_free(&o);
+	if (!c)
+		return 1;
+	if (r < 0)
 		return lctr_fail("images mount", err);
 	bool unpacked = false;
 	if (ctr_image_is_unpacked(&unpacked, img, sn, &err) < 0 ||
@@ -62,7 +65,7 @@ int lctr_images_mount(struct lctr *g, int argc, char **argv)
 	}
 	char *chain = NULL;
 	ctr_mount_list *m = NULL;
-	int r = ctr_image_chain_id(&chain, img, &err);
+	r = ctr_image_chain_id(&chain, img, &err);
 	if (r == 0)
 		r = (rw ? ctr_snapshot_prepare : ctr_snapshot_view)(&m, c, sn, target, chain, NULL, NULL, 0, &err);
 	if (r == 0 && (r = ctr_mount_list_mount(m, target, &err)) < 0) {
@@ -320,4 +323,49 @@ out:
 	lctr_strv_free(set);
 	ctr_image_free(img);
 	return rc;
+}
+
+const struct lctr_flag lctr_install_flags[] = {
+	{'l', "libs", no_argument, 'l', NULL, "install lib files as well as bin files"},
+	{'r', "replace", no_argument, 'r', NULL, "replace any binaries or libs in the target"},
+	{0, "path", required_argument, 'p', "P", "the target directory (default /opt/libctr)"},
+	{0},
+};
+
+/* install [--libs] [--replace] [--path P] IMAGE (ctr install): the image's
+ * bin/ (and lib/) files into P/bin (P/lib). */
+int lctr_cmd_install(struct lctr *g, int argc, char **argv)
+{
+	struct lctr_opts o = {0};
+	int ch;
+	optind = 0;
+	while ((ch = lctr_getopt(argc, argv)) != -1) {
+		if (ch == 'l')
+			lctr_opts_add(&o, ctr_with_install_libs());
+		else if (ch == 'r')
+			lctr_opts_add(&o, ctr_with_install_replace());
+		else if (ch == 'p')
+			lctr_opts_add(&o, ctr_with_install_path(optarg));
+		else {
+			lctr_opts_free(&o);
+			return 2;
+		}
+	}
+	if (o.failed) {
+		lctr_opts_free(&o);
+		return lctr_failf("install: out of memory");
+	}
+	ctr_client *c = lctr_client(g);
+	if (!c) {
+		lctr_opts_free(&o);
+		return 1;
+	}
+	ctr_image *img = NULL;
+	ctr_error *err = NULL;
+	int r = ctr_image_get(&img, c, argv[optind], NULL, 0, &err);
+	if (r == 0)
+		r = ctr_image_install(img, LCTR_OPTS(&o), &err);
+	ctr_image_free(img);
+	lctr_opts_free(&o);
+	return r < 0 ? lctr_fail("install", err) : 0;
 }

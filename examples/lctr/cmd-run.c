@@ -255,15 +255,22 @@ static int check_platform(const ctr_image *img, const char *want, const char *wh
 {
 	char *host = NULL, **all = NULL;
 	ctr_error *err = NULL;
-	if (ctr_image_platform(&host, img, &err) < 0)
-		return lctr_fail(what, err);
 	size_t n = strlen(want);
+	bool offered = false;
+	if (ctr_image_platforms(&all, img, NULL) == 0)
+		for (size_t i = 0; all[i]; i++)
+			offered |= !strncmp(all[i], want, n) && (!all[i][n] || all[i][n] == '/');
+	if (ctr_image_platform(&host, img, &err) < 0) {
+		ctr_strv_free(all);
+		if (!offered)
+			return lctr_fail(what, err);
+		/* Only another platform's manifest was pulled (pull --platform). */
+		ctr_error_free(err);
+		return lctr_failf("%s: --platform %s: not supported: libctr runs this host's platform only "
+				  "(unpack and mount work for any: lctr images mount --platform %s)", what, want, want);
+	}
 	int rc = 0;
 	if (strncmp(host, want, n) || (host[n] && host[n] != '/')) {
-		bool offered = false;
-		if (ctr_image_platforms(&all, img, NULL) == 0)
-			for (size_t i = 0; all[i]; i++)
-				offered |= !strncmp(all[i], want, n) && (!all[i][n] || all[i][n] == '/');
 		if (offered)
 			rc = lctr_failf("%s: --platform %s: not supported: libctr runs the image's %s manifest (this "
 					"host's) only", what, want, host);
@@ -575,6 +582,10 @@ int lctr_task_run(ctr_container *k, struct lctr *g, const struct lctr_cflags *f,
 		return 1;
 	lctr_io_opts(&to, tty, f->null_io, f->log_uri, detach, fifos);
 	free(fifos);
+	/* Nothing of a --rm container's rootfs outlives it, so its writes
+	 * need no sync (and its unmount then syncs no disk). */
+	if (f->throwaway && !detach)
+		lctr_opts_add(&to, ctr_with_task_volatile_rootfs());
 	ctr_task *t = NULL;
 	int r = ctr_container_new_task(&t, k, LCTR_OPTS(&to), &err);
 	lctr_opts_free(&to);
@@ -764,6 +775,7 @@ int lctr_cmd_run(struct lctr *g, int argc, char **argv)
 		lctr_cflags_free(&f);
 		return rc;
 	}
+	f.throwaway = rm && !detach;
 	rc = lctr_task_run(k, g, &f, detach, what);
 	if (rm && !detach) {
 		ctr_error *err = NULL;

@@ -388,8 +388,7 @@ static int snap_unpack(struct lctr *g, int argc, char **argv)
 {
 	(void)argc;
 	const char *d = argv[1];
-	size_t hex = strspn(d + (strncmp(d, "sha256:", 7) ? 0 : 7), "0123456789abcdef");
-	if (strncmp(d, "sha256:", 7) || hex != 64 || d[7 + hex]) {
+	if (!lctr_is_sha256_digest(d)) {
 		lctr_failf("snapshots unpack: invalid digest \"%s\" (want sha256:<64 hex>)", d);
 		return 2;
 	}

@@ -1,4 +1,4 @@
-/* Output helpers shared by lctr's commands: sizes and ages as ctr prints
+/* Output and argument helpers shared by lctr's commands: sizes and ages as ctr prints
  * them (docker's go-units HumanSize and HumanDuration). */
 #include "lctr.h"
 
@@ -218,4 +218,15 @@ void lctr_tabwrite(FILE *f, const char *text, size_t minwidth, size_t padding)
 		free(l[i].cells);
 	free(l);
 	free(dup);
+}
+
+bool lctr_is_sha256_digest(const char *d)
+{
+	if (strncmp(d, "sha256:", 7) != 0)
+		return false;
+	size_t n = 0;
+	for (const char *h = d + 7; h[n]; n++)
+		if (!((h[n] >= '0' && h[n] <= '9') || (h[n] >= 'a' && h[n] <= 'f')))
+			return false;
+	return n == 64;
 }

@@ -559,6 +559,7 @@ const struct lctr_cmd lctr_top_cmds[] = {
 	{"images", "image i", lctr_cmd_images, "manage images: pull, push, ls, rm, tag, label, check, usage, mount, unmount, import, export", .group = &lctr_images_group},
 	{"snapshots", "snapshot", lctr_cmd_snapshots, "manage snapshots", .group = &lctr_snapshots_group},
 	{"oci", NULL, lctr_cmd_oci, "OCI tools: spec", .group = &lctr_oci_group},
+	{"install", NULL, lctr_cmd_install, "install a new package", "IMAGE", lctr_install_flags},
 	{"gc", NULL, lctr_cmd_gc, "collect garbage and print what was removed", ""},
 	{"events", NULL, lctr_cmd_events, "stream events from every process using the same state", "[FILTER...]"},
 	{"run", NULL, lctr_cmd_run, "run a container", "IMAGE|ROOTFS ID [COMMAND [ARG...]]", lctr_cflags_flags, lctr_run_flags, 2},

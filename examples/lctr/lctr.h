@@ -109,6 +109,8 @@ const char *lctr_human_size(double size, char *buf, size_t len);
 const char *lctr_human_age(int64_t since_ns, char *buf, size_t len);
 /* "k=v,k=v" or "-" when there are none. */
 void lctr_print_labels(FILE *f, const char *const *labels);
+/* True for "sha256:" and 64 lower-case hex digits, nothing after. */
+bool lctr_is_sha256_digest(const char *d);
 /* Label arguments as ctr reads them: "k=v", or "k" alone for "k=" (an
  * empty value, or a removal where the call removes "k="). A
  * NULL-terminated copy to free with lctr_strv_free; NULL when out of memory. */
@@ -134,6 +136,8 @@ extern const struct lctr_flag lctr_images_label_flags[], lctr_images_check_flags
 /* pull's and push's flags, and pull's own (content fetch has pull's). */
 extern const struct lctr_flag lctr_remote_flags[], lctr_pull_flags[];
 int lctr_images_mount(struct lctr *g, int argc, char **argv);
+int lctr_cmd_install(struct lctr *g, int argc, char **argv);
+extern const struct lctr_flag lctr_install_flags[];
 int lctr_images_unmount(struct lctr *g, int argc, char **argv);
 int lctr_images_check(struct lctr *g, int argc, char **argv);
 int lctr_images_usage(struct lctr *g, int argc, char **argv);
@@ -158,6 +162,7 @@ struct lctr_cflags {
 	const char *user, *cwd, *snapshotter, *runtime, *hostname, *log_uri, *pid_file, *env_file, *cgroup;
 	bool net_host, read_only, privileged, seccomp, rootfs, tty, null_io, new_privs;
 	bool has_cfs;		/* --cpu-quota or --cpu-period */
+	bool throwaway;		/* run --rm in the foreground: the rootfs goes after the task */
 	int64_t cpu_quota;	/* -1: none */
 	uint64_t cpu_period;	/* 0: the kernel's */
 	uint64_t memory_limit;

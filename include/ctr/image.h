@@ -52,6 +52,25 @@ CTR_EXPORT int ctr_image_unpack(ctr_image *i, const char *snapshotter, const ctr
  * unknown name) is an error, not false. */
 CTR_EXPORT int ctr_image_is_unpacked(bool *out, const ctr_image *i, const char *snapshotter, ctr_error **err);
 
+/* Install options (kind CTR_OPT_INSTALL). */
+/* The target directory (absolute; default /opt/libctr). */
+CTR_EXPORT ctr_opt *ctr_with_install_path(const char *path);
+/* Replace files the target already has (containerd's WithInstallReplace). */
+CTR_EXPORT ctr_opt *ctr_with_install_replace(void);
+/* Also install the files of lib/ (containerd's WithInstallLibs). */
+CTR_EXPORT ctr_opt *ctr_with_install_libs(void);
+/* containerd's Client.Install: copies the regular files directly under bin/
+ * (and lib/ with ctr_with_install_libs) of the image's layers for this
+ * host's platform into PATH/bin (PATH/lib), keeping their permission bits
+ * (setuid, setgid and sticky dropped), owned by the caller. A later layer's
+ * file or whiteout wins over an earlier one's. Other entries are ignored.
+ * A file the target already has is CTR_EEXISTS ("cannot replace bin/x in
+ * PATH") unless replaced, and then nothing is written: every conflict is
+ * checked before the first write, files are written under temporary names
+ * and renamed into place. A symlink in the target's bin/ or lib/ component
+ * is refused (CTR_EINVAL). Takes CTR_OPT_INSTALL and call options. */
+CTR_EXPORT int ctr_image_install(ctr_image *i, const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
+
 /* Bytes of the content the image needs on this host's platform: the
  * target (and index), manifest, config and layers (containerd's
  * image.Size). */
@@ -69,7 +88,13 @@ CTR_EXPORT int ctr_image_check(int64_t *present, int64_t *required, const ctr_im
 CTR_EXPORT int ctr_image_usage(int64_t *content, int64_t *snapshots, const ctr_image *i,
 			       const char *snapshotter, ctr_error **err);
 
-/* CTR_ENOTFOUND, CTR_EINVAL (bad name). */
+/* The handle resolves its manifest for platform ("os/arch[/variant]") instead
+ * of this host's: config, rootfs, chain ID, unpack, size, check, usage,
+ * install and new snapshots (containerd's NewImageWithPlatform). Repeated,
+ * the platforms are tried in order. Kind CTR_OPT_IMAGE, for ctr_image_get. */
+CTR_EXPORT ctr_opt *ctr_with_image_platform(const char *platform);
+/* CTR_ENOTFOUND, CTR_EINVAL (bad name). Takes ctr_with_image_platform and
+ * call options. */
 CTR_EXPORT int ctr_image_get(ctr_image **out, ctr_client *c, const char *name,
 				    const ctr_opt *const *opts, size_t n_opts, ctr_error **err);
 /* Filters over name and labels.<key>. */

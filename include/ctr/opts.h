@@ -43,6 +43,7 @@ typedef enum ctr_opt_kind {
 	CTR_OPT_INTROSPECT = 23, /* ctr_server_info_get, ctr_plugin_list (none defined yet) */
 	CTR_OPT_CHECKPOINT = 24, /* ctr_container_checkpoint */
 	CTR_OPT_RESTORE = 25,   /* ctr_container_restore */
+	CTR_OPT_INSTALL = 26,   /* ctr_image_install */
 	CTR_OPT_CHECK = 27      /* ctr_client_check */
 } ctr_opt_kind;
 

@@ -85,6 +85,10 @@ CTR_EXPORT ctr_opt *ctr_with_pull_labels(const char *const *labels);
 CTR_EXPORT ctr_opt *ctr_with_pull_unpack(void);
 /* The snapshotter to unpack into (default "overlayfs"). */
 CTR_EXPORT ctr_opt *ctr_with_pull_snapshotter(const char *name);
+/* With ctr_with_pull_unpack: a layer whose uncompressed stream exceeds
+ * bytes fails the pull with CTR_EINVAL ("exceeds N bytes"), besides the
+ * ratio guard every layer has. Default 64 GiB; 0 gives NULL. */
+CTR_EXPORT ctr_opt *ctr_with_pull_max_layer_size(uint64_t bytes);
 /* Chooses the label a parent (index or manifest) gets for each child so the
  * collector keeps it (containerd's WithChildLabelMap). default_key is
  * containerd's ("containerd.io/gc.ref.content.m.0", ".config", ".l.2"...).

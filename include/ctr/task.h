@@ -53,6 +53,36 @@ CTR_EXPORT ctr_opt *ctr_with_terminal(void);
 /* The OCI runtime: a name looked up in PATH ("runc", "crun") or a path.
  * Task creation only. */
 CTR_EXPORT ctr_opt *ctr_with_task_runtime(const char *name_or_path);
+/* The task's writes to its rootfs need not survive a crash of the machine:
+ * an overlay snapshot is mounted "volatile" (no syncs of the upper
+ * filesystem, not even at unmount), for a rootfs that is thrown away after
+ * the task, as `lctr run --rm` does. After a clean ctr_task_delete the
+ * snapshot mounts as before; after a machine crash the kernel refuses to
+ * mount it again and it can only be removed. Other snapshotters, or a
+ * kernel without volatile overlays, mount as without it. Task creation
+ * only. */
+CTR_EXPORT ctr_opt *ctr_with_task_volatile_rootfs(void);
+/* runc's options (containerd's runc options.Options), task creation only;
+ * libctr-shim passes each to runc. */
+/* `runc create --no-pivot`: the root is moved and chrooted into instead of
+ * pivot_root (WithNoPivotRoot), for roots that cannot pivot (a ramdisk). */
+CTR_EXPORT ctr_opt *ctr_with_no_pivot_root(void);
+/* `runc create --no-new-keyring`: the container keeps the shim's session
+ * keyring instead of a new one (WithNoNewKeyring). */
+CTR_EXPORT ctr_opt *ctr_with_no_new_keyring(void);
+/* The task's shim joins this existing cgroup (an absolute cgroup path such
+ * as "/shims") on every hierarchy that has it, before runc runs
+ * (WithShimCgroup). A cgroup that exists nowhere fails creation with
+ * CTR_ENOTFOUND. */
+CTR_EXPORT ctr_opt *ctr_with_shim_cgroup(const char *cgroup_path);
+/* runc's --root: its state goes to <dir>/<namespace>, as containerd's shim
+ * keeps it (runc option Root); without it, to the task's own state. */
+CTR_EXPORT ctr_opt *ctr_with_runc_root(const char *dir);
+/* runc's --systemd-cgroup: the spec's cgroupsPath is "slice:prefix:name"
+ * and systemd makes the cgroup (runc option SystemdCgroup). */
+CTR_EXPORT ctr_opt *ctr_with_runc_systemd_cgroup(void);
+/* runc's --criu: the CRIU binary for checkpoint and restore (CriuPath). */
+CTR_EXPORT ctr_opt *ctr_with_runc_criu_path(const char *path);
 
 /* Loads the task of container `id` from the state directory, in the
  * client's namespace or ctr_with_call_namespace()'s. Works from any process.

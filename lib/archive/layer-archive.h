@@ -106,6 +106,34 @@ int ctr_archive_apply(int layer_dirfd, ctr_archive_read_fn read, void *ud,
 int ctr_archive_missing_link_targets(char ***out, size_t *n_out, ctr_archive_read_fn read, void *ud,
 				     ctr_error **err);
 
+/* ---- reading entries ------------------------------------------------------ */
+
+/* One tar entry as ctr_archive_each hands it over. name is cleaned as apply
+ * cleans names ("" is the root); link is the cleaned hardlink target or the
+ * raw symlink target (NULL otherwise). */
+struct ctr_archive_entry {
+	const char *name;
+	mode_t type; /* S_IFREG, S_IFDIR, S_IFLNK, ...; S_IFREG for a hardlink too */
+	bool hardlink;
+	const char *link;
+	mode_t perm; /* the mode's 07777 bits */
+	int64_t size;
+	int64_t mtime;
+};
+/* The data of the entry being visited. */
+typedef struct ctr_archive_data ctr_archive_data;
+/* Reads up to len bytes of the entry's data: > 0, 0 at its end, or a
+ * negative CTR_E* code (CTR_EINVAL for a corrupt tar). */
+ssize_t ctr_archive_data_read(ctr_archive_data *d, void *buf, size_t len, ctr_error **err);
+/* Called for each entry in stream order; a negative return stops the walk
+ * with that code. Data left unread is skipped. */
+typedef int (*ctr_archive_entry_fn)(void *ud, const struct ctr_archive_entry *e, ctr_archive_data *d,
+				    ctr_error **err);
+/* Reads the tar stream to its end-of-archive, calling fn per entry.
+ * Errors: CTR_EINVAL for a corrupt tar, the reader's or fn's own code. */
+int ctr_archive_each(ctr_archive_read_fn read, void *ud, ctr_archive_entry_fn fn, void *fn_ud,
+		     ctr_error **err);
+
 /* ---- decompression ------------------------------------------------------- */
 
 enum ctr_compression {

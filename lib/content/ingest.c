@@ -401,7 +401,12 @@ int ctr_cs_writer_write(struct ctr_cs_writer *w, const void *buf, size_t len, ct
 		/* Part of it may have landed: cut back so data and hash agree. */
 		if (ftruncate(w->data_fd, (off_t)w->offset) < 0)
 			w->done = true;
-		return ctr_err_errno(err, -r, "ingest %.200s: write", w->ref);
+		/* Name the file, so a full disk says which filesystem. */
+		char fdp[64], path[512];
+		snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", w->data_fd);
+		ssize_t pl = readlink(fdp, path, sizeof(path) - 1);
+		path[pl > 0 ? pl : 0] = 0;
+		return ctr_err_errno(err, -r, "ingest %.200s: write %s", w->ref, pl > 0 ? path : "data");
 	}
 	ctr_hasher_update(w->h, buf, len);
 	w->offset += len;

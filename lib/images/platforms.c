@@ -316,3 +316,23 @@ bool ctr_platform_match(const struct ctr_platform_matcher *m, const struct ctr_p
 {
 	return m->all || ctr_platform_rank(m, p) < m->n;
 }
+
+int ctr_platform_matcher_for(struct ctr_platform_matcher *m, const char *const *platforms, ctr_error **err)
+{
+	struct ctr_platform ps[sizeof(m->vec) / sizeof(m->vec[0])];
+	size_t n = 0;
+	for (; platforms && platforms[n]; n++) {
+		if (n == sizeof(ps) / sizeof(ps[0]))
+			return ctr_err(err, CTR_EINVAL, 0, "more than %zu platforms", n);
+		int r = ctr_platform_parse(platforms[n], &ps[n], err);
+		if (r < 0)
+			return r;
+	}
+	if (n == 0)
+		ctr_platform_matcher_default(m);
+	else if (n == 1)
+		ctr_platform_matcher_only(m, &ps[0]);
+	else
+		ctr_platform_matcher_ordered(m, ps, n);
+	return 0;
+}

@@ -45,6 +45,10 @@ void ctr_platform_matcher_ordered(struct ctr_platform_matcher *m, const struct c
 void ctr_platform_matcher_all(struct ctr_platform_matcher *m);
 /* The host default: Only(host). */
 void ctr_platform_matcher_default(struct ctr_platform_matcher *m);
+/* The matcher of an image handle's platforms, as the pull that made it
+ * chose (containerd's NewImageWithPlatform): none (NULL or empty) is the
+ * host default, one is Only(p), more are Ordered. CTR_EINVAL. */
+int ctr_platform_matcher_for(struct ctr_platform_matcher *m, const char *const *platforms, ctr_error **err);
 
 bool ctr_platform_match(const struct ctr_platform_matcher *m, const struct ctr_platform *p);
 /* Rank of p: 0 is best; m->n (or 0 for an "all" matcher) when it doesn't

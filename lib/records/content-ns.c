@@ -189,14 +189,33 @@ int ctr_contents_writer_open(ctr_content_writer **out, ctr_client *c, const char
 	ctr_content_writer *w = calloc(1, sizeof(*w));
 	if (!w)
 		return ctr_err_nomem(err);
-	r = ctr_cs_writer_open(&w->w, c->cs, key, size > 0 ? (uint64_t)size : 0, expected,
-			       timeout_ms, err);
+	for (int tries = 0;; tries++) {
+		r = ctr_cs_writer_open(&w->w, c->cs, key, size > 0 ? (uint64_t)size : 0, expected,
+				       timeout_ms, err);
+		if (r != CTR_EEXISTS || !expected)
+			break;
+		/* Another writer committed it while we waited for its ingest:
+		 * adopt that blob, or, when a collection took it before we
+		 * could, write it anew (found by the concurrency soak). */
+		ctr_err_drop(err);
+		ctr_error *e = NULL;
+		int r2 = adopt_existing(c, ns, call, expected, 0, NULL, &e);
+		if (r2 == CTR_ENOTFOUND && tries < 3) {
+			ctr_error_free(e);
+			continue;
+		}
+		free(w);
+		if (r2 < 0) {
+			if (err && !*err)
+				*err = TAKE_PTR(e);
+			ctr_error_free(e);
+			return ctr_err_prefix(err, r2, "content writer %s", ref);
+		}
+		ctr_error_free(e);
+		return ctr_err(err, CTR_EEXISTS, 0, "content %s: already exists", expected);
+	}
 	if (r < 0) {
 		free(w);
-		if (r == CTR_EEXISTS && expected) {
-			int r2 = adopt_existing(c, ns, call, expected, 0, NULL, err);
-			return r2 < 0 ? r2 : CTR_EEXISTS;
-		}
 		return ctr_err_prefix(err, r, "content writer %s", ref);
 	}
 	w->c = ctr_client_hold(c);

@@ -90,6 +90,7 @@ CTR_EXPORT void ctr_image_free(ctr_image *i)
 	if (!i)
 		return;
 	ctr_md_image_clear(&i->md);
+	ctr_strv_free(i->platforms);
 	free(i->ns);
 	ctr_client_release(i->c);
 	free(i);

@@ -12,6 +12,10 @@ struct ctr_image {
 	ctr_client *c;
 	char *ns;
 	struct ctr_md_image md;
+	/* The platforms the handle resolves its manifest for ("os/arch[/variant]",
+	 * NULL-terminated): set by a pull for named platforms and by
+	 * ctr_with_image_platform; NULL for the host's. */
+	char **platforms;
 };
 
 /* ctr_image_get in namespace ns (not NULL). */

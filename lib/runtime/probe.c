@@ -123,7 +123,12 @@ int ctr_rt_probe_criu(struct ctr_rt_probe *out, ctr_error **err)
 
 int ctr_rt_criu_check(ctr_error **err)
 {
-	const char *argv[] = {"criu", "check", NULL};
+	return ctr_rt_criu_check_bin("criu", err);
+}
+
+int ctr_rt_criu_check_bin(const char *criu, ctr_error **err)
+{
+	const char *argv[] = {criu, "check", NULL};
 	struct ctr_rt_probe p;
 	_cleanup_free_ char *text = NULL;
 	int r = probe(&p, argv, &text, err);

@@ -278,14 +278,15 @@ int ctr_rt_io_copy(ctr_rt_proc *p, const struct ctr_rt_io *io, ctr_error **err)
 	return 0;
 }
 
-int ctr_rt_spawn(ctr_rt_proc *p, const struct ctr_rt_io *io, ctr_error **err)
+/* ro: the init's runc create options, NULL for an exec. */
+static int spawn(ctr_rt_proc *p, const struct ctr_rt_io *io, const struct ctr_rt_opts *ro, ctr_error **err)
 {
 	ctr_rt_task *t = p->task;
 	char shim[PATH_MAX + 64];
 	int found = ctr_rt_shim_find(shim, sizeof(shim), err);
 	if (found < 0)
 		return found;
-	const char *argv[32];
+	const char *argv[48];
 	size_t n = 0;
 	argv[n++] = shim;
 	argv[n++] = "-f";
@@ -304,6 +305,20 @@ int ctr_rt_spawn(ctr_rt_proc *p, const struct ctr_rt_io *io, ctr_error **err)
 	argv[n++] = t->state;
 	argv[n++] = "-N";
 	argv[n++] = t->ns;
+	if (t->systemd_cgroup)
+		argv[n++] = "-Y";
+	if (t->criu) {
+		argv[n++] = "-C";
+		argv[n++] = t->criu;
+	}
+	if (ro && ro->no_pivot)
+		argv[n++] = "-P";
+	if (ro && ro->no_new_keyring)
+		argv[n++] = "-K";
+	if (ro && ro->shim_cgroup) {
+		argv[n++] = "-G";
+		argv[n++] = ro->shim_cgroup;
+	}
 	if (p->exec_id) {
 		argv[n++] = "-x";
 		argv[n++] = "-X";
@@ -415,11 +430,24 @@ int ctr_rt_spawn(ctr_rt_proc *p, const struct ctr_rt_io *io, ctr_error **err)
 	int e = 0, off = 0;
 	if (sscanf(msg, "err %d %n", &e, &off) >= 1 && off > 0) {
 		int code = e == ENOENT ? CTR_EUNAVAILABLE : CTR_EIO;
+		if (e == ENOENT && strncmp(msg + off, CTR_SHIM_ERR_CGROUP, strlen(CTR_SHIM_ERR_CGROUP)) == 0)
+			code = CTR_ENOTFOUND;
 		return ctr_err(err, code, 0, "%s %s %s: %s", t->runtime,
 			       p->exec_id ? "exec" : "create", t->id, msg + off);
 	}
 	return ctr_err(err, CTR_EIO, 0, "shim for %s/%s exited without a report (status %d)",
 		       t->id, p->name, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+int ctr_rt_spawn(ctr_rt_proc *p, const struct ctr_rt_io *io, ctr_error **err)
+{
+	return spawn(p, io, NULL, err);
+}
+
+int ctr_rt_spawn_init(ctr_rt_proc *p, const struct ctr_rt_io *io, const struct ctr_rt_opts *ro,
+		      ctr_error **err)
+{
+	return spawn(p, io, ro, err);
 }
 
 /* True after waiting when somebody held p's start lock (a start under

@@ -8,7 +8,8 @@
 int ctr_rt_checkpoint(ctr_rt_task *t, const char *image_dir, const char *work_dir, bool leave_running,
 		      ctr_error **err)
 {
-	int r = ctr_rt_criu_check(err);
+	/* the CRIU that runc will run (--criu), else the one on PATH */
+	int r = ctr_rt_criu_check_bin(t->criu ? t->criu : "criu", err);
 	if (r < 0)
 		return r;
 	const char *args[] = {"checkpoint", "--image-path", image_dir, "--work-path", work_dir,

@@ -160,28 +160,128 @@ void ctr_rt_task_free(ctr_rt_task *t)
 	free(t->state);
 	free(t->runc_root);
 	free(t->runtime);
+	free(t->criu);
 	free(t->ns);
 	free(t->id);
 	free(t);
 }
 
+/* A path runc or the shim gets: absolute, no "." or ".." component, no
+ * newline (it goes into runc.opts, one a line). */
+static int clean_abs_path(const char *p, const char *what, ctr_error **err)
+{
+	if (!p)
+		return 0;
+	if (p[0] != '/' || strchr(p, '\n') || strlen(p) >= PATH_MAX - 128)
+		return ctr_err(err, CTR_EINVAL, 0, "%s \"%.200s\": want an absolute path", what, p);
+	for (const char *c = p; *c;) {
+		while (*c == '/')
+			c++;
+		size_t n = strcspn(c, "/");
+		if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+			return ctr_err(err, CTR_EINVAL, 0, "%s \"%.200s\": \".\" and \"..\" are not allowed", what,
+				       p);
+		c += n;
+	}
+	return 0;
+}
+
+int ctr_rt_opts_validate(const struct ctr_rt_opts *ro, ctr_error **err)
+{
+	if (ro->binary && (!*ro->binary || strchr(ro->binary, '\n')))
+		return ctr_err(err, CTR_EINVAL, 0, "bad runtime name");
+	if (ro->criu && (!*ro->criu || strchr(ro->criu, '\n') || strlen(ro->criu) >= PATH_MAX - 128))
+		return ctr_err(err, CTR_EINVAL, 0, "bad criu path");
+	int r = clean_abs_path(ro->root, "runc root", err);
+	if (r == 0)
+		r = clean_abs_path(ro->shim_cgroup, "shim cgroup", err);
+	return r;
+}
+
+/* runc.opts: what every runc call of this task passes (see proto.h). */
+static int runc_opts_write(ctr_rt_task *t, const struct ctr_rt_opts *ro, ctr_error **err)
+{
+	if (!ro->root && !ro->criu && !ro->systemd_cgroup)
+		return 0;
+	_cleanup_free_ char *text = NULL;
+	if (asprintf(&text, "%s%s%s%s%s%s%s", ro->root ? "root " : "", ro->root ? t->runc_root : "",
+		     ro->root ? "\n" : "", ro->criu ? "criu " : "", ro->criu ? ro->criu : "",
+		     ro->criu ? "\n" : "", ro->systemd_cgroup ? "systemd-cgroup\n" : "") < 0) {
+		text = NULL;
+		return ctr_err_nomem(err);
+	}
+	return ctr_write_atomic(t->dir_fd, CTR_SHIM_RUNC_OPTS, text, strlen(text), 0600, err);
+}
+
+static int runc_opts_read(ctr_rt_task *t, ctr_error **err)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	if (faccessat(t->dir_fd, CTR_SHIM_RUNC_OPTS, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+		return 0;
+	int r = ctr_read_file(t->dir_fd, CTR_SHIM_RUNC_OPTS, 3 * PATH_MAX, &text, &len, err);
+	if (r < 0)
+		return r;
+	if (strlen(text) != len)
+		return ctr_err(err, CTR_EIO, 0, "task %s: bad %s", t->id, CTR_SHIM_RUNC_OPTS);
+	for (char *line = text, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		char **dst = NULL;
+		if (strncmp(line, "root ", 5) == 0) {
+			dst = &t->runc_root;
+			line += 5;
+		} else if (strncmp(line, "criu ", 5) == 0) {
+			dst = &t->criu;
+			line += 5;
+		} else if (strcmp(line, "systemd-cgroup") == 0) {
+			t->systemd_cgroup = true;
+			continue;
+		} else {
+			return ctr_err(err, CTR_EIO, 0, "task %s: bad %s line", t->id, CTR_SHIM_RUNC_OPTS);
+		}
+		char *v = strdup(line);
+		if (!v)
+			return ctr_err_nomem(err);
+		free(*dst);
+		*dst = v;
+	}
+	return 0;
+}
+
 int ctr_rt_create(ctr_rt_task **out, const char *state_dir, const char *ns, const char *id,
 		  const struct ctr_rt_io *io, const char *runtime, ctr_error **err)
 {
+	return ctr_rt_create_opts(out, state_dir, ns, id, io, &(struct ctr_rt_opts){.binary = runtime}, err);
+}
+
+int ctr_rt_create_opts(ctr_rt_task **out, const char *state_dir, const char *ns, const char *id,
+		       const struct ctr_rt_io *io, const struct ctr_rt_opts *ro, ctr_error **err)
+{
 	static const struct ctr_rt_io none = {.kind = CTR_RT_IO_NULL};
 	ctr_rt_task *t = NULL;
-	int r = task_open(&t, state_dir, ns, id, err);
+	int r = ctr_rt_opts_validate(ro, err);
 	if (r < 0)
 		return r;
-	if (!runtime || !*runtime)
-		runtime = CTR_RT_DEFAULT_RUNTIME;
-	if (strchr(runtime, '\n')) {
-		ctr_rt_task_free(t);
-		return ctr_err(err, CTR_EINVAL, 0, "bad runtime name");
-	}
-	if (!(t->runtime = strdup(runtime))) {
+	r = task_open(&t, state_dir, ns, id, err);
+	if (r < 0)
+		return r;
+	const char *runtime = ro->binary && *ro->binary ? ro->binary : CTR_RT_DEFAULT_RUNTIME;
+	t->systemd_cgroup = ro->systemd_cgroup;
+	if (!(t->runtime = strdup(runtime)) || (ro->criu && !(t->criu = strdup(ro->criu)))) {
 		ctr_rt_task_free(t);
 		return ctr_err_nomem(err);
+	}
+	if (ro->root) {
+		/* containerd's shim keeps runc's state per namespace under the
+		 * root it is given. */
+		free(t->runc_root);
+		if (asprintf(&t->runc_root, "%s/%s", ro->root, ns) < 0) {
+			t->runc_root = NULL;
+			ctr_rt_task_free(t);
+			return ctr_err_nomem(err);
+		}
 	}
 	if (faccessat(t->dir_fd, "config.json", F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
 		ctr_rt_task_free(t);
@@ -197,13 +297,17 @@ int ctr_rt_create(ctr_rt_task **out, const char *state_dir, const char *ns, cons
 	if (t->init.dir_fd < 0)
 		r = ctr_err_errno(err, errno, "open %s/init", t->dir);
 	if (r == 0 && mkdirat(t->dir_fd, "runc", 0700) < 0 && errno != EEXIST)
-		r = ctr_err_errno(err, errno, "mkdir %s", t->runc_root);
+		r = ctr_err_errno(err, errno, "mkdir %s/runc", t->dir);
+	if (r == 0 && ro->root)
+		r = ctr_mkdir_p(t->runc_root, 0700, err);
 	if (r == 0)
 		r = ctr_write_atomic(t->dir_fd, "runtime", runtime, strlen(runtime), 0600, err);
 	if (r == 0)
+		r = runc_opts_write(t, ro, err);
+	if (r == 0)
 		r = ctr_rt_io_copy(&t->init, io ? io : &none, err);
 	if (r == 0)
-		r = ctr_rt_spawn(&t->init, &t->init.io, err);
+		r = ctr_rt_spawn_init(&t->init, &t->init.io, ro, err);
 	if (r < 0) {
 		/* Nothing half-made stays: the runtime's state, the shim. */
 		const char *args[] = {"delete", "--force", t->id, NULL};
@@ -212,6 +316,7 @@ int ctr_rt_create(ctr_rt_task **out, const char *state_dir, const char *ns, cons
 		ctr_rm_rf_at(t->dir_fd, "init", NULL);
 		ctr_rm_rf_at(t->dir_fd, "runc", NULL);
 		unlinkat(t->dir_fd, "runtime", 0);
+		unlinkat(t->dir_fd, CTR_SHIM_RUNC_OPTS, 0);
 		ctr_rt_task_free(t);
 		return r;
 	}
@@ -234,6 +339,9 @@ int ctr_rt_load(ctr_rt_task **out, const char *state_dir, const char *ns, const 
 	if (r == 0) {
 		t->runtime = rt;
 		rt = NULL;
+		r = runc_opts_read(t, err);
+	}
+	if (r == 0) {
 		t->init.dir_fd = openat(t->dir_fd, "init", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 		if (t->init.dir_fd < 0)
 			r = ctr_err(err, CTR_ENOTFOUND, 0, "task \"%s\": not found", id);
@@ -451,6 +559,7 @@ int ctr_rt_delete(ctr_rt_task *t, bool force, struct ctr_rt_exit *exit, ctr_erro
 	ctr_rm_rf_at(t->dir_fd, "runc", NULL);
 	ctr_rm_rf_at(t->dir_fd, "init", NULL);
 	unlinkat(t->dir_fd, "runtime", 0);
+	unlinkat(t->dir_fd, CTR_SHIM_RUNC_OPTS, 0);
 	if (exit)
 		*exit = ex;
 	_cleanup_free_ char *state = strdup(t->dir);
@@ -484,9 +593,11 @@ int ctr_rt_bundle_remove(const char *state_dir, const char *ns, const char *id, 
 	if (faccessat(dfd, "init", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
 		return ctr_err(err, CTR_EBUSY, 0, "task %s still exists; delete it first", id);
 	unlinkat(dfd, "config.json", 0);
+	unlinkat(dfd, CTR_RT_VOLATILE_MARK, 0);
 	ctr_rm_rf_at(dfd, "runc", NULL);
 	ctr_rm_rf_at(dfd, "exec", NULL);
 	unlinkat(dfd, "runtime", 0);
+	unlinkat(dfd, CTR_SHIM_RUNC_OPTS, 0);
 	if (rmdir(dir) < 0 && errno != ENOENT)
 		return ctr_err_errno(err, errno, "remove %s", dir);
 	return 0;

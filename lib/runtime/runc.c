@@ -157,6 +157,12 @@ int ctr_rt_runc(ctr_rt_task *t, const char *const *args, char **out, ctr_error *
 	argv[n++] = t->runtime;
 	argv[n++] = "--root";
 	argv[n++] = t->runc_root;
+	if (t->systemd_cgroup)
+		argv[n++] = "--systemd-cgroup";
+	if (t->criu) {
+		argv[n++] = "--criu";
+		argv[n++] = t->criu;
+	}
 	for (size_t i = 0; args[i] && n < CTR_ARRAY_SIZE(argv) - 1; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;

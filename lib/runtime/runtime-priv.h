@@ -25,6 +25,8 @@ struct ctr_rt_task {
 	char *dir;       /* absolute container directory */
 	char *runc_root; /* dir/runc */
 	char *runtime;
+	char *criu;          /* runc --criu, NULL when not given */
+	bool systemd_cgroup; /* runc --systemd-cgroup */
 	char *ns, *id;
 	int dir_fd;
 	struct ctr_rt_proc init;
@@ -38,6 +40,9 @@ int ctr_rt_runc(ctr_rt_task *t, const char *const *args, char **out, ctr_error *
 /* Spawns the shim for p (init: create, exec: exec) and waits for its
  * readiness report. */
 int ctr_rt_spawn(ctr_rt_proc *p, const struct ctr_rt_io *io, ctr_error **err);
+/* The same for the init process with runc's create options. */
+int ctr_rt_spawn_init(ctr_rt_proc *p, const struct ctr_rt_io *io, const struct ctr_rt_opts *ro,
+		      ctr_error **err);
 /* Fills p->shim_pid/pidfd from shim.pid (checking the start time) and
  * p->pid from the pid file. Missing files are fine. */
 void ctr_rt_proc_attach(ctr_rt_proc *p);

@@ -26,6 +26,10 @@
 int ctr_rt_container_dir(char **out, const char *state_dir, const char *ns, const char *id,
 			 ctr_error **err);
 #define CTR_RT_DEFAULT_RUNTIME "runc"
+/* In a bundle whose rootfs is a volatile overlay: that overlay's workdir,
+ * whose volatile marker a clean unmount removes (the object layer's
+ * ctr_task_rootfs_unmount). ctr_rt_bundle_remove removes the file. */
+#define CTR_RT_VOLATILE_MARK "rootfs.volatile"
 /* Largest config.json / process.json accepted from a caller. */
 #define CTR_RT_SPEC_MAX (4u << 20)
 
@@ -75,6 +79,25 @@ int ctr_rt_bundle_prepare(char **dir_out, const char *state_dir, const char *ns,
 int ctr_rt_create(ctr_rt_task **out, const char *state_dir, const char *ns, const char *id,
 		  const struct ctr_rt_io *io, const char *runtime, ctr_error **err);
 
+/* runc's options, containerd's runc options.Options. Strings borrowed. */
+struct ctr_rt_opts {
+	const char *binary;      /* NULL: runc from PATH */
+	const char *root;        /* runc --root is <root>/<ns>; NULL: the container's runc/ */
+	const char *criu;        /* runc --criu */
+	const char *shim_cgroup; /* a cgroup path the shim joins before runc runs */
+	bool systemd_cgroup;     /* runc --systemd-cgroup */
+	bool no_pivot;           /* runc create --no-pivot */
+	bool no_new_keyring;     /* runc create --no-new-keyring */
+};
+/* CTR_EINVAL naming the bad field: root and shim_cgroup must be absolute
+ * with no "." or ".." component, no string may hold a newline. */
+int ctr_rt_opts_validate(const struct ctr_rt_opts *ro, ctr_error **err);
+/* ctr_rt_create with runc's options. The global ones (root, criu, systemd
+ * cgroup) are kept in the container directory, so every later runc call,
+ * from any process, passes them too. */
+int ctr_rt_create_opts(ctr_rt_task **out, const char *state_dir, const char *ns, const char *id,
+		       const struct ctr_rt_io *io, const struct ctr_rt_opts *ro, ctr_error **err);
+
 /* Loads an existing task from its state directory (any process).
  * CTR_ENOTFOUND when there is none. */
 int ctr_rt_load(ctr_rt_task **out, const char *state_dir, const char *ns, const char *id,
@@ -90,6 +113,8 @@ ctr_rt_proc *ctr_rt_task_init(ctr_rt_task *t);
 /* `criu check`: 0 when CRIU works here; CTR_ENOTSUP when criu is not
  * installed, or with what `criu check` printed (lib/runtime/probe.c). */
 int ctr_rt_criu_check(ctr_error **err);
+/* The same with the CRIU binary `criu` (a name on PATH or a path). */
+int ctr_rt_criu_check_bin(const char *criu, ctr_error **err);
 /* `runc checkpoint` of the task's init into image_dir (CRIU's image files),
  * with work_dir for CRIU's logs; the container exits unless leave_running.
  * CTR_ENOTSUP (ctr_rt_criu_check), the runtime's errors. */

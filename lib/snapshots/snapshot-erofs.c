@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -26,8 +27,24 @@ static ssize_t no_bytes(void *ud, void *buf, size_t len, ctr_error **err)
 
 bool ctr_snapshots_erofs_supported(const char *dir, bool *file_backed)
 {
-	_cleanup_free_ char *base = NULL;
-	if (asprintf(&base, "%s/erofs-check-XXXXXX", dir) < 0 || ctr_mkdir_p(dir, 0700, NULL) < 0 || !mkdtemp(base))
+	/* The probe goes in the deepest directory of dir that exists, so that
+	 * asking leaves nothing behind (dir itself need not exist yet). */
+	_cleanup_free_ char *at = strdup(dir), *base = NULL;
+	if (!at)
+		return false;
+	while (access(at, F_OK) != 0) {
+		char *slash = strrchr(at, '/');
+		if (!slash) {
+			strcpy(at, "."); /* at holds at least 2 bytes */
+			break;
+		}
+		if (slash == at) {
+			at[1] = 0; /* "/" */
+			break;
+		}
+		*slash = 0;
+	}
+	if (asprintf(&base, "%s/.erofs-check-XXXXXX", at) < 0 || !mkdtemp(base))
 		return false;
 	char img[4200], mnt[4200];
 	snprintf(img, sizeof(img), "%s/empty.erofs", base);

@@ -145,7 +145,7 @@ int ctr_fetch_unpack_begin(struct fetch *f, ctr_error **err)
 	for (size_t i = 0; i < n; i++) {
 		r = ctr_layer_unpack_start(&up->u[i], f->c, f->ns, up->snapshotter, &best->layers[i],
 					   up->cfg.diff_ids[i], up->chain[i], i ? up->chain[i - 1] : NULL, &up->call,
-					   err);
+					   f->pull.max_layer_size, err);
 		up->n = i + (r == 0);
 		if (r < 0)
 			return ctr_err_prefix(err, r, "unpack layer %zu", i);

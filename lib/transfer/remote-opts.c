@@ -461,6 +461,24 @@ CTR_EXPORT ctr_opt *ctr_with_child_labels_filter_layers(void)
 	return flag_opt(CTR_OPT_PULL, "ctr_with_child_labels_filter_layers", apply_filter_layers);
 }
 
+static int apply_max_layer_size(void *t, void *ud, ctr_error **err)
+{
+	(void)err;
+	((struct ctr_pull_cfg *)t)->max_layer_size = *(uint64_t *)ud;
+	return 0;
+}
+
+CTR_EXPORT ctr_opt *ctr_with_pull_max_layer_size(uint64_t bytes)
+{
+	if (bytes == 0)
+		return NULL;
+	uint64_t *v = malloc(sizeof(*v));
+	if (!v)
+		return NULL;
+	*v = bytes;
+	return ctr_opt_make(CTR_OPT_PULL, "ctr_with_pull_max_layer_size", apply_max_layer_size, v, free);
+}
+
 CTR_EXPORT ctr_opt *ctr_with_all_metadata(void)
 {
 	return flag_opt(CTR_OPT_PULL, "ctr_with_all_metadata", apply_all_metadata);

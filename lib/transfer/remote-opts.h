@@ -37,6 +37,7 @@ struct ctr_pull_cfg {
 	bool filter_layers;
 	const char **labels;
 	size_t n_labels;
+	uint64_t max_layer_size; /* uncompressed bytes per layer; 0: the default */
 };
 void ctr_pull_cfg_clear(struct ctr_pull_cfg *p);
 

@@ -17,6 +17,7 @@
 #include <ctr/leases.h>
 #include <ctr/remote.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,26 @@
 
 #include "fetch-ingest.h"
 #include "fetch-internal.h"
+
+/* A pull for named platforms gives a handle for them, as containerd's
+ * Pull returns NewImageWithPlatform(img, the pull's matcher). */
+static int image_platforms(ctr_image *img, const struct ctr_remote_cfg *cfg, ctr_error **err)
+{
+	if (cfg->all_platforms || !cfg->n_platforms)
+		return 0;
+	char **v = calloc(cfg->n_platforms + 1, sizeof(char *));
+	if (!v)
+		return ctr_err_nomem(err);
+	for (size_t i = 0; i < cfg->n_platforms; i++) {
+		char buf[100];
+		if (!(v[i] = strdup(ctr_platform_format(&cfg->platforms[i], buf, sizeof(buf))))) {
+			ctr_strv_free(v);
+			return ctr_err_nomem(err);
+		}
+	}
+	img->platforms = v;
+	return 0;
+}
 
 static void fetch_clear(struct fetch *f)
 {
@@ -294,6 +315,16 @@ static void drop_ingest(struct fetch *f, const struct ctr_desc *d)
 	ctr_contents_abort(f->c, ref, &f->scope, NULL);
 }
 
+/* A full disk: the pull's partial ingests hold the room that removing
+ * its extract snapshots and its lease needs (SQLite writes to delete).
+ * They go; a resume is no use until there is room anyway. */
+static void drop_ingests(struct fetch *f)
+{
+	for (size_t i = 0; i < f->n_blobs; i++)
+		if (f->blobs[i].desc)
+			drop_ingest(f, f->blobs[i].desc);
+}
+
 /* One round over the blobs not yet done: open ingests (waiting wait_ms for
  * another writer), fetch all open ones at once, commit them. */
 static int fetch_round(struct fetch *f, int wait_ms, bool *deferred_left, ctr_error **err)
@@ -471,6 +502,8 @@ static int do_fetch(ctr_image **out, ctr_client *c, const char *ref, bool pull, 
 		r = fetch_round(&f, 0, &deferred, err);
 	if (r == 0 && deferred)
 		r = fetch_round(&f, WAIT_OTHER_MS, &deferred, err);
+	if (r < 0 && err && *err && ((*err)->sys_errno == ENOSPC || (*err)->sys_errno == EDQUOT))
+		drop_ingests(&f);
 	if (f.up) {
 		/* Finished and committed in layer order; on failure whatever was
 		 * not committed is removed. */
@@ -487,10 +520,14 @@ static int do_fetch(ctr_image **out, ctr_client *c, const char *ref, bool pull, 
 					   .size = root.size,
 					   .labels = (char **)f.pull.labels};
 		r = ctr_image_put(out, c, f.ns, &img, true, err);
+		if (r == 0 && out)
+			r = image_platforms(*out, &f.cfg, err);
 	}
 	ctr_remote_desc_clear(&root);
-	if (f.own_lease)
+	if (f.own_lease && ctr_md_lease_delete(c->db, f.ns, f.lease, NULL) < 0 && r < 0) {
+		drop_ingests(&f); /* full, and the caller took no error to tell */
 		ctr_md_lease_delete(c->db, f.ns, f.lease, NULL);
+	}
 out:
 	fetch_clear(&f);
 	if (r < 0)

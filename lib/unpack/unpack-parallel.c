@@ -84,7 +84,7 @@ static void *feed_main(void *arg)
 static int start_job(struct job *j, ctr_client *c, const char *ns, const char *sn, const char *diff_id,
 		     const char *chain, const char *parent, const struct ctr_call *call, ctr_error **err)
 {
-	int r = ctr_layer_unpack_start(&j->u, c, ns, sn, j->layer, diff_id, chain, parent, call, err);
+	int r = ctr_layer_unpack_start(&j->u, c, ns, sn, j->layer, diff_id, chain, parent, call, 0, err);
 	if (r < 0 || ctr_layer_unpack_skipped(j->u))
 		return r;
 	if ((j->fd = ctr_cs_blob_open(c->cs, j->layer->digest, err)) < 0)

@@ -45,6 +45,7 @@ struct ctr_layer_unpack {
 	char digest[CTR_DIGEST_MAX], diff_id[CTR_DIGEST_MAX];
 	char chain[CTR_DIGEST_MAX], parent[CTR_DIGEST_MAX]; /* parent "": none */
 	int64_t size;
+	uint64_t max_output; /* 0: the decompressor's default */
 	enum mode mode;
 	int lock_fd;
 	char key[CTR_DIGEST_MAX + 64];
@@ -174,7 +175,7 @@ static int decompress_format(const struct ctr_layer_unpack *u, enum ctr_compress
 static int apply_from(struct ctr_layer_unpack *u, ctr_archive_read_fn read, void *ud, int lower,
 		      struct ctr_apply_stats *stats, struct ctr_decompress_stats *ds, ctr_error **err)
 {
-	struct ctr_decompress_opts dopts = {0};
+	struct ctr_decompress_opts dopts = {.max_output = u->max_output};
 	int r = decompress_format(u, &dopts.format, err);
 	if (r < 0)
 		return r;
@@ -309,6 +310,7 @@ static void thread_stop(struct ctr_layer_unpack *u, bool abort)
 
 /* ---- API ---- */
 
+
 static int check_digest(const char *d, const char *what, ctr_error **err)
 {
 	ctr_digest_alg alg;
@@ -320,7 +322,7 @@ static int check_digest(const char *d, const char *what, ctr_error **err)
 int ctr_layer_unpack_start(struct ctr_layer_unpack **out, ctr_client *c, const char *ns,
 			   const char *snapshotter, const struct ctr_desc *layer, const char *diff_id,
 			   const char *chain_id, const char *parent_chain, const struct ctr_call *call,
-			   ctr_error **err)
+			   uint64_t max_size, ctr_error **err)
 {
 	if (!c || !ns || !layer || !diff_id || !chain_id)
 		return ctr_err(err, CTR_EINVAL, 0, "unpack: missing argument");
@@ -352,6 +354,7 @@ int ctr_layer_unpack_start(struct ctr_layer_unpack **out, ctr_client *c, const c
 	snprintf(u->chain, sizeof(u->chain), "%s", chain_id);
 	snprintf(u->parent, sizeof(u->parent), "%s", parent_chain ? parent_chain : "");
 	u->size = layer->size;
+	u->max_output = max_size;
 	ctr_unpack_md_lock(u->c);
 	r = ctr_client_snapshotter(&u->sn, c, snapshotter, err);
 	ctr_unpack_md_unlock(u->c);
@@ -517,7 +520,7 @@ static int list_link_targets(struct ctr_layer_unpack *u, char ***targets, size_t
 	if (r < 0)
 		return r;
 	ctr_decompress *d = NULL;
-	struct ctr_decompress_opts dopts = {0};
+	struct ctr_decompress_opts dopts = {.max_output = u->max_output};
 	r = decompress_format(u, &dopts.format, err);
 	if (r == 0)
 		r = ctr_decompress_new(&d, ctr_archive_fd_read, &s, &dopts, err);

@@ -40,6 +40,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "client.h"
 #include "manifest.h"
@@ -51,12 +52,15 @@ struct ctr_layer_unpack;
 
 /* snapshotter NULL: the default. call may be NULL (no lease: the caller
  * holds the snapshots otherwise). parent_chain NULL for the first layer.
+ * max_size: limit on the layer's uncompressed bytes (0: the
+ * decompressor's default, 64 GiB); over it the apply fails with
+ * CTR_EINVAL "exceeds N bytes".
  * Errors: CTR_EINVAL (bad digests), CTR_ENOTSUP (layer media type, a
  * snapshotter that cannot unpack), the snapshotter's. */
 int ctr_layer_unpack_start(struct ctr_layer_unpack **out, ctr_client *c, const char *ns,
 			   const char *snapshotter, const struct ctr_desc *layer, const char *diff_id,
 			   const char *chain_id, const char *parent_chain, const struct ctr_call *call,
-			   ctr_error **err);
+			   uint64_t max_size, ctr_error **err);
 /* True when chain_id was already committed at start: every call is a no-op. */
 bool ctr_layer_unpack_skipped(const struct ctr_layer_unpack *u);
 /* True when the layer is (to be) applied at commit from the content store. */

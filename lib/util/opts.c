@@ -80,7 +80,8 @@ static const char *kind_name(ctr_opt_kind k)
 		[CTR_OPT_CLOSE_IO] = "close io", [CTR_OPT_IMAGE] = "image",
 		[CTR_OPT_NAMESPACE] = "namespace", [CTR_OPT_CONTENT_COMMIT] = "content commit",
 		[CTR_OPT_INTROSPECT] = "introspect", [CTR_OPT_CHECKPOINT] = "checkpoint",
-		[CTR_OPT_RESTORE] = "restore", [CTR_OPT_CHECK] = "check",
+		[CTR_OPT_RESTORE] = "restore", [CTR_OPT_INSTALL] = "install",
+		[CTR_OPT_CHECK] = "check",
 	};
 	if ((unsigned)k < sizeof(names) / sizeof(names[0]) && names[k])
 		return names[k];

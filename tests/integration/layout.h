@@ -13,18 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Runs a shell command; its exit status (128 when it did not exit). */
-static int test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int test_sh(const char *fmt, ...)
-{
-	char cmd[8192];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	int st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
+#include "test-sh.h"
 
 /* A client on <dir>/<name>-root and <dir>/<name>-state (the callers
  * include cmocka first). */

@@ -235,6 +235,18 @@ static __attribute__((unused)) uint32_t wait_exit(ctr_rt_proc *p)
 	return ex.status;
 }
 
+/* A client on the fixture's root and state, in its namespace. */
+static __attribute__((unused)) ctr_client *open_client(void)
+{
+	ctr_client *c = NULL;
+	ctr_opt *o1 = ctr_with_root(base), *o2 = ctr_with_state(state), *o3 = ctr_with_namespace(NS);
+	assert_int_equal(ctr_client_new(&c, CTR_OPTS(o1, o2, o3), NULL), 0);
+	ctr_opt_free(o1);
+	ctr_opt_free(o2);
+	ctr_opt_free(o3);
+	return c;
+}
+
 /* Alive and not a zombie: this machine's pid 1 is slow to reap orphans. */
 static __attribute__((unused)) bool pid_alive(pid_t pid)
 {

@@ -13,7 +13,10 @@
  *    directory, nothing leaks into it, and a working directory through
  *    /proc/self/fd does not start and leaves nothing behind;
  *  - a container with ctr_with_seccomp_profile cannot mkdir where the
- *    profile refuses it, and can without it. */
+ *    profile refuses it, and can without it;
+ *  - ctr_with_task_volatile_rootfs mounts the snapshot's overlay volatile,
+ *    exec refuses it, and after the task's delete the snapshot mounts
+ *    again (plain) with nothing of the volatile marker left. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -616,6 +619,109 @@ static void test_workdir_proc_fd(void **s)
 	ctr_container_free(k);
 }
 
+/* The snapshot's overlay workdir (from its mounts). */
+static void snapshot_workdir(char *out, size_t len, const char *key)
+{
+	ctr_mount_list *ml = NULL;
+	assert_int_equal(ctr_snapshot_mounts(&ml, cl, "overlayfs", key, NULL, 0, NULL), 0);
+	out[0] = 0;
+	for (const char *const *o = ctr_mount_list_options(ml, 0); o && *o; o++)
+		if (!strncmp(*o, "workdir=", 8))
+			snprintf(out, len, "%s", *o + 8);
+	ctr_mount_list_free(ml);
+	assert_true(out[0] == '/');
+}
+
+/* Whether the root line of the mountinfo in log (" / / " then its
+ * options) has "volatile" among the superblock's options ("fsync=volatile"
+ * on newer kernels). */
+static bool root_volatile(const char *log)
+{
+	char *out = read_all(log);
+	assert_non_null(out);
+	char *root = strstr(out, " / / ");
+	assert_non_null(root);
+	char *eol = strchr(root, '\n');
+	if (eol)
+		*eol = 0;
+	bool v = strstr(root, "volatile") != NULL;
+	free(out);
+	return v;
+}
+
+/* A volatile rootfs: the container sees its overlay mounted volatile (no
+ * syncs), exec refuses the option, and a clean delete leaves the snapshot
+ * as mountable as before (the kernel refuses to mount an upper that still
+ * has the volatile marker). */
+static void test_volatile_rootfs(void **s)
+{
+	(void)s;
+	SKIP_UNLESS_READY();
+	make_image();
+	ctr_image *img = NULL;
+	assert_int_equal(ctr_image_get(&img, cl, "lctr.test/busybox:1", NULL, 0, NULL), 0);
+	const char *args[] = {"/bin/cat", "/proc/self/mountinfo", NULL};
+	ctr_opt *so[] = {ctr_with_process_args(args)};
+	ctr_opt *co[] = {ctr_with_image(img), ctr_with_new_snapshot("vol1", img),
+			 ctr_with_new_spec((const ctr_opt *const *)so, 1)};
+	ctr_container *k = NULL;
+	assert_int_equal(ctr_container_new(&k, cl, "vol1", (const ctr_opt *const *)co, 3, NULL), 0);
+	for (size_t i = 0; i < 3; i++)
+		ctr_opt_free(co[i]);
+	ctr_opt_free(so[0]);
+	char work[512], mark[600], log[256], uri[300], bundle[320];
+	snapshot_workdir(work, sizeof(work), "vol1");
+	snprintf(mark, sizeof(mark), "%s/work/incompat/volatile", work);
+	snprintf(log, sizeof(log), "%s/vol1.log", base);
+	snprintf(uri, sizeof(uri), "file://%s", log);
+	snprintf(bundle, sizeof(bundle), "%s/state/tasks/default/vol1", base);
+
+	ctr_opt *to[] = {ctr_with_log_uri(uri), ctr_with_task_volatile_rootfs()};
+	ctr_task *t = NULL;
+	ctr_error *err = NULL;
+	int r = ctr_container_new_task(&t, k, (const ctr_opt *const *)to, 2, &err);
+	if (r)
+		print_message("%s\n", ctr_error_message(err));
+	assert_int_equal(r, 0);
+	/* The kernel marks a volatile upper while it is mounted. */
+	assert_int_equal(access(mark, F_OK), 0);
+	/* Exec takes task options but not this one; nothing is made. */
+	ctr_process *p = NULL;
+	assert_int_equal(ctr_task_exec(&p, t, "e1", "{\"args\":[\"true\"]}", (const ctr_opt *const *)&to[1], 1,
+				       &err),
+			 CTR_EINVAL);
+	assert_non_null(strstr(ctr_error_message(err), "ctr_with_task_volatile_rootfs"));
+	ctr_error_free(err);
+	err = NULL;
+	char ex[400];
+	snprintf(ex, sizeof(ex), "%s/exec/e1", bundle);
+	assert_int_equal(access(ex, F_OK), -1);
+	ctr_opt_free(to[0]);
+	ctr_opt_free(to[1]);
+	assert_int_equal(ctr_task_start(t, NULL), 0);
+	uint32_t status = 99;
+	assert_int_equal(ctr_task_wait(&status, NULL, t, 20000, NULL), 0);
+	assert_int_equal(status, 0);
+	assert_int_equal(ctr_task_delete(NULL, t, CTR_NO_OPTS, NULL), 0);
+	ctr_task_free(t);
+	assert_true(root_volatile(log));
+	/* Clean delete: marker, bundle and its record of the workdir gone. */
+	assert_int_equal(access(mark, F_OK), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(access(bundle, F_OK), -1);
+
+	/* The snapshot mounts again, plain this time. */
+	unlink(log);
+	run_logged(k, log, &status);
+	assert_int_equal(status, 0);
+	assert_false(root_volatile(log));
+	ctr_opt *del = ctr_with_snapshot_cleanup();
+	assert_int_equal(ctr_container_delete(k, (const ctr_opt *const *)&del, 1, NULL), 0);
+	ctr_opt_free(del);
+	ctr_container_free(k);
+	ctr_image_free(img);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -625,6 +731,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_lctr_run_image, teardown),
 		cmocka_unit_test_teardown(test_rootfs_path_no_leak, teardown),
 		cmocka_unit_test_teardown(test_workdir_proc_fd, teardown),
+		cmocka_unit_test_teardown(test_volatile_rootfs, teardown),
 #if HAVE_SECCOMP
 		cmocka_unit_test_teardown(test_seccomp_profile, teardown),
 #endif

@@ -93,9 +93,38 @@ fi
 export LCTR_ROOT=$tmp/root-arm
 "$LCTR" images pull --plain-http --platform linux/arm64 "$ref" >/dev/null
 "$LCTR" images ls | grep -q "linux/arm64" || fail "arm64 pull: $("$LCTR" images ls)"
-"$LCTR" images mount --platform linux/arm64 "$ref" "$tmp/mnt-plat" >/dev/null 2>&1 ||
-	true # mount unpacks for the host; the arm64 tree is checked from its layer below
-"$LCTR" images unmount --rm "$tmp/mnt-plat" >/dev/null 2>&1 || true
+# The pull unpacked arm64 (not the host's manifest), and mount finds it there.
+[ "$("$LCTR" snapshots ls | grep -c ' Committed$')" = 1 ] || fail "arm64 pull unpacked: $("$LCTR" snapshots ls)"
+"$LCTR" images mount --platform linux/arm64 "$ref" "$tmp/mnt-plat" >/dev/null
+[ "$(cat "$tmp/mnt-plat/platform.txt")" = linux/arm64 ] || fail "arm64 mount: $(ls -A "$tmp/mnt-plat")"
+if [ "$host" = amd64 ]; then
+	[ ! -e "$tmp/mnt-plat/bin/busybox" ] || fail "arm64 mount has the amd64 tree"
+fi
+[ "$("$LCTR" snapshots ls | grep -c ' Committed$')" = 1 ] || fail "mount unpacked again: $("$LCTR" snapshots ls)"
+"$LCTR" images unmount --rm "$tmp/mnt-plat" >/dev/null
+# Running it stays refused, with a clear error, and creates nothing.
+if [ "$host" = amd64 ]; then
+	set +e
+	out=$("$LCTR" run --platform linux/arm64 "$ref" arm-ctr /platform.txt 2>&1); rc=$?
+	set -e
+	[ "$rc" = 1 ] && [[ "$out" == *"--platform linux/arm64: not supported: libctr runs this host's platform only"* ]] ||
+		fail "arm64 run: $rc $out"
+	[ -z "$("$LCTR" containers ls -q)" ] || fail "arm64 run left a container"
+fi
+# Pulled without unpacking, mount --platform unpacks arm64 itself.
+export LCTR_ROOT=$tmp/root-arm2
+"$LCTR" images pull --plain-http --skip-unpack --platform linux/arm64 "$ref" >/dev/null
+[ -z "$("$LCTR" snapshots ls -q)" ] || fail "--skip-unpack unpacked"
+"$LCTR" images mount --platform linux/arm64 "$ref" "$tmp/mnt-plat" >/dev/null
+[ "$(cat "$tmp/mnt-plat/platform.txt")" = linux/arm64 ] || fail "arm64 mount after --skip-unpack"
+"$LCTR" images unmount --rm "$tmp/mnt-plat" >/dev/null
+# A platform the image does not have is an error, not the host's tree.
+set +e
+out=$("$LCTR" images mount --platform linux/s390x "$ref" "$tmp/mnt-plat" 2>&1); rc=$?
+set -e
+[ "$rc" = 1 ] && [[ "$out" == "lctr: images mount: "* ]] || fail "s390x mount: $rc $out"
+! grep -q " $tmp/mnt-plat " /proc/mounts || fail "s390x mount mounted"
+export LCTR_ROOT=$tmp/root-arm
 arm_layer=$(jq -r '.manifests[] | select(.platform.architecture=="arm64") | .layers[0].digest' "$tmp/multi/summary.json")
 "$LCTR" content get "$arm_layer" | tar -xzO platform.txt | grep -q "linux/arm64" ||
 	fail "arm64 layer content"

@@ -3,18 +3,6 @@
  * input. Needs root and runc. */
 #include "runtime-fixture.h"
 
-/* A client on the fixture's root and state, in its namespace. */
-static ctr_client *open_client(void)
-{
-	ctr_client *c = NULL;
-	ctr_opt *o1 = ctr_with_root(base), *o2 = ctr_with_state(state), *o3 = ctr_with_namespace(NS);
-	assert_int_equal(ctr_client_new(&c, CTR_OPTS(o1, o2, o3), NULL), 0);
-	ctr_opt_free(o1);
-	ctr_opt_free(o2);
-	ctr_opt_free(o3);
-	return c;
-}
-
 static void test_exec(void **s)
 {
 	(void)s;
@@ -387,7 +375,17 @@ static void test_only_stdio_reaches_container(void **s)
 		if (strstr(target, "leak-marker"))
 			fail_msg("shim holds the host's fd %s -> %s", de->d_name, target);
 		/* what the shim may hold: /dev/null, its signalfd, the control
-		 * fifo, the caller's fifos, pipes to the container */
+		 * fifo, the caller's fifos, pipes to the container, and for a
+		 * moment after the exit the start lock (it publishes /tasks/exit
+		 * only once no starter holds it), which the count leaves out */
+		if (strstr(target, "/init/" CTR_SHIM_START_LOCK))
+			continue;
+		/* and, while it appends /tasks/exit, the event journal's
+		 * directory, lock and newest file: the shim's own, not ours */
+		char evd[600];
+		snprintf(evd, sizeof(evd), "%s/events", state);
+		if (!strncmp(target, evd, strlen(evd)) && (target[strlen(evd)] == 0 || target[strlen(evd)] == '/'))
+			continue;
 		if (strcmp(target, "/dev/null") && strcmp(target, "anon_inode:[signalfd]") &&
 		    !strstr(target, "/init/" CTR_SHIM_CONTROL) && strcmp(target, in) &&
 		    strncmp(target, "pipe:[", 6))

@@ -46,7 +46,7 @@ cc -std=gnu11 -D_GNU_SOURCE -o "$tmp/lctr" "$MESON_SOURCE_ROOT"/examples/lctr/*.
 unset PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
 ext() { LD_LIBRARY_PATH=$lib "$tmp/lctr" "$@"; }
 # it is the installed library that it loads
-LD_LIBRARY_PATH=$lib ldd "$tmp/lctr" | grep -q "libctr.so.0 => $lib/libctr.so.0" || fail "ldd: $(LD_LIBRARY_PATH=$lib ldd "$tmp/lctr")"
+LD_LIBRARY_PATH=$lib ldd "$tmp/lctr" | grep "libctr.so.0 => $lib/libctr.so.0" >/dev/null || fail "ldd: $(LD_LIBRARY_PATH=$lib ldd "$tmp/lctr")"
 out=$(ext run --rm --rootfs "$R" destdir sh -c 'echo from-destdir; exit 4') && rc=0 || rc=$?
 [ "$rc" = 4 ] && [ "$out" = from-destdir ] || fail "destdir lctr: rc=$rc out=$out"
 

@@ -279,8 +279,9 @@ static void test_devices(void **s)
 			"head -c 3 /dev/extra/sub/zero | wc -c; : > /dev/extra/kmsg && echo kmsg-open; "
 			"test -c /dev/given-kmsg && echo given; : > /dev/given-kmsg",
 			&st, ctr_with_devices(devs, "/dev/extra", "rwm"), ctr_with_linux_devices(given, 1));
+	assert_non_null(out);
 	if (!strstr(out, "No space left on device"))
-		print_message("output: %s\n", out);
+		print_message("output: %s\n", out ? out : "(none)");
 	assert_non_null(strstr(out, "full\nkmsg\nsub\n"));
 	assert_non_null(strstr(out, "kmsg-open\n"));
 	assert_null(strstr(out, "fifo"));

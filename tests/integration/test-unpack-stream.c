@@ -254,7 +254,7 @@ static void stream_all(ctr_client *c, struct img *im, int reset_layer)
 	for (size_t i = 0; i < n; i++) {
 		ctr_error *err = NULL;
 		if (ctr_layer_unpack_start(&u[i], c, "default", cur_sn, &im->m.layers[i], im->cfg.diff_ids[i],
-					   im->chain[i], i ? im->chain[i - 1] : NULL, &call, &err) < 0)
+					   im->chain[i], i ? im->chain[i - 1] : NULL, &call, 0, &err) < 0)
 			fail_msg("start: %s", ctr_error_message(err));
 		assert_false(ctr_layer_unpack_skipped(u[i]));
 		/* native: only a layer whose parent is committed can stream. */
@@ -316,7 +316,7 @@ static void test_chunks_and_reset(void **state)
 	/* Already there: a skipped, no-op unpacker. */
 	struct ctr_layer_unpack *u = NULL;
 	assert_int_equal(ctr_layer_unpack_start(&u, c, "default", "overlayfs", &im.m.layers[0], im.cfg.diff_ids[0],
-						im.chain[0], NULL, NULL, NULL),
+						im.chain[0], NULL, NULL, 0, NULL),
 			 0);
 	assert_true(ctr_layer_unpack_skipped(u));
 	assert_int_equal(ctr_layer_unpack_write(u, "x", 1, NULL), 0);
@@ -333,7 +333,7 @@ static void expect_bad(ctr_client *c, struct img *im, bool corrupt, const char *
 {
 	struct ctr_layer_unpack *u = NULL;
 	assert_int_equal(ctr_layer_unpack_start(&u, c, "default", "overlayfs", &im->m.layers[0], diff_id, im->chain[0],
-						NULL, NULL, NULL),
+						NULL, NULL, 0, NULL),
 			 0);
 	unsigned char *d = malloc(im->len[0]);
 	memcpy(d, im->data[0], im->len[0]);
@@ -370,7 +370,7 @@ static void test_corrupt_and_bad_diff_id(void **state)
 	/* A bad digest argument is refused before anything is made. */
 	struct ctr_layer_unpack *u = NULL;
 	assert_int_equal(ctr_layer_unpack_start(&u, c, "default", "overlayfs", &im.m.layers[0], "sha256:zz",
-						im.chain[0], NULL, NULL, NULL),
+						im.chain[0], NULL, NULL, 0, NULL),
 			 CTR_EINVAL);
 	assert_null(u);
 	assert_int_equal(n_snapshots(c), 0);

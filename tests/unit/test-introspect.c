@@ -267,6 +267,12 @@ static void test_plugins(void **st)
 	char d[300];
 	snprintf(d, sizeof(d), "%s/snapshots/btrfs", root);
 	assert_int_equal(access(d, F_OK), -1);
+	/* erofs's probe (an image mounted where root can mount) leaves none */
+	assert_non_null(find(v, n, snap, "erofs"));
+	snprintf(d, sizeof(d), "%s/snapshots/erofs", root);
+	assert_int_equal(access(d, F_OK), -1);
+	snprintf(d, sizeof(d), "%s/snapshots", root);
+	assert_int_equal(access(d, F_OK), -1);
 	p = find(v, n, snap, "appsnap");
 	assert_non_null(p);
 	assert_int_equal(ctr_plugin_status(p), CTR_PLUGIN_OK);

@@ -25,7 +25,7 @@ comp() {
 [ ! -e "$tmp/root" ] && [ ! -e "$tmp/state" ] || fail "completion created the root"
 
 [ "$(comp ima)" = "images" ] || fail "command: $(comp ima)"
-[ "$(comp i)" = "images info" ] || fail "i: $(comp i)"
+[ "$(comp i)" = "images info install" ] || fail "i: $(comp i)"
 [ "$(comp c)" = "completion containers content" ] || fail "c: $(comp c)"
 [ "$(comp lease)" = "leases" ] || fail "an alias that a name covers: $(comp lease)"
 [ "$(comp i de)" = "del delete" ] || fail "aliases: $(comp i de)"

@@ -108,6 +108,23 @@ static void test_images(void **state)
 	assert_int_equal(ctr_image_tag(NULL, c, "docker.io/library/x:1", "x:2", CTR_OPTS(force), NULL), 0);
 	/* The force option is for tag only; other calls refuse its kind. */
 	assert_int_equal(ctr_image_update(NULL, c, "x:2", NULL, CTR_OPTS(force), NULL), CTR_EINVAL);
+	/* Both are CTR_OPT_IMAGE: get refuses the tag's, tag refuses the
+	 * platform, each with its name; a bad platform is refused. */
+	ctr_opt *plat = ctr_with_image_platform("linux/arm64"), *badplat = ctr_with_image_platform("linux/a/b/c");
+	ctr_error *e = NULL;
+	assert_int_equal(ctr_image_get(&img, c, "x:2", CTR_OPTS(force), &e), CTR_EINVAL);
+	assert_non_null(strstr(ctr_error_message(e), "ctr_with_tag_force"));
+	ctr_error_free(e);
+	e = NULL;
+	assert_int_equal(ctr_image_tag(NULL, c, "x:2", "x:3", CTR_OPTS(plat), &e), CTR_EINVAL);
+	assert_non_null(strstr(ctr_error_message(e), "ctr_with_image_platform"));
+	ctr_error_free(e);
+	assert_int_equal(ctr_image_get(&img, c, "x:2", CTR_OPTS(badplat), NULL), CTR_EINVAL);
+	assert_int_equal(ctr_image_get(&img, c, "x:3", NULL, 0, NULL), CTR_ENOTFOUND);
+	assert_int_equal(ctr_image_get(&img, c, "x:2", CTR_OPTS(plat), NULL), 0);
+	ctr_image_free(img);
+	ctr_opt_free(plat);
+	ctr_opt_free(badplat);
 	ctr_opt_free(force);
 	assert_int_equal(ctr_image_tag(NULL, c, "nosuch", "z", NULL, 0, NULL), CTR_ENOTFOUND);
 	const char *upd[] = {"a=", "b=2", NULL};
@@ -264,6 +281,16 @@ static void test_update_fields(void **state)
 	assert_int_equal(ctr_container_info(&after, k2, NULL), 0);
 	assert_string_equal(after, mid);
 	assert_string_not_equal(after, before);
+	/* An empty list of field paths is no list, as in containerd: every
+	 * part the options give is updated (labels merge). */
+	const char *none[] = {NULL};
+	ctr_opt *fp5 = ctr_with_update_fields(none);
+	assert_int_equal(ctr_container_update(k2, CTR_OPTS(lab, fp5), NULL), 0);
+	l = ctr_container_labels(k2);
+	assert_string_equal(l[0], "a=1");
+	assert_string_equal(l[1], "b=2");
+	assert_null(l[2]);
+	ctr_opt_free(fp5);
 	ctr_free(before);
 	ctr_free(mid);
 	ctr_free(after);

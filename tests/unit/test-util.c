@@ -327,7 +327,16 @@ static void test_parse_signal(void **state)
 	assert_int_equal(sig, SIGRTMIN + 2);
 	assert_int_equal(ctr_parse_signal(&sig, "SIGRTMAX-1", NULL), 0);
 	assert_int_equal(sig, SIGRTMAX - 1);
-	static const char *const bad[] = {"", "0", "65", "-9", "SIGNOPE", "RTMIN+99", "RTMAX+1", "9x", "TERM "};
+	/* the ends of the range by name alone, and a sign as Go's Atoi takes it */
+	assert_int_equal(ctr_parse_signal(&sig, "RTMIN", NULL), 0);
+	assert_int_equal(sig, SIGRTMIN);
+	assert_int_equal(ctr_parse_signal(&sig, "sigrtmax", NULL), 0);
+	assert_int_equal(sig, SIGRTMAX);
+	assert_int_equal(ctr_parse_signal(&sig, "+9", NULL), 0);
+	assert_int_equal(sig, 9);
+	static const char *const bad[] = {"", "0", "65", "-9", "SIGNOPE", "RTMIN+99", "RTMAX+1", "9x", "TERM ",
+					  " 9", "RTMIN 2", "RTMIN2", "RTMIN+", "RTMIN+ 2", "RTMAX-99999999999999999999",
+					  "RTMIN+9223372036854775807"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		sig = 77;
 		ctr_error *e = NULL;

@@ -5,6 +5,9 @@
  * A container directory <state>/tasks/<ns>/<id>/ (mode 0700) holds
  *   config.json, rootfs/    the bundle (the caller mounts the rootfs)
  *   runtime                 path or name of the OCI runtime (runc, crun)
+ *   runc.opts               runc's global options given at create, one a
+ *                           line: "root <dir>", "criu <path>",
+ *                           "systemd-cgroup" (absent: none)
  *   runc/                   the runtime's --root (its state stays with ours)
  *   init/                   the init process's directory
  *   exec/<exec-id>/         one directory per exec'd process
@@ -35,6 +38,10 @@
 #define CTR_SHIM_RUNC_LOG "runc.log"
 #define CTR_SHIM_PROC_PID "pid"
 #define CTR_SHIM_PROCESS_JSON "process.json"
+#define CTR_SHIM_RUNC_OPTS "runc.opts"
+/* How an "err" report about the shim's own cgroup (-G) begins: with
+ * ENOENT it means the cgroup exists on no hierarchy. */
+#define CTR_SHIM_ERR_CGROUP "shim cgroup"
 /* In the process's directory: whoever starts the process holds it
  * exclusive (flock) from before the process can run until its start is
  * recorded and published; the shim takes it shared before it publishes the

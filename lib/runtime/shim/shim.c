@@ -11,6 +11,9 @@
  *   libctr-shim -f READYFD -r RUNTIME -R RUNCROOT -d CONTAINERDIR -p PROCDIR
  *               -i ID [-x] [-t] [-n | -L LOG | [-I IN] [-O OUT] [-E ERR]]
  *               [-S STATEDIR -N NAMESPACE [-X EXECID]]   (for /tasks/exit)
+ *               [-Y] [-C CRIU]    (runc --systemd-cgroup, --criu)
+ *               [-P] [-K]         (runc create --no-pivot, --no-new-keyring)
+ *               [-G CGROUP]       (the shim joins CGROUP first)
  * PROCDIR is relative to CONTAINERDIR ("init" or "exec/<id>"). */
 #include <dirent.h>
 #include <errno.h>
@@ -156,7 +159,7 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	int c;
-	while ((c = getopt(argc, argv, "f:r:R:d:p:i:xtnL:I:O:E:S:N:X:")) != -1) {
+	while ((c = getopt(argc, argv, "f:r:R:d:p:i:xtnL:I:O:E:S:N:X:YC:PKG:")) != -1) {
 		switch (c) {
 		case 'f': o.ready = atoi(optarg); break;
 		case 'r': o.runtime = optarg; break;
@@ -174,6 +177,11 @@ int main(int argc, char **argv)
 		case 'S': o.state = optarg; break;
 		case 'N': o.ns = optarg; break;
 		case 'X': o.exec_id = optarg; break;
+		case 'Y': o.systemd_cgroup = true; break;
+		case 'C': o.criu = optarg; break;
+		case 'P': o.no_pivot = true; break;
+		case 'K': o.no_new_keyring = true; break;
+		case 'G': o.cgroup = optarg; break;
 		default: usage();
 		}
 	}
@@ -212,6 +220,9 @@ int main(int argc, char **argv)
 	int sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sigfd < 0)
 		fail(errno, "signalfd");
+
+	if (o.cgroup)
+		join_cgroup(o.cgroup);
 
 	char path[PATH_MAX], buf[128];
 	snprintf(buf, sizeof(buf), "%d %llu\n", (int)getpid(), starttime(getpid()));
@@ -309,11 +320,17 @@ int main(int argc, char **argv)
 	/* runc chdirs into the bundle (our cwd) before it dials the console
 	 * socket, so the relative path keeps unix sun_path short. */
 	snprintf(abs_sock, sizeof(abs_sock), "%s", sock);
-	char *av[24];
+	char *av[32];
 	int n = 0;
 	av[n++] = (char *)o.runtime;
 	av[n++] = "--root";
 	av[n++] = (char *)o.runc_root;
+	if (o.systemd_cgroup)
+		av[n++] = "--systemd-cgroup";
+	if (o.criu) {
+		av[n++] = "--criu";
+		av[n++] = (char *)o.criu;
+	}
 	av[n++] = "--log";
 	av[n++] = abs_logf;
 	av[n++] = "--log-format";
@@ -327,6 +344,10 @@ int main(int argc, char **argv)
 		av[n++] = "create";
 		av[n++] = "--bundle";
 		av[n++] = (char *)o.dir;
+		if (o.no_pivot)
+			av[n++] = "--no-pivot";
+		if (o.no_new_keyring)
+			av[n++] = "--no-new-keyring";
 	}
 	av[n++] = "--pid-file";
 	av[n++] = abs_pidf;

@@ -24,7 +24,9 @@ struct shim_opts {
 	const char *runtime, *runc_root, *dir, *proc, *id;
 	const char *state, *ns, *exec_id; /* for the /tasks/exit event */
 	const char *in, *out, *errp, *log;
+	const char *criu, *cgroup; /* runc --criu; the shim's own cgroup */
 	bool exec, terminal, inherit;
+	bool systemd_cgroup, no_pivot, no_new_keyring;
 	int ready;
 };
 
@@ -56,6 +58,10 @@ void record_exit(int status);
 void write_exit(void);
 int drain_left_ms(void);
 void reap(void);
+
+/* cgroup.c: joins the cgroup `path` on every hierarchy that has it, or
+ * fails (ENOENT when none has it) */
+void join_cgroup(const char *path);
 
 /* io.c: stdio copying and control requests */
 void stream_init(struct stream *s, int src, bool own_src, int dst, bool own_dst, const char *path);
