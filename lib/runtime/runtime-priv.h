@@ -56,7 +56,5 @@ void ctr_rt_proc_clear(ctr_rt_proc *p);
 int ctr_rt_proc_init_fields(ctr_rt_proc *p, ctr_rt_task *t, const char *exec_id, ctr_error **err);
 /* Copies io (validated: absolute paths, fifos created when missing). */
 int ctr_rt_io_copy(ctr_rt_proc *p, const struct ctr_rt_io *io, ctr_error **err);
-/* The /proc/<pid>/starttime field, 0 when unknown. */
-unsigned long long ctr_rt_starttime(pid_t pid);
 
 #endif

@@ -38,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proc.h"
 #include "shim.h"
 
 static int run_runtime(char *const argv[], int fd0, int fd1, int fd2, int sigfd, int listener)
@@ -225,7 +226,7 @@ int main(int argc, char **argv)
 		join_cgroup(o.cgroup);
 
 	char path[PATH_MAX], buf[128];
-	snprintf(buf, sizeof(buf), "%d %llu\n", (int)getpid(), starttime(getpid()));
+	snprintf(buf, sizeof(buf), "%d %llu\n", (int)getpid(), ctr_proc_starttime(getpid()));
 	int r = write_atomic(proc_path(path, sizeof(path), CTR_SHIM_PID_FILE), buf);
 	if (r < 0)
 		fail(-r, "write shim.pid");
