@@ -400,6 +400,25 @@ int ctr_snapshots_commit_parent(ctr_client *c, const char *snapshotter, const ch
 	return commit_impl(c, snapshotter, name, key, true, parent, labels, call, err);
 }
 
+/* The snapshotter's entry of a key whose record is gone (one that is
+ * already missing is fine), and the event when there was a record. */
+static int remove_entry(ctr_client *c, const struct call *k, const char *key, bool had_record, const char *what,
+			ctr_error **err)
+{
+	_cleanup_free_ char *bkey = ctr_snapshot_backing_key(k->ns, key);
+	if (!bkey)
+		return ctr_err_nomem(err);
+	int r = k->sn->ops->remove(k->sn->self, bkey, err);
+	if (r == CTR_ENOTFOUND)
+		ctr_err_drop(err);
+	else if (r < 0)
+		return ctr_err_prefix(err, r, "%s %s", what, key);
+	if (had_record)
+		ctr_events_publish(c, k->ns, "/snapshot/remove",
+				   json_pack("{s:s,s:s}", "key", key, "snapshotter", k->sn->name));
+	return 0;
+}
+
 int ctr_snapshots_remove(ctr_client *c, const char *snapshotter, const char *key, const struct ctr_call *call,
 			 ctr_error **err)
 {
@@ -417,14 +436,18 @@ int ctr_snapshots_remove(ctr_client *c, const char *snapshotter, const char *key
 	}
 	if (r < 0)
 		return ctr_err_prefix(err, r, "snapshot remove");
-	_cleanup_free_ char *bkey = ctr_snapshot_backing_key(k.ns, key);
-	if (!bkey)
-		return ctr_err_nomem(err);
-	r = k.sn->ops->remove(k.sn->self, bkey, err);
-	if (r < 0 && r != CTR_ENOTFOUND)
-		return ctr_err_prefix(err, r, "snapshot remove %s", key);
-	ctr_events_publish(c, k.ns, "/snapshot/remove", json_pack("{s:s,s:s}", "key", key, "snapshotter", k.sn->name));
-	return 0;
+	return remove_entry(c, &k, key, true, "snapshot remove", err);
+}
+
+int ctr_snapshots_reclaim(ctr_client *c, const char *snapshotter, const char *key, const char *const *leases,
+			  size_t n, const struct ctr_call *call, ctr_error **err)
+{
+	struct call k;
+	int r = begin(&k, c, snapshotter, key, call, "snapshot reclaim", err);
+	bool had = false;
+	if (r == 0)
+		r = ctr_md_snapshot_reclaim(&had, c->db, k.ns, k.sn->name, key, leases, n, err);
+	return r < 0 ? r : remove_entry(c, &k, key, had, "snapshot reclaim", err);
 }
 
 CTR_EXPORT int ctr_snapshot_remove(ctr_client *c, const char *snapshotter, const char *key,

@@ -52,6 +52,14 @@ int ctr_snapshots_commit(ctr_client *c, const char *snapshotter, const char *nam
 			 const char *const *labels, const struct ctr_call *call, ctr_error **err);
 int ctr_snapshots_remove(ctr_client *c, const char *snapshotter, const char *key, const struct ctr_call *call,
 			 ctr_error **err);
+/* Removes the namespace's snapshot key that only leases[n] hold
+ * (ctr_md_snapshot_reclaim: the record and those leases in one
+ * transaction), then the snapshotter's entry, also when no record was
+ * written yet (a creator killed between the snapshotter's prepare and the
+ * record). CTR_EPRECONDITION when something else holds it: nothing
+ * changes. */
+int ctr_snapshots_reclaim(ctr_client *c, const char *snapshotter, const char *key, const char *const *leases,
+			  size_t n, const struct ctr_call *call, ctr_error **err);
 int ctr_snapshots_stat(ctr_snapshot_info **out, ctr_client *c, const char *snapshotter, const char *key,
 		       const struct ctr_call *call, ctr_error **err);
 int ctr_snapshots_usage(int64_t *size, int64_t *inodes, ctr_client *c, const char *snapshotter,

@@ -17,6 +17,7 @@
 
 #include <ctr/ctr.h>
 
+#include "client-blob.h"
 #include "digest.h"
 #include "fs.h"
 
@@ -110,12 +111,7 @@ static void expect_clean(void)
 
 static void write_blob(const char *data, char *digest)
 {
-	assert_int_equal(ctr_digest_buf(CTR_DIGEST_SHA256, data, strlen(data), digest, NULL), 0);
-	ctr_content_writer *w = NULL;
-	assert_int_equal(ctr_content_writer_open(&w, c, digest, CTR_NO_OPTS, NULL), 0);
-	assert_int_equal(ctr_content_writer_write(w, data, strlen(data), NULL), 0);
-	assert_int_equal(ctr_content_writer_commit(w, (int64_t)strlen(data), digest, NULL, CTR_NO_OPTS, NULL), 0);
-	ctr_content_writer_free(w);
+	client_write_blob(c, data, digest);
 }
 
 static void blob_path(const char *digest, char *p, size_t len)
