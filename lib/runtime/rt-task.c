@@ -598,6 +598,7 @@ int ctr_rt_bundle_remove(const char *state_dir, const char *ns, const char *id, 
 	ctr_rm_rf_at(dfd, "exec", NULL);
 	unlinkat(dfd, "runtime", 0);
 	unlinkat(dfd, CTR_SHIM_RUNC_OPTS, 0);
+	ctr_write_atomic_leftovers(dfd);
 	if (rmdir(dir) < 0 && errno != ENOENT)
 		return ctr_err_errno(err, errno, "remove %s", dir);
 	return 0;
