@@ -15,6 +15,7 @@
 #include "error.h"
 #include "runtime-priv.h"
 #include "fs.h"
+#include "proc.h"
 #include "ident.h"
 #include "json.h"
 #include "macro.h"
@@ -35,21 +36,36 @@ int ctr_rt_container_dir(char **out, const char *state_dir, const char *ns, cons
 	return 0;
 }
 
-/* A bundle without init/ is one a new task never got past: its process was
- * killed between the bundle and the shim (the crash test). Its rootfs may
- * still be mounted. Removes it and makes the directory afresh; true on
- * success. */
+/* Who prepared the bundle (ctr_proc_creator). */
+#define BUNDLE_CREATOR "creator"
+
+/* A bundle without its runtime file is one a new task never got past: its
+ * process was killed between the bundle and the shim (the crash test), as
+ * create writes that file after init/ and just before it starts the shim,
+ * and nothing loads a task without it. Its rootfs may still be mounted and
+ * init/ may exist, holding no shim. Removes it and makes the directory
+ * afresh; true on success. */
 static bool left_by_dead_start(const char *state_dir, const char *ns, const char *id, const char *dir)
 {
 	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (dfd < 0 || faccessat(dfd, "init", F_OK, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+	if (dfd < 0 || faccessat(dfd, "runtime", F_OK, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+		return false;
+	if (faccessat(dfd, "init/" CTR_SHIM_PID_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+		return false;
+	/* Its maker, when it got as far as naming itself, must be gone: a
+	 * bundle still being made, or one a live caller prepared and has not
+	 * created yet, stays. */
+	_cleanup_free_ char *who = NULL;
+	size_t n = 0;
+	if (ctr_read_file(dfd, BUNDLE_CREATOR, CTR_PROC_CREATOR_MAX, &who, &n, NULL) == 0 &&
+	    !ctr_proc_creator_gone(who))
 		return false;
 	_cleanup_free_ char *rootfs = NULL;
 	if (asprintf(&rootfs, "%s/rootfs", dir) < 0)
 		return false;
 	while (umount2(rootfs, MNT_DETACH) == 0)
 		;
-	if (ctr_rt_bundle_remove(state_dir, ns, id, NULL) < 0)
+	if (ctr_rm_rf_at(dfd, "init", NULL) < 0 || ctr_rt_bundle_remove(state_dir, ns, id, NULL) < 0)
 		return false;
 	return mkdir(dir, 0700) == 0;
 }
@@ -104,6 +120,9 @@ int ctr_rt_bundle_prepare(char **dir_out, const char *state_dir, const char *ns,
 	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (dfd < 0)
 		r = ctr_err_errno(err, errno, "open %s", dir);
+	char who[CTR_PROC_CREATOR_MAX];
+	if (r == 0 && ctr_proc_creator(who, sizeof(who)) == 0)
+		r = ctr_write_atomic(dfd, BUNDLE_CREATOR, who, strlen(who), 0600, err);
 	if (r == 0)
 		r = ctr_write_atomic(dfd, "config.json", text, strlen(text), 0600, err);
 	if (r == 0 && !rootfs && mkdirat(dfd, "rootfs", 0755) < 0)
@@ -598,6 +617,7 @@ int ctr_rt_bundle_remove(const char *state_dir, const char *ns, const char *id, 
 	ctr_rm_rf_at(dfd, "exec", NULL);
 	unlinkat(dfd, "runtime", 0);
 	unlinkat(dfd, CTR_SHIM_RUNC_OPTS, 0);
+	unlinkat(dfd, BUNDLE_CREATOR, 0);
 	ctr_write_atomic_leftovers(dfd);
 	if (rmdir(dir) < 0 && errno != ENOENT)
 		return ctr_err_errno(err, errno, "remove %s", dir);
