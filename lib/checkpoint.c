@@ -487,6 +487,8 @@ CTR_EXPORT int ctr_task_checkpoint(ctr_image **out, ctr_task *t, const ctr_opt *
 	if (r == 0 && (cfg.image || cfg.rw || cfg.runtime || cfg.task))
 		r = ctr_err(err, CTR_EINVAL, 0, "ctr_with_checkpoint_image, _rw, _runtime and _task are options of "
 			    "ctr_container_checkpoint");
+	if (r == 0 && call.ns && strcmp(call.ns, ns) != 0)
+		r = ctr_err(err, CTR_EINVAL, 0, "task is in namespace %s, not %s", ns, call.ns);
 	struct ctr_md_container md = {0};
 	ctr_container *k = NULL;
 	if (r == 0)

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -534,7 +535,19 @@ int ctr_task_rootfs_unmount(const char *dir, ctr_error **err)
 		else if (r < 0)
 			return ctr_err(err, r, 0, "unmount %s: read %s", rootfs, CTR_RT_VOLATILE_MARK);
 	}
-	int r = ctr_unmount(rootfs, true, err);
+	/* runc has deleted the container by now, so what still holds the
+	 * rootfs is outside it (a host process's fd or cwd). After
+	 * ctr_unmount's retries, detach it lazily, as containerd's shim goes
+	 * on past a busy rootfs: the kernel frees it when the last user goes,
+	 * and the task does not stay half deleted. */
+	ctr_error *busy = NULL;
+	int r = ctr_unmount(rootfs, true, &busy);
+	if (r < 0 && umount2(rootfs, MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
+		r = ctr_unmount(rootfs, true, NULL);
+	if (r < 0 && err && !*err)
+		*err = busy;
+	else
+		ctr_error_free(busy);
 	if (r < 0 || !work)
 		return r;
 	/* The kernel leaves <workdir>/work/incompat/volatile/dirty behind

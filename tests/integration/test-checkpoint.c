@@ -298,6 +298,14 @@ static void test_checkpoint_errors(void **s)
 		ctr_free(d);
 		ctr_image_free(ck);
 	}
+	/* the task's namespace is its own: another one is an error, not ignored */
+	ctr_opt *other = ctr_with_call_namespace("other");
+	ctr_opt *nm = ctr_with_checkpoint_name("lctr.test/ckpt-task:3");
+	r = ctr_task_checkpoint(&ck, t, CTR_OPTS(other, nm), &err);
+	ctr_opt_free(other);
+	ctr_opt_free(nm);
+	assert_error(r, &err, CTR_EINVAL, "task is in namespace");
+	assert_int_equal(ctr_image_get(&ck, cl, "lctr.test/ckpt-task:3", NULL, 0, NULL), CTR_ENOTFOUND);
 	ctr_opt *rw = ctr_with_checkpoint_rw();
 	r = ctr_task_checkpoint(&ck, t, CTR_OPTS(rw), &err);
 	ctr_opt_free(rw);

@@ -722,6 +722,65 @@ static void test_volatile_rootfs(void **s)
 	ctr_image_free(img);
 }
 
+/* A host process that still holds the rootfs (an open directory in it)
+ * does not leave the task half deleted: the delete detaches the mount and
+ * finishes, and the container can be deleted after it. */
+static void test_busy_rootfs_delete(void **s)
+{
+	(void)s;
+	SKIP_UNLESS_READY();
+	make_image();
+	ctr_image *img = NULL;
+	assert_int_equal(ctr_image_get(&img, cl, "lctr.test/busybox:1", NULL, 0, NULL), 0);
+	const char *args[] = {"/bin/sh", "-c", "exit 0", NULL};
+	ctr_opt *so[] = {ctr_with_process_args(args)};
+	ctr_opt *co[] = {ctr_with_image(img), ctr_with_new_snapshot("busy1", img),
+			 ctr_with_new_spec((const ctr_opt *const *)so, 1)};
+	ctr_container *k = NULL;
+	assert_int_equal(ctr_container_new(&k, cl, "busy1", (const ctr_opt *const *)co, 3, NULL), 0);
+	for (size_t i = 0; i < 3; i++)
+		ctr_opt_free(co[i]);
+	ctr_opt_free(so[0]);
+	char log[256], uri[300];
+	snprintf(log, sizeof(log), "%s/busy1.log", base);
+	snprintf(uri, sizeof(uri), "file://%s", log);
+	ctr_opt *lo = ctr_with_log_uri(uri);
+	ctr_task *t = NULL;
+	ctr_error *err = NULL;
+	int r = ctr_container_new_task(&t, k, CTR_OPTS(lo), &err);
+	ctr_opt_free(lo);
+	if (r)
+		print_message("%s\n", ctr_error_message(err));
+	assert_int_equal(r, 0);
+	assert_int_equal(ctr_task_start(t, NULL), 0);
+	uint32_t status = 99;
+	assert_int_equal(ctr_task_wait(&status, NULL, t, 20000, NULL), 0);
+	assert_int_equal(status, 0);
+	char bundle[320], inside[400];
+	snprintf(bundle, sizeof(bundle), "%s/state/tasks/default/busy1", base);
+	snprintf(inside, sizeof(inside), "%s/rootfs/bin", bundle);
+	int hold = open(inside, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(hold >= 0);
+	r = ctr_task_delete(NULL, t, CTR_NO_OPTS, &err);
+	if (r)
+		print_message("%s\n", ctr_error_message(err));
+	assert_int_equal(r, 0);
+	ctr_task_free(t);
+	/* the bundle is gone, the held directory still reads (the kernel keeps
+	 * the detached mount for its last user) */
+	assert_int_equal(access(bundle, F_OK), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(faccessat(hold, "sh", F_OK, 0), 0);
+	t = NULL;
+	assert_int_equal(ctr_container_task(&t, k, NULL), CTR_ENOTFOUND);
+	close(hold);
+	ctr_opt *del = ctr_with_snapshot_cleanup();
+	assert_int_equal(ctr_container_delete(k, (const ctr_opt *const *)&del, 1, NULL), 0);
+	ctr_opt_free(del);
+	ctr_container_free(k);
+	ctr_image_free(img);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -732,6 +791,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_rootfs_path_no_leak, teardown),
 		cmocka_unit_test_teardown(test_workdir_proc_fd, teardown),
 		cmocka_unit_test_teardown(test_volatile_rootfs, teardown),
+		cmocka_unit_test_teardown(test_busy_rootfs_delete, teardown),
 #if HAVE_SECCOMP
 		cmocka_unit_test_teardown(test_seccomp_profile, teardown),
 #endif
