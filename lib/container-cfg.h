@@ -41,4 +41,21 @@ void ctr_container_cfg_clear(struct ctr_cfg *c);
 int ctr_container_gen_spec(char **out, char **stop_signal, ctr_client *c, const char *ns, const char *id,
 			   const struct ctr_cfg *cfg, const char *snapshotter, ctr_error **err);
 
+/* The temporary lease a container create holds its new snapshot with until
+ * the container record owns it (lib/container-lease.c): 24 hours, labelled
+ * with its creator (ctr_proc_creator) and the snapshot it is for, so that
+ * a later create can tell one left by a process that died. *id: caller
+ * frees. */
+#define CTR_LABEL_LEASE_CREATOR "libctr.io/creator"
+#define CTR_LABEL_LEASE_SNAPSHOT "libctr.io/snapshot"
+int ctr_container_lease_create(char **id, ctr_client *c, const char *ns, const char *snapshotter,
+			       const char *key, ctr_error **err);
+/* After a prepare of key failed with CTR_EEXISTS: when the snapshot is
+ * held only by temporary leases whose creators are all dead, removes them
+ * and the snapshot. own: the caller's own temporary lease, not counted.
+ * 1 when it did, 0 when the snapshot stays (a live creator, a container,
+ * another lease, a child: the create fails as before). */
+int ctr_container_lease_reclaim(ctr_client *c, const char *ns, const char *snapshotter, const char *key,
+				const char *own);
+
 #endif

@@ -478,14 +478,9 @@ CTR_EXPORT int ctr_container_new(ctr_container **out, ctr_client *c, const char 
 	/* A new snapshot has no owner until the container record names it: a
 	 * lease of our own (unless the caller gave one) holds it against a
 	 * collection in another thread or process until then. */
-	if (cfg.snap_key && cfg.snap_new && !call.lease) {
-		struct ctr_lease l = {0};
-		if ((r = ctr_md_lease_create(&l, c->db, ns, NULL, NULL,
-					     ctr_db_now() + 24LL * 3600 * 1000000000LL, err)) < 0)
-			goto out;
-		tmp_lease = TAKE_PTR(l.id);
-		ctr_md_lease_clear(&l);
-	}
+	if (cfg.snap_key && cfg.snap_new && !call.lease &&
+	    (r = ctr_container_lease_create(&tmp_lease, c, ns, snapshotter, cfg.snap_key, err)) < 0)
+		goto out;
 	const char *lease_id = call.lease ? call.lease : tmp_lease;
 	const struct ctr_call snap_call = {.ns = ns, .lease = lease_id};
 	if (cfg.snap_key && cfg.snap_new) {
@@ -498,6 +493,15 @@ CTR_EXPORT int ctr_container_new(ctr_container **out, ctr_client *c, const char 
 		if (r == 0) {
 			r = ctr_snapshots_prepare_mapped(c, snapshotter, cfg.snap_key, chain,
 							 (const char *const *)so.labels, cfg.snap_view, &snap_call, err);
+			/* Left by a create of ours that was killed before its
+			 * record: the same create again takes its place. */
+			if (r == CTR_EEXISTS && tmp_lease &&
+			    ctr_container_lease_reclaim(c, ns, snapshotter, cfg.snap_key, tmp_lease) > 0) {
+				ctr_err_drop(err);
+				r = ctr_snapshots_prepare_mapped(c, snapshotter, cfg.snap_key, chain,
+								 (const char *const *)so.labels, cfg.snap_view,
+								 &snap_call, err);
+			}
 			if (r == CTR_ENOTFOUND)
 				ctr_err_prefix(err, r, "image %s is not unpacked in %s", ctr_image_name(cfg.snap_image), snapshotter);
 		}

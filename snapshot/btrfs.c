@@ -386,6 +386,12 @@ static int btrfs_cleanup(void *self, ctr_error **err)
 	return ctr_snap_store_cleanup(((struct btrfs *)self)->st, destroy_one, self, err);
 }
 
+static int btrfs_check(void *self, bool repair, ctr_snap_check_fn fn, void *ud, ctr_error **err)
+{
+	/* Each snapshot is a subvolume: its directory is the whole of it. */
+	return ctr_snap_store_check(((struct btrfs *)self)->st, NULL, repair, destroy_one, self, fn, ud, err);
+}
+
 static int btrfs_apply_dir(void *self, const char *key, char **path, ctr_error **err)
 {
 	struct btrfs *b = self;
@@ -421,6 +427,7 @@ static const struct ctr_snapshotter_ops btrfs_ops = {
 	.usage = btrfs_usage,
 	.walk = btrfs_walk,
 	.cleanup = btrfs_cleanup,
+	.check = btrfs_check,
 	.apply_dir = btrfs_apply_dir,
 	.close = btrfs_close,
 };

@@ -373,6 +373,15 @@ static int local_cleanup(void *self, ctr_error **err)
 	return ctr_snap_store_cleanup(((struct local *)self)->st, rm_tree, self, err);
 }
 
+static int local_check(void *self, bool repair, ctr_snap_check_fn fn, void *ud, ctr_error **err)
+{
+	struct local *l = self;
+	/* A committed layer is its fs/ (and, on erofs, may be only its image). */
+	static const char *const dir_layer[] = {"fs", NULL};
+	static const char *const erofs_layer[] = {"fs", "layer.erofs", NULL};
+	return ctr_snap_store_check(l->st, l->erofs ? erofs_layer : dir_layer, repair, rm_tree, l, fn, ud, err);
+}
+
 /* <id>/<sub> of an active key. */
 static int active_path(struct local *l, const char *key, const char *sub, char **path, ctr_error **err)
 {
@@ -420,6 +429,7 @@ static const struct ctr_snapshotter_ops local_ops = {
 	.usage = local_usage,
 	.walk = local_walk,
 	.cleanup = local_cleanup,
+	.check = local_check,
 	.apply_dir = local_apply_dir,
 	.close = local_close,
 };

@@ -70,6 +70,14 @@ struct ctr_snapshotter_ops {
 	int (*walk)(void *self, ctr_snap_walk_fn fn, void *ud, ctr_error **err);
 	/* Removes what no record names (interrupted prepares and removes). */
 	int (*cleanup)(void *self, ctr_error **err);
+	/* The store check: fn(ud, kind, name, detail, repaired) for each
+	 * committed snapshot that is incomplete (CTR_CHECK_SNAPSHOT_INCOMPLETE,
+	 * left for the caller to remove) and each entry no record names
+	 * (CTR_CHECK_SNAPSHOT_ORPHAN_DIR, removed when repair). NULL: nothing
+	 * to check. */
+	int (*check)(void *self, bool repair, int (*fn)(void *ud, int kind, const char *name, const char *detail,
+							bool repaired),
+		     void *ud, ctr_error **err);
 	/* The directory a layer is applied into for an active key (the overlay
 	 * upper dir, or the native copy); NULL ops when the snapshotter only
 	 * gives mounts. Caller frees. */

@@ -83,6 +83,17 @@ int ctr_snap_store_remove_dir(struct ctr_snap_store *st, const char *key, char *
 typedef int (*ctr_snap_destroy_fn)(void *ud, const char *name, ctr_error **err);
 int ctr_snap_store_cleanup(struct ctr_snap_store *st, ctr_snap_destroy_fn destroy, void *ud, ctr_error **err);
 
+/* The store check (store-check.c): fn(ud, kind, name, detail, repaired)
+ * gets each committed snapshot whose <id> directory is missing or holds
+ * none of need (NULL-terminated; NULL: the directory is enough), as
+ * CTR_CHECK_SNAPSHOT_INCOMPLETE (never repaired here: the caller removes it
+ * with its record), and each entry no record names, as
+ * CTR_CHECK_SNAPSHOT_ORPHAN_DIR, destroyed first when repair. */
+typedef int (*ctr_snap_check_fn)(void *ud, int kind, const char *name, const char *detail, bool repaired);
+int ctr_snap_store_check(struct ctr_snap_store *st, const char *const *need, bool repair,
+			 ctr_snap_destroy_fn destroy, void *destroy_ud, ctr_snap_check_fn fn, void *ud,
+			 ctr_error **err);
+
 /* Size and inode count of a directory tree (du -s, not following links;
  * hardlinked inodes counted once). */
 int ctr_dir_usage(int dirfd, struct ctr_snap_usage *out, ctr_error **err);

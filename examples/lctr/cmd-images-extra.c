@@ -114,9 +114,67 @@ int lctr_images_unmount(struct lctr *g, int argc, char **argv)
 	return 0;
 }
 
-/* check: REF TYPE DIGEST STATUS SIZE UNPACKED, as ctr images check. */
+const struct lctr_flag lctr_images_check_flags[] = {
+	{'a', "all", no_argument, 'a', NULL, "check the whole store (every blob, ingest, record and snapshot)"},
+	{0, "repair", no_argument, 'R', NULL, "with --all: repair what can be repaired"},
+	{0},
+};
+
+/* check --all [--repair]: KIND SUBJECT STATUS DETAIL, one line a finding;
+ * exits 1 while a finding is left unrepaired. */
+static int check_store(struct lctr *g, bool repair)
+{
+	ctr_client *c = lctr_client(g);
+	if (!c)
+		return 1;
+	ctr_opt *o = repair ? ctr_with_check_repair() : NULL;
+	ctr_check_report *rep = NULL;
+	ctr_error *err = NULL;
+	int r = ctr_client_check(&rep, c, (const ctr_opt *const *)&o, o ? 1 : 0, &err);
+	ctr_opt_free(o);
+	if (r < 0)
+		return lctr_fail("images check", err);
+	struct lctr_table t;
+	lctr_table_init(&t, 4);
+	const char *hdr[] = {"KIND", "SUBJECT", "STATUS", "DETAIL"};
+	for (int i = 0; i < 4; i++)
+		lctr_table_add(&t, hdr[i]);
+	int rc = 0;
+	for (size_t i = 0; i < ctr_check_report_count(rep); i++) {
+		bool fixed = ctr_check_report_repaired(rep, i);
+		lctr_table_add(&t, ctr_check_report_kind_name(rep, i));
+		lctr_table_add(&t, ctr_check_report_subject(rep, i));
+		lctr_table_add(&t, fixed ? "repaired" : "found");
+		lctr_table_add(&t, ctr_check_report_detail(rep, i));
+		if (!fixed)
+			rc = 1;
+	}
+	lctr_table_print(&t, stdout);
+	ctr_check_report_free(rep);
+	return rc;
+}
+
+/* check [FILTER...]: REF TYPE DIGEST STATUS SIZE UNPACKED, as ctr images
+ * check; check --all [--repair]: the store check. */
 int lctr_images_check(struct lctr *g, int argc, char **argv)
 {
+	bool all = false, repair = false;
+	int ch;
+	optind = 0;
+	while ((ch = lctr_getopt(argc, argv)) != -1) {
+		if (ch == 'a')
+			all = true;
+		else if (ch == 'R')
+			repair = true;
+		else
+			return 2;
+	}
+	if ((repair && !all) || (all && optind < argc))
+		return lctr_failf("images check: usage: lctr images check [FILTER...] | --all [--repair]");
+	if (all)
+		return check_store(g, repair);
+	argc -= optind - 1;
+	argv += optind - 1;
 	ctr_client *c = lctr_client(g);
 	if (!c)
 		return 1;

@@ -161,7 +161,7 @@ void lctr_progress_end(struct lctr_progress *p);
 /* images sub-commands in cmd-images-extra.c, and their flags */
 extern const struct lctr_flag lctr_images_mount_flags[], lctr_images_unmount_flags[], lctr_images_usage_flags[];
 extern const struct lctr_flag lctr_images_import_flags[], lctr_images_export_flags[];
-extern const struct lctr_flag lctr_images_label_flags[];
+extern const struct lctr_flag lctr_images_label_flags[], lctr_images_check_flags[];
 /* pull's and push's flags, and pull's own (content fetch has pull's). */
 extern const struct lctr_flag lctr_remote_flags[], lctr_pull_flags[];
 int lctr_images_mount(struct lctr *g, int argc, char **argv);

@@ -15,6 +15,7 @@
 #include <ctr/snapshot.h>
 #include <ctr/leases.h>
 #include <ctr/gc.h>
+#include <ctr/check.h>
 #include <ctr/events.h>
 #include <ctr/spec.h>
 #include <ctr/task.h>

@@ -44,6 +44,7 @@ typedef enum ctr_opt_kind {
 	CTR_OPT_CHECKPOINT = 24, /* ctr_container_checkpoint */
 	CTR_OPT_RESTORE = 25,   /* ctr_container_restore */
 	CTR_OPT_INSTALL = 26,   /* ctr_image_install */
+	CTR_OPT_CHECK = 27,     /* ctr_client_check */
 	CTR_OPT_UNPACK = 32     /* ctr_image_unpack, and ctr_image_pull with ctr_with_pull_unpack */
 } ctr_opt_kind;
 

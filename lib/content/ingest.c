@@ -511,6 +511,21 @@ int ctr_cs_abort(struct ctr_cs *cs, const char *ref, ctr_error **err)
 	return ingest_remove(cs, key, err);
 }
 
+int ctr_cs_ingest_held(struct ctr_cs *cs, const char *ref, ctr_error **err)
+{
+	char key[KEY_LEN + 1];
+	int r = ref_key(ref, key, err);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int dfd = -1, lfd = -1;
+	r = ingest_lock(cs, key, false, 0, &dfd, &lfd, NULL);
+	if (r == CTR_EBUSY)
+		return 1;
+	if (r == CTR_ENOTFOUND || r == -ENOENT)
+		return 0;
+	return r < 0 ? ctr_err(err, r, 0, "ingest %.200s: lock", ref) : 0;
+}
+
 void ctr_cs_status_clear(struct ctr_cs_status *st)
 {
 	if (!st)

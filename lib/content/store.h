@@ -105,6 +105,17 @@ void ctr_cs_writer_close(struct ctr_cs_writer *w);
 /* Removes an ingest that nobody holds (never waits). CTR_ENOTFOUND, CTR_EBUSY. */
 int ctr_cs_abort(struct ctr_cs *cs, const char *ref, ctr_error **err);
 
+/* 1 when a writer holds ref's ingest, 0 when nobody does (or it is gone). */
+int ctr_cs_ingest_held(struct ctr_cs *cs, const char *ref, ctr_error **err);
+
+/* The content half of the store check (lib/check.c): every blob rehashed,
+ * every ingest that no writer holds. fn gets each finding (a ctr_check_kind,
+ * what it is about, a sentence, whether it was repaired); a non-zero return
+ * stops the walk. With repair a corrupt blob is deleted (its records are the
+ * caller's) and a stale ingest removed. */
+typedef int (*ctr_cs_check_fn)(void *ud, int kind, const char *subject, const char *detail, bool repaired);
+int ctr_cs_check(struct ctr_cs *cs, bool repair, ctr_cs_check_fn fn, void *ud, ctr_error **err);
+
 struct ctr_cs_status {
 	char *ref;
 	char *expected; /* may be NULL */

@@ -160,3 +160,92 @@ int ctr_md_snapshot_update_labels_tx(struct ctr_db *db, const char *ns, const ch
 	}
 	return r;
 }
+
+static bool in_list(const char *s, const char *const *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(s, v[i]))
+			return true;
+	return false;
+}
+
+/* What holds (ns, snapshotter, key) besides leases[n]: another lease or a
+ * container record. CTR_EPRECONDITION naming it, 0 when nothing. */
+static int held_elsewhere_tx(struct ctr_db *db, const char *ns, const char *snapshotter, const char *key,
+			     const char *const *leases, size_t n, ctr_error **err)
+{
+	_cleanup_free_ char *type = NULL;
+	if (asprintf(&type, "snapshots/%s", snapshotter) < 0)
+		return ctr_err_nomem(err);
+	_cleanup_stmt_ sqlite3_stmt *l = NULL, *k = NULL;
+	int r = ctr_db_prepare(db, &l, "SELECT lease FROM lease_resources WHERE ns = ?1 AND type = ?2 AND id = ?3", err);
+	if (r == 0)
+		r = ctr_db_bind_texts(db, l, err, 3, ns, type, key);
+	while (r == 0 && (r = ctr_db_step_row(db, l, err, "snapshot leases")) == 1) {
+		const char *id = (const char *)sqlite3_column_text(l, 0);
+		if (!in_list(id, leases, n))
+			return ctr_err(err, CTR_EPRECONDITION, 0, "snapshot %s: held by lease %s", key, id);
+		r = 0;
+	}
+	if (r < 0)
+		return r;
+	r = ctr_db_prepare(db, &k, "SELECT id FROM containers WHERE ns = ?1 AND snapshotter = ?2 AND snapshot_key = ?3 LIMIT 1", err);
+	if (r == 0)
+		r = ctr_db_bind_texts(db, k, err, 3, ns, snapshotter, key);
+	if (r == 0)
+		r = ctr_db_step_row(db, k, err, "snapshot containers");
+	if (r == 1)
+		return ctr_err(err, CTR_EPRECONDITION, 0, "snapshot %s: container %s uses it", key,
+			       (const char *)sqlite3_column_text(k, 0));
+	return r;
+}
+
+int ctr_md_snapshot_reclaim(bool *had_record, struct ctr_db *db, const char *ns, const char *snapshotter,
+			    const char *key, const char *const *leases, size_t n, ctr_error **err)
+{
+	_cleanup_(ctr_db_txp) struct ctr_db *tx = NULL;
+	int r = ctr_db_tx(&tx, db, true, err);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		_cleanup_stmt_ sqlite3_stmt *st = NULL;
+		r = ctr_db_prepare(db, &st, "SELECT 1 FROM leases WHERE ns = ?1 AND id = ?2", err);
+		if (r == 0)
+			r = ctr_db_bind_texts(db, st, err, 2, ns, leases[i]);
+		if (r == 0)
+			r = ctr_db_step_row(db, st, err, "get lease");
+		if (r == 0) /* another process reclaimed it first */
+			r = ctr_err(err, CTR_EPRECONDITION, 0, "snapshot %s: lease %s is gone", key, leases[i]);
+		else if (r == 1)
+			r = 0;
+	}
+	if (r == 0)
+		r = held_elsewhere_tx(db, ns, snapshotter, key, leases, n, err);
+	struct ctr_md_snapshot s = {0};
+	bool had = false;
+	if (r == 0) {
+		r = ctr_md_snapshot_get_tx(&s, db, ns, snapshotter, key, NULL);
+		had = r == 0;
+		if (r == CTR_ENOTFOUND)
+			r = 0;
+	}
+	if (r == 0 && had && !strcmp(s.kind, "committed"))
+		r = ctr_err(err, CTR_EPRECONDITION, 0, "snapshot %s: committed", key);
+	for (size_t i = 0; r == 0 && had && s.labels && s.labels[i]; i++)
+		if (!strncmp(s.labels[i], CTR_LABEL_GC_ROOT "=", strlen(CTR_LABEL_GC_ROOT) + 1))
+			r = ctr_err(err, CTR_EPRECONDITION, 0, "snapshot %s: labelled %s", key, CTR_LABEL_GC_ROOT);
+	ctr_md_snapshot_clear(&s);
+	if (r == 0 && had)
+		r = ctr_md_snapshot_delete_tx(db, ns, snapshotter, key, err);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		_cleanup_stmt_ sqlite3_stmt *st = NULL;
+		r = ctr_db_prepare(db, &st, "DELETE FROM leases WHERE ns = ?1 AND id = ?2", err);
+		if (r == 0)
+			r = ctr_db_bind_texts(db, st, err, 2, ns, leases[i]);
+		if (r == 0)
+			r = ctr_db_step_done(db, st, err, "delete lease");
+	}
+	if (r == 0)
+		r = ctr_db_tx_commit(&tx, err);
+	if (r == 0 && had_record)
+		*had_record = had;
+	return r;
+}

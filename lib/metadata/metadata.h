@@ -300,6 +300,15 @@ int ctr_md_snapshot_delete_tx(struct ctr_db *db, const char *ns, const char *sna
 			      const char *key, ctr_error **err);
 int ctr_md_snapshot_update_labels_tx(struct ctr_db *db, const char *ns, const char *snapshotter,
 				     const char *key, const char *const *updates, ctr_error **err);
+/* Frees a snapshot that only the leases[n] hold (the temporary leases of
+ * a creator that died before it wrote the record that would have owned
+ * it), in one write transaction: when each of those leases still exists
+ * and nothing else holds the key (no other lease, no container record, no
+ * child, no gc.root label, not committed), deletes the leases and the
+ * snapshot record, if there is one (*had_record). CTR_EPRECONDITION naming
+ * what still holds it; then nothing changes. */
+int ctr_md_snapshot_reclaim(bool *had_record, struct ctr_db *db, const char *ns, const char *snapshotter,
+			    const char *key, const char *const *leases, size_t n, ctr_error **err);
 
 /* ---- garbage collection (gc.c) ---- */
 

@@ -27,6 +27,7 @@
 #include "ident.h"
 #include "json.h"
 #include "macro.h"
+#include "proc.h"
 
 extern char **environ;
 
@@ -110,29 +111,6 @@ int ctr_rt_shim_find(char *buf, size_t len, ctr_error **err)
 		       CTR_SHIM_NAME, tried);
 }
 
-unsigned long long ctr_rt_starttime(pid_t pid)
-{
-	char p[64], b[1024];
-	snprintf(p, sizeof(p), "/proc/%d/stat", (int)pid);
-	_cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, b, sizeof(b) - 1);
-	if (n <= 0)
-		return 0;
-	b[n] = 0;
-	char *s = strrchr(b, ')');
-	if (!s)
-		return 0;
-	s += 2;
-	for (int f = 3; f < 22 && s; f++) {
-		s = strchr(s, ' ');
-		if (s)
-			s++;
-	}
-	return s ? strtoull(s, NULL, 10) : 0;
-}
-
 static int read_small(int dirfd, const char *name, char *buf, size_t len)
 {
 	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -155,7 +133,7 @@ void ctr_rt_proc_attach(ctr_rt_proc *p)
 			int fd = pidfd_open_(pid);
 			/* The start time tells the shim from a process that got
 			 * its pid later; checked after the pidfd pins the pid. */
-			if (fd >= 0 && ctr_rt_starttime(pid) == st) {
+			if (fd >= 0 && ctr_proc_starttime(pid) == st) {
 				p->pidfd = fd;
 				p->shim_pid = pid;
 			} else {

@@ -8,12 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "error.h"
 #include "runtime-priv.h"
 #include "fs.h"
+#include "proc.h"
 #include "ident.h"
 #include "json.h"
 #include "macro.h"
@@ -77,6 +79,40 @@ static int userns_access(int dfd, const char *dir, const char *state_dir, gid_t 
 	return 0;
 }
 
+/* Who prepared the bundle (ctr_proc_creator). */
+#define BUNDLE_CREATOR "creator"
+
+/* A bundle without its runtime file is one a new task never got past: its
+ * process was killed between the bundle and the shim (the crash test), as
+ * create writes that file after init/ and just before it starts the shim,
+ * and nothing loads a task without it. Its rootfs may still be mounted and
+ * init/ may exist, holding no shim. Removes it and makes the directory
+ * afresh; true on success. */
+static bool left_by_dead_start(const char *state_dir, const char *ns, const char *id, const char *dir)
+{
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (dfd < 0 || faccessat(dfd, "runtime", F_OK, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+		return false;
+	if (faccessat(dfd, "init/" CTR_SHIM_PID_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+		return false;
+	/* Its maker, when it got as far as naming itself, must be gone: a
+	 * bundle still being made, or one a live caller prepared and has not
+	 * created yet, stays. */
+	_cleanup_free_ char *who = NULL;
+	size_t n = 0;
+	if (ctr_read_file(dfd, BUNDLE_CREATOR, CTR_PROC_CREATOR_MAX, &who, &n, NULL) == 0 &&
+	    !ctr_proc_creator_gone(who))
+		return false;
+	_cleanup_free_ char *rootfs = NULL;
+	if (asprintf(&rootfs, "%s/rootfs", dir) < 0)
+		return false;
+	while (umount2(rootfs, MNT_DETACH) == 0)
+		;
+	if (ctr_rm_rf_at(dfd, "init", NULL) < 0 || ctr_rt_bundle_remove(state_dir, ns, id, NULL) < 0)
+		return false;
+	return mkdir(dir, 0700) == 0;
+}
+
 int ctr_rt_bundle_prepare(char **dir_out, const char *state_dir, const char *ns, const char *id,
 			  const char *config_json, const char *rootfs, bool terminal, ctr_error **err)
 {
@@ -118,14 +154,21 @@ int ctr_rt_bundle_prepare(char **dir_out, const char *state_dir, const char *ns,
 	r = ctr_mkdir_p(parent, 0700, err);
 	if (r < 0)
 		return r;
-	if (mkdir(dir, 0700) < 0)
-		return errno == EEXIST ? ctr_err(err, CTR_EEXISTS, EEXIST, "task %s exists in namespace %s", id, ns)
-				       : ctr_err_errno(err, errno, "mkdir %s", dir);
+	int e = mkdir(dir, 0700) < 0 ? errno : 0;
+	if (e == EEXIST && left_by_dead_start(state_dir, ns, id, dir))
+		e = 0;
+	if (e == EEXIST)
+		return ctr_err(err, CTR_EEXISTS, EEXIST, "task %s exists in namespace %s", id, ns);
+	if (e)
+		return ctr_err_errno(err, e, "mkdir %s", dir);
 	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (dfd < 0)
 		r = ctr_err_errno(err, errno, "open %s", dir);
 	if (r == 0 && userns_gid >= 0)
 		r = userns_access(dfd, dir, state_dir, (gid_t)userns_gid, err);
+	char who[CTR_PROC_CREATOR_MAX];
+	if (r == 0 && ctr_proc_creator(who, sizeof(who)) == 0)
+		r = ctr_write_atomic(dfd, BUNDLE_CREATOR, who, strlen(who), 0600, err);
 	if (r == 0)
 		r = ctr_write_atomic_nosync(dfd, "config.json", text, strlen(text), 0600, err);
 	if (r == 0 && !rootfs && mkdirat(dfd, "rootfs", 0755) < 0)
@@ -695,6 +738,8 @@ int ctr_rt_bundle_remove(const char *state_dir, const char *ns, const char *id, 
 	unlinkat(dfd, "runtime", 0);
 	unlinkat(dfd, CTR_SHIM_RUNC_OPTS, 0);
 	unlinkat(dfd, CTR_SHIM_FOREGROUND, 0);
+	unlinkat(dfd, BUNDLE_CREATOR, 0);
+	ctr_write_atomic_leftovers(dfd);
 	if (rmdir(dir) < 0 && errno != ENOENT)
 		return ctr_err_errno(err, errno, "remove %s", dir);
 	return 0;

@@ -80,7 +80,5 @@ size_t ctr_rt_io_shim_args(const struct ctr_rt_io *io, const char **argv);
 int ctr_rt_io_open_readers(ctr_rt_proc *p, ctr_error **err);
 int ctr_rt_io_open_stdin(ctr_rt_proc *p, ctr_error **err);
 void ctr_rt_io_close_streams(ctr_rt_proc *p);
-/* The /proc/<pid>/starttime field, 0 when unknown. */
-unsigned long long ctr_rt_starttime(pid_t pid);
 
 #endif

@@ -504,6 +504,25 @@ int ctr_snapshots_commit_parent(ctr_client *c, const char *snapshotter, const ch
 	return commit_impl(c, snapshotter, name, key, true, parent, labels, call, err);
 }
 
+/* The snapshotter's entry of a key whose record is gone (one that is
+ * already missing is fine), and the event when there was a record. */
+static int remove_entry(ctr_client *c, const struct call *k, const char *key, bool had_record, const char *what,
+			ctr_error **err)
+{
+	_cleanup_free_ char *bkey = ctr_snapshot_backing_key(k->ns, key);
+	if (!bkey)
+		return ctr_err_nomem(err);
+	int r = k->sn->ops->remove(k->sn->self, bkey, err);
+	if (r == CTR_ENOTFOUND)
+		ctr_err_drop(err);
+	else if (r < 0)
+		return ctr_err_prefix(err, r, "%s %s", what, key);
+	if (had_record)
+		ctr_events_publish(c, k->ns, "/snapshot/remove",
+				   json_pack("{s:s,s:s}", "key", key, "snapshotter", k->sn->name));
+	return 0;
+}
+
 int ctr_snapshots_remove(ctr_client *c, const char *snapshotter, const char *key, const struct ctr_call *call,
 			 ctr_error **err)
 {
@@ -521,14 +540,18 @@ int ctr_snapshots_remove(ctr_client *c, const char *snapshotter, const char *key
 	}
 	if (r < 0)
 		return ctr_err_prefix(err, r, "snapshot remove");
-	_cleanup_free_ char *bkey = ctr_snapshot_backing_key(k.ns, key);
-	if (!bkey)
-		return ctr_err_nomem(err);
-	r = k.sn->ops->remove(k.sn->self, bkey, err);
-	if (r < 0 && r != CTR_ENOTFOUND)
-		return ctr_err_prefix(err, r, "snapshot remove %s", key);
-	ctr_events_publish(c, k.ns, "/snapshot/remove", json_pack("{s:s,s:s}", "key", key, "snapshotter", k.sn->name));
-	return 0;
+	return remove_entry(c, &k, key, true, "snapshot remove", err);
+}
+
+int ctr_snapshots_reclaim(ctr_client *c, const char *snapshotter, const char *key, const char *const *leases,
+			  size_t n, const struct ctr_call *call, ctr_error **err)
+{
+	struct call k;
+	int r = begin(&k, c, snapshotter, key, call, "snapshot reclaim", err);
+	bool had = false;
+	if (r == 0)
+		r = ctr_md_snapshot_reclaim(&had, c->db, k.ns, k.sn->name, key, leases, n, err);
+	return r < 0 ? r : remove_entry(c, &k, key, had, "snapshot reclaim", err);
 }
 
 CTR_EXPORT int ctr_snapshot_remove(ctr_client *c, const char *snapshotter, const char *key,
@@ -734,17 +757,25 @@ static int collect_orphan(const struct ctr_snap_info *i, void *ud)
 	return 0;
 }
 
+struct ctr_snapshotter *ctr_snapshots_builtin_on_disk(ctr_client *c, size_t b)
+{
+	const char *name = ctr_snapshotter_builtins[b].name;
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/snapshots/%s/metadata.db", c->root, name);
+	struct ctr_snapshotter *sn = NULL;
+	if (access(path, F_OK) < 0 || ctr_client_snapshotter(&sn, c, name, NULL) < 0)
+		return NULL;
+	return sn;
+}
+
 int ctr_snapshots_gc_orphans(ctr_client *c, int64_t grace_ns, char ***removed, ctr_error **err)
 {
 	struct ctr_strv_buf out = {0};
 	int r = 0;
 	for (size_t b = 0; r == 0 && b < ctr_n_snapshotter_builtins; b++) {
 		/* Only snapshotters that exist on disk: GC creates nothing. */
-		const char *name = ctr_snapshotter_builtins[b].name;
-		char path[4200];
-		snprintf(path, sizeof(path), "%s/snapshots/%s/metadata.db", c->root, name);
-		struct ctr_snapshotter *sn = NULL;
-		if (access(path, F_OK) < 0 || ctr_client_snapshotter(&sn, c, name, NULL) < 0)
+		struct ctr_snapshotter *sn = ctr_snapshots_builtin_on_disk(c, b);
+		if (!sn)
 			continue;
 		struct orphan_walk w = {.c = c, .sn = sn, .cutoff = ctr_db_now() - grace_ns};
 		r = sn->ops->walk(sn->self, collect_orphan, &w, err);

@@ -74,6 +74,14 @@ int ctr_snapshots_commit(ctr_client *c, const char *snapshotter, const char *nam
 			 const char *const *labels, const struct ctr_call *call, ctr_error **err);
 int ctr_snapshots_remove(ctr_client *c, const char *snapshotter, const char *key, const struct ctr_call *call,
 			 ctr_error **err);
+/* Removes the namespace's snapshot key that only leases[n] hold
+ * (ctr_md_snapshot_reclaim: the record and those leases in one
+ * transaction), then the snapshotter's entry, also when no record was
+ * written yet (a creator killed between the snapshotter's prepare and the
+ * record). CTR_EPRECONDITION when something else holds it: nothing
+ * changes. */
+int ctr_snapshots_reclaim(ctr_client *c, const char *snapshotter, const char *key, const char *const *leases,
+			  size_t n, const struct ctr_call *call, ctr_error **err);
 int ctr_snapshots_stat(ctr_snapshot_info **out, ctr_client *c, const char *snapshotter, const char *key,
 		       const struct ctr_call *call, ctr_error **err);
 int ctr_snapshots_usage(int64_t *size, int64_t *inodes, ctr_client *c, const char *snapshotter,
@@ -113,6 +121,19 @@ int ctr_snapshots_commit_parent(ctr_client *c, const char *snapshotter, const ch
 int ctr_snapshots_gc_remove(ctr_client *c, const char *ns, const char *snapshotter,
 			    const char *key, ctr_error **err);
 int ctr_snapshots_gc_orphans(ctr_client *c, int64_t grace_ns, char ***removed, ctr_error **err);
+/* Built-in snapshotter b (an index into ctr_snapshotter_builtins) when it
+ * exists on disk under the root, else NULL: the collector and the check
+ * create nothing. */
+struct ctr_snapshotter *ctr_snapshots_builtin_on_disk(ctr_client *c, size_t b);
+
+/* The store check's snapshot part (snapshot-check.c), over the built-in
+ * snapshotters that exist on disk: fn(ud, kind, subject, detail, repaired)
+ * for incomplete committed snapshots and those stacked on them, entries no
+ * record names, and namespace records without their snapshotter entry.
+ * Repair removes each (children first). A non-zero fn return stops. */
+int ctr_snapshots_check(ctr_client *c, bool repair,
+			int (*fn)(void *ud, int kind, const char *subject, const char *detail, bool repaired),
+			void *ud, ctr_error **err);
 
 /* The client's snapshotters for the plugin list: the built-ins in their
  * table's order, each checked at its directory (reason: why it cannot

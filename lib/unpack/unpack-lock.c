@@ -10,7 +10,8 @@
 #include "fs.h"
 #include "unpack.h"
 
-int ctr_unpack_chain_lock(ctr_client *c, const char *ns, const char *sn, const char *chain, ctr_error **err)
+static int chain_lock(ctr_client *c, const char *ns, const char *sn, const char *chain, int timeout_ms,
+		      ctr_error **err)
 {
 	char dir[4200];
 	snprintf(dir, sizeof(dir), "%s/snapshots/%s/locks", c->root, sn);
@@ -22,5 +23,15 @@ int ctr_unpack_chain_lock(ctr_client *c, const char *ns, const char *sn, const c
 	if ((r = ctr_digest_buf(CTR_DIGEST_SHA256, buf, (size_t)n, hash, err)) < 0)
 		return r;
 	snprintf(name, sizeof(name), "%s/%s", dir, hash + 7);
-	return ctr_lock_path(AT_FDCWD, name, true, -1, err);
+	return ctr_lock_path(AT_FDCWD, name, true, timeout_ms, err);
+}
+
+int ctr_unpack_chain_lock(ctr_client *c, const char *ns, const char *sn, const char *chain, ctr_error **err)
+{
+	return chain_lock(c, ns, sn, chain, -1, err);
+}
+
+int ctr_unpack_chain_trylock(ctr_client *c, const char *ns, const char *sn, const char *chain, ctr_error **err)
+{
+	return chain_lock(c, ns, sn, chain, 0, err);
 }

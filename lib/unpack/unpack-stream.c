@@ -498,8 +498,14 @@ int ctr_layer_unpack_finish(struct ctr_layer_unpack *u, bool ok, ctr_error **err
 		u->ring = NULL;
 	}
 	if (!ok || r < 0) {
+		/* A full disk: the message says which directory filled it. */
+		bool full = ok && err && *err && ((*err)->sys_errno == ENOSPC || (*err)->sys_errno == EDQUOT);
+		_cleanup_free_ char *dir = full && u->dir ? strdup(u->dir) : NULL;
 		kill_layer(u);
-		return ok ? ctr_err_prefix(err, r, "unpack layer %s", u->digest) : 0;
+		if (!ok)
+			return 0;
+		return dir ? ctr_err_prefix(err, r, "unpack layer %s into %s", u->digest, dir)
+			   : ctr_err_prefix(err, r, "unpack layer %s", u->digest);
 	}
 	if (u->needs_redo) /* the first try's tree is of no use */
 		remove_extract(u);

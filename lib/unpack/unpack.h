@@ -56,5 +56,8 @@ int ctr_unpack_parallel_cfg(ctr_client *c, const char *ns, const char *media_typ
  * (blocks). Returns the fd; closing it releases the lock. Every unpacker
  * takes it, so a chain ID is applied once even by concurrent processes. */
 int ctr_unpack_chain_lock(ctr_client *c, const char *ns, const char *sn, const char *chain, ctr_error **err);
+/* The same without waiting: CTR_EBUSY while an unpacker holds it (the store
+ * check's test of whether an extract snapshot is still being written). */
+int ctr_unpack_chain_trylock(ctr_client *c, const char *ns, const char *sn, const char *chain, ctr_error **err);
 
 #endif

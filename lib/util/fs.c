@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,6 +290,26 @@ int ctr_write_atomic_nosync(int dirfd, const char *name, const void *data, size_
 			    ctr_error **err)
 {
 	return write_atomic(dirfd, name, data, len, mode, false, err);
+}
+
+void ctr_write_atomic_leftovers(int dirfd)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	for (struct dirent *e; (e = readdir(d));) {
+		int pid = 0, used = 0;
+		if (sscanf(e->d_name, ".tmp-%d-%*d%n", &pid, &used) != 1 || e->d_name[used] || pid <= 0)
+			continue;
+		if (pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH)
+			continue;
+		unlinkat(dirfd, e->d_name, 0);
+	}
+	closedir(d);
 }
 
 int ctr_read_fd(int fd, const char *name, size_t max, char **out, size_t *len, ctr_error **err)

@@ -32,6 +32,10 @@ int ctr_write_atomic(int dirfd, const char *name, const void *data, size_t len,
  * whole. runc and containerd write their state so too. */
 int ctr_write_atomic_nosync(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
 			    ctr_error **err);
+/* Removes the temp files of ctr_write_atomic calls in dirfd whose process
+ * is gone (killed between create and rename), so that the directory can
+ * be removed. A live writer's file stays. */
+void ctr_write_atomic_leftovers(int dirfd);
 
 /* Reads fd to its end, at most max bytes (name is for messages). *out is
  * NUL-terminated. CTR_EINVAL (errno EFBIG) when larger than max. */

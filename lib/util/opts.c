@@ -82,6 +82,7 @@ static const char *kind_name(ctr_opt_kind k)
 		[CTR_OPT_INTROSPECT] = "introspect", [CTR_OPT_CHECKPOINT] = "checkpoint",
 		[CTR_OPT_RESTORE] = "restore", [CTR_OPT_INSTALL] = "install",
 		[CTR_OPT_UNPACK] = "unpack",
+		[CTR_OPT_CHECK] = "check",
 	};
 	if ((unsigned)k < sizeof(names) / sizeof(names[0]) && names[k])
 		return names[k];

@@ -17,6 +17,7 @@
 
 #include <ctr/ctr.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <signal.h>
@@ -221,9 +222,56 @@ static ctr_client *client_in(const char *dir, ctr_error **err)
 	return r < 0 ? NULL : c;
 }
 
+/* The store check finds nothing: a failed pull left the store consistent. */
+static void assert_store_consistent(ctr_client *c)
+{
+	ctr_check_report *rep = NULL;
+	ctr_error *err = NULL;
+	if (ctr_client_check(&rep, c, CTR_NO_OPTS, &err) < 0)
+		fail_msg("check: %s", ctr_error_message(err));
+	size_t n = ctr_check_report_count(rep);
+	for (size_t i = 0; i < n; i++)
+		fprintf(stderr, "finding: %s %s: %s\n", ctr_check_report_kind_name(rep, i),
+			ctr_check_report_subject(rep, i), ctr_check_report_detail(rep, i));
+	ctr_check_report_free(rep);
+	assert_int_equal(n, 0);
+}
+
+/* The 3 MiB layer pulled onto a full mnt: the error is ENOSPC and names a
+ * path under mnt; nothing is committed (no image, snapshot or lease; blobs
+ * only verified ones); the check finds the store consistent. With mnt
+ * grown, the same pull succeeds and the store is still consistent. */
+static void full_then_room(ctr_client *c, const char *mnt)
+{
+	const struct hcase big = {"big", UNPACK, 0, NULL};
+	ctr_error *err = NULL;
+	ctr_image *img = NULL;
+	int r = pull(c, &big, &img, &err);
+	const char *m = ctr_error_message(err);
+	if (r != CTR_EIO || ctr_error_errno(err) != ENOSPC || !strstr(m, "No space left on device") ||
+	    !strstr(m, mnt))
+		fail_msg("full disk: %d errno %d \"%s\"", r, ctr_error_errno(err), m);
+	ctr_error_free(err);
+	err = NULL;
+	assert_null(img);
+	assert_nothing_but(c, true, true);
+	assert_store_consistent(c);
+	assert_int_equal(sh("mount -o remount,size=64m %s", mnt), 0);
+	if ((r = pull(c, &big, &img, &err)) < 0)
+		fail_msg("after freeing space: %s", ctr_error_message(err));
+	assert_non_null(img);
+	ctr_image_free(img);
+	ctr_snapshot_info **sn = NULL;
+	size_t n = 0;
+	assert_int_equal(ctr_snapshot_list(&sn, &n, c, "overlayfs", NULL, 0, NULL, 0, NULL), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ctr_snapshot_info_kind(sn[0]), CTR_SNAPSHOT_COMMITTED);
+	ctr_snapshot_info_list_free(sn, n);
+	assert_store_consistent(c);
+}
+
 /* A pull with unpack onto a 4 MiB tmpfs: the 3 MiB layer is stored and
- * unpacked, which does not fit. The error says so and names the path;
- * nothing is committed; with room made, the same pull succeeds. */
+ * unpacked, which does not fit. */
 static void test_enospc(void **state)
 {
 	(void)state;
@@ -233,24 +281,27 @@ static void test_enospc(void **state)
 	assert_int_equal(sh("mount -t tmpfs -o size=4m tmpfs %s", mnt), 0);
 	ctr_client *c = client_in(mnt, NULL);
 	assert_non_null(c);
-	const struct hcase big = {"big", UNPACK, 0, NULL};
-	ctr_error *err = NULL;
-	ctr_image *img = NULL;
-	int r = pull(c, &big, &img, &err);
-	const char *m = ctr_error_message(err);
-	if (r != CTR_EIO || !strstr(m, "No space left on device") || !strstr(m, mnt))
-		fail_msg("full disk: %d \"%s\"", r, m);
-	ctr_error_free(err);
-	err = NULL;
-	assert_null(img);
-	assert_nothing_but(c, true, true);
-	assert_int_equal(sh("mount -o remount,size=64m %s", mnt), 0);
-	if ((r = pull(c, &big, &img, &err)) < 0)
-		fail_msg("after freeing space: %s", ctr_error_message(err));
-	assert_non_null(img);
-	ctr_image_free(img);
+	full_then_room(c, mnt);
 	ctr_client_free(c);
 	assert_int_equal(sh("umount %s", mnt), 0);
+}
+
+/* ENOSPC in the unpack itself: the content store has room, the snapshots
+ * (a 2 MiB tmpfs on <root>/snapshots) have none for the 3 MiB file, and
+ * the error names the layer's directory there. */
+static void test_enospc_unpack(void **state)
+{
+	(void)state;
+	char dir[128], snaps[192];
+	snprintf(dir, sizeof(dir), "%s/unpackfull", top);
+	snprintf(snaps, sizeof(snaps), "%s/root/snapshots", dir);
+	assert_int_equal(sh("mkdir -p %s %s/state", snaps, dir), 0);
+	assert_int_equal(sh("mount -t tmpfs -o size=2m tmpfs %s", snaps), 0);
+	ctr_client *c = client_in(dir, NULL);
+	assert_non_null(c);
+	full_then_room(c, snaps);
+	ctr_client_free(c);
+	assert_int_equal(sh("umount %s", snaps), 0);
 }
 
 /* A read-only root: one clear error at ctr_client_new. */
@@ -358,7 +409,7 @@ static int group_teardown(void **state)
 {
 	(void)state;
 	if (top[0]) /* mounts of a failed test */
-		sh("umount -l %s/small %s/ro 2>/dev/null", top, top);
+		sh("umount -l %s/small %s/ro %s/unpackfull/root/snapshots 2>/dev/null", top, top, top);
 	if (srv_pid > 0) {
 		kill(srv_pid, SIGKILL);
 		waitpid(srv_pid, NULL, 0);
@@ -371,13 +422,14 @@ static int group_teardown(void **state)
 int main(void)
 {
 	enum { N = sizeof(cases) / sizeof(cases[0]) };
-	struct CMUnitTest tests[N + 2];
+	struct CMUnitTest tests[N + 3];
 	static char names[N][64];
 	for (size_t i = 0; i < N; i++) {
 		snprintf(names[i], sizeof(names[i]), "%s%s", cases[i].name, cases[i].flags & LIMIT ? "-limit" : "");
 		tests[i] = (struct CMUnitTest){names[i], run_case, NULL, NULL, (void *)(uintptr_t)&cases[i]};
 	}
 	tests[N] = (struct CMUnitTest)cmocka_unit_test(test_enospc);
-	tests[N + 1] = (struct CMUnitTest)cmocka_unit_test(test_readonly_root);
-	return _cmocka_run_group_tests("hostile", tests, N + 2, group_setup, group_teardown);
+	tests[N + 1] = (struct CMUnitTest)cmocka_unit_test(test_enospc_unpack);
+	tests[N + 2] = (struct CMUnitTest)cmocka_unit_test(test_readonly_root);
+	return _cmocka_run_group_tests("hostile", tests, N + 3, group_setup, group_teardown);
 }

@@ -236,6 +236,43 @@ static void test_atomic_and_read(void **state)
 	close(dfd);
 }
 
+/* A writer killed between the temp file and the rename leaves the temp
+ * file, which kept a task's bundle directory from being removed (crash
+ * test, CRASH_SEED=1111, kill 42). The dead writer's goes; a live one's
+ * (ours, or a running child's) and other names stay. */
+static void test_atomic_leftovers(void **state)
+{
+	(void)state;
+	int dfd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	pid_t dead = fork();
+	if (dead == 0)
+		_exit(0);
+	assert_int_equal(waitpid(dead, NULL, 0), dead);
+	int go[2];
+	assert_int_equal(pipe(go), 0);
+	pid_t live = fork();
+	if (live == 0) {
+		char b;
+		close(go[1]);
+		_exit(read(go[0], &b, 1) < 0);
+	}
+	close(go[0]);
+	char n_dead[64], n_live[64], n_self[64];
+	snprintf(n_dead, sizeof(n_dead), ".tmp-%d-123", (int)dead);
+	snprintf(n_live, sizeof(n_live), ".tmp-%d-456", (int)live);
+	snprintf(n_self, sizeof(n_self), ".tmp-%d-789", (int)getpid());
+	const char *names[] = {n_dead, n_live, n_self, ".tmp-x-1", ".tmp-1-2-3", "keep", NULL};
+	for (size_t i = 0; names[i]; i++)
+		close(openat(dfd, names[i], O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+	ctr_write_atomic_leftovers(dfd);
+	assert_int_equal(faccessat(dfd, n_dead, F_OK, 0), -1);
+	for (size_t i = 1; names[i]; i++)
+		assert_int_equal(faccessat(dfd, names[i], F_OK, 0), 0);
+	close(go[1]);
+	assert_int_equal(waitpid(live, NULL, 0), live);
+	close(dfd);
+}
+
 static void test_lock(void **state)
 {
 	(void)state;
@@ -356,6 +393,7 @@ int main(void)
 		cmocka_unit_test(test_digest),
 		cmocka_unit_test_setup_teardown(test_in_root, setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_atomic_and_read, setup_tmp, teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_atomic_leftovers, setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_lock, setup_tmp, teardown_tmp),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_gc_labels),

@@ -51,31 +51,6 @@ char *proc_path(char *buf, size_t len, const char *name)
 	return buf;
 }
 
-unsigned long long starttime(pid_t pid)
-{
-	char p[64], b[1024];
-	snprintf(p, sizeof(p), "/proc/%d/stat", (int)pid);
-	int fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, b, sizeof(b) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	b[n] = 0;
-	char *s = strrchr(b, ')');
-	if (!s)
-		return 0;
-	/* after ") " come fields 3.. ; starttime is field 22 */
-	s += 2;
-	for (int f = 3; f < 22 && s; f++) {
-		s = strchr(s, ' ');
-		if (s)
-			s++;
-	}
-	return s ? strtoull(s, NULL, 10) : 0;
-}
-
 /* The status is noted at once but written once the output has drained (or
  * DRAIN_MS later, when something else holds the pipes): a waiter then finds
  * a log file or fifo complete. */

@@ -48,6 +48,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proc.h"
 #include "shim.h"
 
 /* Runs the runtime with the container's stdio; returns its exit status. While
@@ -276,7 +277,7 @@ int main(int argc, char **argv)
 		join_cgroup(o.cgroup);
 
 	char path[SHIM_NAME_MAX], buf[128];
-	snprintf(buf, sizeof(buf), "%d %llu\n", (int)getpid(), starttime(getpid()));
+	snprintf(buf, sizeof(buf), "%d %llu\n", (int)getpid(), ctr_proc_starttime(getpid()));
 	int r = write_atomic(proc_path(path, sizeof(path), CTR_SHIM_PID_FILE), buf);
 	if (r < 0)
 		fail(-r, "write shim.pid");

@@ -69,7 +69,6 @@ void fail(int e, const char *what) __attribute__((noreturn));
 /* exit.c: files, the exit status and the /tasks/exit event */
 int write_atomic(const char *name, const char *data);
 char *proc_path(char *buf, size_t len, const char *name);
-unsigned long long starttime(pid_t pid);
 void record_exit(int status);
 void write_exit(void);
 int drain_left_ms(void);
