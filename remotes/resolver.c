@@ -283,8 +283,11 @@ static int resolve_done(struct ctr_job *j, struct ctr_xfer *x, ctr_error **err)
 	}
 	/* A digest that names a blob, not a manifest: distribution answers
 	 * /manifests/ with an error other than 404 (a 500 for a layer); as
-	 * containerd's resolver, /blobs/ is asked next. Auth errors stand. */
-	if (want && !s->blobs && st >= 400 && st != 401 && st != 403 && st != 429) {
+	 * containerd's resolver, /blobs/ is asked next. Auth errors stand, and
+	 * so do the transient ones (429, 502, 503, 504: retried above, then
+	 * reported), which say nothing about what the digest names. */
+	if (want && !s->blobs && st >= 400 && st != 401 && st != 403 && st != 429 && st != 502 && st != 503 &&
+	    st != 504) {
 		s->blobs = true;
 		return resolve_issue(j, err);
 	}
