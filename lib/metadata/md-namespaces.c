@@ -130,9 +130,10 @@ int ctr_md_ns_label(char **value, struct ctr_db *db, const char *ns, const char 
 		return r;
 	json_t *o = ctr_md_labels_load(json);
 	const char *v = json_string_value(json_object_get(o, key));
-	char *c = v && *v ? strdup(v) : NULL;
+	bool have = v && *v; /* v lives in o: read it before o goes */
+	char *c = have ? strdup(v) : NULL;
 	json_decref(o);
-	if (v && *v && !c)
+	if (have && !c)
 		return ctr_err_nomem(err);
 	*value = c;
 	return 0;

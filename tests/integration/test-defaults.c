@@ -530,6 +530,7 @@ static ctr_client *client_at(const char *name, ctr_opt *extra)
 	OK(ctr_client_new(&c, (const ctr_opt *const *)o, extra ? 3 : 2, &e_));
 	ctr_opt_free(o[0]);
 	ctr_opt_free(o[1]);
+	ctr_opt_free(extra); /* the client keeps what it needs */
 	return c;
 }
 
