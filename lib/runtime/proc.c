@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "run.h"
 #include "error.h"
 #include "runtime-priv.h"
 #include "fs.h"
@@ -320,14 +321,7 @@ static int spawn_shim(ctr_rt_proc *p, const char *shim, const char **argv, const
 	posix_spawn_file_actions_adddup2(&fa, wr, 3);
 	posix_spawn_file_actions_addclosefrom_np(&fa, 4);
 	posix_spawnattr_t at;
-	posix_spawnattr_init(&at);
-	sigset_t none;
-	sigemptyset(&none);
-	posix_spawnattr_setsigmask(&at, &none);
-	sigset_t all;
-	sigfillset(&all);
-	posix_spawnattr_setsigdefault(&at, &all);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	ctr_spawnattr_clean(&at);
 	pid_t pid;
 	r = posix_spawn(&pid, shim, &fa, &at, (char *const *)argv, environ);
 	posix_spawn_file_actions_destroy(&fa);

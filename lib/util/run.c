@@ -34,6 +34,18 @@ static void append(char **buf, size_t *len, size_t max, const char *data, size_t
 	*buf = b;
 }
 
+void ctr_spawnattr_clean(posix_spawnattr_t *at)
+{
+	posix_spawnattr_init(at);
+	sigset_t none;
+	sigemptyset(&none);
+	posix_spawnattr_setsigmask(at, &none);
+	sigset_t all;
+	sigfillset(&all);
+	posix_spawnattr_setsigdefault(at, &all);
+	posix_spawnattr_setflags(at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+}
+
 int ctr_run_tool(const char *const *argv, const char *stdin_path, char **out, char **errout, int *exit_status,
 		 ctr_error **err)
 {
@@ -53,14 +65,7 @@ int ctr_run_tool(const char *const *argv, const char *stdin_path, char **out, ch
 	posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
 	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	posix_spawnattr_t at;
-	posix_spawnattr_init(&at);
-	sigset_t none;
-	sigemptyset(&none);
-	posix_spawnattr_setsigmask(&at, &none);
-	sigset_t all;
-	sigfillset(&all);
-	posix_spawnattr_setsigdefault(&at, &all);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	ctr_spawnattr_clean(&at);
 	pid_t pid;
 	int r = posix_spawnp(&pid, argv[0], &fa, &at, (char *const *)argv, environ);
 	posix_spawn_file_actions_destroy(&fa);

@@ -2,7 +2,14 @@
 #ifndef CTR_UTIL_RUN_H
 #define CTR_UTIL_RUN_H
 
+#include <spawn.h>
+
 #include <ctr/common.h>
+
+/* Initializes at for a child that starts clean, whatever the host program
+ * did to its own signals: no signal blocked, every one at its default.
+ * The caller destroys it. */
+void ctr_spawnattr_clean(posix_spawnattr_t *at);
 
 /* Runs argv (argv[0] looked up on PATH) with stdin on stdin_path (NULL:
  * /dev/null) and collects stdout and stderr (bounded; both allocated,
