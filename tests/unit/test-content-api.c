@@ -340,10 +340,43 @@ static void test_ingest_records_follow_the_ingest(void **state)
 	ctr_opt_free(lease);
 }
 
+/* Without ctr_with_lease_id a lease gets a fresh id of its own
+ * (leases.WithRandomID): creation time in nanoseconds, '-', 16 hex digits. */
+static void test_lease_random_id(void **state)
+{
+	(void)state;
+	ctr_lease *a = NULL, *b = NULL;
+	assert_int_equal(ctr_lease_create(&a, c, CTR_NO_OPTS, NULL), 0);
+	assert_int_equal(ctr_lease_create(&b, c, CTR_NO_OPTS, NULL), 0);
+	const char *ids[] = {ctr_lease_id(a), ctr_lease_id(b)};
+	for (int i = 0; i < 2; i++) {
+		const char *dash = strchr(ids[i], '-');
+		assert_non_null(dash);
+		assert_true(dash > ids[i]);
+		assert_int_equal(strspn(ids[i], "0123456789"), (size_t)(dash - ids[i]));
+		assert_int_equal(strlen(dash + 1), 16);
+		assert_int_equal(strspn(dash + 1, "0123456789abcdef"), 16);
+	}
+	assert_string_not_equal(ids[0], ids[1]);
+	ctr_lease **v = NULL;
+	size_t n = 0;
+	assert_int_equal(ctr_lease_list(&v, &n, c, NULL, 0, NULL, 0, NULL), 0);
+	int seen = 0;
+	for (size_t i = 0; i < n; i++)
+		seen += !strcmp(ctr_lease_id(v[i]), ids[0]) || !strcmp(ctr_lease_id(v[i]), ids[1]);
+	ctr_lease_list_free(v, n);
+	assert_int_equal(seen, 2);
+	assert_int_equal(ctr_lease_delete(c, ids[0], NULL, 0, NULL), 0);
+	assert_int_equal(ctr_lease_delete(c, ids[1], NULL, 0, NULL), 0);
+	ctr_lease_free(a);
+	ctr_lease_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_namespaces_share_bytes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lease_random_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_labels_filters_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lease_holds_through_gc, setup, teardown),
