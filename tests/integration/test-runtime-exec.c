@@ -226,6 +226,22 @@ static void test_public_api(void **s)
 	ctr_opt_free(pk);
 	ctr_opt_free(ka);
 
+	/* Killing one exec'd process (containerd's WithKillExecID: a kill on
+	 * the process) ends it alone: 128 + SIGTERM, the task runs on. */
+	if (ctr_task_exec(&p, t, "p3", "{\"args\":[\"sleep\",\"100\"],\"env\":[\"PATH=/bin\"],\"cwd\":\"/\"}",
+			  NULL, 0, &e) < 0)
+		fail_msg("exec: %s", ctr_error_message(e));
+	assert_int_equal(ctr_process_start(p, NULL), 0);
+	assert_int_equal(ctr_process_kill(p, SIGTERM, CTR_NO_OPTS, NULL), 0);
+	code = 0;
+	assert_int_equal(ctr_process_wait(&code, NULL, p, 30000, NULL), 0);
+	assert_int_equal(code, 128 + SIGTERM);
+	assert_int_equal(ctr_task_status(&st, NULL, t, NULL), 0);
+	assert_int_equal(st, CTR_TASK_RUNNING);
+	assert_int_equal(ctr_process_delete(&code, p, CTR_NO_OPTS, NULL), 0);
+	assert_int_equal(code, 128 + SIGTERM);
+	ctr_process_free(p);
+
 	uint32_t *pids = NULL;
 	size_t n = 0;
 	assert_int_equal(ctr_task_pids(&pids, &n, t, NULL), 0);
@@ -271,7 +287,7 @@ static void test_public_api(void **s)
 		exits++;
 		ctr_event_free(ev);
 	}
-	assert_int_equal(exits, 3); /* p1, p2 and the init */
+	assert_int_equal(exits, 4); /* p1, p2, p3 and the init */
 	ctr_subscription_free(sub);
 	ctr_opt_free(rp);
 	free(j);
