@@ -15,6 +15,7 @@
 
 #include "remote-opts.h"
 #include "fs.h"
+#include "../integration/store-empty.h"
 
 static int apply_spec(void *t, void *ud, ctr_error **err)
 {
@@ -185,23 +186,6 @@ static void test_adapters(void **state)
 
 static char tmp[64];
 
-static void assert_store_empty(ctr_client *c)
-{
-	ctr_content_info **ci = NULL;
-	size_t n = 9;
-	assert_int_equal(ctr_content_list(&ci, &n, c, NULL, 0, NULL, 0, NULL), 0);
-	assert_int_equal(n, 0);
-	ctr_content_info_list_free(ci, n);
-	ctr_image **im = NULL;
-	assert_int_equal(ctr_image_list(&im, &n, c, NULL, 0, NULL, 0, NULL), 0);
-	assert_int_equal(n, 0);
-	ctr_image_list_free(im, n);
-	ctr_lease **ls = NULL;
-	assert_int_equal(ctr_lease_list(&ls, &n, c, NULL, 0, NULL, 0, NULL), 0);
-	assert_int_equal(n, 0);
-	ctr_lease_list_free(ls, n);
-}
-
 static void test_call_checks(void **state)
 {
 	(void)state;
@@ -235,7 +219,7 @@ static void test_call_checks(void **state)
 	assert_int_equal(ctr_image_push(c, NULL, NULL, NULL, 0, NULL), CTR_EINVAL);
 	ctr_opt *am = ctr_with_all_metadata();
 	assert_int_equal(ctr_image_push(c, "127.0.0.1:9/a:1", NULL, CTR_OPTS(am), NULL), CTR_EINVAL);
-	assert_store_empty(c);
+	assert_empty(c); /* nor an ingest */
 	/* ctr_image_size / ctr_image_platforms refuse NULL */
 	int64_t sz;
 	assert_int_equal(ctr_image_size(&sz, NULL, NULL), CTR_EINVAL);
