@@ -25,4 +25,21 @@ static __attribute__((unused)) void put_blob(const char *data, char *digest)
 	ctr_content_writer_free(w);
 }
 
+/* Stores cfg, then an OCI manifest naming it and one uncompressed layer
+ * (its digest and size); both digests out (CTR_DIGEST_MAX). Returns the
+ * manifest's length. */
+static __attribute__((unused)) size_t put_manifest(const char *cfg, const char *layer, size_t layer_size,
+						   char *cfg_d, char *man_d)
+{
+	put_blob(cfg, cfg_d);
+	char man[1024];
+	snprintf(man, sizeof(man),
+		 "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+		 "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"%s\",\"size\":%zu},"
+		 "\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"%s\",\"size\":%zu}]}",
+		 cfg_d, strlen(cfg), layer, layer_size);
+	put_blob(man, man_d);
+	return strlen(man);
+}
+
 #endif

@@ -265,24 +265,18 @@ static void make_image(void)
 
 	struct ctr_platform host;
 	ctr_platform_host(&host);
-	char cfg[1024], man[1024];
+	char cfg[1024];
 	snprintf(cfg, sizeof(cfg),
 		 "{\"architecture\":\"%s\",%s%s%s\"os\":\"linux\",\"config\":{"
 		 "\"Env\":[\"PATH=/bin\",\"FROMIMAGE=yes\"],\"Cmd\":[\"sh\",\"-c\",\"echo $FROMIMAGE $(id -u) $(pwd)\"],"
 		 "\"WorkingDir\":\"/work\",\"User\":\"imguser\"},"
 		 "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\"]}}",
 		 host.arch, host.variant[0] ? "\"variant\":\"" : "", host.variant, host.variant[0] ? "\"," : "", diff_id);
-	put_blob(cfg, cfg_d);
-	snprintf(man, sizeof(man),
-		 "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-		 "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"%s\",\"size\":%zu},"
-		 "\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"%s\",\"size\":15}]}",
-		 cfg_d, strlen(cfg), diff_id);
-	put_blob(man, man_d);
+	size_t man_len = put_manifest(cfg, diff_id, 15, cfg_d, man_d);
 	ctr_image *img = NULL;
 	ctr_error *err = NULL;
 	int r = ctr_image_create(&img, cl, "lctr.test/busybox:1", "application/vnd.oci.image.manifest.v1+json",
-					man_d, (int64_t)strlen(man), NULL, NULL, 0, &err);
+					man_d, (int64_t)man_len, NULL, NULL, 0, &err);
 	if (r)
 		print_message("%s\n", ctr_error_message(err));
 	assert_int_equal(r, 0);

@@ -67,21 +67,15 @@ static void make_image(void)
 	assert_int_equal(ctr_snapshot_commit(cl, "overlayfs", diff_id, "extract", NULL, NULL, 0, NULL), 0);
 	struct ctr_platform host;
 	ctr_platform_host(&host);
-	char cfg[1024], man[1024];
+	char cfg[1024];
 	snprintf(cfg, sizeof(cfg),
 		 "{\"architecture\":\"%s\",%s%s%s\"os\":\"linux\",\"config\":{\"Env\":[\"PATH=/bin\"]},"
 		 "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\"]}}",
 		 host.arch, host.variant[0] ? "\"variant\":\"" : "", host.variant, host.variant[0] ? "\"," : "", diff_id);
-	put_blob(cfg, cfg_d);
-	snprintf(man, sizeof(man),
-		 "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-		 "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"%s\",\"size\":%zu},"
-		 "\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"%s\",\"size\":16}]}",
-		 cfg_d, strlen(cfg), diff_id);
-	put_blob(man, man_d);
+	size_t man_len = put_manifest(cfg, diff_id, 16, cfg_d, man_d);
 	ctr_image *img = NULL;
 	assert_int_equal(ctr_image_create(&img, cl, "remap.test/busybox:1", "application/vnd.oci.image.manifest.v1+json",
-					  man_d, (int64_t)strlen(man), NULL, NULL, 0, NULL), 0);
+					  man_d, (int64_t)man_len, NULL, NULL, 0, NULL), 0);
 	ctr_image_free(img);
 }
 
